@@ -1,0 +1,312 @@
+"""Parse every shape in which an S3 object event reaches a handler. Pure: no I/O.
+
+A handler meets S3's notification in five envelopes:
+
+* direct (S3 -> Lambda): ``{"Records": [{"eventSource": "aws:s3", "s3": {...}}]}``;
+* inside SQS (S3 -> SQS -> Lambda): each ``Records[i].body`` holds one of these shapes as JSON;
+* inside SNS (S3 -> SNS -> Lambda, or SNS -> SQS): ``Sns.Message`` or an SNS envelope's
+  ``Message`` holds the JSON; with raw message delivery the SQS body is the notification itself;
+* EventBridge (S3 -> EventBridge -> Lambda): ``{"source": "aws.s3", "detail-type": ..., "detail"}``;
+* the ``s3:TestEvent`` S3 sends when a configuration is saved, which names no object.
+
+Keys in S3 notifications are form-URL-encoded: a space arrives as ``+`` and a literal ``+`` as
+``%2B``, so they are decoded with ``unquote_plus`` (the seed's ``key.replace('+', ' ')`` turns
+``a+b.csv`` into ``a b.csv``). EventBridge keys arrive unencoded and are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+# EventBridge names the API call ("reason"); S3 notifications name the event. One vocabulary:
+_EVENTBRIDGE_REASONS = {
+    "PutObject": "ObjectCreated:Put",
+    "POST Object": "ObjectCreated:Post",
+    "CopyObject": "ObjectCreated:Copy",
+    "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload",
+    "Lifecycle Expiration": "LifecycleExpiration:Delete",
+}
+
+
+class EventParseError(ValueError):
+    """An event that is not a well-formed S3 object event; the message says where and why."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+@dataclass(frozen=True, slots=True)
+class S3ObjectEvent:
+    """One object event, whatever envelope carried it.
+
+    ``key`` is decoded; ``raw_key`` is what the event carried. ``size`` and ``etag`` are None for
+    deletions. ``route`` says how it arrived (``s3``, ``sqs``, ``sns``, ``eventbridge``) and
+    ``message_id`` is the SQS message id to name in a ``batchItemFailures`` response.
+    """
+
+    bucket: str
+    key: str
+    size: int | None
+    etag: str | None
+    event_name: str
+    event_time: datetime
+    sequencer: str | None
+    version_id: str | None
+    raw_key: str
+    route: str = "s3"
+    message_id: str | None = None
+    region: str | None = None
+
+    @property
+    def is_created(self) -> bool:
+        return self.event_name.startswith("ObjectCreated:")
+
+    @property
+    def is_removed(self) -> bool:
+        return self.event_name.startswith(("ObjectRemoved:", "LifecycleExpiration:"))
+
+    @property
+    def idempotency_key(self) -> str:
+        """Same object version, same key: (bucket, key, version id or etag or sequencer)."""
+        version = self.version_id or self.etag or self.sequencer or self.event_time.isoformat()
+        return f"{self.bucket}/{self.key}#{version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One unit a handler may fail on its own: an SQS message, an SNS record, a direct record."""
+
+    where: str
+    payload: Any
+    route: str
+    message_id: str | None = None
+
+
+def parse_s3_event(event: Any) -> list[S3ObjectEvent]:
+    """All object events in ``event``, in order; ``[]`` for an ``s3:TestEvent``.
+
+    Raises ``EventParseError`` (never a bare ``KeyError`` or ``TypeError``) naming the field that
+    is missing or malformed. To fail one record at a time, use ``split_deliveries`` and
+    ``parse_delivery`` as the handler does.
+    """
+    return [obj for d in split_deliveries(event) for obj in parse_delivery(d)]
+
+
+def split_deliveries(event: Any) -> list[Delivery]:
+    """Split a Lambda event into the units that succeed or fail independently."""
+    if not isinstance(event, Mapping):
+        raise EventParseError("event", f"expected a JSON object, got {type(event).__name__}")
+    if "Records" not in event:
+        return [Delivery("event", event, route="s3")]
+    records = event["Records"]
+    if not isinstance(records, list):
+        raise EventParseError("Records", f"expected a list, got {type(records).__name__}")
+    deliveries = []
+    for i, record in enumerate(records):
+        where = f"Records[{i}]"
+        if not isinstance(record, Mapping):
+            deliveries.append(Delivery(where, record, route="s3"))
+            continue
+        source = record.get("eventSource") or record.get("EventSource")
+        message_id = record.get("messageId") if source == "aws:sqs" else None
+        route = {"aws:sqs": "sqs", "aws:sns": "sns"}.get(str(source), "s3")
+        deliveries.append(Delivery(where, record, route=route, message_id=message_id))
+    return deliveries
+
+
+def parse_delivery(delivery: Delivery) -> list[S3ObjectEvent]:
+    """The object events inside one delivery, unwrapping SQS and SNS envelopes."""
+    return list(_parse_any(delivery.payload, delivery.where, delivery.route, delivery.message_id))
+
+
+def _parse_any(payload: Any, where: str, route: str, message_id: str | None) -> Iterator[S3ObjectEvent]:
+    if not isinstance(payload, Mapping):
+        raise EventParseError(where, f"expected a JSON object, got {type(payload).__name__}")
+    if payload.get("Event") == "s3:TestEvent":
+        return
+    source = payload.get("eventSource") or payload.get("EventSource")
+    if source == "aws:sqs":
+        body = _require(payload, "body", str, where)
+        yield from _parse_any(_json(body, f"{where}.body"), f"{where}.body", "sqs", message_id)
+    elif source == "aws:sns":
+        sns = _require(payload, "Sns", Mapping, where)
+        message = _require(sns, "Message", str, f"{where}.Sns")
+        yield from _parse_any(
+            _json(message, f"{where}.Sns.Message"), f"{where}.Sns.Message", "sns", message_id
+        )
+    elif payload.get("Type") == "Notification" and "Message" in payload:  # SNS envelope in SQS
+        message = _require(payload, "Message", str, where)
+        yield from _parse_any(
+            _json(message, f"{where}.Message"),
+            f"{where}.Message",
+            "sns" if route == "s3" else route,
+            message_id,
+        )
+    elif "Records" in payload:
+        records = _require(payload, "Records", list, where)
+        for i, record in enumerate(records):
+            yield from _parse_any(record, f"{where}.Records[{i}]", route, message_id)
+    elif source == "aws:s3" or "s3" in payload:
+        yield _parse_s3_record(payload, where, route, message_id)
+    elif payload.get("source") == "aws.s3" and "detail" in payload:
+        yield _parse_eventbridge(payload, where, "eventbridge" if route == "s3" else route, message_id)
+    else:
+        keys = ", ".join(sorted(map(str, payload)))[:120]
+        raise EventParseError(
+            where,
+            "not an S3 event: expected 'Records', an SQS or SNS envelope, an EventBridge "
+            f"'aws.s3' event or an s3:TestEvent; found keys [{keys}]",
+        )
+
+
+def _parse_s3_record(
+    record: Mapping[str, Any], where: str, route: str, message_id: str | None
+) -> S3ObjectEvent:
+    s3 = _require(record, "s3", Mapping, where)
+    bucket = _require(s3, "bucket", Mapping, f"{where}.s3")
+    obj = _require(s3, "object", Mapping, f"{where}.s3")
+    raw_key = _require(obj, "key", str, f"{where}.s3.object")
+    return S3ObjectEvent(
+        bucket=_require(bucket, "name", str, f"{where}.s3.bucket"),
+        key=unquote_plus(raw_key),
+        size=_optional_int(obj, "size", f"{where}.s3.object"),
+        etag=_optional_str(obj, "eTag", f"{where}.s3.object"),
+        event_name=_require(record, "eventName", str, where),
+        event_time=_time(_require(record, "eventTime", str, where), f"{where}.eventTime"),
+        sequencer=_optional_str(obj, "sequencer", f"{where}.s3.object"),
+        version_id=_version(_optional_str(obj, "versionId", f"{where}.s3.object")),
+        raw_key=raw_key,
+        route=route,
+        message_id=message_id,
+        region=record.get("awsRegion") if isinstance(record.get("awsRegion"), str) else None,
+    )
+
+
+def _parse_eventbridge(
+    event: Mapping[str, Any], where: str, route: str, message_id: str | None
+) -> S3ObjectEvent:
+    detail = _require(event, "detail", Mapping, where)
+    bucket = _require(detail, "bucket", Mapping, f"{where}.detail")
+    obj = _require(detail, "object", Mapping, f"{where}.detail")
+    key = _require(obj, "key", str, f"{where}.detail.object")
+    detail_type = _require(event, "detail-type", str, where)
+    return S3ObjectEvent(
+        bucket=_require(bucket, "name", str, f"{where}.detail.bucket"),
+        key=key,
+        size=_optional_int(obj, "size", f"{where}.detail.object"),
+        etag=_optional_str(obj, "etag", f"{where}.detail.object")
+        or _optional_str(obj, "eTag", f"{where}.detail.object"),
+        event_name=_eventbridge_event_name(detail_type, detail),
+        event_time=_time(event.get("time"), f"{where}.time"),
+        sequencer=_optional_str(obj, "sequencer", f"{where}.detail.object"),
+        version_id=_version(_optional_str(obj, "version-id", f"{where}.detail.object")),
+        raw_key=key,
+        route=route,
+        message_id=message_id,
+        region=event.get("region") if isinstance(event.get("region"), str) else None,
+    )
+
+
+def _eventbridge_event_name(detail_type: str, detail: Mapping[str, Any]) -> str:
+    reason = str(detail.get("reason", ""))
+    if detail_type == "Object Created":
+        return _EVENTBRIDGE_REASONS.get(reason, "ObjectCreated:*")
+    if detail_type == "Object Deleted":
+        if reason == "Lifecycle Expiration":
+            return "LifecycleExpiration:Delete"
+        if detail.get("deletion-type") == "Delete Marker Created":
+            return "ObjectRemoved:DeleteMarkerCreated"
+        return "ObjectRemoved:Delete"
+    return detail_type.replace(" ", "")
+
+
+def compare_sequencers(a: str, b: str) -> int:
+    """Order two events *of the same key*: -1 if ``a`` came first, 1 if ``b`` did, 0 if equal.
+
+    As the S3 User Guide specifies: left-pad the shorter hexadecimal string with zeros, then
+    compare lexicographically. Sequencers of different keys are not comparable.
+    """
+    width = max(len(a), len(b))
+    left, right = a.upper().rjust(width, "0"), b.upper().rjust(width, "0")
+    return (left > right) - (left < right)
+
+
+def latest_per_key(events: list[S3ObjectEvent]) -> dict[tuple[str, str], S3ObjectEvent]:
+    """The last event of each (bucket, key) by sequencer; events without one keep arrival order."""
+    latest: dict[tuple[str, str], S3ObjectEvent] = {}
+    for event in events:
+        slot = (event.bucket, event.key)
+        current = latest.get(slot)
+        if (
+            current is None
+            or current.sequencer is None
+            or event.sequencer is None
+            or compare_sequencers(event.sequencer, current.sequencer) >= 0
+        ):
+            latest[slot] = event
+    return latest
+
+
+# -- small validators that name the field ------------------------------------------------------
+def _require(mapping: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in mapping:
+        raise EventParseError(where, f"missing field '{name}'")
+    value = mapping[name]
+    if not isinstance(value, kind):
+        expected = getattr(kind, "__name__", "the right type")
+        raise EventParseError(
+            f"{where}.{name}", f"expected {expected}, got {type(value).__name__} {value!r:.60}"
+        )
+    return value
+
+
+def _optional_str(mapping: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = mapping.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise EventParseError(f"{where}.{name}", f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _optional_int(mapping: Mapping[str, Any], name: str, where: str) -> int | None:
+    value = mapping.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise EventParseError(f"{where}.{name}", f"expected an integer, got {type(value).__name__}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise EventParseError(f"{where}.{name}", f"expected an integer, got {value!r:.40}") from None
+    if number < 0:
+        raise EventParseError(f"{where}.{name}", f"expected a size >= 0, got {number}")
+    return number
+
+
+def _version(value: str | None) -> str | None:
+    """S3 writes the version of an unversioned object as the string "null": no version at all."""
+    return None if value == "null" else value
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EventParseError(where, f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+
+
+def _time(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise EventParseError(where, f"expected an ISO-8601 time, got {value!r:.40}")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise EventParseError(where, f"expected an ISO-8601 time, got {value!r:.40}") from None

@@ -1,0 +1,229 @@
+"""Lambda's asynchronous invocation (S3 -> Lambda, EventBridge -> Lambda), run locally.
+
+What AWS does, and so does this:
+
+* the event goes into an internal queue and the caller (S3) returns at once;
+* on a function error the event is retried up to ``max_retries`` times (0-2, default 2), about
+  one then two minutes apart (``retry_delays_s``; scale them down for quick runs);
+* when concurrency is exhausted the event is *throttled* and goes back to the queue with a
+  backoff, for up to ``max_event_age_s`` (6 hours by default);
+* an event that runs out of retries or of age goes to the on-failure destination (a DLQ, an SQS
+  queue in moto) with the reason, or is dropped and counted when none is configured.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    """Lambda's async invocation settings (``PutFunctionEventInvokeConfig``) plus local knobs."""
+
+    max_retries: int = 2
+    retry_delays_s: tuple[float, ...] = (60.0, 120.0)
+    max_event_age_s: float = 6 * 3600.0
+    throttle_backoff_s: float = 1.0
+    throttle_backoff_cap_s: float = 300.0
+    workers: int = 4
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_retries <= 2:
+            raise ValueError(f"max_retries must be 0, 1 or 2 (Lambda's range), got {self.max_retries}")
+        if len(self.retry_delays_s) < self.max_retries:
+            raise ValueError("give one retry delay per retry")
+        if not 0 < self.max_event_age_s <= 21600:
+            # AWS allows 60 s - 6 h; shorter ages are accepted for time-compressed runs
+            raise ValueError(f"max_event_age_s must be in (0, 21600], got {self.max_event_age_s}")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+
+
+@dataclass(order=True)
+class _Queued:
+    due: float
+    seq: int
+    event: Any = field(compare=False)
+    enqueued_at: float = field(compare=False)
+    attempt: int = field(compare=False, default=0)  # function errors so far
+    throttles: int = field(compare=False, default=0)
+    request_id: str = field(compare=False, default_factory=lambda: str(uuid.uuid4()))
+
+
+FailureSink = Callable[[dict[str, Any]], None]
+
+
+class AsyncInvoker:
+    """An internal event queue in front of a ``LocalFunction``; ``submit`` never blocks."""
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        config: AsyncConfig | None = None,
+        *,
+        on_failure: FailureSink | None = None,
+        delivery_delay: Callable[[], float] = lambda: 0.0,
+        drop_probability: float = 0.0,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.function = function
+        self.config = config or AsyncConfig()
+        self.on_failure = on_failure
+        self.delivery_delay = delivery_delay
+        self.drop_probability = drop_probability
+        self.counters = function.counters
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self._heap: list[_Queued] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self.lost: list[Any] = []  # events dropped on purpose (to exercise reconciliation)
+
+    # -- producer side -----------------------------------------------------------------------
+    def submit(self, event: Any) -> None:
+        """Accept an event as S3 (or EventBridge) hands it over; delivery happens later."""
+        if self.drop_probability and self._rng.random() < self.drop_probability:
+            self.lost.append(event)
+            self.counters.add(dropped=1)
+            return
+        now = self._clock()
+        self._push(_Queued(now + max(0.0, self.delivery_delay()), next(self._seq), event, now))
+
+    def _push(self, item: _Queued) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, item)
+            self._cond.notify()
+
+    # -- workers -------------------------------------------------------------------------------
+    def start(self) -> AsyncInvoker:
+        for i in range(self.config.workers):
+            thread = threading.Thread(target=self._work, name=f"async-invoke-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _next(self) -> _Queued | None:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                if self._heap:
+                    wait = self._heap[0].due - self._clock()
+                    if wait <= 0:
+                        self._in_flight += 1
+                        return heapq.heappop(self._heap)
+                    self._cond.wait(min(wait, 0.5))
+                else:
+                    self._cond.wait(0.5)
+
+    def _work(self) -> None:
+        while (item := self._next()) is not None:
+            try:
+                self._attempt(item)
+            except Exception:  # never let one event kill a worker
+                log.exception("async invoke of %s failed unexpectedly", item.request_id)
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+
+    def _attempt(self, item: _Queued) -> None:
+        age = self._clock() - item.enqueued_at
+        if age > self.config.max_event_age_s:
+            self._fail(item, "EventAgeExceeded", f"event older than {self.config.max_event_age_s:g}s")
+            return
+        try:
+            self.function.invoke(item.event)
+        except ThrottledError:
+            item.throttles += 1
+            backoff = min(
+                self.config.throttle_backoff_cap_s,
+                self.config.throttle_backoff_s * 2 ** min(item.throttles - 1, 16),
+            )
+            item.due = self._clock() + self._rng.uniform(0.5, 1.0) * backoff
+            self._push(item)
+        except FunctionError as exc:
+            if item.attempt < self.config.max_retries:
+                item.due = self._clock() + self.config.retry_delays_s[item.attempt]
+                item.attempt += 1
+                self.counters.add(retries=1)
+                self._push(item)
+            else:
+                self._fail(item, "RetriesExhausted", str(exc))
+
+    def _fail(self, item: _Queued, condition: str, reason: str) -> None:
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {
+                "requestId": item.request_id,
+                "functionArn": f"{self.function.arn}:$LATEST",
+                "condition": condition,
+                "approximateInvokeCount": item.attempt + 1,
+            },
+            "requestPayload": item.event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": reason},
+        }
+        if self.on_failure is None:
+            self.counters.add(dropped=1)
+            log.warning("async event %s dropped (%s): %s", item.request_id, condition, reason)
+            return
+        self.on_failure(record)
+        self.counters.add(dlq_sends=1)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def pending(self) -> int:
+        """Events queued or running."""
+        with self._cond:
+            return len(self._heap) + self._in_flight
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is queued or running; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._heap or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.1))
+        return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+
+
+def sqs_failure_sink(sqs_client: Any, queue_url: str) -> FailureSink:
+    """An on-failure destination that sends the invocation record to an SQS queue."""
+
+    def send(record: dict[str, Any]) -> None:
+        sqs_client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record, default=str))
+
+    return send

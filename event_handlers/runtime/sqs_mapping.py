@@ -1,0 +1,195 @@
+"""Lambda's SQS event source mapping (S3 -> SQS -> Lambda), run locally against SQS or moto.
+
+Like AWS's pollers, each poller thread long-polls the queue (every ``ReceiveMessage`` is a billed
+request, empty or not), gathers up to ``batch_size`` messages or until the batching window
+closes, and invokes the function with the batch shaped as Lambda's SQS event. Then:
+
+* success: the messages are deleted, except those named in ``batchItemFailures``;
+* a function error or timeout: nothing is deleted; the messages reappear after the queue's
+  visibility timeout and, after ``maxReceiveCount`` receives, SQS's redrive policy moves them
+  to the dead-letter queue (SQS does that itself, on AWS and in moto).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SqsMappingConfig:
+    """``CreateEventSourceMapping`` settings that matter here."""
+
+    batch_size: int = 10
+    batching_window_s: float = 0.0
+    wait_time_s: int = 20
+    pollers: int = 1
+    report_batch_item_failures: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10000:
+            raise ValueError(f"batch_size must be 1-10000, got {self.batch_size}")
+        if self.batch_size > 10 and self.batching_window_s <= 0:
+            raise ValueError("a batch_size above 10 needs a batching window (as on AWS)")
+        if not 0 <= self.batching_window_s <= 300:
+            raise ValueError(f"batching_window_s must be 0-300, got {self.batching_window_s}")
+        if not 0 <= self.wait_time_s <= 20:
+            raise ValueError(f"wait_time_s must be 0-20 (SQS long polling), got {self.wait_time_s}")
+        if self.pollers < 1:
+            raise ValueError("pollers must be >= 1")
+
+
+def lambda_sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One ``ReceiveMessage`` message as Lambda's SQS event record shows it."""
+    attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
+    message_attributes = {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value.get("DataType"),
+        }
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+class SqsEventSourceMapping:
+    """Poll ``queue_url`` and invoke ``function`` with batches, as Lambda's mapping does."""
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        sqs_client: Any,
+        queue_url: str,
+        config: SqsMappingConfig | None = None,
+        *,
+        delivery_delay: Callable[[], float] = lambda: 0.0,
+    ) -> None:
+        self.function = function
+        self.client = sqs_client
+        self.queue_url = queue_url
+        self.config = config or SqsMappingConfig()
+        self.delivery_delay = delivery_delay
+        self.counters = function.counters
+        attrs = sqs_client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        self.queue_arn: str = attrs["Attributes"]["QueueArn"]
+        self.region = self.queue_arn.split(":")[3]
+        self.receives = 0
+        self.empty_receives = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> SqsEventSourceMapping:
+        for i in range(self.config.pollers):
+            thread = threading.Thread(target=self._poll, name=f"sqs-mapping-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop polling. A long poll in flight is left to finish on its own (daemon thread)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # -- the poller ------------------------------------------------------------------------------
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self._gather()
+                if batch and not self._stop.is_set():
+                    self._invoke(batch)
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("SQS mapping poll failed; backing off")
+                self._stop.wait(1.0)
+
+    def _receive(self, max_messages: int, wait_s: int) -> list[dict[str, Any]]:
+        response = self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        with self._lock:
+            self.receives += 1
+            self.empty_receives += not messages
+        return messages
+
+    def _gather(self) -> list[dict[str, Any]]:
+        cfg = self.config
+        batch = self._receive(min(10, cfg.batch_size), cfg.wait_time_s)
+        if not batch or cfg.batching_window_s <= 0:
+            return batch
+        window_ends = time.monotonic() + cfg.batching_window_s
+        while len(batch) < cfg.batch_size and not self._stop.is_set():
+            remaining = window_ends - time.monotonic()
+            if remaining <= 0:
+                break
+            # a long poll returns as soon as a message is there; rounding the wait up to whole
+            # seconds (SQS's unit) can only overshoot the window when no message comes
+            wait = min(20, max(1, math.ceil(remaining)))
+            batch.extend(self._receive(min(10, cfg.batch_size - len(batch)), wait))
+        return batch
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        delay = self.delivery_delay()
+        if delay > 0:
+            time.sleep(delay)
+        event = {"Records": [lambda_sqs_record(m, self.queue_arn, self.region) for m in messages]}
+        self.counters.add(batches=1, records=len(messages))
+        while True:
+            try:
+                response = self.function.invoke(event)
+                break
+            except ThrottledError:  # the mapping scales down and tries again; messages stay invisible
+                if self._stop.wait(0.05):
+                    return
+            except FunctionError as exc:
+                log.warning(
+                    "batch of %d failed; messages return after the visibility timeout: %s", len(messages), exc
+                )
+                return
+        failed = self._failed_ids(response, messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            chunk = done[start : start + 10]
+            self.client.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
+
+    def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str]:
+        if not self.config.report_batch_item_failures or not isinstance(response, dict):
+            return set()
+        items = response.get("batchItemFailures") or []
+        known = {m["MessageId"] for m in messages}
+        ids = {str(i.get("itemIdentifier")) for i in items if isinstance(i, dict)}
+        if not ids <= known:  # AWS treats an unknown or empty identifier as a failure of the batch
+            return known
+        return ids
