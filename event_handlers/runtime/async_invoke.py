@@ -102,8 +102,7 @@ class AsyncInvoker:
     def submit(self, event: Any) -> None:
         """Accept an event as S3 (or EventBridge) hands it over; delivery happens later."""
         if self.drop_probability and self._rng.random() < self.drop_probability:
-            self.lost.append(event)
-            self.counters.add(dropped=1)
+            self.lost.append(event)  # lost on purpose, before delivery: not a "dropped" failure
             return
         now = self._clock()
         self._push(_Queued(now + max(0.0, self.delivery_delay()), next(self._seq), event, now))

@@ -1,0 +1,5 @@
+"""``python -m bench`` is the ``pve`` command."""
+
+from bench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Where a strategy runs: moto in-process (default), moto's server over HTTP, or a local folder.
+
+Each strategy gets a fresh backend, so no two strategies share a bucket, a queue or a counter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.clients import ApiCallCounter, ClientFactory
+
+FAKE_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "aws_session_token": "testing",
+}
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+@dataclass
+class BackendEnv:
+    """What a strategy run gets: clients, a bucket or folder, and the request counter."""
+
+    kind: str
+    counter: ApiCallCounter
+    clients: ClientFactory | None
+    bucket: str = ""
+    folder: Path | None = None
+    endpoint_url: str | None = None
+    account_id: str = ACCOUNT_ID
+    region: str = "us-east-1"
+
+    def client(self, service: str, role: str) -> Any:
+        if self.clients is None:
+            raise RuntimeError(f"backend {self.kind!r} has no AWS clients")
+        return self.clients.client(service, role)
+
+
+@contextmanager
+def fresh_backend(
+    kind: str, *, bucket: str = "pve-bench", workdir: Path | None = None
+) -> Iterator[BackendEnv]:
+    """A new, empty backend of ``kind``; torn down when the block ends."""
+    counter = ApiCallCounter()
+    scratch = Path(tempfile.mkdtemp(prefix="pve-", dir=workdir))
+    try:
+        if kind == "moto":
+            yield from _moto(counter, bucket, scratch)
+        elif kind == "moto-server":
+            yield from _moto_server(counter, bucket, scratch)
+        elif kind == "folder":
+            root = scratch / "data"
+            root.mkdir()
+            yield BackendEnv("folder", counter, None, folder=root)
+        else:
+            raise ValueError(f"unknown backend {kind!r}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
+    from moto import mock_aws
+
+    with _fake_aws_environment(), mock_aws():
+        clients = ClientFactory(counter, credentials=FAKE_CREDENTIALS)
+        clients.client("s3", "setup").create_bucket(Bucket=bucket)
+        yield BackendEnv("moto", counter, clients, bucket=bucket, folder=scratch)
+
+
+def _moto_server(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines on the terminal
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        _reset_moto(endpoint)
+        with _fake_aws_environment():
+            clients = ClientFactory(counter, endpoint_url=endpoint, credentials=FAKE_CREDENTIALS)
+            clients.client("s3", "setup").create_bucket(Bucket=bucket)
+            yield BackendEnv(
+                "moto-server", counter, clients, bucket=bucket, folder=scratch, endpoint_url=endpoint
+            )
+    finally:
+        server.stop()
+
+
+def _reset_moto(endpoint: str) -> None:
+    """The server shares this process's moto state; start each strategy from an empty one."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+@contextmanager
+def _fake_aws_environment() -> Iterator[None]:
+    """moto needs credentials and a region; never let a run touch a real account by accident."""
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,56 @@
+"""Where and with what a run was made, captured automatically (as pyperf does)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("boto3", "botocore", "moto", "pandas", "numpy", "matplotlib", "watchdog", "pillow")
+
+
+def capture_environment(started: datetime | None = None) -> dict[str, Any]:
+    started = started or datetime.now(UTC)
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "git_commit": git_commit(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "hostname": platform.node(),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(folder: Path | None = None) -> str | None:
+    """The commit of the checkout this code runs from, with ``-dirty`` if it has changes."""
+    folder = folder or Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit

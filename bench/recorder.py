@@ -1,0 +1,157 @@
+"""Per-file records: one row per file per strategy, stamped by the writer and by the strategy.
+
+Clocks are kept apart (as SeBS does): ``written_at`` is stamped by the writer when its PUT (or
+rename) returned; ``detected_at`` when the strategy learnt of the file (a listing returned it,
+or the handler received its event); ``started_at``/``finished_at`` around the task. All are
+epoch seconds from one machine's clock. ``latency_s = finished_at - written_at``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, fields
+
+OUTCOMES = ("processed", "failed", "missed")
+
+
+@dataclass
+class FileRecord:
+    strategy: str
+    repetition: int
+    key: str
+    size_bytes: int
+    arrival_s: float  # scenario clock (before time scaling)
+    written_at: float
+    detected_at: float = math.nan
+    started_at: float = math.nan
+    finished_at: float = math.nan
+    latency_s: float = math.nan
+    attempts: int = 0
+    outcome: str = "missed"
+    path: str = ""  # which route handled it (hybrid: events or sweep)
+    duplicates: int = 0  # successful runs beyond the first
+    error: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.outcome in ("processed", "failed")
+
+
+COLUMNS = [f.name for f in fields(FileRecord)]
+
+
+class Recorder:
+    """Thread-safe stamps for the files of one strategy run."""
+
+    def __init__(self, strategy: str, repetition: int) -> None:
+        self.strategy, self.repetition = strategy, repetition
+        self._records: dict[str, FileRecord] = {}
+        self._unknown: list[str] = []
+        self._final = 0
+        self._written = 0
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    def expect(self, key: str, size: int, arrival_s: float) -> None:
+        """Register a file before it is written: a fast event may be handled before the writer's
+        PUT has returned (moto delivers inside the request), and its stamps must not be lost."""
+        with self._lock:
+            self._records[key] = FileRecord(self.strategy, self.repetition, key, size, arrival_s, math.nan)
+
+    def written(self, key: str, at: float) -> None:
+        """The writer's PUT (or rename) returned at ``at``."""
+        with self._lock:
+            record = self._records.get(key)
+            if record is not None:
+                record.written_at = at
+                self._written += 1
+
+    def detected(self, key: str, at: float) -> None:
+        with self._lock:
+            record = self._get(key)
+            if record is not None and math.isnan(record.detected_at):
+                record.detected_at = at
+
+    def started(self, key: str, at: float, path: str = "") -> None:
+        with self._lock:
+            record = self._get(key)
+            if record is None:
+                return
+            record.attempts += 1
+            if math.isnan(record.started_at):
+                record.started_at = at
+            if math.isnan(record.detected_at):
+                record.detected_at = at
+            if path and not record.path:
+                record.path = path
+
+    def succeeded(self, key: str, at: float, path: str = "") -> None:
+        with self._lock:
+            record = self._get(key)
+            if record is None:
+                return
+            if record.outcome == "processed":
+                record.duplicates += 1
+                return
+            was_final = record.final
+            record.outcome, record.error = "processed", ""
+            record.finished_at = at
+            if path:
+                record.path = path
+            if not was_final:
+                self._final += 1
+            self._changed.notify_all()
+
+    def failed(self, key: str, reason: str, at: float) -> None:
+        """A failure for good (dead-lettered, or out of attempts): final, with the reason."""
+        with self._lock:
+            record = self._get(key)
+            if record is None or record.final:
+                return
+            record.outcome, record.error = "failed", reason[:500]
+            record.finished_at = at
+            self._final += 1
+            self._changed.notify_all()
+
+    def attempt_failed(self, key: str, reason: str) -> None:
+        """A failure that will be retried: remembered, not final."""
+        with self._lock:
+            record = self._get(key)
+            if record is not None and not record.final:
+                record.error = reason[:500]
+
+    def _get(self, key: str) -> FileRecord | None:
+        record = self._records.get(key)
+        if record is None and len(self._unknown) < 1000:
+            self._unknown.append(key)  # a key the workload did not write (e.g. the state file)
+        return record
+
+    @property
+    def written_count(self) -> int:
+        with self._lock:
+            return self._written
+
+    @property
+    def final_count(self) -> int:
+        with self._lock:
+            return self._final
+
+    def wait_all_final(self, expected: int, timeout: float) -> bool:
+        """Block until ``expected`` files are final (processed or failed) or ``timeout`` passes."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._final >= expected, timeout)
+
+    def records(self) -> list[FileRecord]:
+        """The records, latency computed now that every clock has been stamped."""
+        with self._lock:
+            records = sorted(self._records.values(), key=lambda r: (r.arrival_s, r.key))
+            for record in records:
+                if record.outcome == "processed":
+                    record.latency_s = record.finished_at - record.written_at
+            return records
+
+    @property
+    def unknown_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._unknown)

@@ -1,0 +1,222 @@
+"""Run a scenario: for each repetition and strategy, a fresh backend, the same seeded workload.
+
+The runner only runs. It writes ``records.csv`` and ``summary.json``; the table and the charts
+are drawn from those (see ``bench.report``), so a results folder can always be redrawn.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.backends import fresh_backend
+from bench.clients import STRATEGY_ROLES
+from bench.environment import capture_environment
+from bench.progress import ProgressReporter, QuietProgress
+from bench.recorder import COLUMNS, FileRecord, Recorder
+from bench.results import SCHEMA_VERSION, write_results
+from bench.scenario import Scenario
+from bench.stats import strategy_stats
+from bench.strategies import RunContext, make_strategy
+from bench.workload import PlannedWorkload, plan_workload
+from bench.writer import write_workload
+from event_handlers.runtime.latency import load_profile
+
+_SUMMED = ("invocations", "poll_cycles", "empty_polls", "cold_starts")
+
+
+@dataclass
+class StrategyOutcome:
+    name: str
+    kind: str
+    repetition: int
+    records: list[FileRecord]
+    counters: dict[str, Any]
+    api_calls: dict[str, int]
+    api_calls_by_role: dict[str, dict[str, int]]
+    writer: dict[str, float]
+    notes: list[str]
+    wall_s: float
+
+
+def run_scenario(
+    scenario: Scenario,
+    out_dir: Path,
+    *,
+    progress: ProgressReporter | None = None,
+    command: str = "",
+    scenario_file: str = "",
+) -> dict[str, Any]:
+    """Run every strategy of ``scenario`` and write the results to ``out_dir``; return the summary."""
+    progress = progress or QuietProgress()
+    started = datetime.now(UTC)
+    environment = capture_environment(started)
+    profile = load_profile(scenario.latency_profile)
+    planned = plan_workload(scenario.workload, scenario.seed)
+    if not planned.files:
+        raise ValueError(f"scenario {scenario.name!r} produces no files; check its arrivals")
+    bodies = {spec.key: planned.body(spec) for spec in planned.files}
+    outcomes: list[StrategyOutcome] = []
+    for repetition in range(scenario.repetitions):
+        for index, spec in enumerate(scenario.strategies):
+            seed = scenario.seed * 7919 + index * 101 + repetition
+            label = spec.name if scenario.repetitions == 1 else f"{spec.name} #{repetition + 1}"
+            progress.begin(label, len(planned.files))
+            outcome = run_strategy(scenario, spec, planned, bodies, repetition, seed, profile, progress)
+            final = sum(r.final for r in outcome.records)
+            progress.end(f"{final}/{len(planned.files)} final in {outcome.wall_s:.1f}s")
+            outcomes.append(outcome)
+    records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
+    summary = build_summary(
+        scenario,
+        outcomes,
+        records,
+        environment,
+        profile_info(profile),
+        command=command,
+        scenario_file=scenario_file,
+    )
+    write_results(out_dir, records, summary)
+    return summary
+
+
+def run_strategy(
+    scenario: Scenario,
+    spec: Any,
+    planned: PlannedWorkload,
+    bodies: dict[str, bytes],
+    repetition: int,
+    seed: int,
+    profile: Any,
+    progress: ProgressReporter,
+) -> StrategyOutcome:
+    """One strategy, one repetition, on a fresh backend: deploy, start, write, drain, stop."""
+    recorder = Recorder(spec.name, repetition)
+    for file in planned.files:
+        recorder.expect(file.key, len(bodies[file.key]), file.arrival_s)
+    wall_start = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="pve-work-") as work,
+        fresh_backend(scenario.backend, bucket=_bucket_name(spec.name)) as env,
+    ):
+        ctx = RunContext(scenario, env, recorder, profile, seed, Path(work))
+        strategy = make_strategy(spec, ctx)
+        strategy.setup()
+        strategy.start()
+        try:
+            writer = write_workload(
+                env, planned, bodies, recorder, on_write=lambda n: progress.update(n, recorder.final_count)
+            )
+            deadline = time.monotonic() + scenario.drain_timeout_s
+            expected = len(planned.files)
+            while time.monotonic() < deadline:
+                if recorder.wait_all_final(expected, timeout=0.2):
+                    break
+                progress.update(writer.files, recorder.final_count)
+            progress.update(writer.files, recorder.final_count)
+        finally:
+            strategy.stop()
+        strategy.finish()
+        counters = strategy.counters()
+        return StrategyOutcome(
+            name=spec.name,
+            kind=spec.kind,
+            repetition=repetition,
+            records=recorder.records(),
+            counters=counters,
+            api_calls=env.counter.for_roles(STRATEGY_ROLES),
+            api_calls_by_role=env.counter.by_role(),
+            writer=writer.as_dict(),
+            notes=strategy.notes(),
+            wall_s=time.monotonic() - wall_start,
+        )
+
+
+def _bucket_name(strategy: str) -> str:
+    name = "".join(c if c.isalnum() else "-" for c in strategy.lower())
+    return f"pve-{name}"[:63].strip("-")
+
+
+def profile_info(profile: Any) -> dict[str, Any]:
+    return {
+        "name": profile.name,
+        "adds_delay": profile.adds_delay,
+        "description": profile.description,
+        "source": profile.path,
+        "routes": {
+            r: {"kind": d.kind, **dict(d.params), "source": d.source} for r, d in profile.routes.items()
+        },
+    }
+
+
+def build_summary(
+    scenario: Scenario,
+    outcomes: list[StrategyOutcome],
+    records: pd.DataFrame,
+    environment: dict[str, Any],
+    profile: dict[str, Any],
+    *,
+    command: str,
+    scenario_file: str,
+) -> dict[str, Any]:
+    strategies: dict[str, Any] = {}
+    for spec in scenario.strategies:
+        runs = [o for o in outcomes if o.name == spec.name]
+        counters = _sum_dicts([o.counters for o in runs])
+        api_calls = _sum_dicts([o.api_calls for o in runs])
+        entry: dict[str, Any] = {
+            "kind": spec.kind,
+            "parameters": spec.model_dump(exclude={"name", "kind"}),
+            **strategy_stats(records[records["strategy"] == spec.name]),
+            **{name: int(counters.get(name, 0)) for name in _SUMMED},
+            "api_calls": api_calls,
+            "api_calls_total": int(sum(api_calls.values())),
+            "counters": counters,
+            "repetitions": [
+                {
+                    "repetition": o.repetition,
+                    "wall_s": round(o.wall_s, 3),
+                    "writer": o.writer,
+                    "api_calls_by_role": o.api_calls_by_role,
+                }
+                for o in runs
+            ],
+            "notes": sorted({n for o in runs for n in o.notes}),
+            "failures": [
+                {"key": r.key, "outcome": r.outcome, "error": r.error}
+                for o in runs
+                for r in o.records
+                if r.outcome != "processed"
+            ][:50],
+        }
+        strategies[spec.name] = entry
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "live",
+        "command": command,
+        "scenario_file": scenario_file,
+        "scenario": scenario.model_dump(mode="json"),
+        "latency_profile": profile,
+        "environment": environment,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "strategies": strategies,
+    }
+
+
+def _sum_dicts(items: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for item in items:
+        for key, value in item.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                total.setdefault(key, value)
+            elif key.startswith("max_"):
+                total[key] = max(total.get(key, value), value)
+            else:
+                total[key] = total.get(key, 0) + value
+    return total

@@ -1,0 +1,269 @@
+"""Scenario files: what to run, validated with errors that name the file and the field.
+
+A scenario is TOML: a workload (arrivals, contents, keys), the strategies to run on it with
+their parameters, a backend, a latency profile, a task, repetitions and a seed. Bundled
+scenarios live in ``bench/scenarios/``; a path to your own file works wherever a name does.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Backend = Literal["moto", "moto-server", "folder"]
+CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message names the file and every bad field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- workload ----------------------------------------------------------------------------------
+class Arrivals(_Strict):
+    """When files arrive, in scenario seconds (divided by ``time_scale`` to run)."""
+
+    process: Literal["constant", "poisson", "bursts", "onoff", "diurnal", "replay"]
+    count: int | None = Field(None, gt=0, description="number of files (or use duration_s)")
+    duration_s: float | None = Field(None, gt=0, description="arrivals stop after this")
+    rate_per_s: float | None = Field(None, gt=0, description="mean arrival rate")
+    burst_size: int = Field(10, gt=0)
+    burst_interval_s: float = Field(5.0, gt=0)
+    burst_spread_s: float = Field(0.0, ge=0, description="spread of one burst's files")
+    on_s: float = Field(10.0, gt=0)
+    off_s: float = Field(10.0, gt=0)
+    period_s: float = Field(86400.0, gt=0, description="diurnal period")
+    peak_to_trough: float = Field(10.0, ge=1, description="diurnal peak rate / trough rate")
+    replay_path: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Arrivals:
+        if self.process == "replay":
+            if not self.replay_path:
+                raise ValueError("process 'replay' needs replay_path (a CSV with arrival_s and size_bytes)")
+            return self
+        if self.count is None and self.duration_s is None:
+            raise ValueError("give count or duration_s")
+        if self.rate_per_s is None and self.process != "bursts":
+            raise ValueError(f"process {self.process!r} needs rate_per_s")
+        return self
+
+
+class Content(_Strict):
+    """What each file contains."""
+
+    kind: Literal["csv", "image", "bytes"] = "csv"
+    rows: int = Field(50, ge=0)
+    columns: int = Field(5, ge=1)
+    width: int = Field(640, gt=0)
+    height: int = Field(480, gt=0)
+    size_bytes: int = Field(1024, ge=0, description="for kind 'bytes'")
+    corrupt_every: int = Field(0, ge=0, description="every Nth file is corrupt (0: none)")
+
+
+class Workload(_Strict):
+    arrivals: Arrivals
+    content: Content = Content()
+    prefix: str = "incoming/"
+    key_style: Literal["plain", "odd"] = Field(
+        "plain", description="'odd' puts spaces, +, %, unicode and emoji in some keys"
+    )
+    time_scale: float = Field(1.0, gt=0, description="scenario seconds per real second")
+
+
+# -- strategies ----------------------------------------------------------------------------------
+class _Strategy(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class FunctionSettings(_Strict):
+    """A Lambda function's deployment settings (for the event routes and scheduled polls)."""
+
+    memory_mb: int = Field(128, ge=128, le=10240)
+    timeout_s: float = Field(30.0, gt=0, le=900)
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    reserved_concurrency: int | None = Field(None, ge=0)
+    init_delay_s: float = Field(0.0, ge=0, description="modelled INIT time added to each cold start")
+
+
+class PollStrategy(_Strategy):
+    kind: Literal["poll"]
+    interval_s: float = Field(gt=0)
+    cursor: CursorName = "seen-set"
+    min_age_s: float = Field(0.0, ge=0)
+    jitter_s: float = Field(0.0, ge=0)
+    page_size: int = Field(1000, ge=1, le=1000)
+    lookback_s: float = Field(900.0, ge=0)
+    sweep_every: int = Field(60, ge=1)
+    max_attempts: int = Field(3, ge=1, description="tries per file before it counts as failed")
+
+
+class ScheduledPollStrategy(_Strategy):
+    kind: Literal["scheduled-poll"]
+    interval_s: float = Field(gt=0)
+    cursor: CursorName = "watermark"
+    function: FunctionSettings = FunctionSettings()
+
+
+class _EventStrategy(_Strategy):
+    function: FunctionSettings = FunctionSettings()
+    event_loss: float = Field(
+        0.0, ge=0, le=1, description="drop this share of notifications (tests reconciliation)"
+    )
+
+
+class S3LambdaStrategy(_EventStrategy):
+    kind: Literal["s3-lambda"]
+    max_retries: int = Field(2, ge=0, le=2)
+    retry_delays_s: tuple[float, float] = (60.0, 120.0)
+    max_event_age_s: float = Field(21600.0, gt=0, le=21600)
+    workers: int = Field(4, ge=1, le=64, description="local threads running invocations")
+
+
+class EventBridgeStrategy(_EventStrategy):
+    kind: Literal["s3-eventbridge-lambda"]
+    max_retries: int = Field(2, ge=0, le=2)
+    retry_delays_s: tuple[float, float] = (60.0, 120.0)
+    max_event_age_s: float = Field(21600.0, gt=0, le=21600)
+    workers: int = Field(4, ge=1, le=64)
+
+
+class SqsLambdaStrategy(_EventStrategy):
+    kind: Literal["s3-sqs-lambda"]
+    batch_size: int = Field(10, ge=1, le=10000)
+    batching_window_s: float = Field(0.0, ge=0, le=300)
+    wait_time_s: int = Field(20, ge=0, le=20)
+    visibility_timeout_s: int = Field(30, ge=0, le=43200)
+    max_receive_count: int = Field(3, ge=1, le=1000)
+    pollers: int = Field(1, ge=1, le=10)
+
+
+class InotifyStrategy(_EventStrategy):
+    kind: Literal["inotify"]
+    workers: int = Field(4, ge=1, le=64)
+
+
+class HybridStrategy(_EventStrategy):
+    kind: Literal["hybrid"]
+    sweep_interval_s: float = Field(gt=0)
+    cursor: CursorName = "watermark"
+    grace_s: float = Field(5.0, ge=0, description="a file this young is left to the events")
+    max_retries: int = Field(2, ge=0, le=2)
+    retry_delays_s: tuple[float, float] = (60.0, 120.0)
+    workers: int = Field(4, ge=1, le=64)
+
+
+Strategy = Annotated[
+    PollStrategy
+    | ScheduledPollStrategy
+    | S3LambdaStrategy
+    | EventBridgeStrategy
+    | SqsLambdaStrategy
+    | InotifyStrategy
+    | HybridStrategy,
+    Field(discriminator="kind"),
+]
+
+S3_ONLY = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid", "scheduled-poll"}
+FOLDER_ONLY = {"inotify"}
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    seed: int = 0
+    backend: Backend = "moto"
+    latency_profile: str = "instant"
+    task: Literal["csv-summary", "thumbnail", "noop"] = "csv-summary"
+    repetitions: int = Field(1, ge=1, le=100)
+    drain_timeout_s: float = Field(
+        60.0, gt=0, description="wait this long for stragglers after the last write"
+    )
+    workload: Workload
+    strategies: list[Strategy] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        names = [s.name for s in self.strategies]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"strategy names must be unique; repeated: {', '.join(duplicates)}")
+        for strategy in self.strategies:
+            if self.backend == "folder" and strategy.kind in S3_ONLY:
+                raise ValueError(
+                    f"strategy {strategy.name!r} ({strategy.kind}) needs an S3 backend, not 'folder'"
+                )
+            if self.backend != "folder" and strategy.kind in FOLDER_ONLY:
+                raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
+        if self.task == "thumbnail" and self.workload.content.kind != "image":
+            raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
+        if self.task == "csv-summary" and self.workload.content.kind != "csv":
+            raise ValueError("task 'csv-summary' needs workload.content.kind = 'csv'")
+        return self
+
+    def with_overrides(self, **changes: Any) -> Scenario:
+        """A copy with top-level fields replaced (validated again)."""
+        data = self.model_dump()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return Scenario.model_validate(data)
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenario names and their files."""
+    folder = resources.files("bench") / "scenarios"
+    return {
+        p.name.removesuffix(".toml"): Path(str(p))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    }
+
+
+def resolve_scenario_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(f"scenario file not found: {path}")
+        return path
+    bundled = bundled_scenarios()
+    if name_or_path not in bundled:
+        raise ScenarioError(
+            f"unknown scenario {name_or_path!r}; bundled: {', '.join(bundled)} (or give a .toml path)"
+        )
+    return bundled[name_or_path]
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """Load and validate a bundled scenario by name, or a scenario file by path."""
+    path = resolve_scenario_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_scenario(data, str(path))
+
+
+def parse_scenario(data: dict[str, Any], origin: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_errors(exc, origin)) from None
+
+
+def format_errors(exc: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: {exc.error_count()} problem(s) in the scenario"]
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and where it is nested)"
+        elif "input" in error and error["type"] not in ("missing",):
+            message = f"{message} (got {error['input']!r:.60})"
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,22 @@
+"""Strategy runs by scenario ``kind``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.strategies.base import RunContext, StrategyRun
+from bench.strategies.events import EventBridgeRun, InotifyRun, S3LambdaRun, SqsLambdaRun
+from bench.strategies.hybrid import HybridRun
+from bench.strategies.poll import PollRun, ScheduledPollRun
+
+RUNS: dict[str, type[StrategyRun]] = {
+    cls.kind: cls
+    for cls in (PollRun, ScheduledPollRun, S3LambdaRun, SqsLambdaRun, EventBridgeRun, InotifyRun, HybridRun)
+}
+
+
+def make_strategy(spec: Any, ctx: RunContext) -> StrategyRun:
+    return RUNS[spec.kind](spec, ctx)
+
+
+__all__ = ["RUNS", "RunContext", "StrategyRun", "make_strategy"]

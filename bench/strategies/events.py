@@ -1,0 +1,295 @@
+"""Event strategies: S3 -> Lambda, S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, inotify.
+
+Each deploys what AWS would need (function, permissions, queues, notification rules) against the
+backend, and runs the handler in the local runtime fed by moto's own deliveries.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from bench.scenario import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
+from bench.strategies.base import (
+    RecordingListener,
+    StrategyRun,
+    create_queue,
+    deploy_function,
+    handler_dead_letters,
+    keys_in_failure_record,
+    local_function,
+    make_handler_factory,
+)
+from event_handlers.filters import KeyFilter
+from event_handlers.folder_events import FolderEventSource
+from event_handlers.runtime import moto_bridge
+from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
+from event_handlers.runtime.function import FunctionConfig, LocalFunction
+from event_handlers.runtime.sqs_mapping import SqsEventSourceMapping, SqsMappingConfig
+from event_handlers.trigger import (
+    NotificationRule,
+    allow_s3_to_invoke_lambda,
+    allow_s3_to_send_to_queue,
+    configure_notifications,
+    configure_s3_eventbridge_route,
+)
+
+
+class _FunctionRun(StrategyRun):
+    """Shared by the routes: a deployed function, its local twin, a dead-letter queue."""
+
+    route = ""
+    function: LocalFunction
+    listener: RecordingListener
+
+    def _deploy(self, trigger_filters: list[KeyFilter]) -> FunctionConfig:
+        ctx, spec = self.ctx, self.spec
+        self.config = deploy_function(ctx, spec.name, spec.function)
+        self.dlq_url, self.dlq_arn = create_queue(ctx, f"{spec.name}-dlq")
+        self.listener = RecordingListener(ctx.recorder, self.path)
+        factory = make_handler_factory(
+            ctx,
+            self.listener,
+            dead_letters=handler_dead_letters(ctx, self.dlq_url),
+            ledger_path=ctx.workdir / "ledger.sqlite",
+            trigger_filters=trigger_filters,
+        )
+        self.function = local_function(ctx, self.config, factory, spec.function, salt=1)
+        return self.config
+
+    @property
+    def path(self) -> str:
+        return "events"
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            **self.function.counters.snapshot(),
+            "duplicate_deliveries": self.listener.duplicate_deliveries,
+        }
+
+
+class _AsyncRoute(_FunctionRun):
+    """Routes where the function is invoked asynchronously (S3 and EventBridge push)."""
+
+    invoker: AsyncInvoker
+
+    def _make_invoker(self, route: str, event_loss: float) -> AsyncInvoker:
+        spec, ctx = self.spec, self.ctx
+        runtime_sqs = ctx.env.client("sqs", "runtime")
+        send = sqs_failure_sink(runtime_sqs, self.dlq_url)
+
+        def on_failure(record: dict[str, Any]) -> None:
+            send(record)
+            reason = f"{record['requestContext']['condition']}: {record['responsePayload']['errorMessage']}"
+            for key in keys_in_failure_record(record):
+                ctx.recorder.failed(key, reason, time.time())
+
+        return AsyncInvoker(
+            self.function,
+            AsyncConfig(
+                max_retries=spec.max_retries,
+                retry_delays_s=tuple(spec.retry_delays_s),
+                max_event_age_s=getattr(spec, "max_event_age_s", 21600.0),
+                workers=spec.workers,
+            ),
+            on_failure=on_failure,
+            delivery_delay=ctx.sampler(route, salt=2),
+            drop_probability=event_loss,
+            seed=ctx.seed,
+        )
+
+    def start(self) -> None:
+        self.invoker.start()
+
+    def stop(self) -> None:
+        moto_bridge.unregister_function(self.config.arn)
+        self.invoker.wait_idle(timeout=5)
+        self.invoker.stop()
+        self.function.shutdown()
+
+    def counters(self) -> dict[str, Any]:
+        return {**super().counters(), "notifications_lost": len(self.invoker.lost)}
+
+
+class S3LambdaRun(_AsyncRoute):
+    """S3 notification -> Lambda async invoke (internal queue, retries, on-failure DLQ)."""
+
+    kind = "s3-lambda"
+    spec: S3LambdaStrategy
+
+    def setup(self) -> None:
+        ctx = self.ctx
+        rule_filter = KeyFilter(ctx.prefix)
+        config = self._deploy([rule_filter])
+        allow_s3_to_invoke_lambda(
+            config.name,
+            ctx.env.bucket,
+            account_id=ctx.env.account_id,
+            lambda_client=ctx.env.client("lambda", "setup"),
+        )
+        self.invoker = self._make_invoker("s3_to_lambda", self.spec.event_loss)
+        moto_bridge.register_function(config.arn, self.invoker.submit)
+        configure_notifications(
+            ctx.env.bucket,
+            [NotificationRule(config.arn, filter=rule_filter)],
+            s3_client=ctx.env.client("s3", "setup"),
+        )
+
+
+class EventBridgeRun(_AsyncRoute):
+    """S3 -> EventBridge (default bus) -> rule -> Lambda async invoke."""
+
+    kind = "s3-eventbridge-lambda"
+    spec: EventBridgeStrategy
+
+    def setup(self) -> None:
+        ctx = self.ctx
+        config = self._deploy([KeyFilter(ctx.prefix)])
+        self.invoker = self._make_invoker("eventbridge_to_lambda", self.spec.event_loss)
+        moto_bridge.register_function(config.arn, self.invoker.submit)
+        configure_s3_eventbridge_route(
+            ctx.env.bucket,
+            config.arn,
+            rule_name=f"{self.spec.name}-rule",
+            prefix=ctx.prefix,
+            events_client=ctx.env.client("events", "setup"),
+            s3_client=ctx.env.client("s3", "setup"),
+            lambda_client=ctx.env.client("lambda", "setup"),
+        )
+
+
+class SqsLambdaRun(_FunctionRun):
+    """S3 notification -> SQS -> Lambda event source mapping (batches, partial failures, redrive)."""
+
+    kind = "s3-sqs-lambda"
+    spec: SqsLambdaStrategy
+
+    def setup(self) -> None:
+        ctx, spec = self.ctx, self.spec
+        self._deploy([KeyFilter(ctx.prefix)])
+        queue_attributes = {
+            "VisibilityTimeout": str(spec.visibility_timeout_s),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": self.dlq_arn, "maxReceiveCount": str(spec.max_receive_count)}
+            ),
+        }
+        self.queue_url, queue_arn = create_queue(ctx, f"{spec.name}-queue", queue_attributes)
+        allow_s3_to_send_to_queue(
+            self.queue_url,
+            queue_arn,
+            ctx.env.bucket,
+            ctx.env.account_id,
+            sqs_client=ctx.env.client("sqs", "setup"),
+        )
+        configure_notifications(
+            ctx.env.bucket,
+            [NotificationRule(queue_arn, filter=KeyFilter(ctx.prefix))],
+            s3_client=ctx.env.client("s3", "setup"),
+        )
+        self.mapping = SqsEventSourceMapping(
+            self.function,
+            ctx.env.client("sqs", "runtime"),
+            self.queue_url,
+            SqsMappingConfig(
+                batch_size=spec.batch_size,
+                batching_window_s=spec.batching_window_s,
+                wait_time_s=spec.wait_time_s,
+                pollers=spec.pollers,
+            ),
+            delivery_delay=ctx.sampler("sqs_to_lambda", salt=3),
+        )
+
+    def start(self) -> None:
+        self.mapping.start()
+
+    def stop(self) -> None:
+        self.mapping.stop(timeout=0.5)
+        self.function.shutdown()
+
+    def finish(self) -> None:
+        """Messages SQS redrove to the DLQ after maxReceiveCount failed for good: say so."""
+        sqs = self.ctx.env.client("sqs", "runtime")
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not messages:
+                return
+            for message in messages:
+                self._account_dead_letter(message.get("Body", ""))
+
+    def _account_dead_letter(self, body: str) -> None:
+        from event_handlers.events import parse_s3_event
+
+        try:
+            document = json.loads(body)
+        except json.JSONDecodeError:
+            return
+        if isinstance(document, dict) and "reason" in document and "key" in document:
+            return  # the handler's own dead letter; already recorded as failed
+        try:
+            keys = [e.key for e in parse_s3_event(document)]
+        except ValueError:
+            return
+        for key in keys:
+            self.ctx.recorder.failed(
+                key, f"redriven to the DLQ after {self.spec.max_receive_count} receives", time.time()
+            )
+
+    def counters(self) -> dict[str, Any]:
+        return {
+            **super().counters(),
+            "sqs_receives": self.mapping.receives,
+            "sqs_empty_receives": self.mapping.empty_receives,
+        }
+
+
+class InotifyRun(_FunctionRun):
+    """Local folder: inotify (watchdog) -> the same async runtime and handler."""
+
+    kind = "inotify"
+    spec: InotifyStrategy
+
+    def setup(self) -> None:
+        ctx, spec = self.ctx, self.spec
+        assert ctx.env.folder is not None
+        self.config = FunctionConfig(
+            name=spec.name,
+            memory_mb=spec.function.memory_mb,
+            timeout_s=spec.function.timeout_s,
+            architecture=spec.function.architecture,
+            reserved_concurrency=spec.function.reserved_concurrency,
+        )
+        self.listener = RecordingListener(ctx.recorder, self.path)
+        factory = make_handler_factory(
+            ctx,
+            self.listener,
+            dead_letters=handler_dead_letters(ctx, None),
+            ledger_path=ctx.workdir / "ledger.sqlite",
+        )
+        self.function = local_function(ctx, self.config, factory, spec.function, salt=4)
+        self.invoker = AsyncInvoker(
+            self.function,
+            AsyncConfig(retry_delays_s=(1.0, 2.0), workers=spec.workers),
+            delivery_delay=ctx.sampler("inotify_to_handler", salt=5),
+            seed=ctx.seed,
+        )
+        watched = ctx.env.folder / ctx.prefix
+        watched.mkdir(parents=True, exist_ok=True)
+        self.source = FolderEventSource(
+            watched, self.invoker.submit, bucket_name=str(ctx.env.folder), key_prefix=ctx.prefix
+        )
+
+    def start(self) -> None:
+        self.invoker.start()
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+        self.invoker.wait_idle(timeout=5)
+        self.invoker.stop()
+        self.function.shutdown()
+
+    def counters(self) -> dict[str, Any]:
+        return {**super().counters(), "announced": self.source.announced}

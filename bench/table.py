@@ -1,0 +1,55 @@
+"""The table printed at the end of a run: one row per strategy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+
+def seconds(value: float | None) -> str:
+    """Compact human form: ``7ms``, ``599ms``, ``1.03s``, ``2.5min``."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.0f}ms"
+    if value < 120:
+        return f"{value:.2f}s"
+    return f"{value / 60:.1f}min"
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    scenario = summary["scenario"]
+    profile = summary.get("latency_profile", {}).get("name", "?")
+    kind = summary.get("kind", "live")
+    table = Table(
+        title=f"{scenario['name']} ({kind}) on {scenario['backend']}, latency profile '{profile}'",
+        title_justify="left",
+        caption="latency = written -> processed; requests = API calls made by the strategy (writer excluded)",
+        caption_justify="left",
+    )
+    table.add_column("strategy", no_wrap=True)
+    for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "requests"):
+        table.add_column(column, justify="right", no_wrap=True)
+    has_cost = any("cost" in s for s in summary["strategies"].values())
+    if has_cost:
+        table.add_column("$/1M files", justify="right", no_wrap=True)
+    for name, s in summary["strategies"].items():
+        latency = s["latency_s"]
+        row = [
+            name,
+            str(s["files"]),
+            str(s["processed"]),
+            str(s["failed"]),
+            str(s.get("missed", 0)),
+            seconds(latency["p50"]),
+            seconds(latency["p95"]),
+            seconds(latency["p99"]),
+            str(s.get("invocations", 0)),
+            str(s.get("api_calls_total", 0)),
+        ]
+        if has_cost:
+            cost = s.get("cost", {}).get("per_million_files")
+            row.append("-" if cost is None else f"{cost:,.2f}")
+        table.add_row(*row)
+    return table

@@ -1,0 +1,71 @@
+"""The workload's writer: puts each file at its scheduled time and stamps ``written_at``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.backends import BackendEnv
+from bench.recorder import Recorder
+from bench.workload import PlannedWorkload
+
+
+@dataclass
+class WriterStats:
+    started_at: float = 0.0
+    files: int = 0
+    bytes: int = 0
+    max_lag_s: float = 0.0  # how late the slowest write started against its schedule
+
+    def as_dict(self) -> dict[str, float]:
+        return {"files": self.files, "bytes": self.bytes, "max_lag_s": round(self.max_lag_s, 6)}
+
+
+def write_workload(
+    env: BackendEnv,
+    planned: PlannedWorkload,
+    bodies: Mapping[str, bytes],
+    recorder: Recorder,
+    *,
+    lead_s: float = 0.2,
+    on_write: Callable[[int], None] = lambda n: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> WriterStats:
+    """Write every file on schedule (real time = scenario time / time_scale) from now + ``lead_s``.
+
+    S3 objects are PUT; local files are written under a hidden name and renamed into place, so
+    neither a poller nor inotify can see a half-written file.
+    """
+    s3 = env.client("s3", "writer") if env.kind != "folder" else None
+    stats = WriterStats(started_at=time.time() + lead_s)
+    t0 = time.monotonic() + lead_s
+    for spec in planned.files:
+        if should_stop():
+            break
+        due = t0 + planned.real_offset(spec)
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        stats.max_lag_s = max(stats.max_lag_s, time.monotonic() - due)
+        body = bodies[spec.key]
+        if s3 is not None:
+            s3.put_object(Bucket=env.bucket, Key=spec.key, Body=body)
+        else:
+            assert env.folder is not None
+            _write_file(env.folder / spec.key, body)
+        recorder.written(spec.key, time.time())
+        stats.files += 1
+        stats.bytes += len(body)
+        on_write(stats.files)
+    return stats
+
+
+def _write_file(path: Path, body: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    with tmp.open("wb") as handle:
+        handle.write(body)
+    os.replace(tmp, path)
