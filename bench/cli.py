@@ -97,6 +97,147 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_cost(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from bench.cost import files_per_month, load_pricing, monthly_cost, standard_deployments
+    from bench.cost_sweep import write_sweep
+
+    pricing = load_pricing(args.pricing)
+    deployments = [
+        d.__class__(**{**vars(d), "retention_days": args.retention_days})
+        for d in standard_deployments(args.interval, args.memory, args.duration_ms, args.arch)
+    ]
+    if args.sweep:
+        out = _out_dir("cost", "sweep", args.out)
+        baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
+        document = write_sweep(
+            out,
+            deployments,
+            baseline,
+            free_tier=args.free_tier,
+            pricing=pricing,
+            command=_command_line(),
+            fmt=args.format,
+        )
+        if not args.quiet:
+            for entry in document["break_even"]:
+                rate = entry["files_per_day"]
+                where = "never (one is cheaper at every rate)" if rate is None else f"{rate:,.0f} files/day"
+                console.print(f"{entry['other']} costs the same as {entry['baseline']}: {where}")
+            console.print(
+                f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/monthly_cost.{args.format}"
+            )
+        return EXIT_OK
+    tier = "with the always-free tier" if args.free_tier else "no free tier"
+    table = Table(
+        title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
+        title_justify="left",
+        caption=f"memory {args.memory} MB, {args.duration_ms:g} ms per file, {args.arch}; processed files "
+        f"stay {args.retention_days:g} days in the watched prefix unless deleted",
+        caption_justify="left",
+    )
+    table.add_column("deployment", no_wrap=True)
+    for rate in args.files_per_day:
+        table.add_column(f"{rate:,.0f}/day", justify="right")
+    for d in deployments:
+        monthly = [
+            monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
+            for r in args.files_per_day
+        ]
+        cells = [f"{cost.total:,.2f}" for cost in monthly]
+        table.add_row(d.label, *cells)
+    console.print(table)
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from bench.compare import DifferentScenariosError, compare_results
+    from bench.results import read_results
+    from bench.table import seconds
+
+    a, b = read_results(args.a), read_results(args.b)
+    try:
+        comparisons, notes = compare_results(
+            a, b, alpha=args.alpha, min_effect=args.min_effect, min_abs_s=args.min_effect_s, force=args.force
+        )
+    except DifferentScenariosError as exc:
+        Console(stderr=True).print(f"[red]refused:[/] {exc}", highlight=False)
+        return EXIT_USAGE
+    table = Table(
+        title=f"{a.scenario_name}: B = {args.b} against A = {args.a}",
+        title_justify="left",
+        caption=f"significant = Mann-Whitney U p < {args.alpha:g} and medians {args.min_effect:.0%} "
+        f"and {args.min_effect_s * 1000:g} ms apart",
+        caption_justify="left",
+    )
+    for column in (
+        "strategy",
+        "p50 A",
+        "p50 B",
+        "change",
+        "p95 A",
+        "p95 B",
+        "p-value",
+        "verdict",
+        "requests A/B",
+        "invokes A/B",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("strategy", "verdict") else "right", no_wrap=True
+        )
+    for c in comparisons:
+        change = "-" if c.relative_change is None else f"{c.relative_change:+.1%}"
+        p_value = "-" if c.p_value is None else f"{c.p_value:.3g}"
+        verdict = f"[bold]{c.verdict}[/]" if c.significant else c.verdict
+        table.add_row(
+            c.strategy,
+            seconds(c.median_a),
+            seconds(c.median_b),
+            change,
+            seconds(c.p95_a),
+            seconds(c.p95_b),
+            p_value,
+            verdict,
+            f"{c.requests_a}/{c.requests_b}",
+            f"{c.invocations_a}/{c.invocations_b}",
+        )
+    console.print(table)
+    for note in notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    return EXIT_OK
+
+
+def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from bench.idle import measure_idle_polls
+
+    rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
+    table = Table(
+        title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
+        "priced at S3 LIST rates)",
+        title_justify="left",
+        caption="inbox: processed files were moved out, so the listed prefix is empty; start-after: "
+        f"plus a full listing every {args.sweep_every} cycles, included in the monthly figure",
+        caption_justify="left",
+    )
+    for column in ("cursor", "requests", "objects scanned", "$ per idle poll", "$ per month at 1/min"):
+        table.add_column(column, justify="left" if column == "cursor" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.cursor,
+            str(row.requests),
+            f"{row.objects_scanned:,}",
+            f"{row.usd_per_poll:.6f}",
+            f"{row.usd_per_month_at_1_per_min:.4f}",
+        )
+    console.print(table)
+    return EXIT_OK
+
+
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -132,6 +273,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the bundled scenarios, one line each")
     listing.set_defaults(func=cmd_list)
+
+    cost = sub.add_parser(
+        "cost",
+        help="what each deployment costs a month at N files a day; --sweep draws the break-even chart",
+        description="Price a month of each deployment option (poller on EC2, scheduled Lambda, S3 -> Lambda, "
+        "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/pricing.",
+    )
+    cost.add_argument(
+        "--files-per-day", type=float, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
+    )
+    cost.add_argument("--interval", type=float, default=60.0, help="poll interval in seconds (default 60)")
+    cost.add_argument("--memory", type=int, default=128, help="Lambda memory in MB (default 128)")
+    cost.add_argument(
+        "--duration-ms", type=float, default=100.0, help="processing time per file (default 100)"
+    )
+    cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    cost.add_argument(
+        "--retention-days",
+        type=float,
+        default=30.0,
+        help="days processed files stay in the watched prefix (default 30)",
+    )
+    cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
+    cost.add_argument("--pricing", help="a pricing TOML (default: bench/pricing/aws-us-east-1.toml)")
+    cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
+    cost.add_argument("--out", help="folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
+    cost.add_argument("--format", choices=["png", "svg"], default="png")
+    cost.add_argument("--quiet", action="store_true")
+    cost.set_defaults(func=cmd_cost)
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare two results folders, strategy by strategy",
+        description="Latency medians and p95 of B against A with a Mann-Whitney U test and a "
+        "minimum effect; exact request and invocation counts side by side.",
+    )
+    compare.add_argument("a", help="results folder A (the reference)")
+    compare.add_argument("b", help="results folder B")
+    compare.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    compare.add_argument(
+        "--min-effect",
+        type=float,
+        default=0.05,
+        help="smallest relative change of the median worth reporting (default 0.05)",
+    )
+    compare.add_argument(
+        "--min-effect-s",
+        type=float,
+        default=0.005,
+        help="smallest absolute change of the median worth reporting, seconds (default 0.005)",
+    )
+    compare.add_argument("--force", action="store_true", help="compare even if the scenarios differ")
+    compare.set_defaults(func=cmd_compare)
+
+    idle = sub.add_parser(
+        "idle-cost", help="count and price one idle poll of a big bucket, per cursor strategy"
+    )
+    idle.add_argument(
+        "--objects", type=int, default=10_000, help="objects already in the prefix (default 10,000)"
+    )
+    idle.add_argument(
+        "--sweep-every", type=int, default=60, help="start-after's full-listing period, in cycles"
+    )
+    idle.set_defaults(func=cmd_idle_cost)
 
     report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
     report.add_argument("results", help="a results folder (with summary.json and records.csv)")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bench.backends import fresh_backend
 from bench.clients import STRATEGY_ROLES
+from bench.cost import Pricing, load_pricing, price_run
 from bench.environment import capture_environment
 from bench.progress import ProgressReporter, QuietProgress
 from bench.recorder import COLUMNS, FileRecord, Recorder
@@ -42,6 +43,7 @@ class StrategyOutcome:
     api_calls_by_role: dict[str, dict[str, int]]
     writer: dict[str, float]
     notes: list[str]
+    details: dict[str, Any]
     wall_s: float
 
 
@@ -103,7 +105,7 @@ def run_strategy(
     wall_start = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="pve-work-") as work,
-        fresh_backend(scenario.backend, bucket=_bucket_name(spec.name)) as env,
+        fresh_backend(scenario.backend_of(spec), bucket=_bucket_name(spec.name)) as env,
     ):
         ctx = RunContext(scenario, env, recorder, profile, seed, Path(work))
         strategy = make_strategy(spec, ctx)
@@ -134,6 +136,7 @@ def run_strategy(
             api_calls_by_role=env.counter.by_role(),
             writer=writer.as_dict(),
             notes=strategy.notes(),
+            details=strategy.details(),
             wall_s=time.monotonic() - wall_start,
         )
 
@@ -165,6 +168,7 @@ def build_summary(
     command: str,
     scenario_file: str,
 ) -> dict[str, Any]:
+    pricing = load_pricing()
     strategies: dict[str, Any] = {}
     for spec in scenario.strategies:
         runs = [o for o in outcomes if o.name == spec.name]
@@ -172,7 +176,8 @@ def build_summary(
         api_calls = _sum_dicts([o.api_calls for o in runs])
         entry: dict[str, Any] = {
             "kind": spec.kind,
-            "parameters": spec.model_dump(exclude={"name", "kind"}),
+            "backend": scenario.backend_of(spec),
+            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
             **strategy_stats(records[records["strategy"] == spec.name]),
             **{name: int(counters.get(name, 0)) for name in _SUMMED},
             "api_calls": api_calls,
@@ -184,6 +189,7 @@ def build_summary(
                     "wall_s": round(o.wall_s, 3),
                     "writer": o.writer,
                     "api_calls_by_role": o.api_calls_by_role,
+                    **o.details,
                 }
                 for o in runs
             ],
@@ -195,6 +201,7 @@ def build_summary(
                 if r.outcome != "processed"
             ][:50],
         }
+        entry["cost"] = run_cost(entry, pricing)
         strategies[spec.name] = entry
     return {
         "schema_version": SCHEMA_VERSION,
@@ -205,7 +212,28 @@ def build_summary(
         "latency_profile": profile,
         "environment": environment,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "pricing": pricing.label,
         "strategies": strategies,
+    }
+
+
+def run_cost(entry: dict[str, Any], pricing: Pricing) -> dict[str, Any]:
+    """The run priced at AWS rates, and the same scaled to a million files at the run's own rate."""
+    if entry.get("backend") == "folder":
+        return {
+            "pricing": pricing.label,
+            "run_usd": {"total": 0.0},
+            "per_million_files": None,
+            "note": "a local folder: no AWS bill (the machine's own cost is not modelled)",
+        }
+    breakdown = price_run(entry, pricing=pricing)
+    processed = entry["processed"] + entry["failed"]
+    return {
+        "pricing": pricing.label,
+        "run_usd": breakdown.as_dict(),
+        "per_million_files": breakdown.total / processed * 1e6 if processed else None,
+        "note": "the run's exact counts at AWS prices, no free tier; per_million_files holds at this run's "
+        "arrival rate only (a poller's instance time does not scale with files)",
     }
 
 

@@ -81,6 +81,7 @@ class Workload(_Strict):
 # -- strategies ----------------------------------------------------------------------------------
 class _Strategy(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    backend: Backend | None = Field(None, description="this strategy's backend, if not the scenario's")
 
 
 class FunctionSettings(_Strict):
@@ -96,6 +97,9 @@ class FunctionSettings(_Strict):
 class PollStrategy(_Strategy):
     kind: Literal["poll"]
     interval_s: float = Field(gt=0)
+    phase_s: float | None = Field(
+        None, ge=0, description="delay of the first poll; default: random in [0, interval)"
+    )
     cursor: CursorName = "seen-set"
     min_age_s: float = Field(0.0, ge=0)
     jitter_s: float = Field(0.0, ge=0)
@@ -196,17 +200,22 @@ class Scenario(_Strict):
         if duplicates:
             raise ValueError(f"strategy names must be unique; repeated: {', '.join(duplicates)}")
         for strategy in self.strategies:
-            if self.backend == "folder" and strategy.kind in S3_ONLY:
+            backend = self.backend_of(strategy)
+            if backend == "folder" and strategy.kind in S3_ONLY:
                 raise ValueError(
                     f"strategy {strategy.name!r} ({strategy.kind}) needs an S3 backend, not 'folder'"
                 )
-            if self.backend != "folder" and strategy.kind in FOLDER_ONLY:
+            if backend != "folder" and strategy.kind in FOLDER_ONLY:
                 raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
             raise ValueError("task 'csv-summary' needs workload.content.kind = 'csv'")
         return self
+
+    def backend_of(self, strategy: Any) -> str:
+        """The backend a strategy runs on: its own if it names one, else the scenario's."""
+        return str(strategy.backend or self.backend)
 
     def with_overrides(self, **changes: Any) -> Scenario:
         """A copy with top-level fields replaced (validated again)."""
@@ -226,12 +235,15 @@ def bundled_scenarios() -> dict[str, Path]:
 
 
 def resolve_scenario_path(name_or_path: str) -> Path:
+    """A scenario file: the path if it is a file, else the bundled scenario of that name."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ScenarioError(f"scenario file not found: {path}")
+    if path.is_file():
         return path
     bundled = bundled_scenarios()
+    if name_or_path in bundled:
+        return bundled[name_or_path]
+    if path.suffix == ".toml":
+        raise ScenarioError(f"scenario file not found: {path}")
     if name_or_path not in bundled:
         raise ScenarioError(
             f"unknown scenario {name_or_path!r}; bundled: {', '.join(bundled)} (or give a .toml path)"

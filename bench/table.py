@@ -22,14 +22,15 @@ def summary_table(summary: dict[str, Any]) -> Table:
     scenario = summary["scenario"]
     profile = summary.get("latency_profile", {}).get("name", "?")
     kind = summary.get("kind", "live")
+    backends = sorted({s.get("backend", scenario["backend"]) for s in summary["strategies"].values()})
     table = Table(
-        title=f"{scenario['name']} ({kind}) on {scenario['backend']}, latency profile '{profile}'",
+        title=f"{scenario['name']} ({kind}) on {' + '.join(backends)}, latency profile '{profile}'",
         title_justify="left",
         caption="latency = written -> processed; requests = API calls made by the strategy (writer excluded)",
         caption_justify="left",
     )
     table.add_column("strategy", no_wrap=True)
-    for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "requests"):
+    for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
     has_cost = any("cost" in s for s in summary["strategies"].values())
     if has_cost:
@@ -46,6 +47,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
             seconds(latency["p95"]),
             seconds(latency["p99"]),
             str(s.get("invocations", 0)),
+            str(s.get("cold_starts", 0)),
             str(s.get("api_calls_total", 0)),
         ]
         if has_cost:

@@ -169,9 +169,13 @@ class PollLoop:
             return True
 
     # -- the schedule ------------------------------------------------------------------------
-    def run(self, *, max_cycles: int | None = None) -> LoopStats:
-        """Poll on a fixed-rate schedule until ``stop()`` (or ``max_cycles``), then return stats."""
-        schedule = FixedRateSchedule(self.interval_s, self._clock(), self.jitter_s, self._seed)
+    def run(self, *, max_cycles: int | None = None, phase_s: float = 0.0) -> LoopStats:
+        """Poll on a fixed-rate schedule until ``stop()`` (or ``max_cycles``), then return stats.
+
+        The first cycle starts ``phase_s`` after the call: where a poller's ticks fall relative to
+        the arrivals is arbitrary in practice, and a benchmark should not pick a lucky one.
+        """
+        schedule = FixedRateSchedule(self.interval_s, self._clock() + phase_s, self.jitter_s, self._seed)
         due = schedule.first_due()
         consecutive_failures = 0
         cycles = 0
@@ -213,11 +217,13 @@ class PollLoop:
             return self._wait(remaining) or self._stop.is_set()
         return self._stop.is_set()
 
-    def start(self) -> threading.Thread:
+    def start(self, *, phase_s: float = 0.0) -> threading.Thread:
         """Run the loop in a background thread (daemon, so a crashed caller does not hang)."""
         if self._thread is not None:
             raise RuntimeError("this loop was already started")
-        self._thread = threading.Thread(target=self.run, name="poll-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self.run, kwargs={"phase_s": phase_s}, name="poll-loop", daemon=True
+        )
         self._thread.start()
         return self._thread
 

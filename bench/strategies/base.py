@@ -93,6 +93,10 @@ class StrategyRun(ABC):
         """Caveats a reader of the results should see (e.g. 'not deployable as configured')."""
         return []
 
+    def details(self) -> dict[str, Any]:
+        """Facts of this repetition that do not add up across repetitions (a poller's phase)."""
+        return {}
+
     def finish(self) -> None:  # noqa: B027
         """After the drain: account for what only the end of a run can tell (DLQ contents)."""
 

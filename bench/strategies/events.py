@@ -68,6 +68,16 @@ class _FunctionRun(StrategyRun):
             "duplicate_deliveries": self.listener.duplicate_deliveries,
         }
 
+    def notes(self) -> list[str]:
+        """Failed invocations, by error, so that a retry in the counts can be explained."""
+        errors: dict[str, int] = {}
+        for record in self.function.records:
+            if not record.ok:
+                errors[record.error[:200]] = errors.get(record.error[:200], 0) + 1
+        return [
+            f"{self.spec.name}: {n} invocation(s) failed with {error}" for error, n in sorted(errors.items())
+        ]
+
 
 class _AsyncRoute(_FunctionRun):
     """Routes where the function is invoked asynchronously (S3 and EventBridge push)."""

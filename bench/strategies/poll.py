@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from bench.scenario import PollStrategy, ScheduledPollStrategy
 from bench.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from event_handlers.errors import is_permanent
@@ -88,7 +90,17 @@ class PollRun(StrategyRun):
         return self.ctx.prefix + entry.key if self.ctx.env.kind == "folder" else entry.key
 
     def start(self) -> None:
-        self.loop.start()
+        self.loop.start(phase_s=self.phase_s)
+
+    def details(self) -> dict[str, Any]:
+        return {"phase_s": round(self.phase_s, 6)}
+
+    @property
+    def phase_s(self) -> float:
+        """Where the ticks fall relative to the writer's start: drawn from the seed unless given."""
+        if self.spec.phase_s is not None:
+            return float(self.spec.phase_s)
+        return float(np.random.default_rng([self.ctx.seed, 1]).uniform(0.0, self.spec.interval_s))
 
     def stop(self) -> None:
         self.loop.stop(timeout=30)

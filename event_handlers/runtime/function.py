@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import logging
 import math
 import queue
 import sys
@@ -30,6 +31,8 @@ from typing import Any
 
 from event_handlers.runtime.context import LambdaContext
 from event_handlers.runtime.counters import RuntimeCounters
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, LambdaContext], Any]
 HandlerFactory = Callable[[], Handler]
@@ -243,6 +246,7 @@ class LocalFunction:
                     )
                 )
         if not ok:
+            log.warning("%s invocation %s failed: %s", self.config.name, context.aws_request_id, error)
             raise value
         return value
 

@@ -1,0 +1,155 @@
+"""Compare two results folders strategy by strategy, and say when a difference is not significant.
+
+A latency difference counts as significant only when all hold: a two-sided Mann-Whitney U test
+on the per-file latencies rejects "same distribution" at ``alpha``, and the medians differ by at
+least ``min_effect`` (relative) and by ``min_abs_s`` (absolute). Files of one run share that run's
+machine state, so the test alone overstates confidence between runs; the thresholds keep a few
+milliseconds of run-to-run drift from being reported as a finding. Counts (requests, invocations)
+are exact, so their differences are shown as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import mannwhitneyu
+
+from bench.results import Results
+
+# What may differ between two runs of "the same scenario" (a note, not a refusal):
+CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")
+
+
+class DifferentScenariosError(ValueError):
+    """The two folders ran different scenarios; comparing them needs ``force``."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    strategy: str
+    median_a: float | None
+    median_b: float | None
+    p95_a: float | None
+    p95_b: float | None
+    p_value: float | None
+    relative_change: float | None
+    significant: bool
+    verdict: str
+    requests_a: int
+    requests_b: int
+    invocations_a: int
+    invocations_b: int
+
+
+def scenario_differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(differences that make it another scenario, differences in conditions only), as paths."""
+    blocking: list[str] = []
+    notes: list[str] = []
+    for path, left, right in _diff(a, b, ""):
+        line = f"{path}: {left!r:.40} != {right!r:.40}"
+        (notes if path in CONDITIONS else blocking).append(line)
+    return blocking, notes
+
+
+def _diff(a: Any, b: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """Leaf differences; unset (None) equals missing; strategies are matched by name."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        return out
+    if (
+        isinstance(a, list)
+        and isinstance(b, list)
+        and all(isinstance(x, dict) and "name" in x for x in a + b)
+    ):
+        left, right = {x["name"]: x for x in a}, {x["name"]: x for x in b}
+        out = []
+        for name in list(left) + [n for n in right if n not in left]:
+            out += _diff(left.get(name), right.get(name), f"{path}[{name}]")
+        return out
+    return [] if a == b else [(path, a, b)]
+
+
+def _latencies(results: Results, strategy: str) -> np.ndarray:
+    rows = results.records[
+        (results.records["strategy"] == strategy) & (results.records["outcome"] == "processed")
+    ]
+    values = rows["latency_s"].to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
+def compare_results(
+    a: Results,
+    b: Results,
+    *,
+    alpha: float = 0.05,
+    min_effect: float = 0.05,
+    min_abs_s: float = 0.005,
+    force: bool = False,
+) -> tuple[list[Comparison], list[str]]:
+    """Per-strategy comparisons of ``b`` against ``a``, and notes on what else differed."""
+    blocking, notes = scenario_differences(a.summary["scenario"], b.summary["scenario"])
+    if blocking and not force:
+        raise DifferentScenariosError(
+            "the two folders ran different scenarios ("
+            + "; ".join(blocking[:3])
+            + "); pass --force to compare them anyway"
+        )
+    notes = blocking + notes
+    for kind in (a.summary.get("kind", "live"), b.summary.get("kind", "live")):
+        if kind != "live":
+            notes.append(f"one side is {kind}: its per-file records are modelled, not measured")
+    out = []
+    for name in a.strategies:
+        if name not in b.summary["strategies"]:
+            notes.append(f"strategy {name!r} is only in {a.folder}")
+            continue
+        out.append(_compare_strategy(name, a, b, alpha, min_effect, min_abs_s))
+    notes += [
+        f"strategy {n!r} is only in {b.folder}" for n in b.strategies if n not in a.summary["strategies"]
+    ]
+    return out, notes
+
+
+def _compare_strategy(
+    name: str, a: Results, b: Results, alpha: float, min_effect: float, min_abs_s: float
+) -> Comparison:
+    xa, xb = _latencies(a, name), _latencies(b, name)
+    sa, sb = a.summary["strategies"][name], b.summary["strategies"][name]
+    median_a = float(np.median(xa)) if xa.size else None
+    median_b = float(np.median(xb)) if xb.size else None
+    p_value = relative = None
+    significant = False
+    if xa.size >= 3 and xb.size >= 3 and median_a is not None and median_b is not None:
+        p_value = float(mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
+        relative = (median_b - median_a) / median_a if median_a > 0 else None
+        big_enough = (
+            relative is not None and abs(relative) >= min_effect and abs(median_b - median_a) >= min_abs_s
+        )
+        significant = p_value < alpha and big_enough
+        if significant:
+            verdict = "slower" if median_b > median_a else "faster"
+        elif p_value < alpha:
+            verdict = "below min effect"
+        else:
+            verdict = "not significant"
+    else:
+        verdict = "too few files to compare"
+    return Comparison(
+        strategy=name,
+        median_a=median_a,
+        median_b=median_b,
+        p95_a=sa["latency_s"]["p95"],
+        p95_b=sb["latency_s"]["p95"],
+        p_value=p_value,
+        relative_change=relative,
+        significant=significant,
+        verdict=verdict,
+        requests_a=int(sa.get("api_calls_total", 0)),
+        requests_b=int(sb.get("api_calls_total", 0)),
+        invocations_a=int(sa.get("invocations", 0)),
+        invocations_b=int(sb.get("invocations", 0)),
+    )

@@ -1,0 +1,73 @@
+"""What an idle poll costs on a bucket that already holds many objects, per cursor strategy.
+
+The poller is primed on a bucket of ``objects`` keys (it reports them all once), then polls with
+nothing new: the requests of that idle poll are counted exactly, by botocore, and priced. The
+inbox strategy's steady state is an empty inbox (processed files were moved out), so its idle
+poll lists an empty prefix.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bench.backends import fresh_backend
+from bench.cost import Pricing, load_pricing
+from pollers import S3Poller
+from pollers.cursors import STRATEGIES
+
+
+@dataclass(frozen=True)
+class IdlePoll:
+    cursor: str
+    objects: int
+    requests: int
+    objects_scanned: int
+    sweep_requests: int  # start-after only: the full listing it makes every ``sweep_every`` cycles
+    sweep_every: int
+    usd_per_poll: float
+    usd_per_month_at_1_per_min: float
+
+
+def measure_idle_polls(
+    objects: int = 10_000, *, sweep_every: int = 60, pricing: Pricing | None = None
+) -> list[IdlePoll]:
+    """Prime each cursor on ``objects`` keys, then count and price one idle poll."""
+    p = pricing or load_pricing()
+    list_price = p["s3_put_copy_post_list"]
+    polls_per_month = p.month_s / 60.0
+    out = []
+    with fresh_backend("moto", bucket="pve-idle") as env:
+        writer = env.client("s3", "writer")
+        keys = [f"incoming/{i:08d}.csv" for i in range(objects)]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda k: writer.put_object(Bucket=env.bucket, Key=k, Body=b"x"), keys))
+        for cursor in STRATEGIES:
+            prefix = "empty-inbox/" if cursor == "inbox" else "incoming/"
+            poller = S3Poller(
+                env.client("s3", "poller"),
+                env.bucket,
+                prefix=prefix,
+                strategy=cursor,
+                sweep_every=sweep_every,
+            )
+            poller.poll_once()  # prime: everything present is reported once
+            before = poller.stats.list_requests, poller.stats.objects_scanned
+            assert poller.poll_once() == []
+            requests = poller.stats.list_requests - before[0]
+            scanned = poller.stats.objects_scanned - before[1]
+            sweep = -(-objects // 1000) if cursor == "start-after" else 0
+            amortised = requests + (sweep / sweep_every if sweep else 0.0)
+            out.append(
+                IdlePoll(
+                    cursor,
+                    0 if cursor == "inbox" else objects,
+                    requests,
+                    scanned,
+                    sweep,
+                    sweep_every,
+                    requests * list_price,
+                    amortised * list_price * polls_per_month,
+                )
+            )
+    return out
