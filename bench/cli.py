@@ -6,6 +6,7 @@ import argparse
 import logging
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,7 +106,7 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
 
     pricing = load_pricing(args.pricing)
     deployments = [
-        d.__class__(**{**vars(d), "retention_days": args.retention_days})
+        d.__class__(**{**vars(d), "retention_days": args.retention_days, "cpu_share": args.cpu_share})
         for d in standard_deployments(args.interval, args.memory, args.duration_ms, args.arch)
     ]
     if args.sweep:
@@ -133,8 +134,9 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     table = Table(
         title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
         title_justify="left",
-        caption=f"memory {args.memory} MB, {args.duration_ms:g} ms per file, {args.arch}; processed files "
-        f"stay {args.retention_days:g} days in the watched prefix unless deleted",
+        caption=f"memory {args.memory} MB, {args.duration_ms:g} ms per file ({args.cpu_share:.0%} CPU on a "
+        f"poller's instance), {args.arch}; processed files stay {args.retention_days:g} days in the watched "
+        "prefix unless deleted",
         caption_justify="left",
     )
     table.add_column("deployment", no_wrap=True)
@@ -238,6 +240,157 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
+    from bench.report import draw_charts
+    from bench.results import read_results
+    from bench.scenario import load_scenario
+    from bench.simulate.comparison import bare_numpy_pass, comparison_chart, comparison_frame
+    from bench.simulate.runner import SimulationOptions, simulate_scenario
+    from bench.table import comparison_table, summary_table
+    from event_handlers.runtime.latency import Distribution
+
+    scenario = load_scenario(args.scenario).with_overrides(latency_profile=args.profile, seed=args.seed)
+    processing = None
+    if args.processing_ms is not None:
+        processing = Distribution("constant", {"value_s": args.processing_ms / 1000.0}, "--processing-ms")
+    live = read_results(args.replay).summary if args.replay else None
+    rates = args.files_per_day or [None]
+    base = _out_dir("simulate", scenario.name, args.out)
+    summaries: dict[float, dict] = {}
+    for rate in rates:
+        out = base / f"{rate:g}-per-day" if len(rates) > 1 else base
+        options = SimulationOptions(
+            days=args.days, files_per_day=rate, processing=processing, live=live, max_records=args.max_records
+        )
+        clock = time.perf_counter()
+        summary = simulate_scenario(scenario, out, options, command=_command_line())
+        elapsed = time.perf_counter() - clock
+        summaries[rate or 0.0] = summary
+        charts = draw_charts(out, fmt=args.format)
+        if not args.quiet:
+            console.print(summary_table(summary))
+            files = sum(s["files"] for s in summary["strategies"].values())
+            for name, s in summary["strategies"].items():
+                sim = s["simulation"]
+                console.print(
+                    f"  {name}: {s['files']:,} files in {sim['seconds']:.2f}s "
+                    f"({sim['files_per_second'] or 0:,} files/s)",
+                    highlight=False,
+                )
+            console.print(
+                f"  simulation: {elapsed:.2f}s in all ({files / elapsed:,.0f} strategy-files/s, records and "
+                "summary included; charts not)",
+                highlight=False,
+            )
+            if args.timing:
+                n = max(s["files"] for s in summary["strategies"].values())
+                bare = bare_numpy_pass(n)
+                console.print(
+                    f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
+                    f"{bare:.2f}s ({n / bare:,.0f} files/s)",
+                    highlight=False,
+                )
+            console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
+    if len(rates) > 1:
+        frame = comparison_frame(summaries)
+        frame.to_csv(base / "comparison.csv", index=False, float_format="%.6g")
+        comparison_chart(frame, base / f"comparison.{args.format}")
+        if not args.quiet:
+            console.print(comparison_table(frame))
+            console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
+    return EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
+    from bench.calibrate import fit_profile, write_profile
+    from bench.results import read_results
+    from event_handlers.runtime.latency import load_profile
+
+    results = read_results(args.results)
+    out = Path(args.out) if args.out else Path(args.results) / "moto-profile.toml"
+    write_profile(fit_profile(results, args.name), out)
+    load_profile(str(out))  # it must load back
+    if not args.quiet:
+        console.print(f"wrote {out}: use it with --profile {out}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from rich.table import Table
+
+    from bench.progress import QuietProgress, RichProgress
+    from bench.results import read_results
+    from bench.runner import run_scenario
+    from bench.scenario import load_scenario, resolve_scenario_path
+    from bench.simulate.validate import (
+        comparisons_document,
+        live_against_simulated,
+        request_line,
+        summary_rows,
+        theory_check,
+    )
+
+    out = _out_dir("validate", "simulator", args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    theory = theory_check()
+    console.print(
+        f"(a) theory: poll every {theory.interval_s:g}s, {theory.files:,} Poisson arrivals, idle consumer: "
+        f"mean detection delay {theory.mean_delay_s:.3f}s (T/2 = {theory.expected_mean_s:.3f}s), "
+        f"KS against uniform [0, T]: D = {theory.ks_statistic:.4f}, p = {theory.ks_p_value:.3f} -> "
+        f"{'holds' if theory.holds else 'DOES NOT HOLD'}",
+        highlight=False,
+    )
+    lives = [read_results(path) for path in args.live or []]
+    for name in [] if args.live else args.scenarios:
+        progress = QuietProgress() if args.quiet else RichProgress()
+        folder = out / f"live-{name}"
+        try:
+            run_scenario(
+                load_scenario(name),
+                folder,
+                progress=progress,
+                command=_command_line(),
+                scenario_file=str(resolve_scenario_path(name)),
+            )
+        finally:
+            if isinstance(progress, RichProgress):
+                progress.close()
+        lives.append(read_results(folder))
+    rows = [row for live in lives for row in live_against_simulated(live, out)]
+    table = Table(
+        title="(b) live on moto against simulated with the fitted profile (replaying the poll schedules)",
+        title_justify="left",
+        caption="holds: p50 and p95 within 10% and LIST/GET/PUT counts equal",
+        caption_justify="left",
+    )
+    for column in (
+        "scenario",
+        "strategy",
+        "p50 live",
+        "p50 sim",
+        "off",
+        "p95 live",
+        "p95 sim",
+        "off",
+        "requests equal",
+        "holds",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("scenario", "strategy") else "right", no_wrap=True
+        )
+    for cells in summary_rows(rows):
+        table.add_row(*cells)
+    console.print(table)
+    for row in rows:
+        console.print(f"  {row.scenario}/{row.strategy}: live/sim {request_line(row)}", highlight=False)
+    document = comparisons_document(theory, rows)
+    (out / "validation.json").write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    console.print(f"wrote {out}/validation.json")
+    return EXIT_OK if document["holds"] else EXIT_ERROR
+
+
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -290,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument(
+        "--cpu-share",
+        type=float,
+        default=0.5,
+        help="share of the processing time a poller's instance spends on CPU (default 0.5)",
+    )
+    cost.add_argument(
         "--retention-days",
         type=float,
         default=30.0,
@@ -337,6 +496,74 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweep-every", type=int, default=60, help="start-after's full-listing period, in cycles"
     )
     idle.set_defaults(func=cmd_idle_cost)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="simulate a scenario in virtual time (a month in seconds), in the live schema",
+        description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
+        "--days and --files-per-day stretch the scenario's arrival process.",
+    )
+    simulate.add_argument("scenario", help="bundled scenario name or .toml path")
+    simulate.add_argument("--days", type=float, help="simulate this many days of arrivals")
+    simulate.add_argument(
+        "--files-per-day",
+        type=float,
+        nargs="+",
+        metavar="N",
+        help="arrival rate(s); several rates give one results folder each",
+    )
+    simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
+    simulate.add_argument(
+        "--processing-ms", type=float, help="processing time per file (default: the profile's, else 100 ms)"
+    )
+    simulate.add_argument("--replay", metavar="LIVE_RESULTS", help="replay a live run's poll schedules")
+    simulate.add_argument("--seed", type=int)
+    simulate.add_argument(
+        "--max-records",
+        type=int,
+        default=100_000,
+        help="records.csv keeps a uniform sample of this many files in all (default 100,000)",
+    )
+    simulate.add_argument(
+        "--timing", action="store_true", help="also time a bare numpy pass of the same size"
+    )
+    simulate.add_argument(
+        "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"
+    )
+    simulate.add_argument("--format", choices=["png", "svg"], default="png")
+    simulate.add_argument("--quiet", action="store_true")
+    simulate.set_defaults(func=cmd_simulate)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="fit a latency profile (moto) to a live run's results",
+        description="Fit delivery delays per route, processing time and listing time "
+        "to a live results folder; the simulator uses the profile.",
+    )
+    calibrate.add_argument("results", help="a live results folder")
+    calibrate.add_argument("--out", help="profile file to write (default RESULTS/moto-profile.toml)")
+    calibrate.add_argument("--name", default="moto", help="the profile's name (default moto)")
+    calibrate.add_argument("--quiet", action="store_true")
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    validate = sub.add_parser(
+        "validate",
+        help="check the simulator against theory and against live runs",
+        description="(a) poll detection delay against its uniform [0, T] law; (b) live "
+        "runs on moto against simulations with the profile fitted to them.",
+    )
+    validate.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["quickstart", "interval-sweep"],
+        help="scenarios to run live and simulate (default: quickstart interval-sweep)",
+    )
+    validate.add_argument(
+        "--live", nargs="+", metavar="RESULTS", help="use these live results instead of new runs"
+    )
+    validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
+    validate.add_argument("--quiet", action="store_true")
+    validate.set_defaults(func=cmd_validate)
 
     report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
     report.add_argument("results", help="a results folder (with summary.json and records.csv)")

@@ -208,14 +208,45 @@ def scheduler_cost(
     return CostBreakdown({"scheduler.invocations": billable * p["scheduler_invocation"]})
 
 
+# Burstable instances: vCPUs, the baseline share of each vCPU they sustain for free, and the price
+# key of CPU used above it in unlimited mode (the default for T3 and T4g).
+@dataclass(frozen=True)
+class Burstable:
+    vcpus: int
+    baseline: float  # the share of each vCPU sustained without surplus credits
+    surplus_price: str  # pricing key of a vCPU-hour above the baseline
+
+
+INSTANCES = {
+    "t4g.nano": Burstable(2, 0.05, "ec2_t4g_unlimited_vcpu_hour"),
+    "t3.micro": Burstable(2, 0.10, "ec2_t3_unlimited_vcpu_hour"),
+}
+
+
 def ec2_cost(
-    hours: float, instance: str = "t4g.nano", public_ipv4: bool = True, *, pricing: Pricing | None = None
+    hours: float,
+    instance: str = "t4g.nano",
+    public_ipv4: bool = True,
+    *,
+    cpu_vcpu_hours: float = 0.0,
+    pricing: Pricing | None = None,
 ) -> CostBreakdown:
+    """Enough instances of ``instance`` for ``cpu_vcpu_hours`` of work over ``hours``, each with a
+    public IPv4 if asked; CPU beyond the instances' free baseline is billed as surplus credits."""
     p = pricing or load_pricing()
+    spec = INSTANCES.get(instance)
+    if spec is None:
+        raise ValueError(f"unknown instance {instance!r}; known: {', '.join(INSTANCES)}")
+    vcpus, baseline = float(spec.vcpus), spec.baseline
+    demand = cpu_vcpu_hours / hours if hours > 0 else 0.0  # sustained vCPUs
+    count = max(1, math.ceil(demand / vcpus - 1e-12))
+    surplus = max(0.0, cpu_vcpu_hours - count * vcpus * baseline * hours)
     key = f"ec2_{instance.replace('.', '_')}_hour"
-    components = {"ec2.instance": hours * p[key]}
+    components = {"ec2.instance": count * hours * p[key]}
+    if surplus:
+        components["ec2.cpu_credits"] = surplus * p[spec.surplus_price]
     if public_ipv4:
-        components["ec2.public_ipv4"] = hours * p["public_ipv4_hour"]
+        components["ec2.public_ipv4"] = count * hours * p["public_ipv4_hour"]
     return CostBreakdown(components)
 
 
@@ -227,13 +258,20 @@ def logs_cost(gigabytes: float, free_tier: bool = False, *, pricing: Pricing | N
 
 
 # -- a live run ------------------------------------------------------------------------------------
-def price_run(strategy: Mapping[str, Any], *, pricing: Pricing | None = None) -> CostBreakdown:
+def price_run(
+    strategy: Mapping[str, Any],
+    *,
+    pricing: Pricing | None = None,
+    instance_hours: float | None = None,
+    cpu_share: float = 0.5,
+) -> CostBreakdown:
     """What the requests, invocations and compute of one strategy's run would cost on AWS.
 
     Counts are the run's own (exact). What moto does inside AWS for free is added where AWS bills
     it: S3's SendMessage to the queue for each notification, and, for the EventBridge route, one
     event per object write in the bucket (EventBridge receives every object event once enabled).
-    A polling loop is charged instance time for the run's wall time.
+    A polling loop is charged instance time for ``instance_hours`` (by default the run's wall
+    time) and the CPU its processing took (``cpu_share`` of it).
     """
     p = pricing or load_pricing()
     calls: Mapping[str, int] = strategy.get("api_calls", {})
@@ -265,8 +303,13 @@ def price_run(strategy: Mapping[str, Any], *, pricing: Pricing | None = None) ->
     if kind == "scheduled-poll":
         cost += scheduler_cost(invocations, pricing=p)
     if kind == "poll":
-        hours = sum(float(r.get("wall_s", 0.0)) for r in strategy.get("repetitions", [])) / 3600.0
-        cost += ec2_cost(hours, pricing=p)
+        hours = instance_hours
+        if hours is None:
+            hours = sum(float(r.get("wall_s", 0.0)) for r in strategy.get("repetitions", [])) / 3600.0
+        busy_s = float(strategy.get("processing_s", {}).get("mean") or 0.0) * int(
+            strategy.get("processed", 0)
+        )
+        cost += ec2_cost(hours, cpu_vcpu_hours=busy_s * cpu_share / 3600.0, pricing=p)
     return cost
 
 
@@ -291,6 +334,11 @@ class Deployment:
     ``retention_days`` is how long processed files stay in the watched prefix (a poller that
     lists everything pays for every one of them, every cycle); ``inbox`` moves them out, with a
     COPY to an archive prefix (``archive_processed``) or with a (free) DELETE alone.
+
+    ``duration_ms`` is the per-file work's wall time, taken as the same on EC2 and on Lambda, of
+    which ``cpu_share`` is CPU: a poller on EC2 needs that CPU (more instances, or surplus credits
+    above a burstable instance's baseline). Lambda gives CPU in proportion to memory (one vCPU at
+    1,769 MB), so CPU-heavy work at 128 MB runs longer than this assumes.
     """
 
     kind: DeploymentKind
@@ -315,6 +363,7 @@ class Deployment:
     sweep_cursor: str = "start-after"
     missed_share: float = 0.0
     archive_processed: bool = True
+    cpu_share: float = 0.5
     log_bytes_per_invocation: int = LAMBDA_LOG_BYTES
 
     @property
@@ -368,7 +417,10 @@ def monthly_cost(
         cycles, lists, extra = _poll_usage(d, files_per_month, month_s)
         cost += s3_request_cost({**work, "ListObjectsV2": lists, **extra}, pricing=p)
         if d.kind == "poll-ec2":
-            cost += ec2_cost(p.hours_per_month, d.instance, d.public_ipv4, pricing=p)
+            cpu_hours = files_per_month * d.duration_ms / 1000.0 * d.cpu_share / 3600.0
+            cost += ec2_cost(
+                p.hours_per_month, d.instance, d.public_ipv4, cpu_vcpu_hours=cpu_hours, pricing=p
+            )
         else:
             if d.interval_s < 60:
                 raise ValueError("a scheduled function cannot run more often than once a minute")

@@ -57,6 +57,7 @@ def run_scenario(
 ) -> dict[str, Any]:
     """Run every strategy of ``scenario`` and write the results to ``out_dir``; return the summary."""
     progress = progress or QuietProgress()
+    check_live_size(scenario)
     started = datetime.now(UTC)
     environment = capture_environment(started)
     profile = load_profile(scenario.latency_profile)
@@ -67,7 +68,7 @@ def run_scenario(
     outcomes: list[StrategyOutcome] = []
     for repetition in range(scenario.repetitions):
         for index, spec in enumerate(scenario.strategies):
-            seed = scenario.seed * 7919 + index * 101 + repetition
+            seed = strategy_seed(scenario.seed, index, repetition)
             label = spec.name if scenario.repetitions == 1 else f"{spec.name} #{repetition + 1}"
             progress.begin(label, len(planned.files))
             outcome = run_strategy(scenario, spec, planned, bodies, repetition, seed, profile, progress)
@@ -86,6 +87,28 @@ def run_scenario(
     )
     write_results(out_dir, records, summary)
     return summary
+
+
+MAX_LIVE_S = 3600.0
+MAX_LIVE_FILES = 100_000
+
+
+def check_live_size(scenario: Scenario) -> None:
+    """Refuse, before generating anything, a workload that cannot be played live on a laptop."""
+    arrivals = scenario.workload.arrivals
+    seconds = (arrivals.duration_s or 0.0) / scenario.workload.time_scale
+    if seconds > MAX_LIVE_S or (arrivals.count or 0) > MAX_LIVE_FILES:
+        size = f"{seconds / 3600:,.1f} h of arrivals" if seconds > MAX_LIVE_S else f"{arrivals.count:,} files"
+        raise ValueError(
+            f"scenario {scenario.name!r} is too big to play live ({size}; the limits are "
+            f"{MAX_LIVE_S / 3600:g} h and {MAX_LIVE_FILES:,} files): simulate it with "
+            f"'pve simulate {scenario.name}', or compress it with workload.time_scale"
+        )
+
+
+def strategy_seed(scenario_seed: int, index: int, repetition: int) -> int:
+    """Each strategy's own seed (delays, phases), the same in live runs and in simulations."""
+    return scenario_seed * 7919 + index * 101 + repetition
 
 
 def run_strategy(
@@ -217,7 +240,7 @@ def build_summary(
     }
 
 
-def run_cost(entry: dict[str, Any], pricing: Pricing) -> dict[str, Any]:
+def run_cost(entry: dict[str, Any], pricing: Pricing, instance_hours: float | None = None) -> dict[str, Any]:
     """The run priced at AWS rates, and the same scaled to a million files at the run's own rate."""
     if entry.get("backend") == "folder":
         return {
@@ -226,7 +249,7 @@ def run_cost(entry: dict[str, Any], pricing: Pricing) -> dict[str, Any]:
             "per_million_files": None,
             "note": "a local folder: no AWS bill (the machine's own cost is not modelled)",
         }
-    breakdown = price_run(entry, pricing=pricing)
+    breakdown = price_run(entry, pricing=pricing, instance_hours=instance_hours)
     processed = entry["processed"] + entry["failed"]
     return {
         "pricing": pricing.label,

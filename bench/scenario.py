@@ -107,6 +107,7 @@ class PollStrategy(_Strategy):
     lookback_s: float = Field(900.0, ge=0)
     sweep_every: int = Field(60, ge=1)
     max_attempts: int = Field(3, ge=1, description="tries per file before it counts as failed")
+    workers: int = Field(1, ge=1, le=64, description="threads processing one cycle's files")
 
 
 class ScheduledPollStrategy(_Strategy):
@@ -146,7 +147,7 @@ class SqsLambdaStrategy(_EventStrategy):
     wait_time_s: int = Field(20, ge=0, le=20)
     visibility_timeout_s: int = Field(30, ge=0, le=43200)
     max_receive_count: int = Field(3, ge=1, le=1000)
-    pollers: int = Field(1, ge=1, le=10)
+    pollers: int = Field(1, ge=1, le=100, description="concurrent pollers (AWS starts five and scales up)")
 
 
 class InotifyStrategy(_EventStrategy):

@@ -55,3 +55,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
             row.append("-" if cost is None else f"{cost:,.2f}")
         table.add_row(*row)
     return table
+
+
+def comparison_table(frame: Any) -> Table:
+    """Simulated rates side by side: one row per strategy, latency and bill per rate."""
+    rates = sorted(frame["files_per_day"].unique())
+    table = Table(
+        title="Simulated: median latency / bill for the simulated period (USD)", title_justify="left"
+    )
+    table.add_column("strategy", no_wrap=True)
+    for rate in rates:
+        table.add_column(f"{rate:,.0f}/day", justify="right", no_wrap=True)
+    for name, rows in frame.groupby("strategy", sort=False):
+        cells = []
+        for rate in rates:
+            row = rows[rows["files_per_day"] == rate]
+            if row.empty:
+                cells.append("-")
+                continue
+            cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}")
+        table.add_row(str(name), *cells)
+    return table

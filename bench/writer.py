@@ -12,6 +12,8 @@ from bench.backends import BackendEnv
 from bench.recorder import Recorder
 from bench.workload import PlannedWorkload
 
+WRITER_LEAD_S = 0.2  # strategies start this long before the first scheduled write
+
 
 @dataclass
 class WriterStats:
@@ -21,7 +23,12 @@ class WriterStats:
     max_lag_s: float = 0.0  # how late the slowest write started against its schedule
 
     def as_dict(self) -> dict[str, float]:
-        return {"files": self.files, "bytes": self.bytes, "max_lag_s": round(self.max_lag_s, 6)}
+        return {
+            "files": self.files,
+            "bytes": self.bytes,
+            "max_lag_s": round(self.max_lag_s, 6),
+            "started_at": round(self.started_at, 6),
+        }
 
 
 def write_workload(
@@ -30,7 +37,7 @@ def write_workload(
     bodies: Mapping[str, bytes],
     recorder: Recorder,
     *,
-    lead_s: float = 0.2,
+    lead_s: float = WRITER_LEAD_S,
     on_write: Callable[[int], None] = lambda n: None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> WriterStats:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -42,6 +43,7 @@ class Poller(ABC):
         self.cursor: ListingCursor = make_cursor(strategy, **options)
         self.gate = StabilityGate(min_age_s)
         self.stats = PollStats()
+        self._lock = threading.Lock()  # acknowledge() may be called from a loop's worker threads
         self._clock = clock
         self._store: StateStore = state_store_for(state_path, s3_client)
         saved = self._store.load()
@@ -71,9 +73,10 @@ class Poller(ABC):
     def acknowledge(self, entry: Entry, *, succeeded: bool = True) -> None:
         """Say a reported entry has been handled; the inbox strategy moves it out here."""
         if self.cursor.moves_processed:
-            self._move_out(entry, succeeded=succeeded)
-            self.stats.moved += 1
-        self.cursor.acknowledge(entry)
+            self._move_out(entry, succeeded=succeeded)  # I/O outside the lock: workers move in parallel
+        with self._lock:
+            self.stats.moved += self.cursor.moves_processed
+            self.cursor.acknowledge(entry)
 
     def commit(self) -> None:
         """Save the cursor atomically (call after the cycle's files are processed)."""

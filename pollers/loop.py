@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pollers.base import Poller
@@ -86,6 +87,8 @@ class PollLoop:
     * A failed *listing* (network error, ``SlowDown``/503 throttling) leaves the cursor untouched
       and retries after an exponential backoff with a cap; the schedule resumes afterwards.
     * ``stop()`` is graceful: the current cycle finishes, its cursor is saved, then ``run`` returns.
+    * ``workers > 1`` processes a cycle's files in parallel threads (I/O-bound work on S3); the
+      cursor is still saved once, after the whole cycle.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class PollLoop:
         on_failure: Callable[[Entry, BaseException], None] | None = None,
         max_attempts: int = 1,
         retryable: Callable[[BaseException], bool] = lambda exc: True,
+        workers: int = 1,
         listener: PollListener | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -114,6 +118,10 @@ class PollLoop:
         self.on_failure = on_failure
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.workers = workers
+        self._lock = threading.Lock()
         self.max_attempts = max_attempts
         self.retryable = retryable
         self._file_backoff = Backoff(base_s=0.05, cap_s=2.0, seed=seed)
@@ -134,8 +142,12 @@ class PollLoop:
         result.found = len(entries)
         if entries:
             self.listener.files_detected(entries, self._wall())
-        for entry in entries:
-            ok = self._process_one(entry)
+        if self.workers > 1 and len(entries) > 1:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="poll-worker") as pool:
+                outcomes = list(pool.map(self._process_one, entries))
+        else:
+            outcomes = [self._process_one(entry) for entry in entries]
+        for entry, ok in zip(entries, outcomes, strict=True):
             result.processed += ok
             result.failed += not ok
             result.bytes_processed += entry.size if ok else 0
@@ -156,13 +168,15 @@ class PollLoop:
                 self.process(entry)
             except Exception as exc:
                 if attempt < self.max_attempts and self.retryable(exc):
-                    self.stats.file_retries += 1
+                    with self._lock:
+                        self.stats.file_retries += 1
                     self._wait(self._file_backoff.delay(attempt))
                     continue
                 log.warning("processing %s failed after %d attempt(s): %s", entry.key, attempt, exc)
                 if self.on_failure is not None:
                     self.on_failure(entry, exc)
-                self.stats.failures.append((entry.key, f"{type(exc).__name__}: {exc}"))
+                with self._lock:
+                    self.stats.failures.append((entry.key, f"{type(exc).__name__}: {exc}"))
                 self.poller.acknowledge(entry, succeeded=False)
                 return False
             self.poller.acknowledge(entry, succeeded=True)

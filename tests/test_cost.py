@@ -130,14 +130,27 @@ def test_scheduled_function_cannot_poll_faster_than_a_minute() -> None:
 
 
 def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
-    """Worked by hand: the lean poller (EC2, lists an emptied inbox, deletes when done) pays a
-    flat $6.935 a month; S3 -> Lambda pays per file $0.0000002 (request) + $0.00000020833 (GB-s)
-    + $0.000000175 (logs) = $0.00000058333 more than the poller. Both pay the same GET and PUT.
+    """Worked by hand, for work that waits on S3 and costs the instance no CPU (cpu_share 0):
+    the lean poller (EC2, lists an emptied inbox, deletes when done) pays a flat $6.935 a month;
+    S3 -> Lambda pays per file $0.0000002 (request) + $0.00000020833 (GB-s) + $0.000000175 (logs)
+    = $0.00000058333 more than the poller. Both pay the same GET and PUT.
     Break-even: 6.935 / 0.00000058333 = 11.89M files a month = 390,800 files a day."""
-    poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False)
+    poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, cpu_share=0.0)
     rate = break_even(poller, Deployment("s3-lambda"))
     assert rate == pytest.approx(6.935 / 5.8333375e-7 / (MONTH_S / 86400), rel=1e-3)
     assert break_even(poller, Deployment("s3-lambda"), free_tier=True) > rate  # free tier helps Lambda
+
+
+def test_a_poller_pays_for_the_cpu_its_work_needs() -> None:
+    """10M files a day at 100 ms, half of it CPU: 304.17M x 0.05 s = 4,224.5 vCPU-hours over 730 h
+    = 5.79 vCPUs sustained: three t4g.nano (2 vCPUs each). Their free baseline is 3 x 2 x 5% x 730 h
+    = 219 vCPU-hours; the other 4,005.5 are surplus credits at $0.04: $160.22."""
+    cost = monthly_cost(
+        Deployment("poll-ec2", cursor="inbox", archive_processed=False), files_per_month(10_000_000)
+    )
+    assert cost.components["ec2.instance"] == pytest.approx(3 * 730 * 0.0042)
+    assert cost.components["ec2.cpu_credits"] == pytest.approx((4224.537 - 219) * 0.04, rel=1e-4)
+    assert cost.components["ec2.public_ipv4"] == pytest.approx(3 * 730 * 0.005)
 
 
 def test_price_run_uses_exact_counts() -> None:

@@ -38,7 +38,7 @@ def scenario(backend: str, strategies: list[dict[str, Any]], **extra: Any) -> An
 
 
 S3_STRATEGIES = [
-    {"name": "poll", "kind": "poll", "interval_s": 0.3, "page_size": 5},
+    {"name": "poll", "kind": "poll", "interval_s": 0.3, "page_size": 5, "phase_s": 0.0},
     {"name": "start-after", "kind": "poll", "interval_s": 0.3, "cursor": "start-after"},
     {"name": "s3-lambda", "kind": "s3-lambda"},
     {"name": "sqs", "kind": "s3-sqs-lambda", "wait_time_s": 1, "batch_size": 5},

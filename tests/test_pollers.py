@@ -305,3 +305,21 @@ def test_recursive_folder_poller_keys_are_relative_paths(tmp_path: Path) -> None
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError, match="does not exist"):
         FolderPoller(tmp_path / "nope")
+
+
+def test_workers_process_a_cycle_in_parallel_and_save_the_cursor_once(s3: Any, tmp_path: Path) -> None:
+    put(s3, *(f"in/{i:02d}" for i in range(12)))
+    threads: set[str] = set()
+    lock = threading.Lock()
+
+    def process(entry: Entry) -> None:
+        with lock:
+            threads.add(threading.current_thread().name)
+        time.sleep(0.05)
+
+    poller = S3Poller(s3, "bucket", prefix="in/", strategy="inbox", state_path=tmp_path / "s.json")
+    result = PollLoop(poller, process, interval_s=1.0, workers=4).run_once()
+    assert (result.processed, result.failed) == (12, 0)
+    assert len(threads) > 1
+    assert poller.cursor.remembered == 0  # every file acknowledged (moved out) once
+    assert s3.list_objects_v2(Bucket="bucket", Prefix="in/").get("KeyCount") == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.scenario import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
@@ -34,6 +35,11 @@ from event_handlers.trigger import (
     configure_notifications,
     configure_s3_eventbridge_route,
 )
+
+
+def _sum(*draws: Callable[[], float]) -> Callable[[], float]:
+    """One delay made of consecutive hops (S3 to the queue, then the queue to Lambda)."""
+    return lambda: sum(draw() for draw in draws)
 
 
 class _FunctionRun(StrategyRun):
@@ -207,7 +213,7 @@ class SqsLambdaRun(_FunctionRun):
                 wait_time_s=spec.wait_time_s,
                 pollers=spec.pollers,
             ),
-            delivery_delay=ctx.sampler("sqs_to_lambda", salt=3),
+            delivery_delay=_sum(ctx.sampler("s3_to_sqs", salt=6), ctx.sampler("sqs_to_lambda", salt=3)),
         )
 
     def start(self) -> None:

@@ -13,19 +13,30 @@ import numpy as np
 from bench.scenario import PollStrategy, ScheduledPollStrategy
 from bench.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from event_handlers.errors import is_permanent
-from pollers import Entry, FolderPoller, PollListener, PollLoop, S3Poller
+from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
 from pollers.base import Poller
 from pollers.schedule import FixedRateSchedule
 from pollers.scheduled import MIN_SCHEDULE_S, make_scheduled_handler
 
 
 class _Stamps(PollListener):
+    """Stamps detection times, and keeps each cycle's start (the simulator's calibration uses them)."""
+
     def __init__(self, ctx: RunContext, to_key: Any) -> None:
         self.ctx, self.to_key = ctx, to_key
+        self.cycle_starts: list[float] = []
 
     def files_detected(self, entries: Sequence[Entry], at: float) -> None:
         for entry in entries:
             self.ctx.recorder.detected(self.to_key(entry), at)
+
+    def cycle_finished(self, cycle: CycleResult) -> None:
+        self.cycle_starts.append(cycle.started_at)
+
+
+def poll_phase(strategy_seed: int, interval_s: float) -> float:
+    """The delay of a poller's first tick, drawn from its seed (live runs and simulations agree)."""
+    return float(np.random.default_rng([strategy_seed, 1]).uniform(0.0, interval_s))
 
 
 class PollRun(StrategyRun):
@@ -37,6 +48,7 @@ class PollRun(StrategyRun):
     def __init__(self, spec: PollStrategy, ctx: RunContext) -> None:
         super().__init__(spec, ctx)
         self.poller = self._make_poller()
+        self.stamps = _Stamps(ctx, self._key)
         task = timed_task(ctx.make_task(), ctx.recorder, "poll")
         store = ctx.store("poller")
 
@@ -54,8 +66,9 @@ class PollRun(StrategyRun):
             seed=ctx.seed,
             on_failure=on_failure,
             max_attempts=spec.max_attempts,
+            workers=spec.workers,
             retryable=lambda exc: not is_permanent(exc),
-            listener=_Stamps(ctx, self._key),
+            listener=self.stamps,
         )
 
     def _make_poller(self) -> Poller:
@@ -93,14 +106,17 @@ class PollRun(StrategyRun):
         self.loop.start(phase_s=self.phase_s)
 
     def details(self) -> dict[str, Any]:
-        return {"phase_s": round(self.phase_s, 6)}
+        return {
+            "phase_s": round(self.phase_s, 6),
+            "cycle_starts": [round(t, 6) for t in self.stamps.cycle_starts],
+        }
 
     @property
     def phase_s(self) -> float:
         """Where the ticks fall relative to the writer's start: drawn from the seed unless given."""
         if self.spec.phase_s is not None:
             return float(self.spec.phase_s)
-        return float(np.random.default_rng([self.ctx.seed, 1]).uniform(0.0, self.spec.interval_s))
+        return poll_phase(self.ctx.seed, self.spec.interval_s)
 
     def stop(self) -> None:
         self.loop.stop(timeout=30)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-ROUTES = ("s3_to_lambda", "sqs_to_lambda", "eventbridge_to_lambda", "inotify_to_handler")
+ROUTES = ("s3_to_lambda", "s3_to_sqs", "sqs_to_lambda", "eventbridge_to_lambda", "inotify_to_handler")
 Z99 = 2.3263478740408408  # standard normal 99th percentile
 
 

@@ -1,0 +1,132 @@
+"""``pve calibrate``: fit a latency profile (delivery delays, processing, listing) to a live run.
+
+The fitted profile describes *this machine on this backend*: moto's in-process delivery, this
+CPU's processing time, moto's listing speed. It is what the simulator needs to reproduce a live
+run, and it is labelled as such; it is not AWS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.results import Results
+
+QUANTILES = np.linspace(0.0, 1.0, 101)
+ROUTE_OF_KIND = {
+    "s3-lambda": "s3_to_lambda",
+    "s3-sqs-lambda": "sqs_to_lambda",
+    "s3-eventbridge-lambda": "eventbridge_to_lambda",
+    "inotify": "inotify_to_handler",
+}
+
+
+def _empirical(values: np.ndarray, source: str) -> dict[str, Any] | None:
+    values = values[np.isfinite(values)]
+    if values.size < 5:
+        return None
+    qs = np.quantile(np.clip(values, 0.0, None), QUANTILES)
+    return {
+        "distribution": "empirical",
+        "quantiles": [round(float(q), 4) for q in QUANTILES],
+        "values_s": [round(float(v), 6) for v in qs],
+        "source": source,
+    }
+
+
+def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
+    """A profile document fitted to ``results`` (a live run)."""
+    if results.summary.get("kind", "live") != "live":
+        raise ValueError("calibrate from a live run, not a simulated one")
+    records = results.records[results.records["outcome"] == "processed"]
+    origin = (
+        f"fitted by pve calibrate from {results.folder} ({results.scenario_name}, "
+        f"{results.summary.get('finished_at', '?')})"
+    )
+    profile: dict[str, Any] = {
+        "name": name,
+        "description": f"Delivery, processing and listing times of one live run on "
+        f"{results.summary['scenario']['backend']}: this machine, not AWS. {origin}.",
+        "routes": {},
+    }
+    for strategy, s in results.summary["strategies"].items():
+        route = ROUTE_OF_KIND.get(s["kind"])
+        if route is None or route in profile["routes"]:
+            continue
+        rows = records[records["strategy"] == strategy]
+        fitted = _empirical(
+            (rows["detected_at"] - rows["written_at"]).to_numpy(dtype=float),
+            f"detection delay of {strategy}; {origin}",
+        )
+        if fitted:
+            profile["routes"][route] = fitted
+    processing = _empirical(
+        (records["finished_at"] - records["started_at"]).to_numpy(dtype=float),
+        f"task time, all strategies; {origin}",
+    )
+    if processing:
+        profile["processing"] = processing
+    listing = fit_listing(results)
+    if listing:
+        profile["listing"] = {**listing, "source": f"least squares on poll cycles; {origin}"}
+    profile["cold_start"] = {
+        "probability": 0.0,
+        "source": "cold starts of a live run are in its measured delays",
+    }
+    return profile
+
+
+def fit_listing(results: Results) -> dict[str, float] | None:
+    """Listing time = base + per_object x objects listed, from each poll cycle's first detection."""
+    xs, ys = [], []
+    for strategy, s in results.summary["strategies"].items():
+        if s["kind"] != "poll" or s.get("backend") == "folder":
+            continue
+        starts = np.asarray((s.get("repetitions") or [{}])[0].get("cycle_starts") or [], dtype=float)
+        rows = results.records[
+            (results.records["strategy"] == strategy) & (results.records["repetition"] == 0)
+        ]
+        if starts.size < 2 or rows.empty:
+            continue
+        detected = rows["detected_at"].to_numpy(dtype=float)
+        written = np.sort(rows["written_at"].to_numpy(dtype=float))
+        cycle = np.searchsorted(starts, detected, side="right") - 1
+        ok = np.isfinite(detected) & (cycle >= 0)
+        frame = pd.DataFrame({"cycle": cycle[ok], "lag": detected[ok] - starts[cycle[ok]]})
+        for index, lag in frame.groupby("cycle")["lag"].min().items():
+            xs.append(float(np.searchsorted(written, starts[int(index)])))
+            ys.append(float(lag))
+    if len(xs) < 3:
+        return None
+    slope, intercept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
+    return {"base_s": round(max(0.0, float(intercept)), 6), "per_object_s": round(max(0.0, float(slope)), 9)}
+
+
+def write_profile(profile: dict[str, Any], path: Path) -> Path:
+    """Write a profile as TOML (routes as tables, quantile lists inline)."""
+    lines = [f'name = "{profile["name"]}"', f"description = {_toml(profile['description'])}", ""]
+    for route, spec in profile.get("routes", {}).items():
+        lines.append(f"[routes.{route}]")
+        lines += [f"{k} = {_toml(v)}" for k, v in spec.items()]
+        lines.append("")
+    for section in ("processing", "listing", "cold_start"):
+        if section in profile:
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {_toml(v)}" for k, v in profile[section].items()]
+            lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

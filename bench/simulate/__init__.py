@@ -1,0 +1,1 @@
+"""Simulation: a month of traffic in seconds, in the live results schema."""

@@ -1,0 +1,397 @@
+"""Each strategy as a model in virtual time: arrivals in, detection and finish times out.
+
+Times are real seconds from the writer's start (scenario seconds divided by ``time_scale``), as
+in a live run. Models take arrivals in chunks, in time order, and carry what a queue needs
+from one chunk to the next (when the consumer is free, how many files were written so far).
+``bench.simulate.queues`` says what is exact and what is approximated.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from bench.simulate.queues import bulk_batches, group_cumsum, many_servers, single_server, window_batches
+from event_handlers.runtime.latency import Distribution, LatencyProfile
+
+EVENT_ROUTES = {
+    "s3-lambda": "s3_to_lambda",
+    "s3-eventbridge-lambda": "eventbridge_to_lambda",
+    "hybrid": "s3_to_lambda",
+    "inotify": "inotify_to_handler",
+}
+STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
+
+
+@dataclass
+class SimContext:
+    """What every model needs besides its own parameters."""
+
+    profile: LatencyProfile
+    processing: Distribution  # seconds per file
+    list_base_s: float  # a LIST request's fixed time
+    list_per_object_s: float  # and its time per object returned (moto scans; S3 pages)
+    seed: int
+    horizon_s: float  # the end of the simulated period (real seconds)
+    outputs_per_file: int = 1
+    writer_lead_s: float = 0.2
+    ticks: np.ndarray | None = None  # a live run's cycle starts, to replay its schedule exactly
+
+
+@dataclass
+class ChunkResult:
+    detected: np.ndarray
+    started: np.ndarray
+    finished: np.ndarray
+    path: np.ndarray  # 0: the strategy's main path, 1: a hybrid's sweep; -1: never processed
+
+
+@dataclass
+class ModelTotals:
+    counters: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    api_calls: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+class Model(ABC):
+    path_names: tuple[str, ...] = ("events", "sweep")
+
+    def __init__(self, spec: Any, ctx: SimContext) -> None:
+        self.spec, self.ctx = spec, ctx
+        self.rng = np.random.default_rng(ctx.seed)
+        self.totals = ModelTotals()
+
+    @abstractmethod
+    def chunk(self, arrivals: np.ndarray) -> ChunkResult: ...
+
+    def finish(self, last_activity_s: float) -> ModelTotals:
+        return self.totals
+
+    def service(self, n: int) -> np.ndarray:
+        return self.ctx.processing.sample(self.rng, n)
+
+    def count_work(self, n: int) -> None:
+        self.totals.api_calls["s3.GetObject"] += n
+        self.totals.api_calls["s3.PutObject"] += n * self.ctx.outputs_per_file
+
+
+# -- polling --------------------------------------------------------------------------------------------
+class _Ticks:
+    """A poller's schedule: live cycle starts when replaying a run, else phase + k * interval."""
+
+    def __init__(self, interval: float, phase: float, ctx: SimContext, horizon: float) -> None:
+        if ctx.ticks is not None and ctx.ticks.size:
+            extra = ctx.ticks[-1] + interval * np.arange(1, int((horizon - ctx.ticks[-1]) / interval) + 3)
+            self.times = np.concatenate([ctx.ticks, extra])
+        else:
+            first = -ctx.writer_lead_s + phase
+            self.times = first + interval * np.arange(int(max(0.0, horizon - first) / interval) + 3)
+        self.found = np.zeros(self.times.size, dtype=np.int64)
+
+    def first_at_or_after(self, t: np.ndarray) -> np.ndarray:
+        """For sorted ``t``, the index of the first tick at or after each time."""
+        counts = self.per_tick(t)
+        return np.repeat(np.arange(self.times.size), counts)
+
+    def per_tick(self, t: np.ndarray) -> np.ndarray:
+        """How many of the sorted times ``t`` each tick finds (those since the tick before)."""
+        below = np.searchsorted(t, self.times, side="right")  # K searches, not one per file
+        if t.size and below[-1] < t.size:
+            raise ValueError("arrivals beyond the simulated horizon")
+        return np.diff(below, prepend=0)
+
+
+def _pages(objects: np.ndarray) -> np.ndarray:
+    return np.maximum(1, np.ceil(objects / 1000.0))
+
+
+class PollModel(Model):
+    """List at each tick, find what arrived since, process it with one consumer (FIFO)."""
+
+    path_names: tuple[str, ...] = ("poll",)
+
+    def __init__(self, spec: Any, ctx: SimContext, phase: float, *, scheduled: bool = False) -> None:
+        super().__init__(spec, ctx)
+        self.interval, self.cursor = float(spec.interval_s), str(getattr(spec, "cursor", "seen-set"))
+        self.sweep_every = int(getattr(spec, "sweep_every", 60))
+        self.ticks = _Ticks(self.interval, phase, ctx, ctx.horizon_s)
+        self.written = 0
+        self.free_at = -math.inf
+        self.scheduled = scheduled
+        self.workers = int(getattr(spec, "workers", 1))
+        self.exact = True
+        self.busy_ms = np.zeros(self.ticks.times.size)
+        function = getattr(spec, "function", None)
+        self.memory_mb = int(getattr(function, "memory_mb", 128))
+
+    def chunk(self, arrivals: np.ndarray) -> ChunkResult:
+        n = arrivals.size
+        per_tick = self.ticks.per_tick(arrivals)
+        k = np.repeat(np.arange(per_tick.size), per_tick)
+        self.ticks.found += per_tick
+        seen_before = self.written + np.cumsum(per_tick)[k]  # files written by that tick (k is sorted)
+        self.written += n
+        objects = seen_before if self.cursor in ("seen-set", "watermark") else per_tick[k]
+        listed = self.ctx.list_base_s + self.ctx.list_per_object_s * objects
+        detected = self.ticks.times[k] + listed
+        service = self.service(n)
+        if self.scheduled:  # one invocation per tick, each working through its own files
+            first = np.concatenate(([True], k[1:] != k[:-1]))
+            finished = detected + group_cumsum(service, first)
+            self.busy_ms += np.bincount(k, weights=service * 1000.0, minlength=self.busy_ms.size)
+        elif self.workers == 1:
+            finished = single_server(detected, service, self.free_at)
+            self.free_at = float(finished[-1])
+        else:  # a cycle's files shared by parallel workers
+            start, exact = many_servers(detected, service, self.workers)
+            self.exact &= exact
+            finished = start + service
+        self.count_work(n)
+        if self.cursor == "inbox":
+            self.totals.api_calls["s3.CopyObject"] += n
+            self.totals.api_calls["s3.DeleteObject"] += n
+        return ChunkResult(detected, finished - service, finished, np.zeros(n, dtype=np.int8))
+
+    def finish(self, last_activity_s: float) -> ModelTotals:
+        times = self.ticks.times
+        cycles = int(np.searchsorted(times, last_activity_s, side="right"))
+        found = self.ticks.found[:cycles]
+        written_by = np.cumsum(found)
+        if self.cursor in ("seen-set", "watermark"):
+            pages = _pages(written_by)
+        elif self.cursor == "start-after":
+            pages = _pages(found.astype(float))
+            sweeps = np.arange(cycles) % self.sweep_every == 0
+            pages = pages + np.where(sweeps, _pages(written_by) - 1, 0)
+        else:  # inbox: processed files were moved out; roughly what arrived since the last cycle
+            pages = _pages(found.astype(float))
+        totals = self.totals
+        if not self.exact:
+            totals.notes.append(
+                f"{self.spec.name}: {self.workers} workers shared each cycle's files; "
+                "waiting times are the fluid approximation"
+            )
+        totals.api_calls["s3.ListObjectsV2"] += int(pages.sum())
+        totals.counters["poll_cycles"] += cycles
+        totals.counters["empty_polls"] += int(np.sum(found == 0))
+        totals.counters["list_requests"] += int(pages.sum())
+        if self.scheduled:  # each invocation lists, works, and reads and saves its cursor in S3
+            listing_ms = (self.ctx.list_base_s + self.ctx.list_per_object_s * written_by) * 1000.0
+            billed = np.ceil(self.busy_ms[:cycles] + listing_ms + STATE_MS)
+            totals.counters["invocations"] += cycles
+            totals.counters["billed_ms"] += int(billed.sum())
+            totals.counters["gb_s"] += float(billed.sum()) / 1000.0 * self.memory_mb / 1024.0
+            totals.api_calls["s3.GetObject"] += cycles
+            totals.api_calls["s3.PutObject"] += cycles
+        return totals
+
+
+# -- events -----------------------------------------------------------------------------------------------
+class AsyncEventModel(Model):
+    """S3 (or EventBridge, or inotify) pushes each event after a delivery delay; each invocation
+    may pay a cold start; up to the concurrency limit run at once."""
+
+    def __init__(self, spec: Any, ctx: SimContext) -> None:
+        super().__init__(spec, ctx)
+        self.route = EVENT_ROUTES[spec.kind]
+        function = getattr(spec, "function", None)
+        self.limit = int(getattr(function, "reserved_concurrency", None) or 1000)
+        self.memory_mb = int(getattr(function, "memory_mb", 128))
+        self.loss = float(getattr(spec, "event_loss", 0.0))
+        self.exact = True
+
+    def deliver(self, arrivals: np.ndarray) -> ChunkResult:
+        n = arrivals.size
+        lost = self.rng.random(n) < self.loss if self.loss else None
+        available = arrivals + self.ctx.profile.distribution(self.route).sample(self.rng, n)
+        cold = self._cold(n)
+        busy = cold + self.service(n)
+        if lost is not None:
+            available[lost] = np.inf  # never delivered: sorts last, never starts
+        delivered = n if lost is None else n - int(lost.sum())
+        order = np.argsort(available, kind="stable")[:delivered]  # the lost sort last, at infinity
+        begun, exact = many_servers(available[order], busy[order], self.limit)
+        self.exact &= exact
+        start = available if exact else np.full(n, np.nan)
+        if not exact:
+            start[order] = begun
+        received = start + cold
+        finished = start + busy
+        billed = np.ceil(busy * 1000.0) if lost is None else np.ceil(busy[~lost] * 1000.0)
+        counters = self.totals.counters
+        counters["invocations"] += delivered
+        counters["cold_starts"] += (
+            int(np.count_nonzero(cold)) if lost is None else int(np.count_nonzero(cold[~lost]))
+        )
+        counters["billed_ms"] += int(billed.sum())
+        counters["gb_s"] += float(billed.sum()) / 1000.0 * self.memory_mb / 1024.0
+        counters["notifications_lost"] += n - delivered
+        self.count_work(delivered)
+        path = np.zeros(n, dtype=np.int8)
+        if lost is not None:
+            received[lost] = finished[lost] = np.nan
+            path[lost] = -1
+        return ChunkResult(received, received, finished, path)
+
+    def _cold(self, n: int) -> np.ndarray:
+        cold = np.zeros(n)
+        p = self.ctx.profile.cold_start_probability
+        if p > 0:
+            hits = np.flatnonzero(self.rng.random(n) < p)
+            cold[hits] = self.ctx.profile.cold_start_init().sample(self.rng, hits.size)
+        return cold
+
+    def chunk(self, arrivals: np.ndarray) -> ChunkResult:
+        return self.deliver(arrivals)
+
+    def finish(self, last_activity_s: float) -> ModelTotals:
+        if not self.exact:
+            self.totals.notes.append(
+                f"{self.spec.name}: the concurrency limit of {self.limit} was reached; "
+                "waiting times are the fluid approximation"
+            )
+        return self.totals
+
+
+class HybridModel(AsyncEventModel):
+    """Events, and a sweep every ``sweep_interval_s`` that finds what the events lost, after a grace."""
+
+    def __init__(self, spec: Any, ctx: SimContext, phase: float) -> None:
+        super().__init__(spec, ctx)
+        self.sweep = _Ticks(
+            float(spec.sweep_interval_s), phase, replace(ctx, ticks=None), ctx.horizon_s + float(spec.grace_s)
+        )
+        self.grace = float(spec.grace_s)
+        self.free_at = -math.inf
+        self.written = 0
+
+    def chunk(self, arrivals: np.ndarray) -> ChunkResult:
+        result = self.deliver(arrivals)
+        lost = np.flatnonzero(result.path < 0)
+        self.written += arrivals.size
+        self.sweep.found += self.sweep.per_tick(arrivals)
+        if lost.size:
+            k = self.sweep.first_at_or_after(arrivals[lost] + self.grace)
+            detected = self.sweep.times[k] + self.ctx.list_base_s
+            service = self.service(lost.size)
+            finished = single_server(detected, service, self.free_at)
+            self.free_at = float(finished[-1])
+            result.detected[lost], result.started[lost], result.finished[lost] = (
+                detected,
+                finished - service,
+                finished,
+            )
+            result.path[lost] = 1
+            self.count_work(lost.size)
+            self.totals.counters["sweep_processed"] += int(lost.size)
+        return result
+
+    def finish(self, last_activity_s: float) -> ModelTotals:
+        cycles = int(np.searchsorted(self.sweep.times, last_activity_s, side="right"))
+        written_by = np.cumsum(self.sweep.found[:cycles])
+        pages = _pages(written_by) if self.spec.cursor in ("seen-set", "watermark") else np.ones(cycles)
+        self.totals.api_calls["s3.ListObjectsV2"] += int(pages.sum())
+        self.totals.counters["sweep_cycles"] += cycles
+        self.totals.counters["sweep_list_requests"] += int(pages.sum())
+        return super().finish(last_activity_s)
+
+
+class SqsModel(Model):
+    """S3 -> SQS -> one poller: batches of up to B (a window waits for more), one consumer."""
+
+    def __init__(self, spec: Any, ctx: SimContext) -> None:
+        super().__init__(spec, ctx)
+        self.batch = int(spec.batch_size)
+        self.window = float(spec.batching_window_s)
+        self.wait = int(spec.wait_time_s) or 1
+        self.memory_mb = int(spec.function.memory_mb)
+        self.pollers = int(spec.pollers)
+        self.exact = True
+        self.free_at = -math.inf
+        self.idle_long_polls = 0
+        self.first = True
+
+    def chunk(self, arrivals: np.ndarray) -> ChunkResult:
+        n = arrivals.size
+        profile = self.ctx.profile
+        queued = arrivals + profile.distribution("s3_to_sqs").sample(self.rng, n)  # S3 -> the queue
+        order = np.argsort(queued, kind="stable")
+        arrivals = queued[order]  # below, everything is in queue order; scattered back at the end
+        delay = profile.distribution("sqs_to_lambda").sample(self.rng, n)
+        if self.window > 0:  # a batch closes when full or when its window ends
+            starts = window_batches(arrivals, self.batch, self.window)
+            ends = np.append(starts[1:], n)
+            closes = np.minimum(arrivals[starts] + self.window, arrivals[ends - 1])
+            ready = np.repeat(closes, ends - starts)
+        else:
+            ready = arrivals
+        available = ready + delay
+        service = self.service(n)
+        if self.pollers == 1:
+            finished = single_server(available, service, self.free_at)
+        else:  # several pollers: each message starts when one is free (exact below saturation)
+            start, exact = many_servers(available, service, self.pollers)
+            self.exact &= exact
+            finished = start + service
+        previous = np.concatenate(([self.free_at], finished[:-1]))
+        if self.window > 0:
+            batches = int(starts.size)
+            receives = n  # each message arriving inside a window ends one long poll
+        else:
+            batches = bulk_batches(available, previous, self.batch)
+            receives = batches
+        gaps = np.maximum(0.0, available - previous)
+        if self.first:
+            gaps[0] = 0.0  # before the first message the poller's idle time is not known
+        self.idle_long_polls += self.pollers * int(np.sum(np.floor(gaps / self.wait)))
+        self.free_at = float(finished[-1])
+        if self.first:  # the s3:TestEvent S3 sends when the rule is saved
+            batches, receives, self.first = batches + 1, receives + 1, False
+            self.totals.counters["records"] += 1
+        started = np.empty(n)
+        started[order] = finished - service
+        finished_in_order = np.empty(n)
+        finished_in_order[order] = finished
+        finished = finished_in_order
+        totals = self.totals
+        totals.counters["invocations"] += batches
+        totals.counters["batches"] += batches
+        totals.counters["records"] += n
+        totals.counters["sqs_receives"] += receives
+        billed = float(np.sum(service)) * 1000.0 + 0.5 * batches
+        totals.counters["billed_ms"] += int(billed)
+        totals.counters["gb_s"] += billed / 1000.0 * self.memory_mb / 1024.0
+        totals.api_calls["sqs.ReceiveMessage"] += receives
+        totals.api_calls["sqs.DeleteMessageBatch"] += batches if self.batch <= 10 else math.ceil(n / 10)
+        self.count_work(n)
+        return ChunkResult(started, started, finished, np.zeros(n, dtype=np.int8))
+
+    def finish(self, last_activity_s: float) -> ModelTotals:
+        tail = max(0.0, last_activity_s - self.free_at)
+        empty = self.idle_long_polls + self.pollers * int(tail // self.wait)
+        self.totals.counters["sqs_empty_receives"] += empty
+        self.totals.api_calls["sqs.ReceiveMessage"] += empty
+        self.totals.counters["cold_starts"] += self.pollers  # one environment per poller, kept warm
+        if not self.exact:
+            self.totals.notes.append(
+                f"{self.spec.name}: {self.pollers} pollers saturated; waiting times are "
+                "the fluid approximation"
+            )
+        return self.totals
+
+
+def make_model(spec: Any, ctx: SimContext, phase: float) -> Model:
+    if spec.kind == "poll":
+        return PollModel(spec, ctx, phase)
+    if spec.kind == "scheduled-poll":
+        return PollModel(spec, ctx, phase, scheduled=True)
+    if spec.kind == "s3-sqs-lambda":
+        return SqsModel(spec, ctx)
+    if spec.kind == "hybrid":
+        return HybridModel(spec, ctx, phase)
+    return AsyncEventModel(spec, ctx)

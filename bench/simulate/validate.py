@@ -1,0 +1,172 @@
+"""Is the simulator right? Two checks, as a command (``pve validate``) and in the tests.
+
+(a) Theory: with Poisson arrivals and an idle consumer, a poller's detection delay is uniform on
+    [0, T]: mean T/2, and a Kolmogorov-Smirnov test does not reject uniformity.
+(b) Live against simulated: a live run on moto, the profile ``pve calibrate`` fits to it, and a
+    simulation of the same scenario replaying the run's poll schedules: p50 and p95 latency within
+    10% of the live run's, and the request counts the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scipy.stats import kstest
+
+from bench.calibrate import fit_profile, write_profile
+from bench.results import Results, read_results
+from bench.scenario import Scenario, parse_scenario
+from bench.simulate.runner import SimulationOptions, simulate_scenario
+
+TOLERANCE = 0.10
+COUNTED = ("s3.ListObjectsV2", "s3.GetObject", "s3.PutObject")
+
+
+@dataclass(frozen=True)
+class TheoryCheck:
+    interval_s: float
+    files: int
+    mean_delay_s: float
+    expected_mean_s: float
+    ks_statistic: float
+    ks_p_value: float
+
+    @property
+    def holds(self) -> bool:
+        return (
+            abs(self.mean_delay_s - self.expected_mean_s) < 0.02 * self.interval_s and self.ks_p_value > 0.01
+        )
+
+
+def theory_check(
+    interval_s: float = 10.0, files: int = 20_000, seed: int = 1, workdir: Path | None = None
+) -> TheoryCheck:
+    """Simulate Poisson arrivals against a poller with nothing else to do; test the delay."""
+    scenario = parse_scenario(
+        {
+            "name": "theory",
+            "seed": seed,
+            "workload": {"arrivals": {"process": "poisson", "rate_per_s": 1.0, "count": files}},
+            "strategies": [{"name": "poll", "kind": "poll", "interval_s": interval_s}],
+        },
+        "theory",
+    )
+    import tempfile
+
+    from event_handlers.runtime.latency import Distribution
+
+    with tempfile.TemporaryDirectory(dir=workdir) as out:
+        options = SimulationOptions(
+            processing=Distribution("constant", {"value_s": 0.0}),
+            list_base_s=0.0,
+            list_per_object_s=0.0,
+            max_records=files,
+        )
+        simulate_scenario(scenario, Path(out), options)
+        records = read_results(out).records
+    delay = (records["detected_at"] - records["written_at"]).to_numpy(dtype=float)
+    test = kstest(delay / interval_s, "uniform")
+    return TheoryCheck(
+        interval_s, files, float(delay.mean()), interval_s / 2, float(test.statistic), float(test.pvalue)
+    )
+
+
+@dataclass(frozen=True)
+class LiveComparison:
+    scenario: str
+    strategy: str
+    p50_live: float
+    p50_sim: float
+    p95_live: float
+    p95_sim: float
+    requests_live: dict[str, int]
+    requests_sim: dict[str, int]
+
+    @staticmethod
+    def _off(live: float, sim: float) -> float:
+        return abs(sim - live) / live if live else 0.0
+
+    @property
+    def p50_off(self) -> float:
+        return self._off(self.p50_live, self.p50_sim)
+
+    @property
+    def p95_off(self) -> float:
+        return self._off(self.p95_live, self.p95_sim)
+
+    @property
+    def requests_equal(self) -> bool:
+        return all(self.requests_live.get(op, 0) == self.requests_sim.get(op, 0) for op in COUNTED)
+
+    @property
+    def holds(self) -> bool:
+        return self.p50_off <= TOLERANCE and self.p95_off <= TOLERANCE and self.requests_equal
+
+
+def live_against_simulated(live: Results, workdir: Path) -> list[LiveComparison]:
+    """Calibrate on ``live``, simulate its scenario replaying its schedules, compare per strategy."""
+    profile_path = write_profile(fit_profile(live), workdir / f"{live.scenario_name}-moto-profile.toml")
+    scenario = Scenario.model_validate({**live.summary["scenario"], "latency_profile": str(profile_path)})
+    simulated = simulate_scenario(
+        scenario, workdir / f"{live.scenario_name}-simulated", SimulationOptions(live=live.summary)
+    )
+    out = []
+    for name, s in live.summary["strategies"].items():
+        sim = simulated["strategies"][name]
+        out.append(
+            LiveComparison(
+                live.scenario_name,
+                name,
+                s["latency_s"]["p50"],
+                sim["latency_s"]["p50"],
+                s["latency_s"]["p95"],
+                sim["latency_s"]["p95"],
+                {op: int(s["api_calls"].get(op, 0)) for op in COUNTED},
+                {op: int(sim["api_calls"].get(op, 0)) for op in COUNTED},
+            )
+        )
+    return out
+
+
+def comparisons_document(theory: TheoryCheck, rows: list[LiveComparison]) -> dict[str, Any]:
+    return {
+        "theory": {**theory.__dict__, "holds": theory.holds},
+        "live_against_simulated": [
+            {
+                **row.__dict__,
+                "p50_off": row.p50_off,
+                "p95_off": row.p95_off,
+                "requests_equal": row.requests_equal,
+                "holds": row.holds,
+            }
+            for row in rows
+        ],
+        "tolerance": TOLERANCE,
+        "holds": theory.holds and all(row.holds for row in rows),
+    }
+
+
+def summary_rows(rows: list[LiveComparison]) -> list[list[str]]:
+    from bench.table import seconds
+
+    return [
+        [
+            row.scenario,
+            row.strategy,
+            seconds(row.p50_live),
+            seconds(row.p50_sim),
+            f"{row.p50_off:.1%}",
+            seconds(row.p95_live),
+            seconds(row.p95_sim),
+            f"{row.p95_off:.1%}",
+            "yes" if row.requests_equal else "no",
+            "yes" if row.holds else "NO",
+        ]
+        for row in rows
+    ]
+
+
+def request_line(row: LiveComparison) -> str:
+    return ", ".join(f"{op.split('.')[1]} {row.requests_live[op]}/{row.requests_sim[op]}" for op in COUNTED)

@@ -1,0 +1,215 @@
+"""The simulator: queue arithmetic against naive loops, theory, and the live schema it writes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.cli import main
+from bench.results import read_results
+from bench.scenario import parse_scenario
+from bench.simulate.arrivals import arrival_chunks, scaled_arrivals
+from bench.simulate.queues import (
+    bulk_batches,
+    group_cumsum,
+    many_servers,
+    peak_concurrency,
+    single_server,
+    window_batches,
+)
+from bench.simulate.runner import SimulationOptions, simulate_scenario
+from bench.simulate.streaming import StreamingStats
+from bench.simulate.validate import theory_check
+from bench.workload import plan_workload
+from event_handlers.runtime.latency import Distribution
+
+times = st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60)
+
+
+def naive_single_server(available: list[float], service: list[float], free: float = -math.inf) -> list[float]:
+    out = []
+    for a, s in zip(available, service, strict=True):
+        free = max(free, a) + s
+        out.append(free)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(times, st.data())
+def test_lindley_closed_form_equals_the_recursion(arrivals: list[float], data: st.DataObject) -> None:
+    available = sorted(arrivals)
+    service = data.draw(
+        st.lists(st.floats(0, 10, allow_nan=False), min_size=len(available), max_size=len(available))
+    )
+    free = data.draw(st.one_of(st.just(-math.inf), st.floats(0, 50)))
+    got = single_server(np.array(available), np.array(service), free)
+    assert np.allclose(got, naive_single_server(available, service, free))
+
+
+def naive_peak(start: list[float], finish: list[float]) -> int:
+    events = sorted([(s, 1) for s in start] + [(f, -1) for f in finish], key=lambda e: (e[0], e[1]))
+    running = peak = 0
+    for _, delta in events:
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+@settings(max_examples=200, deadline=None)
+@given(times, st.data())
+def test_peak_concurrency_matches_a_sweep_line(starts: list[float], data: st.DataObject) -> None:
+    durations = data.draw(st.lists(st.floats(0.001, 20), min_size=len(starts), max_size=len(starts)))
+    finish = [s + d for s, d in zip(starts, durations, strict=True)]
+    assert peak_concurrency(np.array(starts), np.array(finish)) == naive_peak(starts, finish)
+
+
+def test_many_servers_is_exact_below_the_limit_and_approximate_above() -> None:
+    available = np.array([0.0, 0.1, 0.2])
+    start, exact = many_servers(available, np.array([1.0, 1.0, 1.0]), servers=3)
+    assert exact
+    assert np.array_equal(start, available)
+    start, exact = many_servers(available, np.array([1.0, 1.0, 1.0]), servers=1)
+    assert not exact
+    assert start[2] > available[2]
+
+
+def test_bulk_batches_idle_and_busy() -> None:
+    # five messages each finding the poller idle: five batches
+    available = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    assert bulk_batches(available, np.array([-np.inf, 0.1, 1.1, 2.1, 3.1]), 10) == 5
+    # 25 messages in one busy period, batches of 10: the first alone, then 10, 10, 4
+    available = np.zeros(25)
+    previous = np.concatenate(([-np.inf], np.ones(24)))
+    assert bulk_batches(available, previous, 10) == 1 + 3
+
+
+def test_window_batches_close_on_time_or_size() -> None:
+    available = np.array([0.0, 0.5, 0.9, 2.0, 2.1, 2.2, 2.3])
+    assert list(window_batches(available, batch_size=10, window_s=1.0)) == [0, 3]
+    assert list(window_batches(available, batch_size=2, window_s=1.0)) == [0, 2, 3, 5]
+
+
+def test_group_cumsum_restarts_at_each_group() -> None:
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    starts = np.array([True, False, True, False, False])
+    assert list(group_cumsum(values, starts)) == [1.0, 3.0, 3.0, 7.0, 12.0]
+
+
+def test_streaming_quantiles_are_exact_when_small_and_close_when_large() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(0, 1, 50_000)
+    small = StreamingStats()
+    small.add(values)
+    assert small.quantiles((0.5,))[0] == pytest.approx(np.percentile(values, 50))
+    large = StreamingStats(keep_exact_up_to=10)
+    for part in np.array_split(values, 7):
+        large.add(part)
+    assert not large.exact
+    for q, got in zip((0.5, 0.95, 0.99), large.quantiles((0.5, 0.95, 0.99)), strict=True):
+        assert got == pytest.approx(np.quantile(values, q), rel=0.003)
+    assert large.summary()["mean"] == pytest.approx(values.mean(), abs=1e-6)
+
+
+def test_small_simulations_see_the_live_arrivals() -> None:
+    scenario = parse_scenario(
+        {
+            "name": "s",
+            "seed": 9,
+            "workload": {"arrivals": {"process": "poisson", "rate_per_s": 5, "count": 50}},
+            "strategies": [{"name": "p", "kind": "poll", "interval_s": 1}],
+        },
+        "t",
+    )
+    live = np.array([f.arrival_s for f in plan_workload(scenario.workload, scenario.seed).files])
+    [chunk] = list(arrival_chunks(scenario.workload.arrivals, scenario.seed))
+    assert np.array_equal(chunk, live)
+
+
+def test_long_horizons_are_chunked() -> None:
+    spec = scaled_arrivals(
+        parse_scenario(
+            {
+                "name": "s",
+                "workload": {"arrivals": {"process": "poisson", "rate_per_s": 5, "count": 5}},
+                "strategies": [{"name": "p", "kind": "poll", "interval_s": 1}],
+            },
+            "t",
+        ).workload.arrivals,
+        days=1,
+        files_per_day=100_000,
+    )
+    chunks = list(arrival_chunks(spec, 1, chunk_files=30_000))
+    total = sum(c.size for c in chunks)
+    assert len(chunks) >= 3
+    assert total == pytest.approx(100_000, rel=0.02)
+    assert all(np.all(np.diff(c) >= 0) for c in chunks)
+    assert all(a[-1] <= b[0] for a, b in itertools.pairwise(chunks))
+
+
+def test_poll_detection_delay_is_uniform_over_the_interval() -> None:
+    check = theory_check(interval_s=10.0, files=20_000)
+    assert check.holds
+    assert check.mean_delay_s == pytest.approx(5.0, abs=0.15)
+
+
+def test_simulated_results_use_the_live_schema(tmp_path: Path) -> None:
+    scenario = parse_scenario(
+        {
+            "name": "sim",
+            "seed": 3,
+            "latency_profile": "aws",
+            "workload": {"arrivals": {"process": "poisson", "rate_per_s": 1, "count": 10}},
+            "strategies": [
+                {"name": "poll-60s", "kind": "poll", "interval_s": 60, "cursor": "start-after"},
+                {"name": "s3-lambda", "kind": "s3-lambda"},
+                {"name": "sqs", "kind": "s3-sqs-lambda"},
+                {
+                    "name": "hybrid",
+                    "kind": "hybrid",
+                    "sweep_interval_s": 600,
+                    "grace_s": 60,
+                    "event_loss": 0.1,
+                },
+                {"name": "scheduled", "kind": "scheduled-poll", "interval_s": 60},
+            ],
+        },
+        "t",
+    )
+    options = SimulationOptions(
+        days=1, files_per_day=20_000, processing=Distribution("constant", {"value_s": 0.05})
+    )
+    summary = simulate_scenario(scenario, tmp_path, options)
+    assert summary["kind"] == "simulated"
+    results = read_results(tmp_path)
+    for name, s in summary["strategies"].items():
+        assert s["files"] == pytest.approx(20_000, rel=0.03), name
+        assert s["processed"] == s["files"], name
+        assert s["api_calls"]["s3.GetObject"] >= s["files"], name
+        assert "monthly_usd" in s["cost"], name
+    poll = summary["strategies"]["poll-60s"]
+    assert poll["poll_cycles"] == pytest.approx(86400 / 60, abs=3)
+    assert poll["api_calls"]["s3.ListObjectsV2"] >= poll["poll_cycles"]
+    assert poll["latency_s"]["mean"] == pytest.approx(30, abs=3)  # T/2 plus small processing
+    s3 = summary["strategies"]["s3-lambda"]
+    assert s3["invocations"] == s3["files"]
+    assert s3["latency_s"]["p50"] == pytest.approx(1.345 + 0.05, rel=0.05)  # TriggerBench p50 + processing
+    hybrid = summary["strategies"]["hybrid"]
+    assert hybrid["paths"]["sweep"] == pytest.approx(0.1 * hybrid["files"], rel=0.15)
+    assert len(results.records) == sum(s["files"] for s in summary["strategies"].values())  # none sampled out
+    assert set(results.records["strategy"]) == set(summary["strategies"])
+
+
+def test_cli_simulate_and_validate_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["simulate", "quickstart", "--out", str(tmp_path / "q"), "--processing-ms", "5", "--quiet"]) == 0
+    )
+    summary = json.loads((tmp_path / "q" / "summary.json").read_text())
+    assert summary["kind"] == "simulated"
+    assert summary["strategies"]["poll-1s"]["processed"] == 200
