@@ -16,6 +16,7 @@ import pandas as pd
 from bench.results import Results
 
 QUANTILES = np.linspace(0.0, 1.0, 101)
+MAX_PAIRS = 2000
 ROUTE_OF_KIND = {
     "s3-lambda": "s3_to_lambda",
     "s3-sqs-lambda": "sqs_to_lambda",
@@ -52,6 +53,7 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
         f"{results.summary['scenario']['backend']}: this machine, not AWS. {origin}.",
         "routes": {},
     }
+    route_processing: dict[str, Any] = {}  # route -> paired samples
     for strategy, s in results.summary["strategies"].items():
         route = ROUTE_OF_KIND.get(s["kind"])
         if route is None or route in profile["routes"]:
@@ -63,12 +65,36 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
         )
         if fitted:
             profile["routes"][route] = fitted
+        if s["kind"] == "s3-sqs-lambda":
+            profile["sqs"] = {
+                "delays_include_queueing": True,
+                "source": "the delays were measured at the run's own load, waits behind the poller included",
+            }
+        # each file's delay and handler time (claim, task, close) as a pair: the simulator draws
+        # whole pairs, so what the two share on a busy machine is kept
+        delay = (rows["detected_at"] - rows["written_at"]).to_numpy(dtype=float)
+        handled = (rows["finished_at"] - rows["detected_at"]).to_numpy(dtype=float)
+        keep = np.isfinite(delay) & np.isfinite(handled)
+        if keep.sum() >= 5:
+            step = max(1, int(keep.sum()) // MAX_PAIRS)
+            route_processing[route] = {
+                "delay_s": [round(float(v), 6) for v in delay[keep][::step]],
+                "handler_s": [round(float(v), 6) for v in np.maximum(0.0, handled[keep])[::step]],
+                "source": f"per-file delivery delay and handler time, {strategy}; {origin}",
+            }
+    kinds = results.summary["strategies"]
+    polls = records[
+        records["strategy"].isin([n for n, s in kinds.items() if s["kind"] in ("poll", "scheduled-poll")])
+    ]
+    source, label = (polls, "poll strategies") if len(polls) >= 5 else (records, "all strategies")
     processing = _empirical(
-        (records["finished_at"] - records["started_at"]).to_numpy(dtype=float),
-        f"task time, all strategies; {origin}",
+        (source["finished_at"] - source["started_at"]).to_numpy(dtype=float),
+        f"task time, {label}; {origin}",
     )
     if processing:
         profile["processing"] = processing
+    if route_processing:
+        profile["route_samples"] = route_processing
     listing = fit_listing(results)
     if listing:
         profile["listing"] = {**listing, "source": f"least squares on poll cycles; {origin}"}
@@ -112,11 +138,15 @@ def write_profile(profile: dict[str, Any], path: Path) -> Path:
         lines.append(f"[routes.{route}]")
         lines += [f"{k} = {_toml(v)}" for k, v in spec.items()]
         lines.append("")
-    for section in ("processing", "listing", "cold_start"):
+    for section in ("processing", "listing", "sqs", "cold_start"):
         if section in profile:
             lines.append(f"[{section}]")
             lines += [f"{k} = {_toml(v)}" for k, v in profile[section].items()]
             lines.append("")
+    for route, spec in profile.get("route_samples", {}).items():
+        lines.append(f"[route_samples.{route}]")
+        lines += [f"{k} = {_toml(v)}" for k, v in spec.items()]
+        lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

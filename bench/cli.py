@@ -218,6 +218,19 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from bench.idle import measure_idle_polls
 
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
+    if args.out:
+        import json
+        from dataclasses import asdict
+
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            "command": _command_line(),
+            "objects": args.objects,
+            "sweep_every": args.sweep_every,
+            "rows": [asdict(row) for row in rows],
+        }
+        (folder / "idle_cost.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     table = Table(
         title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
         "priced at S3 LIST rates)",
@@ -391,6 +404,40 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK if document["holds"] else EXIT_ERROR
 
 
+def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
+    from bench.reproduce import blocks, run_steps, steps, update_readme
+
+    root = Path(args.out)
+    if args.list:
+        for step in steps(str(root)):
+            console.print(step.command, highlight=False)
+        return EXIT_OK
+    worst = EXIT_OK
+    if not args.findings_only:
+        worst = run_steps(root, args.only, main, lambda line: console.print(line, highlight=False))
+    readme = Path(args.readme)
+    if readme.exists():
+        changed = update_readme(readme, blocks(root))
+        console.print(f"{readme}: findings {'updated' if changed else 'unchanged'} from {root}")
+    if args.notebooks:
+        execute_notebooks(Path(args.notebooks_dir), console)
+    return worst
+
+
+def execute_notebooks(folder: Path, console: Console) -> None:
+    """Run every notebook top to bottom and save it with its outputs (needs the dev extra)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for path in sorted(folder.glob("*.ipynb")):
+        console.print(f"executing {path}")
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
+        nbformat.write(notebook, path)
+
+
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -495,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     idle.add_argument(
         "--sweep-every", type=int, default=60, help="start-after's full-listing period, in cycles"
     )
+    idle.add_argument("--out", help="also write idle_cost.json to this folder")
     idle.set_defaults(func=cmd_idle_cost)
 
     simulate = sub.add_parser(
@@ -564,6 +612,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
     validate.add_argument("--quiet", action="store_true")
     validate.set_defaults(func=cmd_validate)
+
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="regenerate every reference result in results/reference/ (and the README's findings)",
+        description="Runs each bundled live scenario, the cost sweeps, the idle-poll measurement, the "
+        "monthly simulation and the validation; writes COMMAND.txt in each folder and rebuilds the README's "
+        "findings from the files. About 25 minutes on 2 cores.",
+    )
+    reproduce.add_argument("--out", default="results/reference", help="folder (default results/reference)")
+    reproduce.add_argument("--only", nargs="+", metavar="STEP", help="run only these steps (see --list)")
+    reproduce.add_argument("--list", action="store_true", help="print the commands and stop")
+    reproduce.add_argument("--findings-only", action="store_true", help="only rebuild the README's findings")
+    reproduce.add_argument("--readme", default="README.md")
+    reproduce.add_argument(
+        "--notebooks", action="store_true", help="also execute notebooks/ and save their outputs"
+    )
+    reproduce.add_argument("--notebooks-dir", default="notebooks")
+    reproduce.set_defaults(func=cmd_reproduce)
 
     report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
     report.add_argument("results", help="a results folder (with summary.json and records.csv)")

@@ -41,6 +41,9 @@ class SimContext:
     outputs_per_file: int = 1
     writer_lead_s: float = 0.2
     ticks: np.ndarray | None = None  # a live run's cycle starts, to replay its schedule exactly
+    route_samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict
+    )  # (delay, handler) pairs
 
 
 @dataclass
@@ -72,8 +75,20 @@ class Model(ABC):
     def finish(self, last_activity_s: float) -> ModelTotals:
         return self.totals
 
+    route = ""
+
     def service(self, n: int) -> np.ndarray:
+        """Per-file work: the task's processing time."""
         return self.ctx.processing.sample(self.rng, n)
+
+    def delay_and_service(self, route: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """A route's delivery delay and handler time: whole pairs from a live run when the profile
+        was fitted to one (what a busy machine does to both is kept), else independent draws."""
+        pairs = self.ctx.route_samples.get(route)
+        if pairs is not None:
+            pick = self.rng.integers(0, pairs[0].size, n)
+            return pairs[0][pick], pairs[1][pick]
+        return self.ctx.profile.distribution(route).sample(self.rng, n), self.service(n)
 
     def count_work(self, n: int) -> None:
         self.totals.api_calls["s3.GetObject"] += n
@@ -208,9 +223,10 @@ class AsyncEventModel(Model):
     def deliver(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
         lost = self.rng.random(n) < self.loss if self.loss else None
-        available = arrivals + self.ctx.profile.distribution(self.route).sample(self.rng, n)
+        delay, handler = self.delay_and_service(self.route, n)
+        available = arrivals + delay
         cold = self._cold(n)
-        busy = cold + self.service(n)
+        busy = cold + handler
         if lost is not None:
             available[lost] = np.inf  # never delivered: sorts last, never starts
         delivered = n if lost is None else n - int(lost.sum())
@@ -304,6 +320,8 @@ class HybridModel(AsyncEventModel):
 class SqsModel(Model):
     """S3 -> SQS -> one poller: batches of up to B (a window waits for more), one consumer."""
 
+    route = "sqs_to_lambda"
+
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.batch = int(spec.batch_size)
@@ -311,6 +329,8 @@ class SqsModel(Model):
         self.wait = int(spec.wait_time_s) or 1
         self.memory_mb = int(spec.function.memory_mb)
         self.pollers = int(spec.pollers)
+        sqs = ctx.profile.extra.get("sqs")
+        self.measured_queueing = bool(sqs.get("delays_include_queueing")) if isinstance(sqs, dict) else False
         self.exact = True
         self.free_at = -math.inf
         self.idle_long_polls = 0
@@ -322,7 +342,7 @@ class SqsModel(Model):
         queued = arrivals + profile.distribution("s3_to_sqs").sample(self.rng, n)  # S3 -> the queue
         order = np.argsort(queued, kind="stable")
         arrivals = queued[order]  # below, everything is in queue order; scattered back at the end
-        delay = profile.distribution("sqs_to_lambda").sample(self.rng, n)
+        delay, service = self.delay_and_service("sqs_to_lambda", n)
         if self.window > 0:  # a batch closes when full or when its window ends
             starts = window_batches(arrivals, self.batch, self.window)
             ends = np.append(starts[1:], n)
@@ -331,8 +351,9 @@ class SqsModel(Model):
         else:
             ready = arrivals
         available = ready + delay
-        service = self.service(n)
-        if self.pollers == 1:
+        if self.measured_queueing:  # a calibrated profile's delays already hold the waits
+            finished = available + service
+        elif self.pollers == 1:
             finished = single_server(available, service, self.free_at)
         else:  # several pollers: each message starts when one is free (exact below saturation)
             start, exact = many_servers(available, service, self.pollers)

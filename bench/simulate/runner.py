@@ -59,6 +59,22 @@ class SimulationOptions:
     max_records: int = 100_000  # in all, shared by the strategies
     chunk_files: int = CHUNK_FILES
     live: dict[str, Any] | None = None  # a live summary whose schedules (cycle starts) to replay
+    replica: int = 0  # another draw of the models' randomness (delays, processing), same arrivals
+
+
+def route_samples(
+    profile: LatencyProfile, options: SimulationOptions
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A calibrated profile's (delay, handler time) pairs per event route, unless a processing
+    time is given on the command line (then the pairs' handler times would contradict it)."""
+    routes = profile.extra.get("route_samples")
+    if options.processing is not None or not isinstance(routes, dict):
+        return {}
+    return {
+        route: (np.asarray(spec["delay_s"], dtype=float), np.asarray(spec["handler_s"], dtype=float))
+        for route, spec in routes.items()
+        if isinstance(spec, dict) and len(spec.get("delay_s", [])) == len(spec.get("handler_s", [])) > 0
+    }
 
 
 def model_inputs(profile: LatencyProfile, options: SimulationOptions) -> tuple[Distribution, float, float]:
@@ -105,7 +121,7 @@ def simulate_scenario(
     models: dict[str, Model] = {}
     horizon = max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0
     for index, spec in enumerate(scenario.strategies):
-        seed = strategy_seed(scenario.seed, index, 0)
+        seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
         ctx = SimContext(
             profile,
             processing,
@@ -115,6 +131,7 @@ def simulate_scenario(
             horizon,
             writer_lead_s=WRITER_LEAD_S,
             ticks=_live_ticks(options.live, spec.name),
+            route_samples=route_samples(profile, options),
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
         phase = _live_phase(options.live, spec.name)
