@@ -265,13 +265,17 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     scenario = load_scenario(args.scenario).with_overrides(latency_profile=args.profile, seed=args.seed)
     processing = None
     if args.processing_ms is not None:
-        processing = Distribution("constant", {"value_s": args.processing_ms / 1000.0}, "--processing-ms")
+        processing = Distribution(
+            "constant",
+            {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
+            "--processing-ms, --processing-ms-per-mb",
+        )
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     base = _out_dir("simulate", scenario.name, args.out)
     summaries: dict[float, dict] = {}
     for rate in rates:
-        out = base / f"{rate:g}-per-day" if len(rates) > 1 else base
+        out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
             days=args.days, files_per_day=rate, processing=processing, live=live, max_records=args.max_records
         )
@@ -563,6 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
     simulate.add_argument(
         "--processing-ms", type=float, help="processing time per file (default: the profile's, else 100 ms)"
+    )
+    simulate.add_argument(
+        "--processing-ms-per-mb",
+        type=float,
+        default=0.0,
+        help="with --processing-ms: extra milliseconds per MB of file (default 0)",
     )
     simulate.add_argument("--replay", metavar="LIVE_RESULTS", help="replay a live run's poll schedules")
     simulate.add_argument("--seed", type=int)

@@ -30,6 +30,7 @@ LIVE = (
     "event-routes",
     "pollers",
 )
+MOTO_PROFILE = "event_handlers/runtime/profiles/moto.toml"
 BLOCKS = (
     "quickstart",
     "findings",
@@ -66,7 +67,7 @@ def steps(root: str) -> list[Step]:
                 "100000",
                 "10000000",
                 "--max-records",
-                "30000",
+                "6000",
                 "--out",
                 f"{root}/monthly",
                 "--quiet",
@@ -84,6 +85,8 @@ def steps(root: str) -> list[Step]:
                 "--quiet",
             ),
         ),
+        # the bundled `moto` latency profile is this fit
+        Step("moto-profile", ("calibrate", f"{root}/quickstart", "--out", MOTO_PROFILE, "--quiet")),
     ]
     return out
 
@@ -116,13 +119,15 @@ def _ms(value: float | None) -> str:
 
 def findings(root: Path) -> str:
     """The README's findings, every number read from ``root``'s result files."""
+    where = f"results/{root.name}"  # as the README's reader finds it
     lines: list[str] = []
     quick = read_results(root / "quickstart").summary
-    rel = f"{root.name}/quickstart/summary.json"
-    lines.append(f"**Latency on the same 200 files** (`{rel}`, moto, `instant` profile):")
-    lines.append("")
-    lines.append("| strategy | p50 | p95 | requests | invocations |")
-    lines.append("| --- | ---: | ---: | ---: | ---: |")
+    lines += [
+        f"**Latency on the same 200 files** (`{where}/quickstart/summary.json`; moto, `instant` profile):",
+        "",
+        "| strategy | p50 | p95 | requests | invocations |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, s in quick["strategies"].items():
         lines.append(
             f"| {name} | {_ms(s['latency_s']['p50'])} | {_ms(s['latency_s']['p95'])} | "
@@ -130,59 +135,78 @@ def findings(root: Path) -> str:
         )
     lines.append("")
     sweep = read_results(root / "interval-sweep").summary
-    polls = [(s["parameters"]["interval_s"], s) for s in sweep["strategies"].values() if s["kind"] == "poll"]
-    cells = ", ".join(f"{t:g} s: {_ms(s['latency_s']['mean'])}" for t, s in sorted(polls, key=lambda p: p[0]))
-    lines.append(
-        f"**Poll latency follows the interval** (`{root.name}/interval-sweep/summary.json`): mean "
-        f"latency by interval {cells}; the theory says half an interval plus the work."
+    polls = sorted(
+        (s["parameters"]["interval_s"], s) for s in sweep["strategies"].values() if s["kind"] == "poll"
     )
-    lines.append("")
+    cells = ", ".join(f"{t:g} s: {_ms(s['latency_s']['mean'])}" for t, s in polls)
+    lines += [
+        f"**Poll latency follows the interval** (`{where}/interval-sweep/summary.json`): mean latency by "
+        f"interval {cells} (half an interval plus the work, as theory says).",
+        "",
+    ]
     document = json.loads((root / "cost" / "break_even.json").read_text(encoding="utf-8"))
+    sweep_table = pd.read_csv(root / "cost" / "cost_sweep.csv")
     lines.append(
-        f"**Break-even rates** (`{root.name}/cost/break_even.json`, no free tier, 128 MB, 100 ms per "
-        f"file): against *{document['baseline']}*,"
+        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier, 128 MB, 100 ms per file, "
+        f"half of it CPU on a poller's instance): against *{document['baseline']}*,"
     )
     for entry in document["break_even"]:
         rate = entry["files_per_day"]
-        where = (
-            "cheaper or dearer at every rate (no crossing)" if rate is None else f"{rate:,.0f} files a day"
+        if rate is not None:
+            lines.append(
+                f"- {entry['other']}: the same at {rate:,.0f} files a day "
+                f"(${entry['monthly_usd']:,.2f} a month)"
+            )
+            continue
+        other = _cost_at(sweep_table, entry["other"], 100_000)
+        base = _cost_at(sweep_table, document["baseline"], 100_000)
+        lines.append(
+            f"- {entry['other']}: never the same; at 100,000 files a day ${other:,.2f} a month "
+            f"against ${base:,.2f}"
         )
-        lines.append(f"- {entry['other']}: {where}")
     lines.append("")
     idle = json.loads((root / "idle-cost" / "idle_cost.json").read_text(encoding="utf-8"))
-    cells = ", ".join(f"{r['cursor']} {r['requests']} request(s)" for r in idle["rows"])
-    lines.append(
-        f"**An idle poll of a prefix holding {idle['objects']:,} objects** (`{root.name}/idle-cost/"
-        f"idle_cost.json`): {cells}."
+    cells = ", ".join(
+        f"{r['cursor']} {r['requests']} (${r['usd_per_month_at_1_per_min']:.2f} a month at one a minute)"
+        for r in idle["rows"]
     )
-    lines.append("")
+    lines += [
+        f"**An idle poll of a prefix holding {idle['objects']:,} objects** "
+        f"(`{where}/idle-cost/idle_cost.json`), LIST requests: {cells}.",
+        "",
+    ]
     monthly = pd.read_csv(root / "monthly" / "comparison.csv")
-    lines.append(
-        f"**A simulated month** (`{root.name}/monthly/comparison.csv`, `aws` profile): median latency / "
-        "bill for the month"
-    )
-    lines.append("")
+    lines += [
+        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file): "
+        "median latency / the month's bill",
+        "",
+    ]
     rates = sorted(monthly["files_per_day"].unique())
     lines.append("| strategy | " + " | ".join(f"{r:,.0f}/day" for r in rates) + " |")
     lines.append("| --- |" + " ---: |" * len(rates))
     for name, rows in monthly.groupby("strategy", sort=False):
-        cells_ = []
+        row_cells = []
         for r in rates:
             row = rows[rows["files_per_day"] == r].iloc[0]
-            cells_.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
-        lines.append(f"| {name} | " + " | ".join(cells_) + " |")
+            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
+        lines.append(f"| {name} | " + " | ".join(row_cells) + " |")
     lines.append("")
     validation = json.loads((root / "validation" / "validation.json").read_text(encoding="utf-8"))
-    theory = validation["theory"]
-    rows = validation["live_against_simulated"]
-    held = sum(r["holds"] for r in rows)
+    theory, rows_ = validation["theory"], validation["live_against_simulated"]
     lines.append(
-        f"**The simulator is checked** (`{root.name}/validation/validation.json`): poll detection "
-        f"delay mean {theory['mean_delay_s']:.3f} s for T = {theory['interval_s']:g} s "
-        f"(KS p = {theory['ks_p_value']:.2f}); {held} of {len(rows)} live strategies reproduced within "
-        f"{validation['tolerance']:.0%} at p50 and p95 with equal LIST/GET/PUT counts."
+        f"**The simulator is checked** (`{where}/validation/validation.json`): with Poisson arrivals the "
+        f"poll detection delay averages {theory['mean_delay_s']:.3f} s for T = {theory['interval_s']:g} s "
+        f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {sum(r['holds'] for r in rows_)} of "
+        f"{len(rows_)} live strategies are reproduced within {validation['tolerance']:.0%} at p50 and p95, "
+        "with equal LIST, GET and PUT counts."
     )
     return "\n".join(lines)
+
+
+def _cost_at(table: pd.DataFrame, deployment: str, files_per_day: float) -> float:
+    rows = table[table["deployment"] == deployment]
+    nearest = rows.iloc[(rows["files_per_day"] - files_per_day).abs().argmin()]
+    return float(nearest["monthly_usd"])
 
 
 def quickstart_table(root: Path) -> str:
@@ -191,7 +215,7 @@ def quickstart_table(root: Path) -> str:
 
     from bench.table import summary_table
 
-    console = Console(width=110, record=True, file=io.StringIO(), color_system=None)
+    console = Console(width=124, record=True, file=io.StringIO(), color_system=None)
     console.print(summary_table(read_results(root / "quickstart").summary))
     return "```\n" + console.export_text().rstrip() + "\n```"
 

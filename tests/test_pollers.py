@@ -323,3 +323,39 @@ def test_workers_process_a_cycle_in_parallel_and_save_the_cursor_once(s3: Any, t
     assert len(threads) > 1
     assert poller.cursor.remembered == 0  # every file acknowledged (moved out) once
     assert s3.list_objects_v2(Bucket="bucket", Prefix="in/").get("KeyCount") == 0
+
+
+def test_scheduled_poll_rates_are_what_eventbridge_accepts() -> None:
+    from pollers import schedule_expression
+
+    assert schedule_expression(60) == "rate(1 minute)"
+    assert schedule_expression(300) == "rate(5 minutes)"
+    with pytest.raises(ValueError, match="at most once a minute"):
+        schedule_expression(30)
+    with pytest.raises(ValueError, match="whole minutes"):
+        schedule_expression(90)
+
+
+def test_scheduled_handler_polls_once_per_invocation_with_state_in_s3(s3: Any) -> None:
+    import boto3
+
+    from pollers import configure_poll_schedule, make_scheduled_handler
+
+    events = boto3.client("events", region_name="us-east-1")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:poller"
+    rule_arn = configure_poll_schedule(events, "every-minute", arn, 60)
+    assert events.describe_rule(Name="every-minute")["ScheduleExpression"] == "rate(1 minute)"
+    assert events.list_targets_by_rule(Rule="every-minute")["Targets"][0]["Arn"] == arn
+    assert rule_arn.endswith("rule/every-minute")
+    seen: list[str] = []
+    handler = make_scheduled_handler(
+        lambda: S3Poller(
+            s3, "bucket", prefix="in/", strategy="watermark", state_path="s3://bucket/state.json"
+        ),
+        lambda entry: seen.append(entry.key),
+    )
+    put(s3, "in/a", "in/b")
+    assert handler({}, None)["processed"] == 2
+    put(s3, "in/c")
+    assert handler({}, None) == {"found": 1, "processed": 1, "failed": 0, "errors": []}
+    assert seen == ["in/a", "in/b", "in/c"]

@@ -213,3 +213,50 @@ def test_cli_simulate_and_validate_commands(tmp_path: Path, capsys: pytest.Captu
     summary = json.loads((tmp_path / "q" / "summary.json").read_text())
     assert summary["kind"] == "simulated"
     assert summary["strategies"]["poll-1s"]["processed"] == 200
+
+
+def test_processing_time_grows_with_file_size(tmp_path: Path) -> None:
+    def p50(rows: int) -> float:
+        scenario = parse_scenario(
+            {
+                "name": "size",
+                "seed": 1,
+                "workload": {
+                    "arrivals": {"process": "constant", "rate_per_s": 0.1, "count": 50},
+                    "content": {"kind": "csv", "rows": rows},
+                },
+                "strategies": [{"name": "events", "kind": "s3-lambda"}],
+            },
+            "t",
+        )
+        options = SimulationOptions(
+            processing=Distribution("constant", {"value_s": 0.01, "per_byte_s": 1e-6})
+        )
+        return simulate_scenario(scenario, tmp_path / str(rows), options)["strategies"]["events"][
+            "latency_s"
+        ]["p50"]
+
+    small, large = p50(10), p50(10_000)
+    assert large - small == pytest.approx((make_size(10_000) - make_size(10)) * 1e-6, rel=0.05)
+
+
+def make_size(rows: int) -> int:
+    from bench.scenario import Content
+    from bench.workload import make_content
+
+    return len(make_content(Content(kind="csv", rows=rows), 0, 1))
+
+
+def test_validation_holds_on_the_committed_reference_runs(tmp_path: Path) -> None:
+    """The reference quickstart and interval-sweep, calibrated and simulated again here."""
+    from bench.simulate.validate import live_against_simulated
+
+    root = Path(__file__).resolve().parent.parent / "results" / "reference"
+    rows = [
+        row
+        for name in ("quickstart", "interval-sweep")
+        for row in live_against_simulated(read_results(root / name), tmp_path, replicas=10)
+    ]
+    assert len(rows) == 11
+    assert all(row.requests_equal for row in rows)
+    assert all(row.holds for row in rows), [(r.strategy, r.p50_off, r.p95_off) for r in rows if not r.holds]

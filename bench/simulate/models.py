@@ -39,6 +39,7 @@ class SimContext:
     seed: int
     horizon_s: float  # the end of the simulated period (real seconds)
     outputs_per_file: int = 1
+    file_size: float = 0.0  # mean bytes per file of the workload
     writer_lead_s: float = 0.2
     ticks: np.ndarray | None = None  # a live run's cycle starts, to replay its schedule exactly
     route_samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(
@@ -78,8 +79,11 @@ class Model(ABC):
     route = ""
 
     def service(self, n: int) -> np.ndarray:
-        """Per-file work: the task's processing time."""
-        return self.ctx.processing.sample(self.rng, n)
+        """Per-file work: the task's processing time, plus ``per_byte_s`` of the processing spec
+        times the workload's file size (big files take longer to stream and summarise)."""
+        base = self.ctx.processing.sample(self.rng, n)
+        per_byte = float(self.ctx.processing.params.get("per_byte_s", 0.0))
+        return base + per_byte * self.ctx.file_size if per_byte else base
 
     def delay_and_service(self, route: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """A route's delivery delay and handler time: whole pairs from a live run when the profile

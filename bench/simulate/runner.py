@@ -62,6 +62,14 @@ class SimulationOptions:
     replica: int = 0  # another draw of the models' randomness (delays, processing), same arrivals
 
 
+def mean_file_size(scenario: Scenario, sample: int = 5) -> float:
+    """The workload's mean file size, from a few of its files (all files of a kind are alike)."""
+    from bench.workload import make_content
+
+    sizes = [len(make_content(scenario.workload.content, i, scenario.seed)) for i in range(sample)]
+    return float(np.mean(sizes))
+
+
 def route_samples(
     profile: LatencyProfile, options: SimulationOptions
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -110,6 +118,7 @@ def simulate_scenario(
     started = datetime.now(UTC)
     profile = load_profile(scenario.latency_profile)
     processing, list_base, list_per_object = model_inputs(profile, options)
+    file_size = mean_file_size(scenario)
     arrivals_spec = scaled_arrivals(
         scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
     )
@@ -132,6 +141,7 @@ def simulate_scenario(
             writer_lead_s=WRITER_LEAD_S,
             ticks=_live_ticks(options.live, spec.name),
             route_samples=route_samples(profile, options),
+            file_size=file_size,
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
         phase = _live_phase(options.live, spec.name)

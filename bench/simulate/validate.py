@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,6 @@ def theory_check(
         },
         "theory",
     )
-    import tempfile
-
     from event_handlers.runtime.latency import Distribution
 
     with tempfile.TemporaryDirectory(dir=workdir) as out:
@@ -118,10 +117,15 @@ def live_against_simulated(live: Results, workdir: Path, replicas: int = REPLICA
     profile_path = write_profile(fit_profile(live), workdir / f"{live.scenario_name}-moto-profile.toml")
     scenario = Scenario.model_validate({**live.summary["scenario"], "latency_profile": str(profile_path)})
     runs = []
-    for replica in range(replicas):
-        folder = workdir / f"{live.scenario_name}-simulated" / f"replica-{replica:02d}"
-        summary = simulate_scenario(scenario, folder, SimulationOptions(live=live.summary, replica=replica))
-        runs.append((summary, read_results(folder).records))
+    with tempfile.TemporaryDirectory() as scratch:
+        for replica in range(replicas):  # the first replica is kept to look at; the rest only pooled
+            folder = (
+                workdir / f"{live.scenario_name}-simulated" if replica == 0 else Path(scratch) / str(replica)
+            )
+            summary = simulate_scenario(
+                scenario, folder, SimulationOptions(live=live.summary, replica=replica)
+            )
+            runs.append((summary, read_results(folder).records))
     pooled = pd.concat([records for _, records in runs], ignore_index=True)
     first = runs[0][0]
     out = []
