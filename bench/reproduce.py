@@ -18,18 +18,22 @@ import pandas as pd
 
 from bench.results import read_results
 
-LIVE = (
-    "quickstart",
-    "steady",
-    "bursty",
-    "sparse",
-    "diurnal",
-    "interval-sweep",
-    "images",
-    "large-files",
-    "event-routes",
-    "pollers",
-)
+
+def live_scenarios() -> list[str]:
+    """The bundled scenarios small enough to play live (``monthly`` is for the simulator)."""
+    from bench.runner import check_live_size
+    from bench.scenario import bundled_scenarios, load_scenario
+
+    names = []
+    for name in bundled_scenarios():
+        try:
+            check_live_size(load_scenario(name))
+        except ValueError:
+            continue
+        names.append(name)
+    return names
+
+
 MOTO_PROFILE = "event_handlers/runtime/profiles/moto.toml"
 BLOCKS = (
     "quickstart",
@@ -48,7 +52,7 @@ class Step:
 
 
 def steps(root: str) -> list[Step]:
-    out = [Step(name, ("run", name, "--out", f"{root}/{name}", "--quiet")) for name in LIVE]
+    out = [Step(name, ("run", name, "--out", f"{root}/{name}", "--quiet")) for name in live_scenarios()]
     out += [
         Step("cost", ("cost", "--sweep", "--out", f"{root}/cost", "--quiet")),
         Step(

@@ -41,13 +41,7 @@ class FileStateStore:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"cursor state {self.path} is not valid JSON: {exc}") from exc
-        if not isinstance(document, dict):
-            raise ValueError(f"cursor state {self.path} must hold a JSON object")
-        return document
+        return parse_document(text, str(self.path))
 
     def save(self, document: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,17 +68,22 @@ class S3StateStore:
             body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
-        try:
-            document = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"cursor state s3://{self.bucket}/{self.key} is not JSON: {exc}") from exc
-        if not isinstance(document, dict):
-            raise ValueError(f"cursor state s3://{self.bucket}/{self.key} must hold a JSON object")
-        return document
+        return parse_document(body, f"s3://{self.bucket}/{self.key}")
 
     def save(self, document: dict[str, Any]) -> None:
         body = json.dumps(document, separators=(",", ":")).encode()
         self.client.put_object(Bucket=self.bucket, Key=self.key, Body=body, ContentType="application/json")
+
+
+def parse_document(text: str | bytes, where: str) -> dict[str, Any]:
+    """A saved cursor document, or a ValueError saying where and why it is unreadable."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"cursor state {where} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ValueError(f"cursor state {where} must hold a JSON object")
+    return document
 
 
 def state_store_for(state_path: str | os.PathLike[str] | None, s3_client: Any = None) -> StateStore:

@@ -32,6 +32,13 @@ def test_pve_list_shows_every_bundled_scenario_on_one_line_each(capsys: pytest.C
     assert {line.split()[0] for line in lines} == set(bundled_scenarios())
 
 
+def test_reproduce_runs_every_live_scenario_and_leaves_monthly_to_the_simulator() -> None:
+    from bench.reproduce import live_scenarios
+
+    assert set(live_scenarios()) == EXPECTED
+    assert set(bundled_scenarios()) - EXPECTED == {"monthly"}
+
+
 def test_idle_poll_requests_per_cursor_on_a_bucket_of_2500_objects() -> None:
     rows = {row.cursor: row for row in measure_idle_polls(2500)}
     assert rows["seen-set"].requests == rows["watermark"].requests == 3  # ceil(2500 / 1000) pages
