@@ -49,7 +49,6 @@ class Recorder:
         self._records: dict[str, FileRecord] = {}
         self._unknown: list[str] = []
         self._final = 0
-        self._written = 0
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
 
@@ -65,7 +64,6 @@ class Recorder:
             record = self._records.get(key)
             if record is not None:
                 record.written_at = at
-                self._written += 1
 
     def detected(self, key: str, at: float) -> None:
         with self._lock:
@@ -126,11 +124,6 @@ class Recorder:
         if record is None and len(self._unknown) < 1000:
             self._unknown.append(key)  # a key the workload did not write (e.g. the state file)
         return record
-
-    @property
-    def written_count(self) -> int:
-        with self._lock:
-            return self._written
 
     @property
     def final_count(self) -> int:

@@ -158,10 +158,17 @@ def run_strategy(
             api_calls=env.counter.for_roles(STRATEGY_ROLES),
             api_calls_by_role=env.counter.by_role(),
             writer=writer.as_dict(),
-            notes=strategy.notes(),
+            notes=strategy.notes() + _unknown_note(spec.name, recorder.unknown_keys),
             details=strategy.details(),
             wall_s=time.monotonic() - wall_start,
         )
+
+
+def _unknown_note(strategy: str, keys: list[str]) -> list[str]:
+    """Keys a strategy handled that the workload never wrote (an output re-triggering, say)."""
+    if not keys:
+        return []
+    return [f"{strategy}: handled {len(keys)} key(s) the workload did not write, e.g. {keys[0]!r}"]
 
 
 def _bucket_name(strategy: str) -> str:

@@ -18,8 +18,3 @@ class Entry:
     size: int
     mtime: float
     etag: str | None = None
-
-    @property
-    def identity(self) -> tuple[str, str | None]:
-        """What makes two sightings the same version of a file: the key and, where known, the etag."""
-        return (self.key, self.etag)

@@ -246,7 +246,3 @@ class PollLoop:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()

@@ -137,3 +137,17 @@ def test_eventbridge_route_reads_back(s3: Any, lam: Any) -> None:
     assert events.list_targets_by_rule(Rule="pve")["Targets"][0]["Arn"] == FN
     [statement] = json.loads(lam.get_policy(FunctionName="f")["Policy"])["Statement"]
     assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule_arn
+
+
+def test_filters_for_a_target_are_read_back(s3: Any) -> None:
+    from event_handlers.trigger import filters_for_target
+
+    configure_notifications(
+        "bucket",
+        [
+            NotificationRule(FN, filter=KeyFilter("uploads/", ".png")),
+            NotificationRule(QUEUE, filter=KeyFilter("raw/")),
+        ],
+        s3_client=s3,
+    )
+    assert filters_for_target("bucket", FN, s3_client=s3) == [KeyFilter("uploads/", ".png")]
