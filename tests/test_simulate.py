@@ -260,3 +260,10 @@ def test_validation_holds_on_the_committed_reference_runs(tmp_path: Path) -> Non
     assert len(rows) == 11
     assert all(row.requests_equal for row in rows)
     assert all(row.holds for row in rows), [(r.strategy, r.p50_off, r.p95_off) for r in rows if not r.holds]
+
+
+def test_simultaneous_starts_beyond_the_workers_are_seen_without_sorting() -> None:
+    from bench.simulate.queues import more_at_once_than
+
+    assert more_at_once_than(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), servers=2)
+    assert not more_at_once_than(np.array([0.0, 1.0, 1.0, 2.0, 2.0]), servers=2)

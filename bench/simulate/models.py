@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from bench.simulate.queues import bulk_batches, group_cumsum, many_servers, single_server, window_batches
+from bench.simulate.queues import (
+    bulk_batches,
+    group_cumsum,
+    many_servers,
+    never_more_than,
+    single_server,
+    window_batches,
+)
 from event_handlers.runtime.latency import Distribution, LatencyProfile
 
 EVENT_ROUTES = {
@@ -234,12 +241,16 @@ class AsyncEventModel(Model):
         if lost is not None:
             available[lost] = np.inf  # never delivered: sorts last, never starts
         delivered = n if lost is None else n - int(lost.sum())
-        order = np.argsort(available, kind="stable")[:delivered]  # the lost sort last, at infinity
-        begun, exact = many_servers(available[order], busy[order], self.limit)
-        self.exact &= exact
-        start = available if exact else np.full(n, np.nan)
-        if not exact:
+        exact = never_more_than(
+            np.sort(available, kind="stable")[:delivered], float(busy.max(initial=0.0)), self.limit
+        )
+        start = available
+        if not exact:  # the lost sort last, at infinity
+            order = np.argsort(available, kind="stable")[:delivered]
+            begun, exact = many_servers(available[order], busy[order], self.limit)
+            start = np.full(n, np.nan)
             start[order] = begun
+        self.exact &= exact
         received = start + cold
         finished = start + busy
         billed = np.ceil(busy * 1000.0) if lost is None else np.ceil(busy[~lost] * 1000.0)

@@ -37,7 +37,7 @@ def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
         return 0
     order = np.argsort(start, kind="stable")
     starts = start[order]
-    ends = np.sort(finish)
+    ends = np.sort(finish, kind="stable")  # nearly sorted: timsort is fast on it
     running = np.arange(1, starts.size + 1) - np.searchsorted(ends, starts, side="right")
     return int(running.max())
 
@@ -50,12 +50,22 @@ def never_more_than(start: np.ndarray, longest: float, servers: int) -> bool:
     return bool(np.min(start[servers:] - start[:-servers]) > longest)
 
 
+def more_at_once_than(start: np.ndarray, servers: int) -> bool:
+    """A quick sufficient test the other way (O(n)): more than ``servers`` jobs start at the very
+    same instant (a poller's cycle hands all it found to its workers at once)."""
+    if start.size <= servers:
+        return False
+    edges = np.flatnonzero(np.diff(start))
+    runs = np.diff(np.concatenate(([-1], edges, [start.size - 1])))
+    return bool(runs.max() > servers)
+
+
 def many_servers(available: np.ndarray, service: np.ndarray, servers: int) -> tuple[np.ndarray, bool]:
     """(start times, exact?) for ``servers`` parallel consumers; ``available`` sorted ascending."""
-    start = available.copy()
+    start = available  # exact: each starts on arrival (returned as is; callers do not write to it)
     if never_more_than(start, float(service.max(initial=0.0)), servers):
         return start, True
-    if peak_concurrency(start, start + service) <= servers:
+    if not more_at_once_than(start, servers) and peak_concurrency(start, start + service) <= servers:
         return start, True
     fluid = single_server(available, service / servers)
     waiting = np.maximum(0.0, fluid - service / servers - available)

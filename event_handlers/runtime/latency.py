@@ -47,7 +47,11 @@ class Distribution:
         if self.kind == "lognormal":
             mu, sigma = self.lognormal_parameters()
             shift = float(self.params.get("shift_s", 0.0))
-            return shift + rng.lognormal(mu, sigma, n)
+            draws = rng.standard_normal(n)  # the ziggurat normal, then exp: faster than rng.lognormal
+            draws *= sigma
+            draws += mu
+            np.exp(draws, out=draws)
+            return draws + shift if shift else draws
         if self.kind == "empirical":
             qs = np.asarray(self.params["quantiles"], dtype=float)
             values = np.asarray(self.params["values_s"], dtype=float)
