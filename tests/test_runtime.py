@@ -354,3 +354,25 @@ def test_profile_errors_name_the_field() -> None:
         parse_profile('name = "x"\n[routes.nowhere]\ndistribution = "constant"\nvalue_s = 0\n', "x.toml")
     with pytest.raises(ProfileError, match="unknown latency profile"):
         load_profile("mars")
+
+
+def test_a_modelled_delivery_delay_does_not_hold_up_the_poller(sqs: Any) -> None:
+    """S3's and SQS's delays are in the pipeline, not in the consumer: 10 messages, each delayed
+    0.5 s, are all handled about 0.5 s after they land, not one after another."""
+    url, _ = _queue_with_dlq(sqs, visibility=30)
+    handled: list[float] = []
+    fn = LocalFunction(
+        FunctionConfig(), lambda: lambda e, c: handled.extend([time.monotonic()] * len(e["Records"]))
+    )
+    mapping = SqsEventSourceMapping(
+        fn, sqs, url, SqsMappingConfig(batch_size=1, wait_time_s=1), delivery_delay=lambda: 0.5
+    ).start()
+    sent = time.monotonic()
+    for i in range(10):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    deadline = time.monotonic() + 10
+    while len(handled) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mapping.stop()
+    assert len(handled) == 10
+    assert max(handled) - sent < 2.5  # blocking the poller for each would take over 5 s

@@ -12,6 +12,8 @@ closes, and invokes the function with the batch shaped as Lambda's SQS event. Th
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import math
 import threading
@@ -100,17 +102,23 @@ class SqsEventSourceMapping:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._due: list[tuple[float, int, list[dict[str, Any]]]] = []  # delayed batches, by due time
+        self._due_changed = threading.Condition(self._lock)
+        self._seq = itertools.count()
 
     def start(self) -> SqsEventSourceMapping:
         for i in range(self.config.pollers):
-            thread = threading.Thread(target=self._poll, name=f"sqs-mapping-{i}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            for target, name in ((self._poll, "sqs-mapping"), (self._dispatch, "sqs-dispatch")):
+                thread = threading.Thread(target=target, name=f"{name}-{i}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop polling. A long poll in flight is left to finish on its own (daemon thread)."""
         self._stop.set()
+        with self._due_changed:
+            self._due_changed.notify_all()
         for thread in self._threads:
             thread.join(timeout)
 
@@ -158,9 +166,31 @@ class SqsEventSourceMapping:
         return batch
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        """Invoke now, or, with a modelled delivery delay, when the delay is over - without holding
+        up the poller, which goes on receiving (the delay is S3's and SQS's, not the consumer's)."""
         delay = self.delivery_delay()
-        if delay > 0:
-            time.sleep(delay)
+        if delay <= 0:
+            self._invoke_now(messages)
+            return
+        with self._due_changed:
+            heapq.heappush(self._due, (time.monotonic() + delay, next(self._seq), messages))
+            self._due_changed.notify()
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._due_changed:
+                while not self._stop.is_set() and (not self._due or self._due[0][0] > time.monotonic()):
+                    wait = self._due[0][0] - time.monotonic() if self._due else 0.5
+                    self._due_changed.wait(max(0.001, min(wait, 0.5)))
+                if self._stop.is_set():
+                    return
+                _, _, messages = heapq.heappop(self._due)
+            try:
+                self._invoke_now(messages)
+            except Exception:
+                log.exception("SQS mapping invoke failed")
+
+    def _invoke_now(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [lambda_sqs_record(m, self.queue_arn, self.region) for m in messages]}
         self.counters.add(batches=1, records=len(messages))
         while True:
