@@ -37,14 +37,15 @@ def _version(package: str) -> str | None:
 
 
 def git_commit(folder: Path | None = None) -> str | None:
-    """The commit of the checkout this code runs from, with ``-dirty`` if it has changes."""
+    """The commit of the checkout this code runs from, with ``-dirty`` if its code has changes
+    (results and notebooks, which runs write, do not count)."""
     folder = folder or Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results", ":!notebooks"],
             cwd=folder,
             capture_output=True,
             text=True,
