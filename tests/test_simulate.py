@@ -267,3 +267,31 @@ def test_simultaneous_starts_beyond_the_workers_are_seen_without_sorting() -> No
 
     assert more_at_once_than(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), servers=2)
     assert not more_at_once_than(np.array([0.0, 1.0, 1.0, 2.0, 2.0]), servers=2)
+
+
+def test_a_quantile_interval_covers_the_true_quantile_about_95_times_in_100() -> None:
+    from bench.simulate.validate import quantile_interval
+
+    rng = np.random.default_rng(7)
+    truth = -np.log(0.05)  # the p95 of an exponential with mean 1
+    covered = 0
+    for _ in range(400):
+        low, high = quantile_interval(rng.exponential(size=200), 0.95)
+        covered += low <= truth <= high
+    assert 0.92 <= covered / 400 <= 0.99
+
+
+def test_a_simulated_quantile_holds_within_10_percent_or_inside_the_live_interval() -> None:
+    from bench.simulate.validate import LiveComparison
+
+    counts = {"s3.ListObjectsV2": 1, "s3.GetObject": 2, "s3.PutObject": 2}
+
+    def row(p95_sim: float, interval: tuple[float, float]) -> LiveComparison:
+        return LiveComparison("s", "x", 1.0, 1.0, 0.027, p95_sim, counts, counts, (0.9, 1.1), interval)
+
+    assert row(0.0285, (0.0284, 0.0286)).holds  # 5.6% off
+    assert row(0.030, (0.025, 0.040)).holds  # 11% off, but the run cannot tell 30 ms from 27 ms
+    assert not row(0.030, (0.026, 0.028)).holds
+    assert not LiveComparison(
+        "s", "x", 1.0, 1.0, 1.0, 1.0, counts, {**counts, "s3.GetObject": 3}, (0.9, 1.1), (0.9, 1.1)
+    ).holds
