@@ -195,11 +195,6 @@ class AsyncInvoker:
         self.counters.add(dlq_sends=1)
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def pending(self) -> int:
-        """Events queued or running."""
-        with self._cond:
-            return len(self._heap) + self._in_flight
-
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or running; False if ``timeout`` passed first."""
         deadline = time.monotonic() + timeout
