@@ -135,6 +135,7 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             "poll-ec2",
             interval_s=float(params["interval_s"]),
             cursor=str(params.get("cursor", "seen-set")),
+            sweep_every=int(params.get("sweep_every", 60)),
             **common,
         )
     if kind == "scheduled-poll":
@@ -149,6 +150,8 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             "s3-sqs-lambda",
             batch_size=int(params.get("batch_size", 10)),
             batching_window_s=float(params.get("batching_window_s", 0.0)),
+            sqs_pollers=max(5, int(params.get("pollers", 1))),  # AWS starts five and scales up
+            sqs_wait_s=int(params.get("wait_time_s", 20)),
             **common,
         )
     if kind == "hybrid":

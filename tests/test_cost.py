@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,33 @@ def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "S3 -> Lambda" in capsys.readouterr().out
     assert main(["cost", "--sweep", "--out", str(tmp_path), "--quiet"]) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"cost_sweep.csv", "break_even.json", "monthly_cost.png"}
+
+
+def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
+    """The monthly model of a run's strategy keeps the sweep period and SQS pollers it ran with."""
+    from bench.cost_sweep import deployment_for
+
+    poll = deployment_for(
+        "poll-1s",
+        {"kind": "poll", "parameters": {"interval_s": 1, "cursor": "start-after", "sweep_every": 3600}},
+    )
+    hourly = deployment_for(
+        "poll-1min",
+        {"kind": "poll", "parameters": {"interval_s": 60, "cursor": "start-after", "sweep_every": 60}},
+    )
+    assert poll is not None
+    assert hourly is not None
+    assert poll.sweep_every == 3600
+    month = 30 * 1_000_000  # both sweep once an hour, so both pay the same for their sweeps
+    sweeps = {
+        d.interval_s: monthly_cost(d, month).components["s3.list"]
+        - monthly_cost(replace(d, sweep_every=10**12), month).components["s3.list"]
+        for d in (poll, hourly)
+    }
+    assert sweeps[1.0] == pytest.approx(sweeps[60.0])
+    sqs = deployment_for("q", {"kind": "s3-sqs-lambda", "parameters": {"pollers": 20, "wait_time_s": 10}})
+    assert sqs is not None
+    assert (sqs.sqs_pollers, sqs.sqs_wait_s) == (20, 10)
+    local = deployment_for("q", {"kind": "s3-sqs-lambda", "parameters": {"pollers": 1}})
+    assert local is not None
+    assert local.sqs_pollers == 5
