@@ -43,7 +43,7 @@ S3_STRATEGIES = [
     {"name": "s3-lambda", "kind": "s3-lambda"},
     {"name": "sqs", "kind": "s3-sqs-lambda", "wait_time_s": 1, "batch_size": 5},
     {"name": "eventbridge", "kind": "s3-eventbridge-lambda"},
-    {"name": "hybrid", "kind": "hybrid", "sweep_interval_s": 0.3, "grace_s": 0.2, "event_loss": 0.5},
+    {"name": "hybrid", "kind": "hybrid", "sweep_interval_s": 0.3, "grace_s": 1.0, "event_loss": 0.5},
     {"name": "scheduled", "kind": "scheduled-poll", "interval_s": 0.3},
 ]
 
@@ -97,11 +97,16 @@ def test_sqs_route_counts(moto_run: dict[str, Any]) -> None:
 
 
 def test_hybrid_sweep_catches_what_events_lost(moto_run: dict[str, Any]) -> None:
+    """Every file once: the lost ones by the sweep. An event slower than the grace (a cold start
+    on a busy machine) may also be taken by the sweep first; the ledger keeps it to one."""
     s = moto_run["strategies"]["hybrid"]
     lost = s["counters"]["notifications_lost"]
     assert lost > 0
-    assert s["paths"].get("sweep", 0) == lost
-    assert s["paths"]["events"] == FILES - lost
+    assert s["processed"] == FILES
+    assert s["duplicates"] == 0
+    assert s["paths"].get("sweep", 0) + s["paths"].get("events", 0) == FILES
+    assert s["paths"].get("sweep", 0) >= lost
+    assert s["paths"].get("events", 0) <= FILES - lost
 
 
 def test_scheduled_poll_counts_one_invocation_per_cycle(moto_run: dict[str, Any]) -> None:
