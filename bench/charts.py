@@ -19,6 +19,15 @@ def _caption(summary: dict) -> str:
     return f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
 
 
+def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
+    """Write a one-run chart with the run's caption along the bottom, and free the figure."""
+    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     """The latency CDF of every strategy on one chart (log x axis when it spans decades)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
@@ -45,11 +54,7 @@ def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize="small")
     ax.set_title("Latency CDF per strategy", loc="left")
-    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save_with_caption(fig, summary, path)
 
 
 def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
@@ -157,11 +162,7 @@ def requests_per_file(summary: dict, path: Path) -> Path:
     ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(True, axis="y", alpha=0.3)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
-    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save_with_caption(fig, summary, path)
 
 
 def latency_vs_interval(summary: dict, path: Path) -> Path | None:
@@ -212,8 +213,4 @@ def latency_vs_interval(summary: dict, path: Path) -> Path | None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small", loc="upper left")
     ax.set_title("Latency against poll interval, events as bands", loc="left")
-    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save_with_caption(fig, summary, path)

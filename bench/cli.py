@@ -10,8 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from bench.scenario import Scenario
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -30,29 +34,36 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
     return Path("results") / name / stamp if kind == "run" else Path("results") / kind / name / stamp
 
 
-def cmd_run(args: argparse.Namespace, console: Console) -> int:
+def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
+    """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
     from bench.progress import QuietProgress, RichProgress
-    from bench.report import draw_charts
     from bench.runner import run_scenario
-    from bench.scenario import load_scenario, resolve_scenario_path
+    from bench.scenario import resolve_scenario_path
+
+    progress = QuietProgress() if quiet else RichProgress()
+    try:
+        return run_scenario(
+            scenario,
+            out,
+            progress=progress,
+            command=_command_line(),
+            scenario_file=str(resolve_scenario_path(source)),
+        )
+    finally:
+        if isinstance(progress, RichProgress):
+            progress.close()
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from bench.report import draw_charts
+    from bench.scenario import load_scenario
     from bench.table import summary_table
 
     scenario = load_scenario(args.scenario).with_overrides(
         backend=args.backend, latency_profile=args.profile, repetitions=args.repetitions, seed=args.seed
     )
     out = _out_dir("run", scenario.name, args.out)
-    progress = QuietProgress() if args.quiet else RichProgress()
-    try:
-        summary = run_scenario(
-            scenario,
-            out,
-            progress=progress,
-            command=_command_line(),
-            scenario_file=str(resolve_scenario_path(args.scenario)),
-        )
-    finally:
-        if isinstance(progress, RichProgress):
-            progress.close()
+    summary = _run_live(scenario, args.scenario, out, args.quiet)
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
@@ -337,10 +348,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     from rich.table import Table
 
-    from bench.progress import QuietProgress, RichProgress
     from bench.results import read_results
-    from bench.runner import run_scenario
-    from bench.scenario import load_scenario, resolve_scenario_path
+    from bench.scenario import load_scenario
     from bench.simulate.validate import (
         comparisons_document,
         detail_line,
@@ -361,19 +370,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     )
     lives = [read_results(path) for path in args.live or []]
     for name in [] if args.live else args.scenarios:
-        progress = QuietProgress() if args.quiet else RichProgress()
         folder = out / f"live-{name}"
-        try:
-            run_scenario(
-                load_scenario(name),
-                folder,
-                progress=progress,
-                command=_command_line(),
-                scenario_file=str(resolve_scenario_path(name)),
-            )
-        finally:
-            if isinstance(progress, RichProgress):
-                progress.close()
+        _run_live(load_scenario(name), name, folder, args.quiet)
         lives.append(read_results(folder))
     rows = [row for live in lives for row in live_against_simulated(live, out)]
     table = Table(
