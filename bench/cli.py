@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from bench.scenario import Scenario
+    from bench.scenario.spec import Scenario
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -36,9 +36,9 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
 
 def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
     """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
-    from bench.progress import QuietProgress, RichProgress
-    from bench.runner import run_scenario
-    from bench.scenario import resolve_scenario_path
+    from bench.live.progress import QuietProgress, RichProgress
+    from bench.live.runner import run_scenario
+    from bench.scenario.spec import resolve_scenario_path
 
     progress = QuietProgress() if quiet else RichProgress()
     try:
@@ -55,9 +55,9 @@ def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[s
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from bench.report import draw_charts
-    from bench.scenario import load_scenario
-    from bench.table import summary_table
+    from bench.report.draw import draw_charts
+    from bench.report.table import summary_table
+    from bench.scenario.spec import load_scenario
 
     scenario = load_scenario(args.scenario).with_overrides(
         backend=args.backend, latency_profile=args.profile, repetitions=args.repetitions, seed=args.seed
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
-    from bench.scenario import ScenarioError, bundled_scenarios, load_scenario
+    from bench.scenario.spec import ScenarioError, bundled_scenarios, load_scenario
 
     for name, path in bundled_scenarios().items():
         try:
@@ -98,9 +98,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from bench.report import draw_charts
-    from bench.results import read_results
-    from bench.table import summary_table
+    from bench.report.draw import draw_charts
+    from bench.report.table import summary_table
+    from bench.results.files import read_results
 
     charts = draw_charts(args.results, fmt=args.format)
     if not args.quiet:
@@ -112,8 +112,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.cost import files_per_month, load_pricing, monthly_cost, standard_deployments
-    from bench.cost_sweep import write_sweep
+    from bench.cost.model import files_per_month, load_pricing, monthly_cost, standard_deployments
+    from bench.report.cost_sweep import write_sweep
 
     pricing = load_pricing(args.pricing)
     deployments = [
@@ -167,9 +167,9 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.compare import DifferentScenariosError, compare_results
-    from bench.results import read_results
-    from bench.table import seconds
+    from bench.report.table import seconds
+    from bench.results.compare import DifferentScenariosError, compare_results
+    from bench.results.files import read_results
 
     a, b = read_results(args.a), read_results(args.b)
     try:
@@ -226,7 +226,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.idle import measure_idle_polls
+    from bench.live.idle import measure_idle_polls
 
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
     if args.out:
@@ -265,12 +265,12 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
-    from bench.report import draw_charts
-    from bench.results import read_results
-    from bench.scenario import load_scenario
+    from bench.report.draw import draw_charts
+    from bench.report.table import comparison_table, summary_table
+    from bench.results.files import read_results
+    from bench.scenario.spec import load_scenario
     from bench.simulate.comparison import bare_numpy_pass, comparison_chart, comparison_frame
     from bench.simulate.runner import SimulationOptions, simulate_scenario
-    from bench.table import comparison_table, summary_table
     from event_handlers.runtime.latency import Distribution
 
     scenario = load_scenario(args.scenario).with_overrides(latency_profile=args.profile, seed=args.seed)
@@ -330,8 +330,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
-    from bench.calibrate import fit_profile, write_profile
-    from bench.results import read_results
+    from bench.results.files import read_results
+    from bench.simulate.calibrate import fit_profile, write_profile
     from event_handlers.runtime.latency import load_profile
 
     results = read_results(args.results)
@@ -348,15 +348,10 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     from rich.table import Table
 
-    from bench.results import read_results
-    from bench.scenario import load_scenario
-    from bench.simulate.validate import (
-        comparisons_document,
-        detail_line,
-        live_against_simulated,
-        summary_rows,
-        theory_check,
-    )
+    from bench.report.validation import detail_line, summary_rows
+    from bench.results.files import read_results
+    from bench.scenario.spec import load_scenario
+    from bench.simulate.validate import comparisons_document, live_against_simulated, theory_check
 
     out = _out_dir("validate", "simulator", args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -481,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cost",
         help="what each deployment costs a month at N files a day; --sweep draws the break-even chart",
         description="Price a month of each deployment option (poller on EC2, scheduled Lambda, S3 -> Lambda, "
-        "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/pricing.",
+        "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/cost/pricing.",
     )
     cost.add_argument(
         "--files-per-day", type=float, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
@@ -505,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="days processed files stay in the watched prefix (default 30)",
     )
     cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
-    cost.add_argument("--pricing", help="a pricing TOML (default: bench/pricing/aws-us-east-1.toml)")
+    cost.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
     cost.add_argument("--out", help="folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
     cost.add_argument("--format", choices=["png", "svg"], default="png")
@@ -651,8 +646,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bench.results import ResultsError
-    from bench.scenario import ScenarioError
+    from bench.results.files import ResultsError
+    from bench.scenario.spec import ScenarioError
 
     parser = build_parser()
     args = parser.parse_args(argv)

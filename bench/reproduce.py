@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.results import read_results
+from bench.results.files import read_results
 
 
 def live_scenarios() -> list[str]:
     """The bundled scenarios small enough to play live (``monthly`` is for the simulator)."""
-    from bench.runner import check_live_size
-    from bench.scenario import bundled_scenarios, load_scenario
+    from bench.live.runner import check_live_size
+    from bench.scenario.spec import bundled_scenarios, load_scenario
 
     names = []
     for name in bundled_scenarios():
@@ -228,7 +228,7 @@ def quickstart_table(root: Path) -> str:
     """The reference quickstart's table, as the terminal shows it."""
     from rich.console import Console
 
-    from bench.table import summary_table
+    from bench.report.table import summary_table
 
     console = Console(width=124, record=True, file=io.StringIO(), color_system=None)
     console.print(summary_table(read_results(root / "quickstart").summary))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.scenario import load_scenario
+from bench.scenario.spec import load_scenario
 from bench.simulate.comparison import bare_numpy_pass
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.idle import measure_idle_polls
-from bench.runner import run_scenario
-from bench.scenario import bundled_scenarios, load_scenario
+from bench.live.idle import measure_idle_polls
+from bench.live.runner import run_scenario
+from bench.scenario.spec import bundled_scenarios, load_scenario
 
 EXPECTED = {
     "quickstart",

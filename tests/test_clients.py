@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.backends import FAKE_CREDENTIALS
-from bench.clients import ApiCallCounter, ClientFactory
+from bench.live.backends import FAKE_CREDENTIALS
+from bench.live.clients import ApiCallCounter, ClientFactory
 
 
 def test_requests_are_counted_per_role_and_operation(aws: None) -> None:

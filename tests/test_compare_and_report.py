@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.compare import DifferentScenariosError, compare_results
-from bench.recorder import COLUMNS
-from bench.report import draw_charts
-from bench.results import ResultsError, read_results, write_results
+from bench.report.draw import draw_charts
+from bench.results.compare import DifferentScenariosError, compare_results
+from bench.results.files import ResultsError, read_results, write_results
+from bench.results.records import COLUMNS
 
 
 def synthetic(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.cost import (
+from bench.cost.model import (
     Deployment,
     break_even,
     ec2_cost,
@@ -182,7 +182,7 @@ def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
     """The monthly model of a run's strategy keeps the sweep period and SQS pollers it ran with."""
-    from bench.cost_sweep import deployment_for
+    from bench.cost.sweep import deployment_for
 
     poll = deployment_for(
         "poll-1s",

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.recorder import COLUMNS
-from bench.results import read_results
-from bench.runner import run_scenario
-from bench.scenario import parse_scenario
+from bench.live.runner import run_scenario
+from bench.results.files import read_results
+from bench.results.records import COLUMNS
+from bench.scenario.spec import parse_scenario
 
 FILES = 12
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.scenario import ScenarioError, bundled_scenarios, load_scenario
+from bench.scenario.spec import ScenarioError, bundled_scenarios, load_scenario
 
 BASE = """
 name = "t"

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.cli import main
-from bench.results import read_results
-from bench.scenario import parse_scenario
+from bench.results.files import read_results
+from bench.scenario.spec import parse_scenario
+from bench.scenario.workload import plan_workload
 from bench.simulate.arrivals import arrival_chunks, scaled_arrivals
 from bench.simulate.queues import (
     bulk_batches,
@@ -27,7 +28,6 @@ from bench.simulate.queues import (
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 from bench.simulate.streaming import StreamingStats
 from bench.simulate.validate import theory_check
-from bench.workload import plan_workload
 from event_handlers.runtime.latency import Distribution
 
 times = st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60)
@@ -241,8 +241,8 @@ def test_processing_time_grows_with_file_size(tmp_path: Path) -> None:
 
 
 def make_size(rows: int) -> int:
-    from bench.scenario import Content
-    from bench.workload import make_content
+    from bench.scenario.spec import Content
+    from bench.scenario.workload import make_content
 
     return len(make_content(Content(kind="csv", rows=rows), 0, 1))
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.scenario import Arrivals, Content, Workload
-from bench.workload import arrival_times, make_content, plan_workload
+from bench.scenario.spec import Arrivals, Content, Workload
+from bench.scenario.workload import arrival_times, make_content, plan_workload
 from event_handlers.tasks import summarize_csv
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from bench.scenario import Arrivals
-from bench.workload import arrival_times
+from bench.scenario.spec import Arrivals
+from bench.scenario.workload import arrival_times
 
 CHUNK_FILES = 5_000_000
 
@@ -83,7 +83,7 @@ def arrival_chunks(spec: Arrivals, seed: int, chunk_files: int = CHUNK_FILES) ->
 
 
 def _transform(spec: Arrivals, horizon: float):  # type: ignore[no-untyped-def]
-    """Map a homogeneous process onto the scenario's (the same formulas as ``bench.workload``)."""
+    """Map a homogeneous process onto the scenario's (the same formulas as ``bench.scenario.workload``)."""
     if spec.process == "onoff":
         return lambda t: t + np.floor(t / spec.on_s) * spec.off_s
     if spec.process == "diurnal":

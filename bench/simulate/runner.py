@@ -18,18 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.cost import files_per_month, load_pricing, monthly_cost
-from bench.cost_sweep import deployment_for
-from bench.environment import capture_environment
-from bench.recorder import COLUMNS
-from bench.results import SCHEMA_VERSION, write_results
-from bench.runner import profile_info, run_cost, strategy_seed
-from bench.scenario import Scenario
+from bench.cost.model import files_per_month, load_pricing, monthly_cost
+from bench.cost.run import run_cost
+from bench.cost.sweep import deployment_for
+from bench.results.environment import capture_environment, profile_info
+from bench.results.files import SCHEMA_VERSION, write_results
+from bench.results.records import COLUMNS
+from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
+from bench.scenario.spec import Scenario
 from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
 from bench.simulate.models import ChunkResult, Model, SimContext, make_model
 from bench.simulate.streaming import StreamingStats
-from bench.strategies.poll import poll_phase
-from bench.writer import WRITER_LEAD_S
 from event_handlers.runtime.latency import Distribution, LatencyProfile, load_profile
 
 DEFAULT_PROCESSING = Distribution(
@@ -64,7 +63,7 @@ class SimulationOptions:
 
 def mean_file_size(scenario: Scenario, sample: int = 5) -> float:
     """The workload's mean file size, from a few of its files (all files of a kind are alike)."""
-    from bench.workload import make_content
+    from bench.scenario.workload import make_content
 
     sizes = [len(make_content(scenario.workload.content, i, scenario.seed)) for i in range(sample)]
     return float(np.mean(sizes))
@@ -332,7 +331,7 @@ def _summary(
 
 def _processing(records: pd.DataFrame, name: str) -> dict[str, float | None]:
     """Processing time from the records kept (every file, or a uniform sample of them)."""
-    from bench.stats import distribution_stats
+    from bench.results.stats import distribution_stats
 
     rows = records[records["strategy"] == name]
     return distribution_stats(rows["finished_at"] - rows["started_at"])

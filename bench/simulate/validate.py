@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, kstest
 
-from bench.calibrate import fit_profile, write_profile
-from bench.results import Results, read_results
-from bench.scenario import Scenario, parse_scenario
+from bench.results.files import Results, read_results
+from bench.scenario.spec import Scenario, parse_scenario
+from bench.simulate.calibrate import fit_profile, write_profile
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 
 TOLERANCE = 0.10
@@ -202,37 +202,3 @@ def comparisons_document(theory: TheoryCheck, rows: list[LiveComparison]) -> dic
         "confidence": CONFIDENCE,
         "holds": theory.holds and all(row.holds for row in rows),
     }
-
-
-def summary_rows(rows: list[LiveComparison]) -> list[list[str]]:
-    from bench.table import seconds
-
-    return [
-        [
-            row.scenario,
-            row.strategy,
-            seconds(row.p50_live),
-            seconds(row.p50_sim),
-            f"{row.p50_off:.1%}",
-            seconds(row.p95_live),
-            seconds(row.p95_sim),
-            f"{row.p95_off:.1%}",
-            "yes" if row.requests_equal else "no",
-            "yes" if row.holds else "NO",
-        ]
-        for row in rows
-    ]
-
-
-def detail_line(row: LiveComparison) -> str:
-    """Request counts live/sim, and the live quantiles' confidence intervals."""
-    from bench.table import seconds
-
-    requests = ", ".join(
-        f"{op.split('.')[1]} {row.requests_live[op]}/{row.requests_sim[op]}" for op in COUNTED
-    )
-    intervals = ", ".join(
-        f"{name} {seconds(low)}-{seconds(high)}"
-        for name, (low, high) in (("p50", row.p50_interval), ("p95", row.p95_interval))
-    )
-    return f"live/sim {requests}; live {CONFIDENCE:.0%} CI {intervals}"

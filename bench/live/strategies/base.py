@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bench.backends import BackendEnv
-from bench.recorder import Recorder
-from bench.scenario import FunctionSettings, Scenario
+from bench.live.backends import BackendEnv
+from bench.live.recorder import Recorder
+from bench.scenario.spec import FunctionSettings, Scenario
 from event_handlers.dlq import DeadLetterSink, MemoryDeadLetters, SqsDeadLetterQueue
 from event_handlers.events import S3ObjectEvent, parse_s3_event
 from event_handlers.filters import KeyFilter

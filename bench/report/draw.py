@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import charts
-from bench.cost import load_pricing
-from bench.cost_sweep import break_evens, cost_table, default_rates, deployment_for
-from bench.results import Results, read_results
+from bench.cost.model import load_pricing
+from bench.cost.sweep import break_evens, cost_table, default_rates, deployment_for
+from bench.report import charts
+from bench.results.files import Results, read_results
 
 
 def draw_charts(folder: str | Path, fmt: str = "png") -> list[Path]:

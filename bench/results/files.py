@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.recorder import COLUMNS
+from bench.results.records import COLUMNS
 
 SCHEMA_VERSION = 1
 

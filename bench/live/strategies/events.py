@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.scenario import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
-from bench.strategies.base import (
+from bench.live.strategies.base import (
     RecordingListener,
     StrategyRun,
     create_queue,
@@ -22,6 +21,7 @@ from bench.strategies.base import (
     local_function,
     make_handler_factory,
 )
+from bench.scenario.spec import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
 from event_handlers.runtime import moto_bridge

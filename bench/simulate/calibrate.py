@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.results import Results
+from bench.results.files import Results
 
 QUANTILES = np.linspace(0.0, 1.0, 101)
 MAX_PAIRS = 2000

@@ -1,7 +1,7 @@
 """Run a scenario: for each repetition and strategy, a fresh backend, the same seeded workload.
 
 The runner only runs. It writes ``records.csv`` and ``summary.json``; the table and the charts
-are drawn from those (see ``bench.report``), so a results folder can always be redrawn.
+are drawn from those (see ``bench.report.draw``), so a results folder can always be redrawn.
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from typing import Any
 
 import pandas as pd
 
-from bench.backends import fresh_backend
-from bench.clients import STRATEGY_ROLES
-from bench.cost import Pricing, load_pricing, price_run
-from bench.environment import capture_environment
-from bench.progress import ProgressReporter, QuietProgress
-from bench.recorder import COLUMNS, FileRecord, Recorder
-from bench.results import SCHEMA_VERSION, write_results
-from bench.scenario import Scenario
-from bench.stats import strategy_stats
-from bench.strategies import RunContext, make_strategy
-from bench.workload import PlannedWorkload, plan_workload
-from bench.writer import write_workload
+from bench.cost.model import load_pricing
+from bench.cost.run import run_cost
+from bench.live.backends import fresh_backend
+from bench.live.clients import STRATEGY_ROLES
+from bench.live.progress import ProgressReporter, QuietProgress
+from bench.live.recorder import COLUMNS, FileRecord, Recorder
+from bench.live.strategies import RunContext, make_strategy
+from bench.live.writer import write_workload
+from bench.results.environment import capture_environment, profile_info
+from bench.results.files import SCHEMA_VERSION, write_results
+from bench.results.stats import strategy_stats
+from bench.scenario.seeds import strategy_seed
+from bench.scenario.spec import Scenario
+from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
 
 _SUMMED = ("invocations", "poll_cycles", "empty_polls", "cold_starts")
@@ -106,11 +108,6 @@ def check_live_size(scenario: Scenario) -> None:
         )
 
 
-def strategy_seed(scenario_seed: int, index: int, repetition: int) -> int:
-    """Each strategy's own seed (delays, phases), the same in live runs and in simulations."""
-    return scenario_seed * 7919 + index * 101 + repetition
-
-
 def run_strategy(
     scenario: Scenario,
     spec: Any,
@@ -176,18 +173,6 @@ def _bucket_name(strategy: str) -> str:
     return f"pve-{name}"[:63].strip("-")
 
 
-def profile_info(profile: Any) -> dict[str, Any]:
-    return {
-        "name": profile.name,
-        "adds_delay": profile.adds_delay,
-        "description": profile.description,
-        "source": profile.path,
-        "routes": {
-            r: {"kind": d.kind, **dict(d.params), "source": d.source} for r, d in profile.routes.items()
-        },
-    }
-
-
 def build_summary(
     scenario: Scenario,
     outcomes: list[StrategyOutcome],
@@ -244,26 +229,6 @@ def build_summary(
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "pricing": pricing.label,
         "strategies": strategies,
-    }
-
-
-def run_cost(entry: dict[str, Any], pricing: Pricing, instance_hours: float | None = None) -> dict[str, Any]:
-    """The run priced at AWS rates, and the same scaled to a million files at the run's own rate."""
-    if entry.get("backend") == "folder":
-        return {
-            "pricing": pricing.label,
-            "run_usd": {"total": 0.0},
-            "per_million_files": None,
-            "note": "a local folder: no AWS bill (the machine's own cost is not modelled)",
-        }
-    breakdown = price_run(entry, pricing=pricing, instance_hours=instance_hours)
-    processed = entry["processed"] + entry["failed"]
-    return {
-        "pricing": pricing.label,
-        "run_usd": breakdown.as_dict(),
-        "per_million_files": breakdown.total / processed * 1e6 if processed else None,
-        "note": "the run's exact counts at AWS prices, no free tier; per_million_files holds at this run's "
-        "arrival rate only (a poller's instance time does not scale with files)",
     }
 
 

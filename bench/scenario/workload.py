@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from bench.scenario import Arrivals, Content, Workload
+from bench.scenario.spec import Arrivals, Content, Workload
 
 ODD_TAILS = ("", " with space", "+plus", "%percent", "-ünïcödé", "-emoji😀", "&a=b", "~tilde (1)")
 EXTENSIONS = {"csv": ".csv", "image": ".png", "bytes": ".bin"}

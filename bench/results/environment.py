@@ -39,7 +39,7 @@ def _version(package: str) -> str | None:
 def git_commit(folder: Path | None = None) -> str | None:
     """The commit of the checkout this code runs from, with ``-dirty`` if its code has changes
     (results and notebooks, which runs write, do not count)."""
-    folder = folder or Path(__file__).resolve().parent.parent
+    folder = folder or Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=True
@@ -55,3 +55,15 @@ def git_commit(folder: Path | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
+
+
+def profile_info(profile: Any) -> dict[str, Any]:
+    return {
+        "name": profile.name,
+        "adds_delay": profile.adds_delay,
+        "description": profile.description,
+        "source": profile.path,
+        "routes": {
+            r: {"kind": d.kind, **dict(d.params), "source": d.source} for r, d in profile.routes.items()
+        },
+    }

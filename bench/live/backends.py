@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.clients import ApiCallCounter, ClientFactory
+from bench.live.clients import ApiCallCounter, ClientFactory
 
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",

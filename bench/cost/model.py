@@ -9,7 +9,7 @@ Three questions, three entry points:
   rate, with or without the always-free tier, broken down per component; ``break_even`` finds
   the rate where two deployments cost the same.
 
-Prices live in ``bench/pricing/aws-us-east-1.toml`` with their sources and dates. A month is 730
+Prices live in ``bench/cost/pricing/aws-us-east-1.toml`` with their sources and dates. A month is 730
 hours, AWS's own convention.
 """
 
@@ -74,8 +74,8 @@ def load_pricing(path: str | Path | None = None) -> Pricing:
 
 @cache
 def _bundled() -> Pricing:
-    text = (resources.files("bench") / "pricing" / "aws-us-east-1.toml").read_text(encoding="utf-8")
-    return _parse_pricing(text, "bench/pricing/aws-us-east-1.toml")
+    text = (resources.files("bench.cost") / "pricing" / "aws-us-east-1.toml").read_text(encoding="utf-8")
+    return _parse_pricing(text, "bench/cost/pricing/aws-us-east-1.toml")
 
 
 def _parse_pricing(text: str, origin: str) -> Pricing:

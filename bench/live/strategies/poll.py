@@ -8,10 +8,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from bench.scenario import PollStrategy, ScheduledPollStrategy
-from bench.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
+from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
+from bench.scenario.seeds import poll_phase
+from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
 from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
 from pollers.base import Poller
@@ -32,11 +31,6 @@ class _Stamps(PollListener):
 
     def cycle_finished(self, cycle: CycleResult) -> None:
         self.cycle_starts.append(cycle.started_at)
-
-
-def poll_phase(strategy_seed: int, interval_s: float) -> float:
-    """The delay of a poller's first tick, drawn from its seed (live runs and simulations agree)."""
-    return float(np.random.default_rng([strategy_seed, 1]).uniform(0.0, interval_s))
 
 
 class PollRun(StrategyRun):

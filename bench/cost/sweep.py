@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench.cost import (
+from bench.cost.model import (
     Deployment,
     Pricing,
     break_even,
@@ -78,36 +75,6 @@ def break_evens(
 
 def default_rates() -> np.ndarray:
     return np.logspace(0, 8, 161)  # 1 to 100 million files a day
-
-
-def write_sweep(
-    folder: Path,
-    deployments: Sequence[Deployment],
-    baseline: Deployment,
-    *,
-    free_tier: bool,
-    pricing: Pricing,
-    command: str,
-    fmt: str = "png",
-) -> dict[str, Any]:
-    """Write ``cost_sweep.csv``, ``break_even.json`` and the chart; return the break-even document."""
-    from bench.charts import cost_sweep_chart
-
-    folder.mkdir(parents=True, exist_ok=True)
-    table = cost_table(deployments, default_rates(), free_tier=free_tier, pricing=pricing)
-    table.to_csv(folder / "cost_sweep.csv", index=False, float_format="%.6g")
-    others = [d for d in deployments if d is not baseline]
-    document = {
-        "command": command,
-        "pricing": pricing.label,
-        "free_tier": free_tier,
-        "baseline": baseline.label,
-        "deployments": [asdict(d) for d in deployments],
-        "break_even": break_evens(baseline, others, free_tier=free_tier, pricing=pricing),
-    }
-    (folder / "break_even.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    cost_sweep_chart(table, document, folder / f"monthly_cost.{fmt}")
-    return document
 
 
 def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.scenario import HybridStrategy
-from bench.strategies.base import RunContext
-from bench.strategies.events import S3LambdaRun
+from bench.live.strategies.base import RunContext
+from bench.live.strategies.events import S3LambdaRun
+from bench.scenario.spec import HybridStrategy
 from event_handlers.errors import is_permanent
 from event_handlers.ledger import Claim, SQLiteLedger
 from pollers import Entry, PollLoop, S3Poller

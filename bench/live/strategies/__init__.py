@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.strategies.base import RunContext, StrategyRun
-from bench.strategies.events import EventBridgeRun, InotifyRun, S3LambdaRun, SqsLambdaRun
-from bench.strategies.hybrid import HybridRun
-from bench.strategies.poll import PollRun, ScheduledPollRun
+from bench.live.strategies.base import RunContext, StrategyRun
+from bench.live.strategies.events import EventBridgeRun, InotifyRun, S3LambdaRun, SqsLambdaRun
+from bench.live.strategies.hybrid import HybridRun
+from bench.live.strategies.poll import PollRun, ScheduledPollRun
 
 RUNS: dict[str, type[StrategyRun]] = {
     cls.kind: cls

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import mannwhitneyu
 
-from bench.results import Results
+from bench.results.files import Results
 
 # What may differ between two runs of "the same scenario" (a note, not a refusal):
 CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bench.backends import fresh_backend
-from bench.cost import Pricing, load_pricing
+from bench.cost.model import Pricing, load_pricing
+from bench.live.backends import fresh_backend
 from pollers import S3Poller
 from pollers.cursors import STRATEGIES
 

@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.backends import BackendEnv
-from bench.recorder import Recorder
-from bench.workload import PlannedWorkload
-
-WRITER_LEAD_S = 0.2  # strategies start this long before the first scheduled write
+from bench.live.backends import BackendEnv
+from bench.live.recorder import Recorder
+from bench.scenario.seeds import WRITER_LEAD_S
+from bench.scenario.workload import PlannedWorkload
 
 
 @dataclass

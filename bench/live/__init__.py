@@ -1,0 +1,1 @@
+"""The live harness: a fresh backend per strategy, the writer, the strategies, records, counts."""
