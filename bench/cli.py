@@ -228,22 +228,13 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.live.idle import measure_idle_polls
+    from bench.live.idle import measure_idle_polls, write_idle_cost
 
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
     if args.out:
-        import json
-        from dataclasses import asdict
-
-        folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        document = {
-            "command": _command_line(),
-            "objects": args.objects,
-            "sweep_every": args.sweep_every,
-            "rows": [asdict(row) for row in rows],
-        }
-        (folder / "idle_cost.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_idle_cost(
+            Path(args.out), rows, objects=args.objects, sweep_every=args.sweep_every, command=_command_line()
+        )
     table = Table(
         title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
         "priced at S3 LIST rates)",
@@ -271,7 +262,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.comparison import bare_numpy_pass, comparison_chart, comparison_frame
+    from bench.simulate.comparison import (
+        bare_numpy_pass,
+        comparison_chart,
+        comparison_frame,
+        write_comparison_csv,
+    )
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -323,7 +319,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
-        frame.to_csv(base / "comparison.csv", index=False, float_format="%.6g")
+        write_comparison_csv(frame, base)
         comparison_chart(frame, base / f"comparison.{args.format}")
         if not args.quiet:
             console.print(comparison_table(frame))
@@ -346,14 +342,18 @@ def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
-    import json
 
     from rich.table import Table
 
     from bench.report.validation import detail_line, summary_rows
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.validate import comparisons_document, live_against_simulated, theory_check
+    from bench.simulate.validate import (
+        comparisons_document,
+        live_against_simulated,
+        theory_check,
+        write_validation,
+    )
 
     out = _out_dir("validate", "simulator", args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -399,7 +399,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     for row in rows:
         console.print(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
     document = comparisons_document(theory, rows)
-    (out / "validation.json").write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_validation(out, document)
     console.print(f"wrote {out}/validation.json")
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
