@@ -37,7 +37,8 @@ def site() -> Iterator[str]:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("build_site", ROOT / "notebooks" / "site" / "build.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     index = builder.build(strict=True)
@@ -57,7 +58,7 @@ def pages(base_folder: Path) -> list[str]:
 
 def status(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310  (127.0.0.1 only)
+        with urllib.request.urlopen(url, timeout=10) as response:  # 127.0.0.1 only
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
