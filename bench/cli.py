@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from bench.results.model import Run
     from bench.scenario.spec import Scenario
 
 EXIT_OK = 0
@@ -36,7 +37,7 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
     return Path("results") / name / stamp if kind == "run" else Path("results") / kind / name / stamp
 
 
-def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
+def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
     """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
     from bench.live.progress import QuietProgress, RichProgress
     from bench.live.runner import run_scenario
@@ -69,11 +70,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
-        for strategy in summary["strategies"].values():
-            for note in strategy["notes"]:
+        for strategy in summary.strategies.values():
+            for note in strategy.notes:
                 console.print(f"[yellow]note:[/] {note}")
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
-    missed = sum(s["missed"] for s in summary["strategies"].values())
+    missed = sum(s.missed for s in summary.strategies.values())
     if missed:
         Console(stderr=True).print(
             f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
@@ -282,7 +283,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     base = _out_dir("simulate", scenario.name, args.out)
-    summaries: dict[float, dict] = {}
+    summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
@@ -295,12 +296,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
             console.print(summary_table(summary))
-            files = sum(s["files"] for s in summary["strategies"].values())
-            for name, s in summary["strategies"].items():
-                sim = s["simulation"]
+            files = sum(s.files for s in summary.strategies.values())
+            for name, s in summary.strategies.items():
+                sim = s.simulation
+                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
                 console.print(
-                    f"  {name}: {s['files']:,} files in {sim['seconds']:.2f}s "
-                    f"({sim['files_per_second'] or 0:,} files/s)",
+                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
                     highlight=False,
                 )
             console.print(
@@ -309,7 +310,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
             )
             if args.timing:
-                n = max(s["files"] for s in summary["strategies"].values())
+                n = max(s.files for s in summary.strategies.values())
                 bare = bare_numpy_pass(n)
                 console.print(
                     f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
