@@ -92,9 +92,13 @@ def test_sqs_ec2_and_logs() -> None:
 def test_idle_poller_on_ec2_for_a_month() -> None:
     # 2,628,000 s / 60 s = 43,800 polls, one LIST page each: 43,800 x $0.005/1000 = $0.219
     # t4g.nano 730 h x $0.0042 = $3.066; public IPv4 730 h x $0.005 = $3.65
+    # its 8 GB gp3 root volume: 8 x $0.08 = $0.64
     cost = monthly_cost(Deployment("poll-ec2", interval_s=60), 0)
     assert cost.components["s3.list"] == pytest.approx(0.219)
-    assert cost.total == pytest.approx(0.219 + 3.066 + 3.65)
+    assert cost.components["ec2.ebs_root"] == pytest.approx(0.64)
+    assert cost.total == pytest.approx(0.219 + 3.066 + 3.65 + 0.64)
+    without = monthly_cost(Deployment("poll-ec2", interval_s=60, ebs_root_gb=0), 0)
+    assert "ec2.ebs_root" not in without.components
 
 
 def test_listing_everything_costs_a_page_per_thousand_retained_files_per_poll() -> None:
@@ -107,9 +111,16 @@ def test_listing_everything_costs_a_page_per_thousand_retained_files_per_poll() 
 
 def test_s3_to_lambda_month_at_one_million_files() -> None:
     # GET 1M x $0.0004/1000 = $0.40; output PUT 1M x $0.005/1000 = $5.00
-    # Lambda $0.40833375 (as above); logs 1M x 350 B = 0.35 GB x $0.50 = $0.175
-    cost = monthly_cost(Deployment("s3-lambda", memory_mb=128, duration_ms=100), 1_000_000)
-    assert cost.total == pytest.approx(0.40 + 5.00 + 0.40833375 + 0.175)
+    # work 50 ms CPU + 50 ms wait; at 128 MB the CPU takes 1769/128 = 13.8203 x as long:
+    # 0.05 + 0.05 x 13.8203 = 0.741016 s, billed 742 ms; 1M x 0.742 s x 0.125 GB = 92,750 GB-s
+    # x $0.0000166667 = $1.54583643; requests $0.20; logs 1M x 350 B = 0.35 GB x $0.50 = $0.175
+    # idempotency ledger: 2 writes per file, 2M x $0.625/1M = $1.25
+    cost = monthly_cost(Deployment("s3-lambda", memory_mb=128, cpu_s=0.05, wait_s=0.05), 1_000_000)
+    assert cost.components["lambda.compute"] == pytest.approx(1.54583643)
+    assert cost.components["dynamodb.ledger_writes"] == pytest.approx(1.25)
+    assert cost.total == pytest.approx(0.40 + 5.00 + 0.20 + 1.54583643 + 0.175 + 1.25)
+    no_ledger = monthly_cost(Deployment("s3-lambda", idempotency_ledger=False), 1_000_000)
+    assert cost.total - no_ledger.total == pytest.approx(1.25)
 
 
 def test_sqs_route_bills_every_empty_receive() -> None:
@@ -131,27 +142,36 @@ def test_scheduled_function_cannot_poll_faster_than_a_minute() -> None:
 
 
 def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
-    """Worked by hand, for work that waits on S3 and costs the instance no CPU (cpu_share 0):
-    the lean poller (EC2, lists an emptied inbox, deletes when done) pays a flat $6.935 a month;
-    S3 -> Lambda pays per file $0.0000002 (request) + $0.00000020833 (GB-s) + $0.000000175 (logs)
+    """Worked by hand, for work that only waits on S3 (cpu_s 0, wait_s 0.1 s, no ledger):
+    the lean poller (EC2, lists an emptied inbox, deletes when done) pays a flat $6.935 a month
+    plus its $0.64 root volume = $7.575; S3 -> Lambda pays per file $0.0000002 (request) +
+    0.1 s x 0.125 GB x $0.0000166667 = $0.00000020833 (GB-s) + $0.000000175 (logs)
     = $0.00000058333 more than the poller. Both pay the same GET and PUT.
-    Break-even: 6.935 / 0.00000058333 = 11.89M files a month = 390,800 files a day."""
-    poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, cpu_share=0.0)
-    rate = break_even(poller, Deployment("s3-lambda"))
-    assert rate == pytest.approx(6.935 / 5.8333375e-7 / (MONTH_S / 86400), rel=1e-3)
-    assert break_even(poller, Deployment("s3-lambda"), free_tier=True) > rate  # free tier helps Lambda
+    Break-even: 7.575 / 0.00000058333 = 12.99M files a month = 426,900 files a day."""
+    work = {"cpu_s": 0.0, "wait_s": 0.1, "idempotency_ledger": False}
+    poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, **work)
+    rate = break_even(poller, Deployment("s3-lambda", **work))
+    assert rate == pytest.approx(7.575 / 5.8333375e-7 / (MONTH_S / 86400), rel=1e-3)
+    assert break_even(poller, Deployment("s3-lambda", **work), free_tier=True) > rate  # free tier helps Lambda
 
 
 def test_a_poller_pays_for_the_cpu_its_work_needs() -> None:
-    """10M files a day at 100 ms, half of it CPU: 304.17M x 0.05 s = 4,224.5 vCPU-hours over 730 h
+    """10M files a day at 50 ms of CPU each: 304.17M x 0.05 s = 4,224.5 vCPU-hours over 730 h
     = 5.79 vCPUs sustained: three t4g.nano (2 vCPUs each). Their free baseline is 3 x 2 x 5% x 730 h
-    = 219 vCPU-hours; the other 4,005.5 are surplus credits at $0.04: $160.22."""
+    = 219 vCPU-hours; the other 4,005.5 are surplus credits at $0.04: $160.22. The wait costs the
+    instance nothing. Three root volumes: 3 x 8 GB x $0.08 = $1.92."""
     cost = monthly_cost(
         Deployment("poll-ec2", cursor="inbox", archive_processed=False), files_per_month(10_000_000)
     )
     assert cost.components["ec2.instance"] == pytest.approx(3 * 730 * 0.0042)
     assert cost.components["ec2.cpu_credits"] == pytest.approx((4224.537 - 219) * 0.04, rel=1e-4)
     assert cost.components["ec2.public_ipv4"] == pytest.approx(3 * 730 * 0.005)
+    assert cost.components["ec2.ebs_root"] == pytest.approx(1.92)
+    waiting = monthly_cost(
+        Deployment("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0.05, wait_s=5.0),
+        files_per_month(10_000_000),
+    )
+    assert waiting.components["ec2.cpu_credits"] == pytest.approx(cost.components["ec2.cpu_credits"])
 
 
 def test_price_run_uses_exact_counts() -> None:
