@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bench.cli import main
@@ -196,8 +198,30 @@ def test_price_run_uses_exact_counts() -> None:
 def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cost", "--files-per-day", "1000"]) == 0
     assert "S3 -> Lambda" in capsys.readouterr().out
-    assert main(["cost", "--sweep", "--out", str(tmp_path), "--quiet"]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"cost_sweep.csv", "break_even.json", "monthly_cost.png"}
+    assert main(["cost", "--sweep", "--samples", "4", "--out", str(tmp_path), "--quiet"]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "cost_sweep.csv",
+        "break_even.json",
+        "sweep.json",
+        "monthly_cost.png",
+        "sensitivity.png",
+    }
+    entries = json.loads((tmp_path / "break_even.json").read_text())
+    assert isinstance(entries, list)
+    assert len(entries) == 6  # every other option against the inbox poller
+    for entry in entries:
+        assert set(entry) >= {"option", "against", "files_per_day", "flips_on", "feasible", "why_not"}
+        span = entry["files_per_day"]
+        assert set(span) == {"point", "low", "high"}
+        assert isinstance(entry["flips_on"], list)
+        if span["point"] is not None:
+            assert span["low"] <= span["point"]
+            assert span["high"] is None or span["point"] <= span["high"]
+    seen_set = next(e for e in entries if e["option"] == "poll on EC2 every 60s")
+    assert seen_set["files_per_day"] == {"point": None, "low": None, "high": None}  # never cheaper
+    table = pd.read_csv(tmp_path / "cost_sweep.csv")
+    assert {"feasible", "why_not"} <= set(table.columns)
+    assert not table[table["deployment"] == "poll on EC2 every 60s"]["feasible"].all()
 
 
 def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bench.cost.assumptions import Assumptions, Value, load_assumptions
+from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, break_even, files_per_month, load_pricing, monthly_cost
 
 # How each cost-side assumption lands on a deployment (one table, no if-chains).
@@ -119,8 +120,8 @@ def break_even_range(
             apply(option, values),
             free_tier=free_tier,
             pricing=p,
-            steps=90,
-            iterations=40,
+            steps=60,
+            iterations=24,
         )
 
     point = rate(base)
@@ -131,6 +132,11 @@ def break_even_range(
     joint = [rate(values) for values in joint_samples(a, samples, seed)]
     found = [r for ends in one_at_a_time.values() for r in ends.values()] + joint
     interval = _range(point, found)
+    why_not: list[str] = []
+    if point is not None:
+        for d in (option, against):
+            verdict = check(apply(d, base), point, pricing=p, assumptions=a)
+            why_not += [f"{d.label}: {reason}" for reason in verdict.why_not]
     return {
         "option": option.label,
         "against": against.label,
@@ -145,6 +151,8 @@ def break_even_range(
             "p90": _quantile(joint, 0.9),
         },
         "straddles": interval.high is None and interval.low is not None,
+        "feasible": not why_not,
+        "why_not": why_not,
     }
 
 
