@@ -230,6 +230,59 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def cmd_decide(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.model import load_pricing
+    from bench.decide.chart import decide_chart
+    from bench.decide.rank import Workload, decide, document
+    from bench.decide.table import decision_notes, decision_table
+    from event_handlers.runtime.latency import load_profile
+
+    if not args.files_per_day and not args.hourly:
+        raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
+    if args.hourly and len(args.hourly) != 24:
+        raise ArgumentError(
+            "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
+        )
+    pricing = load_pricing(args.pricing)
+    assumptions = load_assumptions(args.assumptions)
+    profile = load_profile(args.profile)
+    common = {
+        "cpu_s": args.cpu_s,
+        "wait_s": args.wait_s,
+        "file_size_mb": args.file_size_mb,
+        "retention_days": args.retention_days,
+        "retention": args.retention,
+        "memory_mb": args.memory,
+        "arch": args.arch,
+        "interval_s": args.interval,
+        "latency_p95_s": args.latency_p95,
+        "budget_usd": args.budget_usd,
+    }
+    if args.hourly:
+        workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
+    else:
+        workloads = [Workload(rate, **common) for rate in args.files_per_day]
+    decisions = decide(workloads, profile, assumptions, pricing, samples=args.samples, seed=args.seed)
+    if not args.quiet:
+        for decision in decisions:
+            console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
+            for line in decision_notes(decision):
+                console.print(f"  {line}", highlight=False)
+    out = _out_dir("decide", "decide", args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=args.latency_p95)
+    doc = document(decisions, assumptions, pricing, profile, _command_line())
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
+    return EXIT_OK
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
@@ -637,6 +690,54 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--format", choices=["png", "svg"], default="png")
     cost.add_argument("--quiet", action="store_true")
     cost.set_defaults(func=cmd_cost)
+
+    decide_p = sub.add_parser(
+        "decide",
+        help="rank every deployment option for a workload: cost range, latency, what would overturn it",
+        description="For each arrival rate: every deployment option's monthly bill (point and range over "
+        "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
+        "profile, whether it can run at all and why not, ranked, with what would change the answer.",
+    )
+    decide_p.add_argument("--files-per-day", type=_positive, nargs="+", metavar="N", help="arrival rate(s)")
+    decide_p.add_argument(
+        "--hourly",
+        type=_non_negative,
+        nargs="+",
+        metavar="N",
+        help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
+    )
+    decide_p.add_argument(
+        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
+    )
+    _work_arguments(decide_p)
+    decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    decide_p.add_argument(
+        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+    )
+    decide_p.add_argument(
+        "--retention-days",
+        type=_non_negative,
+        default=30.0,
+        help="days files stay in the prefix (default 30)",
+    )
+    decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
+    decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
+    decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
+    decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    decide_p.add_argument(
+        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+    )
+    decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
+    decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
+    decide_p.add_argument("--seed", type=int, default=0)
+    decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
+    decide_p.add_argument(
+        "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
+    )
+    decide_p.add_argument("--format", choices=["png", "svg"], default="png")
+    decide_p.add_argument("--quiet", action="store_true")
+    decide_p.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(
         "compare",

@@ -22,6 +22,7 @@ BENCH_STAGES: dict[str, set[str]] = {
     "simulate": {"scenario", "results", "cost"},
     "live": {"scenario", "results", "cost"},
     "report": {"scenario", "results", "cost", "simulate"},
+    "decide": {"scenario", "results", "cost"},  # pve decide: bills, ranges and feasibility, no live runs
 }
 PACKAGES_BENCH_MAY_NOT_BE_IMPORTED_BY = ("pollers", "event_handlers")
 

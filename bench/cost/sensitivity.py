@@ -34,6 +34,16 @@ FLIPS_ON_RULE = (
 )
 
 
+def two_sig(x: float | None, never: str = "never") -> str:
+    """A number at two significant figures with thousands separators (None: ``never``)."""
+    if x is None:
+        return never
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    digits = 1 - math.floor(math.log10(abs(x)))
+    return f"{round(x, digits):,.{max(0, digits)}f}"
+
+
 def cost_assumptions(assumptions: Assumptions) -> list[str]:
     """The assumptions that move a bill (the rest, such as the delivery tail, move latency only)."""
     return [name for name in assumptions.items if name in APPLY]

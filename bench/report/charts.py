@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bench.cost.sensitivity import two_sig
+
 
 def _caption(summary: dict) -> str:
     profile = summary.get("latency_profile", {}).get("name", "?")
@@ -181,13 +183,7 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
 
 
 def _two_sig(x: float | None) -> str:
-    """A rate at two significant figures, with thousands separators (``None``: never)."""
-    if x is None:
-        return "never"
-    if x <= 0:
-        return "0"
-    digits = 1 - int(np.floor(np.log10(abs(x))))
-    return f"{round(x, digits):,.{max(0, digits)}f}"
+    return two_sig(x)
 
 
 def _finite_rates(entry: dict) -> list[float]:
