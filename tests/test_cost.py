@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -154,7 +155,9 @@ def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
     poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, **work)
     rate = break_even(poller, Deployment("s3-lambda", **work))
     assert rate == pytest.approx(7.575 / 5.8333375e-7 / (MONTH_S / 86400), rel=1e-3)
-    assert break_even(poller, Deployment("s3-lambda", **work), free_tier=True) > rate  # free tier helps Lambda
+    assert (
+        break_even(poller, Deployment("s3-lambda", **work), free_tier=True) > rate
+    )  # free tier helps Lambda
 
 
 def test_a_poller_pays_for_the_cpu_its_work_needs() -> None:
@@ -252,3 +255,193 @@ def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
     local = deployment_for("q", {"kind": "s3-sqs-lambda", "parameters": {"pollers": 1}})
     assert local is not None
     assert local.sqs_pollers == 5
+
+
+# -- one work model ---------------------------------------------------------------------------------
+def test_lambda_duration_from_cpu_and_wait_by_hand() -> None:
+    """50 ms of CPU at one vCPU plus 50 ms waiting. At 128 MB a function has 128/1769 of a vCPU,
+    so the CPU takes 0.05 x 1769/128 = 0.691015625 s: 0.741015625 s in all. At 1,769 MB and above
+    it has a full vCPU (single-threaded work gains nothing more): 0.1 s."""
+    from bench.cost import lambda_duration_s
+
+    assert lambda_duration_s(cpu_s=0.05, wait_s=0.05, memory_mb=128) == pytest.approx(0.741015625)
+    assert lambda_duration_s(cpu_s=0.05, wait_s=0.05, memory_mb=1769) == pytest.approx(0.1)
+    assert lambda_duration_s(cpu_s=0.05, wait_s=0.05, memory_mb=3538) == pytest.approx(0.1)
+    assert lambda_duration_s(cpu_s=0.0, wait_s=0.2, memory_mb=128) == pytest.approx(0.2)  # waiting is not CPU
+    for bad in ({"cpu_s": -0.1, "wait_s": 0, "memory_mb": 128}, {"cpu_s": 0.1, "wait_s": 0, "memory_mb": 0}):
+        with pytest.raises(ValueError, match="must be a finite number"):
+            lambda_duration_s(**bad)
+
+
+def test_lambda_cost_takes_the_work_model() -> None:
+    # 0.741015625 s is billed as 742 ms: the same bill as duration_ms=742
+    from_work = lambda_cost(1_000_000, 128, cpu_s=0.05, wait_s=0.05)
+    assert from_work.total == pytest.approx(lambda_cost(1_000_000, 128, 742).total)
+    with pytest.raises(ValueError, match="not both"):
+        lambda_cost(1, 128, 100, cpu_s=0.05)
+
+
+def test_old_work_description_still_works_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match="cpu_s"):
+        d = Deployment("s3-lambda", duration_ms=200, cpu_share=0.25)
+    assert (d.cpu_s, d.wait_s) == pytest.approx((0.05, 0.15))
+    assert d.duration_ms is None  # replace() must not re-apply it
+    assert replace(d, cpu_s=0.1).cpu_s == 0.1
+    from bench.cost.model import standard_deployments
+
+    with pytest.warns(DeprecationWarning, match="cpu_s"):
+        options = standard_deployments(60, 128, 100)
+    assert {(o.cpu_s, o.wait_s) for o in options} == {(0.05, 0.05)}
+
+
+def test_defaults_match_the_assumptions_file() -> None:
+    from bench.cost.assumptions import load_assumptions
+
+    a, d = load_assumptions(), Deployment("s3-lambda")
+    assert (d.cpu_s, d.wait_s) == (a["cpu_s"].point, a["wait_s"].point)
+    assert d.memory_mb == a["memory_mb"].point
+    assert d.log_bytes_per_invocation == a["log_bytes_per_invocation"].point
+    assert d.sqs_pollers == a["sqs_idle_pollers"].point
+    assert d.list_ms_per_page / 1000 == a["list_s_per_page"].point
+    for item in a.items.values():
+        assert item.source, item.name
+        assert item.kind in ("assumption", "documented"), item.name
+    for limit in a.limits.values():
+        assert limit.source
+        assert limit.as_of
+
+
+# -- bill lines ---------------------------------------------------------------------------------------
+def test_sqs_batches_fill_with_the_arrival_rate_and_idle_pollers_thin_out() -> None:
+    """10M files a day = 115.74 files/s; five pollers each away 0.1 s between receives:
+    1 + 115.74 x 0.1 / 5 = 3.3148 messages a batch. Empty receives: 5 pollers x 2,628,000 s / 20 s
+    x exp(-rate x 20 / 5): 657,000 with no files, 627,277 at 1,000 a day, none to speak of at 10M."""
+    from bench.cost.model import sqs_batch_fill, sqs_empty_receives
+
+    d = Deployment("s3-sqs-lambda")
+    rate = 10_000_000 / 86400
+    assert sqs_batch_fill(d, rate) == pytest.approx(1 + rate * 0.1 / 5)
+    assert sqs_batch_fill(d, 1e6) == 10  # never more than the batch size
+    assert sqs_batch_fill(d, 0.0) == 1
+    assert sqs_empty_receives(d, 0.0, MONTH_S) == pytest.approx(657_000)
+    assert sqs_empty_receives(d, 1000 / 86400, MONTH_S) == pytest.approx(
+        657_000 * math.exp(-1000 / 86400 * 4)
+    )
+    assert sqs_empty_receives(d, rate, MONTH_S) < 1e-6
+    month = files_per_month(10_000_000)
+    cost = monthly_cost(d, month)
+    batches = month / (1 + rate * 0.1 / 5)
+    assert cost.components["lambda.requests"] == pytest.approx(batches * 0.20 / 1e6)
+
+
+def test_lifecycle_deletes_are_eventbridge_events() -> None:
+    # 1M files expire by the lifecycle rule: 1M "Object Deleted" events x $1/1M = $1
+    lifecycle = monthly_cost(Deployment("s3-eventbridge-lambda"), 1_000_000)
+    assert lifecycle.components["eventbridge.object_deleted"] == pytest.approx(1.0)
+    kept = monthly_cost(Deployment("s3-eventbridge-lambda", retention="keep"), 1_000_000)
+    assert "eventbridge.object_deleted" not in kept.components
+    assert "eventbridge.object_deleted" not in monthly_cost(Deployment("s3-lambda"), 1_000_000).components
+
+
+def test_the_idempotency_ledger_is_billed_on_lambda_routes_only() -> None:
+    # 2 writes per file x 1M files x $0.625/1M = $1.25, wherever Lambda environments run concurrently
+    for kind in ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"):
+        cost = monthly_cost(Deployment(kind), 1_000_000)  # type: ignore[arg-type]
+        assert cost.components["dynamodb.ledger_writes"] == pytest.approx(1.25), kind
+    for kind in ("poll-ec2", "poll-scheduled-lambda"):
+        d = Deployment(kind, cursor="inbox")  # type: ignore[arg-type]
+        assert "dynamodb.ledger_writes" not in monthly_cost(d, 1_000_000).components, kind
+
+
+# -- feasibility at its edges ------------------------------------------------------------------------
+def _why(d: Deployment, files_per_day: float) -> str:
+    from bench.cost.feasibility import check
+
+    return check(d, files_per_day).reason
+
+
+def test_listing_longer_than_the_interval_cannot_run() -> None:
+    """Seen-set, 30 days kept, 60 ms a page: 1,000 pages take exactly 60 s (33,333.3 files a day);
+    one more page (33,366.7 a day: 1,000,001 objects) takes 60.06 s."""
+    d = Deployment("poll-ec2", cursor="seen-set", retention_days=30)
+    assert _why(d, 1_000_000 / 30) == ""
+    assert "listing 1,001 pages takes 60.1 s" in _why(d, 1_000_001 / 30)
+
+
+def test_a_scheduled_function_past_the_900_s_timeout_cannot_run() -> None:
+    """Hourly, an inbox, 1 s of waiting per file at 1,769 MB, no listing or state time: files/24 s of
+    work per invocation; 21,600 files a day is exactly 900 s."""
+    d = Deployment(
+        "poll-scheduled-lambda",
+        interval_s=3600,
+        cursor="inbox",
+        cpu_s=0.0,
+        wait_s=1.0,
+        memory_mb=1769,
+        list_ms_per_page=0.0,
+        state_ms=0.0,
+    )
+    assert _why(d, 21_600) == ""
+    assert "900 s timeout" in _why(d, 21_601)
+
+
+def test_lambda_concurrency_above_the_account_default_cannot_run() -> None:
+    """S3 -> Lambda at 0.741015625 s a file: 1,000 concurrent executions at 1,349.5 files/s."""
+    d = Deployment("s3-lambda")
+    edge = 1000 / 0.741015625 * 86400
+    assert _why(d, edge * 0.999) == ""
+    assert "concurrent executions" in _why(d, edge * 1.001)
+
+
+def test_s3_request_rates_per_prefix() -> None:
+    """An inbox poller PUTs (the producer) and DELETEs every file in the watched prefix: 3,500/s
+    is 1,750 files/s = 151.2M a day. A seen-set poller every second at 0.01 ms a page reads one LIST
+    page per 1,000 retained objects each second: 5,496 pages + 2.12 GETs/s is under 5,500,
+    5,499 + 2.12 over."""
+    inbox = Deployment("poll-ec2", cursor="inbox", archive_processed=False)
+    assert _why(inbox, 151_200_000 * 0.999) == ""
+    assert "PUT/DELETE/s" in _why(inbox, 151_200_000 * 1.001)
+    seen = Deployment("poll-ec2", cursor="seen-set", interval_s=1, list_ms_per_page=0.01, retention_days=30)
+    assert _why(seen, 183_200) == ""
+    assert "GET+LIST/s" in _why(seen, 183_300)
+
+
+def test_sqs_in_flight_limit() -> None:
+    """100 s of waiting per file at 1,769 MB: in flight = rate x (0.1 + batch x 100) with batch
+    = 1 + rate x 0.1 / 5; 120,000 at 2r^2 + 100.1r - 120,000 = 0, r = 221.199 files/s."""
+    d = Deployment("s3-sqs-lambda", cpu_s=0.0, wait_s=100.0, memory_mb=1769)
+    edge = (-100.1 + math.sqrt(100.1**2 + 8 * 120_000)) / 4 * 86400
+    assert "in flight" not in _why(d, edge * 0.999)
+    assert "in flight" in _why(d, edge * 1.001)
+    assert "concurrent executions" in _why(d, edge)  # it is past Lambda's limit long before
+
+
+# -- ranges ---------------------------------------------------------------------------------------------
+def test_a_break_even_range_names_what_flips_it() -> None:
+    """The scheduled Lambda against the inbox poller: how long files stay decides how much the
+    hourly sweep lists, so retention (7 or 90 days instead of 30) moves the crossing past 2x."""
+    from bench.cost.model import standard_deployments
+    from bench.cost.sensitivity import break_even_range
+
+    options = standard_deployments()
+    entry = break_even_range(options[2], options[1], samples=4)
+    span = entry["files_per_day"]
+    assert span["low"] < span["point"] < span["high"]
+    assert "retention_days" in entry["flips_on"]
+    assert "sqs_idle_pollers" not in entry["flips_on"]  # neither option has a queue
+    ends = entry["one_at_a_time"]["retention_days"]
+    assert ends["7.0"] > span["point"] > ends["90.0"]
+
+
+def test_a_range_where_the_crossing_can_vanish_has_no_high() -> None:
+    from bench.cost.sensitivity import _range, two_sig
+
+    assert _range(None, [1e5, None]).as_dict() == {"point": None, "low": 1e5, "high": None}
+    assert _range(5e4, [4e4, 6e4]).as_dict() == {"point": 5e4, "low": 4e4, "high": 6e4}
+    assert _range(None, [None]).as_dict() == {"point": None, "low": None, "high": None}
+    assert [two_sig(x) for x in (78_541.1, 1_471_900, 0.0123, None)] == [
+        "79,000",
+        "1,500,000",
+        "0.012",
+        "never",
+    ]
