@@ -68,9 +68,9 @@ def decide_chart(decisions: Sequence[Decision], path: Path, *, latency_p95_s: fl
         ),
         (latency_ax, "p95 latency, written -> processed (aws profile)", "seconds"),
     ):
+        ax.set_xlim(min(rates) / 3, max(rates) * 3)  # before the log scale: one rate is a valid chart
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlim(min(rates) / 3, max(rates) * 3)
         ax.set_xlabel("files per day")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.25)
