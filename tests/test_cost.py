@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -225,6 +226,13 @@ def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
     table = pd.read_csv(tmp_path / "cost_sweep.csv")
     assert {"feasible", "why_not"} <= set(table.columns)
     assert not table[table["deployment"] == "poll on EC2 every 60s"]["feasible"].all()
+    from bench.reproduce import break_even_findings
+
+    lines = break_even_findings(tmp_path, "results/x")
+    assert any("never the same anywhere in the ranges" in line for line in lines)
+    assert sum("(range " in line for line in lines) == 5
+    for rate in re.findall(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?= files a day| to |\))", "\n".join(lines[1:])):
+        assert len(rate.replace(",", "").rstrip("0")) <= 2, rate  # two significant figures
 
 
 def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
