@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bench.errors import InputError
+
 Value = float | str
 
 
@@ -99,7 +101,11 @@ def load_assumptions(path: str | Path | None = None) -> Assumptions:
     """The bundled assumptions, or a TOML file of the same shape."""
     if path is None:
         return _bundled()
-    return _parse(Path(path).read_text(encoding="utf-8"), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read assumptions {path}: {exc}") from exc
+    return _parse(text, str(path))
 
 
 @cache
@@ -113,8 +119,8 @@ def _value(raw: Any) -> Value:
 
 
 def _parse(text: str, origin: str) -> Assumptions:
-    data = tomllib.loads(text)
     try:
+        data = tomllib.loads(text)
         items = {}
         for name, a in data["assumptions"].items():
             values = tuple(_value(v) for v in a.get("values", ()))
@@ -141,5 +147,5 @@ def _parse(text: str, origin: str) -> Assumptions:
             for name, v in data["limits"].items()
         }
         return Assumptions(items, limits, dict(data.get("defaults", {})), str(data.get("as_of", "")), origin)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{origin}: malformed assumptions ({exc})") from exc
+    except (KeyError, TypeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
+        raise InputError(f"{origin}: malformed assumptions ({exc})") from exc

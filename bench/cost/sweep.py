@@ -20,6 +20,7 @@ from bench.cost.model import (
     s3_request_cost,
 )
 from bench.cost.work import Work
+from bench.results.model import StrategyResult
 
 
 def cost_table(
@@ -92,25 +93,21 @@ def default_rates() -> np.ndarray:
     return np.logspace(0, 8, 161)  # 1 to 100 million files a day
 
 
-def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
+def deployment_for(name: str, strategy: StrategyResult) -> Deployment | None:
     """The AWS deployment a run's strategy stands for, with its measured per-file compute time.
 
     Local folder strategies (inotify, folder polls) have no AWS bill and give None.
     """
-    kind, params = strategy["kind"], strategy.get("parameters", {})
-    if strategy.get("backend") == "folder" or kind == "inotify":
+    kind, params = strategy.kind, strategy.parameters
+    if strategy.backend == "folder" or kind == "inotify":
         return None
-    counters = strategy.get("counters", {})
     function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
     memory = int(function.get("memory_mb", 128))
     arch = str(function.get("architecture", "x86_64"))
-    processing = strategy.get("processing_s", {}).get("p50") or 0.1
-    files = max(1, int(strategy.get("files", 1)))
-    per_file_ms = (
-        max(1.0, float(counters.get("billed_ms", 0)) / files)
-        if counters.get("billed_ms")
-        else processing * 1000
-    )
+    processing = strategy.processing_s.p50 or 0.1
+    files = max(1, strategy.files)
+    billed_ms = strategy.counter("billed_ms")
+    per_file_ms = max(1.0, billed_ms / files) if billed_ms else processing * 1000
     # a measured wall time on this machine's full core: split by the labelled CPU-share assumption
     work = Work.from_duration(per_file_ms / 1000.0, MEASURED_CPU_SHARE)
     common: dict[str, Any] = {
@@ -145,7 +142,7 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             **common,
         )
     if kind == "hybrid":
-        lost = float(counters.get("notifications_lost", 0)) / files
+        lost = strategy.counter("notifications_lost") / files
         return Deployment(
             "hybrid",
             sweep_interval_s=float(params.get("sweep_interval_s", 3600.0)),
@@ -153,6 +150,8 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             missed_share=lost,
             **common,
         )
-    if kind in ("s3-lambda", "s3-eventbridge-lambda"):
-        return Deployment(kind, **common)
+    if kind == "s3-lambda":
+        return Deployment("s3-lambda", **common)
+    if kind == "s3-eventbridge-lambda":
+        return Deployment("s3-eventbridge-lambda", **common)
     return None

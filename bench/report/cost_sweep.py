@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,15 @@ from bench.cost.model import Deployment, Pricing
 from bench.cost.sensitivity import FLIPS_ON_RULE, break_even_range
 from bench.cost.sweep import break_evens, cost_table, default_rates
 from bench.report.charts import cost_sweep_chart, tornado_chart
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """How the break-evens' ranges are found: over which assumptions, with how many joint draws."""
+
+    assumptions: Assumptions | None = None
+    samples: int = 64
+    seed: int = 0
 
 
 def write_sweep(
@@ -25,13 +34,13 @@ def write_sweep(
     pricing: Pricing,
     command: str,
     fmt: str = "png",
-    assumptions: Assumptions | None = None,
-    samples: int = 64,
-    seed: int = 0,
+    ranges_over: Ranges | None = None,
 ) -> dict[str, Any]:
     """Write the sweep's files; return the document (``break_even``: the point estimates with both
     bills, ``ranges``: what ``break_even.json`` holds)."""
-    a = assumptions or load_assumptions()
+    how = ranges_over or Ranges()
+    samples, seed = how.samples, how.seed
+    a = how.assumptions or load_assumptions()
     folder.mkdir(parents=True, exist_ok=True)
     table = cost_table(deployments, default_rates(), free_tier=free_tier, pricing=pricing, assumptions=a)
     table.to_csv(folder / "cost_sweep.csv", index=False, float_format="%.6g")
