@@ -3,12 +3,13 @@ draw, so a route's quantiles are those of the sum, not sums of quantiles), with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bench.cost.assumptions import Assumptions
-from bench.cost.model import Deployment, poll_usage
+from bench.cost.model import Deployment, poll_usage, sqs_batch_fill
+from event_handlers.runtime import latency as profiles
 from event_handlers.runtime.latency import LatencyProfile
 
 TAIL_SIGMA = 0.5  # assumption: spread of the tail component around its median (lognormal)
@@ -45,9 +46,9 @@ class Tail:
 
 
 def profile_has_tail(profile: LatencyProfile, seed: int = 0) -> bool:
-    """Whether the profile itself delays some S3 notifications a minute or more (a ``tail`` table,
-    or draws at or beyond 60 s among 200,000)."""
-    if any("tail" in str(key) for key in profile.extra):
+    """Whether the profile itself delays some S3 notifications a minute or more (a route with a
+    ``tail`` component, or draws at or beyond 60 s among 200,000)."""
+    if any(getattr(d, "tail", None) is not None for d in profile.routes.values()):
         return True
     rng = np.random.default_rng(seed)
     return bool(profile.distribution("s3_to_lambda").sample(rng, 200_000).max() >= TAIL_FLOOR_S)
@@ -60,6 +61,23 @@ def tail_for(profile: LatencyProfile, assumptions: Assumptions, share: float | N
         float(assumptions["delivery_tail_median_s"].point),
         own,
     )
+
+
+def with_tail_high(profile: LatencyProfile, assumptions: Assumptions) -> tuple[LatencyProfile, Tail]:
+    """The profile and tail at the high end of the tail's share: the profile's own
+    ``probability_range`` when its routes carry a tail, else our assumption's interval."""
+    tail = tail_for(profile, assumptions, float(assumptions["delivery_tail_share"].high))
+    if not tail.from_profile:
+        return profile, tail
+    routes = {}
+    for name, d in profile.routes.items():
+        own = getattr(d, "tail", None)
+        if own is None or not hasattr(d, "with_tail_probability"):
+            routes[name] = d
+            continue
+        high = own.params.get("probability_range", [0.0, float(assumptions["delivery_tail_share"].high)])[-1]
+        routes[name] = d.with_tail_probability(float(high))
+    return replace(profile, routes=routes), tail
 
 
 def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
@@ -94,17 +112,19 @@ def sample_latency(
         return profile.distribution(name).sample(rng, n)
 
     work = d.lambda_s
+    convolved = getattr(profiles, "route_delays", None)  # the profile's own legs, tails and cold starts
+    if convolved is not None and d.kind in ("s3-lambda", "hybrid", "s3-eventbridge-lambda", "s3-sqs-lambda"):
+        delays = convolved(profile, d.kind, n, seed)
+        if d.kind == "s3-sqs-lambda":
+            delays = delays + _batch_wait(d, files_per_day, rng, n)
+        return tail.add(rng, delays) + work
     if d.kind in ("s3-lambda", "hybrid"):
         return tail.add(rng, route("s3_to_lambda")) + cold_starts() + work
     if d.kind == "s3-eventbridge-lambda":
         return tail.add(rng, route("eventbridge_to_lambda")) + cold_starts() + work
     if d.kind == "s3-sqs-lambda":
-        from bench.cost.model import sqs_batch_fill
-
-        batch = sqs_batch_fill(d, files_per_day / 86400.0)
-        ahead = rng.integers(0, max(1, round(batch)), n) * work  # files handled before it in the batch
         legs = tail.add(rng, route("s3_to_sqs")) + route("sqs_to_lambda")
-        return legs + d.batching_window_s * rng.random(n) + ahead + cold_starts() + work
+        return legs + _batch_wait(d, files_per_day, rng, n) + cold_starts() + work
     usage = poll_usage(d, files_per_day * month_s / 86400.0, month_s)
     per_cycle = files_per_day * d.interval_s / 86400.0
     listing = usage.pages_per_cycle * list_s_per_page(profile, d)
@@ -116,6 +136,13 @@ def sample_latency(
         return phase + listing + rng.random(n) * backlog + d.cpu_s + d.wait_s
     # one scheduled invocation lists, then works through the cycle's files one after another
     return phase + listing + rng.random(n) * per_cycle * work + work
+
+
+def _batch_wait(d: Deployment, files_per_day: float, rng: np.random.Generator, n: int) -> np.ndarray:
+    """A message's wait in its batch: part of the batching window, and the files handled before it."""
+    batch = sqs_batch_fill(d, files_per_day / 86400.0)
+    ahead = rng.integers(0, max(1, round(batch)), n) * d.lambda_s
+    return d.batching_window_s * rng.random(n) + ahead
 
 
 def quantiles(samples: np.ndarray) -> Quantiles:

@@ -15,7 +15,7 @@ from bench.cost.assumptions import Assumptions, Value
 from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, files_per_month, monthly_cost, standard_deployments
 from bench.cost.sensitivity import apply, cost_assumptions, joint_samples, points, two_sig
-from bench.decide.latency import Quantiles, Tail, quantiles, sample_latency, tail_for
+from bench.decide.latency import Quantiles, quantiles, sample_latency, tail_for, with_tail_high
 from event_handlers.runtime.latency import LatencyProfile
 
 # The options, in the order standard_deployments() builds them, with the names decide prints.
@@ -180,7 +180,7 @@ def decide_one(
     draws = joint_samples(a, samples, seed)
     ends = [(name, v) for name in cost_assumptions(a) for v in a[name].ends()]
     tail = tail_for(profile, a)
-    tail_high = Tail(float(a["delivery_tail_share"].high), tail.median_s, tail.from_profile)
+    profile_high, tail_high = with_tail_high(profile, a)
     results = []
     bills = {}
     for d in deployments_for(w, transfer):
@@ -189,7 +189,7 @@ def decide_one(
         bills[d.label] = (point, at_ends, joint)
         verdict = check(d, w.peak, pricing=pricing, assumptions=a)
         latency = quantiles(sample_latency(d, w.peak, profile, tail, n=latency_draws, seed=seed))
-        high = quantiles(sample_latency(d, w.peak, profile, tail_high, n=latency_draws, seed=seed))
+        high = quantiles(sample_latency(d, w.peak, profile_high, tail_high, n=latency_draws, seed=seed))
         results.append(
             OptionResult(
                 d.label,
