@@ -143,6 +143,8 @@ class ArgumentError(InputError):
 
 
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
+    from dataclasses import replace
+
     from rich.table import Table
 
     from bench.cost.assumptions import load_assumptions
@@ -162,15 +164,18 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
             "retention": args.retention,
         }
     )
-    deployments = standard_deployments(
-        args.interval,
-        args.memory,
-        arch=args.arch,
-        cpu_s=cpu_s,
-        wait_s=wait_s,
-        retention_days=args.retention_days,
-        retention=args.retention,
-    )
+    deployments = [
+        replace(d, idempotency_ledger=not args.no_ledger, ebs_root_gb=args.ebs_root_gb)
+        for d in standard_deployments(
+            args.interval,
+            args.memory,
+            arch=args.arch,
+            cpu_s=cpu_s,
+            wait_s=wait_s,
+            retention_days=args.retention_days,
+            retention=args.retention,
+        )
+    ]
     if args.sweep:
         out = _out_dir("cost", "sweep", args.out)
         baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
@@ -263,6 +268,8 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         "interval_s": args.interval,
         "latency_p95_s": args.latency_p95,
         "budget_usd": args.budget_usd,
+        "ledger": not args.no_ledger,
+        "ebs_root_gb": args.ebs_root_gb,
     }
     if args.hourly:
         workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
@@ -604,6 +611,20 @@ def _count(text: str) -> int:
     return int(value)
 
 
+def _bill_line_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="leave out the DynamoDB idempotency ledger the Lambda routes share (2 writes per file)",
+    )
+    parser.add_argument(
+        "--ebs-root-gb",
+        type=_non_negative,
+        default=8.0,
+        help="the EC2 poller's gp3 root volume in GB (default 8; 0 leaves it out)",
+    )
+
+
 def _work_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cpu-s",
@@ -684,6 +705,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="lifecycle",
         help="a lifecycle rule deletes files after --retention-days (default), or they are kept",
     )
+    _bill_line_arguments(cost)
     cost.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )
@@ -733,6 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
     decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
     decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    _bill_line_arguments(decide_p)
     decide_p.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )

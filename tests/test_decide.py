@@ -151,3 +151,22 @@ def test_ranking_is_reproducible_with_a_seed() -> None:
     b = decide_one(Workload(50_000), *args, samples=4, seed=3)
     assert [o.as_dict() for o in a.options] == [o.as_dict() for o in b.options]
     assert a.recommendation == b.recommendation
+
+
+def test_bill_lines_can_be_switched_off(tmp_path: Path) -> None:
+    """Without the ledger S3 -> Lambda saves 2 writes per file: 1,000 a day is 30,416.7 files a
+    month, 60,833.3 writes x $0.625/1M = $0.0380; without the root volume the EC2 pollers save
+    8 GB x $0.08 = $0.64."""
+    full = _decide(tmp_path, "--files-per-day", "1000")
+    bare = _decide(tmp_path, "--files-per-day", "1000", "--no-ledger", "--ebs-root-gb", "0")
+
+    def point(doc: dict, name: str) -> float:
+        return next(o for o in doc["options"] if o["name"] == name)["monthly_usd"]["point"]
+
+    assert point(full, "S3 -> Lambda") - point(bare, "S3 -> Lambda") == pytest.approx(
+        2 * 1000 * 730 / 24 * 0.625e-6
+    )
+    inbox = "EC2 inbox poller (deletes when done)"
+    assert point(full, inbox) - point(bare, inbox) == pytest.approx(0.64)
+    lambda_option = next(o for o in bare["options"] if o["name"] == "S3 -> Lambda")
+    assert "dynamodb.ledger_writes" not in lambda_option["components"]

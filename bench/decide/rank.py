@@ -54,6 +54,8 @@ class Workload:
     latency_p95_s: float | None = None
     budget_usd: float | None = None
     peak_files_per_day: float | None = None  # a rate profile's busiest hour x 24
+    ledger: bool = True  # the DynamoDB idempotency ledger of the Lambda routes
+    ebs_root_gb: float = 8.0  # the EC2 poller's root volume
 
     @property
     def peak(self) -> float:
@@ -145,7 +147,10 @@ def deployments_for(w: Workload, transfer_mb_per_s: float) -> list[Deployment]:
         retention_days=w.retention_days,
         retention=w.retention,  # type: ignore[arg-type]
     )
-    return [replace(d, name=name) for d, name in zip(base, OPTION_NAMES, strict=True)]
+    return [
+        replace(d, name=name, idempotency_ledger=w.ledger, ebs_root_gb=w.ebs_root_gb)
+        for d, name in zip(base, OPTION_NAMES, strict=True)
+    ]
 
 
 def _bills(
