@@ -64,7 +64,7 @@ class Workload:
 
     def points(self, transfer_mb_per_s: float) -> dict[str, Value]:
         """The workload's own values for the assumptions it fixes (intervals stay around them)."""
-        return {
+        return {  # file size adds its transfer to the wait
             "cpu_s": self.cpu_s,
             "wait_s": self.wait_s + self.file_size_mb / transfer_mb_per_s,
             "memory_mb": float(self.memory_mb),
@@ -180,7 +180,11 @@ def decide_one(
 ) -> Decision:
     """Every option at ``w``'s rate, ranked: eligible (can run, meets the targets) by bill first."""
     transfer = float(assumptions.defaults.get("transfer_mb_per_s", 50.0))
-    a = assumptions.with_points(w.points(transfer))
+    own = w.points(transfer)
+    listing = profile.extra.get("listing")
+    if isinstance(listing, dict) and "per_page_s" in listing:  # the profile's LIST time, when it has one
+        own["list_s_per_page"] = float(listing["per_page_s"])
+    a = assumptions.with_points(own)
     base = points(a)
     draws = joint_samples(a, samples, seed)
     ends = [(name, v) for name in cost_assumptions(a) for v in a[name].ends()]
