@@ -164,7 +164,7 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
             handles,
             infeasible_notes,
             fontsize=6.5,
-            loc="upper left",
+            loc="lower right",
             title="dotted grey: cannot run",
             title_fontsize=7,
         )
