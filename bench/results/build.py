@@ -8,22 +8,18 @@ table's identity and the dollars derived from the counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bench.results.model import (
     SCHEMA_VERSION,
     Environment,
-    Failure,
-    LatencyStats,
     ProfileInfo,
-    Repetition,
+    ResultModel,
     Run,
     RunKind,
     ScenarioRecord,
-    SimulationInfo,
-    SimulationStats,
     StrategyResult,
 )
 
@@ -50,51 +46,28 @@ def strategy_result(
     spec: StrategySpec,
     backend: str,
     *,
-    files: int,
-    processed: int,
-    failed: int = 0,
-    missed: int = 0,
-    duplicates: int = 0,
-    latency_s: Mapping[str, float | None] | LatencyStats,
-    detection_s: Mapping[str, float | None] | LatencyStats,
-    processing_s: Mapping[str, float | None] | LatencyStats,
-    paths: Mapping[str, int],
     counters: Mapping[str, Any],
     api_calls: Mapping[str, int],
-    repetitions: Iterable[Repetition] = (),
-    notes: Iterable[str] = (),
-    failures: Iterable[Failure] = (),
-    instance_s: float | None = None,
-    simulation: SimulationStats | None = None,
+    **measured: Any,
 ) -> StrategyResult:
-    """A strategy's results from what was counted; the summed counters are lifted to the top."""
-    return StrategyResult(
-        kind=str(spec.kind),
-        backend=backend,
-        parameters=spec.model_dump(exclude={"name", "kind", "backend"}),
-        files=int(files),
-        processed=int(processed),
-        failed=int(failed),
-        missed=int(missed),
-        duplicates=int(duplicates),
-        latency_s=_stats(latency_s),
-        detection_s=_stats(detection_s),
-        processing_s=_stats(processing_s),
-        paths={str(k): int(v) for k, v in paths.items()},
-        **{name: int(counters.get(name, 0)) for name in SUMMED},
-        api_calls=dict(api_calls),
-        api_calls_total=int(sum(api_calls.values())),
-        counters=dict(counters),
-        repetitions=list(repetitions),
-        notes=list(notes),
-        failures=list(failures),
-        instance_s=instance_s,
-        simulation=simulation,
+    """A strategy's results from what was counted; the summed counters are lifted to the top.
+
+    ``measured`` holds the other :class:`StrategyResult` fields (``files``, ``processed``,
+    ``latency_s`` as a mapping or ``LatencyStats``, ``repetitions``, ``instance_s``, ...).
+    """
+    _check_fields(StrategyResult, measured)
+    return StrategyResult.model_validate(
+        {
+            "kind": str(spec.kind),
+            "backend": backend,
+            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
+            **measured,
+            **{name: int(counters.get(name, 0)) for name in SUMMED},
+            "api_calls": dict(api_calls),
+            "api_calls_total": int(sum(api_calls.values())),
+            "counters": dict(counters),
+        }
     )
-
-
-def _stats(value: Mapping[str, float | None] | LatencyStats) -> LatencyStats:
-    return value if isinstance(value, LatencyStats) else LatencyStats.model_validate(dict(value))
 
 
 def build_run(
@@ -104,22 +77,30 @@ def build_run(
     *,
     profile: ProfileInfo,
     environment: Environment,
-    command: str = "",
-    scenario_file: str = "",
-    simulation: SimulationInfo | None = None,
-    notes: Iterable[str] = (),
+    **header: Any,
 ) -> Run:
-    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars)."""
-    return Run(
-        schema_version=SCHEMA_VERSION,
-        kind=kind,
-        command=command,
-        scenario_file=scenario_file,
-        scenario=ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
-        latency_profile=profile,
-        environment=environment,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        simulation=simulation,
-        notes=list(notes),
-        strategies=dict(strategies),
+    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars).
+
+    ``header`` holds the other :class:`Run` fields: ``command``, ``scenario_file``, ``simulation``
+    (a :class:`SimulationInfo`), ``notes``.
+    """
+    _check_fields(Run, header)
+    return Run.model_validate(
+        {
+            **header,
+            "schema_version": SCHEMA_VERSION,
+            "kind": kind,
+            "scenario": ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
+            "latency_profile": profile,
+            "environment": environment,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "strategies": dict(strategies),
+        }
     )
+
+
+def _check_fields(model: type[ResultModel], given: Mapping[str, Any]) -> None:
+    """A misspelt keyword would become an extra field silently: refuse it (it is a bug)."""
+    unknown = sorted(set(given) - set(model.model_fields))
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")

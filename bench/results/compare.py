@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from bench.errors import InputError
 from bench.results.files import Results
 from bench.results.model import RunKind
 
@@ -23,7 +24,7 @@ from bench.results.model import RunKind
 CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")
 
 
-class DifferentScenariosError(ValueError):
+class DifferentScenariosError(InputError):
     """The two folders ran different scenarios; comparing them needs ``force``."""
 
 

@@ -18,11 +18,12 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from bench.errors import InputError
 from bench.results.model import SCHEMA_VERSION, Run, RunKind
 from bench.results.records import COLUMNS
 
 
-class ResultsError(ValueError):
+class ResultsError(InputError):
     """A results folder that cannot be read."""
 
 
