@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "bundled_scenarios": "bench.scenario.spec",
     "Scenario": "bench.scenario.spec",
     "ScenarioError": "bench.scenario.spec",
+    "Kind": "bench.scenario.kinds",
     # run it live, or simulate it
     "run_scenario": "bench.live.runner",
     "simulate_scenario": "bench.simulate.runner",
