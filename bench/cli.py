@@ -405,6 +405,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
 
+def cmd_diagrams(args: argparse.Namespace, console: Console) -> int:
+    from bench.report.diagrams import draw_architectures
+
+    for path in draw_architectures(Path(args.out), fmt=args.format):
+        console.print(f"wrote {path}", highlight=False)
+    return EXIT_OK
+
+
 def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
     from bench.reproduce import blocks, execute_notebooks, run_steps, steps, update_readme
     from bench.results.constraints import check_constraints, write_pins
@@ -626,6 +634,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
     validate.add_argument("--quiet", action="store_true")
     validate.set_defaults(func=cmd_validate)
+
+    diagrams = sub.add_parser(
+        "diagrams",
+        help="draw the polling and event architectures (README, decision guide, site)",
+        description="Draws polling.png and events.png from the tables in bench/report/diagrams.py.",
+    )
+    diagrams.add_argument("--out", default="notebooks/diagrams", help="folder (default notebooks/diagrams)")
+    diagrams.add_argument("--format", choices=("png", "svg"), default="png")
+    diagrams.set_defaults(func=cmd_diagrams)
 
     reproduce = sub.add_parser(
         "reproduce",

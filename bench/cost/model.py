@@ -99,7 +99,7 @@ def _parse_pricing(text: str, origin: str) -> Pricing:
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest)
-    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 
 

@@ -8,18 +8,22 @@ table's identity and the dollars derived from the counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bench.results.model import (
     SCHEMA_VERSION,
     Environment,
+    Failure,
+    LatencyStats,
     ProfileInfo,
-    ResultModel,
+    Repetition,
     Run,
     RunKind,
     ScenarioRecord,
+    SimulationInfo,
+    SimulationStats,
     StrategyResult,
 )
 
@@ -42,65 +46,80 @@ class ScenarioSpec(Protocol):
     def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
 
 
-def strategy_result(
+def strategy_result(  # noqa: PLR0913  (one keyword per field of StrategyResult)
     spec: StrategySpec,
     backend: str,
     *,
+    files: int,
+    processed: int,
+    failed: int = 0,
+    missed: int = 0,
+    duplicates: int = 0,
+    latency_s: Mapping[str, float | None] | LatencyStats,
+    detection_s: Mapping[str, float | None] | LatencyStats,
+    processing_s: Mapping[str, float | None] | LatencyStats,
+    paths: Mapping[str, int],
     counters: Mapping[str, Any],
     api_calls: Mapping[str, int],
-    **measured: Any,
+    repetitions: Iterable[Repetition] = (),
+    notes: Iterable[str] = (),
+    failures: Iterable[Failure] = (),
+    instance_s: float | None = None,
+    simulation: SimulationStats | None = None,
 ) -> StrategyResult:
-    """A strategy's results from what was counted; the summed counters are lifted to the top.
-
-    ``measured`` holds the other :class:`StrategyResult` fields (``files``, ``processed``,
-    ``latency_s`` as a mapping or ``LatencyStats``, ``repetitions``, ``instance_s``, ...).
-    """
-    _check_fields(StrategyResult, measured)
-    return StrategyResult.model_validate(
-        {
-            "kind": str(spec.kind),
-            "backend": backend,
-            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
-            **measured,
-            **{name: int(counters.get(name, 0)) for name in SUMMED},
-            "api_calls": dict(api_calls),
-            "api_calls_total": int(sum(api_calls.values())),
-            "counters": dict(counters),
-        }
+    """A strategy's results from what was counted; the summed counters are lifted to the top."""
+    return StrategyResult(
+        kind=str(spec.kind),
+        backend=backend,
+        parameters=spec.model_dump(exclude={"name", "kind", "backend"}),
+        files=int(files),
+        processed=int(processed),
+        failed=int(failed),
+        missed=int(missed),
+        duplicates=int(duplicates),
+        latency_s=_stats(latency_s),
+        detection_s=_stats(detection_s),
+        processing_s=_stats(processing_s),
+        paths={str(k): int(v) for k, v in paths.items()},
+        **{name: int(counters.get(name, 0)) for name in SUMMED},
+        api_calls=dict(api_calls),
+        api_calls_total=int(sum(api_calls.values())),
+        counters=dict(counters),
+        repetitions=list(repetitions),
+        notes=list(notes),
+        failures=list(failures),
+        instance_s=instance_s,
+        simulation=simulation,
     )
 
 
-def build_run(
+def _stats(value: Mapping[str, float | None] | LatencyStats) -> LatencyStats:
+    return value if isinstance(value, LatencyStats) else LatencyStats.model_validate(dict(value))
+
+
+def build_run(  # noqa: PLR0913  (one keyword per field of Run)
     kind: RunKind,
     scenario: ScenarioSpec,
     strategies: Mapping[str, StrategyResult],
     *,
     profile: ProfileInfo,
     environment: Environment,
-    **header: Any,
+    command: str = "",
+    scenario_file: str = "",
+    simulation: SimulationInfo | None = None,
+    notes: Iterable[str] = (),
 ) -> Run:
-    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars).
-
-    ``header`` holds the other :class:`Run` fields: ``command``, ``scenario_file``, ``simulation``
-    (a :class:`SimulationInfo`), ``notes``.
-    """
-    _check_fields(Run, header)
-    return Run.model_validate(
-        {
-            **header,
-            "schema_version": SCHEMA_VERSION,
-            "kind": kind,
-            "scenario": ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
-            "latency_profile": profile,
-            "environment": environment,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "strategies": dict(strategies),
-        }
+    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars)."""
+    return Run(
+        schema_version=SCHEMA_VERSION,
+        kind=kind,
+        command=command,
+        scenario_file=scenario_file,
+        scenario=ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
+        latency_profile=profile,
+        environment=environment,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        simulation=simulation,
+        notes=list(notes),
+        strategies=dict(strategies),
     )
-
-
-def _check_fields(model: type[ResultModel], given: Mapping[str, Any]) -> None:
-    """A misspelt keyword would become an extra field silently: refuse it (it is a bug)."""
-    unknown = sorted(set(given) - set(model.model_fields))
-    if unknown:
-        raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
