@@ -24,6 +24,7 @@ from bench.scenario.spec import (
     S3LambdaStrategy,
     Scenario,
     ScenarioError,
+    is_polling,
     parse_scenario,
 )
 from bench.simulate.calibrate import fit_profile
@@ -190,3 +191,8 @@ def test_calibrate_fits_a_hybrid_from_its_events_path_only() -> None:
     fitted = profile["routes"]["s3_to_lambda"]["values_s"]
     assert max(fitted) == pytest.approx(0.01)
     assert len(profile["route_samples"]["s3_to_lambda"]["delay_s"]) == 10
+
+
+def test_polling_kinds_are_those_without_a_delivery_route() -> None:
+    assert {k for k in Kind if is_polling(k)} == {Kind.POLL, Kind.SCHEDULED_POLL}
+    assert not is_polling("a-kind-from-a-newer-version")  # read, not refused

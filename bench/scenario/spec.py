@@ -226,6 +226,15 @@ def kind_spec(kind: str) -> KindSpec:
     return KIND_SPECS[Kind(kind)]
 
 
+def is_polling(kind: str) -> bool:
+    """Whether ``kind`` finds files by listing (no delivery route); False for a kind this version
+    does not know (a results file from a newer one)."""
+    try:
+        return not kind_spec(kind).routes
+    except ValueError:
+        return False
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
