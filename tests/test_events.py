@@ -164,11 +164,15 @@ def test_wrong_types_are_parse_errors_not_type_errors() -> None:
     [
         ("0055AED6DCD90281E5", "0055AED6DCD90281E6", -1),
         ("0055AED6DCD90281E5", "0055AED6DCD90281E5", 0),
-        ("FF", "0100", -1),  # left-padded, "00FF" < "0100"; right-padding would say "FF00" > "0100"
-        ("00FF", "100", -1),
+        ("FF", "0100", 1),  # right-padded: "FF00" > "0100" (left-padding would say "00FF" < "0100")
+        ("00FF", "100", -1),  # "00FF" < "1000"
+        ("0055AED6DCD90281E5", "0055AED6DCD90281E5FF", -1),  # "...E500" < "...E5FF"
+        ("0055AED6DCD90281E6", "0055AED6DCD90281E5FF", 1),  # unequal lengths, the shorter is later
+        ("ab", "AB", 0),  # hexadecimal: case does not matter
     ],
 )
-def test_sequencers_compare_after_left_padding(a: str, b: str, expected: int) -> None:
+def test_sequencers_compare_after_right_padding_with_zeros(a: str, b: str, expected: int) -> None:
+    """The current S3 User Guide: pad the shorter on the right with zeros, compare as strings."""
     assert compare_sequencers(a, b) == expected
     assert compare_sequencers(b, a) == -expected
 

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from event_handlers.dlq import MemoryDeadLetters, SqsDeadLetterQueue
-from event_handlers.errors import CorruptInputError, EmptyInputError, RecursionGuardError
+from event_handlers.errors import CorruptInputError, EmptyInputError, PathRefusedError, RecursionGuardError
+from event_handlers.failures import classify
 from event_handlers.filters import KeyFilter
 from event_handlers.handler import (
     RetryableBatchError,
@@ -256,43 +257,44 @@ def test_make_task_rejects_unknown_names() -> None:
 
 
 def test_local_store_refuses_keys_escaping_the_folder(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(PathRefusedError, match="outside"):
         LocalFolderStore(tmp_path).put("../evil", b"x", "text/plain")
+    assert classify(PathRefusedError("x")).permanent  # a refusal is for good, not retried
 
 
 # -- ledgers ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make", [lambda p: MemoryLedger(), lambda p: SQLiteLedger(p / "l.sqlite")])
 def test_ledger_claims_once_and_releases_on_transient_failure(tmp_path: Path, make: Any) -> None:
     ledger = make(tmp_path)
-    assert ledger.begin("k") is Claim.ACQUIRED
-    assert ledger.begin("k") is Claim.IN_PROGRESS
+    assert ledger.claim("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.IN_PROGRESS
     ledger.release("k")
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
     ledger.complete("k")
-    assert ledger.begin("k") is Claim.COMPLETED
-    assert ledger.begin("f") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.COMPLETED
+    assert ledger.claim("f") is Claim.ACQUIRED
     ledger.fail("f", "corrupt")
-    assert ledger.begin("f") is Claim.FAILED
+    assert ledger.claim("f") is Claim.FAILED
 
 
 def test_expired_in_progress_claim_can_be_taken_over(tmp_path: Path) -> None:
     now = {"t": 0.0}
     ledger = SQLiteLedger(tmp_path / "l.sqlite", in_progress_ttl_s=10, clock=lambda: now["t"])
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
     now["t"] = 11.0  # the first invocation crashed without releasing
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
 
 
 def test_sqlite_ledger_survives_a_restart_and_one_thread_wins(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     SQLiteLedger(path).complete("done")
     ledger = SQLiteLedger(path)
-    assert ledger.begin("done") is Claim.COMPLETED
+    assert ledger.claim("done") is Claim.COMPLETED
     claims: list[Claim] = []
     lock = threading.Lock()
 
     def claim() -> None:
-        result = SQLiteLedger(path).begin("race")
+        result = SQLiteLedger(path).claim("race")
         with lock:
             claims.append(result)
 
