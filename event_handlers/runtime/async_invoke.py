@@ -97,6 +97,7 @@ class AsyncInvoker:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self.lost: list[Any] = []  # events dropped on purpose (to exercise reconciliation)
+        self.undelivered: list[dict[str, Any]] = []  # failure records no destination took
 
     # -- producer side -----------------------------------------------------------------------
     def submit(self, event: Any) -> None:
@@ -188,11 +189,21 @@ class AsyncInvoker:
             "responsePayload": {"errorMessage": reason},
         }
         if self.on_failure is None:
-            self.counters.add(dropped=1)
-            log.warning("async event %s dropped (%s): %s", item.request_id, condition, reason)
+            self._undelivered(record, f"dropped ({condition}): {reason}")
             return
-        self.on_failure(record)
+        try:
+            self.on_failure(record)
+        except Exception as exc:  # as Lambda's DeadLetterErrors: counted and kept, never silent
+            self._undelivered(record, f"on-failure destination refused it ({type(exc).__name__}: {exc})")
+            return
         self.counters.add(dlq_sends=1)
+
+    def _undelivered(self, record: dict[str, Any], why: str) -> None:
+        record["undelivered"] = why
+        with self._cond:
+            self.undelivered.append(record)
+        self.counters.add(dropped=1)
+        log.warning("async event %s %s", record["requestContext"]["requestId"], why)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def wait_idle(self, timeout: float) -> bool:
