@@ -178,6 +178,7 @@ Strategy = Annotated[
 
 S3_ONLY = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid", "scheduled-poll"}
 FOLDER_ONLY = {"inotify"}
+EVENT_LOSS_ROUTES = {"s3-lambda", "s3-eventbridge-lambda", "hybrid"}  # the live runs that drop events
 
 
 class Scenario(_Strict):
@@ -208,6 +209,13 @@ class Scenario(_Strict):
                 )
             if backend != "folder" and strategy.kind in FOLDER_ONLY:
                 raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
+        for i, strategy in enumerate(self.strategies):
+            if getattr(strategy, "event_loss", 0.0) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
+                raise ValueError(
+                    f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
+                    f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
+                )
+        _check_no_loop(self.task, self.workload.prefix)
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
@@ -223,6 +231,18 @@ class Scenario(_Strict):
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
         return Scenario.model_validate(data)
+
+
+def _check_no_loop(task: str, prefix: str) -> None:
+    """Every task's recursion guard, checked before a run: outputs outside the watched prefix."""
+    from event_handlers.errors import RecursionGuardError
+    from event_handlers.filters import KeyFilter
+    from event_handlers.tasks import make_task
+
+    try:
+        make_task(task, trigger_filters=[KeyFilter(prefix)])
+    except RecursionGuardError as exc:
+        raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
 
 
 def bundled_scenarios() -> dict[str, Path]:
