@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.scenario import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
 from bench.strategies.base import (
+    OUTPUT_PREFIXES,
     RecordingListener,
     StrategyRun,
     create_queue,
@@ -22,8 +23,11 @@ from bench.strategies.base import (
     local_function,
     make_handler_factory,
 )
+from event_handlers.dlq import unresolved
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
+from event_handlers.ledger import SQLiteLedger
+from event_handlers.permissions import FunctionGrants, attach_function_policy
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
@@ -63,6 +67,21 @@ class _FunctionRun(StrategyRun):
         )
         self.function = local_function(ctx, self.config, factory, spec.function, salt=1)
         return self.config
+
+    def _grant(self, queue_arn: str | None = None) -> None:
+        """The execution role's least-privilege policy (``event_handlers.permissions``)."""
+        ctx = self.ctx
+        grants = FunctionGrants(
+            function_name=self.config.name,
+            bucket=ctx.env.bucket,
+            watched_prefix=ctx.prefix,
+            output_prefix=None if ctx.scenario.task == "noop" else OUTPUT_PREFIXES[ctx.scenario.task],
+            region=ctx.env.region,
+            account_id=ctx.env.account_id,
+            queue_arn=queue_arn,
+            dlq_arn=self.dlq_arn,
+        )
+        attach_function_policy(ctx.env.client("iam", "setup"), f"{self.config.name}-role", grants)
 
     @property
     def path(self) -> str:
@@ -138,6 +157,7 @@ class S3LambdaRun(_AsyncRoute):
         ctx = self.ctx
         rule_filter = KeyFilter(ctx.prefix)
         config = self._deploy([rule_filter])
+        self._grant()
         allow_s3_to_invoke_lambda(
             config.name,
             ctx.env.bucket,
@@ -162,6 +182,7 @@ class EventBridgeRun(_AsyncRoute):
     def setup(self) -> None:
         ctx = self.ctx
         config = self._deploy([KeyFilter(ctx.prefix)])
+        self._grant()
         self.invoker = self._make_invoker("eventbridge_to_lambda", self.spec.event_loss)
         moto_bridge.register_function(config.arn, self.invoker.submit)
         configure_s3_eventbridge_route(
@@ -191,6 +212,7 @@ class SqsLambdaRun(_FunctionRun):
             ),
         }
         self.queue_url, queue_arn = create_queue(ctx, f"{spec.name}-queue", queue_attributes)
+        self._grant(queue_arn)
         allow_s3_to_send_to_queue(
             self.queue_url,
             queue_arn,
@@ -233,9 +255,11 @@ class SqsLambdaRun(_FunctionRun):
             if not messages:
                 return
             for message in messages:
-                self._account_dead_letter(message.get("Body", ""))
+                self._account_dead_letter(message.get("Body", ""), message.get("MessageId", ""))
 
-    def _account_dead_letter(self, body: str) -> None:
+    def _account_dead_letter(self, body: str, message_id: str) -> None:
+        """A redriven message fails its files with the last failure reason SQS did not keep,
+        unless the ledger says they were processed (a batch timeout returns finished ones too)."""
         from event_handlers.events import parse_s3_event
 
         try:
@@ -245,13 +269,17 @@ class SqsLambdaRun(_FunctionRun):
         if isinstance(document, dict) and "reason" in document and "key" in document:
             return  # the handler's own dead letter; already recorded as failed
         try:
-            keys = [e.key for e in parse_s3_event(document)]
+            events = parse_s3_event(document)
         except ValueError:
             return
-        for key in keys:
-            self.ctx.recorder.failed(
-                key, f"redriven to the DLQ after {self.spec.max_receive_count} receives", time.time()
-            )
+        last = self.mapping.failure_reason(message_id) or "no failure reason was recorded"
+        reason = f"redriven to the DLQ after {self.spec.max_receive_count} receives; last failure: {last}"
+        ledger = SQLiteLedger(self.ctx.workdir / "ledger.sqlite")
+        try:
+            for event in unresolved(events, ledger):
+                self.ctx.recorder.failed(event.key, reason, time.time())
+        finally:
+            ledger.close()
 
     def counters(self) -> dict[str, Any]:
         return {
