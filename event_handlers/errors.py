@@ -14,6 +14,10 @@ class EventHandlersError(Exception):
     """The base of every error this package raises on purpose."""
 
 
+class ConfigError(EventHandlersError, ValueError):
+    """A setting out of range or a name not known (a function's memory, a task's name)."""
+
+
 class PermanentError(EventHandlersError):
     """Retrying will not help: the record goes to the dead-letter queue with this reason."""
 

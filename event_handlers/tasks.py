@@ -18,7 +18,13 @@ from typing import Any, ClassVar, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
-from event_handlers.errors import CorruptInputError, EmptyInputError, InvalidKeyError, RecursionGuardError
+from event_handlers.errors import (
+    ConfigError,
+    CorruptInputError,
+    EmptyInputError,
+    InvalidKeyError,
+    RecursionGuardError,
+)
 from event_handlers.filters import KeyFilter
 from event_handlers.keys import check_key
 from event_handlers.storage import CountingReader, ObjectStore
@@ -253,6 +259,6 @@ def make_task(name: str, **options: Any) -> Task:
     try:
         cls = TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
+        raise ConfigError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
     task: Task = cls(**options)
     return task

@@ -606,3 +606,23 @@ def test_the_claim_lasts_the_invocations_remaining_time(s3: Any) -> None:
 def test_statuses_are_an_enum_with_the_old_string_values() -> None:
     assert [s.value for s in RecordStatus] == ["processed", "duplicate", "ignored", "failed", "retry"]
     assert RecordStatus.RETRY == "retry"
+
+
+def test_every_error_event_handlers_raises_on_purpose_has_one_base() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import event_handlers
+    from event_handlers.errors import EventHandlersError
+
+    errors = []
+    for info in pkgutil.walk_packages(event_handlers.__path__, "event_handlers."):
+        module = importlib.import_module(info.name)
+        errors += [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, BaseException) and cls.__module__ == info.name
+        ]
+    assert len(errors) > 15
+    assert [e.__name__ for e in errors if not issubclass(e, EventHandlersError)] == []

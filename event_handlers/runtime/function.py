@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from event_handlers.errors import EventHandlersError
+from event_handlers.errors import ConfigError, EventHandlersError
 from event_handlers.runtime.context import LambdaContext
 from event_handlers.runtime.counters import RuntimeCounters
 
@@ -72,15 +72,15 @@ class FunctionConfig:
 
     def __post_init__(self) -> None:
         if not 128 <= self.memory_mb <= 10240:
-            raise ValueError(
+            raise ConfigError(
                 f"memory_mb must be between 128 and 10240 (Lambda's range), got {self.memory_mb}"
             )
         if not 0 < self.timeout_s <= 900:
-            raise ValueError(f"timeout_s must be in (0, 900], got {self.timeout_s}")
+            raise ConfigError(f"timeout_s must be in (0, 900], got {self.timeout_s}")
         if self.architecture not in ("x86_64", "arm64"):
-            raise ValueError(f"architecture must be x86_64 or arm64, got {self.architecture!r}")
+            raise ConfigError(f"architecture must be x86_64 or arm64, got {self.architecture!r}")
         if self.reserved_concurrency is not None and self.reserved_concurrency < 0:
-            raise ValueError("reserved_concurrency must be >= 0")
+            raise ConfigError("reserved_concurrency must be >= 0")
 
     @property
     def arn(self) -> str:
