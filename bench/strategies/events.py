@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.scenario import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
@@ -44,6 +45,22 @@ from event_handlers.trigger import (
 def _sum(*draws: Callable[[], float]) -> Callable[[], float]:
     """One delay made of consecutive hops (S3 to the queue, then the queue to Lambda)."""
     return lambda: sum(draw() for draw in draws)
+
+
+def _completed_keys(ledger_path: Path, record: dict[str, Any]) -> set[str]:
+    """Keys of an on-failure record whose object version the ledger says was processed."""
+    from event_handlers.events import parse_s3_event
+
+    try:
+        events = parse_s3_event(record.get("requestPayload"))
+    except ValueError:
+        return set()
+    ledger = SQLiteLedger(ledger_path)
+    try:
+        left = {id(e) for e in unresolved(events, ledger)}
+    finally:
+        ledger.close()
+    return {e.key for e in events if id(e) not in left}
 
 
 class _FunctionRun(StrategyRun):
@@ -117,8 +134,10 @@ class _AsyncRoute(_FunctionRun):
         def on_failure(record: dict[str, Any]) -> None:
             send(record)
             reason = f"{record['requestContext']['condition']}: {record['responsePayload']['errorMessage']}"
+            done = _completed_keys(ctx.workdir / "ledger.sqlite", record)
             for key in keys_in_failure_record(record):
-                ctx.recorder.failed(key, reason, time.time())
+                if key not in done:  # an invocation declared timed out after its record completed
+                    ctx.recorder.failed(key, reason, time.time())
 
         return AsyncInvoker(
             self.function,
