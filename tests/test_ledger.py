@@ -174,3 +174,12 @@ def test_a_poller_can_take_a_ledger_by_duck_typing() -> None:
 def test_begin_still_works_with_a_deprecation_warning() -> None:
     with pytest.warns(DeprecationWarning, match="claim"):
         assert MemoryLedger().begin("k") is Claim.ACQUIRED
+
+
+def test_a_deployed_function_uses_the_dynamodb_ledger_when_given_a_table(dynamodb: Any) -> None:
+    from event_handlers.handler import handler_from_environment
+
+    handler = handler_from_environment({"PVE_TASK": "noop", "PVE_LEDGER_TABLE": "ledger"})
+    assert isinstance(handler.ledger, DynamoDBLedger)
+    assert handler.ledger.claim("k") is Claim.ACQUIRED
+    assert DynamoDBLedger(dynamodb, "ledger").claim("k") is Claim.IN_PROGRESS  # one truth
