@@ -45,7 +45,8 @@ class TaskResult:
 class Task(Protocol):
     """The per-file work both strategies run."""
 
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only: a task class names itself with a ClassVar
 
     def __call__(self, store: ObjectStore, key: str) -> TaskResult: ...
 

@@ -182,7 +182,7 @@ class Case:
         sink = RefusingDeadLetters() if self.fault.missing_dlq else self.dead
         return S3EventHandler(
             self.task,  # type: ignore[arg-type]
-            store_for=lambda bucket: self.store,  # type: ignore[arg-type,return-value]
+            store_for=lambda bucket: self.store,
             ledger=self.ledger,
             dead_letters=sink,
             reserve_ms=50,
@@ -281,7 +281,7 @@ def run_sqs(case: Case) -> None:
     from moto import mock_aws
 
     with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
+        sqs: Any = boto3.client("sqs", region_name="us-east-1")
         dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "3"})
@@ -306,8 +306,8 @@ def run_sqs(case: Case) -> None:
                 reason = f"redriven after 3 receives; last failure: {last}"
                 events = parse_s3_event(json.loads(message["Body"]))
                 case.redriven_done += len(events) - len(unresolved(events, case.ledger))
-                for event in unresolved(events, case.ledger):
-                    case.other_failures[event.key] = reason
+                for still_failed in unresolved(events, case.ledger):
+                    case.other_failures[still_failed.key] = reason
                 sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
 
 

@@ -130,7 +130,9 @@ def test_eventbridge_route_reads_back(s3: Any, lam: Any) -> None:
     # moto 5.2 stores EventBridgeConfiguration but leaves it out of GetBucketNotificationConfiguration
     from moto.s3.models import s3_backends
 
-    assert s3_backends["123456789012"]["aws"].buckets["bucket"].notification_configuration.event_bridge == {}
+    stored = s3_backends["123456789012"]["aws"].buckets["bucket"].notification_configuration
+    assert stored is not None
+    assert stored.event_bridge == {}
     pattern = json.loads(events.describe_rule(Name="pve")["EventPattern"])
     assert pattern["detail"] == {"bucket": {"name": ["bucket"]}, "object": {"key": [{"prefix": "in/"}]}}
     assert pattern["detail-type"] == ["Object Created"]
