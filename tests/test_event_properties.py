@@ -69,13 +69,13 @@ def _parses_or_says_why(event: Any) -> None:
     assert message  # a reason, never an empty error
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(JSON)
 def test_arbitrary_json_never_raises_anything_but_event_parse_error(event: Any) -> None:
     _parses_or_says_why(event)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6),
     st.sampled_from(["aws:s3", "aws:sqs", "aws:sns", None]),
@@ -89,7 +89,7 @@ def test_s3_shaped_json_never_raises_anything_but_event_parse_error(
     _parses_or_says_why(record)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.sampled_from(["s3Event.json", "s3SqsEvent.json", "s3EventBridgeNotificationObjectCreatedEvent.json"]),
     st.lists(st.integers(min_value=0, max_value=50), max_size=6),
@@ -104,7 +104,7 @@ def test_real_samples_with_one_field_broken_fail_only_with_event_parse_error(
 KEYS = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(KEYS, st.booleans())
 def test_encoded_keys_round_trip(key: str, quote_slash: bool) -> None:
     """S3 form-URL-encodes keys (and moto quotes '/' too): the parser gives the key back."""
@@ -116,7 +116,7 @@ def test_encoded_keys_round_trip(key: str, quote_slash: bool) -> None:
     assert [e.key for e in parse_s3_event(wrapped)] == [key]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(KEYS)
 def test_eventbridge_keys_are_taken_as_they_are(key: str) -> None:
     event = load_fixture("s3EventBridgeNotificationObjectCreatedEvent.json")
