@@ -159,6 +159,9 @@ def parse_delivery_records(delivery: Delivery) -> list[S3ObjectEvent | EventPars
     )
 
 
+MAX_NESTING = 16  # S3 -> SNS -> SQS is three envelopes deep; this is far beyond any real route
+
+
 def _refuse_batch_operations(payload: Mapping[str, Any], where: str) -> None:
     if "invocationSchemaVersion" in payload and "tasks" in payload:
         raise UnsupportedEventError(
@@ -174,6 +177,8 @@ def _parse_any(
 ) -> Iterator[Any]:
     if not isinstance(payload, Mapping):
         raise EventParseError(where, f"expected a JSON object, got {type(payload).__name__}")
+    if where.count(".") > MAX_NESTING:
+        raise EventParseError(where[:80] + "...", f"envelopes nested more than {MAX_NESTING} deep")
     if payload.get("Event") == "s3:TestEvent":
         return
     _refuse_batch_operations(payload, where)

@@ -348,3 +348,11 @@ def test_s3_batch_operations_events_are_refused_as_unsupported(version: str) -> 
     with pytest.raises(UnsupportedEventError, match="S3 Batch Operations"):
         parse_s3_event(event)
     assert issubclass(UnsupportedEventError, EventParseError)
+
+
+def test_envelopes_nested_absurdly_deep_are_a_parse_error_not_a_recursion_error() -> None:
+    event: dict[str, Any] = {"Records": []}
+    for _ in range(2000):
+        event = {"Records": [event]}
+    with pytest.raises(EventParseError, match="nested more than 16 deep"):
+        parse_s3_event(event)
