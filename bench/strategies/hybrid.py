@@ -20,6 +20,7 @@ from event_handlers.dlq import DeadLetter, SqsDeadLetterQueue
 from event_handlers.errors import is_permanent
 from event_handlers.idempotency import ObjectVersion
 from event_handlers.ledger import Claim, SQLiteLedger
+from event_handlers.storage import S3ObjectStore
 from pollers import Entry, PollLoop, S3Poller
 
 
@@ -47,9 +48,16 @@ class HybridRun(S3LambdaRun):
         task = ctx.make_task()
         store = ctx.store("poller")
         dead_letters = SqsDeadLetterQueue(ctx.env.client("sqs", "poller"), self.dlq_url)
+        # on a versioned bucket the handler keys by version id, which a listing does not show:
+        # ask HeadObject for it (one request per file the sweep reconciles, versioned buckets only)
+        versioning = ctx.env.client("s3", "setup").get_bucket_versioning(Bucket=ctx.env.bucket)
+        versioned = versioning.get("Status") == "Enabled"
 
         def reconcile(entry: Entry) -> None:
-            version = ObjectVersion(ctx.env.bucket, entry.key, etag=entry.etag, size=entry.size)
+            if versioned and isinstance(store, S3ObjectStore):
+                version = store.describe(entry.key)
+            else:
+                version = ObjectVersion(ctx.env.bucket, entry.key, etag=entry.etag, size=entry.size)
             ledger_key = version.ledger_key
             claim = self.sweep_ledger.claim(ledger_key)
             if claim is not Claim.ACQUIRED:
