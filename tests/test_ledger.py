@@ -183,3 +183,13 @@ def test_a_deployed_function_uses_the_dynamodb_ledger_when_given_a_table(dynamod
     assert isinstance(handler.ledger, DynamoDBLedger)
     assert handler.ledger.claim("k") is Claim.ACQUIRED
     assert DynamoDBLedger(dynamodb, "ledger").claim("k") is Claim.IN_PROGRESS  # one truth
+
+
+def test_on_a_versioned_bucket_describing_the_object_gives_the_handlers_key(s3: Any) -> None:
+    """The sweep sees no version id in a listing; HeadObject gives the one the event carries."""
+    from event_handlers.storage import S3ObjectStore
+
+    s3.put_bucket_versioning(Bucket="bucket", VersioningConfiguration={"Status": "Enabled"})
+    put = s3.put_object(Bucket="bucket", Key="in/a.csv", Body=b"a\n1\n")
+    from_event = _event(bucket="bucket", version_id=put["VersionId"], etag=put["ETag"].strip('"'))
+    assert S3ObjectStore(s3, "bucket").describe("in/a.csv").ledger_key == from_event.idempotency_key
