@@ -201,6 +201,7 @@ class KindSpec:
     spec: type[_Strategy]
     backends: frozenset[Backend]
     routes: tuple[str, ...]  # latency-profile routes of its delivery, in hop order (none: it polls)
+    loses_events: bool = False  # its live run honours ``event_loss`` (drops notifications on purpose)
 
     @property
     def route(self) -> str | None:
@@ -211,14 +212,17 @@ class KindSpec:
 KIND_SPECS: dict[Kind, KindSpec] = {
     Kind.POLL: KindSpec(PollStrategy, S3_BACKENDS | FOLDER_BACKENDS, ()),
     Kind.SCHEDULED_POLL: KindSpec(ScheduledPollStrategy, S3_BACKENDS, ()),
-    Kind.S3_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("s3_to_lambda",)),
+    Kind.S3_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
     Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_BACKENDS, ("s3_to_sqs", "sqs_to_lambda")),
-    Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",)),
+    Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
+        AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
+    ),
     Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
-    Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",)),
+    Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
 }
 S3_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == S3_BACKENDS}
 FOLDER_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == FOLDER_BACKENDS}
+EVENT_LOSS_ROUTES = {str(k) for k, row in KIND_SPECS.items() if row.loses_events}
 
 
 def kind_spec(kind: str) -> KindSpec:
@@ -264,6 +268,13 @@ class Scenario(_Strict):
                 raise ValueError(
                     f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
+        for i, strategy in enumerate(self.strategies):
+            if getattr(strategy, "event_loss", 0.0) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
+                raise ValueError(
+                    f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
+                    f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
+                )
+        _check_no_loop(self.task, self.workload.prefix)
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
@@ -279,6 +290,18 @@ class Scenario(_Strict):
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
         return Scenario.model_validate(data)
+
+
+def _check_no_loop(task: str, prefix: str) -> None:
+    """Every task's recursion guard, checked before a run: outputs outside the watched prefix."""
+    from event_handlers.errors import RecursionGuardError
+    from event_handlers.filters import KeyFilter
+    from event_handlers.tasks import make_task
+
+    try:
+        make_task(task, trigger_filters=[KeyFilter(prefix)])
+    except RecursionGuardError as exc:
+        raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
 
 
 def bundled_scenarios() -> dict[str, Path]:
