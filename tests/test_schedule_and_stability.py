@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pollers.entries import Entry
-from pollers.schedule import Backoff, FixedRateSchedule
+from pollers.timing import Backoff, FixedRateSchedule
 from pollers.stability import StabilityGate
 
 
