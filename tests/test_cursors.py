@@ -166,9 +166,14 @@ def test_state_round_trips_through_json(strategy: str) -> None:
     document = json.loads(json.dumps(cursor_to_state(cursor)))
     restored = make_cursor(strategy)
     restore_cursor(restored, document)
-    assert restored.state() == cursor.state()
     plan = restored.plan()
-    assert [e.key for e in restored.select_new(bucket.listing(plan), plan)] == ["k2", "k3"]
+    again = [e.key for e in restored.select_new(bucket.listing(plan), plan)]
+    if strategy == "inbox":  # a saved in-flight set is never trusted: what is still there comes again
+        assert restored.state() == {"in_flight": []}
+        assert again == ["k0", "k1", "k2", "k3"]
+    else:
+        assert restored.state() == cursor.state()
+        assert again == ["k2", "k3"]
 
 
 def test_state_from_another_strategy_is_refused_with_a_clear_error() -> None:

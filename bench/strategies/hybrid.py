@@ -16,7 +16,7 @@ from bench.strategies.base import RunContext
 from bench.strategies.events import S3LambdaRun
 from event_handlers.errors import is_permanent
 from event_handlers.ledger import Claim, SQLiteLedger
-from pollers import Entry, PollLoop, S3Poller
+from pollers import Entry, PollLoop, RetryPolicy, S3Poller
 
 
 class HybridRun(S3LambdaRun):
@@ -36,7 +36,7 @@ class HybridRun(S3LambdaRun):
             ctx.env.client("s3", "poller"),
             ctx.env.bucket,
             prefix=ctx.prefix,
-            strategy=spec.cursor,
+            cursor=spec.cursor,
             min_age_s=spec.grace_s,
             state_path=ctx.workdir / "sweep-state.json",
         )
@@ -69,8 +69,7 @@ class HybridRun(S3LambdaRun):
             reconcile,
             interval_s=spec.sweep_interval_s,
             seed=ctx.seed,
-            max_attempts=3,
-            retryable=lambda exc: not is_permanent(exc),
+            retry=RetryPolicy(max_attempts=3, retryable=lambda exc: not is_permanent(exc)),
         )
 
     @property

@@ -13,10 +13,10 @@ import numpy as np
 from bench.scenario import PollStrategy, ScheduledPollStrategy
 from bench.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from event_handlers.errors import is_permanent
-from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
+from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, RetryPolicy, S3Poller
 from pollers.base import Poller
-from pollers.schedule import FixedRateSchedule
-from pollers.scheduled import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.eventbridge import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.timing import FixedRateSchedule
 
 
 class _Stamps(PollListener):
@@ -65,16 +65,15 @@ class PollRun(StrategyRun):
             jitter_s=spec.jitter_s,
             seed=ctx.seed,
             on_failure=on_failure,
-            max_attempts=spec.max_attempts,
+            retry=RetryPolicy(max_attempts=spec.max_attempts, retryable=lambda exc: not is_permanent(exc)),
             workers=spec.workers,
-            retryable=lambda exc: not is_permanent(exc),
             listener=self.stamps,
         )
 
     def _make_poller(self) -> Poller:
         spec, ctx = self.spec, self.ctx
         options: dict[str, Any] = dict(
-            strategy=spec.cursor,
+            cursor=spec.cursor,
             state_path=ctx.workdir / "poller-state.json",
             min_age_s=spec.min_age_s,
             lookback_s=spec.lookback_s,
@@ -160,7 +159,7 @@ class ScheduledPollRun(StrategyRun):
 
         def make_poller() -> Poller:
             return S3Poller(
-                s3, ctx.env.bucket, prefix=ctx.prefix, strategy=spec.cursor, state_path=state_path
+                s3, ctx.env.bucket, prefix=ctx.prefix, cursor=spec.cursor, state_path=state_path
             )
 
         def detected(entries: list[Entry]) -> None:
