@@ -85,6 +85,9 @@ class PollRun(StrategyRun):
             root.mkdir(parents=True, exist_ok=True)
             return FolderPoller(
                 root,
+                # the workload writes ".name.part" and renames, so a new inode marks every
+                # overwrite: an idle cycle needs no stat per file
+                change_check="inode",
                 processed_dir=ctx.env.folder / "processed",
                 failed_dir=ctx.env.folder / "failed",
                 **options,
