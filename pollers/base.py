@@ -99,7 +99,8 @@ class Poller(ABC):
         listed = list(self._list(plan))  # the whole listing first: a failed page changes nothing
         candidates = self.cursor.select_new(listed, plan)
         ready, held = self.gate.split(candidates, self._clock())
-        self.gate.forget_missing({e.key for e in candidates})
+        if self.gate.held_back:
+            self.gate.forget_missing({e.key for e in candidates})
         if self.cursor.moves_processed:
             ready = self._claim_all(ready)
         self.cursor.mark_reported(ready)

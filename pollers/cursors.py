@@ -195,38 +195,49 @@ class WatermarkCursor(ListingCursor):
     def is_new(self, entry: Entry) -> bool:
         recent = self._recent.get(entry.key)
         if recent is not None:
-            saved_mtime, saved_version = recent
-            if saved_version is None:  # saved before versions for files: compare timestamps
-                return saved_mtime != entry.mtime
-            return saved_version != entry.version
+            return _changed(recent, entry)
         if entry.mtime >= self.horizon:
             return True
         return self._known is not None and entry.key not in self._known
 
     def select_new(self, entries: Iterable[Entry], plan: ListingPlan) -> list[Entry]:
-        return [e for e in entries if self.is_new(e)]
+        # is_new, inlined: this runs once per listed entry
+        recent_get, horizon, known = self._recent.get, self.horizon, self._known
+        new = []
+        for entry in entries:
+            recent = recent_get(entry.key)
+            if recent is not None:
+                if _changed(recent, entry):
+                    new.append(entry)
+            elif entry.mtime >= horizon or (known is not None and entry.key not in known):
+                new.append(entry)
+        return new
 
     def mark_reported(self, entries: Sequence[Entry]) -> None:
+        if not entries:
+            return
         horizon = self.horizon
-        known = self._known
+        known, recent = self._known, self._recent
         for entry in entries:
-            if entry.mtime < horizon and entry.key not in self._recent:
+            key, mtime = entry.key, entry.mtime
+            if mtime < horizon and key not in recent:
                 self._found_by_name += 1
-            self._recent[entry.key] = (entry.mtime, entry.version)
-            if known is not None:
-                known.add(entry.key)
-            if entry.mtime > self.watermark:
-                self.watermark = entry.mtime
-        if entries:
-            horizon = self.horizon
-            self._recent = {k: v for k, v in self._recent.items() if v[0] >= horizon}
+            recent[key] = (mtime, entry.etag)
+            if mtime > self.watermark:
+                self.watermark = mtime
+        if known is not None:
+            known.update(e.key for e in entries)
+        horizon = self.horizon
+        if any(v[0] < horizon for v in recent.values()):
+            self._recent = {k: v for k, v in recent.items() if v[0] >= horizon}
 
     def prune(self, present: Collection[str]) -> None:
         if self._known is None:
             self._known = set(present)  # adopt: what is there now was dealt with by the old cursor
         elif len(self._known) > len(present) or any(k not in present for k in self._known):
             self._known = {k for k in self._known if k in present}
-        self._recent = {k: v for k, v in self._recent.items() if k in present}
+        if any(k not in present for k in self._recent):
+            self._recent = {k: v for k, v in self._recent.items() if k in present}
 
     @property
     def found_by_name(self) -> int:
@@ -430,6 +441,15 @@ def _restore(cursor: ListingCursor, document: dict[str, Any]) -> None:
             f"not {cursor.kind.value!r}; use a new state path or the same cursor"
         )
     cursor.load_state(_require(document, "cursor", dict))
+
+
+def _changed(saved: tuple[float, str | None], entry: Entry) -> bool:
+    """Whether a remembered (mtime, etag) no longer describes ``entry``: a new etag, or for a
+    file (no etag) a new mtime."""
+    saved_mtime, saved_etag = saved
+    if saved_etag is None or entry.etag is None:
+        return saved_mtime != entry.mtime or saved_etag != entry.etag
+    return saved_etag != entry.etag
 
 
 def _is_number(value: object) -> bool:

@@ -39,6 +39,10 @@ class StabilityGate:
         ready: list[Entry] = []
         held: list[Entry] = []
         min_age, pending = self.min_age_s, self._pending
+        entries = list(entries)
+        settled = now - min_age
+        if not pending and all(settled >= e.mtime for e in entries):
+            return entries, held  # the usual case: nothing young, nothing in the future, none held
         for entry in entries:
             previous_size = pending.get(entry.key)
             future = entry.mtime > now + self.skew_s
