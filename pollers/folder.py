@@ -145,25 +145,23 @@ class FolderPoller(Poller):
         self.stats.list_requests += 1
         get = self._sigs.get
         listed_sigs = self._listed_sigs
-        use_stat = self.change_check is ChangeCheck.STAT
+        by_inode = self.change_check is ChangeCheck.INODE
         start_after = plan.start_after
         recursive = self.recursive
-        seen = matched = stats_made = 0
+        seen = matched = stats_made = unchanged = 0
         with it:
             for dir_entry in it:
                 name = dir_entry.name
                 if name[0] == ".":
                     continue
-                key = base + name if base else name
+                key = base + name
                 known = get(key)
                 if known is not None:
-                    if not use_stat and known == dir_entry.inode():
-                        seen += 1
-                        matched += 1  # same inode as decided before: unchanged
+                    if by_inode and known == dir_entry.inode():
+                        unchanged += 1  # same inode as decided before: the hot path of an idle poll
                         continue
                     if start_after is not None and key <= start_after:
-                        seen += 1
-                        matched += 1  # between sweeps a known key is not looked at again
+                        unchanged += 1  # between sweeps a known key is not looked at again
                         continue
                 if not dir_entry.is_file(follow_symlinks=False):
                     if recursive and dir_entry.is_dir(follow_symlinks=False):
@@ -177,12 +175,14 @@ class FolderPoller(Poller):
                 except FileNotFoundError:  # removed between scandir and stat
                     continue
                 stats_made += 1
-                sig: _Signature = (st.st_ino, st.st_size, st.st_mtime_ns) if use_stat else st.st_ino
+                sig: _Signature = st.st_ino if by_inode else (st.st_ino, st.st_size, st.st_mtime_ns)
                 if known == sig:
                     matched += 1
                     continue
                 listed_sigs[key] = sig
                 entries.append(Entry(key, st.st_size, st.st_mtime))
+        seen += unchanged
+        matched += unchanged
         self.stats.objects_scanned += seen
         self.stats.stat_calls += stats_made
         return seen, matched
