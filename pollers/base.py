@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import warnings
@@ -12,7 +13,7 @@ from typing import Any
 
 from pollers.cursors import ListingCursor, ListingPlan, cursor_to_state, make_cursor, restore_cursor
 from pollers.entries import Entry
-from pollers.errors import PollerConfigError
+from pollers.errors import CursorStateError, PollerConfigError
 from pollers.kinds import CursorKind, Outcome
 from pollers.stability import StabilityGate
 from pollers.state import StateLocation, StateStore, state_store_for
@@ -78,10 +79,14 @@ class Poller(ABC):
         self.stats = PollStats()
         self._lock = threading.Lock()  # acknowledge() may be called from a loop's worker threads
         self._clock = clock
+        # reported files whose work another worker held a claim on: offered again every cycle
+        self._deferred: dict[str, Entry] = {}
         self._store: StateStore = state_store_for(state_path, s3_client)
         saved = self._store.load()
         if saved is not None:
-            restore_cursor(self.cursor, saved, getattr(self._store, "where", "saved cursor"))
+            where = getattr(self._store, "where", "saved cursor")
+            restore_cursor(self.cursor, saved, where)
+            self._deferred = load_deferred(saved, where)
 
     @property
     def strategy(self) -> str:
@@ -115,7 +120,18 @@ class Poller(ABC):
         self.stats.held_back = len(held)
         self.stats.future_timestamps = self.gate.future_timestamps
         self.stats.found_by_name = self.cursor.found_by_name
+        if self._deferred:
+            fresh = {r.key for r in ready}
+            again = [e for k, e in self._deferred.items() if k not in fresh]
+            self._deferred.clear()
+            return ready + again
         return ready
+
+    def defer(self, entry: Entry) -> None:
+        """Offer ``entry`` again next cycle (its work is claimed elsewhere and may not finish);
+        saved with the cursor, so a restart does not drop it."""
+        with self._lock:
+            self._deferred[entry.key] = entry
 
     def acknowledge(self, entry: Entry, *, succeeded: bool = True) -> Outcome:
         """Say a reported entry has been handled; the inbox cursor moves it out here.
@@ -144,7 +160,10 @@ class Poller(ABC):
 
     def commit(self) -> None:
         """Save the cursor atomically (call after the cycle's files are processed)."""
-        self._store.save(cursor_to_state(self.cursor))
+        document = cursor_to_state(self.cursor)
+        if self._deferred:
+            document["deferred"] = [[e.key, e.size, e.mtime, e.etag] for e in self._deferred.values()]
+        self._store.save(document)
 
     def _claim_all(self, entries: list[Entry]) -> list[Entry]:
         claimed = []
@@ -180,3 +199,27 @@ class Poller(ABC):
 
     def _release_claim(self, entry: Entry) -> None:  # noqa: B027
         """Drop the claim once the entry has been moved out (or found gone)."""
+
+
+def load_deferred(document: dict[str, Any], where: str) -> dict[str, Entry]:
+    """The ``deferred`` entries of a saved document, validated (absent in older documents)."""
+    rows = document.get("deferred", [])
+    if not isinstance(rows, list):
+        raise CursorStateError(f"{where}: field 'deferred' must be a list, got {rows!r:.60}")
+    deferred: dict[str, Entry] = {}
+    for row in rows:
+        valid = (
+            isinstance(row, list)
+            and len(row) == 4
+            and isinstance(row[0], str)
+            and isinstance(row[1], int)
+            and not isinstance(row[1], bool)
+            and row[1] >= 0
+            and isinstance(row[2], int | float)
+            and math.isfinite(row[2])
+            and (row[3] is None or isinstance(row[3], str))
+        )
+        if not valid:
+            raise CursorStateError(f"{where}: field 'deferred' holds a bad entry {row!r:.60}")
+        deferred[row[0]] = Entry(row[0], row[1], float(row[2]), row[3])
+    return deferred

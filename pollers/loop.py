@@ -254,6 +254,8 @@ class PollLoop:
                     self.stats.claimed_elsewhere += not done
                 if done:  # handled before a crash: finish the bookkeeping, repeat no effect
                     self._acknowledge(entry, succeeded=getattr(answer, "value", answer) == "completed")
+                else:  # someone holds it now; if they never finish, the claim expires: ask again
+                    self.poller.defer(entry)
                 return None
         attempt = 0
         while True:
@@ -337,10 +339,10 @@ class PollLoop:
                 consecutive_failures += 1
                 self.stats.consecutive_failures = consecutive_failures
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                self._give_up_if_hopeless(exc, consecutive_failures)
                 throttled = is_throttling(exc)
                 self.stats.throttles += throttled
                 self.stats.errors += not throttled
+                self._give_up_if_hopeless(exc, consecutive_failures)
                 delay = self.backoff.delay(consecutive_failures)
                 self.stats.backoff_s += delay
                 log.warning(
