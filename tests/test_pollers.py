@@ -277,7 +277,8 @@ def test_folder_restart_from_state(tmp_path: Path) -> None:
     first.poll_once()
     first.commit()
     write(root / "b")
-    assert [e.key for e in FolderPoller(root, min_age_s=0.0, cursor="watermark", state_path=state).poll_once()] == ["b"]
+    again = FolderPoller(root, min_age_s=0.0, cursor="watermark", state_path=state)
+    assert [e.key for e in again.poll_once()] == ["b"]
 
 
 def test_folder_inbox_renames_into_processed(tmp_path: Path) -> None:
