@@ -350,9 +350,7 @@ def test_scheduled_handler_polls_once_per_invocation_with_state_in_s3(s3: Any) -
     assert rule_arn.endswith("rule/every-minute")
     seen: list[str] = []
     handler = make_scheduled_handler(
-        lambda: S3Poller(
-            s3, "bucket", prefix="in/", cursor="watermark", state_path="s3://bucket/state.json"
-        ),
+        lambda: S3Poller(s3, "bucket", prefix="in/", cursor="watermark", state_path="s3://bucket/state.json"),
         lambda entry: seen.append(entry.key),
     )
     put(s3, "in/a", "in/b")

@@ -161,9 +161,7 @@ class ScheduledPollRun(StrategyRun):
         lock = threading.Lock()
 
         def make_poller() -> Poller:
-            return S3Poller(
-                s3, ctx.env.bucket, prefix=ctx.prefix, cursor=spec.cursor, state_path=state_path
-            )
+            return S3Poller(s3, ctx.env.bucket, prefix=ctx.prefix, cursor=spec.cursor, state_path=state_path)
 
         def detected(entries: list[Entry]) -> None:
             now = time.time()
