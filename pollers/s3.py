@@ -33,7 +33,8 @@ class S3Poller(Poller):
     Each cycle issues one ListObjectsV2 request per page of ``page_size`` keys (at most 1,000),
     starting after the cursor's key for ``start-after``. With ``cursor="inbox"`` each object is
     claimed before it is reported (a conditional PUT, ``If-None-Match: *``, of a marker under
-    ``claims_prefix``: one poller wins) and, once handled, copied to ``processed_prefix`` (or
+    ``claims_prefix``: one poller wins; ``claims_prefix=None`` saves the PUT and DELETE per object
+    where only one poller reads the prefix) and, once handled, copied to ``processed_prefix`` (or
     ``failed_prefix``) and deleted; those prefixes must lie outside ``prefix``. ``state_path`` may
     be a file path, an ``s3://bucket/key`` URL or any ``StateStore`` object. A bucket that does not
     exist (or may not be listed) is a ``SourceUnavailableError`` at the first poll.
@@ -53,7 +54,7 @@ class S3Poller(Poller):
         sweep_every: int = 60,
         processed_prefix: str = "processed/",
         failed_prefix: str = "failed/",
-        claims_prefix: str = "claims/",
+        claims_prefix: str | None = "claims/",
         claim_ttl_s: float = 900.0,
         skew_s: float = DEFAULT_SKEW_S,
         clock: Callable[[], float] = time.time,
@@ -70,7 +71,7 @@ class S3Poller(Poller):
                 ("failed_prefix", failed_prefix),
                 ("claims_prefix", claims_prefix),
             ):
-                if value.startswith(prefix):
+                if value is not None and value.startswith(prefix):
                     raise PollerConfigError(
                         f"{name} {value!r} lies inside the listed prefix {prefix!r}: moved files "
                         "would be listed again; choose a prefix outside it"
@@ -123,9 +124,11 @@ class S3Poller(Poller):
 
     # -- inbox: claim, move out ----------------------------------------------------------------
     def _claim_key(self, entry: Entry) -> str:
-        return self.claims_prefix + entry.key[len(self.prefix) :]
+        return f"{self.claims_prefix}{entry.key[len(self.prefix) :]}"
 
     def _claim(self, entry: Entry) -> bool:
+        if self.claims_prefix is None:
+            return True
         key = self._claim_key(entry)
         for _ in range(2):
             try:
@@ -153,6 +156,8 @@ class S3Poller(Poller):
         return True
 
     def _release_claim(self, entry: Entry) -> None:
+        if self.claims_prefix is None:
+            return
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._claim_key(entry))
         except Exception as exc:  # a leftover claim expires after claim_ttl_s

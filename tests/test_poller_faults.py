@@ -467,3 +467,11 @@ def test_kill_minus_9_and_restart_repeats_no_effect(tmp_path: Path, cursor: str)
     subprocess.run([*args, "20"], env=env, cwd=ROOT, check=True, timeout=120)
     lines = effects.read_text().split()
     assert sorted(lines) == [f"{i:03d}" for i in range(120)]  # every file once: none lost, none twice
+
+
+def test_a_single_s3_inbox_poller_may_skip_claims(s3: Any) -> None:
+    put(s3, "in/a")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="inbox", claims_prefix=None)
+    (entry,) = poller.poll_once()
+    assert s3.list_objects_v2(Bucket="bucket", Prefix="claims/")["KeyCount"] == 0
+    assert poller.acknowledge(entry) is Outcome.PROCESSED
