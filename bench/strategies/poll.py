@@ -97,6 +97,7 @@ class PollRun(StrategyRun):
             ctx.env.bucket,
             prefix=ctx.prefix,
             page_size=spec.page_size,
+            claims_prefix=None,  # one poller per run: no claim PUT/DELETE (the cost model has none)
             **options,
         )
 
