@@ -103,12 +103,14 @@ class Poller(ABC):
         plan = self.cursor.plan()
         listed = list(self._list(plan))  # the whole listing first: a failed page changes nothing
         candidates = self.cursor.select_new(listed, plan)
-        ready, held = self.gate.split(candidates, self._clock())
+        now = self._clock()
+        ready, held = self.gate.split(candidates, now)
         if self.gate.held_back:
             self.gate.forget_missing({e.key for e in candidates})
         if self.cursor.moves_processed:
             ready = self._claim_all(ready)
         self.cursor.mark_reported(ready)
+        self.cursor.limit_watermark(now + self.gate.skew_s)
         self.cursor.listing_done(plan)
         present = self._present_names(plan, listed)
         if present is not None:

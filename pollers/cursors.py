@@ -106,6 +106,10 @@ class ListingCursor(ABC):
         """After a full listing: forget names no longer present (bounds memory; a name deleted
         and created again is then new, as S3 would announce it)."""
 
+    def limit_watermark(self, ceiling: float) -> None:  # noqa: B027 - optional hook
+        """Keep any timestamp high-water mark at or below ``ceiling`` (the poller's clock plus its
+        skew allowance), so one file dated in the future cannot push the window past today."""
+
     @property
     def found_by_name(self) -> int:
         """Entries reported only because their name was new (their timestamp was too old)."""
@@ -239,6 +243,10 @@ class WatermarkCursor(ListingCursor):
         if any(k not in present for k in self._recent):
             self._recent = {k: v for k, v in self._recent.items() if k in present}
 
+    def limit_watermark(self, ceiling: float) -> None:
+        if self.watermark > ceiling:
+            self.watermark = ceiling
+
     @property
     def found_by_name(self) -> int:
         return self._found_by_name
@@ -319,6 +327,9 @@ class StartAfterCursor(ListingCursor):
 
     def prune(self, present: Collection[str]) -> None:
         self._window.prune(present)
+
+    def limit_watermark(self, ceiling: float) -> None:
+        self._window.limit_watermark(ceiling)
 
     @property
     def found_by_name(self) -> int:

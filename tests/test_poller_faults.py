@@ -475,3 +475,19 @@ def test_a_single_s3_inbox_poller_may_skip_claims(s3: Any) -> None:
     (entry,) = poller.poll_once()
     assert s3.list_objects_v2(Bucket="bucket", Prefix="claims/")["KeyCount"] == 0
     assert poller.acknowledge(entry) is Outcome.PROCESSED
+
+
+@pytest.mark.parametrize("kind", ["watermark", "start-after"])
+def test_a_file_dated_far_in_the_future_does_not_blind_the_window(tmp_path: Path, kind: str) -> None:
+    root = tmp_path / "in"
+    now = time.time()
+    write(root / "known", mtime=now - 10)
+    poller = FolderPoller(root, cursor=kind, min_age_s=0.0, lookback_s=60, sweep_every=1)
+    assert len(poller.poll_once()) == 1
+    write(root / "from-2027", mtime=now + 365 * 86400)  # a writer whose clock is a year ahead
+    assert [e.key for e in poller.poll_once()] == ["from-2027"]
+    write(root / "known", b"rewritten", mtime=now)  # in place, a current mtime
+    write(root / "fresh", mtime=now)
+    assert sorted(e.key for e in poller.poll_once()) == ["fresh", "known"]
+    assert poller.stats.found_by_name == 0  # found by their timestamps, the window still works
+    assert poller.stats.future_timestamps == 1
