@@ -6,6 +6,7 @@ import errno
 import logging
 import operator
 import os
+import socket
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -247,18 +248,20 @@ class FolderPoller(Poller):
                     return False
                 continue
             with os.fdopen(fd, "w") as handle:
-                handle.write(f"{self._claim_id} {self._clock()}\n")
+                handle.write(f"{socket.gethostname()} {os.getpid()} {self._claim_id} {self._clock()}\n")
             return True
         return False
 
     def _take_over_stale(self, path: Path) -> bool:
-        """A claim older than ``claim_ttl_s`` belongs to a crashed poller: rename it away (one
-        poller wins the rename) so that a fresh claim can be made."""
+        """A claim older than ``claim_ttl_s``, or made on this host by a process that no longer
+        exists (killed, say), belongs to a crashed poller: rename it away (one poller wins the
+        rename) so that a fresh claim can be made."""
         try:
             age = self._clock() - path.stat().st_mtime
+            holder = path.read_text(encoding="utf-8", errors="replace").split()
         except FileNotFoundError:
             return True
-        if age < self.claim_ttl_s:
+        if age < self.claim_ttl_s and not _holder_is_dead(holder):
             return False
         try:
             os.rename(path, path.with_name(f".{path.name}.stale-{self._claim_id}"))
@@ -295,3 +298,19 @@ def check_readable_folder(root: Path) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+
+
+def _holder_is_dead(holder: list[str]) -> bool:
+    """Whether a claim's ``host pid ...`` names a process of this host that has exited."""
+    if len(holder) < 2 or holder[0] != socket.gethostname() or not holder[1].isdigit():
+        return False
+    pid = int(holder[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False

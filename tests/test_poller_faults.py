@@ -445,7 +445,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("cursor", ["seen-set", "watermark"])
+@pytest.mark.parametrize("cursor", ["seen-set", "watermark", "inbox"])
 def test_kill_minus_9_and_restart_repeats_no_effect(tmp_path: Path, cursor: str) -> None:
     root, work = tmp_path / "in", tmp_path / "work"
     work.mkdir()
