@@ -202,6 +202,8 @@ class PollLoop:
         self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
         self._ever_succeeded = False
+        #: Set when a loop started with ``start()`` gave up (see ``RetryPolicy.give_up_after``).
+        self.failure: PersistentFailureError | None = None
 
     @property
     def max_attempts(self) -> int:
@@ -385,16 +387,27 @@ class PollLoop:
         if self._thread is not None:
             raise RuntimeError("this loop was already started")
         self._thread = threading.Thread(
-            target=self.run, kwargs={"phase_s": phase_s}, name="poll-loop", daemon=True
+            target=self._run_in_thread, kwargs={"phase_s": phase_s}, name="poll-loop", daemon=True
         )
         self._thread.start()
         return self._thread
 
+    def _run_in_thread(self, phase_s: float) -> None:
+        try:
+            self.run(phase_s=phase_s)
+        except PersistentFailureError as exc:  # logged by run; kept for the caller of stop()
+            self.failure = exc
+
     def stop(self, timeout: float | None = None) -> None:
-        """Ask the loop to finish its current cycle and return; wait for it if it runs in a thread."""
+        """Ask the loop to finish its current cycle and return; wait for it if it runs in a thread.
+
+        A loop started with ``start()`` that gave up raises its ``PersistentFailureError`` here.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.failure is not None:
+            raise self.failure
 
 
 def _legacy_retry(

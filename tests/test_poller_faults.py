@@ -491,3 +491,17 @@ def test_a_file_dated_far_in_the_future_does_not_blind_the_window(tmp_path: Path
     assert sorted(e.key for e in poller.poll_once()) == ["fresh", "known"]
     assert poller.stats.found_by_name == 0  # found by their timestamps, the window still works
     assert poller.stats.future_timestamps == 1
+
+
+def test_a_background_loop_that_gives_up_raises_on_stop(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    poller = FolderPoller(root)
+    root.rmdir()
+    loop = PollLoop(poller, print, interval_s=0.01)
+    thread = loop.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert isinstance(loop.failure, PersistentFailureError)
+    with pytest.raises(PersistentFailureError, match="cannot list the folder"):
+        loop.stop()
