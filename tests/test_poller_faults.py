@@ -430,10 +430,15 @@ CHILD = textwrap.dedent(
     from pollers import FolderPoller, PollLoop
 
     root, work, cursor = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    hang_after = int(sys.argv[5])
     effects = work / "effects.log"
+    calls = []
 
     def process(entry):
-        time.sleep(0.01)
+        calls.append(entry.key)
+        if len(calls) == hang_after + 1:  # say so, then wait to be killed before the effect
+            (work / "ready").touch()
+            time.sleep(120)
         with effects.open("a") as log:  # the side effect whose repetition we look for
             log.write(entry.key + "\\n")
 
@@ -455,16 +460,15 @@ def test_kill_minus_9_and_restart_repeats_no_effect(tmp_path: Path, cursor: str)
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [sys.executable, str(script), str(root), str(work), cursor]
-    child = subprocess.Popen([*args, "1000"], env=env, cwd=ROOT)
+    child = subprocess.Popen([*args, "1000", "40"], env=env, cwd=ROOT)
     effects = work / "effects.log"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not effects.exists() or len(effects.read_text().split()) < 40):
+    while time.monotonic() < deadline and not (work / "ready").exists():
         time.sleep(0.01)
     os.kill(child.pid, signal.SIGKILL)  # mid-cycle: the cursor of this cycle was never saved
     child.wait()
-    done_before = len(effects.read_text().split())
-    assert 40 <= done_before < 120
-    subprocess.run([*args, "20"], env=env, cwd=ROOT, check=True, timeout=120)
+    assert len(effects.read_text().split()) == 40
+    subprocess.run([*args, "20", "1000000"], env=env, cwd=ROOT, check=True, timeout=120)
     lines = effects.read_text().split()
     assert sorted(lines) == [f"{i:03d}" for i in range(120)]  # every file once: none lost, none twice
 
