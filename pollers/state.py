@@ -79,6 +79,8 @@ class S3StateStore:
             body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
+        except self.client.exceptions.NoSuchBucket as exc:
+            raise PollerConfigError(f"cursor state {self.where}: the bucket does not exist") from exc
         return parse_document(body, self.where)
 
     def save(self, document: dict[str, Any]) -> None:

@@ -214,3 +214,8 @@ def test_ledger_skips_completed_files_and_retries_claims_held_elsewhere(tmp_path
 def test_status_values_are_enums() -> None:
     assert Outcome.GONE == "gone"
     assert [k.value for k in CursorKind] == ["seen-set", "watermark", "start-after", "inbox"]
+
+
+def test_a_state_url_in_a_missing_bucket_is_a_clear_error(s3: Any, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"s3://no-such-bucket/state\.json: the bucket does not exist"):
+        FolderPoller(tmp_path, state_path="s3://no-such-bucket/state.json", s3_client=s3)
