@@ -288,7 +288,13 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
-            days=args.days, files_per_day=rate, processing=processing, live=live, max_records=args.max_records
+            days=args.days,
+            files_per_day=rate,
+            processing=processing,
+            live=live,
+            max_records=args.max_records,
+            start=args.start,
+            retention=args.retention,
         )
         clock = time.perf_counter()
         summary = simulate_scenario(scenario, out, options, command=_command_line())
@@ -318,6 +324,9 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                     f"{bare:.2f}s ({n / bare:,.0f} files/s)",
                     highlight=False,
                 )
+            for name, s in summary["strategies"].items():
+                if s.get("feasible") is False:
+                    console.print(f"[red]{name} cannot run as configured:[/] {s['why_not']}", highlight=False)
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
@@ -438,6 +447,16 @@ def execute_notebooks(folder: Path, console: Console) -> None:
 
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _retention_arg(text: str) -> str:
+    """``--retention``: checked by argparse, so a bad value is a usage error naming the flag."""
+    from bench.scenario.retention import RetentionError, parse_retention
+
+    try:
+        return parse_retention(text).spec
+    except RetentionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -567,6 +586,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="with --processing-ms: extra milliseconds per MB of file (default 0)",
+    )
+    simulate.add_argument(
+        "--start",
+        choices=["steady", "empty"],
+        help="what the bucket holds when the period starts: steady (the default: what the retention keeps "
+        "of earlier traffic at the same rate) or empty (a first period); default: the scenario's [bucket]",
+    )
+    simulate.add_argument(
+        "--retention",
+        type=_retention_arg,
+        metavar="POLICY",
+        help="how long processed files stay listed: keep, delete (after processing) or lifecycle:N "
+        "(days); default: the scenario's [bucket] retention (keep)",
     )
     simulate.add_argument("--replay", metavar="LIVE_RESULTS", help="replay a live run's poll schedules")
     simulate.add_argument("--seed", type=int)

@@ -16,7 +16,9 @@ def _caption(summary: dict) -> str:
     profile = summary.get("latency_profile", {}).get("name", "?")
     kind = summary.get("kind", "live")
     scenario = summary["scenario"]
-    return f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    bucket = summary.get("simulation", {}).get("bucket", {}).get("label")
+    return f"{caption}; {bucket}" if bucket else caption
 
 
 def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:

@@ -26,6 +26,10 @@ def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
                     "latency_p50_s": s["latency_s"]["p50"],
                     "latency_p95_s": s["latency_s"]["p95"],
                     "latency_p99_s": s["latency_s"]["p99"],
+                    "latency_p999_s": s["latency_s"].get("p999"),
+                    "feasible": s.get("feasible", True),
+                    "why_not": s.get("why_not"),
+                    "bucket": _bucket(summary),
                     "invocations": s["invocations"],
                     "requests": s["api_calls_total"],
                     "bill_usd": s["cost"]["run_usd"]["total"],
@@ -34,6 +38,14 @@ def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _bucket(summary: dict[str, Any]) -> str | None:
+    """The start and retention, short (the file counts differ from rate to rate)."""
+    bucket = summary["simulation"].get("bucket")
+    if not bucket:
+        return None
+    return f"{bucket['start']} start, retention {bucket['retention']}"
 
 
 def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
@@ -46,6 +58,9 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
     for name, rows in frame.groupby("strategy", sort=False):
         style = "--" if str(rows["kind"].iloc[0]).startswith(("poll", "scheduled")) else "-"
         (line,) = lat.plot(rows["files_per_day"], rows["latency_p50_s"], style + "o", label=name)
+        if "feasible" in rows and not rows["feasible"].all():  # infeasible rates: hollow grey marks
+            bad = rows[~rows["feasible"].astype(bool)]
+            lat.plot(bad["files_per_day"], bad["latency_p50_s"], "x", color="grey", markersize=10)
         lat.fill_between(
             rows["files_per_day"],
             rows["latency_p50_s"],
@@ -65,9 +80,12 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
     lat.legend(fontsize="small")
     days = frame["days"].dropna().unique()
-    fig.suptitle(
-        f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost", x=0.01, ha="left"
-    )
+    title = f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost"
+    if "bucket" in frame:
+        title += "\n" + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
+    if "feasible" in frame and not frame["feasible"].all():
+        title += "\ngrey x: cannot run as configured (listing longer than the interval, or past a limit)"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

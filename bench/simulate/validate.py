@@ -69,6 +69,8 @@ def theory_check(
             processing=Distribution("constant", {"value_s": 0.0}),
             list_base_s=0.0,
             list_per_object_s=0.0,
+            list_per_page_s=0.0,
+            start="empty",
             max_records=files,
         )
         simulate_scenario(scenario, Path(out), options)
