@@ -48,6 +48,12 @@ def _bucket(summary: dict[str, Any]) -> str | None:
     return f"{bucket['start']} start, retention {bucket['retention']}"
 
 
+def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:
+    path = folder / "comparison.csv"
+    frame.to_csv(path, index=False, float_format="%.6g")
+    return path
+
+
 def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
     import matplotlib
 
