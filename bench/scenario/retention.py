@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from bench.errors import InputError
+
 RetentionKind = Literal["keep", "delete", "lifecycle"]
 StartKind = Literal["steady", "empty"]
 DAY_S = 86400.0
@@ -24,7 +26,7 @@ ALIASES = {"keep": "keep", "keep-forever": "keep", "forever": "keep", "delete": 
 ALIASES["delete-after-processing"] = "delete"
 
 
-class RetentionError(ValueError):
+class RetentionError(InputError):
     """A retention that cannot be read; the message says what is accepted."""
 
 

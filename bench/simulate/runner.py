@@ -21,6 +21,7 @@ import pandas as pd
 from bench.cost.model import files_per_month, load_pricing, monthly_cost
 from bench.cost.run import run_cost
 from bench.cost.sweep import deployment_for
+from bench.errors import InputError
 from bench.results.environment import capture_environment, profile_info
 from bench.results.files import SCHEMA_VERSION, write_results
 from bench.results.records import COLUMNS
@@ -131,7 +132,7 @@ def bucket_start(
     retention = parse_retention(options.retention or bucket.retention)
     start = "empty" if options.live is not None else (options.start or bucket.start)
     if start not in ("steady", "empty"):
-        raise ValueError(f"start must be steady or empty, got {start!r}")
+        raise InputError(f"start must be steady or empty, got {start!r}")
     return start_state(start, retention, rate_per_s, period_s, bucket.history_days)  # type: ignore[arg-type]
 
 

@@ -297,20 +297,29 @@ def parse_profile(text: str, origin: str) -> LatencyProfile:
     return LatencyProfile(name, str(data.get("description", "")), routes, extra, origin)
 
 
+REQUIRED = {
+    "constant": ("value_s",),
+    "lognormal": ("median_s",),
+    "empirical": ("quantiles", "values_s"),
+    "sum": (),
+}
+
+
 def _distribution(spec: Any, where: str) -> Distribution:
     if not isinstance(spec, dict):
         raise ProfileError(f"{where} must be a table")
     kind = spec.get("distribution")
     params = {k: v for k, v in spec.items() if k not in ("distribution", "source", "tail", "legs")}
-    required = {
-        "constant": ("value_s",),
-        "lognormal": ("median_s",),
-        "empirical": ("quantiles", "values_s"),
-        "sum": (),
-    }
-    if kind not in required:
-        raise ProfileError(f"{where}.distribution must be one of {', '.join(required)}, got {kind!r}")
-    for name in required[kind]:
+    _check_params(kind, params, where)
+    legs = _legs(spec, str(kind), where)
+    tail, probability = _tail(spec, str(kind), where)
+    return Distribution(str(kind), params, str(spec.get("source", "")), legs, tail, probability)
+
+
+def _check_params(kind: Any, params: dict[str, Any], where: str) -> None:
+    if kind not in REQUIRED:
+        raise ProfileError(f"{where}.distribution must be one of {', '.join(REQUIRED)}, got {kind!r}")
+    for name in REQUIRED[kind]:
         if name not in params:
             raise ProfileError(f"{where} needs {name!r} for a {kind} distribution")
     if kind == "lognormal" and "p99_s" not in params and "sigma" not in params:
@@ -319,27 +328,34 @@ def _distribution(spec: Any, where: str) -> Distribution:
         qs, vs = params["quantiles"], params["values_s"]
         if len(qs) != len(vs) or len(qs) < 2 or qs[0] != 0 or qs[-1] != 1 or sorted(qs) != list(qs):
             raise ProfileError(f"{where}: quantiles must rise from 0 to 1, one value each")
-    legs: tuple[Distribution, ...] = ()
+
+
+def _legs(spec: dict[str, Any], kind: str, where: str) -> tuple[Distribution, ...]:
+    """A sum's legs (at least two); no other kind has legs."""
+    if kind != "sum":
+        if "legs" in spec:
+            raise ProfileError(f"{where}: 'legs' belongs to a sum distribution only")
+        return ()
+    raw = spec.get("legs")
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise ProfileError(f"{where}: a sum needs 'legs', a list of at least two distributions")
+    return tuple(_distribution(leg, f"{where}.legs[{i}]") for i, leg in enumerate(raw))
+
+
+def _tail(spec: dict[str, Any], kind: str, where: str) -> tuple[Distribution | None, float]:
+    """The rare long-delay component and its probability (none: (None, 0.0))."""
+    if "tail" not in spec:
+        return None, 0.0
     if kind == "sum":
-        raw = spec.get("legs")
-        if not isinstance(raw, list) or len(raw) < 2:
-            raise ProfileError(f"{where}: a sum needs 'legs', a list of at least two distributions")
-        legs = tuple(_distribution(leg, f"{where}.legs[{i}]") for i, leg in enumerate(raw))
-    elif "legs" in spec:
-        raise ProfileError(f"{where}: 'legs' belongs to a sum distribution only")
-    tail, probability = None, 0.0
-    if "tail" in spec:
-        if kind == "sum":
-            raise ProfileError(f"{where}: put a tail on a leg of the sum, not on the sum")
-        raw_tail = spec["tail"]
-        if not isinstance(raw_tail, dict) or "probability" not in raw_tail:
-            raise ProfileError(f"{where}.tail must be a table with a 'probability'")
-        probability = raw_tail["probability"]
-        if not isinstance(probability, int | float) or not 0.0 <= float(probability) <= 1.0:
-            raise ProfileError(f"{where}.tail.probability must be a number from 0 to 1, got {probability!r}")
-        tail_spec = {k: v for k, v in raw_tail.items() if k != "probability"}  # *_range keys ride along
-        tail = _distribution(tail_spec, f"{where}.tail")
-    return Distribution(str(kind), params, str(spec.get("source", "")), legs, tail, float(probability))
+        raise ProfileError(f"{where}: put a tail on a leg of the sum, not on the sum")
+    raw = spec["tail"]
+    if not isinstance(raw, dict) or "probability" not in raw:
+        raise ProfileError(f"{where}.tail must be a table with a 'probability'")
+    probability = raw["probability"]
+    if not isinstance(probability, int | float) or not 0.0 <= float(probability) <= 1.0:
+        raise ProfileError(f"{where}.tail.probability must be a number from 0 to 1, got {probability!r}")
+    tail_spec = {k: v for k, v in raw.items() if k != "probability"}  # *_range keys ride along
+    return _distribution(tail_spec, f"{where}.tail"), float(probability)
 
 
 def route_delays(
