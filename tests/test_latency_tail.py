@@ -87,3 +87,11 @@ def test_tail_and_sum_errors_name_the_field() -> None:
         )
     with pytest.raises(ProfileError, match=r"routes\.eventbridge_to_lambda: a sum needs 'legs'"):
         parse_profile('name = "x"\n[routes.eventbridge_to_lambda]\ndistribution = "sum"\n', "x.toml")
+
+
+def test_live_samplers_draw_the_body_unless_asked_for_the_tail() -> None:
+    aws = load_profile("aws")
+    body = [aws.sampler("s3_to_lambda", seed=4)() for _ in range(20_000)]
+    assert max(body) < 10.0  # a live run's drain would count a minute-long delay as a missed file
+    draw = aws.sampler("s3_to_lambda", seed=4, with_tail=True)
+    assert max(draw() for _ in range(20_000)) > 30.0  # 1 in 500 of 20,000: about 40 tail draws

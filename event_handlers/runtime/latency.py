@@ -16,8 +16,10 @@ millions of delays at once, and seeded so runs repeat.
 A distribution may carry a ``tail``: with probability ``tail.probability`` a draw comes from the
 tail distribution instead (a mixture). A ``sum`` distribution adds independent ``legs`` draw by
 draw (a convolution): a route of several hops is the sum of its legs, and the quantiles of a sum
-are not the sums of the legs' quantiles. ``route_delays`` gives a deployment route's delays from a
-profile and a seed, for any caller that needs p50/p95/p99.9 of a route without simulating.
+are not the sums of the legs' quantiles. Live runs draw each route's body only (a tail delay of
+minutes in a run of seconds would read as a lost file); the simulator draws the tail too.
+``route_delays`` gives a deployment route's delays from a profile and a seed, for any caller that
+needs p50/p95/p99.9 of a route without simulating.
 """
 
 from __future__ import annotations
@@ -95,17 +97,23 @@ class Distribution:
             return total
         raise ProfileError(f"unknown distribution kind {self.kind!r}")
 
-    def sampler(self, seed: int | None) -> Callable[[], float]:
-        """A function drawing one value at a time (buffered; for the live runtime)."""
-        if self.kind == "constant" and self.tail is None:
-            value = self.quantile(0.5)
+    def sampler(self, seed: int | None, *, with_tail: bool = False) -> Callable[[], float]:
+        """A function drawing one value at a time (buffered; for the live runtime).
+
+        Without ``with_tail`` it draws the body only: a live run lasts seconds and drains for a
+        minute, so a tail draw of minutes would only show up as a file counted missed, which
+        reads as a lost event. The tail belongs to the simulator (``sample``), where a month
+        of files makes p99.9 and max meaningful."""
+        source = self if with_tail else self.without_tail()
+        if source.kind == "constant" and source.tail is None:
+            value = source.quantile(0.5)
             return lambda: value
         rng = np.random.default_rng(seed)
         buffer: list[float] = []
 
         def draw() -> float:
             if not buffer:
-                buffer.extend(self.sample(rng, 1024).tolist()[::-1])
+                buffer.extend(source.sample(rng, 1024).tolist()[::-1])
             return buffer.pop()
 
         return draw
@@ -237,9 +245,10 @@ class LatencyProfile:
             raise ProfileError(f"unknown route {route!r}; routes are {', '.join(ROUTES)}")
         return self.routes.get(route, ZERO)
 
-    def sampler(self, route: str, seed: int | None) -> Callable[[], float]:
-        """A function drawing one delay at a time for ``route``."""
-        return self.distribution(route).sampler(seed)
+    def sampler(self, route: str, seed: int | None, *, with_tail: bool = False) -> Callable[[], float]:
+        """A function drawing one delay at a time for ``route`` (the live runtime's; without the
+        rare tail unless asked: see ``Distribution.sampler``)."""
+        return self.distribution(route).sampler(seed, with_tail=with_tail)
 
     @property
     def cold_start_probability(self) -> float:
