@@ -206,3 +206,28 @@ def test_the_delivery_tail_shows_in_p999_and_max_of_a_simulation(tmp_path: Path)
         assert latency["p99"] < 3.5, name
         assert latency["p999"] > 30.0, name  # 1 in 500 notifications takes a minute or so
         assert latency["max"] > 120.0, name
+
+
+def test_the_comparison_table_marks_what_cannot_run() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from bench.report.table import comparison_table
+
+    frame = pd.DataFrame(
+        {
+            "strategy": ["poll", "poll", "events"],
+            "files_per_day": [1e3, 1e7, 1e7],
+            "latency_p50_s": [30.0, 17000.0, 1.4],
+            "bill_usd": [0.5, 190.0, 120.0],
+            "feasible": [True, False, True],
+            "bucket": ["steady start, retention lifecycle:30"] * 3,
+        }
+    )
+    console = Console(width=200, record=True)
+    console.print(comparison_table(frame))
+    text = console.export_text()
+    assert "steady start, retention lifecycle:30" in text
+    assert "$190.00 *" in text
+    assert "$120.00 *" not in text
+    assert "$0.50 *" not in text

@@ -82,7 +82,7 @@ def comparison_table(frame: Any) -> Table:
             if row.empty:
                 cells.append("-")
                 continue
-            mark = " *" if "feasible" in row and row["feasible"].iloc[0] is False else ""
+            mark = " *" if "feasible" in row and not bool(row["feasible"].iloc[0]) else ""
             cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}{mark}")
         table.add_row(str(name), *cells)
     return table

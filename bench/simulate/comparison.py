@@ -64,9 +64,6 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
     for name, rows in frame.groupby("strategy", sort=False):
         style = "--" if str(rows["kind"].iloc[0]).startswith(("poll", "scheduled")) else "-"
         (line,) = lat.plot(rows["files_per_day"], rows["latency_p50_s"], style + "o", label=name)
-        if "feasible" in rows and not rows["feasible"].all():  # infeasible rates: hollow grey marks
-            bad = rows[~rows["feasible"].astype(bool)]
-            lat.plot(bad["files_per_day"], bad["latency_p50_s"], "x", color="grey", markersize=10)
         lat.fill_between(
             rows["files_per_day"],
             rows["latency_p50_s"],
@@ -75,6 +72,18 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
             alpha=0.12,
         )
         bill.plot(rows["files_per_day"], rows["bill_usd"], style + "o", color=line.get_color(), label=name)
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():  # grey x: cannot run as configured
+        bad = frame[~frame["feasible"].astype(bool)]
+        for ax, column in ((lat, "latency_p50_s"), (bill, "bill_usd")):
+            ax.plot(
+                bad["files_per_day"],
+                bad[column],
+                "x",
+                color="grey",
+                markersize=12,
+                mew=2,
+                label="cannot run as configured (why_not)",
+            )
     for ax, label in (
         (lat, "latency, median (band to p95), s"),
         (bill, "bill for the simulated period, USD"),
@@ -85,6 +94,8 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
     lat.legend(fontsize="small")
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():
+        bill.legend(handles=bill.get_lines()[-1:], fontsize="small", loc="upper left")
     days = frame["days"].dropna().unique()
     title = f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost"
     if "bucket" in frame:
