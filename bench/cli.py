@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from bench.results.model import Run
     from bench.scenario.spec import Scenario
 
 EXIT_OK = 0
@@ -36,7 +37,7 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
     return Path("results") / name / stamp if kind == "run" else Path("results") / kind / name / stamp
 
 
-def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
+def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
     """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
     from bench.live.progress import QuietProgress, RichProgress
     from bench.live.runner import run_scenario
@@ -69,11 +70,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
-        for strategy in summary["strategies"].values():
-            for note in strategy["notes"]:
+        for strategy in summary.strategies.values():
+            for note in strategy.notes:
                 console.print(f"[yellow]note:[/] {note}")
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
-    missed = sum(s["missed"] for s in summary["strategies"].values())
+    missed = sum(s.missed for s in summary.strategies.values())
     if missed:
         Console(stderr=True).print(
             f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
@@ -282,7 +283,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     base = _out_dir("simulate", scenario.name, args.out)
-    summaries: dict[float, dict] = {}
+    summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
@@ -301,12 +302,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
             console.print(summary_table(summary))
-            files = sum(s["files"] for s in summary["strategies"].values())
-            for name, s in summary["strategies"].items():
-                sim = s["simulation"]
+            files = sum(s.files for s in summary.strategies.values())
+            for name, s in summary.strategies.items():
+                sim = s.simulation
+                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
                 console.print(
-                    f"  {name}: {s['files']:,} files in {sim['seconds']:.2f}s "
-                    f"({sim['files_per_second'] or 0:,} files/s)",
+                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
                     highlight=False,
                 )
             console.print(
@@ -315,16 +316,16 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
             )
             if args.timing:
-                n = max(s["files"] for s in summary["strategies"].values())
+                n = max(s.files for s in summary.strategies.values())
                 bare = bare_numpy_pass(n)
                 console.print(
                     f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
                     f"{bare:.2f}s ({n / bare:,.0f} files/s)",
                     highlight=False,
                 )
-            for name, s in summary["strategies"].items():
-                if s.get("feasible") is False:
-                    console.print(f"[red]{name} cannot run as configured:[/] {s['why_not']}", highlight=False)
+            for name, s in summary.strategies.items():
+                if not s.feasible:
+                    console.print(f"[red]{name} cannot run as configured:[/] {s.why_not}", highlight=False)
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
@@ -404,6 +405,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     write_validation(out, document)
     console.print(f"wrote {out}/validation.json")
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
+
+
+def cmd_diagrams(args: argparse.Namespace, console: Console) -> int:
+    from bench.report.diagrams import draw_architectures
+
+    for path in draw_architectures(Path(args.out), fmt=args.format):
+        console.print(f"wrote {path}", highlight=False)
+    return EXIT_OK
 
 
 def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
@@ -674,6 +683,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
     validate.add_argument("--quiet", action="store_true")
     validate.set_defaults(func=cmd_validate)
+
+    diagrams = sub.add_parser(
+        "diagrams",
+        help="draw the polling and event architectures (README, decision guide, site)",
+        description="Draws polling.png and events.png from the tables in bench/report/diagrams.py.",
+    )
+    diagrams.add_argument("--out", default="notebooks/diagrams", help="folder (default notebooks/diagrams)")
+    diagrams.add_argument("--format", choices=("png", "svg"), default="png")
+    diagrams.set_defaults(func=cmd_diagrams)
 
     reproduce = sub.add_parser(
         "reproduce",

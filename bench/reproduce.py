@@ -133,17 +133,18 @@ def findings(root: Path) -> str:
         "| strategy | p50 | p95 | requests | invocations |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for name, s in quick["strategies"].items():
+    for name, s in quick.strategies.items():
         lines.append(
-            f"| {name} | {_ms(s['latency_s']['p50'])} | {_ms(s['latency_s']['p95'])} | "
-            f"{s['api_calls_total']} | {s['invocations']} |"
+            f"| {name} | {_ms(s.latency_s.p50)} | {_ms(s.latency_s.p95)} | "
+            f"{s.api_calls_total} | {s.invocations} |"
         )
     lines.append("")
     sweep = read_results(root / "interval-sweep").summary
     polls = sorted(
-        (s["parameters"]["interval_s"], s) for s in sweep["strategies"].values() if s["kind"] == "poll"
+        ((s.interval_s or 0.0, s.latency_s.mean) for s in sweep.strategies.values() if s.kind == "poll"),
+        key=lambda item: item[0],
     )
-    cells = ", ".join(f"{t:g} s: {_ms(s['latency_s']['mean'])}" for t, s in polls)
+    cells = ", ".join(f"{t:g} s: {_ms(mean)}" for t, mean in polls)
     lines += [
         f"**Poll latency follows the interval** (`{where}/interval-sweep/summary.json`): mean latency by "
         f"interval {cells} (half an interval plus the work, as theory says).",

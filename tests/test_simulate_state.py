@@ -11,6 +11,7 @@ import pytest
 
 from bench.cli import main
 from bench.results.files import read_results
+from bench.results.model import Run
 from bench.scenario.retention import RetentionError, parse_retention, start_state
 from bench.scenario.spec import ScenarioError, parse_scenario
 from bench.simulate.runner import SimulationOptions, retained_days, simulate_scenario
@@ -33,7 +34,7 @@ def scenario(strategies: list[dict[str, Any]], bucket: dict[str, Any] | None = N
     )
 
 
-def simulate(tmp: Path, sc: Any, **options: Any) -> dict[str, Any]:
+def simulate(tmp: Path, sc: Any, **options: Any) -> Run:
     defaults: dict[str, Any] = {"processing": NO_WORK, "list_base_s": 0.0, "list_per_object_s": 0.0}
     return simulate_scenario(sc, tmp, SimulationOptions(**{**defaults, **options}))
 
@@ -53,13 +54,13 @@ def test_listing_time_is_pages_times_the_per_page_time(tmp_path: Path) -> None:
     )
     steady = simulate(tmp_path / "steady", sc, days=0.1, files_per_day=1000, list_per_page_s=0.1)
     simulate(tmp_path / "empty", sc, days=0.1, files_per_day=1000, list_per_page_s=0.1, start="empty")
-    assert steady["simulation"]["bucket"]["initial_objects"] == pytest.approx(500_000, rel=1e-6)
+    assert steady.simulation.bucket.initial_objects == pytest.approx(500_000, rel=1e-6)
     extra = detection(tmp_path / "steady", "seen").mean() - detection(tmp_path / "empty", "seen").mean()
     assert extra == pytest.approx(501 * 0.1 - 1 * 0.1, abs=0.2)  # 500 (+1 for the day's ~100) pages
-    counters = steady["strategies"]["seen"]["counters"]
+    counters = steady.strategies["seen"].counters
     assert counters["listing_pages_max"] == 501
     assert counters["listing_s_max"] == pytest.approx(50.1)
-    assert steady["strategies"]["seen"]["feasible"] is True  # 50 s of listing fits a 600 s interval
+    assert steady.strategies["seen"].feasible is True  # 50 s of listing fits a 600 s interval
 
 
 def test_a_full_sweep_takes_time(tmp_path: Path) -> None:
@@ -97,16 +98,16 @@ def test_a_listing_longer_than_the_interval_is_infeasible_not_averaged(tmp_path:
         {"retention": "lifecycle:30"},
     )
     summary = simulate(tmp_path, sc, days=0.2, files_per_day=100_000, list_per_page_s=0.06)
-    seen = summary["strategies"]["seen-60s"]
-    assert seen["feasible"] is False
-    assert "falls behind" in seen["why_not"]
-    assert "3,0" in seen["why_not"]  # the pages
-    assert seen["counters"]["listing_s_max"] == pytest.approx(3001 * 0.06, rel=0.01)
-    assert summary["strategies"]["inbox-60s"]["feasible"] is True
-    assert summary["strategies"]["inbox-60s"]["why_not"] is None
-    hourly = summary["strategies"]["hourly"]
-    assert hourly["feasible"] is False
-    assert "timeout of 60 s" in hourly["why_not"]
+    seen = summary.strategies["seen-60s"]
+    assert seen.feasible is False
+    assert "falls behind" in seen.why_not
+    assert "3,0" in seen.why_not  # the pages
+    assert seen.counters["listing_s_max"] == pytest.approx(3001 * 0.06, rel=0.01)
+    assert summary.strategies["inbox-60s"].feasible is True
+    assert summary.strategies["inbox-60s"].why_not is None
+    hourly = summary.strategies["hourly"]
+    assert hourly.feasible is False
+    assert "timeout of 60 s" in hourly.why_not
 
 
 def test_steady_state_bills_more_than_an_empty_start_for_a_poller_that_keeps_files(tmp_path: Path) -> None:
@@ -119,21 +120,19 @@ def test_steady_state_bills_more_than_an_empty_start_for_a_poller_that_keeps_fil
     )
     steady = simulate(tmp_path / "s", sc, days=1, files_per_day=200_000)
     empty = simulate(tmp_path / "e", sc, days=1, files_per_day=200_000, start="empty")
-    lists_steady = steady["strategies"]["seen"]["api_calls"]["s3.ListObjectsV2"]
-    lists_empty = empty["strategies"]["seen"]["api_calls"]["s3.ListObjectsV2"]
+    lists_steady = steady.strategies["seen"].api_calls["s3.ListObjectsV2"]
+    lists_empty = empty.strategies["seen"].api_calls["s3.ListObjectsV2"]
     assert lists_steady == pytest.approx(lists_empty * 3, rel=0.05)  # mean 300k vs 100k files listed
-    bill = {k: s["strategies"]["seen"]["cost"]["run_usd"]["total"] for k, s in (("s", steady), ("e", empty))}
+    bill = {k: s.strategies["seen"].cost.run_usd["total"] for k, s in (("s", steady), ("e", empty))}
     assert bill["s"] > bill["e"] * 1.5
     assert (
-        steady["strategies"]["events"]["cost"]["run_usd"]["total"]
-        == empty["strategies"]["events"]["cost"]["run_usd"]["total"]
+        steady.strategies["events"].cost.run_usd["total"] == empty.strategies["events"].cost.run_usd["total"]
     )
-    assert (
-        steady["strategies"]["seen"]["cost"]["monthly_retention_days"]
-        > (empty["strategies"]["seen"]["cost"]["monthly_retention_days"])
+    assert steady.strategies["seen"].cost.monthly_retention_days > (
+        empty.strategies["seen"].cost.monthly_retention_days
     )
-    assert "steady state" in steady["simulation"]["bucket"]["label"]
-    assert "empty" in empty["simulation"]["bucket"]["label"]
+    assert "steady state" in steady.simulation.bucket.label
+    assert "empty" in empty.simulation.bucket.label
 
 
 def test_retention_decides_what_a_listing_sees(tmp_path: Path) -> None:
@@ -148,7 +147,7 @@ def test_retention_decides_what_a_listing_sees(tmp_path: Path) -> None:
             retention=policy,
             start="empty",
         )
-        lists[policy] = summary["strategies"]["seen"]["api_calls"]
+        lists[policy] = summary.strategies["seen"].api_calls
     cycles = 3 * 1440
     assert lists["delete"]["s3.ListObjectsV2"] == pytest.approx(cycles, abs=3)  # one page a cycle
     assert lists["delete"]["s3.DeleteObject"] == pytest.approx(150_000, rel=0.02)
@@ -201,11 +200,11 @@ def test_the_delivery_tail_shows_in_p999_and_max_of_a_simulation(tmp_path: Path)
     )
     summary = simulate(tmp_path, sc, days=1, files_per_day=200_000)
     for name in ("s3", "eb"):
-        latency = summary["strategies"][name]["latency_s"]
-        assert latency["p50"] < 2.0, name
-        assert latency["p99"] < 3.5, name
-        assert latency["p999"] > 30.0, name  # 1 in 500 notifications takes a minute or so
-        assert latency["max"] > 120.0, name
+        latency = summary.strategies[name].latency_s
+        assert latency.p50 < 2.0, name
+        assert latency.p99 < 3.5, name
+        assert latency.p999 > 30.0, name  # 1 in 500 notifications takes a minute or so
+        assert latency.max > 120.0, name
 
 
 def test_the_comparison_table_marks_what_cannot_run() -> None:

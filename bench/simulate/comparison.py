@@ -4,48 +4,53 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bench.cost.model import Pricing
+from bench.cost.run import run_costs
+from bench.results.model import Run
 
-def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
-    """One row per (strategy, files per day) from simulated summaries."""
+
+def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None) -> pd.DataFrame:
+    """One row per (strategy, files per day) from simulated summaries, priced by ``run_cost``."""
     rows = []
     for rate, summary in summaries.items():
-        days = summary["simulation"].get("days")
-        for name, s in summary["strategies"].items():
+        days = summary.simulation.days if summary.simulation is not None else None
+        costs = run_costs(summary, pricing)
+        for name, s in summary.strategies.items():
+            monthly = costs[name].monthly_usd
             rows.append(
                 {
                     "strategy": name,
-                    "kind": s["kind"],
+                    "kind": s.kind,
                     "files_per_day": rate,
                     "days": days,
-                    "files": s["files"],
-                    "latency_p50_s": s["latency_s"]["p50"],
-                    "latency_p95_s": s["latency_s"]["p95"],
-                    "latency_p99_s": s["latency_s"]["p99"],
-                    "latency_p999_s": s["latency_s"].get("p999"),
-                    "feasible": s.get("feasible", True),
-                    "why_not": s.get("why_not"),
+                    "files": s.files,
+                    "latency_p50_s": s.latency_s.p50,
+                    "latency_p95_s": s.latency_s.p95,
+                    "latency_p99_s": s.latency_s.p99,
+                    "latency_p999_s": s.latency_s.p999,
+                    "feasible": s.feasible,
+                    "why_not": s.why_not,
                     "bucket": _bucket(summary),
-                    "invocations": s["invocations"],
-                    "requests": s["api_calls_total"],
-                    "bill_usd": s["cost"]["run_usd"]["total"],
-                    "model_monthly_usd": s["cost"].get("monthly_usd", {}).get("total"),
-                    "seconds": s["simulation"]["seconds"],
+                    "invocations": s.invocations,
+                    "requests": s.api_calls_total,
+                    "bill_usd": costs[name].total_usd,
+                    "model_monthly_usd": None if monthly is None else monthly.get("total"),
+                    "seconds": s.simulation.seconds if s.simulation is not None else None,
                 }
             )
     return pd.DataFrame(rows)
 
 
-def _bucket(summary: dict[str, Any]) -> str | None:
+def _bucket(summary: Run) -> str | None:
     """The start and retention, short (the file counts differ from rate to rate)."""
-    bucket = summary["simulation"].get("bucket")
-    if not bucket:
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    if bucket is None:
         return None
-    return f"{bucket['start']} start, retention {bucket['retention']}"
+    return f"{bucket.start} start, retention {bucket.retention}"
 
 
 def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:

@@ -101,9 +101,9 @@ def quantile_interval(values: np.ndarray, q: float, confidence: float = CONFIDEN
 class LiveComparison:
     scenario: str
     strategy: str
-    p50_live: float
+    p50_live: float | None
     p50_sim: float
-    p95_live: float
+    p95_live: float | None
     p95_sim: float
     requests_live: dict[str, int]
     requests_sim: dict[str, int]
@@ -114,7 +114,7 @@ class LiveComparison:
     uncovered: str = ""  # why the fitted profile cannot speak for this strategy (out of sample)
 
     @staticmethod
-    def _off(live: float, sim: float) -> float:
+    def _off(live: float | None, sim: float) -> float:
         return abs(sim - live) / live if live else 0.0
 
     @property
@@ -166,7 +166,9 @@ def live_against_simulated(
     fitted = fit_profile(source)
     tag = live.scenario_name if sample == "in" else f"{live.scenario_name}-from-{source.scenario_name}"
     profile_path = write_profile(fitted, workdir / f"{tag}-moto-profile.toml")
-    scenario = Scenario.model_validate({**live.summary["scenario"], "latency_profile": str(profile_path)})
+    scenario = Scenario.model_validate(
+        {**live.summary.scenario.model_dump(), "latency_profile": str(profile_path)}
+    )
     runs = []
     with tempfile.TemporaryDirectory() as scratch:
         for replica in range(replicas):  # the first replica is kept to look at; the rest only pooled
@@ -179,7 +181,7 @@ def live_against_simulated(
     first = runs[0][0]
     measured = live.records[live.records["outcome"] == "processed"]
     out = []
-    for name, s in live.summary["strategies"].items():
+    for name, s in live.summary.strategies.items():
         latencies = pooled.loc[(pooled["strategy"] == name) & (pooled["outcome"] == "processed"), "latency_s"]
         p50, p95 = (float(v) for v in np.percentile(latencies.to_numpy(dtype=float), [50, 95]))
         own = measured.loc[measured["strategy"] == name, "latency_s"].to_numpy(dtype=float)
@@ -187,17 +189,17 @@ def live_against_simulated(
             LiveComparison(
                 live.scenario_name,
                 name,
-                s["latency_s"]["p50"],
+                s.latency_s.p50,
                 p50,
-                s["latency_s"]["p95"],
+                s.latency_s.p95,
                 p95,
-                {op: int(s["api_calls"].get(op, 0)) for op in COUNTED},
-                {op: int(first["strategies"][name]["api_calls"].get(op, 0)) for op in COUNTED},
+                {op: s.api_calls.get(op, 0) for op in COUNTED},
+                {op: first.strategies[name].api_calls.get(op, 0) for op in COUNTED},
                 quantile_interval(own, 0.50),
                 quantile_interval(own, 0.95),
                 sample=sample,
                 calibrated_on=str(source.scenario_name),
-                uncovered="" if sample == "in" else _uncovered(s["kind"], fitted, source.scenario_name),
+                uncovered="" if sample == "in" else _uncovered(s.kind, fitted, source.scenario_name),
             )
         )
     return out
