@@ -25,8 +25,9 @@ from scipy.stats import binom, kstest
 
 from bench.errors import InputError
 from bench.results.files import Results, read_results
-from bench.scenario.spec import Scenario, parse_scenario
-from bench.simulate.calibrate import ROUTE_OF_KIND, fit_profile, write_profile
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS, Scenario, parse_scenario
+from bench.simulate.calibrate import fit_profile, write_profile
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 
 TOLERANCE = 0.10
@@ -207,7 +208,7 @@ def live_against_simulated(
 
 def _uncovered(kind: str, fitted: dict[str, Any], source: str) -> str:
     """Why a profile fitted to ``source`` cannot speak for a strategy of ``kind`` ('' if it can)."""
-    route = ROUTE_OF_KIND.get(kind)
+    route = KIND_SPECS[Kind(kind)].route
     if route is not None and route not in fitted.get("routes", {}):
         return f"{source} ran no {kind}: its delivery delay ({route}) was not fitted"
     if kind in ("poll", "scheduled-poll") and "listing" not in fitted:

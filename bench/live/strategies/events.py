@@ -21,7 +21,8 @@ from bench.live.strategies.base import (
     local_function,
     make_handler_factory,
 )
-from bench.scenario.spec import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import AsyncLambdaStrategy, InotifyStrategy, SqsLambdaStrategy
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
 from event_handlers.runtime import moto_bridge
@@ -131,8 +132,8 @@ class _AsyncRoute(_FunctionRun):
 class S3LambdaRun(_AsyncRoute):
     """S3 notification -> Lambda async invoke (internal queue, retries, on-failure DLQ)."""
 
-    kind = "s3-lambda"
-    spec: S3LambdaStrategy
+    kind = Kind.S3_LAMBDA
+    spec: AsyncLambdaStrategy
 
     def setup(self) -> None:
         ctx = self.ctx
@@ -144,7 +145,7 @@ class S3LambdaRun(_AsyncRoute):
             account_id=ctx.env.account_id,
             lambda_client=ctx.env.client("lambda", "setup"),
         )
-        self.invoker = self._make_invoker("s3_to_lambda", self.spec.event_loss)
+        self.invoker = self._make_invoker(self.routes[0], self.spec.event_loss)
         moto_bridge.register_function(config.arn, self.invoker.submit)
         configure_notifications(
             ctx.env.bucket,
@@ -156,13 +157,13 @@ class S3LambdaRun(_AsyncRoute):
 class EventBridgeRun(_AsyncRoute):
     """S3 -> EventBridge (default bus) -> rule -> Lambda async invoke."""
 
-    kind = "s3-eventbridge-lambda"
-    spec: EventBridgeStrategy
+    kind = Kind.S3_EVENTBRIDGE_LAMBDA
+    spec: AsyncLambdaStrategy
 
     def setup(self) -> None:
         ctx = self.ctx
         config = self._deploy([KeyFilter(ctx.prefix)])
-        self.invoker = self._make_invoker("eventbridge_to_lambda", self.spec.event_loss)
+        self.invoker = self._make_invoker(self.routes[0], self.spec.event_loss)
         moto_bridge.register_function(config.arn, self.invoker.submit)
         configure_s3_eventbridge_route(
             ctx.env.bucket,
@@ -178,7 +179,7 @@ class EventBridgeRun(_AsyncRoute):
 class SqsLambdaRun(_FunctionRun):
     """S3 notification -> SQS -> Lambda event source mapping (batches, partial failures, redrive)."""
 
-    kind = "s3-sqs-lambda"
+    kind = Kind.S3_SQS_LAMBDA
     spec: SqsLambdaStrategy
 
     def setup(self) -> None:
@@ -213,7 +214,7 @@ class SqsLambdaRun(_FunctionRun):
                 wait_time_s=spec.wait_time_s,
                 pollers=spec.pollers,
             ),
-            delivery_delay=_sum(ctx.sampler("s3_to_sqs", salt=6), ctx.sampler("sqs_to_lambda", salt=3)),
+            delivery_delay=_sum(*(ctx.sampler(r, salt) for r, salt in zip(self.routes, (6, 3), strict=True))),
         )
 
     def start(self) -> None:
@@ -264,7 +265,7 @@ class SqsLambdaRun(_FunctionRun):
 class InotifyRun(_FunctionRun):
     """Local folder: inotify (watchdog) -> the same async runtime and handler."""
 
-    kind = "inotify"
+    kind = Kind.INOTIFY
     spec: InotifyStrategy
 
     def setup(self) -> None:
@@ -288,7 +289,7 @@ class InotifyRun(_FunctionRun):
         self.invoker = AsyncInvoker(
             self.function,
             AsyncConfig(retry_delays_s=(1.0, 2.0), workers=spec.workers),
-            delivery_delay=ctx.sampler("inotify_to_handler", salt=5),
+            delivery_delay=ctx.sampler(self.routes[0], salt=5),
             seed=ctx.seed,
         )
         watched = ctx.env.folder / ctx.prefix

@@ -11,25 +11,29 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.live.strategies.base import RunContext
+from bench.live.strategies.base import RunContext, StrategyRun
 from bench.live.strategies.events import S3LambdaRun
+from bench.scenario.kinds import Kind
 from bench.scenario.spec import HybridStrategy
 from event_handlers.errors import is_permanent
 from event_handlers.ledger import Claim, SQLiteLedger
 from pollers import Entry, PollLoop, S3Poller
 
 
-class HybridRun(S3LambdaRun):
-    kind = "hybrid"
-    spec: HybridStrategy  # type: ignore[assignment]
+class HybridRun(StrategyRun):
+    """An S3 -> Lambda run (its events path) beside a sweep: composed, each doing its own job."""
+
+    kind = Kind.HYBRID
+    spec: HybridStrategy
 
     def __init__(self, spec: HybridStrategy, ctx: RunContext) -> None:
         super().__init__(spec, ctx)
+        self.events = S3LambdaRun(spec.events_part(), ctx)
         self.swept = 0
         self.already_done = 0
 
     def setup(self) -> None:
-        super().setup()
+        self.events.setup()
         ctx, spec = self.ctx, self.spec
         self.sweep_ledger = SQLiteLedger(ctx.workdir / "ledger.sqlite")
         self.sweeper = S3Poller(
@@ -73,23 +77,25 @@ class HybridRun(S3LambdaRun):
             retryable=lambda exc: not is_permanent(exc),
         )
 
-    @property
-    def path(self) -> str:
-        return "events"
-
     def start(self) -> None:
-        super().start()
+        self.events.start()
         self.sweep.start()
 
     def stop(self) -> None:
         self.sweep.stop(timeout=30)
-        super().stop()
+        self.events.stop()
         self.sweep_ledger.close()
+
+    def notes(self) -> list[str]:
+        return self.events.notes()
+
+    def finish(self) -> None:
+        self.events.finish()
 
     def counters(self) -> dict[str, Any]:
         stats = self.sweeper.stats
         return {
-            **super().counters(),
+            **self.events.counters(),
             "sweep_cycles": stats.poll_cycles,
             "sweep_list_requests": stats.list_requests,
             "sweep_processed": self.swept,
