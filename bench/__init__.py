@@ -63,6 +63,25 @@ _EXPORTS: dict[str, str] = {
     "write_sweep": "bench.report.cost_sweep",
     # errors
     "InputError": "bench.errors",
+    # decide on your own numbers (notebook 05)
+    "decide_for": "bench.decide.api",
+    "Decision": "bench.decide.rank",
+    "Workload": "bench.decide.rank",
+    "decide_chart": "bench.decide.chart",
+    "decision_table": "bench.decide.table",
+    "draw_architectures": "bench.report.diagrams",
+    # wire it up: notifications, permissions, queue policy (notebook 06)
+    "KeyFilter": "event_handlers.filters",
+    "NotificationRule": "event_handlers.trigger",
+    "OverlappingRulesError": "event_handlers.trigger",
+    "bucket_arn": "event_handlers.trigger",
+    "build_notification_configuration": "event_handlers.trigger",
+    "configure_notifications": "event_handlers.trigger",
+    "configure_s3_lambda_trigger": "event_handlers.trigger",
+    "allow_s3_to_invoke_lambda": "event_handlers.trigger",
+    "allow_s3_to_send_to_queue": "event_handlers.trigger",
+    "FunctionGrants": "event_handlers.permissions",
+    "function_policy": "event_handlers.permissions",
 }
 
 __all__ = ["__version__", *_EXPORTS]
