@@ -1,0 +1,156 @@
+"""The instructor's guide's expected answers hold: each row of its answers table is found in the
+executed notebook's outputs within its range, and the deterministic ones are recomputed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bench import decide_for
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = ROOT / "notebooks" / "INSTRUCTOR.md"
+NOTEBOOK = {
+    "04": "04_reproduce_the_comparison",
+    "05": "05_which_one_should_i_use",
+    "06": "06_wiring_it_up",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    notebook: str
+    expected: str
+    low: float | None
+    high: float | None
+
+
+def guide_answers() -> list[Answer]:
+    text = GUIDE.read_text(encoding="utf-8")
+    table = text.split("<!-- answers:start -->", 1)[1].split("<!-- answers:end -->", 1)[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    out = []
+    for cells in rows:
+        id_, notebook, _what, expected, low, high = (c.strip() for c in cells)
+        out.append(
+            Answer(
+                id_,
+                notebook,
+                expected,
+                None if low == "-" else float(low),
+                None if high == "-" else float(high),
+            )
+        )
+    return out
+
+
+def outputs(notebook: str, tag: str | None = None) -> str:
+    document = nbformat.read(ROOT / "notebooks" / f"{NOTEBOOK[notebook]}.ipynb", as_version=4)
+    texts = []
+    for cell in document.cells:
+        if cell.cell_type != "code" or (tag and tag not in cell.metadata.get("tags", [])):
+            continue
+        for output in cell.outputs:
+            texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
+
+
+def parameters(notebook: str) -> dict[str, object]:
+    document = nbformat.read(ROOT / "notebooks" / f"{NOTEBOOK[notebook]}.ipynb", as_version=4)
+    cell = next(c for c in document.cells if "parameters" in c.metadata.get("tags", []))
+    namespace: dict[str, object] = {}
+    exec(cell.source, namespace)  # the notebook's own parameters cell: assignments only
+    return namespace
+
+
+# id -> (cell tag or None, pattern whose first group is the value as the notebook shows it)
+SHOWN: dict[str, tuple[str | None, str]] = {
+    "nb04.poll1s.p50": ("answer-run-table", r"^poll-1s\s+poll\s+\d+\s+\d+\s+([\d.]+) s"),
+    "nb04.poll5s.p50": ("answer-run-table", r"^poll-5s\s+poll\s+\d+\s+\d+\s+([\d.]+) s"),
+    "nb04.month.poll1min.p50": ("answer-month", r"^poll-1min\s+([\d.]+) s"),
+    "nb04.month.s3lambda.p50": ("answer-month", r"^s3-lambda\s+([\d.]+) s"),
+    "nb04.month.s3lambda.bill": ("answer-month", r"^s3-lambda\s.*\$([\d.,]+)\s*$"),
+    "nb04.month.poll1s.bill": ("answer-month", r"^poll-1s\s.*\$([\d.,]+)\s*$"),
+    "nb05.recommended": ("answer-recommendation", r"^Recommended: (.+)$"),
+    "nb05.bill": ("answer-recommendation", r"^Its bill: \$([\d.,]+)"),
+    "nb05.p95": ("answer-recommendation", r"p95 ([\d.]+) s$"),
+    "nb06.seed_arn": (None, r"^seed's SourceArn:\s+(\S+)"),
+    "nb06.object_events": (None, r"(\d+) object event"),
+}
+
+
+def _exercise() -> tuple[str | None, float, float]:
+    (team,) = decide_for([2_000_000], latency_p95_s=120, retention_days=90, interval_s=60)
+    best = next(o for o in team.options if o.name == team.recommendation)
+    flip = next(re.search(r"a p95 target under ([\d.]+) s", line) for line in team.overturned_by)
+    assert flip is not None
+    return team.recommendation, best.monthly_point, float(flip.group(1))
+
+
+def _defaults() -> tuple[str | None, float, float]:
+    p = parameters("05")
+    (mine,) = decide_for(
+        [p["FILES_PER_DAY"]],
+        profile=p["PROFILE"],
+        latency_p95_s=p["LATENCY_P95_S"],
+        retention_days=p["RETENTION_DAYS"],
+        interval_s=p["INTERVAL_S"],
+        memory_mb=p["MEMORY_MB"],
+        cpu_s=p["CPU_S"],
+        wait_s=p["WAIT_S"],
+    )
+    best = next(o for o in mine.options if o.name == mine.recommendation)
+    return mine.recommendation, best.monthly_point, best.latency.p95
+
+
+# id -> the value recomputed with the library (seeded, so the same on every machine)
+RECOMPUTED: dict[str, Callable[[], object]] = {
+    "nb05.recommended": lambda: _defaults()[0],
+    "nb05.bill": lambda: _defaults()[1],
+    "nb05.p95": lambda: _defaults()[2],
+    "nb05.exercise.recommended": lambda: _exercise()[0],
+    "nb05.exercise.bill": lambda: _exercise()[1],
+    "nb05.exercise.flip_p95": lambda: _exercise()[2],
+}
+
+ANSWERS = guide_answers()
+
+
+def test_the_guide_lists_every_checked_answer_and_only_those() -> None:
+    assert {a.id for a in ANSWERS} == set(SHOWN) | set(RECOMPUTED)
+
+
+def _holds(answer: Answer, value: object) -> None:
+    if answer.low is None:
+        assert str(value) == answer.expected, answer.id
+    else:
+        assert answer.high is not None
+        number = float(str(value).replace(",", ""))
+        assert answer.low <= number <= answer.high, (
+            f"{answer.id}: {number} outside {answer.low}-{answer.high}"
+        )
+
+
+@pytest.mark.parametrize("answer", ANSWERS, ids=lambda a: a.id)
+def test_the_guides_expected_value_lies_in_its_own_range(answer: Answer) -> None:
+    if answer.low is not None:
+        _holds(answer, answer.expected)
+
+
+@pytest.mark.parametrize("answer", [a for a in ANSWERS if a.id in SHOWN], ids=lambda a: a.id)
+def test_the_executed_notebook_shows_the_expected_answer(answer: Answer) -> None:
+    tag, pattern = SHOWN[answer.id]
+    match = re.search(pattern, outputs(answer.notebook, tag), re.MULTILINE)
+    assert match is not None, f"{answer.id}: not found in notebook {answer.notebook}'s outputs"
+    _holds(answer, match.group(1).strip())
+
+
+@pytest.mark.parametrize("answer", [a for a in ANSWERS if a.id in RECOMPUTED], ids=lambda a: a.id)
+def test_the_library_recomputes_the_expected_answer(answer: Answer) -> None:
+    _holds(answer, RECOMPUTED[answer.id]())
