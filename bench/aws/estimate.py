@@ -23,7 +23,7 @@ from bench.cost.model import (
     scheduler_cost,
     sqs_cost,
 )
-from bench.scenario.spec import Arrivals, Scenario
+from bench.scenario.spec import Arrivals, FunctionSettings, Scenario
 
 # Assumptions (not in the pricing file; each leans high):
 HANDLER_MS = 200.0  # billed ms per invocation: a small file's GET, summary, PUT and record at 128 MB
@@ -133,10 +133,11 @@ def estimate_run(scenario: Scenario, strategies: set[str]) -> Estimate:
             },
             pricing=pricing,
         )
+        function: FunctionSettings = getattr(spec, "function", FunctionSettings())
         if invocations:
             c["lambda.invocations"] = invocations
-            memory = spec.function.memory_mb
-            cost += lambda_cost(invocations, memory, HANDLER_MS, spec.function.architecture, pricing=pricing)
+            memory = function.memory_mb
+            cost += lambda_cost(invocations, memory, HANDLER_MS, function.architecture, pricing=pricing)
             cost += lambda_cost(0, memory, 0.0, pricing=pricing) + CostBreakdown(
                 {
                     "lambda.init": ENVIRONMENTS
@@ -144,7 +145,7 @@ def estimate_run(scenario: Scenario, strategies: set[str]) -> Estimate:
                     / 1000
                     * memory
                     / 1024
-                    * pricing[f"lambda_gb_second_{spec.function.architecture}"]
+                    * pricing[f"lambda_gb_second_{function.architecture}"]
                 }
             )
             cost += logs_cost((invocations + ENVIRONMENTS) * LAMBDA_LOG_BYTES / 1e9, pricing=pricing)

@@ -29,7 +29,7 @@ NAME_PREFIX = "pve-"
 ROLE_PATH = "/pve/"
 RECORDS_PREFIX = "pve-records/"
 LOG_RETENTION_DAYS = 1
-LEDGER_TTL_ATTRIBUTE = "expires_at"
+LEDGER_TTL_ATTRIBUTE = "expiration"  # as event_handlers.dynamodb_ledger writes it
 HANDLER = "pve_aws_handler.lambda_handler"
 PACKAGE = ("pve_aws_handler.py", "event_handlers/", "PIL/", "pillow.libs/")
 PLACEHOLDER_ACCOUNT = "<account-id>"
@@ -282,7 +282,7 @@ def build_plan(
                 arns.table(table),
                 "",
                 {
-                    "key": "pk",
+                    "key": "id",
                     "billing_mode": "PAY_PER_REQUEST",
                     "ttl_attribute": LEDGER_TTL_ATTRIBUTE,
                     "purpose": "idempotency ledger shared by the run's functions",
@@ -354,15 +354,13 @@ def _function_resources(
     ]
     trigger = KeyFilter(watched)
     environment = {
-        "PVE_MODE": "scheduled-poll" if spec.kind == "scheduled-poll" else "events",
         "PVE_STRATEGY": spec.name,
         "PVE_TASK": scenario.task,
         "PVE_OUTPUT_PREFIX": output_prefix(scenario),
         "PVE_RECORDS_PREFIX": RECORDS_PREFIX,
         "PVE_LEDGER_TABLE": table,
-        "PVE_DLQ_NAME": dlq,
+        "PVE_DLQ_URL": f"https://sqs.{arns.region}.amazonaws.com/{arns.account}/{dlq}",
         "PVE_TRIGGER_FILTERS": f"{trigger.prefix}|{trigger.suffix}",
-        "PVE_WATCHED_PREFIX": watched,
     }
     out.append(
         Resource(

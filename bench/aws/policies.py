@@ -3,7 +3,10 @@
 Each statement grants one thing a function does, on exactly the resource it does it to: read the
 watched prefix, write the output and timing-record prefixes, consume its queue, send to its DLQ,
 use the idempotency ledger, write its own log group. The statement ``Sid``s name that purpose, so
-a test (and a reviewer) can read the document statement by statement.
+a test (and a reviewer) can read the document statement by statement. The Sids and statement
+shape follow ``event_handlers.permissions`` on the events branch (WriteTimingRecords and the
+poller's statements are this backend's additions); no ``logs:CreateLogGroup``: the plan creates
+the group, with its retention, before the function exists.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def function_role_policy(access: FunctionAccess) -> dict[str, Any]:
     """The role's only inline policy: nothing beyond what ``access`` names."""
     a = access
     statements = [
-        _statement("ReadWatchedPrefix", ("s3:GetObject",), [object_arn(a.bucket, a.watched_prefix)])
+        _statement("ReadWatchedObjects", ("s3:GetObject",), [object_arn(a.bucket, a.watched_prefix)])
     ]
     if a.list_watched_prefix:
         statements.append(
@@ -56,20 +59,18 @@ def function_role_policy(access: FunctionAccess) -> dict[str, Any]:
                 Condition={"StringLike": {"s3:prefix": [f"{a.watched_prefix}*"]}},
             )
         )
-    writes = [object_arn(a.bucket, a.output_prefix), object_arn(a.bucket, a.records_prefix)]
+    statements.append(_statement("WriteOutputs", ("s3:PutObject",), [object_arn(a.bucket, a.output_prefix)]))
+    records = [object_arn(a.bucket, a.records_prefix)]
+    statements.append(_statement("WriteTimingRecords", ("s3:PutObject",), records))
     if a.state_key:
-        writes.append(f"arn:aws:s3:::{a.bucket}/{a.state_key}")
-    statements.append(_statement("WriteOutputAndRecords", ("s3:PutObject",), writes))
-    if a.state_key:
-        statements.append(
-            _statement("ReadPollerState", ("s3:GetObject",), [f"arn:aws:s3:::{a.bucket}/{a.state_key}"])
-        )
+        state = [f"arn:aws:s3:::{a.bucket}/{a.state_key}"]
+        statements.append(_statement("KeepPollerState", ("s3:GetObject", "s3:PutObject"), state))
     if a.queue_arn:
-        statements.append(_statement("ConsumeQueue", QUEUE_ACTIONS, [a.queue_arn]))
+        statements.append(_statement("ConsumeSourceQueue", QUEUE_ACTIONS, [a.queue_arn]))
     if a.dlq_arn:
         statements.append(_statement("SendDeadLetters", ("sqs:SendMessage",), [a.dlq_arn]))
     if a.ledger_table_arn:
-        statements.append(_statement("IdempotencyLedger", LEDGER_ACTIONS, [a.ledger_table_arn]))
+        statements.append(_statement("UseIdempotencyLedger", LEDGER_ACTIONS, [a.ledger_table_arn]))
     statements.append(_statement("WriteOwnLogs", LOG_ACTIONS, [f"{a.log_group_arn}:*"]))
     return {"Version": VERSION, "Statement": statements}
 
