@@ -483,19 +483,47 @@ def cmd_aws_plan(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_aws_template(args: argparse.Namespace, console: Console) -> int:
+    from bench.aws.package import PackagingError
     from bench.aws.plan import build_plan
     from bench.aws.template import write_template
     from bench.scenario.spec import load_scenario
 
-    plan = build_plan(load_scenario(args.scenario), region=args.region)
+    scenario = load_scenario(args.scenario)
+    plan = build_plan(scenario, region=args.region)
     out = Path(args.out or f"pve-{plan.scenario}-template.json")
-    package = write_template(plan, out)
-    console.print(
-        f"wrote {out} ({len(plan.resources)} resources) and {package}: upload the zip to S3 and pass its "
-        "bucket and key as PackageBucket and PackageKey",
-        highlight=False,
-    )
+    try:
+        package: bytes | None = _aws_package(args)(plan.runtime, _architecture(plan))
+    except PackagingError as exc:
+        package, reason = None, str(exc)
+    written = write_template(plan, out, scenario, package)
+    console.print(f"wrote {out} ({len(plan.resources)} resources)", highlight=False)
+    if written is None:
+        console.print(f"[yellow]no function zip written:[/] {reason}", highlight=False)
+    else:
+        console.print(
+            f"wrote {written}: upload it to S3 and pass its bucket and key as PackageBucket and PackageKey",
+            highlight=False,
+        )
     return EXIT_OK
+
+
+def _architecture(plan: Any) -> str:
+    from bench.aws.plan import Kind
+
+    functions = plan.of_kind(Kind.FUNCTION)
+    return str(functions[0].spec["architecture"]) if functions else "x86_64"
+
+
+def _aws_package(args: argparse.Namespace) -> Callable[[str, str], bytes]:
+    """The function zip builder: with --pillow-wheel, or this machine's Pillow if it fits (or on moto)."""
+    from bench.aws.package import build_package, local_package
+
+    wheel = Path(args.pillow_wheel) if getattr(args, "pillow_wheel", None) else None
+    if wheel is not None and not wheel.is_file():
+        raise FileNotFoundError(f"--pillow-wheel {wheel}: no such file")
+    if wheel is None and getattr(args, "endpoint_url", None):
+        return lambda runtime, architecture: local_package()
+    return lambda runtime, architecture: build_package(runtime, architecture, wheel)
 
 
 def cmd_aws_list(args: argparse.Namespace, console: Console) -> int:
@@ -534,7 +562,7 @@ def cmd_aws_cleanup(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
-    from bench.aws.plan import build_plan
+    from bench.aws.plan import Kind, build_plan
     from bench.aws.render import plan_lines
     from bench.aws.run import RunRefusedError, check_account, check_run, run_on_aws
     from bench.live.progress import QuietProgress, RichProgress
@@ -555,6 +583,9 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
         err.print(f"[red]refused:[/] {exc}", highlight=False)
         return EXIT_USAGE
     plan = build_plan(scenario, region=args.region, account_id=account, run_id=preview.run_id)
+    package = _aws_package(args)
+    for architecture in {str(r.spec["architecture"]) for r in plan.of_kind(Kind.FUNCTION)}:
+        package(plan.runtime, architecture)  # refuse a Pillow that would not load, before deploying
     out = _out_dir("run", scenario.name, args.out)
     progress = QuietProgress() if args.quiet else RichProgress()
     try:
@@ -568,6 +599,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
             say=lambda text: console.print(text, highlight=False),
             command=_command_line(),
             scenario_file=str(resolve_scenario_path(args.scenario)),
+            package=package,
         )
     finally:
         if isinstance(progress, RichProgress):
@@ -594,6 +626,10 @@ def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
         "--endpoint-url",
         help="an AWS-compatible endpoint instead of AWS (moto's server); the local runtime then runs the "
         "functions",
+    )
+    group.add_argument(
+        "--pillow-wheel",
+        help="a Pillow wheel built for the functions' runtime (needed unless this machine runs that Python)",
     )
 
 
@@ -622,6 +658,9 @@ def _add_aws_commands(sub: Any) -> None:
     template.add_argument("scenario", help="bundled scenario name or .toml path")
     common(template, endpoint=False)
     template.add_argument("--out", help="template file (default pve-<scenario>-template.json)")
+    template.add_argument(
+        "--pillow-wheel", help="a Pillow wheel for the Lambda runtime (see 'pve aws --help')"
+    )
     template.set_defaults(func=cmd_aws_template)
 
     listing = commands.add_parser("list", help="resources tagged pve:run-id in the region")

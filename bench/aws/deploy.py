@@ -56,7 +56,7 @@ class Deployer:
         *,
         journal: Journal | None = None,
         before_create: Callable[[Resource], None] | None = None,
-        package: Callable[[], bytes] = build_package,
+        package: Callable[[str, str], bytes] = build_package,
     ) -> None:
         self.plan, self.clients = plan, clients
         self.journal = journal if journal is not None else Journal()
@@ -156,7 +156,7 @@ class Deployer:
             "Runtime": r.spec["runtime"],
             "Role": r.spec["role"],
             "Handler": r.spec["handler"],
-            "Code": {"ZipFile": self.package()},
+            "Code": {"ZipFile": self.package(r.spec["runtime"], r.spec["architecture"])},
             "MemorySize": r.spec["memory_mb"],
             "Timeout": r.spec["timeout_s"],
             "Architectures": [r.spec["architecture"]],

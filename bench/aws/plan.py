@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import re
 import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,9 +159,14 @@ def new_run_id() -> str:
     return secrets.token_hex(4)
 
 
+# python3.11 (this project's floor) can no longer be created on Lambda (blocked 2026-07-31);
+# python3.13 is supported until 2029-06-30 (cfn-lint 1.51.0 LmbdRuntimeLifecycle.json, read 2026-11-27).
+LAMBDA_RUNTIME = "python3.13"
+
+
 def lambda_runtime() -> str:
-    """The Lambda runtime matching this interpreter, so the packaged Pillow's ABI matches too."""
-    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+    """The Lambda runtime every function is deployed with (its Pillow must be built for it)."""
+    return LAMBDA_RUNTIME
 
 
 def _slug(text: str, limit: int = 20) -> str:

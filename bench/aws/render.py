@@ -56,7 +56,8 @@ DESCRIBE: dict[Kind, Callable[[dict[str, Any]], str]] = {
     Kind.RULE: lambda s: (
         f"schedule {s['schedule_expression']}"
         if "schedule_expression" in s
-        else f"pattern {s['event_pattern']['detail-type']} under {s['event_pattern']['detail'].get('object', {})}"
+        else f"pattern {s['event_pattern']['detail-type']} "
+        f"under {s['event_pattern']['detail'].get('object', {})}"
     ),
     Kind.NOTIFICATION: _notification,
 }
@@ -70,7 +71,8 @@ def plan_lines(plan: Plan) -> list[str]:
     account = plan.account_id
     lines = [
         f"plan for scenario {plan.scenario!r} in {plan.region} (account {account}), run id {plan.run_id}: "
-        f"{len(plan.resources)} resources; every taggable one tagged {TAG_KEY}={plan.run_id}. Nothing created.",
+        f"{len(plan.resources)} resources; every taggable one tagged {TAG_KEY}={plan.run_id}. "
+        "Nothing is created.",
     ]
     width = max(len(str(k)) for k in Kind)
     shared = [r for r in plan.resources if not r.strategy]

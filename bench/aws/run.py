@@ -28,6 +28,7 @@ from bench.aws.clock import NO_OFFSET, ClockOffset, offset_from_date_headers, of
 from bench.aws.deploy import Clients, Deployer, Journal
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
+from bench.aws.package import build_package
 from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
 from bench.aws.reports import parse_report, summarize_reports
 from bench.cost.model import load_pricing
@@ -335,6 +336,7 @@ def run_on_aws(
     command: str = "",
     scenario_file: str = "",
     before_create: Callable[[Resource], None] | None = None,
+    package: Callable[[str, str], bytes] = build_package,
 ) -> dict[str, Any]:
     """Deploy ``plan``, run every strategy, write results to ``out_dir``; always tear down."""
     progress = progress or QuietProgress()
@@ -347,7 +349,7 @@ def run_on_aws(
     outcomes: list[StrategyOutcome] = []
     with teardown_always(clients, plan, journal, say) as holder:
         say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
-        Deployer(plan, clients, journal=journal, before_create=before_create).deploy()
+        Deployer(plan, clients, journal=journal, before_create=before_create, package=package).deploy()
         run = AwsRun(scenario, plan, factory, local_lambda, progress, journal, planned, bodies)
         for repetition in range(scenario.repetitions):
             for index, target in enumerate(plan.targets):
@@ -376,6 +378,7 @@ def run_on_aws(
         "run_id": plan.run_id,
         "lambda": "local runtime standing in (moto)" if local_lambda else "AWS Lambda",
         "endpoint": factory.endpoint_url or "AWS",
+        "runtime": plan.runtime,
         "estimate_usd": plan.estimate.total,
         "skipped": [{"strategy": s, "reason": r} for s, r in plan.skipped],
         "teardown": {
