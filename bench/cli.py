@@ -478,7 +478,7 @@ def cmd_aws_plan(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(plan.as_dict(), indent=2, default=str))
     else:
         for line in plan_lines(plan):
-            console.print(line, highlight=False, soft_wrap=True)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
@@ -533,7 +533,7 @@ def cmd_aws_list(args: argparse.Namespace, console: Console) -> int:
 
     found = find_resources(Clients(_aws_factory(args)), args.region, args.run_id)
     for line in inventory_lines(found):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     return EXIT_OK
 
 
@@ -552,7 +552,7 @@ def cmd_aws_cleanup(args: argparse.Namespace, console: Console) -> int:
     clients = Clients(_aws_factory(args))
     found = find_resources(clients, args.region, args.run_id)
     for line in inventory_lines(found):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     report = delete_resources(clients, found)
     left = find_resources(clients, args.region, args.run_id)
     console.print(f"cleanup: {len(report.deleted)} deleted, {len(left)} left", highlight=False)
@@ -574,7 +574,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     try:
         preview = build_plan(scenario, region=args.region, account_id=args.account)
         for line in plan_lines(preview):
-            console.print(line, highlight=False, soft_wrap=True)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         check_run(preview, scenario, yes=args.yes, budget_usd=args.budget_usd)
         factory = _aws_factory(args)
         account = _account_of(factory)
@@ -596,7 +596,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
             out,
             local_lambda=args.endpoint_url is not None,
             progress=progress,
-            say=lambda text: console.print(text, highlight=False),
+            say=lambda text: console.print(text, highlight=False, markup=False),
             command=_command_line(),
             scenario_file=str(resolve_scenario_path(args.scenario)),
             package=package,

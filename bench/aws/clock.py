@@ -9,7 +9,8 @@ after the offset (AWS minus local, seconds) is subtracted. Two measurements:
 * HTTP ``Date`` headers: whole seconds, so each sample bounds the offset to an interval
   ``[date - t_after, date + 1 - t_before]``; intersecting many samples narrows it.
 
-The event-time offset is applied when there are events; the Date-header one otherwise.
+Whichever is the tighter is applied (EventBridge's ``time`` has whole seconds only, so on that
+route the Date headers usually win).
 """
 
 from __future__ import annotations
@@ -60,3 +61,8 @@ def offset_from_date_headers(samples: Iterable[tuple[float, str, float]]) -> Clo
     if low > high:  # inconsistent samples (a clock step): fall back to the widest honest answer
         low, high = high, low
     return ClockOffset((low + high) / 2, "date-header", n, (high - low) / 2)
+
+
+def tighter(a: ClockOffset, b: ClockOffset) -> ClockOffset:
+    """The measurement with the smaller uncertainty (a missing one never wins)."""
+    return a if a.uncertainty_s <= b.uncertainty_s else b

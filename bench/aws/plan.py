@@ -410,6 +410,7 @@ def _function_resources(
         attributes = {
             "VisibilityTimeout": str(max(spec.visibility_timeout_s, 6 * max(1, int(settings.timeout_s)))),
             "ReceiveMessageWaitTimeSeconds": str(spec.wait_time_s),
+            "MessageRetentionPeriod": "345600",  # SQS's default, four days, said explicitly
             "RedrivePolicy": {
                 "deadLetterTargetArn": arns.queue(dlq),
                 "maxReceiveCount": spec.max_receive_count,

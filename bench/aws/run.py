@@ -24,7 +24,13 @@ from typing import Any
 
 import pandas as pd
 
-from bench.aws.clock import NO_OFFSET, ClockOffset, offset_from_date_headers, offset_from_event_times
+from bench.aws.clock import (
+    NO_OFFSET,
+    ClockOffset,
+    offset_from_date_headers,
+    offset_from_event_times,
+    tighter,
+)
 from bench.aws.deploy import Clients, Deployer, Journal
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
@@ -251,7 +257,7 @@ class AwsRun:
                     strategy.stop()
                 strategy.finish()
                 counters, notes, details = strategy.counters(), strategy.notes(), strategy.details()
-                offset = NO_OFFSET  # everything was stamped by this machine's clock
+                offset = event_offset = NO_OFFSET  # everything was stamped by this machine's clock
             else:
                 collector = RecordCollector(setup_s3, target.bucket, spec.name)
                 host: FunctionHost = (
@@ -271,9 +277,8 @@ class AwsRun:
                     for r in collector.records
                     if r["key"] in written and not math.isnan(written[r["key"]])
                 ]
-                offset = offset_from_event_times(pairs)
-                if offset.method == "none":
-                    offset = date_offset
+                event_offset = offset_from_event_times(pairs)
+                offset = tighter(event_offset, date_offset)
                 duplicates = apply_records(recorder, collector.records, offset)
                 reports = read_reports(env.client("logs", "setup"), f"/aws/lambda/{target.function}")
                 counters = {
@@ -287,7 +292,7 @@ class AwsRun:
                 }
                 extra["lambda_reports"] = reports
                 notes, details = [], {}
-            extra["clock"] = {**offset.as_dict(), "date_header": date_offset.as_dict()}
+            extra["clock"] = {**offset.as_dict(), "measured": [event_offset.as_dict(), date_offset.as_dict()]}
             self.extras[spec.name] = extra
         return StrategyOutcome(
             name=spec.name,

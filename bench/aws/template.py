@@ -18,6 +18,7 @@ from bench.aws.deploy import REGION_TAG
 from bench.aws.plan import TAG_KEY, Kind, Plan, Resource, build_plan
 
 ACCOUNT = "${AWS::AccountId}"
+STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Logs::LogGroup"}
 
 
 def logical_id(resource: Resource) -> str:
@@ -32,9 +33,11 @@ def _sub(value: Any, region: str) -> Any:
         return {k: _sub(v, region) for k, v in value.items()}
     if isinstance(value, list):
         return [_sub(v, region) for v in value]
-    if isinstance(value, str) and (ACCOUNT in value or f":{region}:" in value or f".{region}." in value):
+    if isinstance(value, str) and (
+        ACCOUNT in value or value.startswith("arn:aws:") or f".{region}." in value
+    ):
         text = value.replace(f":{region}:", ":${AWS::Region}:").replace(f".{region}.", ".${AWS::Region}.")
-        return {"Fn::Sub": text}
+        return {"Fn::Sub": text.replace("arn:aws:", "arn:${AWS::Partition}:")}
     return value
 
 
@@ -187,6 +190,9 @@ def build_template(plan: Plan) -> dict[str, Any]:
     for bucket, needs in depends.items():
         if needs:
             resources[bucket]["DependsOn"] = needs
+    for resource in resources.values():
+        if resource["Type"] in STATEFUL:
+            resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"  # a run leaves nothing
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"poll-vs-events: scenario {plan.scenario}, run {plan.run_id} (pve aws template)",
