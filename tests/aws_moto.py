@@ -1,6 +1,6 @@
 """moto's server on 127.0.0.1 (a random free port) for the aws backend's tests; nothing reaches AWS.
 
-Import the fixtures into a test module: ``from tests.aws_moto import aws, moto_endpoint``.
+Import the fixtures into a test module: ``from tests.aws_moto import aws_fixture, moto_endpoint_fixture``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ FAKE_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
+@pytest.fixture(scope="module", name="moto_endpoint")
+def moto_endpoint_fixture() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -37,8 +37,8 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Clients:
+@pytest.fixture(name="aws")
+def aws_fixture(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Clients:
     """Counted clients on a freshly reset moto server, with fake credentials and no default region."""
     request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST", data=b"")
     with urllib.request.urlopen(request, timeout=10) as response:

@@ -93,6 +93,13 @@ def _local_pillow(archive: zipfile.ZipFile) -> None:
 
 
 @functools.lru_cache(maxsize=1)
+def code_only_package() -> bytes:
+    """The entry point and ``event_handlers`` without Pillow: a function that could not import its
+    tasks on Lambda, good only where no function code runs (moto, in tests that time themselves)."""
+    return _zip(lambda archive: None)
+
+
+@functools.lru_cache(maxsize=1)
 def local_package() -> bytes:
     """The zip with this machine's Pillow (built once per process)."""
     return _zip(_local_pillow)
