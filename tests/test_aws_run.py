@@ -1,0 +1,88 @@
+"""The run path end to end on moto's server: deploy, write, handle (the local runtime standing in for
+Lambda, running the deployed entry point), collect the functions' records and REPORT lines, price,
+tear down. Only the endpoint differs from a run on an account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.aws.deploy import Clients
+from bench.aws.plan import build_plan
+from bench.aws.run import run_on_aws
+from bench.live.recorder import COLUMNS
+from bench.results.files import read_results
+from tests.aws_moto import REGION, aws_fixture, everything, moto_endpoint_fixture  # noqa: F401 - fixtures
+from tests.test_aws_deploy import package, tiny
+
+
+def run(aws: Clients, tmp_path: Path, strategies: list[dict[str, Any]]) -> dict[str, Any]:
+    scenario = tiny(strategies)
+    plan = build_plan(scenario, region=REGION, account_id=aws("sts").get_caller_identity()["Account"])
+    return run_on_aws(scenario, plan, aws.factory, tmp_path, local_lambda=True, package=package)
+
+
+def check(summary: dict[str, Any], tmp_path: Path, files: int) -> None:
+    results = read_results(tmp_path)  # the same schema as every other backend's
+    assert list(results.records.columns) == COLUMNS
+    assert summary["backend"] == "aws"
+    assert summary["aws"]["teardown"]["left"] == []
+    assert summary["aws"]["teardown"]["errors"] == []
+    for name, entry in summary["strategies"].items():
+        assert entry["backend"] == "aws", name
+        assert (entry["processed"], entry["missed"], entry["failed"]) == (files, 0, 0), (
+            name,
+            entry["failures"],
+        )
+        rows = results.records[results.records["strategy"] == name]
+        assert (rows["latency_s"] > 0).all(), name
+        assert (rows["finished_at"] >= rows["started_at"]).all(), name
+        assert entry["aws"]["region"] == REGION
+        assert entry["cost"]["run_usd"]["total"] > 0
+        if entry["kind"] == "poll":
+            assert entry["aws"]["clock"]["applied"] is False  # stamped here, by this machine's clock
+            continue
+        clock = entry["aws"]["clock"]
+        assert clock["applied"] is True
+        assert abs(clock["offset_s"]) < 1.0  # moto's clock is this machine's
+        assert set(rows["path"]) == {"events"}  # stamped by the handler's own records
+        counters = entry["counters"]
+        assert counters["invocations"] >= 1  # from the REPORT lines in the function's log group
+        assert counters["gb_s"] > 0
+        assert counters["cold_starts"] >= 1
+        assert entry["aws"]["lambda_reports"]["invocations"] == counters["invocations"]
+
+
+def test_run_on_moto_end_to_end(aws: Clients, tmp_path: Path) -> None:
+    before = everything(aws)
+    summary = run(
+        aws,
+        tmp_path,
+        [
+            {"name": "poll", "kind": "poll", "interval_s": 0.2},
+            {"name": "direct", "kind": "s3-lambda"},
+            {"name": "queue", "kind": "s3-sqs-lambda", "wait_time_s": 1},
+        ],
+    )
+    check(summary, tmp_path, files=3)
+    assert summary["strategies"]["direct"]["counters"]["invocations"] == 3  # one per object, as S3 does
+    assert everything(aws) == before
+
+
+@pytest.mark.slow
+def test_every_route_end_to_end(aws: Clients, tmp_path: Path) -> None:
+    before = everything(aws)
+    summary = run(
+        aws,
+        tmp_path,
+        [
+            {"name": "poll", "kind": "poll", "interval_s": 0.2, "cursor": "start-after"},
+            {"name": "direct", "kind": "s3-lambda"},
+            {"name": "queue", "kind": "s3-sqs-lambda", "wait_time_s": 1, "batch_size": 2},
+            {"name": "bus", "kind": "s3-eventbridge-lambda"},
+        ],
+    )
+    check(summary, tmp_path, files=3)
+    assert everything(aws) == before
