@@ -18,7 +18,7 @@ from bench.aws.deploy import REGION_TAG, Clients, Deployer
 from bench.aws.inventory import find_resources, teardown
 from bench.aws.package import code_only_package
 from bench.aws.plan import TAG_KEY, TAGGABLE, Kind, Plan, Resource, build_plan
-from bench.aws.run import run_on_aws
+from bench.aws.run import RunOptions, run_on_aws
 from bench.cli import main
 from bench.live.clients import ApiCallCounter, ClientFactory
 from bench.scenario.spec import Scenario, parse_scenario
@@ -210,10 +210,9 @@ def test_a_failure_half_way_through_deploy_leaves_nothing(aws: Clients, tmp_path
             raise RuntimeError("injected failure")
         created.append(resource.name)
 
+    options = RunOptions(local_lambda=True, before_create=explode, package=package)
     with pytest.raises(RuntimeError, match="injected"):
-        run_on_aws(
-            scenario, plan, aws.factory, tmp_path, local_lambda=True, before_create=explode, package=package
-        )
+        run_on_aws(scenario, plan, aws.factory, tmp_path, options)
     assert len(created) > len(plan.resources) // 2
     assert everything(aws) == before
 

@@ -11,48 +11,54 @@ import pytest
 
 from bench.aws.deploy import Clients
 from bench.aws.plan import build_plan
-from bench.aws.run import run_on_aws
+from bench.aws.run import RunOptions, run_on_aws
 from bench.live.recorder import COLUMNS
 from bench.results.files import read_results
+from bench.results.model import Run
 from tests.aws_moto import REGION, aws_fixture, everything, moto_endpoint_fixture  # noqa: F401 - fixtures
 from tests.test_aws_deploy import package, tiny
 
 
-def run(aws: Clients, tmp_path: Path, strategies: list[dict[str, Any]]) -> dict[str, Any]:
+def run(aws: Clients, tmp_path: Path, strategies: list[dict[str, Any]]) -> Run:
     scenario = tiny(strategies)
     plan = build_plan(scenario, region=REGION, account_id=aws("sts").get_caller_identity()["Account"])
-    return run_on_aws(scenario, plan, aws.factory, tmp_path, local_lambda=True, package=package)
+    return run_on_aws(scenario, plan, aws.factory, tmp_path, RunOptions(local_lambda=True, package=package))
 
 
-def check(summary: dict[str, Any], tmp_path: Path, files: int) -> None:
+def check(summary: Run, tmp_path: Path, files: int) -> None:
     results = read_results(tmp_path)  # the same schema as every other backend's
     assert list(results.records.columns) == COLUMNS
-    assert summary["backend"] == "aws"
-    assert summary["aws"]["teardown"]["left"] == []
-    assert summary["aws"]["teardown"]["errors"] == []
-    for name, entry in summary["strategies"].items():
-        assert entry["backend"] == "aws", name
-        assert (entry["processed"], entry["missed"], entry["failed"]) == (files, 0, 0), (
-            name,
-            entry["failures"],
-        )
+    assert results.summary.aws == summary.aws  # the typed aws fields survive summary.json
+    for name, entry in results.summary.strategies.items():
+        assert entry.aws is not None
+        assert entry.aws.clock == summary.strategies[name].aws.clock  # type: ignore[union-attr]
+    assert summary.scenario.backend == "aws"
+    assert summary.aws is not None
+    assert summary.aws.teardown_left == []
+    assert summary.aws.teardown_errors == []
+    assert summary.aws.functions_run_by == "the local runtime (moto)"
+    for name, entry in summary.strategies.items():
+        assert entry.backend == "aws", name
+        assert (entry.processed, entry.missed, entry.failed) == (files, 0, 0), (name, entry.failures)
         rows = results.records[results.records["strategy"] == name]
         assert (rows["latency_s"] > 0).all(), name
         assert (rows["finished_at"] >= rows["started_at"]).all(), name
-        assert entry["aws"]["region"] == REGION
-        assert entry["cost"]["run_usd"]["total"] > 0
-        if entry["kind"] == "poll":
-            assert entry["aws"]["clock"]["applied"] is False  # stamped here, by this machine's clock
+        assert entry.aws is not None
+        assert entry.aws.region == REGION
+        assert entry.cost is not None
+        assert entry.cost.run_usd["total"] > 0
+        if entry.kind == "poll":
+            assert entry.aws.clock.applied is False  # stamped here, by this machine's clock
             continue
-        clock = entry["aws"]["clock"]
-        assert clock["applied"] is True
-        assert abs(clock["offset_s"]) < 1.0  # moto's clock is this machine's
-        assert set(rows["path"]) == {"events"}  # stamped by the handler's own records
-        counters = entry["counters"]
-        assert counters["invocations"] >= 1  # from the REPORT lines in the function's log group
-        assert counters["gb_s"] > 0
-        assert counters["cold_starts"] >= 1
-        assert entry["aws"]["lambda_reports"]["invocations"] == counters["invocations"]
+        assert entry.aws.clock.applied is True
+        assert abs(entry.aws.clock.offset_s) < 1.0  # moto's clock is this machine's
+        assert {c.method for c in entry.aws.clocks_measured} >= {"date-header"}
+        assert set(rows["path"]) == {"events"}  # stamped from the handler's own records
+        assert entry.invocations >= 1  # from the REPORT lines in the function's log group
+        assert entry.counter("gb_s") > 0
+        assert entry.cold_starts >= 1
+        assert entry.aws.lambda_reports["invocations"] == entry.invocations
+        assert entry.aws.lambda_reports["malformed_report_lines"] == 0
 
 
 def test_run_on_moto_end_to_end(aws: Clients, tmp_path: Path) -> None:
@@ -67,7 +73,7 @@ def test_run_on_moto_end_to_end(aws: Clients, tmp_path: Path) -> None:
         ],
     )
     check(summary, tmp_path, files=3)
-    assert summary["strategies"]["direct"]["counters"]["invocations"] == 3  # one per object, as S3 does
+    assert summary.strategies["direct"].invocations == 3  # one per object, as S3 invokes
     assert everything(aws) == before
 
 

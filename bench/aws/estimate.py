@@ -15,6 +15,7 @@ from typing import Any
 from bench.cost.model import (
     LAMBDA_LOG_BYTES,
     CostBreakdown,
+    Pricing,
     eventbridge_cost,
     lambda_cost,
     load_pricing,
@@ -23,6 +24,7 @@ from bench.cost.model import (
     scheduler_cost,
     sqs_cost,
 )
+from bench.errors import InputError
 from bench.scenario.spec import Arrivals, FunctionSettings, Scenario
 
 # Assumptions (not in the pricing file; each leans high):
@@ -78,7 +80,7 @@ class Estimate:
 def expected_files_and_span(arrivals: Arrivals) -> tuple[int, float]:
     """(files, scenario seconds from first to last arrival), from the arrival parameters."""
     if arrivals.process == "replay":
-        raise ValueError("a replayed workload cannot be estimated from its parameters; give it a count")
+        raise InputError("a replayed workload cannot be estimated from its parameters; give it a count")
     rate = arrivals.rate_per_s or arrivals.burst_size / arrivals.burst_interval_s
     if arrivals.count is not None:
         files = arrivals.count
@@ -99,66 +101,66 @@ def estimate_run(scenario: Scenario, strategies: set[str]) -> Estimate:
     per: dict[str, CostBreakdown] = {}
     counts: dict[str, dict[str, float]] = {}
     for spec in scenario.strategies:
-        if spec.name not in strategies:
-            continue
-        n = files * scenario.repetitions
-        c: dict[str, float] = {"s3.PutObject": float(n), "s3.setup": SETUP_PUT_REQUESTS_PER_BUCKET}
-        invocations = 0.0
-        if spec.kind in ("poll", "hybrid"):
-            interval = spec.interval_s if spec.kind == "poll" else spec.sweep_interval_s
-            cycles = math.ceil(seconds / interval) + 1
-            c["s3.ListObjectsV2"] = cycles * max(1, math.ceil(n / 1000))
-        if spec.kind == "poll":
-            c["s3.GetObject"] = n
-            c["s3.PutObject"] += n
-        else:
-            c["s3.GetObject"] = n
-            c["s3.PutObject"] += 2 * n  # the output and the timing record
-            c["dynamodb.writes"] = LEDGER_WRITES_PER_FILE * n
-            invocations = float(n)
-        if spec.kind == "scheduled-poll":
-            invocations = math.ceil(seconds / spec.interval_s) + 1
-            c["s3.ListObjectsV2"] = invocations * max(1, math.ceil(n / 1000))
-            c["scheduler.invocations"] = invocations
-        if spec.kind == "s3-sqs-lambda":
-            polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
-            c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
-        if spec.kind == "s3-eventbridge-lambda":
-            c["eventbridge.events"] = 3 * n
-        cost = s3_request_cost(
-            {
-                "PutObject": c["s3.PutObject"] + c["s3.setup"],
-                "ListObjectsV2": c.get("s3.ListObjectsV2", 0.0),
-                "GetObject": c["s3.GetObject"],
-            },
-            pricing=pricing,
-        )
-        function: FunctionSettings = getattr(spec, "function", FunctionSettings())
-        if invocations:
-            c["lambda.invocations"] = invocations
-            memory = function.memory_mb
-            cost += lambda_cost(invocations, memory, HANDLER_MS, function.architecture, pricing=pricing)
-            cost += lambda_cost(0, memory, 0.0, pricing=pricing) + CostBreakdown(
-                {
-                    "lambda.init": ENVIRONMENTS
-                    * COLD_START_MS
-                    / 1000
-                    * memory
-                    / 1024
-                    * pricing[f"lambda_gb_second_{function.architecture}"]
-                }
-            )
-            cost += logs_cost((invocations + ENVIRONMENTS) * LAMBDA_LOG_BYTES / 1e9, pricing=pricing)
-        if "dynamodb.writes" in c:
-            cost += CostBreakdown(
-                {"dynamodb.writes": c["dynamodb.writes"] * DYNAMODB_USD_PER_MILLION_WRITES / 1e6}
-            )
-        if "sqs.requests" in c:
-            cost += sqs_cost(c["sqs.requests"], pricing=pricing)
-        if "eventbridge.events" in c:
-            cost += eventbridge_cost(c["eventbridge.events"], pricing=pricing)
-        if "scheduler.invocations" in c:
-            cost += scheduler_cost(c["scheduler.invocations"], pricing=pricing)
-        per[spec.name] = cost
-        counts[spec.name] = c
+        if spec.name in strategies:
+            counts[spec.name] = expected_counts(spec, files * scenario.repetitions, seconds)
+            per[spec.name] = price_counts(spec, counts[spec.name], pricing)
     return Estimate(files, seconds, per, counts, pricing.label)
+
+
+def expected_counts(spec: Any, n: int, seconds: float) -> dict[str, float]:
+    """Requests, invocations and events one strategy makes for ``n`` files over ``seconds``."""
+    c: dict[str, float] = {
+        "s3.PutObject": float(n),
+        "s3.setup": SETUP_PUT_REQUESTS_PER_BUCKET,
+        "s3.GetObject": n,
+    }
+    if spec.kind in ("poll", "hybrid"):
+        interval = spec.interval_s if spec.kind == "poll" else spec.sweep_interval_s
+        c["s3.ListObjectsV2"] = (math.ceil(seconds / interval) + 1) * max(1, math.ceil(n / 1000))
+    if spec.kind == "poll":
+        c["s3.PutObject"] += n  # the outputs
+        return c
+    c["s3.PutObject"] += 2 * n  # the output and the timing record
+    c["dynamodb.writes"] = LEDGER_WRITES_PER_FILE * n
+    c["lambda.invocations"] = float(n)
+    if spec.kind == "scheduled-poll":
+        c["lambda.invocations"] = math.ceil(seconds / spec.interval_s) + 1
+        c["s3.ListObjectsV2"] = c["lambda.invocations"] * max(1, math.ceil(n / 1000))
+        c["scheduler.invocations"] = c["lambda.invocations"]
+    if spec.kind == "s3-sqs-lambda":
+        polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
+        c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
+    if spec.kind == "s3-eventbridge-lambda":
+        c["eventbridge.events"] = 3 * n
+    return c
+
+
+def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakdown:
+    """The counts at the cost model's prices, plus the named assumptions."""
+    cost = s3_request_cost(
+        {
+            "PutObject": c["s3.PutObject"] + c["s3.setup"],
+            "ListObjectsV2": c.get("s3.ListObjectsV2", 0.0),
+            "GetObject": c["s3.GetObject"],
+        },
+        pricing=pricing,
+    )
+    function: FunctionSettings = getattr(spec, "function", FunctionSettings())
+    invocations = c.get("lambda.invocations", 0.0)
+    if invocations:
+        memory, arch = function.memory_mb, function.architecture
+        cost += lambda_cost(invocations, memory, HANDLER_MS, arch, pricing=pricing)
+        init_gb_s = ENVIRONMENTS * COLD_START_MS / 1000 * memory / 1024
+        cost += CostBreakdown({"lambda.init": init_gb_s * pricing[f"lambda_gb_second_{arch}"]})
+        cost += logs_cost((invocations + ENVIRONMENTS) * LAMBDA_LOG_BYTES / 1e9, pricing=pricing)
+    if "dynamodb.writes" in c:
+        cost += CostBreakdown(
+            {"dynamodb.writes": c["dynamodb.writes"] * DYNAMODB_USD_PER_MILLION_WRITES / 1e6}
+        )
+    if "sqs.requests" in c:
+        cost += sqs_cost(c["sqs.requests"], pricing=pricing)
+    if "eventbridge.events" in c:
+        cost += eventbridge_cost(c["eventbridge.events"], pricing=pricing)
+    if "scheduler.invocations" in c:
+        cost += scheduler_cost(c["scheduler.invocations"], pricing=pricing)
+    return cost

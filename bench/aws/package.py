@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import event_handlers
+from bench.errors import InputError
 
 ENTRY_SOURCE = Path(__file__).with_name("lambda_entry.py")
 ENTRY_NAME = "pve_aws_handler.py"
@@ -28,7 +29,7 @@ MACHINES = {"x86_64": ("x86_64", "amd64"), "arm64": ("aarch64", "arm64")}
 WHEEL_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
-class PackagingError(ValueError):
+class PackagingError(InputError):
     """No Pillow for the function's runtime and architecture: says how to get one."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.aws.estimate import Estimate, estimate_run
 from bench.aws.policies import FunctionAccess, assume_role_policy, function_role_policy, queue_policy
+from bench.errors import InputError
 from bench.live.strategies.base import OUTPUT_PREFIXES
 from bench.scenario.spec import FunctionSettings, Scenario
 from event_handlers.filters import KeyFilter
@@ -148,9 +149,9 @@ REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 def check_region(region: str | None) -> str:
     """A region must be named explicitly (no default from the environment) and look like one."""
     if not region:
-        raise ValueError("--region is required: name the AWS region explicitly (e.g. --region eu-west-1)")
+        raise InputError("--region is required: name the AWS region explicitly (e.g. --region eu-west-1)")
     if not REGION_RE.match(region):
-        raise ValueError(f"--region {region!r} is not an AWS region name (e.g. us-east-1)")
+        raise InputError(f"--region {region!r} is not an AWS region name (e.g. us-east-1)")
     return region
 
 
@@ -187,13 +188,13 @@ def check_recursion(scenario: Scenario) -> None:
     """Refuse, before anything is deployed, a layout where a function's writes could trigger it."""
     watched = KeyFilter(scenario.workload.prefix)
     if not scenario.workload.prefix:
-        raise ValueError(
+        raise InputError(
             f"scenario {scenario.name!r}: workload.prefix is empty, so the function's outputs would "
             "trigger it again (an invocation loop); give the watched files a prefix"
         )
     for what, prefix in (("output", output_prefix(scenario)), ("records", RECORDS_PREFIX)):
         if not prefix or watched.could_match_output(prefix):
-            raise ValueError(
+            raise InputError(
                 f"scenario {scenario.name!r}: the {what} prefix {prefix!r} overlaps the watched prefix "
                 f"{scenario.workload.prefix!r}: the function would trigger itself"
             )
@@ -245,7 +246,7 @@ def build_plan(
     check_recursion(scenario)
     run_id = run_id or new_run_id()
     if not re.fullmatch(r"[0-9a-f]{8}", run_id):
-        raise ValueError(f"run id {run_id!r} is not 8 lowercase hex digits")
+        raise InputError(f"run id {run_id!r} is not 8 lowercase hex digits")
     account = account_id or PLACEHOLDER_ACCOUNT
     arns = _Arns(region, account)
     resources: list[Resource] = []

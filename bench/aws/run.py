@@ -38,7 +38,8 @@ from bench.aws.package import build_package
 from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
 from bench.aws.reports import parse_report, summarize_reports
 from bench.cost.model import load_pricing
-from bench.cost.run import run_cost
+from bench.cost.run import priced
+from bench.errors import InputError
 from bench.live.backends import BackendEnv
 from bench.live.clients import STRATEGY_ROLES, ApiCallCounter, ClientFactory
 from bench.live.progress import ProgressReporter, QuietProgress
@@ -48,6 +49,7 @@ from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
 from bench.results.environment import capture_environment, profile_info
 from bench.results.files import write_results
+from bench.results.model import AwsRunInfo, AwsStrategyInfo, ClockOffsetInfo, Run
 from bench.scenario.seeds import strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
@@ -62,7 +64,7 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs."""
 
 
-class RunRefusedError(ValueError):
+class RunRefusedError(InputError):
     """The run may not start (no --yes, over budget, wrong account, not runnable): exit 2."""
 
 
@@ -192,15 +194,35 @@ def apply_records(recorder: Recorder, records: list[dict[str, Any]], offset: Clo
     return duplicates
 
 
+def _strategy_info(region: str, extra: dict[str, Any]) -> AwsStrategyInfo:
+    clock = extra.get("clock", {})
+    return AwsStrategyInfo(
+        region=region,
+        clock=ClockOffsetInfo(**_finite(clock.get("applied_offset", {}))),
+        clocks_measured=[ClockOffsetInfo(**_finite(c)) for c in clock.get("measured", [])],
+        lambda_reports={k: float(v) for k, v in extra.get("lambda_reports", {}).items()},
+    )
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no infinity: an unbounded uncertainty is stored as None."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+
+
 def read_reports(logs: Any, group: str) -> dict[str, float]:
     """The function's REPORT lines from CloudWatch Logs, summed."""
     reports = []
+    malformed = 0
     for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern="REPORT"):
         for event in page.get("events", []):
-            report = parse_report(event["message"])
+            try:
+                report = parse_report(event["message"])
+            except ValueError:
+                malformed += 1
+                continue
             if report is not None:
                 reports.append(report)
-    return summarize_reports(reports)
+    return {**summarize_reports(reports), "malformed_report_lines": malformed}
 
 
 @dataclass
@@ -292,7 +314,8 @@ class AwsRun:
                 }
                 extra["lambda_reports"] = reports
                 notes, details = [], {}
-            extra["clock"] = {**offset.as_dict(), "measured": [event_offset.as_dict(), date_offset.as_dict()]}
+            measured = [event_offset.as_dict(), date_offset.as_dict()]
+            extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
             self.extras[spec.name] = extra
         return StrategyOutcome(
             name=spec.name,
@@ -329,22 +352,24 @@ def _unknown(strategy: str, keys: list[str]) -> list[str]:
     return [f"{strategy}: handled {len(keys)} key(s) the workload did not write, e.g. {keys[0]!r}"]
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is played: who runs the functions, what it reports, how the package is built."""
+
+    local_lambda: bool = False  # moto: the local runtime stands in for Lambda
+    progress: ProgressReporter = field(default_factory=QuietProgress)
+    say: Callable[[str], None] = lambda text: None
+    command: str = ""
+    scenario_file: str = ""
+    before_create: Callable[[Resource], None] | None = None  # tests inject a failure here
+    package: Callable[[str, str], bytes] = build_package
+
+
 def run_on_aws(
-    scenario: Scenario,
-    plan: Plan,
-    factory: ClientFactory,
-    out_dir: Path,
-    *,
-    local_lambda: bool,
-    progress: ProgressReporter | None = None,
-    say: Callable[[str], None] = lambda s: None,
-    command: str = "",
-    scenario_file: str = "",
-    before_create: Callable[[Resource], None] | None = None,
-    package: Callable[[str, str], bytes] = build_package,
-) -> dict[str, Any]:
+    scenario: Scenario, plan: Plan, factory: ClientFactory, out_dir: Path, options: RunOptions
+) -> Run:
     """Deploy ``plan``, run every strategy, write results to ``out_dir``; always tear down."""
-    progress = progress or QuietProgress()
+    progress, say, local_lambda = options.progress, options.say, options.local_lambda
     check_live_size(scenario)
     started = datetime.now(UTC)
     planned = plan_workload(scenario.workload, scenario.seed)
@@ -354,7 +379,9 @@ def run_on_aws(
     outcomes: list[StrategyOutcome] = []
     with teardown_always(clients, plan, journal, say) as holder:
         say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
-        Deployer(plan, clients, journal=journal, before_create=before_create, package=package).deploy()
+        Deployer(
+            plan, clients, journal=journal, before_create=options.before_create, package=options.package
+        ).deploy()
         run = AwsRun(scenario, plan, factory, local_lambda, progress, journal, planned, bodies)
         for repetition in range(scenario.repetitions):
             for index, target in enumerate(plan.targets):
@@ -368,34 +395,42 @@ def run_on_aws(
             "strategies": [s for s in scenario.strategies if s.name in {t.strategy for t in plan.targets}]
         }
     )
-    summary = build_summary(
+    built = build_summary(
         ran,
         outcomes,
         records,
         capture_environment(started),
         profile_info(load_profile("instant")),
-        command=command,
-        scenario_file=scenario_file,
+        command=options.command,
+        scenario_file=options.scenario_file,
     )
-    summary["backend"] = "aws"
-    summary["aws"] = {
-        "region": plan.region,
-        "run_id": plan.run_id,
-        "lambda": "local runtime standing in (moto)" if local_lambda else "AWS Lambda",
-        "endpoint": factory.endpoint_url or "AWS",
-        "runtime": plan.runtime,
-        "estimate_usd": plan.estimate.total,
-        "skipped": [{"strategy": s, "reason": r} for s, r in plan.skipped],
-        "teardown": {
-            "deleted": len(holder.report.deleted) if holder.report else 0,
-            "left": [f"{f.kind} {f.name}" for f in holder.report.left] if holder.report else [],
-            "errors": holder.report.errors if holder.report else [],
-        },
+    report = holder.report or TeardownReport()
+    strategies = {
+        name: entry.model_copy(
+            update={"backend": "aws", "aws": _strategy_info(plan.region, run.extras.get(name, {}))}
+        )
+        for name, entry in built.strategies.items()
     }
-    pricing = load_pricing()
-    for name, entry in summary["strategies"].items():
-        entry["backend"] = "aws"
-        entry["aws"] = {"region": plan.region, **run.extras.get(name, {})}
-        entry["cost"] = run_cost(entry, pricing)
+    summary = priced(
+        built.model_copy(
+            update={
+                "scenario": built.scenario.model_copy(update={"backend": "aws"}),
+                "strategies": strategies,
+                "aws": AwsRunInfo(
+                    region=plan.region,
+                    run_id=plan.run_id,
+                    functions_run_by="the local runtime (moto)" if local_lambda else "AWS Lambda",
+                    endpoint=factory.endpoint_url or "AWS",
+                    runtime=plan.runtime,
+                    estimate_usd=plan.estimate.total,
+                    skipped=dict(plan.skipped),
+                    teardown_deleted=len(report.deleted),
+                    teardown_left=[f"{f.kind} {f.name}" for f in report.left],
+                    teardown_errors=report.errors,
+                ),
+            }
+        ),
+        load_pricing(),
+    )
     write_results(out_dir, records, summary)
     return summary

@@ -11,6 +11,8 @@ ARN as a string, and the bucket depends on them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,182 @@ def _sub(value: Any, region: str) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class _Context:
+    plan: Plan
+    ids: dict[tuple[Kind, str], str]  # (kind, name) -> logical id
+    by_arn: dict[str, str]  # ARN of a function or queue -> logical id
+    tags: list[dict[str, Any]]
+
+    def get_att(self, arn: str) -> dict[str, Any]:
+        return {"Fn::GetAtt": [self.by_arn[arn], "Arn"]}
+
+
+def _table(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": r.name,
+            "BillingMode": s["billing_mode"],
+            "KeySchema": [{"AttributeName": s["key"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": s["key"], "AttributeType": "S"}],
+            "TimeToLiveSpecification": {"AttributeName": s["ttl_attribute"], "Enabled": True},
+            "Tags": c.tags,
+        },
+    }
+
+
+def _bucket(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    notifications = [n for n in c.plan.of_kind(Kind.NOTIFICATION) if n.name == f"{r.name}:notification"]
+    properties: dict[str, Any] = {"BucketName": r.name, "Tags": c.tags}
+    out: dict[str, Any] = {"Type": "AWS::S3::Bucket", "Properties": properties}
+    if notifications:
+        properties["NotificationConfiguration"] = _notification(
+            notifications[0].spec["configuration"], c.by_arn
+        )
+        out["DependsOn"] = [  # S3 checks it may deliver when the configuration is saved
+            c.ids[(x.kind, x.name)]
+            for x in c.plan.resources
+            if x.strategy == r.strategy and x.kind in (Kind.PERMISSION, Kind.QUEUE_POLICY)
+        ]
+    return out
+
+
+def _queue(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    attributes = s["attributes"]
+    properties: dict[str, Any] = {
+        "QueueName": r.name,
+        "MessageRetentionPeriod": int(attributes["MessageRetentionPeriod"]),
+        "Tags": c.tags,
+    }
+    if "VisibilityTimeout" in attributes:
+        properties["VisibilityTimeout"] = int(attributes["VisibilityTimeout"])
+        properties["ReceiveMessageWaitTimeSeconds"] = int(attributes["ReceiveMessageWaitTimeSeconds"])
+        redrive = attributes["RedrivePolicy"]
+        properties["RedrivePolicy"] = {
+            "deadLetterTargetArn": c.get_att(redrive["deadLetterTargetArn"]),
+            "maxReceiveCount": redrive["maxReceiveCount"],
+        }
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
+def _queue_policy(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {"Queues": [{"Ref": c.by_arn[r.arn]}], "PolicyDocument": s["policy"]},
+    }
+
+
+def _role(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": r.name,
+            "Path": s["path"],
+            "AssumeRolePolicyDocument": s["assume_role_policy"],
+            "Policies": [{"PolicyName": s["policy_name"], "PolicyDocument": s["policy"]}],
+            "Tags": c.tags,
+        },
+    }
+
+
+def _log_group(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": r.name, "RetentionInDays": s["retention_days"], "Tags": c.tags},
+    }
+
+
+def _function(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    role = next(x for x in c.plan.of_kind(Kind.ROLE) if x.arn == s["role"])
+    properties: dict[str, Any] = {
+        "FunctionName": r.name,
+        "Runtime": s["runtime"],
+        "Handler": s["handler"],
+        "Role": {"Fn::GetAtt": [c.ids[(Kind.ROLE, role.name)], "Arn"]},
+        "Code": {"S3Bucket": {"Ref": "PackageBucket"}, "S3Key": {"Ref": "PackageKey"}},
+        "MemorySize": s["memory_mb"],
+        "Timeout": s["timeout_s"],
+        "Architectures": [s["architecture"]],
+        "Environment": {"Variables": s["environment"]},
+        "Tags": c.tags,
+    }
+    if s.get("reserved_concurrency") is not None:
+        properties["ReservedConcurrentExecutions"] = s["reserved_concurrency"]
+    log_group = c.ids[(Kind.LOG_GROUP, f"/aws/lambda/{r.name}")]
+    return {"Type": "AWS::Lambda::Function", "DependsOn": [log_group], "Properties": properties}
+
+
+def _invoke_config(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": {"Ref": c.by_arn[r.arn]},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": s["maximum_retry_attempts"],
+            "MaximumEventAgeInSeconds": s["maximum_event_age_s"],
+            "DestinationConfig": {"OnFailure": {"Destination": s["on_failure"]}},
+        },
+    }
+
+
+def _permission(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "FunctionName": {"Ref": c.by_arn[r.arn]},
+            "Action": s["action"],
+            "Principal": s["principal"],
+            "SourceArn": s["source_arn"],
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        },
+    }
+
+
+def _mapping(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "EventSourceArn": c.get_att(s["queue_arn"]),
+            "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
+            "BatchSize": s["batch_size"],
+            "MaximumBatchingWindowInSeconds": s["batching_window_s"],
+            "FunctionResponseTypes": s["function_response_types"],
+            "Tags": c.tags,
+        },
+    }
+
+
+def _rule(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "Name": r.name,
+        "State": "ENABLED",
+        "Targets": [{"Id": f"t{i}", "Arn": c.get_att(arn)} for i, arn in enumerate(s["targets"])],
+    }
+    if "event_pattern" in s:
+        properties["EventPattern"] = s["event_pattern"]
+    else:
+        properties["ScheduleExpression"] = s["schedule_expression"]
+    return {"Type": "AWS::Events::Rule", "Properties": properties}
+
+
+BUILDERS: dict[Kind, Callable[[Resource, dict[str, Any], _Context], dict[str, Any]]] = {
+    Kind.LEDGER_TABLE: _table,
+    Kind.BUCKET: _bucket,
+    Kind.DLQ: _queue,
+    Kind.QUEUE: _queue,
+    Kind.QUEUE_POLICY: _queue_policy,
+    Kind.ROLE: _role,
+    Kind.LOG_GROUP: _log_group,
+    Kind.FUNCTION: _function,
+    Kind.INVOKE_CONFIG: _invoke_config,
+    Kind.PERMISSION: _permission,
+    Kind.EVENT_SOURCE_MAPPING: _mapping,
+    Kind.RULE: _rule,
+    # Kind.NOTIFICATION: a property of its bucket in CloudFormation (see _bucket)
+}
+
+
 def build_template(plan: Plan) -> dict[str, Any]:
     """The CloudFormation document (a dict) for ``plan``, built with ``${AWS::AccountId}`` ARNs."""
     ids = {(r.kind, r.name): logical_id(r) for r in plan.resources}
@@ -49,150 +227,20 @@ def build_template(plan: Plan) -> dict[str, Any]:
         for r in plan.resources
         if r.kind in (Kind.FUNCTION, Kind.QUEUE, Kind.DLQ)
     }
-    tags = [{"Key": TAG_KEY, "Value": plan.run_id}, {"Key": REGION_TAG, "Value": {"Ref": "AWS::Region"}}]
+    tags: list[dict[str, Any]] = [
+        {"Key": TAG_KEY, "Value": plan.run_id},
+        {"Key": REGION_TAG, "Value": {"Ref": "AWS::Region"}},
+    ]
+    context = _Context(plan, ids, by_arn, tags)
     resources: dict[str, Any] = {}
-    depends: dict[str, list[str]] = {}
     for r in plan.resources:
-        s = dict(r.spec)
-        rid = ids[(r.kind, r.name)]
-        if r.kind is Kind.LEDGER_TABLE:
-            resources[rid] = {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "TableName": r.name,
-                    "BillingMode": s["billing_mode"],
-                    "KeySchema": [{"AttributeName": s["key"], "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": s["key"], "AttributeType": "S"}],
-                    "TimeToLiveSpecification": {"AttributeName": s["ttl_attribute"], "Enabled": True},
-                    "Tags": tags,
-                },
-            }
-        elif r.kind is Kind.BUCKET:
-            resources[rid] = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": r.name, "Tags": tags}}
-        elif r.kind in (Kind.QUEUE, Kind.DLQ):
-            attributes = s["attributes"]
-            properties: dict[str, Any] = {"QueueName": r.name, "Tags": tags}
-            if "MessageRetentionPeriod" in attributes:
-                properties["MessageRetentionPeriod"] = int(attributes["MessageRetentionPeriod"])
-            if "VisibilityTimeout" in attributes:
-                properties["VisibilityTimeout"] = int(attributes["VisibilityTimeout"])
-                properties["ReceiveMessageWaitTimeSeconds"] = int(attributes["ReceiveMessageWaitTimeSeconds"])
-                redrive = attributes["RedrivePolicy"]
-                properties["RedrivePolicy"] = {
-                    "deadLetterTargetArn": {"Fn::GetAtt": [by_arn[redrive["deadLetterTargetArn"]], "Arn"]},
-                    "maxReceiveCount": redrive["maxReceiveCount"],
-                }
-            resources[rid] = {"Type": "AWS::SQS::Queue", "Properties": properties}
-        elif r.kind is Kind.QUEUE_POLICY:
-            queue = by_arn[r.arn]
-            resources[rid] = {
-                "Type": "AWS::SQS::QueuePolicy",
-                "Properties": {"Queues": [{"Ref": queue}], "PolicyDocument": s["policy"]},
-            }
-        elif r.kind is Kind.ROLE:
-            resources[rid] = {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": r.name,
-                    "Path": s["path"],
-                    "AssumeRolePolicyDocument": s["assume_role_policy"],
-                    "Policies": [{"PolicyName": s["policy_name"], "PolicyDocument": s["policy"]}],
-                    "Tags": tags,
-                },
-            }
-        elif r.kind is Kind.LOG_GROUP:
-            resources[rid] = {
-                "Type": "AWS::Logs::LogGroup",
-                "Properties": {"LogGroupName": r.name, "RetentionInDays": s["retention_days"], "Tags": tags},
-            }
-        elif r.kind is Kind.FUNCTION:
-            role = next(x for x in plan.of_kind(Kind.ROLE) if x.arn == s["role"])
-            properties = {
-                "FunctionName": r.name,
-                "Runtime": s["runtime"],
-                "Handler": s["handler"],
-                "Role": {"Fn::GetAtt": [ids[(Kind.ROLE, role.name)], "Arn"]},
-                "Code": {"S3Bucket": {"Ref": "PackageBucket"}, "S3Key": {"Ref": "PackageKey"}},
-                "MemorySize": s["memory_mb"],
-                "Timeout": s["timeout_s"],
-                "Architectures": [s["architecture"]],
-                "Environment": {"Variables": s["environment"]},
-                "Tags": tags,
-            }
-            if s.get("reserved_concurrency") is not None:
-                properties["ReservedConcurrentExecutions"] = s["reserved_concurrency"]
-            log_group = next(x for x in plan.of_kind(Kind.LOG_GROUP) if x.name == f"/aws/lambda/{r.name}")
-            resources[rid] = {
-                "Type": "AWS::Lambda::Function",
-                "DependsOn": [ids[(Kind.LOG_GROUP, log_group.name)]],
-                "Properties": properties,
-            }
-        elif r.kind is Kind.INVOKE_CONFIG:
-            resources[rid] = {
-                "Type": "AWS::Lambda::EventInvokeConfig",
-                "Properties": {
-                    "FunctionName": {"Ref": by_arn[r.arn]},
-                    "Qualifier": "$LATEST",
-                    "MaximumRetryAttempts": s["maximum_retry_attempts"],
-                    "MaximumEventAgeInSeconds": s["maximum_event_age_s"],
-                    "DestinationConfig": {"OnFailure": {"Destination": s["on_failure"]}},
-                },
-            }
-        elif r.kind is Kind.PERMISSION:
-            resources[rid] = {
-                "Type": "AWS::Lambda::Permission",
-                "Properties": {
-                    "FunctionName": {"Ref": by_arn[r.arn]},
-                    "Action": s["action"],
-                    "Principal": s["principal"],
-                    "SourceArn": s["source_arn"],
-                    "SourceAccount": {"Ref": "AWS::AccountId"},
-                },
-            }
-        elif r.kind is Kind.EVENT_SOURCE_MAPPING:
-            resources[rid] = {
-                "Type": "AWS::Lambda::EventSourceMapping",
-                "Properties": {
-                    "EventSourceArn": {"Fn::GetAtt": [by_arn[s["queue_arn"]], "Arn"]},
-                    "FunctionName": {
-                        "Ref": next(v for k, v in ids.items() if k == (Kind.FUNCTION, s["function"]))
-                    },
-                    "BatchSize": s["batch_size"],
-                    "MaximumBatchingWindowInSeconds": s["batching_window_s"],
-                    "FunctionResponseTypes": s["function_response_types"],
-                    "Tags": tags,
-                },
-            }
-        elif r.kind is Kind.RULE:
-            properties = {
-                "Name": r.name,
-                "State": "ENABLED",
-                "Targets": [
-                    {"Id": f"t{i}", "Arn": {"Fn::GetAtt": [by_arn[arn], "Arn"]}}
-                    for i, arn in enumerate(s["targets"])
-                ],
-            }
-            if "event_pattern" in s:
-                properties["EventPattern"] = s["event_pattern"]
-            else:
-                properties["ScheduleExpression"] = s["schedule_expression"]
-            resources[rid] = {"Type": "AWS::Events::Rule", "Properties": properties}
-        elif r.kind is Kind.NOTIFICATION:
-            bucket = ids[(Kind.BUCKET, r.name.removesuffix(":notification"))]
-            resources[bucket]["Properties"]["NotificationConfiguration"] = _notification(
-                s["configuration"], by_arn
-            )
-            depends.setdefault(bucket, []).extend(
-                ids[(x.kind, x.name)]
-                for x in plan.resources
-                if x.strategy == r.strategy and x.kind in (Kind.PERMISSION, Kind.QUEUE_POLICY)
-            )
-    for bucket, needs in depends.items():
-        if needs:
-            resources[bucket]["DependsOn"] = needs
-    for resource in resources.values():
-        if resource["Type"] in STATEFUL:
-            resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Delete"  # a run leaves nothing
+        if r.kind in BUILDERS:
+            resource = BUILDERS[r.kind](r, dict(r.spec), context)
+            if resource["Type"] in STATEFUL:
+                resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = (
+                    "Delete"  # a run leaves nothing
+                )
+            resources[ids[(r.kind, r.name)]] = resource
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"poll-vs-events: scenario {plan.scenario}, run {plan.run_id} (pve aws template)",

@@ -6,6 +6,10 @@ from typing import Any
 
 from rich.table import Table
 
+from bench.cost.model import Pricing
+from bench.cost.run import run_costs
+from bench.results.model import Run
+
 
 def seconds(value: float | None) -> str:
     """Compact human form: ``7ms``, ``599ms``, ``1.03s``, ``2.5min``."""
@@ -18,13 +22,14 @@ def seconds(value: float | None) -> str:
     return f"{value / 60:.1f}min"
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    scenario = summary["scenario"]
-    profile = summary.get("latency_profile", {}).get("name", "?")
-    kind = summary.get("kind", "live")
-    backends = sorted({s.get("backend", scenario["backend"]) for s in summary["strategies"].values()})
+def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
+    """One row per strategy; dollars from the counts with ``pricing`` (the bundled table by default),
+    by the same function as the charts and ``pve decide``."""
+    scenario = summary.scenario
+    profile = summary.latency_profile.name
+    backends = sorted({s.backend for s in summary.strategies.values()})
     table = Table(
-        title=f"{scenario['name']} ({kind}) on {' + '.join(backends)}, latency profile '{profile}'",
+        title=f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'",
         title_justify="left",
         caption="latency = written -> processed; requests = API calls made by the strategy (writer excluded)",
         caption_justify="left",
@@ -32,28 +37,25 @@ def summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
-    has_cost = any("cost" in s for s in summary["strategies"].values())
-    if has_cost:
-        table.add_column("$/1M files", justify="right", no_wrap=True)
-    for name, s in summary["strategies"].items():
-        latency = s["latency_s"]
-        row = [
+    table.add_column("$/1M files", justify="right", no_wrap=True)
+    costs = run_costs(summary, pricing)
+    for name, s in summary.strategies.items():
+        latency = s.latency_s
+        cost = costs[name].per_million_files
+        table.add_row(
             name,
-            str(s["files"]),
-            str(s["processed"]),
-            str(s["failed"]),
-            str(s.get("missed", 0)),
-            seconds(latency["p50"]),
-            seconds(latency["p95"]),
-            seconds(latency["p99"]),
-            str(s.get("invocations", 0)),
-            str(s.get("cold_starts", 0)),
-            str(s.get("api_calls_total", 0)),
-        ]
-        if has_cost:
-            cost = s.get("cost", {}).get("per_million_files")
-            row.append("-" if cost is None else f"{cost:,.2f}")
-        table.add_row(*row)
+            str(s.files),
+            str(s.processed),
+            str(s.failed),
+            str(s.missed),
+            seconds(latency.p50),
+            seconds(latency.p95),
+            seconds(latency.p99),
+            str(s.invocations),
+            str(s.cold_starts),
+            str(s.api_calls_total),
+            "-" if cost is None else f"{cost:,.2f}",
+        )
     return table
 
 
