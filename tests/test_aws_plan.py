@@ -338,3 +338,22 @@ def test_every_bundled_template_passes_cfn_lint(name: str) -> None:
     scenario = load_scenario(name)
     plan = build_plan(scenario, region=REGION)
     assert lint(build_template(template_plan(plan, scenario))) == []
+
+
+def test_the_deployed_entry_point_imports_only_what_the_zip_and_lambda_hold() -> None:
+    """Lambda has boto3; the zip adds event_handlers and Pillow. Nothing of bench, numpy, pandas,
+    pydantic, watchdog or moto may be needed to import the handler."""
+    import subprocess
+    import sys
+
+    blocked = ["bench", "numpy", "pandas", "pydantic", "watchdog", "moto", "pollers"]
+    code = (
+        f"import sys\nfor name in {blocked!r}: sys.modules[name] = None\n"
+        "import importlib.util\n"
+        "spec = importlib.util.spec_from_file_location('pve_aws_handler', 'bench/aws/lambda_entry.py')\n"
+        "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)\n"
+        "print(module.lambda_handler.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "lambda_handler"
