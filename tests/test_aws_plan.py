@@ -357,3 +357,16 @@ def test_the_deployed_entry_point_imports_only_what_the_zip_and_lambda_hold() ->
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "lambda_handler"
+
+
+def test_no_credentials_is_a_one_line_input_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # a closed local port: even a bug could not reach AWS from here
+    assert main(["aws", "list", "--region", REGION, "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    assert "no AWS credentials" in capsys.readouterr().err

@@ -93,6 +93,10 @@ def plan_lines(plan: Plan) -> list[str]:
         f"estimated cost of one run: ${estimate.total:.4f} ({estimate.files:,} files per strategy, up to "
         f"{estimate.seconds_per_strategy:,.0f} s each; prices {estimate.pricing}; no free tier)"
     )
+    if plan.region not in estimate.pricing:
+        lines.append(
+            f"  note: the prices are the table's region's, not {plan.region}'s; they differ by region"
+        )
     for name, cost in estimate.per_strategy.items():
         parts = ", ".join(f"{k} ${v:.5f}" for k, v in sorted(cost.components.items()) if v)
         lines.append(f"  {name}: ${cost.total:.5f}  [{parts}]")
