@@ -24,6 +24,18 @@ REGION_TAG = "pve:region"
 ROLE_PROPAGATION_S = 60.0  # a new IAM role can take seconds before Lambda may assume it
 
 
+def _while_iam_propagates(call: Callable[[], Any], symptom: str) -> Any:
+    """Retry ``call`` while Lambda reports ``symptom``: IAM changes take seconds to reach it."""
+    deadline = time.monotonic() + ROLE_PROPAGATION_S
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if symptom not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(3)
+
+
 class Clients:
     """boto3 clients for one region (and endpoint), from a ``ClientFactory`` or anything like it."""
 
@@ -163,16 +175,7 @@ class Deployer:
             "Environment": {"Variables": dict(r.spec["environment"])},
             "Tags": self.tags,
         }
-        deadline = time.monotonic() + ROLE_PROPAGATION_S
-        while True:
-            try:
-                lam.create_function(**args)
-                break
-            except ClientError as exc:
-                message = str(exc)
-                if "cannot be assumed" not in message or time.monotonic() > deadline:
-                    raise
-                time.sleep(3)  # the role is not visible to Lambda yet
+        _while_iam_propagates(lambda: lam.create_function(**args), "cannot be assumed")
         self.journal.add(r.kind, r.name)
         lam.get_waiter("function_active_v2").wait(
             FunctionName=r.name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
@@ -201,13 +204,16 @@ class Deployer:
         )
 
     def _mapping(self, r: Resource) -> None:
-        response = self.clients("lambda").create_event_source_mapping(
-            EventSourceArn=r.spec["queue_arn"],
-            FunctionName=r.spec["function"],
-            BatchSize=r.spec["batch_size"],
-            MaximumBatchingWindowInSeconds=r.spec["batching_window_s"],
-            FunctionResponseTypes=list(r.spec["function_response_types"]),
-            Tags=self.tags,
+        response = _while_iam_propagates(
+            lambda: self.clients("lambda").create_event_source_mapping(
+                EventSourceArn=r.spec["queue_arn"],
+                FunctionName=r.spec["function"],
+                BatchSize=r.spec["batch_size"],
+                MaximumBatchingWindowInSeconds=r.spec["batching_window_s"],
+                FunctionResponseTypes=list(r.spec["function_response_types"]),
+                Tags=self.tags,
+            ),
+            "does not have permissions",
         )
         self.journal.add(r.kind, r.name, response["UUID"])
         self.journal.mapping_ids[r.spec["function"]] = response["UUID"]
