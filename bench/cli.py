@@ -584,6 +584,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     from bench.aws.render import plan_lines
     from bench.aws.run import RunOptions, RunRefusedError, check_account, check_run, run_on_aws
     from bench.live.progress import QuietProgress, RichProgress
+    from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario, resolve_scenario_path
 
@@ -619,9 +620,10 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     finally:
         if isinstance(progress, RichProgress):
             progress.close()
+    charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
-        console.print(f"results: {out}/records.csv, {out}/summary.json")
+        console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
     missed = sum(s.missed for s in summary.strategies.values())
     return EXIT_MISSED if missed else EXIT_OK
 

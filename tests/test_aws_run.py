@@ -92,3 +92,40 @@ def test_every_route_end_to_end(aws: Clients, tmp_path: Path) -> None:
     )
     check(summary, tmp_path, files=3)
     assert everything(aws) == before
+
+
+CLI_SCENARIO = """
+name = "aws-cli"
+seed = 2
+drain_timeout_s = 10
+[workload]
+prefix = "incoming/"
+[workload.arrivals]
+process = "constant"
+rate_per_s = 20.0
+count = 2
+[workload.content]
+kind = "csv"
+rows = 3
+[[strategies]]
+name = "direct"
+kind = "s3-lambda"
+"""
+
+
+@pytest.mark.slow  # charts and the full package: about 15 s on a loaded machine
+def test_pve_run_backend_aws(aws: Clients, moto_endpoint: str, tmp_path: Path) -> None:
+    from bench.cli import main
+
+    before = everything(aws)
+    scenario = tmp_path / "cli.toml"
+    scenario.write_text(CLI_SCENARIO, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["run", str(scenario), "--backend", "aws", "--region", REGION, "--yes", "--quiet"]
+    assert main([*argv, "--endpoint-url", moto_endpoint, "--out", str(out)]) == 0
+    summary = read_results(out).summary
+    assert summary.aws is not None
+    assert summary.aws.endpoint == moto_endpoint
+    assert summary.strategies["direct"].processed == 2
+    assert (out / "latency_cdf.png").is_file()
+    assert everything(aws) == before
