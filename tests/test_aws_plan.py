@@ -376,3 +376,9 @@ def test_no_credentials_is_a_one_line_input_error(
     # a closed local port: even a bug could not reach AWS from here
     assert main(["aws", "list", "--region", REGION, "--endpoint-url", "http://127.0.0.1:9"]) == 2
     assert "no AWS credentials" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("account", ["12", "abcdefghijkl", "1234567890123"])
+def test_an_account_id_must_be_twelve_digits(account: str) -> None:
+    with pytest.raises(ValueError, match="12-digit"):
+        build_plan(scenario_with(ALL_KINDS[:2]), region=REGION, account_id=account)

@@ -33,6 +33,7 @@ LEDGER_TTL_ATTRIBUTE = "expiration"  # as event_handlers.dynamodb_ledger writes 
 HANDLER = "pve_aws_handler.lambda_handler"
 PACKAGE = ("pve_aws_handler.py", "event_handlers/", "PIL/", "pillow.libs/")
 PLACEHOLDER_ACCOUNT = "<account-id>"
+CFN_ACCOUNT = "${AWS::AccountId}"  # the account as CloudFormation names it (pve aws template)
 EVENT_ROUTES = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"}
 RUNS_HERE = {"poll": "the poller runs on this machine against the bucket", "hybrid": "the sweep runs here"}
 
@@ -244,6 +245,8 @@ def build_plan(
     """The plan for ``scenario`` in ``region`` (ARNs use ``account_id``, or a placeholder)."""
     check_region(region)
     check_recursion(scenario)
+    if account_id is not None and account_id != CFN_ACCOUNT and not re.fullmatch(r"\d{12}", account_id):
+        raise InputError(f"--account {account_id!r} is not a 12-digit AWS account id")
     run_id = run_id or new_run_id()
     if not re.fullmatch(r"[0-9a-f]{8}", run_id):
         raise InputError(f"run id {run_id!r} is not 8 lowercase hex digits")

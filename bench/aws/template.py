@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.aws.deploy import REGION_TAG
+from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
 from bench.aws.plan import TAG_KEY, Kind, Plan, Resource, build_plan
 
-ACCOUNT = "${AWS::AccountId}"
 STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Logs::LogGroup"}
 
 
