@@ -322,18 +322,21 @@ def test_clients_use_only_the_named_region(aws: Clients, moto_endpoint: str) -> 
 
 
 def test_the_functions_ledger_claims_each_object_version_once(aws: Clients) -> None:
-    from bench.aws.lambda_entry import TableLedger
+    """The table the plan deploys fits event_handlers' DynamoDB ledger (key ``id``, TTL ``expiration``)."""
+    from event_handlers.dynamodb_ledger import DynamoDBLedger
     from event_handlers.ledger import Claim
 
     plan, journal = deployed_plan(aws, EVERY_ROUTE[1:2])
     table = plan.of_kind(Kind.LEDGER_TABLE)[0].name
-    ledger = TableLedger(aws("dynamodb"), table)
-    assert ledger.begin("b/k#1") is Claim.ACQUIRED
-    assert ledger.begin("b/k#1") is Claim.IN_PROGRESS  # another environment holds it
+    ledger = DynamoDBLedger(aws("dynamodb"), table)
+    assert ledger.claim("b/k#1") is Claim.ACQUIRED
+    assert ledger.claim("b/k#1") is Claim.IN_PROGRESS  # another environment holds it
     ledger.release("b/k#1")  # a transient failure gives it back
-    assert ledger.begin("b/k#1") is Claim.ACQUIRED
+    assert ledger.claim("b/k#1") is Claim.ACQUIRED
     ledger.complete("b/k#1")
-    assert ledger.begin("b/k#1") is Claim.COMPLETED  # a duplicate delivery
+    assert ledger.claim("b/k#1") is Claim.COMPLETED  # a duplicate delivery
     ledger.fail("b/k#2", "corrupt")
-    assert ledger.begin("b/k#2") is Claim.FAILED
+    assert ledger.claim("b/k#2") is Claim.FAILED
+    item = aws("dynamodb").get_item(TableName=table, Key={"id": {"S": "b/k#1"}})["Item"]
+    assert "expiration" in item  # the attribute the table's TTL deletes by
     assert teardown(aws, REGION, plan.run_id, journal).clean

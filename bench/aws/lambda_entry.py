@@ -5,9 +5,11 @@ one timing record per file, written as JSON under the records prefix of the file
 (``received_at``, ``started_at``, ``finished_at`` on AWS's clock, the S3 ``eventTime``, and the
 outcome). The harness reads them back and joins them with the writer's records.
 
-This module imports only ``event_handlers``, boto3 and the standard library: it is all a Lambda
-function has. On moto, the local runtime calls ``build_handler`` with the harness's clients, so
-the code that runs is the same and only the endpoint differs.
+It builds the same handler as ``event_handlers.handler.handler_from_environment`` (same
+environment variables, the DynamoDB ledger), plus the timing records. This module imports only
+``event_handlers``, boto3 and the standard library: it is all a Lambda function has. On moto,
+the local runtime calls ``build_handler`` with the harness's clients, so the code that runs is
+the same and only the endpoint differs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from event_handlers.dlq import DeadLetterSink, SqsDeadLetterQueue
+from event_handlers.dynamodb_ledger import DynamoDBLedger
 from event_handlers.events import S3ObjectEvent
 from event_handlers.handler import HandlerListener, S3EventHandler, parse_filters
 from event_handlers.ledger import Claim
@@ -87,74 +90,12 @@ class TimingRecords(HandlerListener):
             log.exception("could not write the timing record of %s", event.key)
 
 
-class TableLedger:
-    """The idempotency ledger in the run's DynamoDB table (hash key ``id``, TTL ``expiration``).
-
-    Used until ``event_handlers`` ships its own DynamoDB ledger; the same table serves both.
-    A claim is a conditional PutItem: it succeeds only if the item is absent or an expired claim.
-    """
-
-    def __init__(self, client: Any, table: str, hold_s: float = 900.0, keep_s: float = 7 * 86400.0) -> None:
-        self.client, self.table, self.hold_s, self.keep_s = client, table, hold_s, keep_s
-
-    def _put(self, key: str, status: str, until: float, condition: str | None = None) -> None:
-        now = time.time()
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": {
-                "id": {"S": key},
-                "status": {"S": status},
-                "hold_until": {"N": f"{until:.3f}"},
-                "expiration": {"N": str(int(now + self.keep_s))},
-            },
-        }
-        if condition:
-            args["ConditionExpression"] = condition
-            args["ExpressionAttributeNames"] = {"#s": "status"}
-            args["ExpressionAttributeValues"] = {":ip": {"S": "in_progress"}, ":now": {"N": f"{now:.3f}"}}
-        self.client.put_item(**args)
-
-    def begin(self, key: str) -> Claim:
-        try:
-            self._put(
-                key,
-                "in_progress",
-                time.time() + self.hold_s,
-                "attribute_not_exists(id) OR (#s = :ip AND hold_until < :now)",
-            )
-            return Claim.ACQUIRED
-        except self.client.exceptions.ConditionalCheckFailedException:
-            item = self.client.get_item(TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True)
-            status = item.get("Item", {}).get("status", {}).get("S", "in_progress")
-            return Claim(status)
-
-    def complete(self, key: str, detail: str = "") -> None:
-        self._put(key, "completed", 0.0)
-
-    def fail(self, key: str, reason: str) -> None:
-        self._put(key, "failed", 0.0)
-
-    def release(self, key: str) -> None:
-        self.client.delete_item(TableName=self.table, Key={"id": {"S": key}})
-
-
-def make_ledger(client: Any, table: str) -> Any:
-    """``event_handlers``' DynamoDB ledger when it has one, else ``TableLedger`` on the same table."""
-    try:
-        from event_handlers.dynamodb_ledger import DynamoDBLedger  # type: ignore[import-not-found]
-    except ImportError:
-        return TableLedger(client, table)
-    return DynamoDBLedger(client, table)
-
-
 def build_handler(env: Mapping[str, str], client: ClientMaker) -> S3EventHandler:
     """The handler of one execution environment, configured from the function's environment."""
     task_name = env.get("PVE_TASK", "csv-summary")
-    options: dict[str, Any] = {}
-    if task_name != "noop":
+    options: dict[str, Any] = {"trigger_filters": parse_filters(env.get("PVE_TRIGGER_FILTERS", ""))}
+    if "PVE_OUTPUT_PREFIX" in env:
         options["output_prefix"] = env["PVE_OUTPUT_PREFIX"]
-    if task_name == "thumbnail":
-        options["trigger_filters"] = parse_filters(env.get("PVE_TRIGGER_FILTERS", ""))
     s3 = client("s3")
     dead_letters: DeadLetterSink | None = None
     if env.get("PVE_DLQ_URL"):
@@ -162,7 +103,7 @@ def build_handler(env: Mapping[str, str], client: ClientMaker) -> S3EventHandler
     return S3EventHandler(
         make_task(task_name, **options),
         s3_client=s3,
-        ledger=make_ledger(client("dynamodb"), env["PVE_LEDGER_TABLE"]),
+        ledger=DynamoDBLedger(client("dynamodb"), env["PVE_LEDGER_TABLE"]),
         dead_letters=dead_letters,
         listener=TimingRecords(s3, env["PVE_RECORDS_PREFIX"], env.get("PVE_STRATEGY", "")),
     )

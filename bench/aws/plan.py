@@ -324,11 +324,13 @@ def _function_resources(
     watched = scenario.workload.prefix
     state_key = f"{RECORDS_PREFIX}state/{spec.name}.json" if spec.kind == "scheduled-poll" else None
     access = FunctionAccess(
+        function_name=name,
         bucket=base,
         watched_prefix=watched,
         output_prefix=output_prefix(scenario),
         records_prefix=RECORDS_PREFIX,
-        log_group_arn=arns.log_group(log_group),
+        region=arns.region,
+        account_id=arns.account,
         queue_arn=arns.queue(queue) if queue else None,
         dlq_arn=arns.queue(dlq),
         ledger_table_arn=arns.table(table),

@@ -3,10 +3,9 @@
 Each statement grants one thing a function does, on exactly the resource it does it to: read the
 watched prefix, write the output and timing-record prefixes, consume its queue, send to its DLQ,
 use the idempotency ledger, write its own log group. The statement ``Sid``s name that purpose, so
-a test (and a reviewer) can read the document statement by statement. The Sids and statement
-shape follow ``event_handlers.permissions`` on the events branch (WriteTimingRecords and the
-poller's statements are this backend's additions); no ``logs:CreateLogGroup``: the plan creates
-the group, with its retention, before the function exists.
+a test (and a reviewer) can read the document statement by statement. The handler's statements
+are ``event_handlers.permissions``' (one source for what the handler needs); WriteTimingRecords
+and the scheduled poller's statements are this backend's additions.
 """
 
 from __future__ import annotations
@@ -14,21 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from event_handlers.permissions import FunctionGrants, function_policy
+
 VERSION = "2012-10-17"
-LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
 @dataclass(frozen=True)
 class FunctionAccess:
     """What one function touches; ``None`` where it touches nothing of that kind."""
 
+    function_name: str
     bucket: str
     watched_prefix: str
     output_prefix: str
     records_prefix: str
-    log_group_arn: str
+    region: str
+    account_id: str
     queue_arn: str | None = None
     dlq_arn: str | None = None
     ledger_table_arn: str | None = None
@@ -45,13 +45,27 @@ def object_arn(bucket: str, prefix: str) -> str:
 
 
 def function_role_policy(access: FunctionAccess) -> dict[str, Any]:
-    """The role's only inline policy: nothing beyond what ``access`` names."""
+    """The role's only inline policy: ``event_handlers.permissions.function_policy`` (what the handler
+    does) plus what this backend adds: the timing records and, for a scheduled poller, its listing
+    and cursor state. Nothing else."""
     a = access
-    statements = [
-        _statement("ReadWatchedObjects", ("s3:GetObject",), [object_arn(a.bucket, a.watched_prefix)])
-    ]
+    document = function_policy(
+        FunctionGrants(
+            function_name=a.function_name,
+            bucket=a.bucket,
+            watched_prefix=a.watched_prefix,
+            output_prefix=a.output_prefix,
+            region=a.region,
+            account_id=a.account_id,
+            queue_arn=a.queue_arn,
+            dlq_arn=a.dlq_arn,
+            ledger_table_arn=a.ledger_table_arn,
+        )
+    )
+    statements: list[dict[str, Any]] = list(document["Statement"])
+    extra = [_statement("WriteTimingRecords", ("s3:PutObject",), [object_arn(a.bucket, a.records_prefix)])]
     if a.list_watched_prefix:
-        statements.append(
+        extra.append(
             _statement(
                 "ListWatchedPrefix",
                 ("s3:ListBucket",),
@@ -59,20 +73,11 @@ def function_role_policy(access: FunctionAccess) -> dict[str, Any]:
                 Condition={"StringLike": {"s3:prefix": [f"{a.watched_prefix}*"]}},
             )
         )
-    statements.append(_statement("WriteOutputs", ("s3:PutObject",), [object_arn(a.bucket, a.output_prefix)]))
-    records = [object_arn(a.bucket, a.records_prefix)]
-    statements.append(_statement("WriteTimingRecords", ("s3:PutObject",), records))
     if a.state_key:
         state = [f"arn:aws:s3:::{a.bucket}/{a.state_key}"]
-        statements.append(_statement("KeepPollerState", ("s3:GetObject", "s3:PutObject"), state))
-    if a.queue_arn:
-        statements.append(_statement("ConsumeSourceQueue", QUEUE_ACTIONS, [a.queue_arn]))
-    if a.dlq_arn:
-        statements.append(_statement("SendDeadLetters", ("sqs:SendMessage",), [a.dlq_arn]))
-    if a.ledger_table_arn:
-        statements.append(_statement("UseIdempotencyLedger", LEDGER_ACTIONS, [a.ledger_table_arn]))
-    statements.append(_statement("WriteOwnLogs", LOG_ACTIONS, [f"{a.log_group_arn}:*"]))
-    return {"Version": VERSION, "Statement": statements}
+        extra.append(_statement("KeepPollerState", ("s3:GetObject", "s3:PutObject"), state))
+    after = max(i for i, s in enumerate(statements) if s["Sid"] in ("ReadWatchedObjects", "WriteOutputs")) + 1
+    return {"Version": document["Version"], "Statement": statements[:after] + extra + statements[after:]}
 
 
 def assume_role_policy(service: str) -> dict[str, Any]:

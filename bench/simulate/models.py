@@ -11,11 +11,14 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS
 from bench.simulate.queues import (
     bulk_batches,
     group_cumsum,
@@ -26,12 +29,6 @@ from bench.simulate.queues import (
 )
 from event_handlers.runtime.latency import Distribution, LatencyProfile
 
-EVENT_ROUTES = {
-    "s3-lambda": "s3_to_lambda",
-    "s3-eventbridge-lambda": "eventbridge_to_lambda",
-    "hybrid": "s3_to_lambda",
-    "inotify": "inotify_to_handler",
-}
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
 
 
@@ -224,7 +221,7 @@ class AsyncEventModel(Model):
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
-        self.route = EVENT_ROUTES[spec.kind]
+        self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
         function = getattr(spec, "function", None)
         self.limit = int(getattr(function, "reserved_concurrency", None) or 1000)
         self.memory_mb = int(getattr(function, "memory_mb", 128))
@@ -421,13 +418,18 @@ class SqsModel(Model):
         return self.totals
 
 
+# the simulate facet of bench.kinds.REGISTRY: kind -> (spec, context, poll phase) -> model
+ModelFactory = Callable[[Any, SimContext, float], Model]
+MODELS: dict[Kind, ModelFactory] = {
+    Kind.POLL: lambda spec, ctx, phase: PollModel(spec, ctx, phase),
+    Kind.SCHEDULED_POLL: lambda spec, ctx, phase: PollModel(spec, ctx, phase, scheduled=True),
+    Kind.S3_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.S3_SQS_LAMBDA: lambda spec, ctx, phase: SqsModel(spec, ctx),
+    Kind.S3_EVENTBRIDGE_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.INOTIFY: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.HYBRID: lambda spec, ctx, phase: HybridModel(spec, ctx, phase),
+}
+
+
 def make_model(spec: Any, ctx: SimContext, phase: float) -> Model:
-    if spec.kind == "poll":
-        return PollModel(spec, ctx, phase)
-    if spec.kind == "scheduled-poll":
-        return PollModel(spec, ctx, phase, scheduled=True)
-    if spec.kind == "s3-sqs-lambda":
-        return SqsModel(spec, ctx)
-    if spec.kind == "hybrid":
-        return HybridModel(spec, ctx, phase)
-    return AsyncEventModel(spec, ctx)
+    return MODELS[Kind(spec.kind)](spec, ctx, phase)

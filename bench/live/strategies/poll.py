@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
+from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
 from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
@@ -36,7 +37,7 @@ class _Stamps(PollListener):
 class PollRun(StrategyRun):
     """List every ``interval_s`` (S3Poller or FolderPoller) and process what is new, in order."""
 
-    kind = "poll"
+    kind = Kind.POLL
     spec: PollStrategy
 
     def __init__(self, spec: PollStrategy, ctx: RunContext) -> None:
@@ -139,7 +140,7 @@ class PollRun(StrategyRun):
 class ScheduledPollRun(StrategyRun):
     """The poll as a Lambda on an EventBridge schedule: one invocation per cycle, state in S3."""
 
-    kind = "scheduled-poll"
+    kind = Kind.SCHEDULED_POLL
     spec: ScheduledPollStrategy
 
     def setup(self) -> None:
