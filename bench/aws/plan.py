@@ -22,7 +22,7 @@ from bench.live.strategies.base import OUTPUT_PREFIXES
 from bench.scenario.spec import FunctionSettings, Scenario
 from event_handlers.filters import KeyFilter
 from event_handlers.trigger import NotificationRule, build_notification_configuration, eventbridge_pattern
-from pollers.scheduled import schedule_expression
+from pollers.eventbridge import schedule_expression
 
 TAG_KEY = "pve:run-id"
 NAME_PREFIX = "pve-"

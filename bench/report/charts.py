@@ -20,16 +20,19 @@ from bench.scenario.spec import is_polling
 
 def _caption(summary: Run) -> str:
     scenario = summary.scenario
-    return (
+    caption = (
         f"{scenario.name} - {summary.kind}, backend {scenario.backend}, "
         f"latency profile '{summary.latency_profile.name}'"
     )
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    return f"{caption}\n{bucket.label}" if bucket is not None else caption
 
 
 def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
-    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    caption = _caption(summary)
+    fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
+    fig.tight_layout(rect=(0, 0.03 * (caption.count("\n") + 1), 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -75,11 +75,12 @@ class ResultModel(BaseModel):
 
 
 class LatencyStats(ResultModel):
-    """p50, p95, p99, mean and max of a duration in seconds; None when no file got that far."""
+    """p50, p95, p99, p99.9, mean and max of a duration in seconds; None when no file got that far."""
 
     p50: float | None = None
     p95: float | None = None
     p99: float | None = None
+    p999: float | None = None  # the 99.9th percentile, where a rare delivery tail shows (None before it)
     mean: float | None = None
     max: float | None = None
 
@@ -131,6 +132,7 @@ class CostBlock(ResultModel):
     per_million_files: float | None = None
     note: str = ""
     monthly_usd: dict[str, float] | None = None  # simulations at a given files_per_day only
+    monthly_retention_days: float | None = None  # the retention the monthly projection used (days listed)
 
     @property
     def total_usd(self) -> float:
@@ -204,6 +206,10 @@ class StrategyResult(ResultModel):
     # run's repetitions, the simulated span of a simulation
     instance_s: float | None = None
     cost: CostBlock | None = None  # derived; see the module docstring
+    # whether the configuration can run as modelled (simulations: listings that fit the interval,
+    # invocations inside their timeout); why_not says why not, in words
+    feasible: bool = True
+    why_not: str | None = None
     aws: AwsStrategyInfo | None = None  # the aws backend's region, clock offset and REPORT sums
 
     @property
@@ -262,6 +268,18 @@ class Environment(ResultModel):
     hostname: str = ""
 
 
+class BucketInfo(ResultModel):
+    """What the watched prefix held when a simulated period started, and how long files stay."""
+
+    retention: str  # keep | delete | lifecycle:N
+    start: str  # steady | empty
+    initial_objects: int = 0
+    history_days: float = 0.0  # days of earlier traffic behind the initial objects
+    label: str = ""  # the words tables and charts print
+    # days of files a listing sees on average over a month of the cost model (its retention_days)
+    listed_days: float | None = None
+
+
 class SimulationInfo(ResultModel):
     """How a simulation was set up: period, rate, the model inputs and their approximations."""
 
@@ -269,7 +287,8 @@ class SimulationInfo(ResultModel):
     files_per_day: float | None = None
     expected_files: float | None = None
     processing: dict[str, Any] = Field(default_factory=dict)
-    listing: dict[str, float] = Field(default_factory=dict)
+    listing: dict[str, Any] = Field(default_factory=dict)  # base_s, per_page_s, per_object_s, source
+    bucket: BucketInfo | None = None  # retention and starting state (None before they were modelled)
     records: str = ""
     time_origin: str = ""
     replayed_live_schedules: bool = False

@@ -13,10 +13,10 @@ from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
 from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
-from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
+from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, RetryPolicy, S3Poller
 from pollers.base import Poller
-from pollers.schedule import FixedRateSchedule
-from pollers.scheduled import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.eventbridge import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.timing import FixedRateSchedule
 
 
 class _Stamps(PollListener):
@@ -60,16 +60,15 @@ class PollRun(StrategyRun):
             jitter_s=spec.jitter_s,
             seed=ctx.seed,
             on_failure=on_failure,
-            max_attempts=spec.max_attempts,
+            retry=RetryPolicy(max_attempts=spec.max_attempts, retryable=lambda exc: not is_permanent(exc)),
             workers=spec.workers,
-            retryable=lambda exc: not is_permanent(exc),
             listener=self.stamps,
         )
 
     def _make_poller(self) -> Poller:
         spec, ctx = self.spec, self.ctx
         options: dict[str, Any] = dict(
-            strategy=spec.cursor,
+            cursor=spec.cursor,
             state_path=ctx.workdir / "poller-state.json",
             min_age_s=spec.min_age_s,
             lookback_s=spec.lookback_s,
@@ -81,6 +80,9 @@ class PollRun(StrategyRun):
             root.mkdir(parents=True, exist_ok=True)
             return FolderPoller(
                 root,
+                # the workload writes ".name.part" and renames, so a new inode marks every
+                # overwrite: an idle cycle needs no stat per file
+                change_check="inode",
                 processed_dir=ctx.env.folder / "processed",
                 failed_dir=ctx.env.folder / "failed",
                 **options,
@@ -90,6 +92,7 @@ class PollRun(StrategyRun):
             ctx.env.bucket,
             prefix=ctx.prefix,
             page_size=spec.page_size,
+            claims_prefix=None,  # one poller per run: no claim PUT/DELETE (the cost model has none)
             **options,
         )
 
@@ -154,9 +157,7 @@ class ScheduledPollRun(StrategyRun):
         lock = threading.Lock()
 
         def make_poller() -> Poller:
-            return S3Poller(
-                s3, ctx.env.bucket, prefix=ctx.prefix, strategy=spec.cursor, state_path=state_path
-            )
+            return S3Poller(s3, ctx.env.bucket, prefix=ctx.prefix, cursor=spec.cursor, state_path=state_path)
 
         def detected(entries: list[Entry]) -> None:
             now = time.time()
