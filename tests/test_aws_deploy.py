@@ -340,3 +340,26 @@ def test_the_functions_ledger_claims_each_object_version_once(aws: Clients) -> N
     item = aws("dynamodb").get_item(TableName=table, Key={"id": {"S": "b/k#1"}})["Item"]
     assert "expiration" in item  # the attribute the table's TTL deletes by
     assert teardown(aws, REGION, plan.run_id, journal).clean
+
+
+def test_one_bad_timing_record_never_sinks_the_others(aws: Clients) -> None:
+    from bench.aws.run import RecordCollector
+
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="pve-records-test", CreateBucketConfiguration={"LocationConstraint": REGION})
+    good = {"key": "incoming/a.csv", "outcome": "processed", "event_time": 1.0}
+    good |= {"received_at": 2.0, "started_at": 2.1, "finished_at": 2.5}
+    bodies = {
+        "good.json": json.dumps(good),
+        "not-json.json": "{",
+        "no-times.json": json.dumps({"key": "incoming/b.csv", "outcome": "processed"}),
+        "binary.json": b"\xff\xfe",
+    }
+    for name, body in bodies.items():
+        s3.put_object(Bucket="pve-records-test", Key=f"pve-records/s/{name}", Body=body)
+    collector = RecordCollector(s3, "pve-records-test", "s")
+    assert collector.poll() == 1
+    assert collector.records == [good]
+    assert collector.unreadable == 3
+    assert collector.poll() == 1  # within a second: no second listing
+    assert aws.factory.counter.by_role()["setup"]["s3.ListObjectsV2"] == 1

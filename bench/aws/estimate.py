@@ -35,6 +35,7 @@ SQS_POLLERS = 5  # Lambda's SQS event source mapping starts five concurrent long
 LEDGER_WRITES_PER_FILE = 2  # claim and complete, conditional writes on the ledger table
 DYNAMODB_USD_PER_MILLION_WRITES = 0.625  # on-demand WRU, us-east-1; from memory, NOT checked here
 SETUP_PUT_REQUESTS_PER_BUCKET = 4  # CreateBucket, PutBucketTagging, PutBucketNotification, ...
+COLLECT_EVERY_S = 1.0  # the harness lists a function's timing records once a second while it waits
 ASSUMPTIONS = (
     f"each invocation bills {HANDLER_MS:g} ms at the function's memory (assumption)",
     f"{ENVIRONMENTS} cold starts per function, {COLD_START_MS:g} ms INIT each (assumption)",
@@ -121,6 +122,8 @@ def expected_counts(spec: Any, n: int, seconds: float) -> dict[str, float]:
         c["s3.PutObject"] += n  # the outputs
         return c
     c["s3.PutObject"] += 2 * n  # the output and the timing record
+    c["s3.GetObject"] += n  # the harness reads each timing record back
+    c["s3.collector.ListObjectsV2"] = math.ceil(seconds / COLLECT_EVERY_S)  # ... listing them once a second
     c["dynamodb.writes"] = LEDGER_WRITES_PER_FILE * n
     c["lambda.invocations"] = float(n)
     if spec.kind == "scheduled-poll":
@@ -140,7 +143,7 @@ def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakd
     cost = s3_request_cost(
         {
             "PutObject": c["s3.PutObject"] + c["s3.setup"],
-            "ListObjectsV2": c.get("s3.ListObjectsV2", 0.0),
+            "ListObjectsV2": c.get("s3.ListObjectsV2", 0.0) + c.get("s3.collector.ListObjectsV2", 0.0),
             "GetObject": c["s3.GetObject"],
         },
         pricing=pricing,

@@ -32,6 +32,7 @@ from bench.aws.clock import (
     tighter,
 )
 from bench.aws.deploy import Clients, Deployer, Journal
+from bench.aws.estimate import COLLECT_EVERY_S
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
 from bench.aws.package import build_package
@@ -58,6 +59,7 @@ from event_handlers.runtime.latency import load_profile
 log = logging.getLogger(__name__)
 RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
 DEFAULT_BUDGET_USD = 1.0
+RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 
 
 class Terminated(KeyboardInterrupt):
@@ -157,24 +159,37 @@ class RecordCollector:
     s3: Any
     bucket: str
     strategy: str
+    min_interval_s: float = COLLECT_EVERY_S  # each look is a billed LIST
     seen: set[str] = field(default_factory=set)
     records: list[dict[str, Any]] = field(default_factory=list)
     unreadable: int = 0
+    _last: float = -math.inf
 
-    def poll(self) -> int:
-        """Fetch records not seen yet; return the number of distinct keys with a final outcome."""
-        prefix = f"{RECORDS_PREFIX}{self.strategy}/"
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                if item["Key"] in self.seen:
-                    continue
-                self.seen.add(item["Key"])
-                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-                try:
-                    self.records.append(json.loads(body))
-                except json.JSONDecodeError:
-                    self.unreadable += 1
-        return len({r["key"] for r in self.records if r.get("outcome") in ("processed", "failed")})
+    def poll(self, *, now: bool = False) -> int:
+        """Fetch records not seen yet (at most once per ``min_interval_s`` unless ``now``); return the
+        number of distinct keys with a final outcome. A record that cannot be read is counted, not fatal."""
+        if now or time.monotonic() - self._last >= self.min_interval_s:
+            self._last = time.monotonic()
+            prefix = f"{RECORDS_PREFIX}{self.strategy}/"
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    if item["Key"] not in self.seen:
+                        self.seen.add(item["Key"])
+                        self._read(item["Key"])
+        return len({r["key"] for r in self.records if r["outcome"] in ("processed", "failed")})
+
+    def _read(self, key: str) -> None:
+        try:
+            record = json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            valid = isinstance(record, dict) and isinstance(record.get("key"), str)
+            valid = valid and record.get("outcome") in ("processed", "failed", "duplicate")
+            valid = valid and all(isinstance(record.get(t), int | float) for t in RECORD_TIMES)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            valid = False
+        if valid:
+            self.records.append(record)
+        else:
+            self.unreadable += 1
 
 
 def apply_records(recorder: Recorder, records: list[dict[str, Any]], offset: ClockOffset) -> int:
@@ -292,7 +307,7 @@ class AwsRun:
                     writer = self._write_and_wait(env, recorder, collector.poll)
                 finally:
                     host.stop(target)
-                collector.poll()
+                collector.poll(now=True)
                 written = {r.key: r.written_at for r in recorder.records()}
                 pairs = [
                     (r["event_time"], written[r["key"]])
