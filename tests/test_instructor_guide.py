@@ -82,6 +82,7 @@ SHOWN: dict[str, tuple[str | None, str]] = {
     "nb05.p95": ("answer-recommendation", r"p95 ([\d.]+) s$"),
     "nb06.seed_arn": (None, r"^seed's SourceArn:\s+(\S+)"),
     "nb06.object_events": (None, r"(\d+) object event"),
+    "nb06.plan_resources": (None, r"run id \w+: (\d+) resources"),
 }
 
 

@@ -20,7 +20,8 @@ REFERENCE = ROOT / "results" / "reference"
 # The reworked notebooks: one parameters cell first, a take-away last, formatted numbers only.
 REWORKED = ("04_reproduce_the_comparison", "05_which_one_should_i_use", "06_wiring_it_up")
 BUDGET_S = 90.0  # each notebook, on 2 shared cores
-UNFORMATTED = re.compile(r"\d\.\d+e[+-]\d\d|\bNaN\b|\bnan\b|^\[\]$|\d\.\d{4,}", re.MULTILINE)
+# e-notation, NaN, a bare "[]", or 4+ decimals (sub-cent dollar amounts like "$0.00231" are fine)
+UNFORMATTED = re.compile(r"\d\.\d+e[+-]\d\d|\bNaN\b|\bnan\b|^\[\]$|(?<![$\d.])\d+\.\d{4,}", re.MULTILINE)
 
 
 def _text_outputs(notebook: nbformat.NotebookNode) -> list[str]:
