@@ -61,6 +61,9 @@ _EXPORTS: dict[str, str] = {
     "cost_table": "bench.cost.sweep",
     "run_cost": "bench.cost.run",
     "write_sweep": "bench.report.cost_sweep",
+    "lambda_duration_s": "bench.cost.work",
+    "break_even_range": "bench.cost.sensitivity",
+    "two_sig": "bench.cost.sensitivity",
     # errors
     "InputError": "bench.errors",
 }
