@@ -14,9 +14,10 @@ from pollers.entries import Entry
 
 @runtime_checkable
 class ProcessingLedger(Protocol):
-    """Claim a key before the work, complete (or fail, or release) it after."""
+    """Claim a key before the work, complete (or fail, or release) it after (``event_handlers.ledger``'s
+    SQLite, memory and DynamoDB ledgers fit as they are)."""
 
-    def begin(self, key: str) -> Any:
+    def claim(self, key: str) -> Any:
         """Try to claim ``key``; see ``acquired`` for how the answer is read."""
 
     def complete(self, key: str, detail: str = "") -> None: ...
@@ -27,7 +28,7 @@ class ProcessingLedger(Protocol):
 
 
 def acquired(answer: object) -> bool:
-    """True if ``begin`` granted the claim: ``True``, ``"acquired"`` or an enum with that value."""
+    """True if ``claim`` granted the claim: ``True``, ``"acquired"`` or an enum with that value."""
     if answer is True:
         return True
     return getattr(answer, "value", answer) == "acquired"

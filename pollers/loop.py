@@ -172,7 +172,7 @@ class PollLoop:
     ) -> None:
         """``clock`` and ``wait`` (sleep up to n seconds, True if stopped) are injectable for tests.
 
-        ``ledger`` (any object with ``begin``/``complete``/``fail``/``release``, see
+        ``ledger`` (any object with ``claim``/``complete``/``fail``/``release``, see
         ``pollers.ledger``) is asked before each file: one already completed is skipped, so a
         restarted poller repeats no effect. ``ledger_key`` maps an entry to the ledger's key
         (default ``source/key#version``). ``backoff``, ``max_attempts`` and ``retryable`` are
@@ -246,7 +246,7 @@ class PollLoop:
         key = self._ledger_key(entry)
         if self.ledger is not None:
             try:
-                answer = self.ledger.begin(key)
+                answer = self.ledger.claim(key)
             except Exception as exc:  # a ledger failure fails this file, not the cycle
                 return self._failed(entry, exc, 1, release=False)
             if not acquired(answer):

@@ -195,9 +195,9 @@ def test_ledger_skips_completed_files_and_retries_claims_held_elsewhere(tmp_path
         write(tmp_path / name)
     poller = FolderPoller(tmp_path, min_age_s=0.0)
     key = lambda e: f"k/{e.key}"  # noqa: E731
-    ledger.begin("k/a")
+    ledger.claim("k/a")
     ledger.complete("k/a")  # done before a crash
-    ledger.begin("k/b")  # another worker (the event side, say) holds b right now
+    ledger.claim("k/b")  # another worker (the event side, say) holds b right now
     done: list[str] = []
     loop = PollLoop(poller, lambda e: done.append(e.key), interval_s=1.0, ledger=ledger, ledger_key=key)
     result = loop.run_once()

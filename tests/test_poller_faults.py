@@ -91,7 +91,7 @@ def test_no_exception_from_one_file_escapes_a_cycle(tmp_path: Path) -> None:
         write(root / name)
 
     class BrokenLedger:
-        def begin(self, key: str) -> str:
+        def claim(self, key: str) -> str:
             if "/b#" in key:
                 raise RuntimeError("ledger down")
             return "acquired"

@@ -13,6 +13,8 @@ from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
 from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
+from event_handlers.idempotency import ObjectVersion
+from event_handlers.ledger import SQLiteLedger
 from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, RetryPolicy, S3Poller
 from pollers.base import Poller
 from pollers.eventbridge import MIN_SCHEDULE_S, make_scheduled_handler
@@ -53,6 +55,9 @@ class PollRun(StrategyRun):
         def on_failure(entry: Entry, exc: BaseException) -> None:
             ctx.recorder.failed(self._key(entry), f"{type(exc).__name__}: {exc}", time.time())
 
+        # the event side's ledger, so a poller restarted after a crash repeats no effect; keyed by
+        # the event side's recipe on S3 (bucket, key, etag, size), by path and version on a folder
+        self.ledger = SQLiteLedger(ctx.workdir / "poll-ledger.sqlite")
         self.loop = PollLoop(
             self.poller,
             process,
@@ -63,7 +68,15 @@ class PollRun(StrategyRun):
             retry=RetryPolicy(max_attempts=spec.max_attempts, retryable=lambda exc: not is_permanent(exc)),
             workers=spec.workers,
             listener=self.stamps,
+            ledger=self.ledger,
+            ledger_key=self._ledger_key,
         )
+
+    def _ledger_key(self, entry: Entry) -> str:
+        env = self.ctx.env
+        if env.kind == "folder":
+            return f"{self.poller.source}/{entry.key}#{entry.version}"
+        return ObjectVersion(env.bucket, entry.key, etag=entry.etag, size=entry.size).ledger_key
 
     def _make_poller(self) -> Poller:
         spec, ctx = self.spec, self.ctx
@@ -118,6 +131,7 @@ class PollRun(StrategyRun):
 
     def stop(self) -> None:
         self.loop.stop(timeout=30)
+        self.ledger.close()
 
     def counters(self) -> dict[str, Any]:
         stats, loop = self.poller.stats, self.loop.stats
@@ -137,6 +151,8 @@ class PollRun(StrategyRun):
             "late_cycles": loop.late_cycles,
             "max_lateness_s": round(loop.max_lateness_s, 6),
             "cursor_keys_remembered": self.poller.cursor.remembered,
+            "ledger_duplicates_skipped": loop.duplicates_skipped,
+            "ledger_claimed_elsewhere": loop.claimed_elsewhere,
         }
 
 
