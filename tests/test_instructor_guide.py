@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench import decide_for
+from bench import decide_for, load_pricing
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "notebooks" / "INSTRUCTOR.md"
@@ -110,8 +110,18 @@ def _defaults() -> tuple[str | None, float, float]:
     return mine.recommendation, best.monthly_point, best.latency.p95
 
 
+def _idle_list_usd(interval_s: float) -> float:
+    """An idle inbox poller's month of LISTs: one request per cycle, at the table's LIST price."""
+    pricing = load_pricing()
+    return pricing.month_s / interval_s * pricing["s3_put_copy_post_list"]
+
+
 # id -> the value recomputed with the library (seeded, so the same on every machine)
 RECOMPUTED: dict[str, Callable[[], object]] = {
+    "nb01.idle_list_2s": lambda: _idle_list_usd(2),
+    "nb02.idle_list_60s": lambda: _idle_list_usd(60),
+    "nb02.idle_list_20s": lambda: _idle_list_usd(20),
+    "nb02.idle_list_10s": lambda: _idle_list_usd(10),
     "nb05.recommended": lambda: _defaults()[0],
     "nb05.bill": lambda: _defaults()[1],
     "nb05.p95": lambda: _defaults()[2],

@@ -53,6 +53,9 @@ def test_there_are_six_notebooks_committed_with_their_outputs() -> None:
             f"{path.name} was saved without outputs"
         )
         assert "What you will learn" in notebook.cells[0].source, path.name
+        assert re.search(r"take-away", notebook.cells[-1].source, re.IGNORECASE), (
+            f"{path.name}: take-away last"
+        )
         errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert errors == [], path.name
 
@@ -75,13 +78,17 @@ def test_a_reworked_notebook_has_parameters_first_a_take_away_last_and_formatted
 
 
 def test_every_exercise_has_a_hint_a_solution_and_a_scaffold_cell() -> None:
-    for stem in REWORKED:
-        cells = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+    exercises = 0
+    for path in NOTEBOOKS:
+        stem = path.stem
+        cells = nbformat.read(path, as_version=4).cells
         for i, cell in enumerate(cells):
             if cell.cell_type == "markdown" and cell.source.startswith("## Exercise"):
                 assert "<details><summary>Hint</summary>" in cell.source, stem
                 assert "<details><summary>Solution</summary>" in cell.source, stem
                 assert cells[i + 1].cell_type == "code", f"{stem}: a scaffold cell follows the exercise"
+                exercises += 1
+    assert 4 <= exercises <= 6, f"{exercises} exercises: about five fit a 2-hour class"
 
 
 def test_the_wiring_notebook_never_stops_its_mock() -> None:
