@@ -153,8 +153,6 @@ def test_notebook_runs_top_to_bottom(
 ) -> None:
     """Executed as a learner would: from the notebooks folder, and from a copy outside the repository
     (only the .ipynb, in an empty folder), each under 90 s on 2 cores; the time is recorded."""
-    if where == "copy" and "Path.cwd()" in path.read_text(encoding="utf-8"):
-        pytest.xfail(f"{path.name} still reads results/ from the working folder (issue 16 item 1)")
     if where == "copy":
         folder = tmp_path / "class"
         folder.mkdir()
