@@ -19,6 +19,7 @@ from bench.cost.model import load_pricing
 from bench.cost.run import run_cost
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
+from bench.live.health import HealthMonitor, judge_health, merge_health
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
 from bench.live.strategies import RunContext, make_strategy
@@ -26,7 +27,7 @@ from bench.live.writer import write_workload
 from bench.results.environment import capture_environment, profile_info
 from bench.results.files import SCHEMA_VERSION, write_results
 from bench.results.stats import strategy_stats
-from bench.scenario.seeds import strategy_seed
+from bench.scenario.seeds import WRITER_LEAD_S, strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
@@ -47,6 +48,7 @@ class StrategyOutcome:
     notes: list[str]
     details: dict[str, Any]
     wall_s: float
+    harness: dict[str, Any]
 
 
 def run_scenario(
@@ -131,10 +133,16 @@ def run_strategy(
         strategy = make_strategy(spec, ctx)
         strategy.setup()
         strategy.start()
+        written = [0]
+
+        def on_write(n: int) -> None:
+            written[0] = n
+            progress.update(n, recorder.final_count)
+
+        monitor = HealthMonitor(lambda: written[0], lambda: recorder.final_count).start()
         try:
-            writer = write_workload(
-                env, planned, bodies, recorder, on_write=lambda n: progress.update(n, recorder.final_count)
-            )
+            writer = write_workload(env, planned, bodies, recorder, lead_s=WRITER_LEAD_S, on_write=on_write)
+            monitor.writer_done(WRITER_LEAD_S)
             deadline = time.monotonic() + scenario.drain_timeout_s
             expected = len(planned.files)
             while time.monotonic() < deadline:
@@ -143,8 +151,15 @@ def run_strategy(
                 progress.update(writer.files, recorder.final_count)
             progress.update(writer.files, recorder.final_count)
         finally:
+            samples = monitor.stop()
             strategy.stop()
         strategy.finish()
+        health = judge_health(
+            writer_lags_s=writer.lags_s,
+            samples=samples,
+            writing=monitor.writing,
+            request_seconds=env.counter.request_seconds(),
+        )
         counters = strategy.counters()
         return StrategyOutcome(
             name=spec.name,
@@ -158,6 +173,7 @@ def run_strategy(
             notes=strategy.notes() + _unknown_note(spec.name, recorder.unknown_keys),
             details=strategy.details(),
             wall_s=time.monotonic() - wall_start,
+            harness=health.as_dict(),
         )
 
 
@@ -216,6 +232,7 @@ def build_summary(
                 if r.outcome != "processed"
             ][:50],
         }
+        entry["harness"] = merge_health([o.harness for o in runs])
         entry["cost"] = run_cost(entry, pricing)
         strategies[spec.name] = entry
     return {
