@@ -185,7 +185,8 @@ def judge_health(
     reasons: list[str] = []
     if lag_p95 > t.writer_lag_p95_s:
         reasons.append(
-            f"the writer fell behind its schedule (p95 {lag_p95 * 1000:.0f} ms > {t.writer_lag_p95_s * 1000:.0f} ms)"
+            f"the writer fell behind its schedule (p95 {lag_p95 * 1000:.0f} ms > "
+            f"{t.writer_lag_p95_s * 1000:.0f} ms)"
         )
     elif lag_max > t.writer_lag_max_s:
         reasons.append(f"a write started {lag_max:.2f} s late (> {t.writer_lag_max_s:g} s)")
