@@ -16,13 +16,20 @@ def _caption(summary: dict) -> str:
     profile = summary.get("latency_profile", {}).get("name", "?")
     kind = summary.get("kind", "live")
     scenario = summary["scenario"]
-    return f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    bound = [n for n, s in summary.get("strategies", {}).items() if s.get("harness", {}).get("bound")]
+    if bound:
+        caption += (
+            f"\nHARNESS-BOUND (measures this machine, not the strategy): {', '.join(bound)}"
+            " - see summary.json strategies.<name>.harness.reasons"
+        )
+    return caption
 
 
 def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
     fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=(0, 0.06 if "\n" in _caption(summary) else 0.03, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -6,6 +6,10 @@ least ``min_effect`` (relative) and by ``min_abs_s`` (absolute). Files of one ru
 machine state, so the test alone overstates confidence between runs; the thresholds keep a few
 milliseconds of run-to-run drift from being reported as a finding. Counts (requests, invocations)
 are exact, so their differences are shown as they are.
+
+A strategy marked harness-bound on either side (``strategies.<name>.harness.bound``, see
+``bench.live.health``) is never called significantly faster or slower: its latencies measured
+the machine, so a difference says which run had the busier machine. The verdict says why.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Comparison:
     requests_b: int
     invocations_a: int
     invocations_b: int
+    harness_bound: bool = False
 
 
 def scenario_differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -107,11 +112,28 @@ def compare_results(
         if name not in b.summary["strategies"]:
             notes.append(f"strategy {name!r} is only in {a.folder}")
             continue
-        out.append(_compare_strategy(name, a, b, alpha, min_effect, min_abs_s))
+        comparison = _compare_strategy(name, a, b, alpha, min_effect, min_abs_s)
+        out.append(comparison)
+        if comparison.harness_bound:
+            notes.append(_bound_note(name, a.summary["strategies"][name], b.summary["strategies"][name]))
     notes += [
         f"strategy {n!r} is only in {b.folder}" for n in b.strategies if n not in a.summary["strategies"]
     ]
     return out, notes
+
+
+def harness_bound_sides(sa: dict[str, Any], sb: dict[str, Any]) -> list[str]:
+    """Which sides ("a", "b") measured the harness rather than the strategy."""
+    return [side for side, s in (("a", sa), ("b", sb)) if s.get("harness", {}).get("bound")]
+
+
+def _bound_note(name: str, sa: dict[str, Any], sb: dict[str, Any]) -> str:
+    side = harness_bound_sides(sa, sb)[0]
+    reasons = (sa if side == "a" else sb)["harness"].get("reasons") or ["marked harness-bound"]
+    return (
+        f"{name}: no significance claimed, the run in {side.upper()} was bound by the harness or the "
+        f"machine ({reasons[0]}); its latencies measure the machine, not the strategy"
+    )
 
 
 def _compare_strategy(
@@ -138,6 +160,10 @@ def _compare_strategy(
             verdict = "not significant"
     else:
         verdict = "too few files to compare"
+    bound = harness_bound_sides(sa, sb)
+    if bound:
+        significant = False
+        verdict = f"not compared: harness-bound in {' and '.join(s.upper() for s in bound)}"
     return Comparison(
         strategy=name,
         median_a=median_a,
@@ -152,4 +178,5 @@ def _compare_strategy(
         requests_b=int(sb.get("api_calls_total", 0)),
         invocations_a=int(sa.get("invocations", 0)),
         invocations_b=int(sb.get("invocations", 0)),
+        harness_bound=bool(bound),
     )
