@@ -6,6 +6,7 @@ are drawn from those (see ``bench.report.draw``), so a results folder can always
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def run_strategy(
         recorder.expect(file.key, len(bodies[file.key]), file.arrival_s)
     wall_start = time.monotonic()
     with (
-        tempfile.TemporaryDirectory(prefix="pve-work-") as work,
+        tempfile.TemporaryDirectory(prefix="pve-work-", dir=scratch_dir()) as work,
         fresh_backend(scenario.backend_of(spec), bucket=_bucket_name(spec.name)) as env,
     ):
         ctx = RunContext(scenario, env, recorder, profile, seed, Path(work))
@@ -175,6 +176,16 @@ def run_strategy(
             wall_s=time.monotonic() - wall_start,
             harness=health.as_dict(),
         )
+
+
+def scratch_dir() -> str | None:
+    """Where a strategy keeps its working files (the handler's SQLite ledger, a poller's state):
+    memory-backed /dev/shm when there is one. On a disk, each ledger commit waits for an fsync
+    (about 4-5 ms per execute measured here, two commits per file): harness time no AWS
+    deployment pays (its ledger would be DynamoDB), and the largest cost the profile of a
+    saturated S3 -> SQS -> Lambda run showed after moto itself."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def _unknown_note(strategy: str, keys: list[str]) -> list[str]:
