@@ -268,17 +268,16 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         f"within 100 ms and event routes' p95 within 50 ms of the floor's per-file time. {args.note}",
         caption_justify="left",
     )
-    for column in ("strategy", "knee files/s", "x floor", "mean batch at knee"):
+    for column in ("strategy", "knee files/s", "x floor", "mean SQS batch by rate"):
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
         knee = entry["knee_files_per_s"]
-        at_knee = [p for p in entry["points"] if p["rate_per_s"] == knee]
-        batch = at_knee[0]["mean_batch_size"] if at_knee else None
+        batches = [p["mean_batch_size"] for p in entry["points"] if p["mean_batch_size"] is not None]
         table.add_row(
             name,
             "-" if knee is None else f"{knee:g}",
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
-            "-" if batch is None else f"{batch:.2f}",
+            " -> ".join(f"{b:.1f}" for b in batches) or "-",
         )
     if not args.quiet:
         console.print(table)

@@ -19,7 +19,7 @@ from typing import Any
 from bench.live.backends import fresh_backend
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.runner import run_scenario
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
 EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-file time
@@ -144,6 +144,13 @@ def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | 
         data["backend"] = backend
         for strategy in data["strategies"]:
             strategy["backend"] = None
+        if backend == "moto-process":
+            data["strategies"] = [s for s in data["strategies"] if s["kind"] not in NEEDS_MOTO_IN_PROCESS]
+            if not data["strategies"]:
+                raise ValueError(
+                    f"no strategy of {scenario.name!r} can run on moto-process "
+                    f"({', '.join(sorted(NEEDS_MOTO_IN_PROCESS))} need moto in this process)"
+                )
     return Scenario.model_validate(data)
 
 
@@ -162,9 +169,18 @@ def sweep_capacity(
     progress = progress or QuietProgress()
     floor = measure_floor("moto", floor_files)
     say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
+    used_backend = backend or scenario.backend
+    own_floor = None
+    if used_backend != "moto":
+        own_floor = measure_floor(used_backend, floor_files)
+        say(f"{used_backend} floor (one thread): {own_floor.files_per_s:.1f} files/s")
     offered = sorted(rates or [round(f * floor.files_per_s, 1) for f in DEFAULT_FRACTIONS])
-    points: dict[str, list[CapacityPoint]] = {s.name: [] for s in scenario.strategies}
-    kinds = {s.name: s.kind for s in scenario.strategies}
+    played = scenario_at(scenario, offered[0], seconds, backend)
+    skipped = sorted({s.name for s in scenario.strategies} - {s.name for s in played.strategies})
+    if skipped:
+        say(f"not on {used_backend}: {', '.join(skipped)} (they need moto in this process)")
+    points: dict[str, list[CapacityPoint]] = {s.name: [] for s in played.strategies}
+    kinds = {s.name: s.kind for s in played.strategies}
     for rate in offered:
         summary = run_scenario(
             scenario_at(scenario, rate, seconds, backend), out_dir / f"rate-{rate:g}", progress=progress
@@ -173,12 +189,13 @@ def sweep_capacity(
             point = judge_point(kinds[name], rate, entry, floor.per_file_s)
             points[name].append(point)
             say(f"{rate:>8.1f}/s {name:<16} {'ok' if point.ok else 'NO: ' + '; '.join(point.why_not)}")
-    used_backend = backend or scenario.backend
     return {
         "kind": "capacity",
         "scenario": scenario.name,
         "backend": used_backend,
         "floor": floor.as_dict(),
+        "backend_floor": None if own_floor is None else own_floor.as_dict(),
+        "skipped": skipped,
         "criteria": {
             "every_file_processed": True,
             "writer_lag_p95_s_at_most": WRITER_OK_S,

@@ -14,7 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Backend = Literal["moto", "moto-server", "folder"]
+Backend = Literal["moto", "moto-server", "moto-process", "folder"]
+# moto in its own process cannot hand Lambda deliveries back to this one (bench.live.backends)
+NEEDS_MOTO_IN_PROCESS = {"s3-lambda", "s3-eventbridge-lambda", "hybrid"}
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
@@ -205,6 +207,11 @@ class Scenario(_Strict):
             if backend == "folder" and strategy.kind in S3_ONLY:
                 raise ValueError(
                     f"strategy {strategy.name!r} ({strategy.kind}) needs an S3 backend, not 'folder'"
+                )
+            if backend == "moto-process" and strategy.kind in NEEDS_MOTO_IN_PROCESS:
+                raise ValueError(
+                    f"strategy {strategy.name!r} ({strategy.kind}) needs moto in this process "
+                    "(backend 'moto' or 'moto-server'), not 'moto-process'"
                 )
             if backend != "folder" and strategy.kind in FOLDER_ONLY:
                 raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
