@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baseline import ALLOWANCE, BASELINE, load_ratios, regression  # noqa: E402
+from baseline import ALLOWANCE, BASELINE, load_ratios, regression
 
 
 @pytest.fixture
