@@ -10,21 +10,24 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from bench.results.model import Run
     from bench.scenario.spec import Scenario
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_MISSED = 3
+EXIT_DOES_NOT_HOLD = 4  # `pve validate`: the simulator disagrees with theory or with a live run
 
-EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 unexpected error;
-2 bad input (scenario, arguments, results folder); 3 some files were missed (not handled
-before the drain timeout)."""
+EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
+traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
+3 some files were missed (not handled before the drain timeout); 4 `pve validate`: the simulator
+does not hold against theory or a live run."""
 
 
 def _out_dir(kind: str, name: str, out: str | None) -> Path:
@@ -34,7 +37,7 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
     return Path("results") / name / stamp if kind == "run" else Path("results") / kind / name / stamp
 
 
-def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
+def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
     """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
     from bench.live.progress import QuietProgress, RichProgress
     from bench.live.runner import run_scenario
@@ -67,11 +70,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
-        for strategy in summary["strategies"].values():
-            for note in strategy["notes"]:
+        for strategy in summary.strategies.values():
+            for note in strategy.notes:
                 console.print(f"[yellow]note:[/] {note}")
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
-    missed = sum(s["missed"] for s in summary["strategies"].values())
+    missed = sum(s.missed for s in summary.strategies.values())
     if missed:
         Console(stderr=True).print(
             f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
@@ -225,23 +228,21 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
-    import json
-
     from rich.table import Table
 
+    from bench.errors import InputError
     from bench.live.capacity import sweep_capacity
-    from bench.report.capacity import capacity_chart
+    from bench.report.capacity import save_capacity
     from bench.results.environment import capture_environment
     from bench.scenario.spec import load_scenario
 
     for flag, value in (("--seconds", args.seconds), ("--floor-files", args.floor_files)):
         if not value > 0:
-            raise ValueError(f"{flag} must be positive, got {value}")
+            raise InputError(f"{flag} must be positive, got {value}")
     if args.rates and not all(r > 0 for r in args.rates):
-        raise ValueError(f"--rates must be positive, got {args.rates}")
+        raise InputError(f"--rates must be positive, got {args.rates}")
     scenario = load_scenario(args.scenario)
     out = _out_dir("capacity", scenario.name, args.out)
-    out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     document = sweep_capacity(
         scenario,
@@ -255,11 +256,10 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     document = {
         "command": _command_line(),
         "note": args.note,
-        "environment": capture_environment(started),
+        "environment": capture_environment(started).model_dump(mode="json"),
         **document,
     }
-    (out / "capacity.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    capacity_chart(document, out / "capacity.png")
+    save_capacity(document, out)
     floor = document["floor"]
     table = Table(
         title=f"Capacity on {document['backend']}: in-process floor {floor['files_per_s']:.1f} files/s",
@@ -288,22 +288,13 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
 def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.live.idle import measure_idle_polls
+    from bench.live.idle import measure_idle_polls, write_idle_cost
 
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
     if args.out:
-        import json
-        from dataclasses import asdict
-
-        folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        document = {
-            "command": _command_line(),
-            "objects": args.objects,
-            "sweep_every": args.sweep_every,
-            "rows": [asdict(row) for row in rows],
-        }
-        (folder / "idle_cost.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_idle_cost(
+            Path(args.out), rows, objects=args.objects, sweep_every=args.sweep_every, command=_command_line()
+        )
     table = Table(
         title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
         "priced at S3 LIST rates)",
@@ -331,7 +322,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.comparison import bare_numpy_pass, comparison_chart, comparison_frame
+    from bench.simulate.comparison import (
+        bare_numpy_pass,
+        comparison_chart,
+        comparison_frame,
+        write_comparison_csv,
+    )
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -346,7 +342,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     base = _out_dir("simulate", scenario.name, args.out)
-    summaries: dict[float, dict] = {}
+    summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
@@ -359,12 +355,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
             console.print(summary_table(summary))
-            files = sum(s["files"] for s in summary["strategies"].values())
-            for name, s in summary["strategies"].items():
-                sim = s["simulation"]
+            files = sum(s.files for s in summary.strategies.values())
+            for name, s in summary.strategies.items():
+                sim = s.simulation
+                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
                 console.print(
-                    f"  {name}: {s['files']:,} files in {sim['seconds']:.2f}s "
-                    f"({sim['files_per_second'] or 0:,} files/s)",
+                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
                     highlight=False,
                 )
             console.print(
@@ -373,7 +369,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
             )
             if args.timing:
-                n = max(s["files"] for s in summary["strategies"].values())
+                n = max(s.files for s in summary.strategies.values())
                 bare = bare_numpy_pass(n)
                 console.print(
                     f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
@@ -383,7 +379,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
-        frame.to_csv(base / "comparison.csv", index=False, float_format="%.6g")
+        write_comparison_csv(frame, base)
         comparison_chart(frame, base / f"comparison.{args.format}")
         if not args.quiet:
             console.print(comparison_table(frame))
@@ -406,14 +402,18 @@ def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
-    import json
 
     from rich.table import Table
 
     from bench.report.validation import detail_line, summary_rows
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.validate import comparisons_document, live_against_simulated, theory_check
+    from bench.simulate.validate import (
+        comparisons_document,
+        live_against_simulated,
+        theory_check,
+        write_validation,
+    )
 
     out = _out_dir("validate", "simulator", args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -459,13 +459,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     for row in rows:
         console.print(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
     document = comparisons_document(theory, rows)
-    (out / "validation.json").write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_validation(out, document)
     console.print(f"wrote {out}/validation.json")
-    return EXIT_OK if document["holds"] else EXIT_ERROR
+    return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
 
 def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
-    from bench.reproduce import blocks, run_steps, steps, update_readme
+    from bench.reproduce import blocks, execute_notebooks, run_steps, steps, update_readme
+    from bench.results.constraints import check_constraints, write_pins
 
     root = Path(args.out)
     if args.list:
@@ -473,6 +474,14 @@ def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
             console.print(step.command, highlight=False)
         return EXIT_OK
     worst = EXIT_OK
+    pinned = check_constraints()
+    if not pinned.matches and not args.pin:
+        names = ", ".join(f"{k} {v[0]} (pinned {v[1]})" for k, v in list(pinned.differs.items())[:5])
+        console.print(
+            f"[yellow]note:[/] this environment differs from {pinned.file} ({names or 'no file'}); "
+            "results may differ from the reference (install with -c constraints.txt, or pass --pin)",
+            highlight=False,
+        )
     if not args.findings_only:
         worst = run_steps(root, args.only, main, lambda line: console.print(line, highlight=False))
     readme = Path(args.readme)
@@ -480,22 +489,17 @@ def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
         changed = update_readme(readme, blocks(root))
         console.print(f"{readme}: findings {'updated' if changed else 'unchanged'} from {root}")
     if args.notebooks:
-        execute_notebooks(Path(args.notebooks_dir), console)
+        for path in execute_notebooks(Path(args.notebooks_dir)):
+            console.print(f"executed {path}", highlight=False)
+    if args.pin:
+        console.print(f"pinned this environment's versions in {write_pins()}", highlight=False)
     return worst
 
 
-def execute_notebooks(folder: Path, console: Console) -> None:
-    """Run every notebook top to bottom and save it with its outputs (needs the dev extra)."""
-    import nbformat
-    from nbclient import NotebookClient
+def _version() -> str:
+    from bench import __version__
 
-    for path in sorted(folder.glob("*.ipynb")):
-        console.print(f"executing {path}")
-        notebook = nbformat.read(path, as_version=4)
-        NotebookClient(
-            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-        ).execute()
-        nbformat.write(notebook, path)
+    return __version__
 
 
 def _command_line() -> str:
@@ -510,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the runtime does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -724,6 +729,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--findings-only", action="store_true", help="only rebuild the README's findings")
     reproduce.add_argument("--readme", default="README.md")
     reproduce.add_argument(
+        "--pin", action="store_true", help="write this environment's versions to constraints.txt afterwards"
+    )
+    reproduce.add_argument(
         "--notebooks", action="store_true", help="also execute notebooks/ and save their outputs"
     )
     reproduce.add_argument("--notebooks-dir", default="notebooks")
@@ -738,8 +746,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bench.results.files import ResultsError
-    from bench.scenario.spec import ScenarioError
+    from bench.errors import InputError
+    from event_handlers.runtime.latency import ProfileError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -750,7 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace, Console], int] = args.func
     try:
         return func(args, console)
-    except (ScenarioError, ResultsError, FileNotFoundError, ValueError) as exc:
+    except (InputError, ProfileError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:

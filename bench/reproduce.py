@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import InputError
 from bench.results.files import read_results
 
 
@@ -132,17 +133,18 @@ def findings(root: Path) -> str:
         "| strategy | p50 | p95 | requests | invocations |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for name, s in quick["strategies"].items():
+    for name, s in quick.strategies.items():
         lines.append(
-            f"| {name} | {_ms(s['latency_s']['p50'])} | {_ms(s['latency_s']['p95'])} | "
-            f"{s['api_calls_total']} | {s['invocations']} |"
+            f"| {name} | {_ms(s.latency_s.p50)} | {_ms(s.latency_s.p95)} | "
+            f"{s.api_calls_total} | {s.invocations} |"
         )
     lines.append("")
     sweep = read_results(root / "interval-sweep").summary
     polls = sorted(
-        (s["parameters"]["interval_s"], s) for s in sweep["strategies"].values() if s["kind"] == "poll"
+        ((s.interval_s or 0.0, s.latency_s.mean) for s in sweep.strategies.values() if s.kind == "poll"),
+        key=lambda item: item[0],
     )
-    cells = ", ".join(f"{t:g} s: {_ms(s['latency_s']['mean'])}" for t, s in polls)
+    cells = ", ".join(f"{t:g} s: {_ms(mean)}" for t, mean in polls)
     lines += [
         f"**Poll latency follows the interval** (`{where}/interval-sweep/summary.json`): mean latency by "
         f"interval {cells} (half an interval plus the work, as theory says).",
@@ -253,7 +255,7 @@ def update_readme(readme: Path, contents: dict[str, str]) -> bool:
     for name, block in contents.items():
         pattern = _pattern(name)
         if not pattern.search(text):
-            raise ValueError(f"{readme} has no {name} markers")
+            raise InputError(f"{readme} has no {name} markers")
         text = pattern.sub(_replacer(block), text)
     if text != original:
         readme.write_text(text, encoding="utf-8")
@@ -266,6 +268,22 @@ def readme_blocks(readme: Path) -> dict[str, str]:
     for name in BLOCKS:
         match = _pattern(name).search(text)
         if match is None:
-            raise ValueError(f"{readme} has no {name} markers")
+            raise InputError(f"{readme} has no {name} markers")
         out[name] = match.group(2)
     return out
+
+
+def execute_notebooks(folder: Path) -> list[Path]:
+    """Run every notebook top to bottom and save it with its outputs (needs the dev extra)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    done = []
+    for path in sorted(folder.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
+        nbformat.write(notebook, path)
+        done.append(path)
+    return done

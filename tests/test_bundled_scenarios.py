@@ -50,8 +50,8 @@ def test_idle_poll_requests_per_cursor_on_a_bucket_of_2500_objects() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_bundled_scenario_runs_on_moto_and_loses_nothing(name: str, tmp_path: Path) -> None:
     summary = run_scenario(load_scenario(name), tmp_path)
-    for strategy, s in summary["strategies"].items():
-        assert s["missed"] == 0, strategy
-        assert s["duplicates"] == 0, strategy
-        assert s["processed"] + s["failed"] == s["files"] > 0, strategy
+    for strategy, s in summary.strategies.items():
+        assert s.missed == 0, strategy
+        assert s.duplicates == 0, strategy
+        assert s.processed + s.failed == s.files > 0, strategy
     assert (tmp_path / "records.csv").exists()

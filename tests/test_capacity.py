@@ -10,6 +10,7 @@ import pytest
 
 from bench.cli import main
 from bench.live.capacity import CapacityPoint, judge_point, knee, measure_floor, scenario_at
+from bench.results.model import StrategyResult
 from bench.scenario.spec import ScenarioError, load_scenario, parse_scenario
 
 
@@ -20,14 +21,18 @@ def strategy(
     p95: float | None = 0.02,
     lag: float = 0.01,
     invocations: int = 0,
-) -> dict[str, Any]:
-    return {
-        "files": files,
-        "processed": processed,
-        "invocations": invocations,
-        "latency_s": {"p50": p95, "p95": p95},
-        "harness": {"writer_lag_p95_s": lag, "writer_lag_max_s": lag, "bound": False},
-    }
+) -> StrategyResult:
+    return StrategyResult.model_validate(
+        {
+            "kind": "poll",
+            "backend": "moto",
+            "files": files,
+            "processed": processed,
+            "invocations": invocations,
+            "latency_s": {"p50": p95, "p95": p95},
+            "harness": {"writer_lag_p95_s": lag, "writer_lag_max_s": lag, "bound": False},
+        }
+    )
 
 
 def test_a_point_holds_when_every_criterion_does() -> None:

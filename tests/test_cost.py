@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from bench.cost.model import (
     s3_request_cost,
     sqs_cost,
 )
+from bench.results.model import StrategyResult
 
 MONTH_S = 730 * 3600  # AWS's month of 730 hours
 
@@ -155,17 +157,20 @@ def test_a_poller_pays_for_the_cpu_its_work_needs() -> None:
 
 
 def test_price_run_uses_exact_counts() -> None:
-    strategy = {
-        "kind": "s3-sqs-lambda",
-        "api_calls": {
+    strategy = StrategyResult(
+        kind="s3-sqs-lambda",
+        backend="moto",
+        files=100,
+        processed=100,
+        api_calls={
             "s3.GetObject": 100,
             "s3.PutObject": 100,
             "sqs.ReceiveMessage": 60,
             "sqs.DeleteMessageBatch": 50,
         },
-        "counters": {"invocations": 50, "gb_s": 1.0, "records": 101},
-        "parameters": {"function": {"architecture": "x86_64"}},
-    }
+        counters={"invocations": 50, "gb_s": 1.0, "records": 101},
+        parameters={"function": {"architecture": "x86_64"}},
+    )
     cost = price_run(strategy)
     # S3: 100 GET = $0.00004; 100 PUT = $0.0005. SQS: 110 + 101 (S3's sends) = 211 x $0.0000004
     # Lambda: 50 x $0.0000002 + 1 GB-s x $0.0000166667; logs 50 x 350 B x $0.50/GB
@@ -180,17 +185,20 @@ def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert {p.name for p in tmp_path.iterdir()} == {"cost_sweep.csv", "break_even.json", "monthly_cost.png"}
 
 
+def ran(kind: str, parameters: dict[str, Any]) -> StrategyResult:
+    """A strategy's results with nothing but its kind and parameters (no files)."""
+    return StrategyResult(kind=kind, backend="moto", files=0, processed=0, parameters=parameters)
+
+
 def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
     """The monthly model of a run's strategy keeps the sweep period and SQS pollers it ran with."""
     from bench.cost.sweep import deployment_for
 
     poll = deployment_for(
-        "poll-1s",
-        {"kind": "poll", "parameters": {"interval_s": 1, "cursor": "start-after", "sweep_every": 3600}},
+        "poll-1s", ran("poll", {"interval_s": 1, "cursor": "start-after", "sweep_every": 3600})
     )
     hourly = deployment_for(
-        "poll-1min",
-        {"kind": "poll", "parameters": {"interval_s": 60, "cursor": "start-after", "sweep_every": 60}},
+        "poll-1min", ran("poll", {"interval_s": 60, "cursor": "start-after", "sweep_every": 60})
     )
     assert poll is not None
     assert hourly is not None
@@ -202,9 +210,9 @@ def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
         for d in (poll, hourly)
     }
     assert sweeps[1.0] == pytest.approx(sweeps[60.0])
-    sqs = deployment_for("q", {"kind": "s3-sqs-lambda", "parameters": {"pollers": 20, "wait_time_s": 10}})
+    sqs = deployment_for("q", ran("s3-sqs-lambda", {"pollers": 20, "wait_time_s": 10}))
     assert sqs is not None
     assert (sqs.sqs_pollers, sqs.sqs_wait_s) == (20, 10)
-    local = deployment_for("q", {"kind": "s3-sqs-lambda", "parameters": {"pollers": 1}})
+    local = deployment_for("q", ran("s3-sqs-lambda", {"pollers": 1}))
     assert local is not None
     assert local.sqs_pollers == 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bench.live.runner import run_scenario
 from bench.report.table import BOUND_MARK, summary_caption
 from bench.results.compare import compare_results
 from bench.results.files import Results
+from bench.results.model import Run
 from bench.scenario.spec import parse_scenario
 
 
@@ -75,7 +77,7 @@ def test_slow_backend_requests_bind_the_run_but_slow_setup_does_not() -> None:
 
 def test_thresholds_are_recorded_with_the_verdict() -> None:
     health = judge(thresholds=HarnessThresholds(writer_lag_p95_s=0.5))
-    assert health.as_dict()["thresholds"]["writer_lag_p95_s"] == 0.5
+    assert health.model_dump()["thresholds"]["writer_lag_p95_s"] == 0.5
 
 
 def _scenario(rate: float, count: int, strategies: list[dict[str, Any]]) -> Any:
@@ -102,20 +104,24 @@ def test_a_run_driven_past_this_machine_is_marked_bound(tmp_path: Path) -> None:
         ),
         tmp_path,
     )
-    harness = summary["strategies"]["poll"]["harness"]
-    assert harness["bound"], harness
-    assert any("writer fell behind" in r for r in harness["reasons"])
+    harness = summary.strategies["poll"].harness
+    assert harness is not None
+    assert harness.bound, harness
+    assert any("writer fell behind" in r for r in harness.reasons)
     assert BOUND_MARK in summary_caption(summary)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["strategies"]["poll"]["harness"]["bound"] is True
 
 
 def test_a_quiet_quickstart_like_run_is_not_bound(tmp_path: Path) -> None:
     summary = run_scenario(
         _scenario(10.0, 25, [{"name": "sqs", "kind": "s3-sqs-lambda", "wait_time_s": 1}]), tmp_path
     )
-    harness = summary["strategies"]["sqs"]["harness"]
-    assert not harness["bound"], harness["reasons"]
-    assert harness["writer_lag_p95_s"] < 0.1
-    assert {"handler", "writer"} <= set(harness["request_s"])
+    harness = summary.strategies["sqs"].harness
+    assert harness is not None
+    assert not harness.bound, harness.reasons
+    assert harness.writer_lag_p95_s < 0.1
+    assert {"handler", "writer"} <= set(harness.request_s)
 
 
 def _results(bound: bool, latencies: list[float]) -> Results:
@@ -126,8 +132,12 @@ def _results(bound: bool, latencies: list[float]) -> Results:
         "invocations": 1,
         "harness": {"bound": bound, "reasons": ["the writer fell behind its schedule"] if bound else []},
     }
-    summary = {"scenario": {"name": "x"}, "strategies": {"s": strategy}}
-    return Results(Path("x"), records, copy.deepcopy(summary))
+    summary = {
+        "scenario": {"name": "x"},
+        "latency_profile": {"name": "instant"},
+        "strategies": {"s": {"kind": "poll", "backend": "moto", "files": 50, "processed": 50, **strategy}},
+    }
+    return Results(Path("x"), records, Run.model_validate(copy.deepcopy(summary)))
 
 
 def test_compare_refuses_significance_between_harness_bound_runs() -> None:

@@ -15,14 +15,19 @@ hours, AWS's own convention.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+
+from bench.errors import InputError
+from bench.results.model import StrategyResult
 
 LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
@@ -48,6 +53,7 @@ class Pricing:
     prices: Mapping[str, Price]
     free_tier: Mapping[str, float]
     path: str = ""
+    sha256: str = ""  # of the table's text: which prices a stored result was derived with
 
     def __getitem__(self, name: str) -> float:
         try:
@@ -69,7 +75,11 @@ def load_pricing(path: str | Path | None = None) -> Pricing:
     """The bundled us-east-1 table, or a TOML file of the same shape."""
     if path is None:
         return _bundled()
-    return _parse_pricing(Path(path).read_text(encoding="utf-8"), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read pricing table {path}: {exc}") from exc
+    return _parse_pricing(text, str(path))
 
 
 @cache
@@ -79,16 +89,17 @@ def _bundled() -> Pricing:
 
 
 def _parse_pricing(text: str, origin: str) -> Pricing:
-    data = tomllib.loads(text)
     try:
+        data = tomllib.loads(text)
         prices = {
             name: Price(float(p["usd"]), float(p["per"]), str(p["unit"]), str(p["source"]), str(p["as_of"]))
             for name, p in data["prices"].items()
         }
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
-        return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{origin}: malformed pricing table ({exc})") from exc
+        raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -259,7 +270,7 @@ def logs_cost(gigabytes: float, free_tier: bool = False, *, pricing: Pricing | N
 
 # -- a live run ------------------------------------------------------------------------------------
 def price_run(
-    strategy: Mapping[str, Any],
+    strategy: StrategyResult | Mapping[str, Any],
     *,
     pricing: Pricing | None = None,
     instance_hours: float | None = None,
@@ -270,33 +281,31 @@ def price_run(
     Counts are the run's own (exact). What moto does inside AWS for free is added where AWS bills
     it: S3's SendMessage to the queue for each notification, and, for the EventBridge route, one
     event per object write in the bucket (EventBridge receives every object event once enabled).
-    A polling loop is charged instance time for ``instance_hours`` (by default the run's wall
-    time) and the CPU its processing took (``cpu_share`` of it).
+    A polling loop is charged instance time for ``instance_hours`` (by default the strategy's
+    ``instance_s``, else the run's wall time) and the CPU its processing took (``cpu_share`` of it).
     """
     p = pricing or load_pricing()
-    calls: Mapping[str, int] = strategy.get("api_calls", {})
-    counters: Mapping[str, Any] = strategy.get("counters", {})
-    kind = strategy.get("kind", "")
-    params: Mapping[str, Any] = strategy.get("parameters", {})
-    function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
+    s = as_strategy_result(strategy)
+    kind = s.kind
+    function = s.parameters.get("function", {}) if isinstance(s.parameters.get("function"), dict) else {}
     arch = str(function.get("architecture", "x86_64"))
     cost = s3_request_cost(
-        {op.split(".", 1)[1]: n for op, n in calls.items() if op.startswith("s3.")}, pricing=p
+        {op.split(".", 1)[1]: n for op, n in s.api_calls.items() if op.startswith("s3.")}, pricing=p
     )
-    sqs_requests = sum(n for op, n in calls.items() if op.startswith("sqs."))
+    sqs_requests = sum(n for op, n in s.api_calls.items() if op.startswith("sqs."))
     if kind == "s3-sqs-lambda":
-        sqs_requests += int(counters.get("records", 0))  # S3's SendMessage, one per notification
+        sqs_requests += int(s.counter("records"))  # S3's SendMessage, one per notification
     if sqs_requests:
         cost += sqs_cost(sqs_requests, pricing=p)
-    invocations = float(counters.get("invocations", 0))
+    invocations = s.counter("invocations")
     if invocations:
-        cost += lambda_usage_cost(invocations, float(counters.get("gb_s", 0.0)), arch, pricing=p)
+        cost += lambda_usage_cost(invocations, s.counter("gb_s"), arch, pricing=p)
         cost += logs_cost(invocations * LAMBDA_LOG_BYTES / 1e9, pricing=p)
     if kind == "s3-eventbridge-lambda":
         writes = sum(
             n
-            for role in strategy.get("repetitions", [])
-            for op, n in _all_roles(role).items()
+            for repetition in s.repetitions
+            for op, n in repetition.calls().items()
             if op in ("s3.PutObject", "s3.CopyObject", "s3.CompleteMultipartUpload", "s3.DeleteObject")
         )
         cost += eventbridge_cost(writes, pricing=p)
@@ -305,20 +314,24 @@ def price_run(
     if kind == "poll":
         hours = instance_hours
         if hours is None:
-            hours = sum(float(r.get("wall_s", 0.0)) for r in strategy.get("repetitions", [])) / 3600.0
-        busy_s = float(strategy.get("processing_s", {}).get("mean") or 0.0) * int(
-            strategy.get("processed", 0)
-        )
+            hours = (s.instance_s if s.instance_s is not None else s.wall_s()) / 3600.0
+        busy_s = float(s.processing_s.mean or 0.0) * s.processed
         cost += ec2_cost(hours, cpu_vcpu_hours=busy_s * cpu_share / 3600.0, pricing=p)
     return cost
 
 
-def _all_roles(repetition: Mapping[str, Any]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for calls in repetition.get("api_calls_by_role", {}).values():
-        for op, n in calls.items():
-            total[op] = total.get(op, 0) + n
-    return total
+def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:
+    """A strategy's results; a dict (the schema-1 way) still works, with a DeprecationWarning."""
+    if isinstance(strategy, StrategyResult):
+        return strategy
+    warnings.warn(
+        "pass a bench.results.model.StrategyResult, not a dict, to price a strategy",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return StrategyResult.model_validate(
+        {"backend": "moto", "files": 0, "processed": 0, **{k: v for k, v in strategy.items() if k != "cost"}}
+    )
 
 
 # -- a month of a deployment ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from bench.cost.model import (
     monthly_cost,
     s3_request_cost,
 )
+from bench.results.model import StrategyResult
 
 
 def cost_table(
@@ -77,25 +78,21 @@ def default_rates() -> np.ndarray:
     return np.logspace(0, 8, 161)  # 1 to 100 million files a day
 
 
-def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
+def deployment_for(name: str, strategy: StrategyResult) -> Deployment | None:
     """The AWS deployment a run's strategy stands for, with its measured per-file compute time.
 
     Local folder strategies (inotify, folder polls) have no AWS bill and give None.
     """
-    kind, params = strategy["kind"], strategy.get("parameters", {})
-    if strategy.get("backend") == "folder" or kind == "inotify":
+    kind, params = strategy.kind, strategy.parameters
+    if strategy.backend == "folder" or kind == "inotify":
         return None
-    counters = strategy.get("counters", {})
     function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
     memory = int(function.get("memory_mb", 128))
     arch = str(function.get("architecture", "x86_64"))
-    processing = strategy.get("processing_s", {}).get("p50") or 0.1
-    files = max(1, int(strategy.get("files", 1)))
-    per_file_ms = (
-        max(1.0, float(counters.get("billed_ms", 0)) / files)
-        if counters.get("billed_ms")
-        else processing * 1000
-    )
+    processing = strategy.processing_s.p50 or 0.1
+    files = max(1, strategy.files)
+    billed_ms = strategy.counter("billed_ms")
+    per_file_ms = max(1.0, billed_ms / files) if billed_ms else processing * 1000
     common: dict[str, Any] = {"name": name, "memory_mb": memory, "arch": arch, "duration_ms": per_file_ms}
     if kind == "poll":
         return Deployment(
@@ -122,7 +119,7 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             **common,
         )
     if kind == "hybrid":
-        lost = float(counters.get("notifications_lost", 0)) / files
+        lost = strategy.counter("notifications_lost") / files
         return Deployment(
             "hybrid",
             sweep_interval_s=float(params.get("sweep_interval_s", 3600.0)),
@@ -130,6 +127,8 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             missed_share=lost,
             **common,
         )
-    if kind in ("s3-lambda", "s3-eventbridge-lambda"):
-        return Deployment(kind, **common)
+    if kind == "s3-lambda":
+        return Deployment("s3-lambda", **common)
+    if kind == "s3-eventbridge-lambda":
+        return Deployment("s3-eventbridge-lambda", **common)
     return None

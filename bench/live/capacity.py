@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.runner import run_scenario
+from bench.results.model import StrategyResult
 from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
@@ -84,14 +86,14 @@ class CapacityPoint:
     why_not: list[str]
 
 
-def judge_point(kind: str, rate: float, strategy: dict[str, Any], floor_per_file_s: float) -> CapacityPoint:
+def judge_point(kind: str, rate: float, strategy: StrategyResult, floor_per_file_s: float) -> CapacityPoint:
     """Pure: did this strategy keep up at this rate, and if not, why."""
-    harness = strategy.get("harness", {})
-    lag_p95 = float(harness.get("writer_lag_p95_s", 0.0))
-    p95 = strategy["latency_s"]["p95"]
+    harness = strategy.harness
+    lag_p95 = harness.writer_lag_p95_s if harness else 0.0
+    p95 = strategy.latency_s.p95
     why: list[str] = []
-    if strategy["processed"] < strategy["files"]:
-        why.append(f"{strategy['files'] - strategy['processed']} file(s) not processed")
+    if strategy.processed < strategy.files:
+        why.append(f"{strategy.files - strategy.processed} file(s) not processed")
     if lag_p95 > WRITER_OK_S:
         why.append(f"writer p95 lag {lag_p95 * 1000:.0f} ms > {WRITER_OK_S * 1000:.0f} ms")
     if kind in EVENT_KINDS and (p95 is None or p95 > floor_per_file_s + EVENT_P95_SLACK_S):
@@ -99,19 +101,19 @@ def judge_point(kind: str, rate: float, strategy: dict[str, Any], floor_per_file
             f"p95 {'-' if p95 is None else f'{p95 * 1000:.0f} ms'} > floor per file "
             f"{floor_per_file_s * 1000:.1f} ms + {EVENT_P95_SLACK_S * 1000:.0f} ms"
         )
-    invocations = int(strategy.get("invocations", 0))
-    batch = strategy["processed"] / invocations if kind == "s3-sqs-lambda" and invocations else None
+    invocations = strategy.invocations
+    batch = strategy.processed / invocations if kind == "s3-sqs-lambda" and invocations else None
     return CapacityPoint(
         rate_per_s=rate,
-        files=int(strategy["files"]),
-        processed=int(strategy["processed"]),
+        files=strategy.files,
+        processed=strategy.processed,
         writer_lag_p95_s=lag_p95,
-        writer_lag_max_s=float(harness.get("writer_lag_max_s", 0.0)),
-        p50_s=strategy["latency_s"]["p50"],
+        writer_lag_max_s=harness.writer_lag_max_s if harness else 0.0,
+        p50_s=strategy.latency_s.p50,
         p95_s=p95,
         mean_batch_size=None if batch is None else round(batch, 2),
-        cpu_cores_used=harness.get("cpu_cores_used"),
-        harness_bound=bool(harness.get("bound", False)),
+        cpu_cores_used=harness.cpu_cores_used if harness else None,
+        harness_bound=bool(harness and harness.bound),
         ok=not why,
         why_not=why,
     )
@@ -147,7 +149,7 @@ def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | 
         if backend == "moto-process":
             data["strategies"] = [s for s in data["strategies"] if s["kind"] not in NEEDS_MOTO_IN_PROCESS]
             if not data["strategies"]:
-                raise ValueError(
+                raise InputError(
                     f"no strategy of {scenario.name!r} can run on moto-process "
                     f"({', '.join(sorted(NEEDS_MOTO_IN_PROCESS))} need moto in this process)"
                 )
@@ -185,7 +187,7 @@ def sweep_capacity(
         summary = run_scenario(
             scenario_at(scenario, rate, seconds, backend), out_dir / f"rate-{rate:g}", progress=progress
         )
-        for name, entry in summary["strategies"].items():
+        for name, entry in summary.strategies.items():
             point = judge_point(kinds[name], rate, entry, floor.per_file_s)
             points[name].append(point)
             say(f"{rate:>8.1f}/s {name:<16} {'ok' if point.ok else 'NO: ' + '; '.join(point.why_not)}")

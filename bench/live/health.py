@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
+
+from bench.results.model import HarnessCheck, RequestTimes
 
 
 @dataclass(frozen=True)
@@ -110,40 +111,19 @@ def _load_average() -> float | None:
         return None
 
 
-@dataclass(frozen=True)
-class HarnessHealth:
-    """The verdict and the metrics it rests on (``summary.json``: ``strategies.<name>.harness``)."""
-
-    bound: bool
-    reasons: list[str]
-    writer_lag_p95_s: float
-    writer_lag_max_s: float
-    cpu_cores_used: float
-    backlog_max: int
-    backlog_first_half: float | None
-    backlog_second_half: float | None
-    request_s: dict[str, dict[str, float]]
-    load_average: float | None
-    cores: int
-    thresholds: dict[str, float]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def request_stats(seconds: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+def request_stats(seconds: dict[str, list[float]]) -> dict[str, RequestTimes]:
     """Per role: requests timed, p50, p95 and max seconds."""
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, RequestTimes] = {}
     for role, values in sorted(seconds.items()):
         if not values:
             continue
         array = np.asarray(values)
-        out[role] = {
-            "n": int(array.size),
-            "p50": round(float(np.percentile(array, 50)), 6),
-            "p95": round(float(np.percentile(array, 95)), 6),
-            "max": round(float(array.max()), 6),
-        }
+        out[role] = RequestTimes(
+            n=int(array.size),
+            p50=round(float(np.percentile(array, 50)), 6),
+            p95=round(float(np.percentile(array, 95)), 6),
+            max=round(float(array.max()), 6),
+        )
     return out
 
 
@@ -173,7 +153,7 @@ def judge_health(
     request_seconds: dict[str, list[float]],
     thresholds: HarnessThresholds = THRESHOLDS,
     cores: int | None = None,
-) -> HarnessHealth:
+) -> HarnessCheck:
     """Pure: the run's measurements in, the verdict and its reasons out."""
     t = thresholds
     lags = np.asarray(writer_lags_s) if writer_lags_s else np.zeros(1)
@@ -207,9 +187,9 @@ def judge_health(
             "yet processed): the runtime fell behind"
         )
     slow = {
-        role: r["p95"]
+        role: r.p95
         for role, r in requests.items()
-        if role != "setup" and r["p95"] > t.request_p95_s and r["n"] >= 20
+        if role != "setup" and r.p95 > t.request_p95_s and r.n >= 20
     }
     if slow:
         worst = max(slow, key=lambda role: slow[role])
@@ -221,7 +201,7 @@ def judge_health(
     n_cores = cores or os.cpu_count() or 1
     if reasons and load is not None and load > n_cores:
         reasons.append(f"the machine was shared: 1-min load average {load:.1f} on {n_cores} cores")
-    return HarnessHealth(
+    return HarnessCheck(
         bound=bool(reasons),
         reasons=reasons,
         writer_lag_p95_s=round(lag_p95, 6),
@@ -237,10 +217,10 @@ def judge_health(
     )
 
 
-def merge_health(verdicts: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_health(verdicts: list[HarnessCheck]) -> HarnessCheck:
     """Several repetitions: bound if any was, with every distinct reason; metrics of the worst."""
     if not verdicts:
-        return {"bound": False, "reasons": []}
-    worst = max(verdicts, key=lambda v: (v["bound"], v["writer_lag_p95_s"]))
-    reasons = list(dict.fromkeys(r for v in verdicts for r in v["reasons"]))
-    return {**worst, "bound": any(v["bound"] for v in verdicts), "reasons": reasons}
+        return HarnessCheck()
+    worst = max(verdicts, key=lambda v: (v.bound, v.writer_lag_p95_s))
+    reasons = list(dict.fromkeys(r for v in verdicts for r in v.reasons))
+    return worst.model_copy(update={"bound": any(v.bound for v in verdicts), "reasons": reasons})

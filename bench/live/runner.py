@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from bench.cost.model import load_pricing
-from bench.cost.run import run_cost
+from bench.cost.model import Pricing, load_pricing
+from bench.cost.run import priced
+from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
 from bench.live.health import HealthMonitor, judge_health, merge_health
@@ -25,15 +26,24 @@ from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
+from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
-from bench.results.files import SCHEMA_VERSION, write_results
+from bench.results.files import write_results
+from bench.results.model import (
+    Environment,
+    Failure,
+    HarnessCheck,
+    ProfileInfo,
+    Repetition,
+    Run,
+    RunKind,
+    StrategyResult,
+)
 from bench.results.stats import strategy_stats
 from bench.scenario.seeds import WRITER_LEAD_S, strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
-
-_SUMMED = ("invocations", "poll_cycles", "empty_polls", "cold_starts")
 
 
 @dataclass
@@ -49,7 +59,7 @@ class StrategyOutcome:
     notes: list[str]
     details: dict[str, Any]
     wall_s: float
-    harness: dict[str, Any]
+    harness: HarnessCheck
 
 
 def run_scenario(
@@ -59,7 +69,7 @@ def run_scenario(
     progress: ProgressReporter | None = None,
     command: str = "",
     scenario_file: str = "",
-) -> dict[str, Any]:
+) -> Run:
     """Run every strategy of ``scenario`` and write the results to ``out_dir``; return the summary."""
     progress = progress or QuietProgress()
     check_live_size(scenario)
@@ -68,7 +78,7 @@ def run_scenario(
     profile = load_profile(scenario.latency_profile)
     planned = plan_workload(scenario.workload, scenario.seed)
     if not planned.files:
-        raise ValueError(f"scenario {scenario.name!r} produces no files; check its arrivals")
+        raise InputError(f"scenario {scenario.name!r} produces no files; check its arrivals")
     bodies = {spec.key: planned.body(spec) for spec in planned.files}
     outcomes: list[StrategyOutcome] = []
     for repetition in range(scenario.repetitions):
@@ -104,7 +114,7 @@ def check_live_size(scenario: Scenario) -> None:
     seconds = (arrivals.duration_s or 0.0) / scenario.workload.time_scale
     if seconds > MAX_LIVE_S or (arrivals.count or 0) > MAX_LIVE_FILES:
         size = f"{seconds / 3600:,.1f} h of arrivals" if seconds > MAX_LIVE_S else f"{arrivals.count:,} files"
-        raise ValueError(
+        raise InputError(
             f"scenario {scenario.name!r} is too big to play live ({size}; the limits are "
             f"{MAX_LIVE_S / 3600:g} h and {MAX_LIVE_FILES:,} files): simulate it with "
             f"'pve simulate {scenario.name}', or compress it with workload.time_scale"
@@ -174,7 +184,7 @@ def run_strategy(
             notes=strategy.notes() + _unknown_note(spec.name, recorder.unknown_keys),
             details=strategy.details(),
             wall_s=time.monotonic() - wall_start,
-            harness=health.as_dict(),
+            harness=health,
         )
 
 
@@ -204,60 +214,63 @@ def build_summary(
     scenario: Scenario,
     outcomes: list[StrategyOutcome],
     records: pd.DataFrame,
-    environment: dict[str, Any],
-    profile: dict[str, Any],
+    environment: Environment,
+    profile: ProfileInfo,
     *,
     command: str,
     scenario_file: str,
-) -> dict[str, Any]:
-    pricing = load_pricing()
-    strategies: dict[str, Any] = {}
-    for spec in scenario.strategies:
-        runs = [o for o in outcomes if o.name == spec.name]
-        counters = _sum_dicts([o.counters for o in runs])
-        api_calls = _sum_dicts([o.api_calls for o in runs])
-        entry: dict[str, Any] = {
-            "kind": spec.kind,
-            "backend": scenario.backend_of(spec),
-            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
-            **strategy_stats(records[records["strategy"] == spec.name]),
-            **{name: int(counters.get(name, 0)) for name in _SUMMED},
-            "api_calls": api_calls,
-            "api_calls_total": int(sum(api_calls.values())),
-            "counters": counters,
-            "repetitions": [
-                {
-                    "repetition": o.repetition,
-                    "wall_s": round(o.wall_s, 3),
-                    "writer": o.writer,
-                    "api_calls_by_role": o.api_calls_by_role,
-                    **o.details,
-                }
-                for o in runs
-            ],
-            "notes": sorted({n for o in runs for n in o.notes}),
-            "failures": [
-                {"key": r.key, "outcome": r.outcome, "error": r.error}
-                for o in runs
-                for r in o.records
-                if r.outcome != "processed"
-            ][:50],
-        }
-        entry["harness"] = merge_health([o.harness for o in runs])
-        entry["cost"] = run_cost(entry, pricing)
-        strategies[spec.name] = entry
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "live",
-        "command": command,
-        "scenario_file": scenario_file,
-        "scenario": scenario.model_dump(mode="json"),
-        "latency_profile": profile,
-        "environment": environment,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pricing": pricing.label,
-        "strategies": strategies,
+    pricing: Pricing | None = None,
+) -> Run:
+    """The run's summary from each repetition's outcome and the per-file records, priced."""
+    strategies = {
+        spec.name: _strategy_result(scenario, spec, [o for o in outcomes if o.name == spec.name], records)
+        for spec in scenario.strategies
     }
+    run = build_run(
+        RunKind.LIVE,
+        scenario,
+        strategies,
+        profile=profile,
+        environment=environment,
+        command=command,
+        scenario_file=scenario_file,
+    )
+    return priced(run, pricing or load_pricing())
+
+
+def _strategy_result(
+    scenario: Scenario, spec: Any, runs: list[StrategyOutcome], records: pd.DataFrame
+) -> StrategyResult:
+    repetitions = [
+        Repetition.model_validate(
+            {
+                "repetition": o.repetition,
+                "wall_s": round(o.wall_s, 3),
+                "writer": o.writer,
+                "api_calls_by_role": o.api_calls_by_role,
+                **o.details,
+            }
+        )
+        for o in runs
+    ]
+    failures = [
+        Failure(key=r.key, outcome=r.outcome, error=r.error)
+        for o in runs
+        for r in o.records
+        if r.outcome != "processed"
+    ][:50]
+    result = strategy_result(
+        spec,
+        scenario.backend_of(spec),
+        **strategy_stats(records[records["strategy"] == spec.name]),
+        counters=_sum_dicts([o.counters for o in runs]),
+        api_calls=_sum_dicts([o.api_calls for o in runs]),
+        repetitions=repetitions,
+        notes=sorted({n for o in runs for n in o.notes}),
+        failures=failures,
+        instance_s=sum(r.wall_s for r in repetitions),
+    )
+    return result.model_copy(update={"harness": merge_health([o.harness for o in runs])})
 
 
 def _sum_dicts(items: list[dict[str, Any]]) -> dict[str, Any]:

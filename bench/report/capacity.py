@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,11 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def save_capacity(document: dict[str, Any], out: Path) -> list[Path]:
+    """``capacity.json`` and ``capacity.png`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "capacity.json"
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return [path, capacity_chart(document, out / "capacity.png")]

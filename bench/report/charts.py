@@ -11,13 +11,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bench.results.model import Run
 
-def _caption(summary: dict) -> str:
-    profile = summary.get("latency_profile", {}).get("name", "?")
-    kind = summary.get("kind", "live")
-    scenario = summary["scenario"]
-    caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
-    bound = [n for n, s in summary.get("strategies", {}).items() if s.get("harness", {}).get("bound")]
+
+def _caption(summary: Run) -> str:
+    scenario = summary.scenario
+    caption = (
+        f"{scenario.name} - {summary.kind}, backend {scenario.backend}, "
+        f"latency profile '{summary.latency_profile.name}'"
+    )
+    bound = [n for n, s in summary.strategies.items() if s.harness is not None and s.harness.bound]
     if bound:
         caption += (
             f"\nHARNESS-BOUND (measures this machine, not the strategy): {', '.join(bound)}"
@@ -26,7 +29,7 @@ def _caption(summary: dict) -> str:
     return caption
 
 
-def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
+def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
     fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.06 if "\n" in _caption(summary) else 0.03, 1, 1))
@@ -35,11 +38,11 @@ def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
     return path
 
 
-def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
+def latency_cdf(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     """The latency CDF of every strategy on one chart (log x axis when it spans decades)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     spans = []
-    for name in summary["strategies"]:
+    for name in summary.strategies:
         values = np.sort(
             records.loc[
                 (records["strategy"] == name) & (records["outcome"] == "processed"), "latency_s"
@@ -121,9 +124,9 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
     return path
 
 
-def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
+def timeline(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     """Files written against files processed over time, per strategy: polling's staircase."""
-    names = list(summary["strategies"])
+    names = list(summary.strategies)
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 + 1.5 * len(names)), sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
         rows = records[(records["strategy"] == name) & (records["repetition"] == 0)]
@@ -138,7 +141,7 @@ def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
             done, np.arange(1, done.size + 1), where="post", color="tab:red", linewidth=1.4, label="processed"
         )
         ax.set_ylabel("files", fontsize=8)
-        ax.set_title(f"{name} ({summary['strategies'][name]['kind']})", loc="left", fontsize=9)
+        ax.set_title(f"{name} ({summary.strategies[name].kind})", loc="left", fontsize=9)
         ax.grid(True, alpha=0.3)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     axes[-1, 0].set_xlabel("seconds since the first file was written")
@@ -150,19 +153,20 @@ def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     return path
 
 
-def requests_per_file(summary: dict, path: Path) -> Path:
+def requests_per_file(summary: Run, path: Path) -> Path:
     """API requests per file by operation (stacked), and invocations per file, per strategy."""
-    names = list(summary["strategies"])
-    operations = sorted({op for s in summary["strategies"].values() for op in s["api_calls"]})
+    names = list(summary.strategies)
+    strategies = list(summary.strategies.values())
+    operations = sorted({op for s in strategies for op in s.api_calls})
     fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(names) + 5), 4.8))
     bottoms = np.zeros(len(names))
-    files = np.array([max(1, s["files"]) for s in summary["strategies"].values()], dtype=float)
+    files = np.array([max(1, s.files) for s in strategies], dtype=float)
     for op in operations:
-        values = np.array([s["api_calls"].get(op, 0) for s in summary["strategies"].values()]) / files
+        values = np.array([s.api_calls.get(op, 0) for s in strategies]) / files
         if values.any():
             ax.bar(names, values, bottom=bottoms, label=op)
             bottoms += values
-    invocations = np.array([s.get("invocations", 0) for s in summary["strategies"].values()]) / files
+    invocations = np.array([s.invocations for s in strategies]) / files
     ax.plot(names, invocations, "kD", label="Lambda invocations per file", markersize=6)
     ax.set_ylabel("per file")
     ax.set_title("Requests and invocations per file", loc="left")
@@ -172,25 +176,25 @@ def requests_per_file(summary: dict, path: Path) -> Path:
     return _save_with_caption(fig, summary, path)
 
 
-def latency_vs_interval(summary: dict, path: Path) -> Path | None:
+def latency_vs_interval(summary: Run, path: Path) -> Path | None:
     """Poll latency (median, 5th-95th percentile bars) against the poll interval, events as bands.
 
     Drawn only when the scenario polls at two or more intervals. The dotted line is the textbook
     expectation for a listing at a uniformly random phase: half an interval on average.
     """
     polls = [
-        (s["parameters"]["interval_s"], s)
-        for s in summary["strategies"].values()
-        if s["kind"] == "poll" and "interval_s" in s.get("parameters", {})
+        (s.interval_s, s)
+        for s in summary.strategies.values()
+        if s.kind == "poll" and s.interval_s is not None
     ]
     if len({interval for interval, _ in polls}) < 2:
         return None
     polls.sort(key=lambda item: item[0])
     fig, ax = plt.subplots(figsize=(8, 4.8))
     intervals = np.array([i for i, _ in polls])
-    p50 = np.array([s["latency_s"]["p50"] or np.nan for _, s in polls])
-    p95 = np.array([s["latency_s"]["p95"] or np.nan for _, s in polls])
-    mean = np.array([s["latency_s"]["mean"] or np.nan for _, s in polls])
+    p50 = np.array([s.latency_s.p50 or np.nan for _, s in polls])
+    p95 = np.array([s.latency_s.p95 or np.nan for _, s in polls])
+    mean = np.array([s.latency_s.mean or np.nan for _, s in polls])
     ax.errorbar(
         intervals,
         p50,
@@ -201,14 +205,15 @@ def latency_vs_interval(summary: dict, path: Path) -> Path | None:
     )
     ax.plot(intervals, mean, "s", color="tab:blue", alpha=0.5, label="poll: mean")
     ax.plot(intervals, intervals / 2, ":", color="grey", label="T/2 (theory, mean detection delay)")
-    for name, s in summary["strategies"].items():
-        if s["kind"] in ("poll", "scheduled-poll") or s["latency_s"]["p50"] is None:
+    for name, s in summary.strategies.items():
+        p50_s, p95_s = s.latency_s.p50, s.latency_s.p95
+        if s.kind in ("poll", "scheduled-poll") or p50_s is None:
             continue
-        ax.axhspan(s["latency_s"]["p50"], s["latency_s"]["p95"], alpha=0.15)
-        ax.axhline(s["latency_s"]["p50"], linewidth=0.8)
+        ax.axhspan(p50_s, p95_s if p95_s is not None else p50_s, alpha=0.15)
+        ax.axhline(p50_s, linewidth=0.8)
         ax.annotate(
             f"{name} p50-p95",
-            xy=(intervals[0], s["latency_s"]["p50"]),
+            xy=(intervals[0], p50_s),
             fontsize=7,
             xytext=(0, 2),
             textcoords="offset points",

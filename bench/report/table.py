@@ -6,11 +6,13 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.cost.model import files_per_month, load_pricing, monthly_cost
+from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost
 from bench.cost.sweep import deployment_for
+from bench.results.model import Run, StrategyResult
 
 # The monthly bill column prices each strategy's deployment at this stated rate, never at the run's
-# own (a 10 s run at 20 files/s spreads a poller's idle cost over 200 files and flatters it).
+# own (a 10 s run at 20 files/s spreads a poller's idle cost over 200 files and flatters it). The
+# run's own dollars stay in summary.json (``strategies.<name>.cost``).
 MONTHLY_AT_FILES_PER_DAY = 100_000
 BOUND_MARK = "\u2020"  # a dagger after the name: harness-bound (see the footnote)
 
@@ -26,13 +28,14 @@ def seconds(value: float | None) -> str:
     return f"{value / 60:.1f}min"
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    scenario = summary["scenario"]
-    profile = summary.get("latency_profile", {}).get("name", "?")
-    kind = summary.get("kind", "live")
-    backends = sorted({s.get("backend", scenario["backend"]) for s in summary["strategies"].values()})
+def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
+    """One row per strategy; dollars from the counts with ``pricing`` (the bundled table by default),
+    by the same function as the charts and ``pve decide``."""
+    scenario = summary.scenario
+    profile = summary.latency_profile.name
+    backends = sorted({s.backend for s in summary.strategies.values()})
     table = Table(
-        title=f"{scenario['name']} ({kind}) on {' + '.join(backends)}, latency profile '{profile}'",
+        title=f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'",
         title_justify="left",
         caption=summary_caption(summary),
         caption_justify="left",
@@ -42,60 +45,58 @@ def summary_table(summary: dict[str, Any]) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("req/file", justify="right", no_wrap=True)
     table.add_column(f"$/mo@{MONTHLY_AT_FILES_PER_DAY // 1000}k/d", justify="right", no_wrap=True)
-    for name, s in summary["strategies"].items():
-        latency = s["latency_s"]
-        files = max(1, int(s.get("files", 0)))
-        monthly = monthly_bill(name, s)
-        row = [
+    for name, s in summary.strategies.items():
+        latency = s.latency_s
+        monthly = monthly_bill(name, s, pricing)
+        table.add_row(
             f"{name} {BOUND_MARK}" if harness_bound(s) else name,
-            str(s["files"]),
-            str(s["processed"]),
-            str(s["failed"]),
-            str(s.get("missed", 0)),
-            seconds(latency["p50"]),
-            seconds(latency["p95"]),
-            seconds(latency["p99"]),
-            str(s.get("invocations", 0)),
-            str(s.get("cold_starts", 0)),
-            str(s.get("api_calls_total", 0)),
-            f"{int(s.get('api_calls_total', 0)) / files:.2f}",
+            str(s.files),
+            str(s.processed),
+            str(s.failed),
+            str(s.missed),
+            seconds(latency.p50),
+            seconds(latency.p95),
+            seconds(latency.p99),
+            str(s.invocations),
+            str(s.cold_starts),
+            str(s.api_calls_total),
+            f"{s.api_calls_total / max(1, s.files):.2f}",
             "-" if monthly is None else f"{monthly:,.2f}",
-        ]
-        table.add_row(*row)
+        )
     return table
 
 
-def harness_bound(strategy: dict[str, Any]) -> bool:
-    return bool(strategy.get("harness", {}).get("bound", False))
+def harness_bound(strategy: StrategyResult) -> bool:
+    return strategy.harness is not None and strategy.harness.bound
 
 
-def bound_footnotes(summary: dict[str, Any]) -> list[str]:
+def bound_footnotes(summary: Run) -> list[str]:
     """One line per harness-bound strategy, with its first reasons."""
     return [
         f"{BOUND_MARK} {name}: harness-bound, its latency measures this machine, not the strategy ("
-        + "; ".join(s["harness"].get("reasons", [])[:2])
+        + "; ".join(s.harness.reasons[:2] if s.harness else [])
         + ")"
-        for name, s in summary["strategies"].items()
+        for name, s in summary.strategies.items()
         if harness_bound(s)
     ]
 
 
-def summary_caption(summary: dict[str, Any]) -> str:
+def summary_caption(summary: Run) -> str:
     lines = [
         "latency = written -> processed; requests = API calls made by the strategy (writer excluded); "
-        f"$/month = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
-        "files/day through the cost model (list prices, no free tier), not this run's rate",
+        f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
+        "files/day through the cost model (list prices, no free tier), not at this run's rate",
         *bound_footnotes(summary),
     ]
     return "\n".join(lines)
 
 
-def monthly_bill(name: str, strategy: dict[str, Any]) -> float | None:
+def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
     """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill)."""
     deployment = deployment_for(name, strategy)
     if deployment is None:
         return None
-    pricing = load_pricing()
+    pricing = pricing or load_pricing()
     return monthly_cost(deployment, files_per_month(MONTHLY_AT_FILES_PER_DAY, pricing), pricing=pricing).total
 
 

@@ -14,13 +14,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bench.errors import InputError
+
 Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 # moto in its own process cannot hand Lambda deliveries back to this one (bench.live.backends)
 NEEDS_MOTO_IN_PROCESS = {"s3-lambda", "s3-eventbridge-lambda", "hybrid"}
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario that cannot be run; the message names the file and every bad field."""
 
 
