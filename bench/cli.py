@@ -346,7 +346,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
-            days=args.days, files_per_day=rate, processing=processing, live=live, max_records=args.max_records
+            days=args.days,
+            files_per_day=rate,
+            processing=processing,
+            live=live,
+            max_records=args.max_records,
+            on_chunk=None if args.quiet else _chunk_progress(),
         )
         clock = time.perf_counter()
         summary = simulate_scenario(scenario, out, options, command=_command_line())
@@ -385,6 +390,25 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
+
+
+def _chunk_progress() -> Callable[[int, float], None]:
+    """A line on stderr per chunk of a long simulation (one chunk is a few million files)."""
+    err = Console(stderr=True)
+    started = time.perf_counter()
+
+    def report(done: int, expected: float) -> None:
+        if expected < 10_000_000:  # short runs finish before a line would help
+            return
+        elapsed = time.perf_counter() - started
+        left = elapsed / done * max(0.0, expected - done) if done else 0.0
+        err.print(
+            f"simulated {done:,} of ~{expected:,.0f} arrivals ({done / expected:.0%}) in {elapsed:.0f} s, "
+            f"~{left:.0f} s left",
+            highlight=False,
+        )
+
+    return report
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
