@@ -15,6 +15,7 @@ import pytest
 
 from bench.live.capacity import measure_floor
 from bench.live.runner import run_scenario
+from bench.results.model import Run
 from bench.scenario.spec import parse_scenario
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def scenario(strategy: dict[str, object]):  # type: ignore[no-untyped-def]
     )
 
 
-STRATEGIES = {
+STRATEGIES: dict[str, dict[str, object]] = {
     "poll-1s": {"name": "poll-1s", "kind": "poll", "interval_s": 1.0, "cursor": "start-after"},
     "s3-lambda": {"name": "s3-lambda", "kind": "s3-lambda"},
     "s3-sqs-lambda": {"name": "s3-sqs-lambda", "kind": "s3-sqs-lambda"},
@@ -55,18 +56,22 @@ def test_harness_cpu_per_file_vs_the_moto_floor(benchmark, record_ratio, tmp_pat
     reference = floor_cpu_per_file()
     cpu: list[float] = []
 
-    def play() -> dict[str, object]:
+    def play() -> Run:
         started = time.process_time()
         summary = run_scenario(scenario(STRATEGIES[name]), tmp_path / f"run-{len(cpu)}")
         cpu.append(time.process_time() - started)
         return summary
 
     summary = benchmark.pedantic(play, rounds=1, iterations=1)
-    entry = summary["strategies"][name]  # type: ignore[index]
-    assert entry["processed"] == FILES
+    entry = summary.strategies[name]
+    assert entry.processed == FILES
     per_file = cpu[0] / FILES
     benchmark.extra_info.update(
-        {"cpu_s_per_file": per_file, "harness_bound": entry["harness"]["bound"], "files": FILES}
+        {
+            "cpu_s_per_file": per_file,
+            "harness_bound": bool(entry.harness and entry.harness.bound),
+            "files": FILES,
+        }
     )
     record_ratio(
         per_file / reference, reference, means="CPU s per file in a live run / in the bare moto loop"
