@@ -57,7 +57,7 @@ class HealthSamples:
 
     times_s: list[float] = field(default_factory=list)
     backlog: list[int] = field(default_factory=list)
-    cpu_s: float = 0.0
+    cpu_s: float = 0.0  # process CPU over the writing (the whole run if it never finished)
     wall_s: float = 0.0
     load_before: float | None = None
     load_after: float | None = None
@@ -84,8 +84,10 @@ class HealthMonitor:
 
     def writer_done(self, lead_s: float) -> None:
         """Mark the end of the writing (which began ``lead_s`` after ``start``): the backlog trend
-        is judged over the writing only."""
+        and the CPU share are judged over the writing only (a long idle drain would dilute it)."""
         self.writing = (lead_s, time.monotonic() - self._t0)
+        self.samples.cpu_s = time.process_time() - self._cpu0
+        self.samples.wall_s = self.writing[1]
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -98,8 +100,9 @@ class HealthMonitor:
     def stop(self) -> HealthSamples:
         self._stop.set()
         self._thread.join(2.0)
-        self.samples.cpu_s = time.process_time() - self._cpu0
-        self.samples.wall_s = time.monotonic() - self._t0
+        if self.writing is None:  # the writer never finished: CPU over the whole run
+            self.samples.cpu_s = time.process_time() - self._cpu0
+            self.samples.wall_s = time.monotonic() - self._t0
         self.samples.load_after = _load_average()
         return self.samples
 

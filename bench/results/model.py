@@ -158,7 +158,7 @@ class HarnessCheck(ResultModel):
     reasons: list[str] = Field(default_factory=list)
     writer_lag_p95_s: float = 0.0  # start delay of the writer's writes against their schedule
     writer_lag_max_s: float = 0.0
-    cpu_cores_used: float = 0.0  # process CPU seconds / wall seconds over the strategy's run
+    cpu_cores_used: float = 0.0  # process CPU seconds / wall seconds while the writer wrote
     backlog_max: int = 0  # files written but not yet final, sampled every 0.2 s
     backlog_first_half: float | None = None  # mean over the first half of the writing
     backlog_second_half: float | None = None
