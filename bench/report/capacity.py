@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,13 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
         fontsize=10,
     )
     note = document.get("note", "")
-    fig.text(
-        0.01,
-        0.01,
+    caption = textwrap.fill(
         f"floor: bare put+get+put loop on moto in-process, {floor['files_per_s']:.0f} files/s "
         f"({floor['per_file_s'] * 1000:.1f} ms/file), dashed; dotted: the criteria. {note}",
-        fontsize=7,
-        color="grey",
+        150,
     )
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
+    fig.tight_layout(rect=(0, 0.02 + 0.018 * caption.count("\n") + 0.02, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
