@@ -64,6 +64,11 @@ def test_mean_batch_size_is_files_per_invocation_on_the_sqs_route() -> None:
     assert point.mean_batch_size == 4.0
 
 
+def test_mean_batch_size_prefers_the_mappings_own_counts() -> None:
+    entry = strategy(invocations=25).model_copy(update={"counters": {"batches": 20, "records": 101}})
+    assert judge_point("s3-sqs-lambda", 50.0, entry, floor_per_file_s=0.009).mean_batch_size == 5.05
+
+
 def _point(rate: float, ok: bool) -> CapacityPoint:
     return CapacityPoint(rate, 10, 10, 0.0, 0.0, 0.01, 0.01, None, 0.5, False, ok, [] if ok else ["x"])
 

@@ -101,8 +101,11 @@ def judge_point(kind: str, rate: float, strategy: StrategyResult, floor_per_file
             f"p95 {'-' if p95 is None else f'{p95 * 1000:.0f} ms'} > floor per file "
             f"{floor_per_file_s * 1000:.1f} ms + {EVENT_P95_SLACK_S * 1000:.0f} ms"
         )
-    invocations = strategy.invocations
-    batch = strategy.processed / invocations if kind == "s3-sqs-lambda" and invocations else None
+    # messages per batch the mapping delivered (S3's s3:TestEvent included, as on AWS)
+    batches, records = strategy.counter("batches"), strategy.counter("records")
+    if not batches:  # counters of an older run: files per invocation
+        batches, records = float(strategy.invocations), float(strategy.processed)
+    batch = records / batches if kind == "s3-sqs-lambda" and batches else None
     return CapacityPoint(
         rate_per_s=rate,
         files=strategy.files,
