@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bench.cli import main
+from bench.live.backends import fresh_backend
 from bench.live.capacity import CapacityPoint, judge_point, knee, measure_floor, scenario_at
 from bench.results.model import StrategyResult
 from bench.scenario.spec import ScenarioError, load_scenario, parse_scenario
@@ -151,3 +152,21 @@ def test_pve_capacity_bad_flag_exits_2_naming_it(
 ) -> None:
     assert main(["capacity", "capacity", "--out", str(tmp_path), *flag]) == 2
     assert flag[0] in capsys.readouterr().err
+
+
+def test_the_moto_speedup_keeps_sqs_retention_as_it_was() -> None:
+    from moto.sqs.models import sqs_backends
+
+    from bench.live import moto_speedups
+
+    with fresh_backend("moto") as env:
+        sqs = env.client("sqs", "setup")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="old")
+        sqs.send_message(QueueUrl=url, MessageBody="new")
+        backend = sqs_backends[env.account_id][env.region]
+        old, new = backend.get_queue("q")._messages
+        old.sent_timestamp = int(old.sent_timestamp or 0) - 61_000  # type: ignore[assignment]  # 61 s ago
+        for message, valid in ((old, False), (new, True)):
+            assert backend.is_message_valid_based_on_retention_period("q", message) is valid
+            assert moto_speedups.original(backend, "q", message) is valid

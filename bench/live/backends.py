@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.live import moto_speedups
 from bench.live.clients import ApiCallCounter, ClientFactory
 
 FAKE_CREDENTIALS = {
@@ -78,6 +79,7 @@ def fresh_backend(
 def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
     from moto import mock_aws
 
+    moto_speedups.install()
     with _fake_aws_environment(), mock_aws():
         clients = ClientFactory(counter, credentials=FAKE_CREDENTIALS)
         clients.client("s3", "setup").create_bucket(Bucket=bucket)
@@ -87,6 +89,7 @@ def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[Backe
 def _moto_server(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
     from moto.server import ThreadedMotoServer
 
+    moto_speedups.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines on the terminal
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -111,7 +114,7 @@ def _moto_process(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterat
     port = _free_port()
     log = (scratch / "moto-server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "bench.live.moto_speedups", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
