@@ -8,6 +8,7 @@ Save a baseline (the documented command; see the README's Development section)::
 
     python -m pytest benchmarks -m slow --benchmark-json results/reference/benchmarks/baseline.json
 
+While that command runs, its own output file is empty, so it is not compared with anything.
 Compare a new run against it::
 
     python -m pytest benchmarks -m slow --benchmark-json /tmp/new.json   # fails on a regression
@@ -43,9 +44,10 @@ class Regression:
 def load_ratios(path: str | Path) -> dict[str, float]:
     """``{benchmark name: ratio}`` from a ``--benchmark-json`` file ({} if there is none)."""
     path = Path(path)
-    if not path.exists():
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if not text.strip():  # none yet, or the file pytest-benchmark is writing now (it opens it empty)
         return {}
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = json.loads(text)
     return {
         str(b["name"]): float(b["extra_info"]["ratio"])
         for b in document.get("benchmarks", [])

@@ -20,6 +20,8 @@ def test_ratios_are_read_by_benchmark_name(tmp_path: Path) -> None:
     path = write(tmp_path / "b.json", {"test_a[1]": 1.5, "test_b": 0.8})
     assert load_ratios(path) == {"test_a[1]": 1.5, "test_b": 0.8}
     assert load_ratios(tmp_path / "missing.json") == {}
+    (tmp_path / "being-written.json").write_text("")
+    assert load_ratios(tmp_path / "being-written.json") == {}
 
 
 def test_a_ratio_past_the_allowance_is_a_regression_and_one_within_it_is_not() -> None:
