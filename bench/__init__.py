@@ -30,14 +30,22 @@ _EXPORTS: dict[str, str] = {
     "bundled_scenarios": "bench.scenario.spec",
     "Scenario": "bench.scenario.spec",
     "ScenarioError": "bench.scenario.spec",
+    "Kind": "bench.scenario.kinds",
     # run it live, or simulate it
     "run_scenario": "bench.live.runner",
     "simulate_scenario": "bench.simulate.runner",
     "SimulationOptions": "bench.simulate.runner",
+    "parse_retention": "bench.scenario.retention",
+    # a route's delivery delays from a latency profile (convolved legs, the tail included)
+    "load_profile": "event_handlers.runtime.latency",
+    "route_delays": "event_handlers.runtime.latency",
+    "route_quantiles": "event_handlers.runtime.latency",
     # read results back, compare, draw
     "read_results": "bench.results.files",
     "Results": "bench.results.files",
     "ResultsError": "bench.results.files",
+    "Run": "bench.results.model",
+    "StrategyResult": "bench.results.model",
     "compare_results": "bench.results.compare",
     "summary_table": "bench.report.table",
     "draw_charts": "bench.report.draw",
@@ -51,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "Deployment": "bench.cost.model",
     "standard_deployments": "bench.cost.model",
     "cost_table": "bench.cost.sweep",
+    "run_cost": "bench.cost.run",
     "write_sweep": "bench.report.cost_sweep",
     # errors
     "InputError": "bench.errors",

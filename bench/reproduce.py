@@ -150,27 +150,7 @@ def findings(root: Path) -> str:
         f"interval {cells} (half an interval plus the work, as theory says).",
         "",
     ]
-    document = json.loads((root / "cost" / "break_even.json").read_text(encoding="utf-8"))
-    sweep_table = pd.read_csv(root / "cost" / "cost_sweep.csv")
-    lines.append(
-        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier, 128 MB, 100 ms per file, "
-        f"half of it CPU on a poller's instance): against *{document['baseline']}*,"
-    )
-    for entry in document["break_even"]:
-        rate = entry["files_per_day"]
-        if rate is not None:
-            lines.append(
-                f"- {entry['other']}: the same at {rate:,.0f} files a day "
-                f"(${entry['monthly_usd']:,.2f} a month)"
-            )
-            continue
-        other = _cost_at(sweep_table, entry["other"], 100_000)
-        base = _cost_at(sweep_table, document["baseline"], 100_000)
-        lines.append(
-            f"- {entry['other']}: never the same; at 100,000 files a day ${other:,.2f} a month "
-            f"against ${base:,.2f}"
-        )
-    lines.append("")
+    lines += break_even_findings(root / "cost", where)
     idle = json.loads((root / "idle-cost" / "idle_cost.json").read_text(encoding="utf-8"))
     cells = ", ".join(
         f"{r['cursor']} {r['requests']} (${r['usd_per_month_at_1_per_min']:.2f} a month at one a minute)"
@@ -182,9 +162,12 @@ def findings(root: Path) -> str:
         "",
     ]
     monthly = pd.read_csv(root / "monthly" / "comparison.csv")
+    state = ""
+    if "bucket" in monthly:  # results made since the start and retention were modelled
+        state = "; " + "; ".join(str(b) for b in monthly["bucket"].dropna().unique())
     lines += [
-        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file): "
-        "median latency / the month's bill",
+        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file"
+        f"{state}): median latency / the month's bill",
         "",
     ]
     rates = sorted(monthly["files_per_day"].unique())
@@ -194,8 +177,14 @@ def findings(root: Path) -> str:
         row_cells = []
         for r in rates:
             row = rows[rows["files_per_day"] == r].iloc[0]
-            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
+            mark = " *" if "feasible" in row and not bool(row["feasible"]) else ""
+            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}{mark}")
         lines.append(f"| {name} | " + " | ".join(row_cells) + " |")
+    if "feasible" in monthly and not monthly["feasible"].astype(bool).all():
+        lines += [
+            "",
+            "\\* cannot run as configured (its listings do not fit its interval): `why_not` in summary.json",
+        ]
     lines.append("")
     validation = json.loads((root / "validation" / "validation.json").read_text(encoding="utf-8"))
     theory, rows_ = validation["theory"], validation["live_against_simulated"]
@@ -212,12 +201,115 @@ def findings(root: Path) -> str:
             f"interval ({', '.join(r['scenario'] + '/' + r['strategy'] for r in inside)})"
         )
     verdict += f"; {failing} NOT reproduced." if failing else ", all with equal LIST, GET and PUT counts."
+    outside = validation.get("out_of_sample")
+    if outside and outside.get("rows"):
+        verdict += (
+            f" Out of sample (fitted to {', '.join(outside['calibrated_on'])}, simulating "
+            f"{', '.join(outside['validated_on'])}): {outside['holding']} of {outside['rows']} covered "
+            "strategies hold"
+            + (f"; not covered: {len(outside['uncovered'])}" if outside.get("uncovered") else "")
+            + "."
+        )
+    sample = "in sample, " if outside else ""  # results made before out-of-sample validation: as before
     lines.append(
         f"**The simulator is checked** (`{where}/validation/validation.json`): with Poisson arrivals the "
         f"poll detection delay averages {theory['mean_delay_s']:.3f} s for T = {theory['interval_s']:g} s "
-        f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {verdict}"
+        f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {sample}{verdict}"
     )
     return "\n".join(lines)
+
+
+def break_even_findings(folder: Path, where: str) -> list[str]:
+    """The break-even block: ranges with what flips them (``break_even.json`` as a list), or the
+    point figures of a sweep made before ranges (a document with a ``break_even`` list)."""
+    document = json.loads((folder / "break_even.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(folder / "cost_sweep.csv")
+    if isinstance(document, dict):
+        return _point_break_evens(document, table, where)
+    from bench.cost.sensitivity import two_sig
+
+    sweep_path = folder / "sweep.json"
+    sweep = json.loads(sweep_path.read_text(encoding="utf-8")) if sweep_path.exists() else {}
+    points = {name: a["point"] for name, a in sweep.get("assumptions", {}).items()}
+    against = document[0]["against"] if document else "?"
+    joint = document[0]["joint"]["samples"] if document else 0
+    lines = [
+        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier; per file "
+        f"{points.get('cpu_s', '?')} s CPU at one vCPU + {points.get('wait_s', '?')} s waiting, "
+        f"{points.get('memory_mb', '?'):g} MB Lambda; each a point and a range over the intervals in "
+        f"`bench/cost/pricing/assumptions.toml`, one assumption at a time and {joint} joint draws; "
+        f"two significant figures): against *{against}*,"
+    ]
+    for entry in document:
+        span = entry["files_per_day"]
+        flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+        if span["point"] is None and span["low"] is None:
+            rate = 10_000
+            other = _cost_at(table, entry["option"], rate)
+            base = _cost_at(table, against, rate)
+            cheaper = entry["option"] if other < base else against
+            lines.append(
+                f"- {entry['option']}: never the same anywhere in the ranges ({cheaper} is cheaper; at "
+                f"{rate:,} files a day ${two_sig(other)} a month against ${two_sig(base)})"
+                + _cannot_run_from(table, entry["option"])
+            )
+            continue
+        below = (span["low"] or span["point"] or 1.0) / 10
+        cheaper = (
+            entry["option"]
+            if _cost_at(table, entry["option"], below) < _cost_at(table, against, below)
+            else against
+        )
+        flips = f"; {cheaper} is cheaper below it" + flips
+        point = "never at the point" if span["point"] is None else f"{two_sig(span['point'])} files a day"
+        line = (
+            f"- {entry['option']}: {point} (range {two_sig(span['low'])} to {two_sig(span['high'])}){flips}"
+        )
+        if span["high"] is None:
+            line += "; **the range straddles the decision**: within the assumptions the crossing can vanish"
+        if not entry.get("feasible", True):
+            line += f"; at that rate it cannot run ({'; '.join(entry['why_not'])})"
+        else:
+            line += _cannot_run_from(table, entry["option"])
+        lines.append(line)
+    lines.append("")
+    return lines
+
+
+def _cannot_run_from(table: pd.DataFrame, deployment: str) -> str:
+    if "feasible" not in table:
+        return ""
+    rows = table[(table["deployment"] == deployment) & ~table["feasible"].astype(bool)]
+    if rows.empty:
+        return ""
+    first = rows.sort_values("files_per_day").iloc[0]
+    from bench.cost.sensitivity import two_sig
+
+    reason = str(first["why_not"]).split("; ")[0]
+    return f"; it cannot run from {two_sig(float(first['files_per_day']))} a day ({reason})"
+
+
+def _point_break_evens(document: dict, table: pd.DataFrame, where: str) -> list[str]:
+    lines = [
+        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier, 128 MB, 100 ms per file, "
+        f"half of it CPU on a poller's instance): against *{document['baseline']}*,"
+    ]
+    for entry in document["break_even"]:
+        rate = entry["files_per_day"]
+        if rate is not None:
+            lines.append(
+                f"- {entry['other']}: the same at {rate:,.0f} files a day "
+                f"(${entry['monthly_usd']:,.2f} a month)"
+            )
+            continue
+        other = _cost_at(table, entry["other"], 100_000)
+        base = _cost_at(table, document["baseline"], 100_000)
+        lines.append(
+            f"- {entry['other']}: never the same; at 100,000 files a day ${other:,.2f} a month "
+            f"against ${base:,.2f}"
+        )
+    lines.append("")
+    return lines
 
 
 def _cost_at(table: pd.DataFrame, deployment: str, files_per_day: float) -> float:

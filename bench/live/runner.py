@@ -59,7 +59,7 @@ class StrategyOutcome:
     notes: list[str]
     details: dict[str, Any]
     wall_s: float
-    harness: HarnessCheck
+    harness: HarnessCheck | None = None  # None where the run was not watched (the aws backend)
 
 
 def run_scenario(
@@ -270,7 +270,8 @@ def _strategy_result(
         failures=failures,
         instance_s=sum(r.wall_s for r in repetitions),
     )
-    return result.model_copy(update={"harness": merge_health([o.harness for o in runs])})
+    checks = [o.harness for o in runs if o.harness is not None]
+    return result.model_copy(update={"harness": merge_health(checks) if checks else None})
 
 
 def _sum_dicts(items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -34,12 +34,15 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     scenario = summary.scenario
     profile = summary.latency_profile.name
     backends = sorted({s.backend for s in summary.strategies.values()})
-    table = Table(
-        title=f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'",
-        title_justify="left",
-        caption=summary_caption(summary),
-        caption_justify="left",
-    )
+    title = f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'"
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    if bucket is not None:
+        title += f"\n{bucket.label}"
+    infeasible = {n: s.why_not for n, s in summary.strategies.items() if not s.feasible}
+    caption = summary_caption(summary)
+    for name, why in infeasible.items():
+        caption += f"\n* {name} cannot run as configured: {why}"
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -49,7 +52,7 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
         latency = s.latency_s
         monthly = monthly_bill(name, s, pricing)
         table.add_row(
-            f"{name} {BOUND_MARK}" if harness_bound(s) else name,
+            name + (" *" if name in infeasible else "") + (f" {BOUND_MARK}" if harness_bound(s) else ""),
             str(s.files),
             str(s.processed),
             str(s.failed),
@@ -103,8 +106,14 @@ def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = 
 def comparison_table(frame: Any) -> Table:
     """Simulated rates side by side: one row per strategy, latency and bill per rate."""
     rates = sorted(frame["files_per_day"].unique())
+    title = "Simulated: median latency / bill for the simulated period (USD)"
+    if "bucket" in frame:
+        title += "; " + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
     table = Table(
-        title="Simulated: median latency / bill for the simulated period (USD)", title_justify="left"
+        title=title,
+        title_justify="left",
+        caption="* cannot run as configured (see why_not in summary.json)",
+        caption_justify="left",
     )
     table.add_column("strategy", no_wrap=True)
     for rate in rates:
@@ -116,6 +125,7 @@ def comparison_table(frame: Any) -> Table:
             if row.empty:
                 cells.append("-")
                 continue
-            cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}")
+            mark = " *" if "feasible" in row and not bool(row["feasible"].iloc[0]) else ""
+            cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}{mark}")
         table.add_row(str(name), *cells)
     return table

@@ -8,6 +8,7 @@ scenarios live in ``bench/scenarios/``; a path to your own file works wherever a
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,10 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bench.errors import InputError
+from bench.scenario.kinds import Kind
 
 Backend = Literal["moto", "moto-server", "moto-process", "folder"]
-# moto in its own process cannot hand Lambda deliveries back to this one (bench.live.backends)
-NEEDS_MOTO_IN_PROCESS = {"s3-lambda", "s3-eventbridge-lambda", "hybrid"}
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
@@ -128,20 +128,18 @@ class _EventStrategy(_Strategy):
     )
 
 
-class S3LambdaStrategy(_EventStrategy):
-    kind: Literal["s3-lambda"]
+class AsyncLambdaStrategy(_EventStrategy):
+    """A function invoked asynchronously by S3 itself or by an EventBridge rule: the same knobs."""
+
+    kind: Literal["s3-lambda", "s3-eventbridge-lambda"]
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
     workers: int = Field(4, ge=1, le=64, description="local threads running invocations")
 
 
-class EventBridgeStrategy(_EventStrategy):
-    kind: Literal["s3-eventbridge-lambda"]
-    max_retries: int = Field(2, ge=0, le=2)
-    retry_delays_s: tuple[float, float] = (60.0, 120.0)
-    max_event_age_s: float = Field(21600.0, gt=0, le=21600)
-    workers: int = Field(4, ge=1, le=64)
+S3LambdaStrategy = AsyncLambdaStrategy  # the two specs were identical; both names stay
+EventBridgeStrategy = AsyncLambdaStrategy
 
 
 class SqsLambdaStrategy(_EventStrategy):
@@ -168,20 +166,104 @@ class HybridStrategy(_EventStrategy):
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     workers: int = Field(4, ge=1, le=64)
 
+    def events_part(self) -> AsyncLambdaStrategy:
+        """The S3 -> Lambda route a hybrid runs beside its sweep, with the hybrid's settings."""
+        return AsyncLambdaStrategy(
+            kind="s3-lambda",
+            name=self.name,
+            backend=self.backend,
+            function=self.function,
+            event_loss=self.event_loss,
+            max_retries=self.max_retries,
+            retry_delays_s=self.retry_delays_s,
+            workers=self.workers,
+        )
+
 
 Strategy = Annotated[
     PollStrategy
     | ScheduledPollStrategy
-    | S3LambdaStrategy
-    | EventBridgeStrategy
+    | AsyncLambdaStrategy
     | SqsLambdaStrategy
     | InotifyStrategy
     | HybridStrategy,
     Field(discriminator="kind"),
 ]
 
-S3_ONLY = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid", "scheduled-poll"}
-FOLDER_ONLY = {"inotify"}
+
+class Bucket(_Strict):
+    """What the watched prefix holds: how long processed files stay, and, for ``pve simulate``,
+    what a simulated period starts with (live runs always start with an empty bucket)."""
+
+    retention: str = Field("keep", description="keep | delete | lifecycle:N (days)")
+    start: Literal["steady", "empty"] = Field(
+        "steady", description="steady: the prefix already holds what retention keeps; empty: a first period"
+    )
+    history_days: float | None = Field(
+        None, gt=0, description="keep: days of earlier traffic at a steady start (default: one period)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Bucket:
+        from bench.scenario.retention import parse_retention
+
+        parse_retention(self.retention)  # a RetentionError is a ValueError: reported with the field
+        return self
+
+
+S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
+# moto in a process of its own (two cores): it cannot hand Lambda deliveries back to this process
+# (bench.live.backends), so only the kinds that poll S3 or SQS themselves run there
+S3_AND_MOTO_PROCESS: frozenset[Backend] = S3_BACKENDS | {"moto-process"}
+FOLDER_BACKENDS: frozenset[Backend] = frozenset({"folder"})
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """The scenario facet of a kind: its spec class, where it can run, which delays it draws."""
+
+    spec: type[_Strategy]
+    backends: frozenset[Backend]
+    routes: tuple[str, ...]  # latency-profile routes of its delivery, in hop order (none: it polls)
+    loses_events: bool = False  # its live run honours ``event_loss`` (drops notifications on purpose)
+
+    @property
+    def route(self) -> str | None:
+        """The route a live run's whole delivery delay is measured on (its last hop)."""
+        return self.routes[-1] if self.routes else None
+
+
+KIND_SPECS: dict[Kind, KindSpec] = {
+    Kind.POLL: KindSpec(PollStrategy, S3_AND_MOTO_PROCESS | FOLDER_BACKENDS, ()),
+    Kind.SCHEDULED_POLL: KindSpec(ScheduledPollStrategy, S3_BACKENDS, ()),
+    Kind.S3_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
+    Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sqs", "sqs_to_lambda")),
+    Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
+        AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
+    ),
+    Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
+    Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
+}
+S3_ONLY = {str(k) for k, row in KIND_SPECS.items() if S3_BACKENDS <= row.backends <= S3_AND_MOTO_PROCESS}
+NEEDS_MOTO_IN_PROCESS = {
+    str(k) for k, row in KIND_SPECS.items() if "moto" in row.backends and "moto-process" not in row.backends
+}
+FOLDER_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == FOLDER_BACKENDS}
+EVENT_LOSS_ROUTES = {str(k) for k, row in KIND_SPECS.items() if row.loses_events}
+
+
+def kind_spec(kind: str) -> KindSpec:
+    """The scenario facet of ``kind`` (a ``Kind`` or its string)."""
+    return KIND_SPECS[Kind(kind)]
+
+
+def is_polling(kind: str) -> bool:
+    """Whether ``kind`` finds files by listing (no delivery route); False for a kind this version
+    does not know (a results file from a newer one)."""
+    try:
+        return not kind_spec(kind).routes
+    except ValueError:
+        return False
 
 
 class Scenario(_Strict):
@@ -196,6 +278,7 @@ class Scenario(_Strict):
         60.0, gt=0, description="wait this long for stragglers after the last write"
     )
     workload: Workload
+    bucket: Bucket = Bucket()
     strategies: list[Strategy] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -206,17 +289,22 @@ class Scenario(_Strict):
             raise ValueError(f"strategy names must be unique; repeated: {', '.join(duplicates)}")
         for strategy in self.strategies:
             backend = self.backend_of(strategy)
-            if backend == "folder" and strategy.kind in S3_ONLY:
+            allowed = kind_spec(strategy.kind).backends
+            if backend not in allowed:
+                choices = " or ".join(repr(b) for b in sorted(allowed))
+                needs = "an S3 backend" if allowed == S3_BACKENDS else f"backend {choices}"
+                if backend == "moto-process" and "moto" in allowed:  # moto_bridge needs moto here
+                    needs = "moto in this process ('moto' or 'moto-server')"
                 raise ValueError(
-                    f"strategy {strategy.name!r} ({strategy.kind}) needs an S3 backend, not 'folder'"
+                    f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
-            if backend == "moto-process" and strategy.kind in NEEDS_MOTO_IN_PROCESS:
+        for i, strategy in enumerate(self.strategies):
+            if getattr(strategy, "event_loss", 0.0) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
                 raise ValueError(
-                    f"strategy {strategy.name!r} ({strategy.kind}) needs moto in this process "
-                    "(backend 'moto' or 'moto-server'), not 'moto-process'"
+                    f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
+                    f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
                 )
-            if backend != "folder" and strategy.kind in FOLDER_ONLY:
-                raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
+        _check_no_loop(self.task, self.workload.prefix)
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
@@ -232,6 +320,18 @@ class Scenario(_Strict):
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
         return Scenario.model_validate(data)
+
+
+def _check_no_loop(task: str, prefix: str) -> None:
+    """Every task's recursion guard, checked before a run: outputs outside the watched prefix."""
+    from event_handlers.errors import RecursionGuardError
+    from event_handlers.filters import KeyFilter
+    from event_handlers.tasks import make_task
+
+    try:
+        make_task(task, trigger_filters=[KeyFilter(prefix)])
+    except RecursionGuardError as exc:
+        raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
 
 
 def bundled_scenarios() -> dict[str, Path]:

@@ -11,6 +11,7 @@ import pandas as pd
 from bench.cost.model import Pricing
 from bench.cost.run import run_costs
 from bench.results.model import Run
+from bench.scenario.spec import is_polling
 
 
 def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None) -> pd.DataFrame:
@@ -31,6 +32,10 @@ def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None
                     "latency_p50_s": s.latency_s.p50,
                     "latency_p95_s": s.latency_s.p95,
                     "latency_p99_s": s.latency_s.p99,
+                    "latency_p999_s": s.latency_s.p999,
+                    "feasible": s.feasible,
+                    "why_not": s.why_not,
+                    "bucket": _bucket(summary),
                     "invocations": s.invocations,
                     "requests": s.api_calls_total,
                     "bill_usd": costs[name].total_usd,
@@ -39,6 +44,14 @@ def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _bucket(summary: Run) -> str | None:
+    """The start and retention, short (the file counts differ from rate to rate)."""
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    if bucket is None:
+        return None
+    return f"{bucket.start} start, retention {bucket.retention}"
 
 
 def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:
@@ -55,7 +68,7 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
 
     fig, (lat, bill) = plt.subplots(1, 2, figsize=(12, 5))
     for name, rows in frame.groupby("strategy", sort=False):
-        style = "--" if str(rows["kind"].iloc[0]).startswith(("poll", "scheduled")) else "-"
+        style = "--" if is_polling(str(rows["kind"].iloc[0])) else "-"
         (line,) = lat.plot(rows["files_per_day"], rows["latency_p50_s"], style + "o", label=name)
         lat.fill_between(
             rows["files_per_day"],
@@ -65,6 +78,18 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
             alpha=0.12,
         )
         bill.plot(rows["files_per_day"], rows["bill_usd"], style + "o", color=line.get_color(), label=name)
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():  # grey x: cannot run as configured
+        bad = frame[~frame["feasible"].astype(bool)]
+        for ax, column in ((lat, "latency_p50_s"), (bill, "bill_usd")):
+            ax.plot(
+                bad["files_per_day"],
+                bad[column],
+                "x",
+                color="grey",
+                markersize=12,
+                mew=2,
+                label="cannot run as configured (why_not)",
+            )
     for ax, label in (
         (lat, "latency, median (band to p95), s"),
         (bill, "bill for the simulated period, USD"),
@@ -75,10 +100,15 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
     lat.legend(fontsize="small")
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():
+        bill.legend(handles=bill.get_lines()[-1:], fontsize="small", loc="upper left")
     days = frame["days"].dropna().unique()
-    fig.suptitle(
-        f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost", x=0.01, ha="left"
-    )
+    title = f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost"
+    if "bucket" in frame:
+        title += "\n" + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
+    if "feasible" in frame and not frame["feasible"].all():
+        title += "\ngrey x: cannot run as configured (listing longer than the interval, or past a limit)"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
