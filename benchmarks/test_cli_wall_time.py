@@ -40,7 +40,17 @@ def _has_decide() -> bool:
 @pytest.mark.skipif(not _has_decide(), reason="pve decide is not built yet (issue 13 item 9)")
 def test_pve_decide_wall_time(benchmark, record_ratio, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     reference = yardstick()
-    argv = ["decide", "--files-per-day", "1000", "100000", "10000000", "--json", str(tmp_path / "d.json")]
+    argv = [
+        "decide",
+        "--files-per-day",
+        "1000",
+        "100000",
+        "10000000",
+        "--quiet",
+        "--json",
+        str(tmp_path / "d.json"),
+    ]
+    argv += ["--out", str(tmp_path / "out")]
     code = benchmark.pedantic(main, args=(argv,), rounds=3, iterations=1)
     assert code == 0
     record_ratio(benchmark.stats.stats.min / reference, reference, means="pve decide s / bare numpy pass s")
