@@ -25,7 +25,7 @@ def month_of_four_strategies():  # type: ignore[no-untyped-def]
     return type(scenario).model_validate(data)
 
 
-def test_a_month_at_a_million_files_a_day(benchmark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_month_at_a_million_files_a_day(benchmark, record_ratio, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     scenario = month_of_four_strategies()
     options = SimulationOptions(days=30, files_per_day=1_000_000, max_records=20_000)
     summary = benchmark.pedantic(
@@ -33,13 +33,17 @@ def test_a_month_at_a_million_files_a_day(benchmark, tmp_path: Path) -> None:  #
     )
     files = next(iter(summary.strategies.values())).files
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reference = bare_numpy_pass(files)
     benchmark.extra_info.update(
         {
             "files": files,
             "strategy_files_per_s": files * len(summary.strategies) / benchmark.stats.stats.mean,
             "peak_rss_mb": round(peak_mb),
-            "bare_numpy_pass_s": bare_numpy_pass(files),
+            "bare_numpy_pass_s": reference,
         }
+    )
+    record_ratio(
+        benchmark.stats.stats.mean / reference, reference, means="simulator s / bare numpy pass s, same files"
     )
     assert files == pytest.approx(30_000_000, rel=0.01)
     assert peak_mb < 8 * 1024

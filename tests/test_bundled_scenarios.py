@@ -36,7 +36,7 @@ def test_reproduce_runs_every_live_scenario_and_leaves_monthly_to_the_simulator(
     from bench.reproduce import live_scenarios
 
     assert set(live_scenarios()) == EXPECTED
-    assert set(bundled_scenarios()) - EXPECTED == {"monthly"}
+    assert set(bundled_scenarios()) - EXPECTED == {"monthly", "capacity"}
 
 
 def test_idle_poll_requests_per_cursor_on_a_bucket_just_over_one_page() -> None:

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bench.cost.model import load_pricing
 from bench.cost.run import run_cost, run_costs
-from bench.report.table import summary_table
+from bench.report.table import monthly_bill, summary_table
 from bench.results.build import build_run, strategy_result
 from bench.results.files import (
     _JSON_MAP_VERSION,
@@ -170,7 +170,7 @@ def test_stored_dollars_are_the_one_functions_output() -> None:
 
 
 def test_the_table_prices_with_the_table_it_is_given(tmp_path: Path) -> None:
-    """A pricing edit moves the table's $/1M files with run_cost; the stored block keeps its own table."""
+    """A pricing edit moves run_cost and the table's monthly bill; the stored block keeps its own table."""
     bundled = Path(str(resources.files("bench.cost") / "pricing" / "aws-us-east-1.toml"))
     edited = tmp_path / "edited.toml"
     shutil.copy(bundled, edited)
@@ -187,7 +187,15 @@ def test_the_table_prices_with_the_table_it_is_given(tmp_path: Path) -> None:
     assert dearer.per_million_files is not None
     console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
     console.print(summary_table(run, pricing))
-    assert f"{dearer.per_million_files:,.2f}" in console.export_text()
+    # the table's bill column is a month at a stated rate through the cost model, priced with ``pricing``
+    monthly, bundled_monthly = (
+        monthly_bill("poll-1s", run.strategies["poll-1s"], pricing),
+        monthly_bill("poll-1s", run.strategies["poll-1s"]),
+    )
+    assert monthly is not None
+    assert bundled_monthly is not None
+    assert monthly > bundled_monthly
+    assert f"{monthly:,.2f}" in console.export_text()
 
 
 def test_old_dict_reads_still_work_with_a_deprecation_warning() -> None:

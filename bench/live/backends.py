@@ -1,4 +1,6 @@
-"""Where a strategy runs: moto in-process (default), moto's server over HTTP, or a local folder.
+"""Where a strategy runs: moto in-process (default), moto's server over HTTP (in a thread of this
+process, or in a process of its own: ``moto-process``, which lets moto use a second core), or a
+local folder.
 
 Each strategy gets a fresh backend, so no two strategies share a bucket, a queue or a counter.
 """
@@ -8,7 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.live import moto_speedups
 from bench.live.clients import ApiCallCounter, ClientFactory
 
 FAKE_CREDENTIALS = {
@@ -57,6 +64,8 @@ def fresh_backend(
             yield from _moto(counter, bucket, scratch)
         elif kind == "moto-server":
             yield from _moto_server(counter, bucket, scratch)
+        elif kind == "moto-process":
+            yield from _moto_process(counter, bucket, scratch)
         elif kind == "folder":
             root = scratch / "data"
             root.mkdir()
@@ -70,6 +79,7 @@ def fresh_backend(
 def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
     from moto import mock_aws
 
+    moto_speedups.install()
     with _fake_aws_environment(), mock_aws():
         clients = ClientFactory(counter, credentials=FAKE_CREDENTIALS)
         clients.client("s3", "setup").create_bucket(Bucket=bucket)
@@ -79,6 +89,7 @@ def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[Backe
 def _moto_server(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
     from moto.server import ThreadedMotoServer
 
+    moto_speedups.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines on the terminal
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -94,6 +105,56 @@ def _moto_server(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterato
             )
     finally:
         server.stop()
+
+
+def _moto_process(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
+    """moto's server in a child process: its request handling runs on another core than the
+    writer's and the runtime's (one Python process holds one GIL). moto cannot call back into
+    this process, so routes that need ``moto_bridge`` (S3 or EventBridge -> Lambda) cannot run here."""
+    port = _free_port()
+    log = (scratch / "moto-server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.live.moto_speedups", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(endpoint, process)
+        with _fake_aws_environment():
+            clients = ClientFactory(counter, endpoint_url=endpoint, credentials=FAKE_CREDENTIALS)
+            clients.client("s3", "setup").create_bucket(Bucket=bucket)
+            yield BackendEnv(
+                "moto-process", counter, clients, bucket=bucket, folder=scratch, endpoint_url=endpoint
+            )
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto's server exited with code {process.returncode} before it was up")
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2) as response:
+                response.read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"moto's server at {endpoint} did not answer within {timeout_s:g} s")
 
 
 def _reset_moto(endpoint: str) -> None:

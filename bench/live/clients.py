@@ -9,6 +9,7 @@ PUTs never mix with what a strategy costs.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +22,7 @@ from botocore.config import Config
 
 ROLES = ("writer", "poller", "handler", "runtime", "setup")
 STRATEGY_ROLES = ("poller", "handler", "runtime")
+LONG_POLLS = frozenset({"ReceiveMessage"})
 
 
 class ApiCallCounter:
@@ -29,10 +31,21 @@ class ApiCallCounter:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+        self._seconds: dict[str, list[float]] = {}
 
     def record(self, role: str, operation: str) -> None:
         with self._lock:
             self._counts[(role, operation)] += 1
+
+    def record_time(self, role: str, seconds: float) -> None:
+        """One request's time from sending to its parsed response (the backend's own work)."""
+        with self._lock:
+            self._seconds.setdefault(role, []).append(seconds)
+
+    def request_seconds(self) -> dict[str, list[float]]:
+        """Per role, each request's time in order (for the run's health: is moto the limit?)."""
+        with self._lock:
+            return {role: list(values) for role, values in self._seconds.items()}
 
     def by_role(self) -> dict[str, dict[str, int]]:
         with self._lock:
@@ -107,8 +120,21 @@ class ClientFactory:
         service_label = client.meta.service_model.service_name
         counter = self.counter
 
+        sent = threading.local()
+
         def count(operation_name: str = "", **_: Any) -> None:
             counter.record(role, f"{service_label}.{operation_name}")
+            # a long poll waits for messages on purpose: its time says nothing about the backend
+            sent.at = None if operation_name in LONG_POLLS else time.perf_counter()
+
+        def answered(**_: Any) -> None:
+            # ``needs-retry`` fires once per attempt, after the response is parsed: the time since
+            # ``request-created`` is the backend's handling (moto's, in-process) plus botocore's.
+            started = getattr(sent, "at", None)
+            if started is not None:
+                counter.record_time(role, time.perf_counter() - started)
+                sent.at = None
 
         client.meta.events.register("request-created", count)
+        client.meta.events.register("needs-retry", answered)
         return client

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
@@ -20,13 +22,21 @@ class WriterStats:
     files: int = 0
     bytes: int = 0
     max_lag_s: float = 0.0  # how late the slowest write started against its schedule
+    finished_at: float = 0.0  # wall clock when the last write returned
+    lags_s: list[float] = field(default_factory=list, repr=False)  # each write's start delay
+
+    @property
+    def p95_lag_s(self) -> float:
+        return float(np.percentile(self.lags_s, 95)) if self.lags_s else 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {
             "files": self.files,
             "bytes": self.bytes,
             "max_lag_s": round(self.max_lag_s, 6),
+            "p95_lag_s": round(self.p95_lag_s, 6),
             "started_at": round(self.started_at, 6),
+            "finished_at": round(self.finished_at, 6),
         }
 
 
@@ -55,7 +65,9 @@ def write_workload(
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        stats.max_lag_s = max(stats.max_lag_s, time.monotonic() - due)
+        lag = max(0.0, time.monotonic() - due)
+        stats.lags_s.append(lag)
+        stats.max_lag_s = max(stats.max_lag_s, lag)
         body = bodies[spec.key]
         if s3 is not None:
             s3.put_object(Bucket=env.bucket, Key=spec.key, Body=body)
@@ -66,6 +78,7 @@ def write_workload(
         stats.files += 1
         stats.bytes += len(body)
         on_write(stats.files)
+    stats.finished_at = time.time()
     return stats
 
 

@@ -24,6 +24,12 @@ def _caption(summary: Run) -> str:
         f"{scenario.name} - {summary.kind}, backend {scenario.backend}, "
         f"latency profile '{summary.latency_profile.name}'"
     )
+    bound = [n for n, s in summary.strategies.items() if s.harness is not None and s.harness.bound]
+    if bound:
+        caption += (
+            f"\nHARNESS-BOUND (measures this machine, not the strategy): {', '.join(bound)}"
+            " - see summary.json strategies.<name>.harness.reasons"
+        )
     bucket = summary.simulation.bucket if summary.simulation is not None else None
     return f"{caption}\n{bucket.label}" if bucket is not None else caption
 

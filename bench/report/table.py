@@ -6,9 +6,15 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.cost.model import Pricing
-from bench.cost.run import run_costs
-from bench.results.model import Run
+from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost
+from bench.cost.sweep import deployment_for
+from bench.results.model import Run, StrategyResult
+
+# The monthly bill column prices each strategy's deployment at this stated rate, never at the run's
+# own (a 10 s run at 20 files/s spreads a poller's idle cost over 200 files and flatters it). The
+# run's own dollars stay in summary.json (``strategies.<name>.cost``).
+MONTHLY_AT_FILES_PER_DAY = 100_000
+BOUND_MARK = "\u2020"  # a dagger after the name: harness-bound (see the footnote)
 
 
 def seconds(value: float | None) -> str:
@@ -33,20 +39,20 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     if bucket is not None:
         title += f"\n{bucket.label}"
     infeasible = {n: s.why_not for n, s in summary.strategies.items() if not s.feasible}
-    caption = "latency = written -> processed; requests = API calls made by the strategy (writer excluded)"
+    caption = summary_caption(summary)
     for name, why in infeasible.items():
         caption += f"\n* {name} cannot run as configured: {why}"
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("$/1M files", justify="right", no_wrap=True)
-    costs = run_costs(summary, pricing)
+    table.add_column("req/file", justify="right", no_wrap=True)
+    table.add_column(f"$/mo@{MONTHLY_AT_FILES_PER_DAY // 1000}k/d", justify="right", no_wrap=True)
     for name, s in summary.strategies.items():
         latency = s.latency_s
-        cost = costs[name].per_million_files
+        monthly = monthly_bill(name, s, pricing)
         table.add_row(
-            f"{name} *" if name in infeasible else name,
+            name + (" *" if name in infeasible else "") + (f" {BOUND_MARK}" if harness_bound(s) else ""),
             str(s.files),
             str(s.processed),
             str(s.failed),
@@ -57,9 +63,44 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
             str(s.invocations),
             str(s.cold_starts),
             str(s.api_calls_total),
-            "-" if cost is None else f"{cost:,.2f}",
+            f"{s.api_calls_total / max(1, s.files):.2f}",
+            "-" if monthly is None else f"{monthly:,.2f}",
         )
     return table
+
+
+def harness_bound(strategy: StrategyResult) -> bool:
+    return strategy.harness is not None and strategy.harness.bound
+
+
+def bound_footnotes(summary: Run) -> list[str]:
+    """One line per harness-bound strategy, with its first reasons."""
+    return [
+        f"{BOUND_MARK} {name}: harness-bound, its latency measures this machine, not the strategy ("
+        + "; ".join(s.harness.reasons[:2] if s.harness else [])
+        + ")"
+        for name, s in summary.strategies.items()
+        if harness_bound(s)
+    ]
+
+
+def summary_caption(summary: Run) -> str:
+    lines = [
+        "latency = written -> processed; requests = API calls made by the strategy (writer excluded); "
+        f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
+        "files/day through the cost model (list prices, no free tier), not at this run's rate",
+        *bound_footnotes(summary),
+    ]
+    return "\n".join(lines)
+
+
+def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
+    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill)."""
+    deployment = deployment_for(name, strategy)
+    if deployment is None:
+        return None
+    pricing = pricing or load_pricing()
+    return monthly_cost(deployment, files_per_month(MONTHLY_AT_FILES_PER_DAY, pricing), pricing=pricing).total
 
 
 def comparison_table(frame: Any) -> Table:

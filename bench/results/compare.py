@@ -6,6 +6,10 @@ least ``min_effect`` (relative) and by ``min_abs_s`` (absolute). Files of one ru
 machine state, so the test alone overstates confidence between runs; the thresholds keep a few
 milliseconds of run-to-run drift from being reported as a finding. Counts (requests, invocations)
 are exact, so their differences are shown as they are.
+
+A strategy marked harness-bound on either side (``strategies.<name>.harness.bound``, see
+``bench.live.health``) is never called significantly faster or slower: its latencies measured
+the machine, so a difference says which run had the busier machine. The verdict says why.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from scipy.stats import mannwhitneyu
 
 from bench.errors import InputError
 from bench.results.files import Results
-from bench.results.model import RunKind
+from bench.results.model import RunKind, StrategyResult
 
 # What may differ between two runs of "the same scenario" (a note, not a refusal):
 CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")
@@ -43,6 +47,7 @@ class Comparison:
     requests_b: int
     invocations_a: int
     invocations_b: int
+    harness_bound: bool = False
 
 
 def scenario_differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -109,9 +114,27 @@ def compare_results(
         if name not in b.summary.strategies:
             notes.append(f"strategy {name!r} is only in {a.folder}")
             continue
-        out.append(_compare_strategy(name, a, b, alpha, min_effect, min_abs_s))
+        comparison = _compare_strategy(name, a, b, alpha, min_effect, min_abs_s)
+        out.append(comparison)
+        if comparison.harness_bound:
+            notes.append(_bound_note(name, a.summary.strategies[name], b.summary.strategies[name]))
     notes += [f"strategy {n!r} is only in {b.folder}" for n in b.strategies if n not in a.summary.strategies]
     return out, notes
+
+
+def harness_bound_sides(sa: StrategyResult, sb: StrategyResult) -> list[str]:
+    """Which sides ("a", "b") measured the harness rather than the strategy."""
+    return [side for side, s in (("a", sa), ("b", sb)) if s.harness is not None and s.harness.bound]
+
+
+def _bound_note(name: str, sa: StrategyResult, sb: StrategyResult) -> str:
+    side = harness_bound_sides(sa, sb)[0]
+    check = (sa if side == "a" else sb).harness
+    reasons = (check.reasons if check is not None else []) or ["marked harness-bound"]
+    return (
+        f"{name}: no significance claimed, the run in {side.upper()} was bound by the harness or the "
+        f"machine ({reasons[0]}); its latencies measure the machine, not the strategy"
+    )
 
 
 def _compare_strategy(
@@ -138,6 +161,10 @@ def _compare_strategy(
             verdict = "not significant"
     else:
         verdict = "too few files to compare"
+    bound = harness_bound_sides(sa, sb)
+    if bound:
+        significant = False
+        verdict = f"not compared: harness-bound in {' and '.join(s.upper() for s in bound)}"
     return Comparison(
         strategy=name,
         median_a=median_a,
@@ -152,4 +179,5 @@ def _compare_strategy(
         requests_b=sb.api_calls_total,
         invocations_a=sa.invocations,
         invocations_b=sb.invocations,
+        harness_bound=bool(bound),
     )

@@ -139,6 +139,37 @@ class CostBlock(ResultModel):
         return float(self.run_usd.get("total", 0.0))
 
 
+class RequestTimes(ResultModel):
+    """One role's requests to the backend, timed from sending to the parsed answer (long polls excluded)."""
+
+    n: int
+    p50: float
+    p95: float
+    max: float
+
+
+class HarnessCheck(ResultModel):
+    """Whether a live strategy's numbers measure the strategy or the harness and machine.
+
+    Judged by ``bench.live.health.judge_health`` against the thresholds recorded with it.
+    ``bound`` true means: do not read its latency as the strategy's (the table marks it with a
+    dagger, the charts' captions name it, ``pve compare`` claims no significance for it).
+    """
+
+    bound: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    writer_lag_p95_s: float = 0.0  # start delay of the writer's writes against their schedule
+    writer_lag_max_s: float = 0.0
+    cpu_cores_used: float = 0.0  # process CPU seconds / wall seconds while the writer wrote
+    backlog_max: int = 0  # files written but not yet final, sampled every 0.2 s
+    backlog_first_half: float | None = None  # mean over the first half of the writing
+    backlog_second_half: float | None = None
+    request_s: dict[str, RequestTimes] = Field(default_factory=dict)  # by role
+    load_average: float | None = None  # the machine's 1-minute load average at the end
+    cores: int = 1
+    thresholds: dict[str, float] = Field(default_factory=dict)
+
+
 class ClockOffsetInfo(ResultModel):
     """aws backend: the AWS-minus-local clock offset of a strategy's handler stamps (seconds), how it was
     measured (``s3-event-time``, ``date-header`` or ``none``) and whether it was subtracted."""
@@ -206,6 +237,7 @@ class StrategyResult(ResultModel):
     # run's repetitions, the simulated span of a simulation
     instance_s: float | None = None
     cost: CostBlock | None = None  # derived; see the module docstring
+    harness: HarnessCheck | None = None  # live runs: measured the strategy, or the machine?
     # whether the configuration can run as modelled (simulations: listings that fit the interval,
     # invocations inside their timeout); why_not says why not, in words
     feasible: bool = True

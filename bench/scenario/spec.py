@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bench.errors import InputError
 from bench.scenario.kinds import Kind
 
-Backend = Literal["moto", "moto-server", "folder"]
+Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
@@ -212,6 +212,9 @@ class Bucket(_Strict):
 
 
 S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
+# moto in a process of its own (two cores): it cannot hand Lambda deliveries back to this process
+# (bench.live.backends), so only the kinds that poll S3 or SQS themselves run there
+S3_AND_MOTO_PROCESS: frozenset[Backend] = S3_BACKENDS | {"moto-process"}
 FOLDER_BACKENDS: frozenset[Backend] = frozenset({"folder"})
 
 
@@ -231,17 +234,20 @@ class KindSpec:
 
 
 KIND_SPECS: dict[Kind, KindSpec] = {
-    Kind.POLL: KindSpec(PollStrategy, S3_BACKENDS | FOLDER_BACKENDS, ()),
+    Kind.POLL: KindSpec(PollStrategy, S3_AND_MOTO_PROCESS | FOLDER_BACKENDS, ()),
     Kind.SCHEDULED_POLL: KindSpec(ScheduledPollStrategy, S3_BACKENDS, ()),
     Kind.S3_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
-    Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_BACKENDS, ("s3_to_sqs", "sqs_to_lambda")),
+    Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sqs", "sqs_to_lambda")),
     Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
         AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
     ),
     Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
     Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
 }
-S3_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == S3_BACKENDS}
+S3_ONLY = {str(k) for k, row in KIND_SPECS.items() if S3_BACKENDS <= row.backends <= S3_AND_MOTO_PROCESS}
+NEEDS_MOTO_IN_PROCESS = {
+    str(k) for k, row in KIND_SPECS.items() if "moto" in row.backends and "moto-process" not in row.backends
+}
 FOLDER_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == FOLDER_BACKENDS}
 EVENT_LOSS_ROUTES = {str(k) for k, row in KIND_SPECS.items() if row.loses_events}
 
@@ -287,6 +293,8 @@ class Scenario(_Strict):
             if backend not in allowed:
                 choices = " or ".join(repr(b) for b in sorted(allowed))
                 needs = "an S3 backend" if allowed == S3_BACKENDS else f"backend {choices}"
+                if backend == "moto-process" and "moto" in allowed:  # moto_bridge needs moto here
+                    needs = "moto in this process ('moto' or 'moto-server')"
                 raise ValueError(
                     f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,7 @@ class SimulationOptions:
     chunk_files: int = CHUNK_FILES
     live: Run | None = None  # a live summary whose schedules (cycle starts) to replay
     replica: int = 0  # another draw of the models' randomness (delays, processing), same arrivals
+    on_chunk: Callable[[int, float], None] | None = None  # (files so far, expected files): progress
 
 
 def mean_file_size(scenario: Scenario, sample: int = 5) -> float:
@@ -193,6 +195,7 @@ def simulate_scenario(
     tallies = {name: StrategyTally() for name in models}
     sampler = np.random.default_rng([scenario.seed, 99])
     generating = 0.0
+    done = 0
     clock = time.perf_counter()
     for chunk in arrival_chunks(
         arrivals_spec, scenario.seed, options.chunk_files
@@ -207,6 +210,9 @@ def simulate_scenario(
             tallies[name].seconds += time.perf_counter() - clock
             if pick.any():
                 rows.append(_records(name, chunk[pick], written[pick], result, pick, model.path_names))
+        done += int(written.size)
+        if options.on_chunk is not None:
+            options.on_chunk(done, expected)
         clock = time.perf_counter()
     for name, model in models.items():
         tally = tallies[name]

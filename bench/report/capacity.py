@@ -1,0 +1,70 @@
+"""``capacity.png``: p95 latency and writer lag against the offered rate, the floor marked."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def capacity_chart(document: dict[str, Any], path: Path) -> Path:
+    """Two panels sharing the offered rate: each strategy's p95 latency, and the writer's p95 lag."""
+    floor = document["floor"]
+    criteria = document["criteria"]
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 6.5))
+    for name, strategy in document["strategies"].items():
+        points = strategy["points"]
+        rates = [p["rate_per_s"] for p in points]
+        knee = strategy["knee_files_per_s"]
+        label = f"{name} (knee {'-' if knee is None else f'{knee:g}/s'})"
+        (line,) = top.plot(rates, [p["p95_s"] or float("nan") for p in points], marker="o", label=label)
+        bottom.plot(rates, [p["writer_lag_p95_s"] for p in points], marker="o", color=line.get_color())
+        failed = [p for p in points if not p["ok"]]
+        top.scatter(
+            [p["rate_per_s"] for p in failed],
+            [p["p95_s"] or float("nan") for p in failed],
+            marker="x",
+            s=70,
+            color=line.get_color(),
+        )
+    for ax in (top, bottom):
+        ax.axvline(floor["files_per_s"], color="black", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+    top.axhline(criteria["event_p95_s_at_most"], color="grey", linestyle=":", linewidth=1)
+    bottom.axhline(criteria["writer_lag_p95_s_at_most"], color="grey", linestyle=":", linewidth=1)
+    top.text(floor["files_per_s"], top.get_ylim()[1], " floor", va="top", fontsize=8)
+    top.set_ylabel("p95 latency (s)")
+    bottom.set_ylabel("writer p95 lag (s)")
+    bottom.set_xlabel("offered rate (files/s, constant arrivals, instant profile)")
+    top.legend(fontsize="small", loc="upper left")
+    top.set_title(
+        f"Capacity of {document['scenario']} on {document['backend']}: x = a criterion failed",
+        loc="left",
+        fontsize=10,
+    )
+    note = document.get("note", "")
+    caption = textwrap.fill(
+        f"floor: bare put+get+put loop on moto in-process, {floor['files_per_s']:.0f} files/s "
+        f"({floor['per_file_s'] * 1000:.1f} ms/file), dashed; dotted: the criteria. {note}",
+        150,
+    )
+    fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
+    fig.tight_layout(rect=(0, 0.02 + 0.018 * caption.count("\n") + 0.02, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def save_capacity(document: dict[str, Any], out: Path) -> list[Path]:
+    """``capacity.json`` and ``capacity.png`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "capacity.json"
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return [path, capacity_chart(document, out / "capacity.png")]
