@@ -117,7 +117,7 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             "s3-sqs-lambda",
             batch_size=int(params.get("batch_size", 10)),
             batching_window_s=float(params.get("batching_window_s", 0.0)),
-            sqs_pollers=max(5, int(params.get("pollers", 1))),  # AWS starts five and scales up
+            sqs_pollers=max(5, int(params.get("pollers") or 5)),  # AWS starts five and scales up
             sqs_wait_s=int(params.get("wait_time_s", 20)),
             **common,
         )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from bench.cost.model import files_per_month, load_pricing, monthly_cost
 from bench.cost.run import run_cost
+from bench.cost.scaling import stability
 from bench.cost.sweep import deployment_for
 from bench.results.environment import capture_environment, profile_info
 from bench.results.files import SCHEMA_VERSION, write_results
@@ -30,6 +31,7 @@ from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count,
 from bench.simulate.models import ChunkResult, Model, SimContext, make_model
 from bench.simulate.streaming import StreamingStats
 from event_handlers.runtime.latency import Distribution, LatencyProfile, load_profile
+from event_handlers.runtime.scaling import LAMBDA_RULES, SQS_RULES
 
 DEFAULT_PROCESSING = Distribution(
     "constant", {"value_s": 0.1}, "assumed: 100 ms per file (pass --processing-ms)"
@@ -128,6 +130,8 @@ def simulate_scenario(
     rows: list[pd.DataFrame] = []
     models: dict[str, Model] = {}
     horizon = max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0
+    stated_rate = arrivals_spec.mean_rate_per_s()
+    rate_per_s = stated_rate / scale if stated_rate else (expected / period_s if period_s else 0.0)
     for index, spec in enumerate(scenario.strategies):
         seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
         ctx = SimContext(
@@ -141,6 +145,7 @@ def simulate_scenario(
             ticks=_live_ticks(options.live, spec.name),
             route_samples=route_samples(profile, options),
             file_size=file_size,
+            rate_per_s=rate_per_s,
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
         phase = _live_phase(options.live, spec.name)
@@ -183,6 +188,7 @@ def simulate_scenario(
         command,
         sampled=sample_p < 1.0,
         expected=expected,
+        rate_per_s=rate_per_s,
     )
     write_results(out, records[COLUMNS], summary)
     return summary
@@ -252,6 +258,7 @@ def _summary(
     *,
     sampled: bool,
     expected: float,
+    rate_per_s: float,
 ) -> dict[str, Any]:
     pricing = load_pricing()
     strategies: dict[str, Any] = {}
@@ -292,6 +299,8 @@ def _summary(
                 "exact_quantiles": tally.latency.exact,
             },
         }
+        model = models[spec.name]
+        entry.update(stability(rate_per_s, model.mean_service(), model.servers).as_dict())
         entry["cost"] = run_cost(entry, pricing, instance_hours=tally.last_activity / 3600.0)
         deployment = deployment_for(spec.name, entry)
         if deployment is not None and options.files_per_day is not None:
@@ -317,10 +326,13 @@ def _summary(
             "records": "a uniform sample of the files" if sampled else "every file",
             "time_origin": "seconds from the writer's start (real seconds: scenario seconds / time_scale)",
             "replayed_live_schedules": options.live is not None,
+            "scaling": {"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
             "approximations": [
                 "poll: listings at fixed ticks; a cycle that overruns is not delayed here, while the live "
                 "loop would start its next listing late (the same files wait either way)",
-                "SQS: batch counts split each busy period into batches of B; finish times are FIFO-exact",
+                "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
+                "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
+                "those that waited go B at a time; empty receives are expected values per minute",
                 "Lambda concurrency: exact below the limit; the fluid approximation above it",
             ],
         },
