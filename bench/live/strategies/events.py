@@ -212,6 +212,8 @@ class SqsLambdaRun(_FunctionRun):
                 batching_window_s=spec.batching_window_s,
                 wait_time_s=spec.wait_time_s,
                 pollers=spec.pollers,
+                maximum_concurrency=spec.maximum_concurrency,
+                scale_interval_s=60.0 / ctx.scenario.workload.time_scale,  # AWS's minute, in run time
             ),
             delivery_delay=_sum(ctx.sampler("s3_to_sqs", salt=6), ctx.sampler("sqs_to_lambda", salt=3)),
         )
@@ -258,6 +260,8 @@ class SqsLambdaRun(_FunctionRun):
             **super().counters(),
             "sqs_receives": self.mapping.receives,
             "sqs_empty_receives": self.mapping.empty_receives,
+            "sqs_peak_batches": self.mapping.peak_batches,
+            "sqs_local_cap_reached": int(self.mapping.local_cap_reached),
         }
 
 

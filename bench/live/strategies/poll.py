@@ -10,7 +10,8 @@ from typing import Any
 
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from bench.scenario.seeds import poll_phase
-from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
+from bench.cost.scaling import poll_workers
+from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
 from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
 from pollers.base import Poller
@@ -31,6 +32,18 @@ class _Stamps(PollListener):
 
     def cycle_finished(self, cycle: CycleResult) -> None:
         self.cycle_starts.append(cycle.started_at)
+
+
+LIVE_MAX_WORKERS = 16  # threads this machine runs for one poller, whatever the rate asks for
+ASSUMED_SERVICE_S = 0.1  # assumption: per-file time used to size a live poller's workers (the simulator's default)
+
+
+def live_workers(spec: PollStrategy, scenario: Scenario) -> int:
+    """The scenario's workers, else enough for its arrival rate (``poll_workers``), at most 16 here."""
+    if spec.workers is not None:
+        return spec.workers
+    rate = scenario.workload.arrivals.mean_rate_per_s() or 0.0
+    return min(LIVE_MAX_WORKERS, poll_workers(rate * scenario.workload.time_scale, ASSUMED_SERVICE_S))
 
 
 class PollRun(StrategyRun):
@@ -60,7 +73,7 @@ class PollRun(StrategyRun):
             seed=ctx.seed,
             on_failure=on_failure,
             max_attempts=spec.max_attempts,
-            workers=spec.workers,
+            workers=live_workers(spec, ctx.scenario),
             retryable=lambda exc: not is_permanent(exc),
             listener=self.stamps,
         )
@@ -128,6 +141,7 @@ class PollRun(StrategyRun):
             "moved": stats.moved,
             "bytes_read": loop.bytes_read,
             "file_retries": loop.file_retries,
+            "workers": self.loop.workers,
             "listing_errors": loop.errors,
             "throttles": loop.throttles,
             "late_cycles": loop.late_cycles,
