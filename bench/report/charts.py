@@ -11,18 +11,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bench.report.table import unstable_strategies
+
 
 def _caption(summary: dict) -> str:
     profile = summary.get("latency_profile", {}).get("name", "?")
     kind = summary.get("kind", "live")
     scenario = summary["scenario"]
-    return f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+    unstable = unstable_strategies(summary)
+    if unstable:
+        caption += "\nunstable (rate x service time / servers >= 1; latency grows without bound): " + ", ".join(
+            f"{name} {u}" for name, u in unstable.items()
+        )
+    return caption
 
 
 def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
     fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=(0, 0.05 if "\n" in fig.texts[-1].get_text() else 0.03, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -31,6 +39,7 @@ def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
 def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     """The latency CDF of every strategy on one chart (log x axis when it spans decades)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
+    unstable = unstable_strategies(summary)
     spans = []
     for name in summary["strategies"]:
         values = np.sort(
@@ -42,7 +51,8 @@ def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
         if values.size == 0:
             continue
         spans.append(values)
-        ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=name)
+        label = f"{name} (unstable, {unstable[name]})" if name in unstable else name
+        ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=label)
     if spans:
         low = min(float(v[v > 0].min()) if (v > 0).any() else 1e-3 for v in spans)
         high = max(float(v.max()) for v in spans)

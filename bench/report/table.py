@@ -18,15 +18,37 @@ def seconds(value: float | None) -> str:
     return f"{value / 60:.1f}min"
 
 
+UNSTABLE_MARK = "(!)"
+UNBOUNDED_CELL = "unbounded"
+UNSTABLE_CAPTION = (
+    f"{UNSTABLE_MARK} unstable: utilisation = rate x service time / servers >= 1, so the backlog and the "
+    "latency grow without bound for as long as the load lasts (no percentile of it is shown)"
+)
+
+
+def unstable_strategies(summary: dict[str, Any]) -> dict[str, str]:
+    """Strategies whose servers cannot keep up, with their utilisation as text (``u=1.16``)."""
+    out = {}
+    for name, s in summary["strategies"].items():
+        if s.get("stable") is False:
+            u = s.get("utilisation")
+            out[name] = "u=inf" if u is None else f"u={u:.2f}"
+    return out
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     scenario = summary["scenario"]
     profile = summary.get("latency_profile", {}).get("name", "?")
     kind = summary.get("kind", "live")
     backends = sorted({s.get("backend", scenario["backend"]) for s in summary["strategies"].values()})
+    caption = "latency = written -> processed; requests = API calls made by the strategy (writer excluded)"
+    unstable = unstable_strategies(summary)
+    if unstable:
+        caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
     table = Table(
         title=f"{scenario['name']} ({kind}) on {' + '.join(backends)}, latency profile '{profile}'",
         title_justify="left",
-        caption="latency = written -> processed; requests = API calls made by the strategy (writer excluded)",
+        caption=caption,
         caption_justify="left",
     )
     table.add_column("strategy", no_wrap=True)
@@ -37,15 +59,18 @@ def summary_table(summary: dict[str, Any]) -> Table:
         table.add_column("$/1M files", justify="right", no_wrap=True)
     for name, s in summary["strategies"].items():
         latency = s["latency_s"]
+        quantiles = (
+            [UNBOUNDED_CELL] * 3
+            if name in unstable
+            else [seconds(latency["p50"]), seconds(latency["p95"]), seconds(latency["p99"])]
+        )
         row = [
-            name,
+            f"{name} {UNSTABLE_MARK}" if name in unstable else name,
             str(s["files"]),
             str(s["processed"]),
             str(s["failed"]),
             str(s.get("missed", 0)),
-            seconds(latency["p50"]),
-            seconds(latency["p95"]),
-            seconds(latency["p99"]),
+            *quantiles,
             str(s.get("invocations", 0)),
             str(s.get("cold_starts", 0)),
             str(s.get("api_calls_total", 0)),
@@ -73,6 +98,13 @@ def comparison_table(frame: Any) -> Table:
             if row.empty:
                 cells.append("-")
                 continue
-            cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}")
+            latency = seconds(row["latency_p50_s"].iloc[0])
+            if "stable" in row and not bool(row["stable"].iloc[0]):
+                u = row["utilisation"].iloc[0]
+                latency = f"{UNSTABLE_MARK} unbounded, u={u:.2f}" if u is not None else f"{UNSTABLE_MARK} unbounded"
+            cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}")
         table.add_row(str(name), *cells)
+    if "stable" in frame and not frame["stable"].astype(bool).all():
+        table.caption = UNSTABLE_CAPTION
+        table.caption_justify = "left"
     return table

@@ -31,6 +31,8 @@ def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
                     "bill_usd": s["cost"]["run_usd"]["total"],
                     "model_monthly_usd": s["cost"].get("monthly_usd", {}).get("total"),
                     "seconds": s["simulation"]["seconds"],
+                    "stable": s.get("stable", True),
+                    "utilisation": s.get("utilisation"),
                 }
             )
     return pd.DataFrame(rows)
@@ -54,6 +56,9 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
             alpha=0.12,
         )
         bill.plot(rows["files_per_day"], rows["bill_usd"], style + "o", color=line.get_color(), label=name)
+        unstable = rows[~rows["stable"].astype(bool)] if "stable" in rows else rows.iloc[0:0]
+        if not unstable.empty:  # the median of a growing backlog: crossed out, not a latency
+            lat.plot(unstable["files_per_day"], unstable["latency_p50_s"], "x", color="red", markersize=12)
     for ax, label in (
         (lat, "latency, median (band to p95), s"),
         (bill, "bill for the simulated period, USD"),
@@ -68,7 +73,15 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
     fig.suptitle(
         f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost", x=0.01, ha="left"
     )
-    fig.tight_layout()
+    if "stable" in frame and not frame["stable"].astype(bool).all():
+        fig.text(
+            0.01,
+            0.01,
+            "x: unstable (rate x service time / servers >= 1): that latency grows without bound",
+            fontsize=8,
+            color="red",
+        )
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
