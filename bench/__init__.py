@@ -1,4 +1,73 @@
 """The benchmark: scenarios -> workloads -> strategies -> records -> cost -> charts.
 
-``bench`` composes ``pollers`` and ``event_handlers``; neither of them imports it.
+``bench`` composes ``pollers`` and ``event_handlers``; neither of them imports it. What notebooks
+and users call is exported here, loaded on first use so that ``import bench`` stays cheap:
+
+>>> import bench
+>>> scenario = bench.load_scenario("quickstart")              # doctest: +SKIP
+>>> summary = bench.run_scenario(scenario, "out/")             # doctest: +SKIP
+>>> results = bench.read_results("out/")                       # doctest: +SKIP
+
+The stages behind it (``bench.scenario``, ``bench.live``, ``bench.simulate``, ``bench.results``,
+``bench.cost``, ``bench.report``) are importable too, but only the names below are promised.
 """
+
+from __future__ import annotations
+
+from importlib import import_module, metadata
+from typing import Any
+
+try:
+    __version__ = metadata.version("poll-vs-events")  # the one version source: pyproject.toml
+except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0+unknown"
+
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    # scenarios
+    "load_scenario": "bench.scenario.spec",
+    "parse_scenario": "bench.scenario.spec",
+    "bundled_scenarios": "bench.scenario.spec",
+    "Scenario": "bench.scenario.spec",
+    "ScenarioError": "bench.scenario.spec",
+    # run it live, or simulate it
+    "run_scenario": "bench.live.runner",
+    "simulate_scenario": "bench.simulate.runner",
+    "SimulationOptions": "bench.simulate.runner",
+    # read results back, compare, draw
+    "read_results": "bench.results.files",
+    "Results": "bench.results.files",
+    "ResultsError": "bench.results.files",
+    "compare_results": "bench.results.compare",
+    "summary_table": "bench.report.table",
+    "draw_charts": "bench.report.draw",
+    "charts": "bench.report.charts",
+    # price
+    "load_pricing": "bench.cost.model",
+    "lambda_cost": "bench.cost.model",
+    "monthly_cost": "bench.cost.model",
+    "files_per_month": "bench.cost.model",
+    "break_even": "bench.cost.model",
+    "Deployment": "bench.cost.model",
+    "standard_deployments": "bench.cost.model",
+    "cost_table": "bench.cost.sweep",
+    "write_sweep": "bench.report.cost_sweep",
+    # errors
+    "InputError": "bench.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bench' has no attribute {name!r}")
+    imported = import_module(module)
+    value = imported if name == "charts" else getattr(imported, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

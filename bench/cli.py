@@ -21,10 +21,12 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_MISSED = 3
+EXIT_DOES_NOT_HOLD = 4  # `pve validate`: the simulator disagrees with theory or with a live run
 
-EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 unexpected error;
-2 bad input (scenario, arguments, results folder); 3 some files were missed (not handled
-before the drain timeout)."""
+EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
+traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
+3 some files were missed (not handled before the drain timeout); 4 `pve validate`: the simulator
+does not hold against theory or a live run."""
 
 
 def _out_dir(kind: str, name: str, out: str | None) -> Path:
@@ -226,22 +228,13 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
-    from bench.live.idle import measure_idle_polls
+    from bench.live.idle import measure_idle_polls, write_idle_cost
 
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
     if args.out:
-        import json
-        from dataclasses import asdict
-
-        folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        document = {
-            "command": _command_line(),
-            "objects": args.objects,
-            "sweep_every": args.sweep_every,
-            "rows": [asdict(row) for row in rows],
-        }
-        (folder / "idle_cost.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_idle_cost(
+            Path(args.out), rows, objects=args.objects, sweep_every=args.sweep_every, command=_command_line()
+        )
     table = Table(
         title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
         "priced at S3 LIST rates)",
@@ -269,7 +262,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.comparison import bare_numpy_pass, comparison_chart, comparison_frame
+    from bench.simulate.comparison import (
+        bare_numpy_pass,
+        comparison_chart,
+        comparison_frame,
+        write_comparison_csv,
+    )
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -321,7 +319,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
-        frame.to_csv(base / "comparison.csv", index=False, float_format="%.6g")
+        write_comparison_csv(frame, base)
         comparison_chart(frame, base / f"comparison.{args.format}")
         if not args.quiet:
             console.print(comparison_table(frame))
@@ -344,14 +342,18 @@ def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, console: Console) -> int:
-    import json
 
     from rich.table import Table
 
     from bench.report.validation import detail_line, summary_rows
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.validate import comparisons_document, live_against_simulated, theory_check
+    from bench.simulate.validate import (
+        comparisons_document,
+        live_against_simulated,
+        theory_check,
+        write_validation,
+    )
 
     out = _out_dir("validate", "simulator", args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -397,13 +399,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     for row in rows:
         console.print(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
     document = comparisons_document(theory, rows)
-    (out / "validation.json").write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_validation(out, document)
     console.print(f"wrote {out}/validation.json")
-    return EXIT_OK if document["holds"] else EXIT_ERROR
+    return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
 
 def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
-    from bench.reproduce import blocks, run_steps, steps, update_readme
+    from bench.reproduce import blocks, execute_notebooks, run_steps, steps, update_readme
+    from bench.results.constraints import check_constraints, write_pins
 
     root = Path(args.out)
     if args.list:
@@ -411,6 +414,14 @@ def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
             console.print(step.command, highlight=False)
         return EXIT_OK
     worst = EXIT_OK
+    pinned = check_constraints()
+    if not pinned.matches and not args.pin:
+        names = ", ".join(f"{k} {v[0]} (pinned {v[1]})" for k, v in list(pinned.differs.items())[:5])
+        console.print(
+            f"[yellow]note:[/] this environment differs from {pinned.file} ({names or 'no file'}); "
+            "results may differ from the reference (install with -c constraints.txt, or pass --pin)",
+            highlight=False,
+        )
     if not args.findings_only:
         worst = run_steps(root, args.only, main, lambda line: console.print(line, highlight=False))
     readme = Path(args.readme)
@@ -418,22 +429,17 @@ def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
         changed = update_readme(readme, blocks(root))
         console.print(f"{readme}: findings {'updated' if changed else 'unchanged'} from {root}")
     if args.notebooks:
-        execute_notebooks(Path(args.notebooks_dir), console)
+        for path in execute_notebooks(Path(args.notebooks_dir)):
+            console.print(f"executed {path}", highlight=False)
+    if args.pin:
+        console.print(f"pinned this environment's versions in {write_pins()}", highlight=False)
     return worst
 
 
-def execute_notebooks(folder: Path, console: Console) -> None:
-    """Run every notebook top to bottom and save it with its outputs (needs the dev extra)."""
-    import nbformat
-    from nbclient import NotebookClient
+def _version() -> str:
+    from bench import __version__
 
-    for path in sorted(folder.glob("*.ipynb")):
-        console.print(f"executing {path}")
-        notebook = nbformat.read(path, as_version=4)
-        NotebookClient(
-            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-        ).execute()
-        nbformat.write(notebook, path)
+    return __version__
 
 
 def _command_line() -> str:
@@ -448,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the runtime does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
@@ -632,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--findings-only", action="store_true", help="only rebuild the README's findings")
     reproduce.add_argument("--readme", default="README.md")
     reproduce.add_argument(
+        "--pin", action="store_true", help="write this environment's versions to constraints.txt afterwards"
+    )
+    reproduce.add_argument(
         "--notebooks", action="store_true", help="also execute notebooks/ and save their outputs"
     )
     reproduce.add_argument("--notebooks-dir", default="notebooks")
@@ -646,8 +656,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bench.results.files import ResultsError
-    from bench.scenario.spec import ScenarioError
+    from bench.errors import InputError
+    from event_handlers.runtime.latency import ProfileError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -658,7 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace, Console], int] = args.func
     try:
         return func(args, console)
-    except (ScenarioError, ResultsError, FileNotFoundError, ValueError) as exc:
+    except (InputError, ProfileError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
         return EXIT_USAGE
     except KeyboardInterrupt:

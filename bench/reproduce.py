@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import InputError
 from bench.results.files import read_results
 
 
@@ -253,7 +254,7 @@ def update_readme(readme: Path, contents: dict[str, str]) -> bool:
     for name, block in contents.items():
         pattern = _pattern(name)
         if not pattern.search(text):
-            raise ValueError(f"{readme} has no {name} markers")
+            raise InputError(f"{readme} has no {name} markers")
         text = pattern.sub(_replacer(block), text)
     if text != original:
         readme.write_text(text, encoding="utf-8")
@@ -266,6 +267,22 @@ def readme_blocks(readme: Path) -> dict[str, str]:
     for name in BLOCKS:
         match = _pattern(name).search(text)
         if match is None:
-            raise ValueError(f"{readme} has no {name} markers")
+            raise InputError(f"{readme} has no {name} markers")
         out[name] = match.group(2)
     return out
+
+
+def execute_notebooks(folder: Path) -> list[Path]:
+    """Run every notebook top to bottom and save it with its outputs (needs the dev extra)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    done = []
+    for path in sorted(folder.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(
+            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        ).execute()
+        nbformat.write(notebook, path)
+        done.append(path)
+    return done

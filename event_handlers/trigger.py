@@ -276,4 +276,4 @@ def _client(service: str, client: Any) -> Any:
         return client
     import boto3
 
-    return boto3.client(service)
+    return boto3.client(service)  # type: ignore[call-overload]  # service is a runtime name

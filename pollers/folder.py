@@ -22,7 +22,7 @@ class FolderPoller(Poller):
     ``processed_dir`` or ``failed_dir`` (by default hidden folders inside ``root``).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
         self,
         root: str | os.PathLike[str],
         *,

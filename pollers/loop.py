@@ -91,7 +91,7 @@ class PollLoop:
       cursor is still saved once, after the whole cycle.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
         self,
         poller: Poller,
         process: Callable[[Entry], object],

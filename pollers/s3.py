@@ -22,7 +22,7 @@ class S3Poller(Poller):
     ``s3://bucket/key`` URL.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
         self,
         client: Any,
         bucket: str,

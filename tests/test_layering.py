@@ -23,6 +23,8 @@ BENCH_STAGES: dict[str, set[str]] = {
     "live": {"scenario", "results", "cost"},
     "report": {"scenario", "results", "cost", "simulate"},
 }
+# Top-level modules beneath every stage: any stage may import them, they import no stage.
+BASE_MODULES = {"errors"}
 PACKAGES_BENCH_MAY_NOT_BE_IMPORTED_BY = ("pollers", "event_handlers")
 
 
@@ -74,9 +76,15 @@ def test_bench_stages_import_only_the_stages_below_them() -> None:
             if parts[0] != "bench" or len(parts) < 2:
                 continue
             target = parts[1]
-            if target != stage and target not in BENCH_STAGES[stage]:
+            if target != stage and target not in BENCH_STAGES[stage] | BASE_MODULES:
                 offenders.append(f"{path.relative_to(ROOT)} ({stage}) imports {module}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("base", sorted(BASE_MODULES))
+def test_base_modules_import_no_stage(base: str) -> None:
+    modules = imported_modules(ROOT / "bench" / f"{base}.py")
+    assert [m for m in modules if m.startswith("bench.")] == []
 
 
 def test_the_layering_check_sees_a_violation(tmp_path: Path) -> None:

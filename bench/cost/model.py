@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.errors import InputError
+
 LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
 
@@ -69,7 +71,11 @@ def load_pricing(path: str | Path | None = None) -> Pricing:
     """The bundled us-east-1 table, or a TOML file of the same shape."""
     if path is None:
         return _bundled()
-    return _parse_pricing(Path(path).read_text(encoding="utf-8"), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read pricing table {path}: {exc}") from exc
+    return _parse_pricing(text, str(path))
 
 
 @cache
@@ -79,16 +85,16 @@ def _bundled() -> Pricing:
 
 
 def _parse_pricing(text: str, origin: str) -> Pricing:
-    data = tomllib.loads(text)
     try:
+        data = tomllib.loads(text)
         prices = {
             name: Price(float(p["usd"]), float(p["per"]), str(p["unit"]), str(p["source"]), str(p["as_of"]))
             for name, p in data["prices"].items()
         }
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
         return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{origin}: malformed pricing table ({exc})") from exc
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 
 
 @dataclass(frozen=True)

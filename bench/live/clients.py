@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+    from types_boto3_sqs.client import SQSClient
 
 import boto3
 from botocore.config import Config
@@ -84,8 +88,16 @@ class ClientFactory:
                 self._cache[(service, role)] = cached
             return cached
 
+    def s3(self, role: str) -> S3Client:
+        """The counted S3 client of ``role``, typed for the checker (types-boto3 stubs)."""
+        return cast("S3Client", self.client("s3", role))
+
+    def sqs(self, role: str) -> SQSClient:
+        """The counted SQS client of ``role``, typed for the checker."""
+        return cast("SQSClient", self.client("sqs", role))
+
     def _make(self, service: str, role: str) -> Any:
-        client = self._session.client(
+        client = self._session.client(  # type: ignore[call-overload]  # service is a runtime name
             service,
             region_name=self.region,
             endpoint_url=self.endpoint_url,

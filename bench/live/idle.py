@@ -8,8 +8,10 @@ poll lists an empty prefix.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bench.cost.model import Pricing, load_pricing
 from bench.live.backends import fresh_backend
@@ -71,3 +73,19 @@ def measure_idle_polls(
                 )
             )
     return out
+
+
+def write_idle_cost(
+    folder: Path, rows: list[IdlePoll], *, objects: int, sweep_every: int, command: str
+) -> Path:
+    """``idle_cost.json``: the measured rows with the command that measured them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {
+        "command": command,
+        "objects": objects,
+        "sweep_every": sweep_every,
+        "rows": [asdict(row) for row in rows],
+    }
+    path = folder / "idle_cost.json"
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bench.cost.model import load_pricing
 from bench.cost.run import run_cost
+from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
 from bench.live.progress import ProgressReporter, QuietProgress
@@ -65,7 +66,7 @@ def run_scenario(
     profile = load_profile(scenario.latency_profile)
     planned = plan_workload(scenario.workload, scenario.seed)
     if not planned.files:
-        raise ValueError(f"scenario {scenario.name!r} produces no files; check its arrivals")
+        raise InputError(f"scenario {scenario.name!r} produces no files; check its arrivals")
     bodies = {spec.key: planned.body(spec) for spec in planned.files}
     outcomes: list[StrategyOutcome] = []
     for repetition in range(scenario.repetitions):
@@ -101,7 +102,7 @@ def check_live_size(scenario: Scenario) -> None:
     seconds = (arrivals.duration_s or 0.0) / scenario.workload.time_scale
     if seconds > MAX_LIVE_S or (arrivals.count or 0) > MAX_LIVE_FILES:
         size = f"{seconds / 3600:,.1f} h of arrivals" if seconds > MAX_LIVE_S else f"{arrivals.count:,} files"
-        raise ValueError(
+        raise InputError(
             f"scenario {scenario.name!r} is too big to play live ({size}; the limits are "
             f"{MAX_LIVE_S / 3600:g} h and {MAX_LIVE_FILES:,} files): simulate it with "
             f"'pve simulate {scenario.name}', or compress it with workload.time_scale"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bench.cost.model import load_pricing
 from bench.cost.sweep import break_evens, cost_table, default_rates, deployment_for
+from bench.errors import InputError
 from bench.report import charts
 from bench.results.files import Results, read_results
 
@@ -18,7 +19,7 @@ def draw_charts(folder: str | Path, fmt: str = "png") -> list[Path]:
 
 def draw_results(results: Results, fmt: str = "png") -> list[Path]:
     if fmt not in ("png", "svg"):
-        raise ValueError(f"chart format must be png or svg, got {fmt!r}")
+        raise InputError(f"chart format must be png or svg, got {fmt!r}")
     out, summary, records = results.folder, results.summary, results.records
     drawn = [charts.latency_cdf(records, summary, out / f"latency_cdf.{fmt}")]
     if summary.get("kind", "live") == "live" and len(records):

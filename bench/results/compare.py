@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from bench.errors import InputError
 from bench.results.files import Results
 
 # What may differ between two runs of "the same scenario" (a note, not a refusal):
 CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")
 
 
-class DifferentScenariosError(ValueError):
+class DifferentScenariosError(InputError):
     """The two folders ran different scenarios; comparing them needs ``force``."""
 
 

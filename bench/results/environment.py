@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.results.constraints import check_constraints
+
 PACKAGES = ("boto3", "botocore", "moto", "pandas", "numpy", "matplotlib", "watchdog", "pillow")
 
 
@@ -23,6 +25,8 @@ def capture_environment(started: datetime | None = None) -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "packages": {name: _version(name) for name in PACKAGES},
+        "pve_version": _version("poll-vs-events"),
+        "constraints": check_constraints().as_dict(),
         "git_commit": git_commit(),
         "started_at": started.isoformat(timespec="seconds"),
         "hostname": platform.node(),

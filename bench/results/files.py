@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from bench.errors import InputError
 from bench.results.records import COLUMNS
 
 SCHEMA_VERSION = 1
 
 
-class ResultsError(ValueError):
+class ResultsError(InputError):
     """A results folder that cannot be read."""
 
 

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bench.errors import InputError
+
 Backend = Literal["moto", "moto-server", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario that cannot be run; the message names the file and every bad field."""
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
+from bench.errors import InputError
 from bench.scenario.spec import Arrivals, Content, Workload
 
 ODD_TAILS = ("", " with space", "+plus", "%percent", "-ünïcödé", "-emoji😀", "&a=b", "~tilde (1)")
@@ -124,12 +125,12 @@ def replay_times(path: str) -> np.ndarray:
     try:
         frame = pd.read_csv(Path(path))
     except (OSError, pd.errors.ParserError) as exc:
-        raise ValueError(f"cannot read replay file {path}: {exc}") from exc
+        raise InputError(f"cannot read replay file {path}: {exc}") from exc
     if "arrival_s" not in frame.columns:
-        raise ValueError(f"replay file {path} needs an 'arrival_s' column")
+        raise InputError(f"replay file {path} needs an 'arrival_s' column")
     times = pd.to_numeric(frame["arrival_s"], errors="coerce").to_numpy(dtype=float)
     if np.isnan(times).any() or (times < 0).any():
-        raise ValueError(f"replay file {path}: arrival_s must be numbers >= 0")
+        raise InputError(f"replay file {path}: arrival_s must be numbers >= 0")
     return np.sort(times)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from bench.errors import InputError
 from bench.scenario.spec import Arrivals
 from bench.scenario.workload import arrival_times
 
@@ -54,7 +55,7 @@ def arrival_chunks(spec: Arrivals, seed: int, chunk_files: int = CHUNK_FILES) ->
         yield arrival_times(spec, np.random.default_rng(seed))
         return
     if spec.process not in ("poisson", "constant", "onoff", "diurnal"):
-        raise ValueError(
+        raise InputError(
             f"a long simulation of {spec.process!r} arrivals is not supported; use a count "
             f"under {chunk_files:,} or a poisson, constant, onoff or diurnal process"
         )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.errors import InputError
 from bench.results.files import Results
 
 QUANTILES = np.linspace(0.0, 1.0, 101)
@@ -41,7 +42,7 @@ def _empirical(values: np.ndarray, source: str) -> dict[str, Any] | None:
 def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
     """A profile document fitted to ``results`` (a live run)."""
     if results.summary.get("kind", "live") != "live":
-        raise ValueError("calibrate from a live run, not a simulated one")
+        raise InputError("calibrate from a live run, not a simulated one")
     records = results.records[results.records["outcome"] == "processed"]
     origin = (
         f"fitted by pve calibrate from {results.folder} ({results.scenario_name}, "

@@ -38,6 +38,12 @@ def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:
+    path = folder / "comparison.csv"
+    frame.to_csv(path, index=False, float_format="%.6g")
+    return path
+
+
 def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
     import matplotlib
 

@@ -244,7 +244,7 @@ def _records(
     )
 
 
-def _summary(
+def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; replaced by the results builder)
     scenario: Scenario,
     tallies: dict[str, StrategyTally],
     models: dict[str, Model],

@@ -13,6 +13,7 @@ simulated quantile inside that interval agrees with the run as far as the run ca
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,3 +203,11 @@ def comparisons_document(theory: TheoryCheck, rows: list[LiveComparison]) -> dic
         "confidence": CONFIDENCE,
         "holds": theory.holds and all(row.holds for row in rows),
     }
+
+
+def write_validation(folder: Path, document: dict[str, Any]) -> Path:
+    """``validation.json``: the theory check and every live comparison, as ``pve validate`` printed them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "validation.json"
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
