@@ -128,7 +128,8 @@ def test_utilisation_of_one_or_more_is_unstable() -> None:
     assert not at_one.stable
     assert at_one.as_dict() == {"stable": False, "utilisation": 1.0, "servers": 1, "latency": UNBOUNDED}
     none = stability(1.0, 0.1, 0)
-    assert math.isinf(none.utilisation) and none.as_dict()["utilisation"] is None
+    assert math.isinf(none.utilisation)
+    assert none.as_dict()["utilisation"] is None
 
 
 # -- the simulator ----------------------------------------------------------------------------------
@@ -139,7 +140,8 @@ def test_the_timeline_adds_300_after_a_minute_with_messages_left_and_scales_back
     assert timeline.levels[0] == 5
     assert timeline.levels[1] == 305  # messages remained: +300, and the backlog drains
     timeline.advance(300.0)
-    assert timeline.levels[3] == 5 and timeline.peak == 305
+    assert timeline.levels[3] == 5
+    assert timeline.peak == 305
 
 
 def _scenario(strategies: list[dict[str, Any]]) -> Any:
@@ -166,9 +168,11 @@ def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstab
     options = SimulationOptions(days=0.5, files_per_day=1_200_000)  # 13.9 files/s x 0.1 s: 1.39 busy
     summary = simulate_scenario(scenario, tmp_path, options)
     s = summary["strategies"]
-    assert s["aws-scaled"]["stable"] and s["aws-scaled"]["latency_s"]["p50"] < 2.0
+    assert s["aws-scaled"]["stable"]
+    assert s["aws-scaled"]["latency_s"]["p50"] < 2.0
     assert s["aws-scaled"]["counters"]["sqs_peak_batches"] >= 5
-    assert s["sized-poll"]["stable"] and s["sized-poll"]["counters"]["workers"] == 2
+    assert s["sized-poll"]["stable"]
+    assert s["sized-poll"]["counters"]["workers"] == 2
     for name in ("one-poller", "one-worker"):
         assert s[name]["stable"] is False
         assert s[name]["utilisation"] == pytest.approx(1.389, rel=0.01)
@@ -177,9 +181,7 @@ def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstab
 
 
 def test_async_events_beyond_reserved_concurrency_are_throttled_then_run(tmp_path: Path) -> None:
-    scenario = _scenario(
-        [{"name": "capped", "kind": "s3-lambda", "function": {"reserved_concurrency": 1}}]
-    )
+    scenario = _scenario([{"name": "capped", "kind": "s3-lambda", "function": {"reserved_concurrency": 1}}])
     summary = simulate_scenario(scenario, tmp_path, SimulationOptions(days=0.05, files_per_day=700_000))
     capped = summary["strategies"]["capped"]
     assert capped["stable"]  # 8.1 files/s x 0.1 s on one: 0.81
@@ -213,4 +215,5 @@ def test_the_local_mapping_scales_up_while_messages_remain_within_the_thread_cap
         time.sleep(0.05)
     mapping.stop()
     assert mapping.level == 8  # AWS's 305, within this machine's eight threads
-    assert mapping.peak_batches == 305 and mapping.local_cap_reached
+    assert mapping.peak_batches == 305
+    assert mapping.local_cap_reached

@@ -21,8 +21,9 @@ def _caption(summary: dict) -> str:
     caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
     unstable = unstable_strategies(summary)
     if unstable:
-        caption += "\nunstable (rate x service time / servers >= 1; latency grows without bound): " + ", ".join(
-            f"{name} {u}" for name, u in unstable.items()
+        caption += (
+            "\nunstable (rate x service time / servers >= 1; latency grows without bound): "
+            + ", ".join(f"{name} {u}" for name, u in unstable.items())
         )
     return caption
 

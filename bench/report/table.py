@@ -101,7 +101,9 @@ def comparison_table(frame: Any) -> Table:
             latency = seconds(row["latency_p50_s"].iloc[0])
             if "stable" in row and not bool(row["stable"].iloc[0]):
                 u = row["utilisation"].iloc[0]
-                latency = f"{UNSTABLE_MARK} unbounded, u={u:.2f}" if u is not None else f"{UNSTABLE_MARK} unbounded"
+                latency = (
+                    f"{UNSTABLE_MARK} unbounded, u={u:.2f}" if u is not None else f"{UNSTABLE_MARK} unbounded"
+                )
             cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}")
         table.add_row(str(name), *cells)
     if "stable" in frame and not frame["stable"].astype(bool).all():

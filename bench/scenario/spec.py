@@ -49,7 +49,11 @@ class Arrivals(_Strict):
         """Files per scenario second over the whole arrival period (None for a replayed trace)."""
         if self.process == "replay":
             return None
-        rate = self.burst_size / self.burst_interval_s if self.process == "bursts" else float(self.rate_per_s or 0)
+        rate = (
+            self.burst_size / self.burst_interval_s
+            if self.process == "bursts"
+            else float(self.rate_per_s or 0)
+        )
         if self.process == "onoff":
             rate *= self.on_s / (self.on_s + self.off_s)
         return rate

@@ -472,13 +472,15 @@ class SqsModel(Model):
     def finish(self, last_activity_s: float) -> ModelTotals:
         timeline = self.timeline
         timeline.advance(last_activity_s)
-        empty = int(round(timeline.empty_receives(last_activity_s)))
+        empty = round(timeline.empty_receives(last_activity_s))
         self.totals.counters["sqs_empty_receives"] += empty
         self.totals.counters["sqs_receives"] += empty
         self.totals.api_calls["sqs.ReceiveMessage"] += empty
         self.totals.counters["sqs_peak_batches"] = timeline.peak
         self.totals.counters["sqs_scale_ups"] = timeline.scale_ups
-        self.totals.counters["cold_starts"] += timeline.peak  # one environment per concurrent batch, kept warm
+        self.totals.counters["cold_starts"] += (
+            timeline.peak
+        )  # one environment per concurrent batch, kept warm
         if self.fixed is not None:
             self.totals.notes.append(
                 f"{self.spec.name}: a fixed {self.fixed} concurrent batches (the scenario's pollers), "

@@ -43,7 +43,7 @@ class SqsTimeline:
     ) -> None:
         self.origin, self.cap, self.fixed, self.wait_s = origin, cap, fixed, wait_s
         self.max_set, self.rules = maximum_concurrency_set, rules
-        minutes = int(math.ceil(max(0.0, horizon - origin) / MINUTE_S)) + 2
+        minutes = math.ceil(max(0.0, horizon - origin) / MINUTE_S) + 2
         self.levels = np.zeros(minutes)
         self.empty_rate = np.zeros(minutes)  # empty receives a second, per minute
         self.decided = 0
@@ -90,7 +90,9 @@ class SqsTimeline:
         in_use = min(float(level), total / MINUTE_S)
         if self.fixed is None:
             idle = (
-                sqs_idle_pollers(self.state, maximum_concurrency_set=self.max_set, cap=self.cap, rules=self.rules)
+                sqs_idle_pollers(
+                    self.state, maximum_concurrency_set=self.max_set, cap=self.cap, rules=self.rules
+                )
                 if count == 0 and self.backlog == 0
                 else level - in_use
             )

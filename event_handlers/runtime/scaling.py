@@ -86,7 +86,9 @@ SQS_RULES = SqsScalingRules()
 LAMBDA_RULES = LambdaScalingRules()
 
 
-def function_concurrency_limit(reserved_concurrency: int | None, rules: LambdaScalingRules = LAMBDA_RULES) -> int:
+def function_concurrency_limit(
+    reserved_concurrency: int | None, rules: LambdaScalingRules = LAMBDA_RULES
+) -> int:
     """How many invocations of one function may run at once: its reserved concurrency if set,
     else the account's limit (shared with every other function; here the function is alone)."""
     account = int(rules.account_limit.value)

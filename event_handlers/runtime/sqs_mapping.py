@@ -164,7 +164,7 @@ class SqsEventSourceMapping:
         return self
 
     def _grow(self) -> None:
-        """Start poller and invoker threads up to the current level (threads are kept, paused, when it drops)."""
+        """Start poller and invoker threads up to the current level (kept, paused, when it drops)."""
         with self._level_changed:
             first, self._slots = self._slots, max(self._slots, self.level)
             self._level_changed.notify_all()

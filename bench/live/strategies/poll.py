@@ -8,9 +8,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from bench.cost.scaling import poll_workers
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from bench.scenario.seeds import poll_phase
-from bench.cost.scaling import poll_workers
 from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
 from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
@@ -35,7 +35,9 @@ class _Stamps(PollListener):
 
 
 LIVE_MAX_WORKERS = 16  # threads this machine runs for one poller, whatever the rate asks for
-ASSUMED_SERVICE_S = 0.1  # assumption: per-file time used to size a live poller's workers (the simulator's default)
+ASSUMED_SERVICE_S = (
+    0.1  # assumption: per-file time used to size a live poller's workers (the simulator's default)
+)
 
 
 def live_workers(spec: PollStrategy, scenario: Scenario) -> int:
