@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from bench.cost.scaling import UNBOUNDED, poll_sizing, poll_workers, sqs_mapping_load, stability
+from bench.live.stability import live_stability
 from bench.scenario.spec import parse_scenario
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 from bench.simulate.scaling import SqsTimeline
+from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
 from event_handlers.runtime.scaling import (
     SQS_RULES,
@@ -217,3 +219,52 @@ def test_the_local_mapping_scales_up_while_messages_remain_within_the_thread_cap
     assert mapping.level == 8  # AWS's 305, within this machine's eight threads
     assert mapping.peak_batches == 305
     assert mapping.local_cap_reached
+
+
+def _run_async(
+    config: AsyncConfig, reserved: int | None, events: int = 16
+) -> tuple[AsyncInvoker, LocalFunction]:
+    fn = LocalFunction(FunctionConfig(reserved_concurrency=reserved), lambda: lambda e, c: time.sleep(0.05))
+    invoker = AsyncInvoker(fn, config).start()
+    for i in range(events):
+        invoker.submit({"n": i})
+    assert invoker.wait_idle(timeout=20)
+    invoker.stop()
+    return invoker, fn
+
+
+def test_async_invokers_grow_while_events_wait_and_throttle_beyond_reserved_concurrency() -> None:
+    grown, fn = _run_async(AsyncConfig(workers=1, max_workers=8), None)
+    assert grown.peak_workers == 8
+    assert fn.counters.snapshot()["invocations"] == 16
+    fixed, _ = _run_async(AsyncConfig(workers=2), None)
+    assert fixed.peak_workers == 2
+    _capped, fn = _run_async(
+        AsyncConfig(workers=1, max_workers=8, throttle_backoff_s=0.01, throttle_backoff_cap_s=0.05), 2
+    )
+    counts = fn.counters.snapshot()
+    assert counts["throttles"] > 0  # threads beyond the function's limit were throttled, then retried
+    assert counts["invocations"] == 16
+
+
+def test_live_runs_are_checked_against_the_servers_they_had() -> None:
+    scenario = parse_scenario(
+        {
+            "name": "live",
+            "workload": {"arrivals": {"process": "constant", "rate_per_s": 10.0, "count": 50}},
+            "strategies": [
+                {"name": "one", "kind": "poll", "interval_s": 1, "workers": 1},
+                {"name": "sized", "kind": "poll", "interval_s": 1},
+                {"name": "events", "kind": "s3-lambda"},
+            ],
+        },
+        "test",
+    )
+    entry = {"files": 50, "processing_s": {"mean": 0.2}, "repetitions": []}
+    one, sized, events = (live_stability(s, scenario, entry) for s in scenario.strategies)
+    assert not one.stable
+    assert one.utilisation == pytest.approx(2.0)
+    assert sized.servers == 2  # sized before the run for an assumed 100 ms a file: 1 busy / 0.7
+    assert not sized.stable  # files took 200 ms: named, not averaged
+    assert events.servers == 32
+    assert events.stable

@@ -22,6 +22,7 @@ from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
+from bench.live.stability import live_stability
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
 from bench.results.environment import capture_environment, profile_info
@@ -217,6 +218,13 @@ def build_summary(
                 if r.outcome != "processed"
             ][:50],
         }
+        checked = live_stability(spec, scenario, entry)
+        entry.update(checked.as_dict())
+        if not checked.stable:
+            entry["notes"].append(
+                f"{spec.name}: unstable here: {checked.utilisation:.2f} of {checked.servers:g} local servers "
+                "busy on average (rate x processing time / servers >= 1); latency grew with the backlog"
+            )
         entry["cost"] = run_cost(entry, pricing)
         strategies[spec.name] = entry
     return {

@@ -150,7 +150,13 @@ class S3LambdaStrategy(_EventStrategy):
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
-    workers: int = Field(4, ge=1, le=64, description="local threads running invocations")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="local threads running invocations, fixed; default: grow while events wait, "
+        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
+    )
 
 
 class EventBridgeStrategy(_EventStrategy):
@@ -158,7 +164,13 @@ class EventBridgeStrategy(_EventStrategy):
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
-    workers: int = Field(4, ge=1, le=64)
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="local threads running invocations, fixed; default: grow while events wait, "
+        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
+    )
 
 
 class SqsLambdaStrategy(_EventStrategy):
@@ -192,7 +204,13 @@ class HybridStrategy(_EventStrategy):
     grace_s: float = Field(5.0, ge=0, description="a file this young is left to the events")
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
-    workers: int = Field(4, ge=1, le=64)
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="local threads running invocations, fixed; default: grow while events wait, "
+        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
+    )
 
 
 Strategy = Annotated[

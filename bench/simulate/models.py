@@ -287,7 +287,8 @@ class AsyncEventModel(Model):
             start = np.full(n, np.nan)
             start[order] = begun
         self.exact &= exact
-        late = start - available > self.max_age  # throttled for longer than the event may age
+        with np.errstate(invalid="ignore"):  # lost events: inf - inf
+            late = start - available > self.max_age  # throttled for longer than the event may age
         if self.limit == 0 or late.any():  # dropped (to the on-failure destination, if any)
             expired = np.isfinite(available) & (late | (self.limit == 0))
             self.totals.counters["event_age_exceeded"] += int(expired.sum())

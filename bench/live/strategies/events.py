@@ -36,6 +36,8 @@ from event_handlers.trigger import (
     configure_s3_eventbridge_route,
 )
 
+LOCAL_MAX_INVOKERS = 32  # invoker threads this machine runs for one async route (Lambda's limit is 1,000)
+
 
 def _sum(*draws: Callable[[], float]) -> Callable[[], float]:
     """One delay made of consecutive hops (S3 to the queue, then the queue to Lambda)."""
@@ -107,7 +109,8 @@ class _AsyncRoute(_FunctionRun):
                 max_retries=spec.max_retries,
                 retry_delays_s=tuple(spec.retry_delays_s),
                 max_event_age_s=getattr(spec, "max_event_age_s", 21600.0),
-                workers=spec.workers,
+                workers=spec.workers or 1,
+                max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
             ),
             on_failure=on_failure,
             delivery_delay=ctx.sampler(route, salt=2),
@@ -125,7 +128,11 @@ class _AsyncRoute(_FunctionRun):
         self.function.shutdown()
 
     def counters(self) -> dict[str, Any]:
-        return {**super().counters(), "notifications_lost": len(self.invoker.lost)}
+        return {
+            **super().counters(),
+            "notifications_lost": len(self.invoker.lost),
+            "peak_invokers": self.invoker.peak_workers,
+        }
 
 
 class S3LambdaRun(_AsyncRoute):
