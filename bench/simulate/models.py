@@ -417,20 +417,21 @@ class SqsModel(Model):
         n = arrivals.size
         profile = self.ctx.profile
         queued = arrivals + profile.distribution("s3_to_sqs").sample(self.rng, n)  # S3 -> the queue
-        order = np.argsort(queued, kind="stable")
-        arrivals = queued[order]  # below, everything is in queue order; scattered back at the end
         delay, service = self.delay_and_service("sqs_to_lambda", n)
-        if self.window > 0:  # a batch closes when full or when its window ends
+        if self.window > 0:  # a batch closes when full or when its window ends, in queue order
+            order = np.argsort(queued, kind="stable")
+            arrivals = queued[order]
             starts = window_batches(arrivals, self.batch, self.window)
             ends = np.append(starts[1:], n)
             closes = np.minimum(arrivals[starts] + self.window, arrivals[ends - 1])
-            ready = np.repeat(closes, ends - starts)
-        else:
-            ready = arrivals
-        available = ready + delay
-        if not self.measured_queueing:  # delivery delays can reorder what the pollers see
-            resort = np.argsort(available, kind="stable")
-            order, available, service = order[resort], available[resort], service[resort]
+            available = np.repeat(closes, ends - starts) + delay
+            if not self.measured_queueing:
+                resort = np.argsort(available, kind="stable")
+                order, available, service = order[resort], available[resort], service[resort]
+        else:  # below, everything is in the order the pollers see it; scattered back at the end
+            available = queued + delay  # delays are drawn independently of the order
+            order = np.argsort(available, kind="stable")
+            available, service = available[order], service[order]
         self.timeline.add(available, service)
         if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
             start = available if self.cap else np.full(n, np.nan)
