@@ -268,3 +268,33 @@ def test_live_runs_are_checked_against_the_servers_they_had() -> None:
     assert not sized.stable  # files took 200 ms: named, not averaged
     assert events.servers == 32
     assert events.stable
+
+
+def test_the_table_marks_an_unstable_strategy_and_shows_no_percentile_of_its_backlog() -> None:
+    from rich.console import Console
+
+    from bench.report.table import summary_table
+
+    def strategy(stable: bool) -> dict[str, Any]:
+        return {
+            "kind": "poll",
+            "files": 10,
+            "processed": 10,
+            "failed": 0,
+            "latency_s": {"p50": 6802.0, "p95": 13000.0, "p99": 13500.0},
+            "stable": stable,
+            "utilisation": 1.157 if not stable else 0.5,
+        }
+
+    summary = {
+        "scenario": {"name": "s", "backend": "moto"},
+        "strategies": {"slow": strategy(False), "fine": strategy(True)},
+    }
+    console = Console(width=200, record=True)
+    console.print(summary_table(summary))
+    text = console.export_text()
+    assert "slow (!)" in text
+    assert "u=1.16" in text
+    assert "unbounded" in text
+    assert "113.4min" in text  # the stable one keeps its percentiles
+    assert text.count("113.4min") == 1
