@@ -69,7 +69,7 @@ def test_maximum_concurrency_reserved_concurrency_and_the_account_limit_cap_it(
 def test_it_scales_back_to_what_is_in_use_but_not_below_five() -> None:
     busy = SqsScalingState(305)
     after = sqs_step(busy, messages_remain=False, in_use=12.3, received=True, elapsed_s=60, cap=1000)
-    assert after.batches == 13
+    assert after.batches == 18  # 12.3 in use, each at most 70% busy (an assumption)
     quiet = sqs_step(after, messages_remain=False, in_use=0.4, received=True, elapsed_s=60, cap=1000)
     assert quiet.batches == 5
 
@@ -103,7 +103,7 @@ def test_empty_receives_follow_the_idle_pollers_and_vanish_under_load() -> None:
 def test_the_mapping_at_10m_files_a_day_runs_the_batches_the_work_needs() -> None:
     load = sqs_mapping_load(10_000_000 / 86400, 0.1)
     assert load.in_use == pytest.approx(11.574, rel=1e-3)
-    assert load.batches == 12
+    assert load.batches == 17  # 11.6 in use, at most 70% busy each
     assert load.stability.stable
     idle = sqs_mapping_load(0.0, 0.1)
     assert idle.receives_per_s == pytest.approx(2 / 20)  # AWS's low-traffic optimisation

@@ -83,12 +83,13 @@ def sqs_mapping_load(
 ) -> SqsMappingLoad:
     """The SQS mapping at ``rate_per_s`` messages a second of ``service_s`` each.
 
-    Batches in flight are the messages' work (Little's law: rate x service time), scaled up by
-    the mapping to at least that, never below five (or its cap). A batch holds what arrives in its
-    batching window (one message with no window at low rates), up to ``batch_size``. Receives: one
-    per batch (with a window, one per message that ends a long poll early, as the simulator counts
-    them), plus the idle pollers' empty long polls. With no messages at all, AWS's low-traffic
-    optimisation keeps two pollers (five with maximum concurrency set).
+    Batches in use are the messages' work (Little's law: rate x service time); the mapping settles
+    where each is at most 70% busy (its scale-back assumption), never below five (or its cap). A
+    batch holds what arrives in its batching window (one message with no window at low rates), up
+    to ``batch_size``. Receives: one per batch (with a window, one per message that ends a long
+    poll early, as the simulator counts them), plus the idle pollers' empty long polls. With no
+    messages at all, AWS's low-traffic optimisation keeps two pollers (five with maximum
+    concurrency set).
     """
     cap = sqs_mapping_cap(maximum_concurrency, reserved_concurrency, rules)
     rate = max(0.0, rate_per_s)
@@ -98,7 +99,7 @@ def sqs_mapping_load(
         batches = floor
         idle = float(min(cap, int(rules.low_traffic_batches.value))) if maximum_concurrency is None else floor
     else:
-        batches = min(cap, max(floor, math.ceil(in_use - 1e-9)))
+        batches = min(cap, max(floor, math.ceil(in_use / rules.scale_back_headroom.value - 1e-9)))
         idle = max(0.0, batches - in_use)
     per_batch = min(float(batch_size), max(1.0, 1.0 + rate * batching_window_s))
     full = rate if batching_window_s > 0 else rate / per_batch

@@ -58,10 +58,11 @@ class SqsScalingRules:
     quiet_before_low_s: Fact = Fact(
         60.0, "AWS does not say when it drops to two pollers; taken as after a minute without messages", False
     )
-    scale_back_to_in_use: Fact = Fact(
-        1.0,
-        "AWS does not say how fast it scales back; taken as, one minute after the queue empties, "
-        "to the batches in use in that minute (never below five)",
+    scale_back_headroom: Fact = Fact(
+        0.7,
+        "AWS does not say how far or how fast it scales back while traffic goes on; taken as, after "
+        "a minute in which the queue kept up, to the batches in use in that minute over 0.7 (each "
+        "at most 70% busy, as poll workers are sized), never below five",
         False,
     )
     account_limit: Fact = Fact(1000, LAMBDA_SCALING)
@@ -136,16 +137,17 @@ def sqs_step(
     """One scaling decision, taken once a minute (``elapsed_s`` since the last).
 
     ``messages_remain``: messages were still waiting at the end of the period (scale up by up to
-    300, to the cap); else the mapping scales back to the batches ``in_use`` in the period (the
-    mean, rounded up), never below five; ``received`` says whether any message came at all (the
-    quiet time before the low-traffic optimisation counts from the last one).
+    300, to the cap); else the mapping scales back towards the batches ``in_use`` in the period
+    (their mean, with headroom: an assumption), never below five; ``received`` says whether any
+    message came at all (the quiet time before the low-traffic optimisation counts from the last).
     """
     floor = min(cap, int(rules.start_batches.value))
     quiet = 0.0 if received else state.quiet_s + elapsed_s
     if messages_remain:
         grown = state.batches + int(rules.added_per_minute.value * elapsed_s / 60.0)
         return SqsScalingState(min(cap, max(grown, floor)), quiet)
-    return SqsScalingState(max(floor, min(state.batches, math.ceil(in_use - 1e-9))), quiet)
+    needed = math.ceil(in_use / rules.scale_back_headroom.value - 1e-9)
+    return SqsScalingState(max(floor, min(state.batches, needed)), quiet)
 
 
 def sqs_idle_pollers(
