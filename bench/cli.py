@@ -10,11 +10,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from bench.errors import InputError
+
 if TYPE_CHECKING:
+    from bench.results.model import Run
     from bench.scenario.spec import Scenario
 
 EXIT_OK = 0
@@ -36,7 +39,7 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
     return Path("results") / name / stamp if kind == "run" else Path("results") / kind / name / stamp
 
 
-def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> dict[str, Any]:
+def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
     """Play ``scenario`` (loaded from ``source``) into ``out``, with a progress display unless quiet."""
     from bench.live.progress import QuietProgress, RichProgress
     from bench.live.runner import run_scenario
@@ -69,11 +72,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
         console.print(summary_table(summary))
-        for strategy in summary["strategies"].values():
-            for note in strategy["notes"]:
+        for strategy in summary.strategies.values():
+            for note in strategy.notes:
                 console.print(f"[yellow]note:[/] {note}")
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
-    missed = sum(s["missed"] for s in summary["strategies"].values())
+    missed = sum(s.missed for s in summary.strategies.values())
     if missed:
         Console(stderr=True).print(
             f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
@@ -111,16 +114,67 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
+    """(cpu_s, wait_s) from --cpu-s/--wait-s, or from the deprecated --duration-ms/--cpu-share."""
+    import warnings
+
+    if args.duration_ms is None and args.cpu_share is None:
+        return args.cpu_s, args.wait_s
+    warnings.warn(
+        "--duration-ms/--cpu-share are deprecated: describe the work with --cpu-s and --wait-s",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    Console(stderr=True).print(
+        "[yellow]note:[/] --duration-ms/--cpu-share are deprecated; use --cpu-s and --wait-s", highlight=False
+    )
+    duration = (args.duration_ms if args.duration_ms is not None else 100.0) / 1000.0
+    share = args.cpu_share if args.cpu_share is not None else 0.5
+    if share > 1:
+        raise ArgumentError("--cpu-share", f"must be between 0 and 1, got {share:g}")
+    return duration * share, duration * (1 - share)
+
+
+class ArgumentError(InputError):
+    """Bad input naming its flag (exit 2)."""
+
+    def __init__(self, flag: str, problem: str) -> None:
+        super().__init__(f"{flag}: {problem}")
+
+
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
+    from dataclasses import replace
+
     from rich.table import Table
 
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.feasibility import check
     from bench.cost.model import files_per_month, load_pricing, monthly_cost, standard_deployments
-    from bench.report.cost_sweep import write_sweep
+    from bench.report.cost_sweep import Ranges, write_sweep
 
     pricing = load_pricing(args.pricing)
+    cpu_s, wait_s = _work_from_args(args)
+    assumptions = load_assumptions(args.assumptions).with_points(
+        {
+            "cpu_s": cpu_s,
+            "wait_s": wait_s,
+            "memory_mb": float(args.memory),
+            "arch": args.arch,
+            "retention_days": args.retention_days,
+            "retention": args.retention,
+        }
+    )
     deployments = [
-        d.__class__(**{**vars(d), "retention_days": args.retention_days, "cpu_share": args.cpu_share})
-        for d in standard_deployments(args.interval, args.memory, args.duration_ms, args.arch)
+        replace(d, idempotency_ledger=not args.no_ledger, ebs_root_gb=args.ebs_root_gb)
+        for d in standard_deployments(
+            args.interval,
+            args.memory,
+            arch=args.arch,
+            cpu_s=cpu_s,
+            wait_s=wait_s,
+            retention_days=args.retention_days,
+            retention=args.retention,
+        )
     ]
     if args.sweep:
         out = _out_dir("cost", "sweep", args.out)
@@ -133,36 +187,109 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
             pricing=pricing,
             command=_command_line(),
             fmt=args.format,
+            ranges_over=Ranges(assumptions, args.samples, args.seed),
         )
         if not args.quiet:
-            for entry in document["break_even"]:
-                rate = entry["files_per_day"]
-                where = "never (one is cheaper at every rate)" if rate is None else f"{rate:,.0f} files/day"
-                console.print(f"{entry['other']} costs the same as {entry['baseline']}: {where}")
+            from bench.report.charts import _two_sig
+
+            for entry in document["ranges"]:
+                span = entry["files_per_day"]
+                if span["point"] is None and span["low"] is None:
+                    where = "never, anywhere in the ranges"
+                else:
+                    where = (
+                        f"{_two_sig(span['point'])} files/day (range {_two_sig(span['low'])}-"
+                        f"{_two_sig(span['high'])})"
+                    )
+                flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+                console.print(f"{entry['option']} costs the same as {entry['against']}: {where}{flips}")
             console.print(
-                f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/monthly_cost.{args.format}"
+                f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/sweep.json, "
+                f"{out}/monthly_cost.{args.format}, {out}/sensitivity.{args.format}"
             )
         return EXIT_OK
     tier = "with the always-free tier" if args.free_tier else "no free tier"
     table = Table(
         title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
         title_justify="left",
-        caption=f"memory {args.memory} MB, {args.duration_ms:g} ms per file ({args.cpu_share:.0%} CPU on a "
-        f"poller's instance), {args.arch}; processed files stay {args.retention_days:g} days in the watched "
-        "prefix unless deleted",
+        caption=f"memory {args.memory} MB, per file {cpu_s:g} s CPU (at one vCPU) + {wait_s:g} s waiting, "
+        f"{args.arch}; processed files stay {args.retention_days:g} days in the watched prefix "
+        f"({args.retention}) unless deleted; steady state",
         caption_justify="left",
     )
     table.add_column("deployment", no_wrap=True)
     for rate in args.files_per_day:
         table.add_column(f"{rate:,.0f}/day", justify="right")
+    footnotes: list[str] = []
     for d in deployments:
-        monthly = [
-            monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
-            for r in args.files_per_day
-        ]
-        cells = [f"{cost.total:,.2f}" for cost in monthly]
+        cells = []
+        for r in args.files_per_day:
+            verdict = check(d, r, pricing=pricing, assumptions=assumptions)
+            if not verdict.feasible:
+                footnotes.append(f"[{len(footnotes) + 1}] {d.label} at {r:,.0f}/day: {verdict.reason}")
+                cells.append(f"cannot run [{len(footnotes)}]")
+                continue
+            cost = monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
+            cells.append(f"{cost.total:,.2f}")
         table.add_row(d.label, *cells)
     console.print(table)
+    for note in footnotes:
+        console.print(note, highlight=False)
+    return EXIT_OK
+
+
+def cmd_decide(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.model import load_pricing
+    from bench.decide.chart import decide_chart
+    from bench.decide.rank import Workload, decide, document
+    from bench.decide.table import decision_notes, decision_table
+    from event_handlers.runtime.latency import load_profile
+
+    if not args.files_per_day and not args.hourly:
+        raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
+    if args.hourly and len(args.hourly) != 24:
+        raise ArgumentError(
+            "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
+        )
+    pricing = load_pricing(args.pricing)
+    assumptions = load_assumptions(args.assumptions)
+    profile = load_profile(args.profile)
+    common = {
+        "cpu_s": args.cpu_s,
+        "wait_s": args.wait_s,
+        "file_size_mb": args.file_size_mb,
+        "retention_days": args.retention_days,
+        "retention": args.retention,
+        "memory_mb": args.memory,
+        "arch": args.arch,
+        "interval_s": args.interval,
+        "latency_p95_s": args.latency_p95,
+        "budget_usd": args.budget_usd,
+        "ledger": not args.no_ledger,
+        "ebs_root_gb": args.ebs_root_gb,
+    }
+    if args.hourly:
+        workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
+    else:
+        workloads = [Workload(rate, **common) for rate in args.files_per_day]
+    decisions = decide(workloads, profile, assumptions, pricing, samples=args.samples, seed=args.seed)
+    if not args.quiet:
+        for decision in decisions:
+            console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
+            for line in decision_notes(decision):
+                console.print(f"  {line}", highlight=False)
+    out = _out_dir("decide", "decide", args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=args.latency_p95)
+    doc = document(decisions, assumptions, pricing, profile, _command_line())
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
     return EXIT_OK
 
 
@@ -282,7 +409,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     base = _out_dir("simulate", scenario.name, args.out)
-    summaries: dict[float, dict] = {}
+    summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
         options = SimulationOptions(
@@ -295,12 +422,12 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
             console.print(summary_table(summary))
-            files = sum(s["files"] for s in summary["strategies"].values())
-            for name, s in summary["strategies"].items():
-                sim = s["simulation"]
+            files = sum(s.files for s in summary.strategies.values())
+            for name, s in summary.strategies.items():
+                sim = s.simulation
+                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
                 console.print(
-                    f"  {name}: {s['files']:,} files in {sim['seconds']:.2f}s "
-                    f"({sim['files_per_second'] or 0:,} files/s)",
+                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
                     highlight=False,
                 )
             console.print(
@@ -309,7 +436,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
             )
             if args.timing:
-                n = max(s["files"] for s in summary["strategies"].values())
+                n = max(s.files for s in summary.strategies.values())
                 bare = bare_numpy_pass(n)
                 console.print(
                     f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
@@ -404,6 +531,14 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
 
+def cmd_diagrams(args: argparse.Namespace, console: Console) -> int:
+    from bench.report.diagrams import draw_architectures
+
+    for path in draw_architectures(Path(args.out), fmt=args.format):
+        console.print(f"wrote {path}", highlight=False)
+    return EXIT_OK
+
+
 def cmd_reproduce(args: argparse.Namespace, console: Console) -> int:
     from bench.reproduce import blocks, execute_notebooks, run_steps, steps, update_readme
     from bench.results.constraints import check_constraints, write_pins
@@ -446,6 +581,70 @@ def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
+def _number(text: str, *, zero_ok: bool) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number {'>= 0' if zero_ok else '> 0'}, got {text}"
+        )
+    return value
+
+
+def _positive(text: str) -> float:
+    return _number(text, zero_ok=False)
+
+
+def _non_negative(text: str) -> float:
+    return _number(text, zero_ok=True)
+
+
+def _memory(text: str) -> int:
+    value = _number(text, zero_ok=False)
+    if value != int(value) or not 128 <= value <= 10240:
+        raise argparse.ArgumentTypeError(
+            f"Lambda memory is a whole number of MB from 128 to 10240, got {text}"
+        )
+    return int(value)
+
+
+def _count(text: str) -> int:
+    value = _number(text, zero_ok=False)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}")
+    return int(value)
+
+
+def _bill_line_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="leave out the DynamoDB idempotency ledger the Lambda routes share (2 writes per file)",
+    )
+    parser.add_argument(
+        "--ebs-root-gb",
+        type=_non_negative,
+        default=8.0,
+        help="the EC2 poller's gp3 root volume in GB (default 8; 0 leaves it out)",
+    )
+
+
+def _work_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cpu-s",
+        type=_non_negative,
+        default=0.05,
+        help="CPU seconds per file at one full vCPU (default 0.05; Lambda at 128 MB: 1769/128 x as long)",
+    )
+    parser.add_argument(
+        "--wait-s", type=_non_negative, default=0.05, help="seconds per file waiting on I/O (default 0.05)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pve",
@@ -486,26 +685,42 @@ def build_parser() -> argparse.ArgumentParser:
         "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/cost/pricing.",
     )
     cost.add_argument(
-        "--files-per-day", type=float, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
+        "--files-per-day", type=_positive, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
     )
-    cost.add_argument("--interval", type=float, default=60.0, help="poll interval in seconds (default 60)")
-    cost.add_argument("--memory", type=int, default=128, help="Lambda memory in MB (default 128)")
     cost.add_argument(
-        "--duration-ms", type=float, default=100.0, help="processing time per file (default 100)"
+        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+    )
+    cost.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    _work_arguments(cost)
+    cost.add_argument(
+        "--duration-ms",
+        type=_non_negative,
+        help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
+    )
+    cost.add_argument(
+        "--cpu-share", type=_non_negative, help="deprecated: the CPU share of --duration-ms (default 0.5)"
     )
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument(
-        "--cpu-share",
-        type=float,
-        default=0.5,
-        help="share of the processing time a poller's instance spends on CPU (default 0.5)",
-    )
-    cost.add_argument(
         "--retention-days",
-        type=float,
+        type=_non_negative,
         default=30.0,
         help="days processed files stay in the watched prefix (default 30)",
     )
+    cost.add_argument(
+        "--retention",
+        choices=["lifecycle", "keep"],
+        default="lifecycle",
+        help="a lifecycle rule deletes files after --retention-days (default), or they are kept",
+    )
+    _bill_line_arguments(cost)
+    cost.add_argument(
+        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+    )
+    cost.add_argument(
+        "--samples", type=_count, default=64, help="joint Monte Carlo draws per break-even (default 64)"
+    )
+    cost.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo draws (default 0)")
     cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
     cost.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
@@ -513,6 +728,55 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--format", choices=["png", "svg"], default="png")
     cost.add_argument("--quiet", action="store_true")
     cost.set_defaults(func=cmd_cost)
+
+    decide_p = sub.add_parser(
+        "decide",
+        help="rank every deployment option for a workload: cost range, latency, what would overturn it",
+        description="For each arrival rate: every deployment option's monthly bill (point and range over "
+        "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
+        "profile, whether it can run at all and why not, ranked, with what would change the answer.",
+    )
+    decide_p.add_argument("--files-per-day", type=_positive, nargs="+", metavar="N", help="arrival rate(s)")
+    decide_p.add_argument(
+        "--hourly",
+        type=_non_negative,
+        nargs="+",
+        metavar="N",
+        help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
+    )
+    decide_p.add_argument(
+        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
+    )
+    _work_arguments(decide_p)
+    decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    decide_p.add_argument(
+        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+    )
+    decide_p.add_argument(
+        "--retention-days",
+        type=_non_negative,
+        default=30.0,
+        help="days files stay in the prefix (default 30)",
+    )
+    decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
+    decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
+    decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
+    decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    _bill_line_arguments(decide_p)
+    decide_p.add_argument(
+        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+    )
+    decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
+    decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
+    decide_p.add_argument("--seed", type=int, default=0)
+    decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
+    decide_p.add_argument(
+        "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
+    )
+    decide_p.add_argument("--format", choices=["png", "svg"], default="png")
+    decide_p.add_argument("--quiet", action="store_true")
+    decide_p.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(
         "compare",
@@ -625,6 +889,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
     validate.add_argument("--quiet", action="store_true")
     validate.set_defaults(func=cmd_validate)
+
+    diagrams = sub.add_parser(
+        "diagrams",
+        help="draw the polling and event architectures (README, decision guide, site)",
+        description="Draws polling.png and events.png from the tables in bench/report/diagrams.py.",
+    )
+    diagrams.add_argument("--out", default="notebooks/diagrams", help="folder (default notebooks/diagrams)")
+    diagrams.add_argument("--format", choices=("png", "svg"), default="png")
+    diagrams.set_defaults(func=cmd_diagrams)
 
     reproduce = sub.add_parser(
         "reproduce",

@@ -133,43 +133,24 @@ def findings(root: Path) -> str:
         "| strategy | p50 | p95 | requests | invocations |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for name, s in quick["strategies"].items():
+    for name, s in quick.strategies.items():
         lines.append(
-            f"| {name} | {_ms(s['latency_s']['p50'])} | {_ms(s['latency_s']['p95'])} | "
-            f"{s['api_calls_total']} | {s['invocations']} |"
+            f"| {name} | {_ms(s.latency_s.p50)} | {_ms(s.latency_s.p95)} | "
+            f"{s.api_calls_total} | {s.invocations} |"
         )
     lines.append("")
     sweep = read_results(root / "interval-sweep").summary
     polls = sorted(
-        (s["parameters"]["interval_s"], s) for s in sweep["strategies"].values() if s["kind"] == "poll"
+        ((s.interval_s or 0.0, s.latency_s.mean) for s in sweep.strategies.values() if s.kind == "poll"),
+        key=lambda item: item[0],
     )
-    cells = ", ".join(f"{t:g} s: {_ms(s['latency_s']['mean'])}" for t, s in polls)
+    cells = ", ".join(f"{t:g} s: {_ms(mean)}" for t, mean in polls)
     lines += [
         f"**Poll latency follows the interval** (`{where}/interval-sweep/summary.json`): mean latency by "
         f"interval {cells} (half an interval plus the work, as theory says).",
         "",
     ]
-    document = json.loads((root / "cost" / "break_even.json").read_text(encoding="utf-8"))
-    sweep_table = pd.read_csv(root / "cost" / "cost_sweep.csv")
-    lines.append(
-        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier, 128 MB, 100 ms per file, "
-        f"half of it CPU on a poller's instance): against *{document['baseline']}*,"
-    )
-    for entry in document["break_even"]:
-        rate = entry["files_per_day"]
-        if rate is not None:
-            lines.append(
-                f"- {entry['other']}: the same at {rate:,.0f} files a day "
-                f"(${entry['monthly_usd']:,.2f} a month)"
-            )
-            continue
-        other = _cost_at(sweep_table, entry["other"], 100_000)
-        base = _cost_at(sweep_table, document["baseline"], 100_000)
-        lines.append(
-            f"- {entry['other']}: never the same; at 100,000 files a day ${other:,.2f} a month "
-            f"against ${base:,.2f}"
-        )
-    lines.append("")
+    lines += break_even_findings(root / "cost", where)
     idle = json.loads((root / "idle-cost" / "idle_cost.json").read_text(encoding="utf-8"))
     cells = ", ".join(
         f"{r['cursor']} {r['requests']} (${r['usd_per_month_at_1_per_min']:.2f} a month at one a minute)"
@@ -217,6 +198,99 @@ def findings(root: Path) -> str:
         f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {verdict}"
     )
     return "\n".join(lines)
+
+
+def break_even_findings(folder: Path, where: str) -> list[str]:
+    """The break-even block: ranges with what flips them (``break_even.json`` as a list), or the
+    point figures of a sweep made before ranges (a document with a ``break_even`` list)."""
+    document = json.loads((folder / "break_even.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(folder / "cost_sweep.csv")
+    if isinstance(document, dict):
+        return _point_break_evens(document, table, where)
+    from bench.cost.sensitivity import two_sig
+
+    sweep_path = folder / "sweep.json"
+    sweep = json.loads(sweep_path.read_text(encoding="utf-8")) if sweep_path.exists() else {}
+    points = {name: a["point"] for name, a in sweep.get("assumptions", {}).items()}
+    against = document[0]["against"] if document else "?"
+    joint = document[0]["joint"]["samples"] if document else 0
+    lines = [
+        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier; per file "
+        f"{points.get('cpu_s', '?')} s CPU at one vCPU + {points.get('wait_s', '?')} s waiting, "
+        f"{points.get('memory_mb', '?'):g} MB Lambda; each a point and a range over the intervals in "
+        f"`bench/cost/pricing/assumptions.toml`, one assumption at a time and {joint} joint draws; "
+        f"two significant figures): against *{against}*,"
+    ]
+    for entry in document:
+        span = entry["files_per_day"]
+        flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+        if span["point"] is None and span["low"] is None:
+            rate = 10_000
+            other = _cost_at(table, entry["option"], rate)
+            base = _cost_at(table, against, rate)
+            cheaper = entry["option"] if other < base else against
+            lines.append(
+                f"- {entry['option']}: never the same anywhere in the ranges ({cheaper} is cheaper; at "
+                f"{rate:,} files a day ${two_sig(other)} a month against ${two_sig(base)})"
+                + _cannot_run_from(table, entry["option"])
+            )
+            continue
+        below = (span["low"] or span["point"] or 1.0) / 10
+        cheaper = (
+            entry["option"]
+            if _cost_at(table, entry["option"], below) < _cost_at(table, against, below)
+            else against
+        )
+        flips = f"; {cheaper} is cheaper below it" + flips
+        point = "never at the point" if span["point"] is None else f"{two_sig(span['point'])} files a day"
+        line = (
+            f"- {entry['option']}: {point} (range {two_sig(span['low'])} to {two_sig(span['high'])}){flips}"
+        )
+        if span["high"] is None:
+            line += "; **the range straddles the decision**: within the assumptions the crossing can vanish"
+        if not entry.get("feasible", True):
+            line += f"; at that rate it cannot run ({'; '.join(entry['why_not'])})"
+        else:
+            line += _cannot_run_from(table, entry["option"])
+        lines.append(line)
+    lines.append("")
+    return lines
+
+
+def _cannot_run_from(table: pd.DataFrame, deployment: str) -> str:
+    if "feasible" not in table:
+        return ""
+    rows = table[(table["deployment"] == deployment) & ~table["feasible"].astype(bool)]
+    if rows.empty:
+        return ""
+    first = rows.sort_values("files_per_day").iloc[0]
+    from bench.cost.sensitivity import two_sig
+
+    reason = str(first["why_not"]).split("; ")[0]
+    return f"; it cannot run from {two_sig(float(first['files_per_day']))} a day ({reason})"
+
+
+def _point_break_evens(document: dict, table: pd.DataFrame, where: str) -> list[str]:
+    lines = [
+        f"**Break-even rates** (`{where}/cost/break_even.json`; no free tier, 128 MB, 100 ms per file, "
+        f"half of it CPU on a poller's instance): against *{document['baseline']}*,"
+    ]
+    for entry in document["break_even"]:
+        rate = entry["files_per_day"]
+        if rate is not None:
+            lines.append(
+                f"- {entry['other']}: the same at {rate:,.0f} files a day "
+                f"(${entry['monthly_usd']:,.2f} a month)"
+            )
+            continue
+        other = _cost_at(table, entry["other"], 100_000)
+        base = _cost_at(table, document["baseline"], 100_000)
+        lines.append(
+            f"- {entry['other']}: never the same; at 100,000 files a day ${other:,.2f} a month "
+            f"against ${base:,.2f}"
+        )
+    lines.append("")
+    return lines
 
 
 def _cost_at(table: pd.DataFrame, deployment: str, files_per_day: float) -> float:

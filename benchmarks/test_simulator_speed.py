@@ -31,12 +31,12 @@ def test_a_month_at_a_million_files_a_day(benchmark, tmp_path: Path) -> None:  #
     summary = benchmark.pedantic(
         simulate_scenario, args=(scenario, tmp_path, options), rounds=1, iterations=1
     )
-    files = next(iter(summary["strategies"].values()))["files"]
+    files = next(iter(summary.strategies.values())).files
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     benchmark.extra_info.update(
         {
             "files": files,
-            "strategy_files_per_s": files * len(summary["strategies"]) / benchmark.stats.stats.mean,
+            "strategy_files_per_s": files * len(summary.strategies) / benchmark.stats.stats.mean,
             "peak_rss_mb": round(peak_mb),
             "bare_numpy_pass_s": bare_numpy_pass(files),
         }

@@ -13,7 +13,7 @@ import pytest
 from bench.cli import main
 from bench.report.draw import draw_charts
 from bench.results.compare import DifferentScenariosError, compare_results
-from bench.results.files import ResultsError, read_results, write_results
+from bench.results.files import ResultsError, read_results, summary_from_json, write_results
 from bench.results.records import COLUMNS
 
 
@@ -93,7 +93,7 @@ def synthetic(
         },
         "strategies": strategies,
     }
-    write_results(folder, pd.DataFrame(rows, columns=COLUMNS), summary)
+    write_results(folder, pd.DataFrame(rows, columns=COLUMNS), summary_from_json(summary))
     return folder
 
 

@@ -22,6 +22,7 @@ BENCH_STAGES: dict[str, set[str]] = {
     "simulate": {"scenario", "results", "cost"},
     "live": {"scenario", "results", "cost"},
     "report": {"scenario", "results", "cost", "simulate"},
+    "decide": {"scenario", "results", "cost"},  # pve decide: bills, ranges and feasibility, no live runs
 }
 # Top-level modules beneath every stage: any stage may import them, they import no stage.
 BASE_MODULES = {"errors"}

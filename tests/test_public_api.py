@@ -45,3 +45,11 @@ def notebook_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
 def test_notebooks_import_only_the_public_api(notebook: Path) -> None:
     assert notebook_imports(notebook) <= {"bench"}
+
+
+def test_pve_diagrams_draws_both_architectures(tmp_path: Path) -> None:
+    from bench.cli import main
+
+    assert main(["diagrams", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.png", "polling.png"]
+    assert all(p.stat().st_size > 10_000 for p in tmp_path.iterdir())

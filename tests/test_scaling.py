@@ -12,6 +12,7 @@ import pytest
 
 from bench.cost.scaling import UNBOUNDED, poll_sizing, poll_workers, sqs_mapping_load, stability
 from bench.live.stability import live_stability
+from bench.results.model import Run, StrategyResult
 from bench.scenario.spec import parse_scenario
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 from bench.simulate.scaling import SqsTimeline
@@ -128,10 +129,10 @@ def test_utilisation_of_one_or_more_is_unstable() -> None:
     assert stability(10.0, 0.1, 2).stable
     at_one = stability(10.0, 0.1, 1)
     assert not at_one.stable
-    assert at_one.as_dict() == {"stable": False, "utilisation": 1.0, "servers": 1, "latency": UNBOUNDED}
+    assert at_one.fields() == {"stable": False, "utilisation": 1.0, "servers": 1, "latency_note": UNBOUNDED}
     none = stability(1.0, 0.1, 0)
     assert math.isinf(none.utilisation)
-    assert none.as_dict()["utilisation"] is None
+    assert none.fields()["utilisation"] is None
 
 
 # -- the simulator ----------------------------------------------------------------------------------
@@ -169,26 +170,26 @@ def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstab
     )
     options = SimulationOptions(days=0.5, files_per_day=1_200_000)  # 13.9 files/s x 0.1 s: 1.39 busy
     summary = simulate_scenario(scenario, tmp_path, options)
-    s = summary["strategies"]
-    assert s["aws-scaled"]["stable"]
-    assert s["aws-scaled"]["latency_s"]["p50"] < 2.0
-    assert s["aws-scaled"]["counters"]["sqs_peak_batches"] >= 5
-    assert s["sized-poll"]["stable"]
-    assert s["sized-poll"]["counters"]["workers"] == 2
+    s = summary.strategies
+    assert s["aws-scaled"].stable
+    assert s["aws-scaled"].latency_s.p50 < 2.0
+    assert s["aws-scaled"].counters["sqs_peak_batches"] >= 5
+    assert s["sized-poll"].stable
+    assert s["sized-poll"].counters["workers"] == 2
     for name in ("one-poller", "one-worker"):
-        assert s[name]["stable"] is False
-        assert s[name]["utilisation"] == pytest.approx(1.389, rel=0.01)
-        assert s[name]["latency"] == UNBOUNDED
-        assert s[name]["latency_s"]["p50"] > 60  # the backlog, which the mark stands in for
+        assert s[name].stable is False
+        assert s[name].utilisation == pytest.approx(1.389, rel=0.01)
+        assert s[name].latency_note == UNBOUNDED
+        assert s[name].latency_s.p50 > 60  # the backlog, which the mark stands in for
 
 
 def test_async_events_beyond_reserved_concurrency_are_throttled_then_run(tmp_path: Path) -> None:
     scenario = _scenario([{"name": "capped", "kind": "s3-lambda", "function": {"reserved_concurrency": 1}}])
     summary = simulate_scenario(scenario, tmp_path, SimulationOptions(days=0.05, files_per_day=700_000))
-    capped = summary["strategies"]["capped"]
-    assert capped["stable"]  # 8.1 files/s x 0.1 s on one: 0.81
-    assert capped["counters"]["throttled"] > 0
-    assert capped["processed"] == capped["files"]
+    capped = summary.strategies["capped"]
+    assert capped.stable  # 8.1 files/s x 0.1 s on one: 0.81
+    assert capped.counters["throttled"] > 0
+    assert capped.processed == capped.files
 
 
 # -- the local runtime --------------------------------------------------------------------------------
@@ -260,8 +261,8 @@ def test_live_runs_are_checked_against_the_servers_they_had() -> None:
         },
         "test",
     )
-    entry = {"files": 50, "processing_s": {"mean": 0.2}, "repetitions": []}
-    one, sized, events = (live_stability(s, scenario, entry) for s in scenario.strategies)
+    result = StrategyResult(kind="poll", backend="moto", files=50, processed=50, processing_s={"mean": 0.2})
+    one, sized, events = (live_stability(s, scenario, result) for s in scenario.strategies)
     assert not one.stable
     assert one.utilisation == pytest.approx(2.0)
     assert sized.servers == 2  # sized before the run for an assumed 100 ms a file: 1 busy / 0.7
@@ -275,26 +276,26 @@ def test_the_table_marks_an_unstable_strategy_and_shows_no_percentile_of_its_bac
 
     from bench.report.table import summary_table
 
-    def strategy(stable: bool) -> dict[str, Any]:
-        return {
-            "kind": "poll",
-            "files": 10,
-            "processed": 10,
-            "failed": 0,
-            "latency_s": {"p50": 6802.0, "p95": 13000.0, "p99": 13500.0},
-            "stable": stable,
-            "utilisation": 1.157 if not stable else 0.5,
-        }
+    def strategy(stable: bool) -> StrategyResult:
+        return StrategyResult(
+            kind="poll",
+            backend="moto",
+            files=10,
+            processed=10,
+            latency_s={"p50": 6802.0, "p95": 13000.0, "p99": 13500.0},
+            stable=stable,
+            utilisation=0.5 if stable else 1.157,
+        )
 
-    summary = {
-        "scenario": {"name": "s", "backend": "moto"},
-        "strategies": {"slow": strategy(False), "fine": strategy(True)},
-    }
+    summary = Run(
+        scenario={"name": "s"},
+        latency_profile={"name": "aws"},
+        strategies={"slow": strategy(False), "fine": strategy(True)},
+    )
     console = Console(width=200, record=True)
     console.print(summary_table(summary))
     text = console.export_text()
     assert "slow (!)" in text
     assert "u=1.16" in text
     assert "unbounded" in text
-    assert "113.4min" in text  # the stable one keeps its percentiles
-    assert text.count("113.4min") == 1
+    assert text.count("113.4min") == 1  # only the stable one keeps its percentiles

@@ -186,24 +186,25 @@ def test_simulated_results_use_the_live_schema(tmp_path: Path) -> None:
         days=1, files_per_day=20_000, processing=Distribution("constant", {"value_s": 0.05})
     )
     summary = simulate_scenario(scenario, tmp_path, options)
-    assert summary["kind"] == "simulated"
+    assert summary.kind == "simulated"
     results = read_results(tmp_path)
-    for name, s in summary["strategies"].items():
-        assert s["files"] == pytest.approx(20_000, rel=0.03), name
-        assert s["processed"] == s["files"], name
-        assert s["api_calls"]["s3.GetObject"] >= s["files"], name
-        assert "monthly_usd" in s["cost"], name
-    poll = summary["strategies"]["poll-60s"]
-    assert poll["poll_cycles"] == pytest.approx(86400 / 60, abs=3)
-    assert poll["api_calls"]["s3.ListObjectsV2"] >= poll["poll_cycles"]
-    assert poll["latency_s"]["mean"] == pytest.approx(30, abs=3)  # T/2 plus small processing
-    s3 = summary["strategies"]["s3-lambda"]
-    assert s3["invocations"] == s3["files"]
-    assert s3["latency_s"]["p50"] == pytest.approx(1.345 + 0.05, rel=0.05)  # TriggerBench p50 + processing
-    hybrid = summary["strategies"]["hybrid"]
-    assert hybrid["paths"]["sweep"] == pytest.approx(0.1 * hybrid["files"], rel=0.15)
-    assert len(results.records) == sum(s["files"] for s in summary["strategies"].values())  # none sampled out
-    assert set(results.records["strategy"]) == set(summary["strategies"])
+    for name, s in summary.strategies.items():
+        assert s.files == pytest.approx(20_000, rel=0.03), name
+        assert s.processed == s.files, name
+        assert s.api_calls["s3.GetObject"] >= s.files, name
+        assert s.cost is not None, name
+        assert s.cost.monthly_usd is not None, name
+    poll = summary.strategies["poll-60s"]
+    assert poll.poll_cycles == pytest.approx(86400 / 60, abs=3)
+    assert poll.api_calls["s3.ListObjectsV2"] >= poll.poll_cycles
+    assert poll.latency_s.mean == pytest.approx(30, abs=3)  # T/2 plus small processing
+    s3 = summary.strategies["s3-lambda"]
+    assert s3.invocations == s3.files
+    assert s3.latency_s.p50 == pytest.approx(1.345 + 0.05, rel=0.05)  # TriggerBench p50 + processing
+    hybrid = summary.strategies["hybrid"]
+    assert hybrid.paths["sweep"] == pytest.approx(0.1 * hybrid.files, rel=0.15)
+    assert len(results.records) == sum(s.files for s in summary.strategies.values())  # none sampled out
+    assert set(results.records["strategy"]) == set(summary.strategies)
 
 
 def test_cli_simulate_and_validate_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -232,9 +233,9 @@ def test_processing_time_grows_with_file_size(tmp_path: Path) -> None:
         options = SimulationOptions(
             processing=Distribution("constant", {"value_s": 0.01, "per_byte_s": 1e-6})
         )
-        return simulate_scenario(scenario, tmp_path / str(rows), options)["strategies"]["events"][
-            "latency_s"
-        ]["p50"]
+        p50 = simulate_scenario(scenario, tmp_path / str(rows), options).strategies["events"].latency_s.p50
+        assert p50 is not None
+        return p50
 
     small, large = p50(10), p50(10_000)
     assert large - small == pytest.approx((make_size(10_000) - make_size(10)) * 1e-6, rel=0.05)

@@ -2,6 +2,9 @@
 
 The names below are re-exported from ``bench.cost.model`` so ``bench.cost.X`` keeps working."""
 
+from bench.cost.assumptions import Assumption, Assumptions, load_assumptions
+from bench.cost.feasibility import Feasibility
+from bench.cost.feasibility import check as feasibility
 from bench.cost.model import (
     INSTANCES,
     LAMBDA_LOG_BYTES,
@@ -19,39 +22,56 @@ from bench.cost.model import (
     files_per_month,
     lambda_cost,
     lambda_usage_cost,
+    ledger_cost,
     load_pricing,
     logs_cost,
     monthly_cost,
+    poll_usage,
     price_run,
     s3_request_cost,
     scheduler_cost,
+    sqs_batch_fill,
     sqs_cost,
+    sqs_empty_receives,
     standard_deployments,
 )
+from bench.cost.work import LAMBDA_FULL_VCPU_MB, Work, lambda_duration_s
 
 __all__ = [
     "INSTANCES",
+    "LAMBDA_FULL_VCPU_MB",
     "LAMBDA_LOG_BYTES",
     "S3_FREE",
     "S3_PUT_CLASS",
+    "Assumption",
+    "Assumptions",
     "Burstable",
     "CostBreakdown",
     "Deployment",
     "DeploymentKind",
+    "Feasibility",
     "Price",
     "Pricing",
+    "Work",
     "break_even",
     "ec2_cost",
     "eventbridge_cost",
+    "feasibility",
     "files_per_month",
     "lambda_cost",
+    "lambda_duration_s",
     "lambda_usage_cost",
+    "ledger_cost",
+    "load_assumptions",
     "load_pricing",
     "logs_cost",
     "monthly_cost",
+    "poll_usage",
     "price_run",
     "s3_request_cost",
     "scheduler_cost",
+    "sqs_batch_fill",
     "sqs_cost",
+    "sqs_empty_receives",
     "standard_deployments",
 ]

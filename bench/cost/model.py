@@ -15,8 +15,10 @@ hours, AWS's own convention.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -24,7 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError
+from bench.results.model import StrategyResult
 
 LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
@@ -50,6 +54,7 @@ class Pricing:
     prices: Mapping[str, Price]
     free_tier: Mapping[str, float]
     path: str = ""
+    sha256: str = ""  # of the table's text: which prices a stored result was derived with
 
     def __getitem__(self, name: str) -> float:
         try:
@@ -92,8 +97,9 @@ def _parse_pricing(text: str, origin: str) -> Pricing:
             for name, p in data["prices"].items()
         }
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
-        return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin)
-    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest)
+    except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 
 
@@ -150,13 +156,25 @@ def lambda_usage_cost(
 def lambda_cost(
     invocations: float,
     memory_mb: int,
-    duration_ms: float,
+    duration_ms: float | None = None,
     arch: str = "x86_64",
     free_tier: bool = False,
     *,
+    cpu_s: float | None = None,
+    wait_s: float | None = None,
     pricing: Pricing | None = None,
 ) -> CostBreakdown:
-    """``invocations`` of ``duration_ms`` each (billed per ms, rounded up) at ``memory_mb``."""
+    """``invocations`` of ``duration_ms`` each (billed per ms, rounded up) at ``memory_mb``; or,
+    from the work model, of ``cpu_s`` CPU seconds (at one vCPU) and ``wait_s`` I/O seconds each,
+    which at ``memory_mb`` last ``lambda_duration_s(cpu_s=, wait_s=, memory_mb=)``."""
+    if cpu_s is not None or wait_s is not None:
+        if duration_ms is not None:
+            raise ValueError("give duration_ms or cpu_s/wait_s, not both")
+        duration_ms = 1000.0 * lambda_duration_s(
+            cpu_s=cpu_s or 0.0, wait_s=wait_s or 0.0, memory_mb=memory_mb
+        )
+    if duration_ms is None:
+        raise ValueError("lambda_cost needs duration_ms, or cpu_s and wait_s")
     billed_ms = math.ceil(duration_ms - 1e-9) if duration_ms > 0 else 0
     gb_seconds = invocations * billed_ms / 1000.0 * memory_mb / 1024.0
     return lambda_usage_cost(invocations, gb_seconds, arch, free_tier, pricing=pricing)
@@ -235,10 +253,12 @@ def ec2_cost(
     public_ipv4: bool = True,
     *,
     cpu_vcpu_hours: float = 0.0,
+    root_volume_gb: float = 0.0,
     pricing: Pricing | None = None,
 ) -> CostBreakdown:
     """Enough instances of ``instance`` for ``cpu_vcpu_hours`` of work over ``hours``, each with a
-    public IPv4 if asked; CPU beyond the instances' free baseline is billed as surplus credits."""
+    public IPv4 if asked and a gp3 root volume of ``root_volume_gb``; CPU beyond the instances'
+    free baseline is billed as surplus credits."""
     p = pricing or load_pricing()
     spec = INSTANCES.get(instance)
     if spec is None:
@@ -253,6 +273,9 @@ def ec2_cost(
         components["ec2.cpu_credits"] = surplus * p[spec.surplus_price]
     if public_ipv4:
         components["ec2.public_ipv4"] = count * hours * p["public_ipv4_hour"]
+    if root_volume_gb:
+        months = hours / p.hours_per_month
+        components["ec2.ebs_root"] = count * root_volume_gb * months * p["ebs_gp3_gb_month"]
     return CostBreakdown(components)
 
 
@@ -265,7 +288,7 @@ def logs_cost(gigabytes: float, free_tier: bool = False, *, pricing: Pricing | N
 
 # -- a live run ------------------------------------------------------------------------------------
 def price_run(
-    strategy: Mapping[str, Any],
+    strategy: StrategyResult | Mapping[str, Any],
     *,
     pricing: Pricing | None = None,
     instance_hours: float | None = None,
@@ -276,33 +299,31 @@ def price_run(
     Counts are the run's own (exact). What moto does inside AWS for free is added where AWS bills
     it: S3's SendMessage to the queue for each notification, and, for the EventBridge route, one
     event per object write in the bucket (EventBridge receives every object event once enabled).
-    A polling loop is charged instance time for ``instance_hours`` (by default the run's wall
-    time) and the CPU its processing took (``cpu_share`` of it).
+    A polling loop is charged instance time for ``instance_hours`` (by default the strategy's
+    ``instance_s``, else the run's wall time) and the CPU its processing took (``cpu_share`` of it).
     """
     p = pricing or load_pricing()
-    calls: Mapping[str, int] = strategy.get("api_calls", {})
-    counters: Mapping[str, Any] = strategy.get("counters", {})
-    kind = strategy.get("kind", "")
-    params: Mapping[str, Any] = strategy.get("parameters", {})
-    function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
+    s = as_strategy_result(strategy)
+    kind = s.kind
+    function = s.parameters.get("function", {}) if isinstance(s.parameters.get("function"), dict) else {}
     arch = str(function.get("architecture", "x86_64"))
     cost = s3_request_cost(
-        {op.split(".", 1)[1]: n for op, n in calls.items() if op.startswith("s3.")}, pricing=p
+        {op.split(".", 1)[1]: n for op, n in s.api_calls.items() if op.startswith("s3.")}, pricing=p
     )
-    sqs_requests = sum(n for op, n in calls.items() if op.startswith("sqs."))
+    sqs_requests = sum(n for op, n in s.api_calls.items() if op.startswith("sqs."))
     if kind == "s3-sqs-lambda":
-        sqs_requests += int(counters.get("records", 0))  # S3's SendMessage, one per notification
+        sqs_requests += int(s.counter("records"))  # S3's SendMessage, one per notification
     if sqs_requests:
         cost += sqs_cost(sqs_requests, pricing=p)
-    invocations = float(counters.get("invocations", 0))
+    invocations = s.counter("invocations")
     if invocations:
-        cost += lambda_usage_cost(invocations, float(counters.get("gb_s", 0.0)), arch, pricing=p)
+        cost += lambda_usage_cost(invocations, s.counter("gb_s"), arch, pricing=p)
         cost += logs_cost(invocations * LAMBDA_LOG_BYTES / 1e9, pricing=p)
     if kind == "s3-eventbridge-lambda":
         writes = sum(
             n
-            for role in strategy.get("repetitions", [])
-            for op, n in _all_roles(role).items()
+            for repetition in s.repetitions
+            for op, n in repetition.calls().items()
             if op in ("s3.PutObject", "s3.CopyObject", "s3.CompleteMultipartUpload", "s3.DeleteObject")
         )
         cost += eventbridge_cost(writes, pricing=p)
@@ -311,40 +332,53 @@ def price_run(
     if kind == "poll":
         hours = instance_hours
         if hours is None:
-            hours = sum(float(r.get("wall_s", 0.0)) for r in strategy.get("repetitions", [])) / 3600.0
-        busy_s = float(strategy.get("processing_s", {}).get("mean") or 0.0) * int(
-            strategy.get("processed", 0)
-        )
+            hours = (s.instance_s if s.instance_s is not None else s.wall_s()) / 3600.0
+        busy_s = float(s.processing_s.mean or 0.0) * s.processed
         cost += ec2_cost(hours, cpu_vcpu_hours=busy_s * cpu_share / 3600.0, pricing=p)
     return cost
 
 
-def _all_roles(repetition: Mapping[str, Any]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for calls in repetition.get("api_calls_by_role", {}).values():
-        for op, n in calls.items():
-            total[op] = total.get(op, 0) + n
-    return total
+def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:
+    """A strategy's results; a dict (the schema-1 way) still works, with a DeprecationWarning."""
+    if isinstance(strategy, StrategyResult):
+        return strategy
+    warnings.warn(
+        "pass a bench.results.model.StrategyResult, not a dict, to price a strategy",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return StrategyResult.model_validate(
+        {"backend": "moto", "files": 0, "processed": 0, **{k: v for k, v in strategy.items() if k != "cost"}}
+    )
 
 
 # -- a month of a deployment ---------------------------------------------------------------------------
 DeploymentKind = Literal[
     "poll-ec2", "poll-scheduled-lambda", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"
 ]
+Retention = Literal["lifecycle", "keep"]
+LAMBDA_EVENT_KINDS = ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid")
+
+_DEFAULT_WORK = Work()
 
 
 @dataclass(frozen=True)
 class Deployment:
     """How a strategy would be deployed on AWS; the knobs that move its bill.
 
-    ``retention_days`` is how long processed files stay in the watched prefix (a poller that
-    lists everything pays for every one of them, every cycle); ``inbox`` moves them out, with a
-    COPY to an archive prefix (``archive_processed``) or with a (free) DELETE alone.
+    The per-file work is ``cpu_s`` (CPU seconds at one full vCPU) plus ``wait_s`` (I/O): an EC2
+    poller pays the CPU in vCPU-seconds of its instance, a Lambda function runs it at its memory's
+    share of a vCPU (``bench.cost.work.lambda_duration_s``). ``duration_ms`` and ``cpu_share`` are
+    the old description (deprecated): given, they are turned into ``cpu_s`` and ``wait_s``.
 
-    ``duration_ms`` is the per-file work's wall time, taken as the same on EC2 and on Lambda, of
-    which ``cpu_share`` is CPU: a poller on EC2 needs that CPU (more instances, or surplus credits
-    above a burstable instance's baseline). Lambda gives CPU in proportion to memory (one vCPU at
-    1,769 MB), so CPU-heavy work at 128 MB runs longer than this assumes.
+    ``retention_days`` is how long processed files stay in the watched prefix (a poller that
+    lists everything pays for every one of them, every cycle); ``retention`` says whether a
+    lifecycle rule deletes them then (EventBridge bills an "Object Deleted" event for each) or
+    they are kept. ``inbox`` moves them out, with a COPY to an archive prefix
+    (``archive_processed``) or with a (free) DELETE alone.
+
+    Switchable bill lines: ``ebs_root_gb`` (the poller's root volume; 0 leaves it out),
+    ``idempotency_ledger`` (a DynamoDB ledger shared by concurrent Lambda environments).
     """
 
     kind: DeploymentKind
@@ -352,16 +386,20 @@ class Deployment:
     interval_s: float = 60.0
     cursor: str = "seen-set"
     retention_days: float = 30.0
+    retention: Retention = "lifecycle"
     sweep_every: int = 60
     memory_mb: int = 128
-    duration_ms: float = 100.0
+    cpu_s: float = _DEFAULT_WORK.cpu_s
+    wait_s: float = _DEFAULT_WORK.wait_s
     arch: str = "x86_64"
     instance: str = "t4g.nano"
     public_ipv4: bool = True
+    ebs_root_gb: float = 8.0
     batch_size: int = 10
     batching_window_s: float = 0.0
     sqs_pollers: int = 5
     sqs_wait_s: int = 20
+    sqs_turnaround_s: float = 0.1
     outputs_per_file: int = 1
     list_ms_per_page: float = 60.0
     state_ms: float = 40.0
@@ -369,8 +407,37 @@ class Deployment:
     sweep_cursor: str = "start-after"
     missed_share: float = 0.0
     archive_processed: bool = True
-    cpu_share: float = 0.5
     log_bytes_per_invocation: int = LAMBDA_LOG_BYTES
+    idempotency_ledger: bool = True
+    ledger_writes_per_file: float = 2.0
+    duration_ms: float | None = None  # deprecated: use cpu_s and wait_s
+    cpu_share: float | None = None  # deprecated: use cpu_s and wait_s
+
+    def __post_init__(self) -> None:
+        if self.duration_ms is None and self.cpu_share is None:
+            return
+        warnings.warn(
+            "Deployment(duration_ms=, cpu_share=) is deprecated: describe the work as cpu_s "
+            "(CPU seconds at one full vCPU) and wait_s (I/O seconds)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        duration = (self.duration_ms if self.duration_ms is not None else 100.0) / 1000.0
+        share = self.cpu_share if self.cpu_share is not None else 0.5
+        work = Work.from_duration(duration, share)
+        object.__setattr__(self, "cpu_s", work.cpu_s)
+        object.__setattr__(self, "wait_s", work.wait_s)
+        object.__setattr__(self, "duration_ms", None)
+        object.__setattr__(self, "cpu_share", None)
+
+    @property
+    def work(self) -> Work:
+        return Work(self.cpu_s, self.wait_s)
+
+    @property
+    def lambda_s(self) -> float:
+        """Seconds one file's work takes in this deployment's function."""
+        return self.work.lambda_s(self.memory_mb)
 
     @property
     def label(self) -> str:
@@ -385,52 +452,95 @@ def _pages(objects: float) -> float:
     return max(1.0, math.ceil(objects / 1000.0))
 
 
-def _poll_usage(
-    d: Deployment, files_per_month: float, month_s: float
-) -> tuple[float, float, dict[str, float]]:
-    """(cycles, LIST requests, extra S3 operations) for a month of polling."""
+@dataclass(frozen=True)
+class PollUsage:
+    """A month of polling: cycles, LIST requests (regular and sweeps), pages per cycle and per sweep."""
+
+    cycles: float
+    lists: float
+    extra: Mapping[str, float]
+    pages_per_cycle: float
+    sweep_pages: float
+    sweeps: float
+
+
+def poll_usage(d: Deployment, files_per_month: float, month_s: float) -> PollUsage:
+    """What a month of polling lists, from the cursor and the files retained in the prefix."""
     cycles = month_s / d.interval_s
     per_cycle = files_per_month / cycles
     files_per_day = files_per_month / (month_s / 86400.0)
     retained = files_per_day * d.retention_days
     extra: dict[str, float] = {}
+    sweep_pages = sweeps = 0.0
     if d.cursor in ("seen-set", "watermark"):
-        lists = cycles * _pages(retained)
+        pages = _pages(retained)
     elif d.cursor == "start-after":
-        lists = cycles * _pages(per_cycle) + cycles / d.sweep_every * _pages(retained)
+        pages = _pages(per_cycle)
+        sweeps, sweep_pages = cycles / d.sweep_every, _pages(retained)
     elif d.cursor == "inbox":
-        lists = cycles * _pages(per_cycle)
+        pages = _pages(per_cycle)
         extra = {"DeleteObject": files_per_month}
         if d.archive_processed:
             extra["CopyObject"] = files_per_month
     else:
         raise ValueError(f"unknown cursor {d.cursor!r}")
-    return cycles, lists, extra
+    return PollUsage(cycles, cycles * pages + sweeps * sweep_pages, extra, pages, sweep_pages, sweeps)
+
+
+def _poll_usage(
+    d: Deployment, files_per_month: float, month_s: float
+) -> tuple[float, float, dict[str, float]]:
+    """(cycles, LIST requests, extra S3 operations) for a month of polling."""
+    usage = poll_usage(d, files_per_month, month_s)
+    return usage.cycles, usage.lists, dict(usage.extra)
+
+
+def sqs_batch_fill(d: Deployment, rate_per_s: float) -> float:
+    """Mean messages per batch: those arriving while each poller is away (batching window plus
+    turnaround), shared among the pollers; at least one, at most the batch size (an assumption)."""
+    pollers = max(1, d.sqs_pollers)
+    fill = 1.0 + rate_per_s * (d.batching_window_s + d.sqs_turnaround_s) / pollers
+    return min(float(d.batch_size), fill)
+
+
+def sqs_empty_receives(d: Deployment, rate_per_s: float, month_s: float) -> float:
+    """Empty long polls in a month: each idle poller returns empty after ``sqs_wait_s`` when no
+    message reached it (Poisson arrivals shared evenly among the pollers)."""
+    pollers = max(1, d.sqs_pollers)
+    wait = max(1, d.sqs_wait_s)
+    return pollers * month_s / wait * math.exp(-rate_per_s * wait / pollers)
 
 
 def monthly_cost(
     deployment: Deployment, files_per_month: float, *, free_tier: bool = False, pricing: Pricing | None = None
 ) -> CostBreakdown:
-    """A month of ``deployment`` at ``files_per_month``, per component."""
+    """A month of ``deployment`` at ``files_per_month``, per component, at steady state (the
+    prefix already holds ``retention_days`` of files)."""
     p = pricing or load_pricing()
     d = deployment
     month_s = p.month_s
     work = {"GetObject": files_per_month, "PutObject": files_per_month * d.outputs_per_file}
     lambda_invocations = lambda_gb_s = 0.0
     cost = CostBreakdown()
+    per_file_s = d.lambda_s
 
     if d.kind in ("poll-ec2", "poll-scheduled-lambda"):
         cycles, lists, extra = _poll_usage(d, files_per_month, month_s)
         cost += s3_request_cost({**work, "ListObjectsV2": lists, **extra}, pricing=p)
         if d.kind == "poll-ec2":
-            cpu_hours = files_per_month * d.duration_ms / 1000.0 * d.cpu_share / 3600.0
+            cpu_hours = files_per_month * d.cpu_s / 3600.0
             cost += ec2_cost(
-                p.hours_per_month, d.instance, d.public_ipv4, cpu_vcpu_hours=cpu_hours, pricing=p
+                p.hours_per_month,
+                d.instance,
+                d.public_ipv4,
+                cpu_vcpu_hours=cpu_hours,
+                root_volume_gb=d.ebs_root_gb,
+                pricing=p,
             )
         else:
             if d.interval_s < 60:
                 raise ValueError("a scheduled function cannot run more often than once a minute")
-            busy_ms = lists * d.list_ms_per_page + files_per_month * d.duration_ms + cycles * d.state_ms
+            busy_ms = lists * d.list_ms_per_page + files_per_month * per_file_s * 1000 + cycles * d.state_ms
             lambda_invocations = cycles
             lambda_gb_s = _gb_s(busy_ms, d.memory_mb, cycles)
             cost += s3_request_cost({"GetObject": cycles, "PutObject": cycles}, pricing=p)  # the cursor
@@ -438,9 +548,13 @@ def monthly_cost(
     elif d.kind in ("s3-lambda", "s3-eventbridge-lambda", "hybrid"):
         cost += s3_request_cost(work, pricing=p)
         lambda_invocations = files_per_month
-        lambda_gb_s = _gb_s(files_per_month * d.duration_ms, d.memory_mb, files_per_month)
+        lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, files_per_month)
         if d.kind == "s3-eventbridge-lambda":  # every object event of the bucket, outputs included
             cost += eventbridge_cost(files_per_month * (1 + d.outputs_per_file), pricing=p)
+            if d.retention == "lifecycle":  # the rule's expirations arrive as "Object Deleted"
+                cost += CostBreakdown(
+                    {"eventbridge.object_deleted": files_per_month * p["eventbridge_event"]}
+                )
         if d.kind == "hybrid":
             sweep = replace(
                 d,
@@ -463,25 +577,34 @@ def monthly_cost(
             cost += scheduler_cost(cycles, free_tier, pricing=p)
             lambda_invocations += cycles
             lambda_gb_s += _gb_s(
-                lists * d.list_ms_per_page + missed * d.duration_ms + cycles * d.state_ms, d.memory_mb, cycles
+                lists * d.list_ms_per_page + missed * per_file_s * 1000 + cycles * d.state_ms,
+                d.memory_mb,
+                cycles,
             )
     elif d.kind == "s3-sqs-lambda":
         rate = files_per_month / month_s
-        batch = min(float(d.batch_size), max(1.0, 1.0 + rate * d.batching_window_s))
-        batches = files_per_month / batch
-        empty_receives = d.sqs_pollers * month_s / max(1, d.sqs_wait_s)
+        batches = files_per_month / sqs_batch_fill(d, rate)
+        empty_receives = sqs_empty_receives(d, rate, month_s)
         requests = files_per_month + 2 * batches + empty_receives  # send (by S3), receive, delete
         cost += s3_request_cost(work, pricing=p)
         cost += sqs_cost(requests, free_tier, pricing=p)
         lambda_invocations = batches
-        lambda_gb_s = _gb_s(files_per_month * d.duration_ms, d.memory_mb, batches)
+        lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, batches)
     else:
         raise ValueError(f"unknown deployment kind {d.kind!r}")
 
+    if d.kind in LAMBDA_EVENT_KINDS and d.idempotency_ledger and files_per_month:
+        cost += ledger_cost(files_per_month * d.ledger_writes_per_file, pricing=p)
     if lambda_invocations:
         cost += lambda_usage_cost(lambda_invocations, lambda_gb_s, d.arch, free_tier, pricing=p)
         cost += logs_cost(lambda_invocations * d.log_bytes_per_invocation / 1e9, free_tier, pricing=p)
     return cost
+
+
+def ledger_cost(writes: float, *, pricing: Pricing | None = None) -> CostBreakdown:
+    """A DynamoDB on-demand idempotency ledger: write request units (items under 1 KB)."""
+    p = pricing or load_pricing()
+    return CostBreakdown({"dynamodb.ledger_writes": writes * p["dynamodb_write_request"]})
 
 
 def _gb_s(total_ms: float, memory_mb: int, invocations: float) -> float:
@@ -505,9 +628,12 @@ def break_even(
     low: float = 1.0,
     high: float = 1e9,
     pricing: Pricing | None = None,
+    steps: int = 200,
+    iterations: int = 60,
 ) -> float | None:
     """Files per day at which ``a`` and ``b`` cost the same (the first crossing found by bisection
-    in log space between ``low`` and ``high``), or None if one is cheaper throughout."""
+    in log space between ``low`` and ``high``, on a grid of ``steps``), or None if one is cheaper
+    throughout."""
     p = pricing or load_pricing()
 
     def gap(per_day: float) -> float:
@@ -517,14 +643,14 @@ def break_even(
             - monthly_cost(b, n, free_tier=free_tier, pricing=p).total
         )
 
-    grid = [low * (high / low) ** (i / 200) for i in range(201)]
+    grid = [low * (high / low) ** (i / steps) for i in range(steps + 1)]
     signs = [gap(x) for x in grid]
-    for i in range(200):
+    for i in range(steps):
         if signs[i] == 0 or signs[i + 1] == 0:  # equal, not crossing (e.g. both pay one page)
             continue
         if (signs[i] < 0) != (signs[i + 1] < 0):
             lo, hi = math.log(grid[i]), math.log(grid[i + 1])
-            for _ in range(60):
+            for _ in range(iterations):
                 mid = (lo + hi) / 2
                 if (gap(math.exp(mid)) < 0) == (signs[i] < 0):
                     lo = mid
@@ -535,10 +661,33 @@ def break_even(
 
 
 def standard_deployments(
-    interval_s: float = 60.0, memory_mb: int = 128, duration_ms: float = 100.0, arch: str = "x86_64"
+    interval_s: float = 60.0,
+    memory_mb: int = 128,
+    duration_ms: float | None = None,
+    arch: str = "x86_64",
+    *,
+    cpu_s: float = _DEFAULT_WORK.cpu_s,
+    wait_s: float = _DEFAULT_WORK.wait_s,
+    retention_days: float = 30.0,
+    retention: Retention = "lifecycle",
 ) -> list[Deployment]:
-    """The deployment options compared by ``pve cost``."""
-    common: dict[str, Any] = {"memory_mb": memory_mb, "duration_ms": duration_ms, "arch": arch}
+    """The deployment options compared by ``pve cost`` and ``pve decide`` (``duration_ms`` is the
+    old, deprecated description of the work: half CPU, half wait)."""
+    if duration_ms is not None:
+        warnings.warn(
+            "standard_deployments(duration_ms=) is deprecated: pass cpu_s= and wait_s=",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        cpu_s = wait_s = duration_ms / 2000.0
+    common: dict[str, Any] = {
+        "memory_mb": memory_mb,
+        "cpu_s": cpu_s,
+        "wait_s": wait_s,
+        "arch": arch,
+        "retention_days": retention_days,
+        "retention": retention,
+    }
     return [
         Deployment("poll-ec2", name=f"poll on EC2 every {interval_s:g}s", interval_s=interval_s, **common),
         Deployment(

@@ -1,27 +1,68 @@
-"""One run's exact counts priced at AWS rates (live runs and simulations alike)."""
+"""Dollars from a run's counts: the one function every reader prices a strategy with.
+
+A results file stores raw counts and the pricing table's identity; ``run_cost`` turns a
+strategy's counts into dollars. The runners store its output at write time (``priced``), and the
+table, the charts and ``pve decide`` call it again at read time with the same table, so they
+cannot disagree; with another table (a price edit) they all move together.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost, price_run
+from bench.cost.sweep import deployment_for
+from bench.results.model import CostBlock, Run, StrategyResult
 
-from bench.cost.model import Pricing, price_run
+RUN_NOTE = (
+    "the run's exact counts at AWS prices, no free tier; per_million_files holds at this run's "
+    "arrival rate only (a poller's instance time does not scale with files)"
+)
+FOLDER_NOTE = "a local folder: no AWS bill (the machine's own cost is not modelled)"
 
 
-def run_cost(entry: dict[str, Any], pricing: Pricing, instance_hours: float | None = None) -> dict[str, Any]:
-    """The run priced at AWS rates, and the same scaled to a million files at the run's own rate."""
-    if entry.get("backend") == "folder":
-        return {
-            "pricing": pricing.label,
-            "run_usd": {"total": 0.0},
-            "per_million_files": None,
-            "note": "a local folder: no AWS bill (the machine's own cost is not modelled)",
-        }
-    breakdown = price_run(entry, pricing=pricing, instance_hours=instance_hours)
-    processed = entry["processed"] + entry["failed"]
-    return {
-        "pricing": pricing.label,
-        "run_usd": breakdown.as_dict(),
-        "per_million_files": breakdown.total / processed * 1e6 if processed else None,
-        "note": "the run's exact counts at AWS prices, no free tier; per_million_files holds at this run's "
-        "arrival rate only (a poller's instance time does not scale with files)",
-    }
+def run_cost(
+    strategy: StrategyResult,
+    pricing: Pricing | None = None,
+    *,
+    files_per_day: float | None = None,
+    name: str = "",
+) -> CostBlock:
+    """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
+    and, given ``files_per_day``, a month of the deployment it stands for."""
+    p = pricing or load_pricing()
+    if strategy.backend == "folder":
+        return CostBlock(
+            pricing=p.label,
+            pricing_sha256=p.sha256,
+            run_usd={"total": 0.0},
+            per_million_files=None,
+            note=FOLDER_NOTE,
+        )
+    breakdown = price_run(strategy, pricing=p)
+    finished = strategy.finished
+    monthly = None
+    deployment = deployment_for(name, strategy) if files_per_day is not None else None
+    if deployment is not None and files_per_day is not None:
+        monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
+    return CostBlock(
+        pricing=p.label,
+        pricing_sha256=p.sha256,
+        run_usd=breakdown.as_dict(),
+        per_million_files=breakdown.total / finished * 1e6 if finished else None,
+        note=RUN_NOTE,
+        monthly_usd=monthly,
+    )
+
+
+def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
+    """Every strategy of ``run`` priced with ``pricing`` (by default the bundled table)."""
+    p = pricing or load_pricing()
+    rate = run.simulation.files_per_day if run.simulation is not None else None
+    return {name: run_cost(s, p, files_per_day=rate, name=name) for name, s in run.strategies.items()}
+
+
+def priced(run: Run, pricing: Pricing | None = None) -> Run:
+    """``run`` with the pricing table's identity and each strategy's dollars stored (at write time)."""
+    p = pricing or load_pricing()
+    costs = run_costs(run, p)
+    strategies = {name: s.model_copy(update={"cost": costs[name]}) for name, s in run.strategies.items()}
+    return run.model_copy(update={"pricing": p.label, "pricing_sha256": p.sha256, "strategies": strategies})

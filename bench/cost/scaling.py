@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from bench.cost.model import INSTANCES
 from event_handlers.runtime.scaling import (
@@ -40,13 +41,14 @@ class Stability:
     def stable(self) -> bool:
         return self.utilisation < 1.0
 
-    def as_dict(self) -> dict[str, object]:
+    def fields(self) -> dict[str, Any]:
+        """The results model's fields for it (``StrategyResult.stable`` and its neighbours)."""
         u = self.utilisation
         return {
             "stable": self.stable,
             "utilisation": None if math.isinf(u) else round(u, 4),
-            "servers": self.servers,
-            **({} if self.stable else {"latency": UNBOUNDED}),
+            "servers": None if math.isinf(self.servers) else self.servers,
+            "latency_note": None if self.stable else UNBOUNDED,
         }
 
 

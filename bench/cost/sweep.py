@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.cost.assumptions import Assumptions, load_assumptions
+from bench.cost.feasibility import check
 from bench.cost.model import (
     Deployment,
     Pricing,
@@ -17,6 +19,8 @@ from bench.cost.model import (
     monthly_cost,
     s3_request_cost,
 )
+from bench.cost.work import Work
+from bench.results.model import StrategyResult
 
 
 def cost_table(
@@ -25,17 +29,20 @@ def cost_table(
     *,
     free_tier: bool = False,
     pricing: Pricing | None = None,
+    assumptions: Assumptions | None = None,
 ) -> pd.DataFrame:
     """One row per (deployment, rate): the monthly total, the part spent finding files
-    (``discovery_usd``: the total minus the GET and output PUTs every strategy pays), and every
-    component."""
+    (``discovery_usd``: the total minus the GET and output PUTs every strategy pays), whether the
+    configuration can run at that rate (``feasible``, ``why_not``), and every component."""
     p = pricing or load_pricing()
+    a = assumptions or load_assumptions()
     rows = []
     for d in deployments:
         for rate in files_per_day:
             n = files_per_month(rate, p)
             cost = monthly_cost(d, n, free_tier=free_tier, pricing=p)
             shared = s3_request_cost({"GetObject": n, "PutObject": n * d.outputs_per_file}, pricing=p).total
+            feasibility = check(d, float(rate), pricing=p, assumptions=a)
             rows.append(
                 {
                     "deployment": d.label,
@@ -43,10 +50,15 @@ def cost_table(
                     "files_per_day": float(rate),
                     "monthly_usd": cost.total,
                     "discovery_usd": max(0.0, cost.total - shared),
+                    "feasible": feasibility.feasible,
+                    "why_not": feasibility.reason,
                     **{f"usd.{k}": v for k, v in sorted(cost.components.items())},
                 }
             )
-    return pd.DataFrame(rows).fillna(0.0)
+    frame = pd.DataFrame(rows)
+    components = [c for c in frame.columns if c.startswith("usd.")]
+    frame[components] = frame[components].fillna(0.0)
+    return frame
 
 
 def break_evens(
@@ -73,30 +85,38 @@ def break_evens(
     return out
 
 
+# Assumption: half of a run's measured per-file time is CPU (the work model's default split).
+MEASURED_CPU_SHARE = 0.5
+
+
 def default_rates() -> np.ndarray:
     return np.logspace(0, 8, 161)  # 1 to 100 million files a day
 
 
-def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
+def deployment_for(name: str, strategy: StrategyResult) -> Deployment | None:
     """The AWS deployment a run's strategy stands for, with its measured per-file compute time.
 
     Local folder strategies (inotify, folder polls) have no AWS bill and give None.
     """
-    kind, params = strategy["kind"], strategy.get("parameters", {})
-    if strategy.get("backend") == "folder" or kind == "inotify":
+    kind, params = strategy.kind, strategy.parameters
+    if strategy.backend == "folder" or kind == "inotify":
         return None
-    counters = strategy.get("counters", {})
     function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
     memory = int(function.get("memory_mb", 128))
     arch = str(function.get("architecture", "x86_64"))
-    processing = strategy.get("processing_s", {}).get("p50") or 0.1
-    files = max(1, int(strategy.get("files", 1)))
-    per_file_ms = (
-        max(1.0, float(counters.get("billed_ms", 0)) / files)
-        if counters.get("billed_ms")
-        else processing * 1000
-    )
-    common: dict[str, Any] = {"name": name, "memory_mb": memory, "arch": arch, "duration_ms": per_file_ms}
+    processing = strategy.processing_s.p50 or 0.1
+    files = max(1, strategy.files)
+    billed_ms = strategy.counter("billed_ms")
+    per_file_ms = max(1.0, billed_ms / files) if billed_ms else processing * 1000
+    # a measured wall time on this machine's full core: split by the labelled CPU-share assumption
+    work = Work.from_duration(per_file_ms / 1000.0, MEASURED_CPU_SHARE)
+    common: dict[str, Any] = {
+        "name": name,
+        "memory_mb": memory,
+        "arch": arch,
+        "cpu_s": work.cpu_s,
+        "wait_s": work.wait_s,
+    }
     if kind == "poll":
         return Deployment(
             "poll-ec2",
@@ -122,7 +142,7 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             **common,
         )
     if kind == "hybrid":
-        lost = float(counters.get("notifications_lost", 0)) / files
+        lost = strategy.counter("notifications_lost") / files
         return Deployment(
             "hybrid",
             sweep_interval_s=float(params.get("sweep_interval_s", 3600.0)),
@@ -130,6 +150,8 @@ def deployment_for(name: str, strategy: dict[str, Any]) -> Deployment | None:
             missed_share=lost,
             **common,
         )
-    if kind in ("s3-lambda", "s3-eventbridge-lambda"):
-        return Deployment(kind, **common)
+    if kind == "s3-lambda":
+        return Deployment("s3-lambda", **common)
+    if kind == "s3-eventbridge-lambda":
+        return Deployment("s3-eventbridge-lambda", **common)
     return None

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench.cost.model import load_pricing
-from bench.cost.run import run_cost
+from bench.cost.model import Pricing, load_pricing
+from bench.cost.run import priced
 from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
@@ -25,15 +25,15 @@ from bench.live.recorder import COLUMNS, FileRecord, Recorder
 from bench.live.stability import live_stability
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
+from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
-from bench.results.files import SCHEMA_VERSION, write_results
+from bench.results.files import write_results
+from bench.results.model import Environment, Failure, ProfileInfo, Repetition, Run, RunKind, StrategyResult
 from bench.results.stats import strategy_stats
 from bench.scenario.seeds import strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
-
-_SUMMED = ("invocations", "poll_cycles", "empty_polls", "cold_starts")
 
 
 @dataclass
@@ -58,7 +58,7 @@ def run_scenario(
     progress: ProgressReporter | None = None,
     command: str = "",
     scenario_file: str = "",
-) -> dict[str, Any]:
+) -> Run:
     """Run every strategy of ``scenario`` and write the results to ``out_dir``; return the summary."""
     progress = progress or QuietProgress()
     check_live_size(scenario)
@@ -179,66 +179,70 @@ def build_summary(
     scenario: Scenario,
     outcomes: list[StrategyOutcome],
     records: pd.DataFrame,
-    environment: dict[str, Any],
-    profile: dict[str, Any],
+    environment: Environment,
+    profile: ProfileInfo,
     *,
     command: str,
     scenario_file: str,
-) -> dict[str, Any]:
-    pricing = load_pricing()
-    strategies: dict[str, Any] = {}
-    for spec in scenario.strategies:
-        runs = [o for o in outcomes if o.name == spec.name]
-        counters = _sum_dicts([o.counters for o in runs])
-        api_calls = _sum_dicts([o.api_calls for o in runs])
-        entry: dict[str, Any] = {
-            "kind": spec.kind,
-            "backend": scenario.backend_of(spec),
-            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
-            **strategy_stats(records[records["strategy"] == spec.name]),
-            **{name: int(counters.get(name, 0)) for name in _SUMMED},
-            "api_calls": api_calls,
-            "api_calls_total": int(sum(api_calls.values())),
-            "counters": counters,
-            "repetitions": [
-                {
-                    "repetition": o.repetition,
-                    "wall_s": round(o.wall_s, 3),
-                    "writer": o.writer,
-                    "api_calls_by_role": o.api_calls_by_role,
-                    **o.details,
-                }
-                for o in runs
-            ],
-            "notes": sorted({n for o in runs for n in o.notes}),
-            "failures": [
-                {"key": r.key, "outcome": r.outcome, "error": r.error}
-                for o in runs
-                for r in o.records
-                if r.outcome != "processed"
-            ][:50],
-        }
-        checked = live_stability(spec, scenario, entry)
-        entry.update(checked.as_dict())
-        if not checked.stable:
-            entry["notes"].append(
-                f"{spec.name}: unstable here: {checked.utilisation:.2f} of {checked.servers:g} local servers "
-                "busy on average (rate x processing time / servers >= 1); latency grew with the backlog"
-            )
-        entry["cost"] = run_cost(entry, pricing)
-        strategies[spec.name] = entry
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "live",
-        "command": command,
-        "scenario_file": scenario_file,
-        "scenario": scenario.model_dump(mode="json"),
-        "latency_profile": profile,
-        "environment": environment,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pricing": pricing.label,
-        "strategies": strategies,
+    pricing: Pricing | None = None,
+) -> Run:
+    """The run's summary from each repetition's outcome and the per-file records, priced."""
+    strategies = {
+        spec.name: _strategy_result(scenario, spec, [o for o in outcomes if o.name == spec.name], records)
+        for spec in scenario.strategies
     }
+    run = build_run(
+        RunKind.LIVE,
+        scenario,
+        strategies,
+        profile=profile,
+        environment=environment,
+        command=command,
+        scenario_file=scenario_file,
+    )
+    return priced(run, pricing or load_pricing())
+
+
+def _strategy_result(
+    scenario: Scenario, spec: Any, runs: list[StrategyOutcome], records: pd.DataFrame
+) -> StrategyResult:
+    repetitions = [
+        Repetition.model_validate(
+            {
+                "repetition": o.repetition,
+                "wall_s": round(o.wall_s, 3),
+                "writer": o.writer,
+                "api_calls_by_role": o.api_calls_by_role,
+                **o.details,
+            }
+        )
+        for o in runs
+    ]
+    failures = [
+        Failure(key=r.key, outcome=r.outcome, error=r.error)
+        for o in runs
+        for r in o.records
+        if r.outcome != "processed"
+    ][:50]
+    result = strategy_result(
+        spec,
+        scenario.backend_of(spec),
+        **strategy_stats(records[records["strategy"] == spec.name]),
+        counters=_sum_dicts([o.counters for o in runs]),
+        api_calls=_sum_dicts([o.api_calls for o in runs]),
+        repetitions=repetitions,
+        notes=sorted({n for o in runs for n in o.notes}),
+        failures=failures,
+        instance_s=sum(r.wall_s for r in repetitions),
+    )
+    checked = live_stability(spec, scenario, result)
+    notes = list(result.notes)
+    if not checked.stable:
+        notes.append(
+            f"{spec.name}: unstable here: {checked.utilisation:.2f} of {checked.servers:g} local servers "
+            "busy on average (rate x processing time / servers >= 1); latency grew with the backlog"
+        )
+    return result.model_copy(update={**checked.fields(), "notes": notes})
 
 
 def _sum_dicts(items: list[dict[str, Any]]) -> dict[str, Any]:

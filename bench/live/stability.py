@@ -14,6 +14,7 @@ from typing import Any
 from bench.cost.scaling import Stability, stability
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from bench.live.strategies.poll import live_workers
+from bench.results.model import StrategyResult
 from bench.scenario.spec import Scenario
 from event_handlers.runtime.scaling import function_concurrency_limit, sqs_mapping_cap
 from event_handlers.runtime.sqs_mapping import SqsMappingConfig
@@ -35,17 +36,14 @@ def local_servers(spec: Any, scenario: Scenario) -> float:
     return float(min(function_concurrency_limit(reserved), threads))
 
 
-def live_stability(spec: Any, scenario: Scenario, entry: dict[str, Any]) -> Stability:
+def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Stability:
     """Utilisation = the scenario's arrival rate (real seconds) x the mean processing time measured
     / the local servers; for a replayed trace, the files over a repetition's wall time."""
-    arrivals = scenario.workload.arrivals
-    stated = arrivals.mean_rate_per_s()
+    stated = scenario.workload.arrivals.mean_rate_per_s()
     if stated:
         rate = stated * scenario.workload.time_scale
     else:
-        repetitions = entry.get("repetitions", [])
-        spans = [float(r.get("wall_s", 0.0) or 0.0) for r in repetitions]  # drain included: a lower bound
-        files = int(entry.get("files", 0)) / max(1, len(repetitions))
+        spans = [r.wall_s for r in result.repetitions]  # drain included: a lower bound of the rate
+        files = result.files / max(1, len(spans))
         rate = files / max(spans) if spans and max(spans) > 0 else 0.0
-    service = float(entry.get("processing_s", {}).get("mean") or 0.0)
-    return stability(rate, service, local_servers(spec, scenario))
+    return stability(rate, float(result.processing_s.mean or 0.0), local_servers(spec, scenario))

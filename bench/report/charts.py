@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
+from bench.results.model import Run
 
 
-def _caption(summary: dict) -> str:
-    profile = summary.get("latency_profile", {}).get("name", "?")
-    kind = summary.get("kind", "live")
-    scenario = summary["scenario"]
-    caption = f"{scenario['name']} - {kind}, backend {scenario['backend']}, latency profile '{profile}'"
+def _caption(summary: Run) -> str:
+    scenario = summary.scenario
+    caption = (
+        f"{scenario.name} - {summary.kind}, backend {scenario.backend}, "
+        f"latency profile '{summary.latency_profile.name}'"
+    )
     unstable = unstable_strategies(summary)
     if unstable:
         caption += (
@@ -28,7 +33,7 @@ def _caption(summary: dict) -> str:
     return caption
 
 
-def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
+def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
     fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.05 if "\n" in fig.texts[-1].get_text() else 0.03, 1, 1))
@@ -37,12 +42,12 @@ def _save_with_caption(fig: plt.Figure, summary: dict, path: Path) -> Path:
     return path
 
 
-def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
+def latency_cdf(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     """The latency CDF of every strategy on one chart (log x axis when it spans decades)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
     unstable = unstable_strategies(summary)
     spans = []
-    for name in summary["strategies"]:
+    for name in summary.strategies:
         values = np.sort(
             records.loc[
                 (records["strategy"] == name) & (records["outcome"] == "processed"), "latency_s"
@@ -68,29 +73,79 @@ def latency_cdf(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     return _save_with_caption(fig, summary, path)
 
 
+def _feasible_runs(rows: pd.DataFrame) -> list[tuple[bool, pd.DataFrame]]:
+    """Consecutive stretches of a deployment's rows that are all feasible or all not (each
+    stretch overlaps the next by one point, so the drawn line stays continuous)."""
+    flags = rows["feasible"].astype(bool).to_numpy() if "feasible" in rows else np.ones(len(rows), bool)
+    runs: list[tuple[bool, pd.DataFrame]] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or flags[i] != flags[start]:
+            runs.append((bool(flags[start]), rows.iloc[max(0, start - 1) : i]))
+            start = i
+    return runs
+
+
 def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
     """Monthly cost against files per day (log axes): the whole bill, and the part spent on finding
-    the files (the bill minus the GET and output PUT every strategy pays), break-even rates marked."""
-    fig, (total_ax, overhead_ax) = plt.subplots(1, 2, figsize=(12, 5.6), sharex=True)
+    the files (the bill minus the GET and output PUT every strategy pays), break-even rates marked
+    with their range when the document has one. Stretches where a configuration cannot run are
+    drawn dotted and grey, with the reason in the legend."""
+    fig, (total_ax, overhead_ax) = plt.subplots(1, 2, figsize=(12, 5.8), sharex=True)
     colours = {}
+    infeasible_notes = []
     for name, rows in table.groupby("deployment", sort=False):
         style = "--" if str(rows["kind"].iloc[0]).startswith("poll") else "-"
-        (line,) = total_ax.plot(rows["files_per_day"], rows["monthly_usd"], style, label=name, linewidth=1.6)
-        overhead_ax.plot(
-            rows["files_per_day"], rows["discovery_usd"], style, color=line.get_color(), linewidth=1.6
-        )
-        colours[name] = line.get_color()
+        colour = None
+        for feasible, run in _feasible_runs(rows):
+            if not feasible:
+                continue
+            (line,) = total_ax.plot(
+                run["files_per_day"],
+                run["monthly_usd"],
+                style,
+                label=name if colour is None else None,
+                linewidth=1.6,
+                color=colour,
+            )
+            colour = line.get_color()
+            overhead_ax.plot(run["files_per_day"], run["discovery_usd"], style, color=colour, linewidth=1.6)
+        if colour is None:  # never feasible in range: keep a colour for its legend entry
+            (line,) = total_ax.plot([], [], style, label=name)
+            colour = line.get_color()
+        colours[name] = colour
+        for feasible, run in _feasible_runs(rows):
+            if feasible:
+                continue
+            first = run[~run["feasible"].astype(bool)].iloc[0]
+            reason = str(first.get("why_not", "")).split("; ")[0]
+            label = textwrap.fill(
+                f"{name}: cannot run from {_two_sig(first['files_per_day'])}/day ({reason})", 70
+            )
+            total_ax.plot(
+                run["files_per_day"], run["monthly_usd"], ":", color="grey", alpha=0.8, linewidth=1.4
+            )
+            overhead_ax.plot(run["files_per_day"], run["discovery_usd"], ":", color="grey", alpha=0.8)
+            total_ax.plot(
+                [first["files_per_day"]], [first["monthly_usd"]], "x", color=colour, markersize=7, zorder=5
+            )
+            infeasible_notes.append(label)
+    ranges = {(r["option"], r["against"]): r for r in document.get("ranges", [])}
     notes = []
     for number, entry in enumerate((e for e in document["break_even"] if e.get("files_per_day")), start=1):
         rate = entry["files_per_day"]
+        colour = colours.get(entry["other"], "black")
+        span = ranges.get((entry["other"], entry["baseline"]), {}).get("files_per_day")
+        note = f"({number}) {entry['other']}: {_two_sig(rate)} files/day"
+        if span and span.get("low") is not None:
+            high = span["high"] if span.get("high") is not None else table["files_per_day"].max()
+            total_ax.plot(
+                [span["low"], high], [entry["monthly_usd"]] * 2, "-", color=colour, linewidth=4, alpha=0.3
+            )
+            top = _two_sig(span["high"]) if span.get("high") is not None else "never"
+            note += f" ({_two_sig(span['low'])}-{top})"
         total_ax.plot(
-            [rate],
-            [entry["monthly_usd"]],
-            "o",
-            color=colours.get(entry["other"], "black"),
-            markeredgecolor="black",
-            markersize=6,
-            zorder=5,
+            [rate], [entry["monthly_usd"]], "o", color=colour, markeredgecolor="black", markersize=6, zorder=5
         )
         total_ax.annotate(
             str(number),
@@ -100,7 +155,7 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
             fontsize=8,
             fontweight="bold",
         )
-        notes.append(f"({number}) {entry['other']}: {rate:,.0f} files/day")
+        notes.append(note)
     for ax, title in (
         (total_ax, "the whole bill"),
         (overhead_ax, "finding the files (bill minus GET + output PUT)"),
@@ -113,21 +168,112 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
         ax.set_title(title, loc="left", fontsize=10)
     total_ax.set_ylabel("USD per month")
     total_ax.legend(fontsize="small", loc="upper left")
+    if infeasible_notes:
+        handles = [plt.Line2D([], [], linestyle=":", color="grey")] * len(infeasible_notes)
+        overhead_ax.legend(
+            handles,
+            infeasible_notes,
+            fontsize=6.5,
+            loc="lower right",
+            title="dotted grey: cannot run",
+            title_fontsize=7,
+        )
     tier = "with the always-free tier" if document.get("free_tier") else "no free tier"
     fig.suptitle(f"Monthly cost against arrival rate ({tier})", x=0.01, ha="left")
-    lines = [f"Break-even with '{document['baseline']}':"] if notes else ["No break-even in range."]
-    lines += ["    ".join(notes[i : i + 3]) for i in range(0, len(notes), 3)]
+    lines = (
+        [f"Break-even with '{document['baseline']}' (point, range over the assumptions):"]
+        if notes
+        else ["No break-even in range."]
+    )
+    lines += ["    ".join(notes[i : i + 2]) for i in range(0, len(notes), 2)]
     fig.text(0.01, 0.025, "\n".join(lines), fontsize=7.5, va="bottom")
     fig.text(0.01, 0.005, f"prices: {document['pricing']}", fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.12, 1, 0.96))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
+def _two_sig(x: float | None) -> str:
+    return two_sig(x)
+
+
+def _finite_rates(entry: dict) -> list[float]:
+    found = [entry["files_per_day"]["point"]]
+    found += [r for ends in entry["one_at_a_time"].values() for r in ends.values()]
+    found += [entry.get("joint", {}).get(q) for q in ("p10", "p90")]
+    return [float(r) for r in found if r is not None]
+
+
+def tornado_chart(ranges: list[dict], path: Path) -> Path:
+    """One panel per pair: how far each assumption, alone at either end of its interval, moves the
+    break-even rate (log scale); a hatched bar reaching the right edge means the crossing vanishes
+    ("never"). The vertical line is the point estimate; the grey band the joint Monte Carlo's
+    10-90%. Pairs that never cross anywhere in the ranges get no panel (named in the title)."""
+    panels = [r for r in ranges if _finite_rates(r)]
+    never = [f"{r['option']} vs {r['against']}" for r in ranges if not _finite_rates(r)]
+    cols = 2
+    rows_n = max(1, (len(panels) + cols - 1) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(13, 2.4 + 2.6 * rows_n), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, entry in zip(axes.flat, panels, strict=False):
+        point = entry["files_per_day"]["point"]
+        finite = _finite_rates(entry)
+        low, high = min(finite) / 2, max(finite) * 2
+        base = point if point is not None else high
+
+        def pos(r: float | None, high: float = high) -> float:
+            return high if r is None else r
+
+        bars = []
+        for name, ends in entry["one_at_a_time"].items():
+            values = [pos(r) for r in ends.values()] + [base]
+            vanishes = any(r is None for r in ends.values()) != (point is None)
+            bars.append((name, min(values), max(values), vanishes, ends))
+        bars.sort(key=lambda b: np.log(b[2]) - np.log(b[1]))
+        for y, (name, lo, hi, vanishes, ends) in enumerate(bars):
+            ax.barh(
+                y,
+                max(hi - lo, lo * 0.01),
+                left=lo,
+                height=0.6,
+                color="tab:red" if name in entry["flips_on"] else "tab:blue",
+                alpha=0.75,
+                hatch="//" if vanishes else None,
+                edgecolor="black" if vanishes else None,
+                linewidth=0.3,
+            )
+            label = ", ".join(f"{v}: {_two_sig(r)}" for v, r in ends.items())
+            ax.annotate(label, xy=(hi, y), xytext=(3, -3), textcoords="offset points", fontsize=6)
+        ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=7)
+        joint = entry.get("joint", {})
+        if joint.get("p10") is not None:
+            top = joint["p90"] if joint.get("p90") is not None else high
+            ax.axvspan(joint["p10"], top, color="grey", alpha=0.15)
+        if point is not None:
+            ax.axvline(point, color="black", linewidth=1)
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlim(low, high * 3)
+        ax.grid(True, axis="x", which="both", alpha=0.3)
+        headline = f"point {_two_sig(point)}/day" if point is not None else "never at the point"
+        title = f"{entry['option']}\nvs {entry['against']}: {headline}"
+        ax.set_title(title, loc="left", fontsize=8)
+        ax.set_xlabel("break-even, files per day (hatched to the right edge: never)", fontsize=7)
+    title = "What moves each break-even: one assumption at a time (red: it flips the finding)"
+    if never:
+        title += "\nnever cross anywhere in the ranges: " + "; ".join(never)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def timeline(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     """Files written against files processed over time, per strategy: polling's staircase."""
-    names = list(summary["strategies"])
+    names = list(summary.strategies)
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.6 + 1.5 * len(names)), sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
         rows = records[(records["strategy"] == name) & (records["repetition"] == 0)]
@@ -142,7 +288,7 @@ def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
             done, np.arange(1, done.size + 1), where="post", color="tab:red", linewidth=1.4, label="processed"
         )
         ax.set_ylabel("files", fontsize=8)
-        ax.set_title(f"{name} ({summary['strategies'][name]['kind']})", loc="left", fontsize=9)
+        ax.set_title(f"{name} ({summary.strategies[name].kind})", loc="left", fontsize=9)
         ax.grid(True, alpha=0.3)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     axes[-1, 0].set_xlabel("seconds since the first file was written")
@@ -154,19 +300,20 @@ def timeline(records: pd.DataFrame, summary: dict, path: Path) -> Path:
     return path
 
 
-def requests_per_file(summary: dict, path: Path) -> Path:
+def requests_per_file(summary: Run, path: Path) -> Path:
     """API requests per file by operation (stacked), and invocations per file, per strategy."""
-    names = list(summary["strategies"])
-    operations = sorted({op for s in summary["strategies"].values() for op in s["api_calls"]})
+    names = list(summary.strategies)
+    strategies = list(summary.strategies.values())
+    operations = sorted({op for s in strategies for op in s.api_calls})
     fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(names) + 5), 4.8))
     bottoms = np.zeros(len(names))
-    files = np.array([max(1, s["files"]) for s in summary["strategies"].values()], dtype=float)
+    files = np.array([max(1, s.files) for s in strategies], dtype=float)
     for op in operations:
-        values = np.array([s["api_calls"].get(op, 0) for s in summary["strategies"].values()]) / files
+        values = np.array([s.api_calls.get(op, 0) for s in strategies]) / files
         if values.any():
             ax.bar(names, values, bottom=bottoms, label=op)
             bottoms += values
-    invocations = np.array([s.get("invocations", 0) for s in summary["strategies"].values()]) / files
+    invocations = np.array([s.invocations for s in strategies]) / files
     ax.plot(names, invocations, "kD", label="Lambda invocations per file", markersize=6)
     ax.set_ylabel("per file")
     ax.set_title("Requests and invocations per file", loc="left")
@@ -176,25 +323,25 @@ def requests_per_file(summary: dict, path: Path) -> Path:
     return _save_with_caption(fig, summary, path)
 
 
-def latency_vs_interval(summary: dict, path: Path) -> Path | None:
+def latency_vs_interval(summary: Run, path: Path) -> Path | None:
     """Poll latency (median, 5th-95th percentile bars) against the poll interval, events as bands.
 
     Drawn only when the scenario polls at two or more intervals. The dotted line is the textbook
     expectation for a listing at a uniformly random phase: half an interval on average.
     """
     polls = [
-        (s["parameters"]["interval_s"], s)
-        for s in summary["strategies"].values()
-        if s["kind"] == "poll" and "interval_s" in s.get("parameters", {})
+        (s.interval_s, s)
+        for s in summary.strategies.values()
+        if s.kind == "poll" and s.interval_s is not None
     ]
     if len({interval for interval, _ in polls}) < 2:
         return None
     polls.sort(key=lambda item: item[0])
     fig, ax = plt.subplots(figsize=(8, 4.8))
     intervals = np.array([i for i, _ in polls])
-    p50 = np.array([s["latency_s"]["p50"] or np.nan for _, s in polls])
-    p95 = np.array([s["latency_s"]["p95"] or np.nan for _, s in polls])
-    mean = np.array([s["latency_s"]["mean"] or np.nan for _, s in polls])
+    p50 = np.array([s.latency_s.p50 or np.nan for _, s in polls])
+    p95 = np.array([s.latency_s.p95 or np.nan for _, s in polls])
+    mean = np.array([s.latency_s.mean or np.nan for _, s in polls])
     ax.errorbar(
         intervals,
         p50,
@@ -205,14 +352,15 @@ def latency_vs_interval(summary: dict, path: Path) -> Path | None:
     )
     ax.plot(intervals, mean, "s", color="tab:blue", alpha=0.5, label="poll: mean")
     ax.plot(intervals, intervals / 2, ":", color="grey", label="T/2 (theory, mean detection delay)")
-    for name, s in summary["strategies"].items():
-        if s["kind"] in ("poll", "scheduled-poll") or s["latency_s"]["p50"] is None:
+    for name, s in summary.strategies.items():
+        p50_s, p95_s = s.latency_s.p50, s.latency_s.p95
+        if s.kind in ("poll", "scheduled-poll") or p50_s is None:
             continue
-        ax.axhspan(s["latency_s"]["p50"], s["latency_s"]["p95"], alpha=0.15)
-        ax.axhline(s["latency_s"]["p50"], linewidth=0.8)
+        ax.axhspan(p50_s, p95_s if p95_s is not None else p50_s, alpha=0.15)
+        ax.axhline(p50_s, linewidth=0.8)
         ax.annotate(
             f"{name} p50-p95",
-            xy=(intervals[0], s["latency_s"]["p50"]),
+            xy=(intervals[0], p50_s),
             fontsize=7,
             xytext=(0, 2),
             textcoords="offset points",

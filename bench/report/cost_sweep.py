@@ -1,16 +1,28 @@
-"""A cost sweep's folder: ``cost_sweep.csv``, ``break_even.json`` and the monthly-cost chart."""
+"""A cost sweep's folder: ``cost_sweep.csv``, ``break_even.json`` (each break-even as a range, with
+what flips it), ``sweep.json`` (how it was made), ``monthly_cost`` and ``sensitivity`` charts."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.cost.assumptions import Assumptions, load_assumptions
 from bench.cost.model import Deployment, Pricing
+from bench.cost.sensitivity import FLIPS_ON_RULE, break_even_range
 from bench.cost.sweep import break_evens, cost_table, default_rates
-from bench.report.charts import cost_sweep_chart
+from bench.report.charts import cost_sweep_chart, tornado_chart
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """How the break-evens' ranges are found: over which assumptions, with how many joint draws."""
+
+    assumptions: Assumptions | None = None
+    samples: int = 64
+    seed: int = 0
 
 
 def write_sweep(
@@ -22,20 +34,37 @@ def write_sweep(
     pricing: Pricing,
     command: str,
     fmt: str = "png",
+    ranges_over: Ranges | None = None,
 ) -> dict[str, Any]:
-    """Write ``cost_sweep.csv``, ``break_even.json`` and the chart; return the break-even document."""
+    """Write the sweep's files; return the document (``break_even``: the point estimates with both
+    bills, ``ranges``: what ``break_even.json`` holds)."""
+    how = ranges_over or Ranges()
+    samples, seed = how.samples, how.seed
+    a = how.assumptions or load_assumptions()
     folder.mkdir(parents=True, exist_ok=True)
-    table = cost_table(deployments, default_rates(), free_tier=free_tier, pricing=pricing)
+    table = cost_table(deployments, default_rates(), free_tier=free_tier, pricing=pricing, assumptions=a)
     table.to_csv(folder / "cost_sweep.csv", index=False, float_format="%.6g")
     others = [d for d in deployments if d is not baseline]
+    ranges = [
+        break_even_range(
+            other, baseline, assumptions=a, samples=samples, seed=seed, free_tier=free_tier, pricing=pricing
+        )
+        for other in others
+    ]
+    (folder / "break_even.json").write_text(json.dumps(ranges, indent=2) + "\n", encoding="utf-8")
     document = {
         "command": command,
         "pricing": pricing.label,
+        "assumptions_file": a.path,
         "free_tier": free_tier,
         "baseline": baseline.label,
+        "flips_on_rule": FLIPS_ON_RULE,
+        "assumptions": {name: item.as_dict() for name, item in a.items.items()},
         "deployments": [asdict(d) for d in deployments],
         "break_even": break_evens(baseline, others, free_tier=free_tier, pricing=pricing),
+        "ranges": ranges,
     }
-    (folder / "break_even.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (folder / "sweep.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     cost_sweep_chart(table, document, folder / f"monthly_cost.{fmt}")
+    tornado_chart(ranges, folder / f"sensitivity.{fmt}")
     return document

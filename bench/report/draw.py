@@ -22,7 +22,7 @@ def draw_results(results: Results, fmt: str = "png") -> list[Path]:
         raise InputError(f"chart format must be png or svg, got {fmt!r}")
     out, summary, records = results.folder, results.summary, results.records
     drawn = [charts.latency_cdf(records, summary, out / f"latency_cdf.{fmt}")]
-    if summary.get("kind", "live") == "live" and len(records):
+    if summary.is_live and len(records):
         drawn.append(charts.timeline(records, summary, out / f"timeline.{fmt}"))
     drawn.append(charts.requests_per_file(summary, out / f"requests_per_file.{fmt}"))
     sweep = charts.latency_vs_interval(summary, out / f"latency_vs_interval.{fmt}")
@@ -38,7 +38,7 @@ def monthly_projection(results: Results, path: Path) -> Path | None:
     """Each strategy's monthly bill against arrival rate, as deployed on AWS with the per-file
     compute this run measured; break-even rates against the first polling strategy."""
     deployments = [
-        d for name, s in results.summary["strategies"].items() if (d := deployment_for(name, s)) is not None
+        d for name, s in results.summary.strategies.items() if (d := deployment_for(name, s)) is not None
     ]
     if not deployments:
         return None

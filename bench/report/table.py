@@ -6,6 +6,10 @@ from typing import Any
 
 from rich.table import Table
 
+from bench.cost.model import Pricing
+from bench.cost.run import run_costs
+from bench.results.model import Run
+
 
 def seconds(value: float | None) -> str:
     """Compact human form: ``7ms``, ``599ms``, ``1.03s``, ``2.5min``."""
@@ -26,27 +30,27 @@ UNSTABLE_CAPTION = (
 )
 
 
-def unstable_strategies(summary: dict[str, Any]) -> dict[str, str]:
+def unstable_strategies(summary: Run) -> dict[str, str]:
     """Strategies whose servers cannot keep up, with their utilisation as text (``u=1.16``)."""
-    out = {}
-    for name, s in summary["strategies"].items():
-        if s.get("stable") is False:
-            u = s.get("utilisation")
-            out[name] = "u=inf" if u is None else f"u={u:.2f}"
-    return out
+    return {
+        name: "u=inf" if s.utilisation is None else f"u={s.utilisation:.2f}"
+        for name, s in summary.strategies.items()
+        if s.stable is False
+    }
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    scenario = summary["scenario"]
-    profile = summary.get("latency_profile", {}).get("name", "?")
-    kind = summary.get("kind", "live")
-    backends = sorted({s.get("backend", scenario["backend"]) for s in summary["strategies"].values()})
+def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
+    """One row per strategy; dollars from the counts with ``pricing`` (the bundled table by default),
+    by the same function as the charts and ``pve decide``."""
+    scenario = summary.scenario
+    profile = summary.latency_profile.name
+    backends = sorted({s.backend for s in summary.strategies.values()})
     caption = "latency = written -> processed; requests = API calls made by the strategy (writer excluded)"
     unstable = unstable_strategies(summary)
     if unstable:
         caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
     table = Table(
-        title=f"{scenario['name']} ({kind}) on {' + '.join(backends)}, latency profile '{profile}'",
+        title=f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'",
         title_justify="left",
         caption=caption,
         caption_justify="left",
@@ -54,31 +58,28 @@ def summary_table(summary: dict[str, Any]) -> Table:
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
-    has_cost = any("cost" in s for s in summary["strategies"].values())
-    if has_cost:
-        table.add_column("$/1M files", justify="right", no_wrap=True)
-    for name, s in summary["strategies"].items():
-        latency = s["latency_s"]
+    table.add_column("$/1M files", justify="right", no_wrap=True)
+    costs = run_costs(summary, pricing)
+    for name, s in summary.strategies.items():
+        latency = s.latency_s
+        cost = costs[name].per_million_files
         quantiles = (
             [UNBOUNDED_CELL] * 3
             if name in unstable
-            else [seconds(latency["p50"]), seconds(latency["p95"]), seconds(latency["p99"])]
+            else [seconds(latency.p50), seconds(latency.p95), seconds(latency.p99)]
         )
-        row = [
+        table.add_row(
             f"{name} {UNSTABLE_MARK}" if name in unstable else name,
-            str(s["files"]),
-            str(s["processed"]),
-            str(s["failed"]),
-            str(s.get("missed", 0)),
+            str(s.files),
+            str(s.processed),
+            str(s.failed),
+            str(s.missed),
             *quantiles,
-            str(s.get("invocations", 0)),
-            str(s.get("cold_starts", 0)),
-            str(s.get("api_calls_total", 0)),
-        ]
-        if has_cost:
-            cost = s.get("cost", {}).get("per_million_files")
-            row.append("-" if cost is None else f"{cost:,.2f}")
-        table.add_row(*row)
+            str(s.invocations),
+            str(s.cold_starts),
+            str(s.api_calls_total),
+            "-" if cost is None else f"{cost:,.2f}",
+        )
     return table
 
 
@@ -101,9 +102,7 @@ def comparison_table(frame: Any) -> Table:
             latency = seconds(row["latency_p50_s"].iloc[0])
             if "stable" in row and not bool(row["stable"].iloc[0]):
                 u = row["utilisation"].iloc[0]
-                latency = (
-                    f"{UNSTABLE_MARK} unbounded, u={u:.2f}" if u is not None else f"{UNSTABLE_MARK} unbounded"
-                )
+                latency = f"{UNSTABLE_MARK} unbounded" + ("" if u is None else f", u={u:.2f}")
             cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}")
         table.add_row(str(name), *cells)
     if "stable" in frame and not frame["stable"].astype(bool).all():

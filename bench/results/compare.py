@@ -18,6 +18,7 @@ from scipy.stats import mannwhitneyu
 
 from bench.errors import InputError
 from bench.results.files import Results
+from bench.results.model import RunKind
 
 # What may differ between two runs of "the same scenario" (a note, not a refusal):
 CONDITIONS = ("backend", "latency_profile", "seed", "repetitions", "drain_timeout_s", "description")
@@ -92,7 +93,7 @@ def compare_results(
     force: bool = False,
 ) -> tuple[list[Comparison], list[str]]:
     """Per-strategy comparisons of ``b`` against ``a``, and notes on what else differed."""
-    blocking, notes = scenario_differences(a.summary["scenario"], b.summary["scenario"])
+    blocking, notes = scenario_differences(a.summary.scenario.model_dump(), b.summary.scenario.model_dump())
     if blocking and not force:
         raise DifferentScenariosError(
             "the two folders ran different scenarios ("
@@ -100,18 +101,16 @@ def compare_results(
             + "); pass --force to compare them anyway"
         )
     notes = blocking + notes
-    for kind in (a.summary.get("kind", "live"), b.summary.get("kind", "live")):
-        if kind != "live":
+    for kind in (a.summary.kind, b.summary.kind):
+        if kind != RunKind.LIVE:
             notes.append(f"one side is {kind}: its per-file records are modelled, not measured")
     out = []
     for name in a.strategies:
-        if name not in b.summary["strategies"]:
+        if name not in b.summary.strategies:
             notes.append(f"strategy {name!r} is only in {a.folder}")
             continue
         out.append(_compare_strategy(name, a, b, alpha, min_effect, min_abs_s))
-    notes += [
-        f"strategy {n!r} is only in {b.folder}" for n in b.strategies if n not in a.summary["strategies"]
-    ]
+    notes += [f"strategy {n!r} is only in {b.folder}" for n in b.strategies if n not in a.summary.strategies]
     return out, notes
 
 
@@ -119,7 +118,7 @@ def _compare_strategy(
     name: str, a: Results, b: Results, alpha: float, min_effect: float, min_abs_s: float
 ) -> Comparison:
     xa, xb = _latencies(a, name), _latencies(b, name)
-    sa, sb = a.summary["strategies"][name], b.summary["strategies"][name]
+    sa, sb = a.summary.strategies[name], b.summary.strategies[name]
     median_a = float(np.median(xa)) if xa.size else None
     median_b = float(np.median(xb)) if xb.size else None
     p_value = relative = None
@@ -143,14 +142,14 @@ def _compare_strategy(
         strategy=name,
         median_a=median_a,
         median_b=median_b,
-        p95_a=sa["latency_s"]["p95"],
-        p95_b=sb["latency_s"]["p95"],
+        p95_a=sa.latency_s.p95,
+        p95_b=sb.latency_s.p95,
         p_value=p_value,
         relative_change=relative,
         significant=significant,
         verdict=verdict,
-        requests_a=int(sa.get("api_calls_total", 0)),
-        requests_b=int(sb.get("api_calls_total", 0)),
-        invocations_a=int(sa.get("invocations", 0)),
-        invocations_b=int(sb.get("invocations", 0)),
+        requests_a=sa.api_calls_total,
+        requests_b=sb.api_calls_total,
+        invocations_a=sa.invocations,
+        invocations_b=sb.invocations,
     )

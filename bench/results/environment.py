@@ -12,25 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from bench.results.constraints import check_constraints
+from bench.results.model import Environment, ProfileInfo
 
 PACKAGES = ("boto3", "botocore", "moto", "pandas", "numpy", "matplotlib", "watchdog", "pillow")
 
 
-def capture_environment(started: datetime | None = None) -> dict[str, Any]:
+def capture_environment(started: datetime | None = None) -> Environment:
     started = started or datetime.now(UTC)
-    return {
-        "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "packages": {name: _version(name) for name in PACKAGES},
-        "pve_version": _version("poll-vs-events"),
-        "constraints": check_constraints().as_dict(),
-        "git_commit": git_commit(),
-        "started_at": started.isoformat(timespec="seconds"),
-        "hostname": platform.node(),
-    }
+    return Environment.model_validate(
+        {
+            "python": sys.version.split()[0],
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "packages": {name: _version(name) for name in PACKAGES},
+            "pve_version": _version("poll-vs-events"),
+            "constraints": check_constraints().as_dict(),
+            "git_commit": git_commit(),
+            "started_at": started.isoformat(timespec="seconds"),
+            "hostname": platform.node(),
+        }
+    )
 
 
 def _version(package: str) -> str | None:
@@ -61,13 +64,16 @@ def git_commit(folder: Path | None = None) -> str | None:
     return f"{commit}-dirty" if dirty else commit
 
 
-def profile_info(profile: Any) -> dict[str, Any]:
-    return {
-        "name": profile.name,
-        "adds_delay": profile.adds_delay,
-        "description": profile.description,
-        "source": profile.path,
-        "routes": {
-            r: {"kind": d.kind, **dict(d.params), "source": d.source} for r, d in profile.routes.items()
-        },
-    }
+def profile_info(profile: Any) -> ProfileInfo:
+    """What a results file records of the latency profile a run used."""
+    return ProfileInfo.model_validate(
+        {
+            "name": profile.name,
+            "adds_delay": profile.adds_delay,
+            "description": profile.description,
+            "source": profile.path,
+            "routes": {
+                r: {"kind": d.kind, **dict(d.params), "source": d.source} for r, d in profile.routes.items()
+            },
+        }
+    )

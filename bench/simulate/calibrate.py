@@ -41,22 +41,23 @@ def _empirical(values: np.ndarray, source: str) -> dict[str, Any] | None:
 
 def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
     """A profile document fitted to ``results`` (a live run)."""
-    if results.summary.get("kind", "live") != "live":
+    summary = results.summary
+    if not summary.is_live:
         raise InputError("calibrate from a live run, not a simulated one")
     records = results.records[results.records["outcome"] == "processed"]
     origin = (
         f"fitted by pve calibrate from {results.folder} ({results.scenario_name}, "
-        f"{results.summary.get('finished_at', '?')})"
+        f"{summary.finished_at or '?'})"
     )
     profile: dict[str, Any] = {
         "name": name,
         "description": f"Delivery, processing and listing times of one live run on "
-        f"{results.summary['scenario']['backend']}: this machine, not AWS. {origin}.",
+        f"{summary.scenario.backend}: this machine, not AWS. {origin}.",
         "routes": {},
     }
     route_processing: dict[str, Any] = {}  # route -> paired samples
-    for strategy, s in results.summary["strategies"].items():
-        route = ROUTE_OF_KIND.get(s["kind"])
+    for strategy, s in summary.strategies.items():
+        route = ROUTE_OF_KIND.get(s.kind)
         if route is None or route in profile["routes"]:
             continue
         rows = records[records["strategy"] == strategy]
@@ -66,7 +67,7 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
         )
         if fitted:
             profile["routes"][route] = fitted
-        if s["kind"] == "s3-sqs-lambda":
+        if s.kind == "s3-sqs-lambda":
             profile["sqs"] = {
                 "delays_include_queueing": True,
                 "source": "the delays were measured at the run's own load, waits behind the poller included",
@@ -83,9 +84,10 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
                 "handler_s": [round(float(v), 6) for v in np.maximum(0.0, handled[keep])[::step]],
                 "source": f"per-file delivery delay and handler time, {strategy}; {origin}",
             }
-    kinds = results.summary["strategies"]
     polls = records[
-        records["strategy"].isin([n for n, s in kinds.items() if s["kind"] in ("poll", "scheduled-poll")])
+        records["strategy"].isin(
+            [n for n, s in summary.strategies.items() if s.kind in ("poll", "scheduled-poll")]
+        )
     ]
     source, label = (polls, "poll strategies") if len(polls) >= 5 else (records, "all strategies")
     processing = _empirical(
@@ -109,10 +111,10 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
 def fit_listing(results: Results) -> dict[str, float] | None:
     """Listing time = base + per_object x objects listed, from each poll cycle's first detection."""
     xs, ys = [], []
-    for strategy, s in results.summary["strategies"].items():
-        if s["kind"] != "poll" or s.get("backend") == "folder":
+    for strategy, s in results.summary.strategies.items():
+        if s.kind != "poll" or s.backend == "folder" or not s.repetitions:
             continue
-        starts = np.asarray((s.get("repetitions") or [{}])[0].get("cycle_starts") or [], dtype=float)
+        starts = np.asarray(s.repetitions[0].cycle_starts or [], dtype=float)
         rows = results.records[
             (results.records["strategy"] == strategy) & (results.records["repetition"] == 0)
         ]

@@ -4,35 +4,40 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bench.cost.model import Pricing
+from bench.cost.run import run_costs
+from bench.results.model import Run
 
-def comparison_frame(summaries: dict[float, dict[str, Any]]) -> pd.DataFrame:
-    """One row per (strategy, files per day) from simulated summaries."""
+
+def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None) -> pd.DataFrame:
+    """One row per (strategy, files per day) from simulated summaries, priced by ``run_cost``."""
     rows = []
     for rate, summary in summaries.items():
-        days = summary["simulation"].get("days")
-        for name, s in summary["strategies"].items():
+        days = summary.simulation.days if summary.simulation is not None else None
+        costs = run_costs(summary, pricing)
+        for name, s in summary.strategies.items():
+            monthly = costs[name].monthly_usd
             rows.append(
                 {
                     "strategy": name,
-                    "kind": s["kind"],
+                    "kind": s.kind,
                     "files_per_day": rate,
                     "days": days,
-                    "files": s["files"],
-                    "latency_p50_s": s["latency_s"]["p50"],
-                    "latency_p95_s": s["latency_s"]["p95"],
-                    "latency_p99_s": s["latency_s"]["p99"],
-                    "invocations": s["invocations"],
-                    "requests": s["api_calls_total"],
-                    "bill_usd": s["cost"]["run_usd"]["total"],
-                    "model_monthly_usd": s["cost"].get("monthly_usd", {}).get("total"),
-                    "seconds": s["simulation"]["seconds"],
-                    "stable": s.get("stable", True),
-                    "utilisation": s.get("utilisation"),
+                    "files": s.files,
+                    "latency_p50_s": s.latency_s.p50,
+                    "latency_p95_s": s.latency_s.p95,
+                    "latency_p99_s": s.latency_s.p99,
+                    "invocations": s.invocations,
+                    "requests": s.api_calls_total,
+                    "bill_usd": costs[name].total_usd,
+                    "model_monthly_usd": None if monthly is None else monthly.get("total"),
+                    "seconds": s.simulation.seconds if s.simulation is not None else None,
+                    "stable": s.stable is not False,
+                    "utilisation": s.utilisation,
                 }
             )
     return pd.DataFrame(rows)

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.cost.model import files_per_month, load_pricing, monthly_cost
-from bench.cost.run import run_cost
+from bench.cost.model import load_pricing
+from bench.cost.run import priced
 from bench.cost.scaling import stability
-from bench.cost.sweep import deployment_for
+from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
-from bench.results.files import SCHEMA_VERSION, write_results
+from bench.results.files import write_results
+from bench.results.model import Repetition, Run, RunKind, SimulationInfo, SimulationStats, StrategyResult
 from bench.results.records import COLUMNS
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
 from bench.scenario.spec import Scenario
@@ -59,7 +60,7 @@ class SimulationOptions:
     list_per_object_s: float | None = None
     max_records: int = 100_000  # in all, shared by the strategies
     chunk_files: int = CHUNK_FILES
-    live: dict[str, Any] | None = None  # a live summary whose schedules (cycle starts) to replay
+    live: Run | None = None  # a live summary whose schedules (cycle starts) to replay
     replica: int = 0  # another draw of the models' randomness (delays, processing), same arrivals
 
 
@@ -113,7 +114,7 @@ def _distribution(spec: dict[str, Any]) -> Distribution:
 
 def simulate_scenario(
     scenario: Scenario, out: Path, options: SimulationOptions | None = None, *, command: str = ""
-) -> dict[str, Any]:
+) -> Run:
     """Simulate every strategy of ``scenario`` and write ``records.csv`` and ``summary.json``."""
     options = options or SimulationOptions()
     started = datetime.now(UTC)
@@ -259,9 +260,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
     sampled: bool,
     expected: float,
     rate_per_s: float,
-) -> dict[str, Any]:
-    pricing = load_pricing()
-    strategies: dict[str, Any] = {}
+) -> Run:
+    strategies: dict[str, StrategyResult] = {}
     notes: list[str] = []
     for spec in scenario.strategies:
         tally, totals = tallies[spec.name], models[spec.name].totals
@@ -269,76 +269,59 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             k: (int(v) if float(v).is_integer() and k != "gb_s" else round(float(v), 9))
             for k, v in totals.counters.items()
         }
-        api_calls = {k: int(v) for k, v in sorted(totals.api_calls.items())}
-        entry: dict[str, Any] = {
-            "kind": spec.kind,
-            "backend": scenario.backend_of(spec),
-            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
-            "files": tally.files,
-            "processed": tally.processed,
-            "failed": 0,
-            "missed": tally.files - tally.processed,
-            "duplicates": 0,
-            "latency_s": tally.latency.summary(),
-            "detection_s": tally.detection.summary(),
-            "processing_s": _processing(records, spec.name),
-            "paths": {k: v for k, v in tally.paths.items() if v},
-            "invocations": int(counters.get("invocations", 0)),
-            "poll_cycles": int(counters.get("poll_cycles", 0)),
-            "empty_polls": int(counters.get("empty_polls", 0)),
-            "cold_starts": int(counters.get("cold_starts", 0)),
-            "api_calls": api_calls,
-            "api_calls_total": int(sum(api_calls.values())),
-            "counters": counters,
-            "repetitions": [],
-            "notes": totals.notes,
-            "failures": [],
-            "simulation": {
-                "seconds": round(tally.seconds, 3),
-                "files_per_second": round(tally.files / tally.seconds) if tally.seconds else None,
-                "exact_quantiles": tally.latency.exact,
-            },
-        }
         model = models[spec.name]
-        entry.update(stability(rate_per_s, model.mean_service(), model.servers).as_dict())
-        entry["cost"] = run_cost(entry, pricing, instance_hours=tally.last_activity / 3600.0)
-        deployment = deployment_for(spec.name, entry)
-        if deployment is not None and options.files_per_day is not None:
-            month = monthly_cost(deployment, files_per_month(options.files_per_day, pricing), pricing=pricing)
-            entry["cost"]["monthly_usd"] = month.as_dict()
-        strategies[spec.name] = entry
+        checked = stability(rate_per_s, model.mean_service(), model.servers)
+        strategies[spec.name] = strategy_result(
+            spec,
+            scenario.backend_of(spec),
+            files=tally.files,
+            processed=tally.processed,
+            missed=tally.files - tally.processed,
+            latency_s=tally.latency.summary(),
+            detection_s=tally.detection.summary(),
+            processing_s=_processing(records, spec.name),
+            paths={k: v for k, v in tally.paths.items() if v},
+            counters=counters,
+            api_calls={k: int(v) for k, v in sorted(totals.api_calls.items())},
+            notes=totals.notes,
+            instance_s=tally.last_activity,
+            simulation=SimulationStats(
+                seconds=round(tally.seconds, 3),
+                files_per_second=round(tally.files / tally.seconds) if tally.seconds else None,
+                exact_quantiles=tally.latency.exact,
+            ),
+        ).model_copy(update=checked.fields())
         notes += totals.notes
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "simulated",
-        "command": command,
-        "scenario": scenario.model_dump(mode="json"),
-        "latency_profile": profile_info(profile),
-        "environment": capture_environment(started),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "pricing": pricing.label,
-        "simulation": {
-            "days": options.days,
-            "files_per_day": options.files_per_day,
-            "expected_files": expected,
-            "processing": {"kind": processing.kind, **dict(processing.params), "source": processing.source},
-            "listing": {"base_s": listing[0], "per_object_s": listing[1]},
-            "records": "a uniform sample of the files" if sampled else "every file",
-            "time_origin": "seconds from the writer's start (real seconds: scenario seconds / time_scale)",
-            "replayed_live_schedules": options.live is not None,
-            "scaling": {"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
-            "approximations": [
-                "poll: listings at fixed ticks; a cycle that overruns is not delayed here, while the live "
-                "loop would start its next listing late (the same files wait either way)",
-                "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
-                "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
-                "those that waited go B at a time; empty receives are expected values per minute",
-                "Lambda concurrency: exact below the limit; the fluid approximation above it",
-            ],
-        },
-        "notes": notes,
-        "strategies": strategies,
-    }
+    simulation = SimulationInfo(
+        days=options.days,
+        files_per_day=options.files_per_day,
+        expected_files=expected,
+        processing={"kind": processing.kind, **dict(processing.params), "source": processing.source},
+        listing={"base_s": listing[0], "per_object_s": listing[1]},
+        records="a uniform sample of the files" if sampled else "every file",
+        time_origin="seconds from the writer's start (real seconds: scenario seconds / time_scale)",
+        replayed_live_schedules=options.live is not None,
+        scaling={"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
+        approximations=[
+            "poll: listings at fixed ticks; a cycle that overruns is not delayed here, while the live "
+            "loop would start its next listing late (the same files wait either way)",
+            "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
+            "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
+            "those that waited go B at a time; empty receives are expected values per minute",
+            "Lambda concurrency: exact below the limit; the fluid approximation above it",
+        ],
+    )
+    run = build_run(
+        RunKind.SIMULATED,
+        scenario,
+        strategies,
+        profile=profile_info(profile),
+        environment=capture_environment(started),
+        command=command,
+        simulation=simulation,
+        notes=notes,
+    )
+    return priced(run, load_pricing())
 
 
 def _processing(records: pd.DataFrame, name: str) -> dict[str, float | None]:
@@ -349,22 +332,27 @@ def _processing(records: pd.DataFrame, name: str) -> dict[str, float | None]:
     return distribution_stats(rows["finished_at"] - rows["started_at"])
 
 
-def _live_ticks(live: dict[str, Any] | None, name: str) -> np.ndarray | None:
-    if live is None or name not in live["strategies"]:
+def _live_ticks(live: Run | None, name: str) -> np.ndarray | None:
+    repetition = _live_repetition(live, name)
+    if repetition is None:
         return None
-    reps = live["strategies"][name].get("repetitions") or [{}]
-    starts, writer = reps[0].get("cycle_starts"), reps[0].get("writer", {}).get("started_at")
+    starts, writer = repetition.cycle_starts, repetition.writer.get("started_at")
     if not starts or writer is None:
         return None
     return np.asarray(starts, dtype=float) - float(writer)
 
 
-def _live_phase(live: dict[str, Any] | None, name: str) -> float | None:
-    if live is None or name not in live["strategies"]:
+def _live_phase(live: Run | None, name: str) -> float | None:
+    repetition = _live_repetition(live, name)
+    return None if repetition is None or repetition.phase_s is None else float(repetition.phase_s)
+
+
+def _live_repetition(live: Run | None, name: str) -> Repetition | None:
+    """The first repetition of ``name`` in a live run whose schedule is replayed, if any."""
+    if live is None or name not in live.strategies:
         return None
-    reps = live["strategies"][name].get("repetitions") or [{}]
-    phase = reps[0].get("phase_s")
-    return None if phase is None else float(phase)
+    repetitions = live.strategies[name].repetitions
+    return repetitions[0] if repetitions else None
 
 
 def _horizon_guess(spec: Any, scale: float) -> float:

@@ -1,0 +1,168 @@
+"""Whether a deployment can run at a rate at all: a configuration that cannot is marked with the
+reason, never priced as if it could. Limits and their sources: ``pricing/assumptions.toml``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bench.cost.assumptions import Assumptions, load_assumptions
+from bench.cost.model import (
+    LAMBDA_EVENT_KINDS,
+    Deployment,
+    Pricing,
+    load_pricing,
+    poll_usage,
+    sqs_batch_fill,
+)
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    feasible: bool
+    why_not: tuple[str, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        """One line for a table or a legend (empty when feasible)."""
+        return "; ".join(self.why_not)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """One deployment at one rate, with what every check needs."""
+
+    d: Deployment
+    rate: float  # files per second
+    files_per_month: float
+    month_s: float
+    per_page_s: float
+    limits: Assumptions
+
+    def limit(self, name: str) -> float:
+        return self.limits.limit(name)
+
+    @property
+    def timeout(self) -> float:
+        return self.limit("lambda_timeout_s")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def _s3_request_rates(c: _Case) -> list[str]:
+    """Per partitioned prefix: the watched prefix takes the producer's PUT, the strategy's GET (and
+    LIST pages, GETs on the bucket) and, for an inbox, a DELETE per file."""
+    writes, reads = c.rate, c.rate
+    if c.d.kind.startswith("poll"):
+        reads += poll_usage(c.d, c.files_per_month, c.month_s).lists / c.month_s
+        if c.d.cursor == "inbox":
+            writes += c.rate
+    out = []
+    if writes > c.limit("s3_put_per_prefix_per_s"):
+        out.append(
+            f"{_fmt(writes)} PUT/DELETE/s on one prefix > S3's {c.limit('s3_put_per_prefix_per_s'):,.0f}"
+        )
+    if reads > c.limit("s3_get_per_prefix_per_s"):
+        out.append(f"{_fmt(reads)} GET+LIST/s on one prefix > S3's {c.limit('s3_get_per_prefix_per_s'):,.0f}")
+    return out
+
+
+def _ec2_listing(c: _Case) -> list[str]:
+    if c.d.kind != "poll-ec2":
+        return []
+    usage = poll_usage(c.d, c.files_per_month, c.month_s)
+    out = []
+    listing = usage.pages_per_cycle * c.per_page_s
+    if listing > c.d.interval_s:
+        out.append(
+            f"listing {_fmt(usage.pages_per_cycle)} pages takes {_fmt(listing)} s, longer than the "
+            f"{c.d.interval_s:g} s interval"
+        )
+    if usage.sweeps and usage.sweep_pages * c.per_page_s > c.d.interval_s * c.d.sweep_every:
+        out.append(f"a full sweep ({_fmt(usage.sweep_pages * c.per_page_s)} s) outlasts the sweep period")
+    return out
+
+
+def _scheduled_function(c: _Case) -> list[str]:
+    if c.d.kind != "poll-scheduled-lambda":
+        return []
+    usage = poll_usage(c.d, c.files_per_month, c.month_s)
+    per_cycle = c.files_per_month / usage.cycles
+    work = usage.pages_per_cycle * c.per_page_s + per_cycle * c.d.lambda_s + c.d.state_ms / 1000.0
+    out = []
+    if work > c.timeout:
+        out.append(f"one invocation's work ({_fmt(work)} s) exceeds Lambda's {c.timeout:g} s timeout")
+    elif work > c.d.interval_s:
+        out.append(f"one invocation's work ({_fmt(work)} s) outlasts the {c.d.interval_s:g} s schedule")
+    sweep = usage.sweep_pages * c.per_page_s
+    if usage.sweeps and sweep > c.timeout:
+        out.append(
+            f"a full sweep lists {_fmt(usage.sweep_pages)} pages ({_fmt(sweep)} s) > {c.timeout:g} s timeout"
+        )
+    return out
+
+
+def _hybrid_sweep(c: _Case) -> list[str]:
+    if c.d.kind != "hybrid":
+        return []
+    d = c.d
+    sweeper = replace(d, kind="poll-scheduled-lambda", interval_s=d.sweep_interval_s, cursor=d.sweep_cursor)
+    usage = poll_usage(sweeper, c.files_per_month, c.month_s)
+    pages = max(usage.pages_per_cycle, usage.sweep_pages)
+    if pages * c.per_page_s <= c.timeout:
+        return []
+    return [f"the sweep lists {_fmt(pages)} pages ({_fmt(pages * c.per_page_s)} s) > {c.timeout:g} s timeout"]
+
+
+def _lambda_concurrency(c: _Case) -> list[str]:
+    if c.d.kind not in LAMBDA_EVENT_KINDS:
+        return []
+    concurrency = c.rate * c.d.lambda_s
+    limit = c.limit("lambda_concurrency")
+    if concurrency <= limit:
+        return []
+    return [f"needs {_fmt(concurrency)} concurrent executions > the account's {limit:,.0f}"]
+
+
+def _sqs_in_flight(c: _Case) -> list[str]:
+    if c.d.kind != "s3-sqs-lambda":
+        return []
+    batch = sqs_batch_fill(c.d, c.rate)
+    in_flight = c.rate * (c.d.batching_window_s + c.d.sqs_turnaround_s + batch * c.d.lambda_s)
+    limit = c.limit("sqs_in_flight")
+    if in_flight <= limit:
+        return []
+    return [f"{_fmt(in_flight)} messages in flight > SQS's ~{limit:,.0f}"]
+
+
+CHECKS: tuple[Callable[[_Case], list[str]], ...] = (
+    _s3_request_rates,
+    _ec2_listing,
+    _scheduled_function,
+    _hybrid_sweep,
+    _lambda_concurrency,
+    _sqs_in_flight,
+)
+
+
+def check(
+    d: Deployment,
+    files_per_day: float,
+    *,
+    pricing: Pricing | None = None,
+    assumptions: Assumptions | None = None,
+) -> Feasibility:
+    """Every limit ``d`` would break at ``files_per_day`` (steady state, even arrivals)."""
+    p = pricing or load_pricing()
+    case = _Case(
+        d,
+        files_per_day / 86400.0,
+        files_per_day * p.month_s / 86400.0,
+        p.month_s,
+        d.list_ms_per_page / 1000.0,
+        assumptions or load_assumptions(),
+    )
+    why = [reason for each in CHECKS for reason in each(case)]
+    return Feasibility(not why, tuple(why))

@@ -1,0 +1,201 @@
+"""Ranges instead of knife-edges: every break-even and every bill over the assumptions' intervals,
+one at a time (what flips a finding: the tornado chart) and jointly (a seeded Monte Carlo)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from bench.cost.assumptions import Assumptions, Value, load_assumptions
+from bench.cost.feasibility import check
+from bench.cost.model import Deployment, Pricing, break_even, files_per_month, load_pricing, monthly_cost
+
+# How each cost-side assumption lands on a deployment (one table, no if-chains).
+APPLY: dict[str, Callable[[Deployment, Value], Deployment]] = {
+    "cpu_s": lambda d, v: replace(d, cpu_s=float(v)),
+    "wait_s": lambda d, v: replace(d, wait_s=float(v)),
+    "memory_mb": lambda d, v: replace(d, memory_mb=round(float(v))),
+    "arch": lambda d, v: replace(d, arch=str(v)),
+    "log_bytes_per_invocation": lambda d, v: replace(d, log_bytes_per_invocation=round(float(v))),
+    "retention_days": lambda d, v: replace(d, retention_days=float(v)),
+    "retention": lambda d, v: replace(d, retention=str(v)),  # type: ignore[arg-type]
+    "sqs_idle_pollers": lambda d, v: replace(d, sqs_pollers=round(float(v))),
+    "sqs_turnaround_s": lambda d, v: replace(d, sqs_turnaround_s=float(v)),
+    "list_s_per_page": lambda d, v: replace(d, list_ms_per_page=float(v) * 1000.0),
+}
+FLIP_FACTOR = 2.0
+FLIPS_ON_RULE = (
+    "an assumption flips a break-even when, at one end of its interval with every other assumption at "
+    f"its point, the crossing appears or vanishes, or moves by more than a factor of {FLIP_FACTOR:g}"
+)
+
+
+def two_sig(x: float | None, never: str = "never") -> str:
+    """A number at two significant figures with thousands separators (None: ``never``)."""
+    if x is None:
+        return never
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    digits = 1 - math.floor(math.log10(abs(x)))
+    return f"{round(x, digits):,.{max(0, digits)}f}"
+
+
+def cost_assumptions(assumptions: Assumptions) -> list[str]:
+    """The assumptions that move a bill (the rest, such as the delivery tail, move latency only)."""
+    return [name for name in assumptions.items if name in APPLY]
+
+
+def apply(d: Deployment, values: Mapping[str, Value]) -> Deployment:
+    for name, value in values.items():
+        if name in APPLY:
+            d = APPLY[name](d, value)
+    return d
+
+
+def points(assumptions: Assumptions) -> dict[str, Value]:
+    return {name: assumptions[name].point for name in cost_assumptions(assumptions)}
+
+
+def joint_samples(assumptions: Assumptions, n: int, seed: int) -> list[dict[str, Value]]:
+    """``n`` draws of every cost assumption at once: uniform on each interval (log-uniform when it
+    spans more than a factor of 3), uniform over a discrete set; seeded, so a rerun repeats."""
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, Value]] = []
+    names = cost_assumptions(assumptions)
+    for _ in range(n):
+        draw: dict[str, Value] = {}
+        for name in names:
+            a = assumptions[name]
+            if a.discrete:
+                draw[name] = a.values[int(rng.integers(len(a.values)))]
+                continue
+            lo, hi = float(a.low), float(a.high)
+            if lo > 0 and hi / lo > 3:
+                draw[name] = float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+            else:
+                draw[name] = float(rng.uniform(lo, hi))
+        out.append(draw)
+    return out
+
+
+@dataclass(frozen=True)
+class Interval:
+    point: float | None
+    low: float | None
+    high: float | None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"point": self.point, "low": self.low, "high": self.high}
+
+
+def _flips(point: float | None, value: float | None) -> bool:
+    if (point is None) != (value is None):
+        return True
+    if point is None or value is None:
+        return False
+    return max(point, value) / min(point, value) > FLIP_FACTOR
+
+
+def _range(point: float | None, found: Sequence[float | None]) -> Interval:
+    """Lowest and highest crossing found; ``high`` is None when some combination never crosses."""
+    rates = [r for r in (point, *found) if r is not None]
+    never = point is None or any(r is None for r in found)
+    if not rates:
+        return Interval(None, None, None)
+    return Interval(point, min(rates), None if never else max(rates))
+
+
+def break_even_range(
+    option: Deployment,
+    against: Deployment,
+    *,
+    assumptions: Assumptions | None = None,
+    samples: int = 64,
+    seed: int = 0,
+    free_tier: bool = False,
+    pricing: Pricing | None = None,
+) -> dict[str, Any]:
+    """Where ``option`` and ``against`` cost the same: point, low, high, and what flips it."""
+    p = pricing or load_pricing()
+    a = assumptions or load_assumptions()
+    base = points(a)
+
+    def rate(values: Mapping[str, Value]) -> float | None:
+        return break_even(
+            apply(against, values),
+            apply(option, values),
+            free_tier=free_tier,
+            pricing=p,
+            steps=60,
+            iterations=24,
+        )
+
+    point = rate(base)
+    one_at_a_time: dict[str, dict[str, float | None]] = {}
+    for name in cost_assumptions(a):
+        one_at_a_time[name] = {str(v): rate({**base, name: v}) for v in a[name].ends()}
+    flips = [name for name, ends in one_at_a_time.items() if any(_flips(point, r) for r in ends.values())]
+    joint = [rate(values) for values in joint_samples(a, samples, seed)]
+    found = [r for ends in one_at_a_time.values() for r in ends.values()] + joint
+    interval = _range(point, found)
+    why_not: list[str] = []
+    if point is not None:
+        for d in (option, against):
+            verdict = check(apply(d, base), point, pricing=p, assumptions=a)
+            why_not += [f"{d.label}: {reason}" for reason in verdict.why_not]
+    return {
+        "option": option.label,
+        "against": against.label,
+        "files_per_day": interval.as_dict(),
+        "flips_on": flips,
+        "one_at_a_time": one_at_a_time,
+        "joint": {
+            "samples": samples,
+            "seed": seed,
+            "never_share": sum(r is None for r in joint) / samples if samples else None,
+            "p10": _quantile(joint, 0.1),
+            "p90": _quantile(joint, 0.9),
+        },
+        "straddles": interval.high is None and interval.low is not None,
+        "feasible": not why_not,
+        "why_not": why_not,
+    }
+
+
+def _quantile(rates: Sequence[float | None], q: float) -> float | None:
+    """A quantile of the joint break-evens, "never" counted as +infinity (None if it falls there)."""
+    if not rates:
+        return None
+    values = np.sort(np.array([math.inf if r is None else r for r in rates], dtype=float))
+    x = float(values[min(len(values) - 1, int(q * len(values)))])
+    return None if math.isinf(x) else x
+
+
+def cost_range(
+    d: Deployment,
+    files_per_day: float,
+    *,
+    assumptions: Assumptions | None = None,
+    samples: int = 64,
+    seed: int = 0,
+    free_tier: bool = False,
+    pricing: Pricing | None = None,
+) -> tuple[float, float, float, dict[str, dict[str, float]]]:
+    """(point, low, high, one-at-a-time totals) of ``d``'s monthly bill at ``files_per_day``."""
+    p = pricing or load_pricing()
+    a = assumptions or load_assumptions()
+    n = files_per_month(files_per_day, p)
+    base = points(a)
+
+    def total(values: Mapping[str, Value]) -> float:
+        return monthly_cost(apply(d, values), n, free_tier=free_tier, pricing=p).total
+
+    point = total(base)
+    ends = {name: {str(v): total({**base, name: v}) for v in a[name].ends()} for name in cost_assumptions(a)}
+    found = [point, *(t for e in ends.values() for t in e.values())]
+    found += [total(values) for values in joint_samples(a, samples, seed)]
+    return point, min(found), max(found), ends

@@ -1,0 +1,150 @@
+"""Latency of each deployment option from a delivery profile, by sampling (legs are added draw by
+draw, so a route's quantiles are those of the sum, not sums of quantiles), with a fixed seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from bench.cost.assumptions import Assumptions
+from bench.cost.model import Deployment, poll_usage, sqs_batch_fill
+from event_handlers.runtime import latency as profiles
+from event_handlers.runtime.latency import LatencyProfile
+
+TAIL_SIGMA = 0.5  # assumption: spread of the tail component around its median (lognormal)
+TAIL_FLOOR_S = 60.0
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    p50: float
+    p95: float
+    p999: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"p50": self.p50, "p95": self.p95, "p999": self.p999}
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A rare long delay of S3's notifications ("a minute or longer"), added to the profile's
+    S3 legs when the profile has no tail of its own."""
+
+    share: float
+    median_s: float
+    from_profile: bool
+
+    def add(self, rng: np.random.Generator, delays: np.ndarray) -> np.ndarray:
+        if self.from_profile or self.share <= 0:
+            return delays
+        hit = rng.random(delays.size) < self.share
+        extra = self.median_s * np.exp(TAIL_SIGMA * rng.standard_normal(int(hit.sum())))
+        out = delays.copy()
+        out[hit] += extra
+        return out
+
+
+def profile_has_tail(profile: LatencyProfile, seed: int = 0) -> bool:
+    """Whether the profile itself delays some S3 notifications a minute or more (a route with a
+    ``tail`` component, or draws at or beyond 60 s among 200,000)."""
+    if any(getattr(d, "tail", None) is not None for d in profile.routes.values()):
+        return True
+    rng = np.random.default_rng(seed)
+    return bool(profile.distribution("s3_to_lambda").sample(rng, 200_000).max() >= TAIL_FLOOR_S)
+
+
+def tail_for(profile: LatencyProfile, assumptions: Assumptions, share: float | None = None) -> Tail:
+    own = profile_has_tail(profile)
+    return Tail(
+        float(assumptions["delivery_tail_share"].point) if share is None else share,
+        float(assumptions["delivery_tail_median_s"].point),
+        own,
+    )
+
+
+def with_tail_high(profile: LatencyProfile, assumptions: Assumptions) -> tuple[LatencyProfile, Tail]:
+    """The profile and tail at the high end of the tail's share: the profile's own
+    ``probability_range`` when its routes carry a tail, else our assumption's interval."""
+    tail = tail_for(profile, assumptions, float(assumptions["delivery_tail_share"].high))
+    if not tail.from_profile:
+        return profile, tail
+    routes = {}
+    for name, d in profile.routes.items():
+        own = getattr(d, "tail", None)
+        if own is None or not hasattr(d, "with_tail_probability"):
+            routes[name] = d
+            continue
+        high = own.params.get("probability_range", [0.0, float(assumptions["delivery_tail_share"].high)])[-1]
+        routes[name] = d.with_tail_probability(float(high))
+    return replace(profile, routes=routes), tail
+
+
+def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
+    """The profile's per-page LIST time when it has one, else the deployment's (an assumption)."""
+    listing = profile.extra.get("listing")
+    if isinstance(listing, dict) and "per_page_s" in listing:
+        return float(listing["per_page_s"])
+    return d.list_ms_per_page / 1000.0
+
+
+def sample_latency(
+    d: Deployment,
+    files_per_day: float,
+    profile: LatencyProfile,
+    tail: Tail,
+    *,
+    n: int = 20_000,
+    seed: int = 0,
+    month_s: float = 730 * 3600.0,
+) -> np.ndarray:
+    """``n`` draws of written -> processed seconds for one option at an even arrival rate."""
+    rng = np.random.default_rng(seed)
+    cold = profile.cold_start_probability
+    init = profile.cold_start_init()
+
+    def cold_starts() -> np.ndarray:
+        if cold <= 0:
+            return np.zeros(n)
+        return np.where(rng.random(n) < cold, init.sample(rng, n), 0.0)
+
+    def route(name: str) -> np.ndarray:
+        return profile.distribution(name).sample(rng, n)
+
+    work = d.lambda_s
+    convolved = getattr(profiles, "route_delays", None)  # the profile's own legs, tails and cold starts
+    if convolved is not None and d.kind in ("s3-lambda", "hybrid", "s3-eventbridge-lambda", "s3-sqs-lambda"):
+        delays = convolved(profile, d.kind, n, seed)
+        if d.kind == "s3-sqs-lambda":
+            delays = delays + _batch_wait(d, files_per_day, rng, n)
+        return tail.add(rng, delays) + work
+    if d.kind in ("s3-lambda", "hybrid"):
+        return tail.add(rng, route("s3_to_lambda")) + cold_starts() + work
+    if d.kind == "s3-eventbridge-lambda":
+        return tail.add(rng, route("eventbridge_to_lambda")) + cold_starts() + work
+    if d.kind == "s3-sqs-lambda":
+        legs = tail.add(rng, route("s3_to_sqs")) + route("sqs_to_lambda")
+        return legs + _batch_wait(d, files_per_day, rng, n) + cold_starts() + work
+    usage = poll_usage(d, files_per_day * month_s / 86400.0, month_s)
+    per_cycle = files_per_day * d.interval_s / 86400.0
+    listing = usage.pages_per_cycle * list_s_per_page(profile, d)
+    phase = rng.random(n) * d.interval_s  # written at a uniform point of the interval
+    if d.kind == "poll-ec2":
+        # the cycle's files share the instances' vCPUs (enough instances for the CPU, threads for the wait)
+        vcpus = 2.0 * max(1.0, np.ceil(files_per_day * d.cpu_s / 86400.0 / 2.0))
+        backlog = per_cycle * d.cpu_s / vcpus
+        return phase + listing + rng.random(n) * backlog + d.cpu_s + d.wait_s
+    # one scheduled invocation lists, then works through the cycle's files one after another
+    return phase + listing + rng.random(n) * per_cycle * work + work
+
+
+def _batch_wait(d: Deployment, files_per_day: float, rng: np.random.Generator, n: int) -> np.ndarray:
+    """A message's wait in its batch: part of the batching window, and the files handled before it."""
+    batch = sqs_batch_fill(d, files_per_day / 86400.0)
+    ahead = rng.integers(0, max(1, round(batch)), n) * d.lambda_s
+    return d.batching_window_s * rng.random(n) + ahead
+
+
+def quantiles(samples: np.ndarray) -> Quantiles:
+    p50, p95, p999 = np.quantile(samples, [0.5, 0.95, 0.999])
+    return Quantiles(float(p50), float(p95), float(p999))
