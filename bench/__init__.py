@@ -52,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "standard_deployments": "bench.cost.model",
     "cost_table": "bench.cost.sweep",
     "write_sweep": "bench.report.cost_sweep",
+    # size: servers for a rate, and whether they keep up
+    "sqs_mapping_load": "bench.cost.scaling",
+    "poll_sizing": "bench.cost.scaling",
+    "stability": "bench.cost.scaling",
     # errors
     "InputError": "bench.errors",
 }
