@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "bundled_scenarios": "bench.scenario.spec",
     "Scenario": "bench.scenario.spec",
     "ScenarioError": "bench.scenario.spec",
+    "Kind": "bench.scenario.kinds",
     # run it live, or simulate it
     "run_scenario": "bench.live.runner",
     "simulate_scenario": "bench.simulate.runner",
@@ -38,6 +39,8 @@ _EXPORTS: dict[str, str] = {
     "read_results": "bench.results.files",
     "Results": "bench.results.files",
     "ResultsError": "bench.results.files",
+    "Run": "bench.results.model",
+    "StrategyResult": "bench.results.model",
     "compare_results": "bench.results.compare",
     "summary_table": "bench.report.table",
     "draw_charts": "bench.report.draw",
@@ -51,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "Deployment": "bench.cost.model",
     "standard_deployments": "bench.cost.model",
     "cost_table": "bench.cost.sweep",
+    "run_cost": "bench.cost.run",
     "write_sweep": "bench.report.cost_sweep",
     # size: servers for a rate, and whether they keep up
     "sqs_mapping_load": "bench.cost.scaling",

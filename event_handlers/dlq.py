@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from event_handlers.errors import PermanentError
+from event_handlers.events import S3ObjectEvent
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -61,3 +64,21 @@ class SqsDeadLetterQueue:
                 "error_type": {"DataType": "String", "StringValue": letter.error_type or "unknown"},
             },
         )
+
+
+def unresolved(events: list[S3ObjectEvent], ledger: Any) -> list[S3ObjectEvent]:
+    """The events of a dead-lettered message whose object version the ledger has not completed.
+
+    A batch that times out returns every message to SQS, also those whose records finished
+    before the timeout; after ``maxReceiveCount`` receives SQS redrives them all. A redriven
+    record the ledger says is completed was processed: it is not a failure to count.
+    """
+    left = []
+    for event in events:
+        try:
+            done = ledger.status(event.idempotency_key) == "completed"
+        except PermanentError:  # no identity: nothing to look up, so it stays a failure
+            done = False
+        if not done:
+            left.append(event)
+    return left

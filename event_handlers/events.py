@@ -23,23 +23,39 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-# EventBridge names the API call ("reason"); S3 notifications name the event. One vocabulary:
-_EVENTBRIDGE_REASONS = {
+from event_handlers.errors import EventParseError, UnsupportedEventError
+from event_handlers.idempotency import ObjectVersion
+
+# EventBridge detail-type -> S3 event name, from the S3 User Guide's table "Amazon EventBridge
+# mapping and troubleshooting" (docs.aws.amazon.com/AmazonS3/latest/userguide/
+# ev-mapping-troubleshooting.html, read 2026-11-27). "Object Created" and "Object Deleted" stand
+# for several S3 names; the ``reason`` and ``deletion-type`` fields tell which (below).
+EVENTBRIDGE_DETAIL_TYPES: dict[str, str] = {
+    "Object Created": "ObjectCreated:*",
+    "Object Deleted": "ObjectRemoved:*",
+    "Object Restore Initiated": "ObjectRestore:Post",
+    "Object Restore Completed": "ObjectRestore:Completed",
+    "Object Restore Expired": "ObjectRestore:Delete",
+    "Object Storage Class Changed": "LifecycleTransition",
+    "Object Access Tier Changed": "IntelligentTiering",
+    "Object Tags Added": "ObjectTagging:Put",
+    "Object Tags Deleted": "ObjectTagging:Delete",
+    "Object ACL Updated": "ObjectAcl:Put",
+}
+# "Object Created": the ``reason`` names the API (S3 User Guide, "Using EventBridge")
+_CREATED_REASONS = {
     "PutObject": "ObjectCreated:Put",
     "POST Object": "ObjectCreated:Post",
     "CopyObject": "ObjectCreated:Copy",
     "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload",
-    "Lifecycle Expiration": "LifecycleExpiration:Delete",
 }
-
-
-class EventParseError(ValueError):
-    """An event that is not a well-formed S3 object event; the message says where and why."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{where}: {problem}" if where else problem)
+# "Object Deleted": (reason is a lifecycle expiration, a delete marker was created) -> name
+_DELETED = {
+    (False, False): "ObjectRemoved:Delete",
+    (False, True): "ObjectRemoved:DeleteMarkerCreated",
+    (True, False): "LifecycleExpiration:Delete",
+    (True, True): "LifecycleExpiration:DeleteMarkerCreated",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +89,17 @@ class S3ObjectEvent:
         return self.event_name.startswith(("ObjectRemoved:", "LifecycleExpiration:"))
 
     @property
+    def version(self) -> ObjectVersion:
+        """This object version's identity, for the idempotency ledger."""
+        return ObjectVersion(self.bucket, self.key, self.version_id, self.etag, self.size, self.sequencer)
+
+    @property
     def idempotency_key(self) -> str:
-        """Same object version, same key: (bucket, key, version id or etag or sequencer)."""
-        version = self.version_id or self.etag or self.sequencer or self.event_time.isoformat()
-        return f"{self.bucket}/{self.key}#{version}"
+        """The ledger key (``event_handlers.idempotency``): never the event time alone.
+
+        Raises ``NoIdentityError`` for a record naming no version id, ETag or sequencer.
+        """
+        return self.version.ledger_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +126,7 @@ def split_deliveries(event: Any) -> list[Delivery]:
     """Split a Lambda event into the units that succeed or fail independently."""
     if not isinstance(event, Mapping):
         raise EventParseError("event", f"expected a JSON object, got {type(event).__name__}")
+    _refuse_batch_operations(event, "event")
     if "Records" not in event:
         return [Delivery("event", event, route="s3")]
     records = event["Records"]
@@ -126,20 +150,47 @@ def parse_delivery(delivery: Delivery) -> list[S3ObjectEvent]:
     return list(_parse_any(delivery.payload, delivery.where, delivery.route, delivery.message_id))
 
 
-def _parse_any(payload: Any, where: str, route: str, message_id: str | None) -> Iterator[S3ObjectEvent]:
+def parse_delivery_records(delivery: Delivery) -> list[S3ObjectEvent | EventParseError]:
+    """Like ``parse_delivery``, but each record on its own: a malformed record becomes its
+    ``EventParseError`` in the list instead of failing the records beside it (three records in
+    one SQS body, one of them malformed: two events and one error)."""
+    return list(
+        _parse_any(delivery.payload, delivery.where, delivery.route, delivery.message_id, isolate=True)
+    )
+
+
+MAX_NESTING = 16  # S3 -> SNS -> SQS is three envelopes deep; this is far beyond any real route
+
+
+def _refuse_batch_operations(payload: Mapping[str, Any], where: str) -> None:
+    if "invocationSchemaVersion" in payload and "tasks" in payload:
+        raise UnsupportedEventError(
+            where,
+            "an S3 Batch Operations event (invocationSchemaVersion "
+            f"{str(payload.get('invocationSchemaVersion'))[:10]!r}) is not supported: this handler "
+            "processes S3 event notifications; Batch Operations expects a per-task result response",
+        )
+
+
+def _parse_any(  # noqa: C901  (one branch per envelope shape S3 events arrive in)
+    payload: Any, where: str, route: str, message_id: str | None, isolate: bool = False
+) -> Iterator[Any]:
     if not isinstance(payload, Mapping):
         raise EventParseError(where, f"expected a JSON object, got {type(payload).__name__}")
+    if where.count(".") > MAX_NESTING:
+        raise EventParseError(where[:80] + "...", f"envelopes nested more than {MAX_NESTING} deep")
     if payload.get("Event") == "s3:TestEvent":
         return
+    _refuse_batch_operations(payload, where)
     source = payload.get("eventSource") or payload.get("EventSource")
     if source == "aws:sqs":
         body = _require(payload, "body", str, where)
-        yield from _parse_any(_json(body, f"{where}.body"), f"{where}.body", "sqs", message_id)
+        yield from _parse_any(_json(body, f"{where}.body"), f"{where}.body", "sqs", message_id, isolate)
     elif source == "aws:sns":
         sns = _require(payload, "Sns", Mapping, where)
         message = _require(sns, "Message", str, f"{where}.Sns")
         yield from _parse_any(
-            _json(message, f"{where}.Sns.Message"), f"{where}.Sns.Message", "sns", message_id
+            _json(message, f"{where}.Sns.Message"), f"{where}.Sns.Message", "sns", message_id, isolate
         )
     elif payload.get("Type") == "Notification" and "Message" in payload:  # SNS envelope in SQS
         message = _require(payload, "Message", str, where)
@@ -148,11 +199,18 @@ def _parse_any(payload: Any, where: str, route: str, message_id: str | None) -> 
             f"{where}.Message",
             "sns" if route == "s3" else route,
             message_id,
+            isolate,
         )
     elif "Records" in payload:
         records = _require(payload, "Records", list, where)
         for i, record in enumerate(records):
-            yield from _parse_any(record, f"{where}.Records[{i}]", route, message_id)
+            if not isolate:
+                yield from _parse_any(record, f"{where}.Records[{i}]", route, message_id)
+                continue
+            try:
+                yield from list(_parse_any(record, f"{where}.Records[{i}]", route, message_id, True))
+            except EventParseError as exc:
+                yield exc
     elif source == "aws:s3" or "s3" in payload:
         yield _parse_s3_record(payload, where, route, message_id)
     elif payload.get("source") == "aws.s3" and "detail" in payload:
@@ -215,26 +273,27 @@ def _parse_eventbridge(
 
 
 def _eventbridge_event_name(detail_type: str, detail: Mapping[str, Any]) -> str:
+    """The S3 event name for an EventBridge detail-type (``EVENTBRIDGE_DETAIL_TYPES``)."""
     reason = str(detail.get("reason", ""))
     if detail_type == "Object Created":
-        return _EVENTBRIDGE_REASONS.get(reason, "ObjectCreated:*")
+        return _CREATED_REASONS.get(reason, "ObjectCreated:*")
     if detail_type == "Object Deleted":
-        if reason == "Lifecycle Expiration":
-            return "LifecycleExpiration:Delete"
-        if detail.get("deletion-type") == "Delete Marker Created":
-            return "ObjectRemoved:DeleteMarkerCreated"
-        return "ObjectRemoved:Delete"
-    return detail_type.replace(" ", "")
+        lifecycle = reason == "Lifecycle Expiration"
+        marker = detail.get("deletion-type") == "Delete Marker Created"
+        return _DELETED[(lifecycle, marker)]
+    return EVENTBRIDGE_DETAIL_TYPES.get(detail_type, detail_type.replace(" ", ""))
 
 
 def compare_sequencers(a: str, b: str) -> int:
     """Order two events *of the same key*: -1 if ``a`` came first, 1 if ``b`` did, 0 if equal.
 
-    As the S3 User Guide specifies: left-pad the shorter hexadecimal string with zeros, then
-    compare lexicographically. Sequencers of different keys are not comparable.
+    As the current S3 User Guide says ("Event message structure", ``sequencer``, read
+    2026-11-27): right-pad the shorter hexadecimal string with zeros, then compare the strings
+    lexicographically (older editions said left-pad; AWS's Go, .NET and Rust event libraries
+    say right). Sequencers of different keys are not comparable.
     """
     width = max(len(a), len(b))
-    left, right = a.upper().rjust(width, "0"), b.upper().rjust(width, "0")
+    left, right = a.upper().ljust(width, "0"), b.upper().ljust(width, "0")
     return (left > right) - (left < right)
 
 

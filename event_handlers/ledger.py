@@ -1,19 +1,31 @@
-"""The idempotency ledger: S3 delivers at least once, so each object version is processed once.
+"""The idempotency ledger: each object version is processed once, whoever finds it.
 
-A record's key is (bucket, key, version id or etag). ``begin`` claims it; ``complete`` or ``fail``
-closes it for good; ``release`` gives it back after a transient failure so a retry may claim it.
-A claim left ``in progress`` by a crashed invocation expires after ``in_progress_ttl_s``.
+A record's key comes from ``event_handlers.idempotency`` (one recipe for handler, sweep and
+poller). ``claim`` takes it for ``hold_s`` seconds (the invocation's remaining time, as
+Powertools' idempotency utility does, so a claim left by a timed-out or crashed invocation
+frees itself when that invocation could no longer be running); ``complete`` or ``fail`` closes
+it for good; ``release`` gives it back after a transient failure so a retry may claim it.
+
+The protocol is duck-typed on purpose: a poller can take any object with ``claim``,
+``complete``, ``fail`` and ``release`` without importing this package. Storage is pluggable:
+``MemoryLedger`` (one process), ``SQLiteLedger`` (one host, the local default) and
+``event_handlers.dynamodb_ledger.DynamoDBLedger`` (every execution environment and poller).
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+DEFAULT_HOLD_S = 900.0  # Lambda's longest timeout: no invocation can still hold a claim after it
 
 
 class Claim(enum.Enum):
@@ -23,8 +35,18 @@ class Claim(enum.Enum):
     IN_PROGRESS = "in_progress"  # another invocation holds it now
 
 
+@dataclass(frozen=True)
+class LedgerEntry:
+    status: str  # in_progress | completed | failed
+    expires_at: float
+    detail: str = ""
+
+
+@runtime_checkable
 class Ledger(Protocol):
-    def begin(self, key: str) -> Claim: ...
+    """What the handler, the hybrid sweep and a poller need from a ledger."""
+
+    def claim(self, key: str, hold_s: float | None = None) -> Claim: ...
 
     def complete(self, key: str, detail: str = "") -> None: ...
 
@@ -33,42 +55,67 @@ class Ledger(Protocol):
     def release(self, key: str) -> None: ...
 
 
-class MemoryLedger:
+def hold_for(remaining_ms: float | None, default_s: float = DEFAULT_HOLD_S) -> float:
+    """Seconds a claim should last: the invocation's remaining time, else ``default_s``."""
+    if remaining_ms is None or not math.isfinite(remaining_ms) or remaining_ms <= 0:
+        return default_s
+    return remaining_ms / 1000.0
+
+
+class _LedgerBase:
+    """``begin``: the old name of ``claim``."""
+
+    def claim(self, key: str, hold_s: float | None = None) -> Claim:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def begin(self, key: str) -> Claim:
+        warnings.warn("Ledger.begin is deprecated; use claim", DeprecationWarning, stacklevel=2)
+        return self.claim(key)
+
+
+class MemoryLedger(_LedgerBase):
     """A ledger for one process (tests, local runs); thread-safe."""
 
-    def __init__(self, in_progress_ttl_s: float = 900.0, clock: Callable[[], float] = time.time) -> None:
-        self._rows: dict[str, tuple[str, float]] = {}
+    def __init__(
+        self, in_progress_ttl_s: float = DEFAULT_HOLD_S, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._rows: dict[str, LedgerEntry] = {}
         self._lock = threading.Lock()
         self._ttl, self._clock = in_progress_ttl_s, clock
 
-    def begin(self, key: str) -> Claim:
+    def claim(self, key: str, hold_s: float | None = None) -> Claim:
         now = self._clock()
         with self._lock:
             row = self._rows.get(key)
-            if row is None or (row[0] == "in_progress" and row[1] <= now):
-                self._rows[key] = ("in_progress", now + self._ttl)
+            if row is None or (row.status == "in_progress" and row.expires_at <= now):
+                self._rows[key] = LedgerEntry("in_progress", now + (hold_s or self._ttl))
                 return Claim.ACQUIRED
-            return Claim(row[0])
+            return Claim(row.status)
 
     def complete(self, key: str, detail: str = "") -> None:
         with self._lock:
-            self._rows[key] = ("completed", float("inf"))
+            self._rows[key] = LedgerEntry("completed", math.inf, detail)
 
     def fail(self, key: str, reason: str) -> None:
         with self._lock:
-            self._rows[key] = ("failed", float("inf"))
+            self._rows[key] = LedgerEntry("failed", math.inf, reason)
 
     def release(self, key: str) -> None:
         with self._lock:
-            if self._rows.get(key, ("",))[0] == "in_progress":
+            row = self._rows.get(key)
+            if row is not None and row.status == "in_progress":
                 del self._rows[key]
 
+    def lookup(self, key: str) -> LedgerEntry | None:
+        with self._lock:
+            return self._rows.get(key)
+
     def status(self, key: str) -> str | None:
-        row = self._rows.get(key)
-        return row[0] if row else None
+        row = self.lookup(key)
+        return row.status if row else None
 
 
-class SQLiteLedger:
+class SQLiteLedger(_LedgerBase):
     """A ledger in a SQLite file: survives restarts and is shared by processes on one host.
 
     ``BEGIN IMMEDIATE`` makes the claim atomic across threads and processes.
@@ -87,7 +134,7 @@ class SQLiteLedger:
     def __init__(
         self,
         path: str | Path,
-        in_progress_ttl_s: float = 900.0,
+        in_progress_ttl_s: float = DEFAULT_HOLD_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = str(path)
@@ -97,7 +144,7 @@ class SQLiteLedger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(self._SCHEMA)
 
-    def begin(self, key: str) -> Claim:
+    def claim(self, key: str, hold_s: float | None = None) -> Claim:
         now = self._clock()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -108,7 +155,7 @@ class SQLiteLedger:
                 if row is None or (row[0] == "in_progress" and row[1] <= now):
                     self._db.execute(
                         "INSERT OR REPLACE INTO ledger VALUES (?, 'in_progress', ?, '', ?)",
-                        (key, now + self._ttl, now),
+                        (key, now + (hold_s or self._ttl), now),
                     )
                     claim = Claim.ACQUIRED
                 else:
@@ -131,10 +178,16 @@ class SQLiteLedger:
                 "DELETE FROM ledger WHERE idempotency_key = ? AND status = 'in_progress'", (key,)
             )
 
-    def status(self, key: str) -> str | None:
+    def lookup(self, key: str) -> LedgerEntry | None:
         with self._lock:
-            row = self._db.execute("SELECT status FROM ledger WHERE idempotency_key = ?", (key,)).fetchone()
-        return row[0] if row else None
+            row = self._db.execute(
+                "SELECT status, expires_at, detail FROM ledger WHERE idempotency_key = ?", (key,)
+            ).fetchone()
+        return LedgerEntry(row[0], row[1], row[2]) if row else None
+
+    def status(self, key: str) -> str | None:
+        row = self.lookup(key)
+        return row.status if row else None
 
     def close(self) -> None:
         with self._lock:
@@ -144,5 +197,5 @@ class SQLiteLedger:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?)",
-                (key, status, float("inf"), detail[:1000], self._clock()),
+                (key, status, math.inf, detail[:1000], self._clock()),
             )

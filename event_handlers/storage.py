@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from event_handlers.errors import ObjectMissingError
+from event_handlers.errors import InvocationTimedOutError, ObjectMissingError, PathRefusedError
+from event_handlers.idempotency import ObjectVersion, normalize_etag
 
 
 class ObjectStore(Protocol):
@@ -22,6 +23,12 @@ class ObjectStore(Protocol):
         ...
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class DescribableStore(ObjectStore, Protocol):
+    """A store that can say which version of an object it holds (HeadObject, ``stat``)."""
+
+    def describe(self, key: str) -> ObjectVersion: ...
 
 
 class CountingReader(io.RawIOBase):
@@ -66,6 +73,21 @@ class S3ObjectStore:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
+    def describe(self, key: str) -> ObjectVersion:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NotFound", "NoSuchKey"):
+                raise ObjectMissingError(f"s3://{self.bucket}/{key} does not exist") from None
+            raise
+        return ObjectVersion(
+            self.bucket,
+            key,
+            version_id=head.get("VersionId"),
+            etag=normalize_etag(head.get("ETag")),
+            size=head.get("ContentLength"),
+        )
+
 
 class LocalFolderStore:
     """Files under a folder, keys as relative paths with ``/``; outputs are written atomically."""
@@ -91,8 +113,52 @@ class LocalFolderStore:
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
+    def describe(self, key: str) -> ObjectVersion:
+        """The identity ``folder_notification`` gives a file: inode, mtime and size."""
+        try:
+            stat = self._path(key).stat()
+        except FileNotFoundError:
+            raise ObjectMissingError(f"{self._path(key)} does not exist (moved or deleted)") from None
+        etag = f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+        return ObjectVersion(self.name, key, etag=etag, size=stat.st_size)
+
     def _path(self, key: str) -> Path:
+        if "\x00" in key:
+            raise PathRefusedError(f"key {key[:60]!r} contains a NUL byte; no file can be named so")
         path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"key {key!r} points outside {self.root}")
+        if not path.is_relative_to(self.root.resolve()) or path == self.root.resolve():
+            raise PathRefusedError(f"key {key!r} points outside {self.root}; refused")
         return path
+
+
+class DeadlineStore:
+    """A store that refuses work once the invocation's deadline has passed.
+
+    Lambda stops a timed-out invocation; a thread cannot be stopped, so this store stops its
+    I/O instead: a read or a write after the deadline raises ``InvocationTimedOutError`` and the
+    late output is never written.
+    """
+
+    def __init__(self, inner: ObjectStore, remaining_ms: Any) -> None:
+        self.inner, self._remaining_ms = inner, remaining_ms
+        self.name = inner.name
+
+    def _check(self, what: str, key: str) -> None:
+        if self._remaining_ms() <= 0:
+            raise InvocationTimedOutError(f"{what} of {key!r} refused: the invocation timed out")
+
+    def open(self, key: str) -> Any:
+        self._check("read", key)
+        return self.inner.open(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._check("write", key)
+        self.inner.put(key, data, content_type)
+
+    def describe(self, key: str) -> ObjectVersion:
+        self._check("describe", key)
+        describe = getattr(self.inner, "describe", None)
+        if describe is None:
+            raise AttributeError(f"{self.inner.name} cannot describe objects")
+        result: ObjectVersion = describe(key)
+        return result

@@ -18,8 +18,15 @@ from typing import Any, ClassVar, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
-from event_handlers.errors import CorruptInputError, EmptyInputError, RecursionGuardError
+from event_handlers.errors import (
+    ConfigError,
+    CorruptInputError,
+    EmptyInputError,
+    InvalidKeyError,
+    RecursionGuardError,
+)
 from event_handlers.filters import KeyFilter
+from event_handlers.keys import check_key
 from event_handlers.storage import CountingReader, ObjectStore
 
 _READ_CHUNK = 1 << 20
@@ -38,7 +45,8 @@ class TaskResult:
 class Task(Protocol):
     """The per-file work both strategies run."""
 
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only: a task class names itself with a ClassVar
 
     def __call__(self, store: ObjectStore, key: str) -> TaskResult: ...
 
@@ -70,7 +78,7 @@ def summarize_csv(stream: Any) -> CsvSummary:
     float; its sum is exact to float precision (``math.fsum`` over the column, kept as partials).
     """
     text = io.TextIOWrapper(io.BufferedReader(stream, _READ_CHUNK), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)  # an unterminated quote is an error, not a long cell
     try:
         header = next(reader, None)
         if header is None:
@@ -107,22 +115,50 @@ def summarize_csv(stream: Any) -> CsvSummary:
     return summary
 
 
+def refuse_loops(task: str, output_prefix: str, suffix: str, filters: Sequence[KeyFilter]) -> None:
+    """At construction (function start): refuse an output prefix a trigger filter could match."""
+    for rule in filters:
+        if rule.could_match_output(output_prefix, suffix):
+            raise RecursionGuardError(
+                f"{task} outputs written under {output_prefix!r} would match the trigger "
+                f"filter ({rule.describe()}) and invoke this function again; write them "
+                "under a prefix the trigger does not watch, or narrow the trigger"
+            )
+
+
+def checked_output_key(out: str, filters: Sequence[KeyFilter]) -> str:
+    """Before each write: the output key is one S3 can hold and no trigger watches."""
+    check_key(out, "output key")
+    for rule in filters:
+        if rule.matches(out):
+            raise RecursionGuardError(f"output {out!r} matches trigger filter ({rule.describe()})")
+    return out
+
+
 @dataclass
 class CsvSummaryTask:
-    """The seed's data example: summarise each CSV and write ``<output_prefix><key>.summary.json``."""
+    """The seed's data example: summarise each CSV and write ``<output_prefix><key>.summary.json``.
+
+    ``trigger_filters`` guard against an invocation loop as the thumbnail task's do.
+    """
 
     output_prefix: str = "summaries/"
+    trigger_filters: Sequence[KeyFilter] = ()
     name: ClassVar[str] = "csv-summary"
+    suffix: ClassVar[str] = ".summary.json"
+
+    def __post_init__(self) -> None:
+        refuse_loops(self.name, self.output_prefix, self.suffix, self.trigger_filters)
 
     def output_key(self, key: str) -> str:
-        return f"{self.output_prefix}{key}.summary.json"
+        return f"{self.output_prefix}{key}{self.suffix}"
 
     def __call__(self, store: ObjectStore, key: str) -> TaskResult:
+        out = checked_output_key(self.output_key(key), self.trigger_filters)
         with store.open(key) as body:
             counting = CountingReader(body)
             summary = summarize_csv(counting)
         document = {"key": key, **summary.as_dict()}
-        out = self.output_key(key)
         store.put(out, json.dumps(document).encode(), "application/json")
         return TaskResult(key, out, counting.bytes_read, {"rows": summary.rows, "columns": summary.columns})
 
@@ -146,22 +182,17 @@ class ThumbnailTask:
     suffix: ClassVar[str] = ".jpg"
 
     def __post_init__(self) -> None:
-        for rule in self.trigger_filters:
-            if rule.could_match_output(self.output_prefix, self.suffix):
-                raise RecursionGuardError(
-                    f"thumbnails written under {self.output_prefix!r} would match the trigger "
-                    f"filter ({rule.describe()}) and invoke this function again; write them "
-                    "under a prefix the trigger does not watch, or narrow the trigger"
-                )
+        refuse_loops(self.name, self.output_prefix, self.suffix, self.trigger_filters)
 
     def output_key(self, key: str) -> str:
-        return f"{self.output_prefix}{PurePosixPath(key).with_suffix(self.suffix).as_posix()}"
+        try:
+            stem = PurePosixPath(key).with_suffix(self.suffix).as_posix()
+        except ValueError:  # "." or ".." has no name to give a suffix
+            raise InvalidKeyError(f"key {key!r} names no file to make a thumbnail of") from None
+        return f"{self.output_prefix}{stem}"
 
     def __call__(self, store: ObjectStore, key: str) -> TaskResult:
-        out = self.output_key(key)
-        for rule in self.trigger_filters:
-            if rule.matches(out):
-                raise RecursionGuardError(f"output {out!r} matches trigger filter ({rule.describe()})")
+        out = checked_output_key(self.output_key(key), self.trigger_filters)
         with store.open(key) as body:
             counting = CountingReader(body)
             data = _read_at_most(counting, self.max_bytes + 1)
@@ -205,8 +236,12 @@ def _thumbnail(data: bytes, size: tuple[int, int]) -> tuple[bytes, tuple[int, in
 
 @dataclass
 class NoopTask:
-    """Read the object to the end and write nothing: the cost of fetching alone."""
+    """Read the object to the end and write nothing: the cost of fetching alone.
 
+    It writes nothing, so it cannot loop; ``trigger_filters`` is accepted for a uniform interface.
+    """
+
+    trigger_filters: Sequence[KeyFilter] = ()
     name: ClassVar[str] = "noop"
 
     def __call__(self, store: ObjectStore, key: str) -> TaskResult:
@@ -225,6 +260,6 @@ def make_task(name: str, **options: Any) -> Task:
     try:
         cls = TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
+        raise ConfigError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
     task: Task = cls(**options)
     return task

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from event_handlers.errors import ConfigError
 from event_handlers.filters import KeyFilter
 
 CREATED = "s3:ObjectCreated:*"
 
 
-class OverlappingRulesError(ValueError):
+class OverlappingRulesError(ConfigError):
     """Two notification rules could match the same key for the same event type."""
 
 
@@ -36,7 +37,7 @@ class NotificationRule:
     def service(self) -> str:
         parts = self.target_arn.split(":")
         if len(parts) < 6 or parts[0] != "arn":
-            raise ValueError(f"not an ARN: {self.target_arn!r}")
+            raise ConfigError(f"not an ARN: {self.target_arn!r}")
         return parts[2]
 
     def to_aws(self) -> tuple[str, dict[str, Any]]:
@@ -47,7 +48,7 @@ class NotificationRule:
             "sns": ("TopicConfigurations", "TopicArn"),
         }
         if self.service not in kinds:
-            raise ValueError(f"S3 notifications go to Lambda, SQS or SNS, not {self.service!r}")
+            raise ConfigError(f"S3 notifications go to Lambda, SQS or SNS, not {self.service!r}")
         list_name, arn_field = kinds[self.service]
         entry: dict[str, Any] = {arn_field: self.target_arn, "Events": list(self.events)}
         if self.rule_id:
@@ -149,7 +150,7 @@ def filters_for_target(bucket_name: str, target_arn: str, *, s3_client: Any = No
 def bucket_arn(bucket_name: str, partition: str = "aws") -> str:
     """``arn:aws:s3:::bucket``: no region, no account, and certainly no ``$``."""
     if not bucket_name or "$" in bucket_name or "{" in bucket_name:
-        raise ValueError(f"not a bucket name: {bucket_name!r}")
+        raise ConfigError(f"not a bucket name: {bucket_name!r}")
     return f"arn:{partition}:s3:::{bucket_name}"
 
 
@@ -276,4 +277,5 @@ def _client(service: str, client: Any) -> Any:
         return client
     import boto3
 
-    return boto3.client(service)  # type: ignore[call-overload]  # service is a runtime name
+    make: Any = boto3.client  # typed per service name by the stubs; here the name is a variable
+    return make(service)

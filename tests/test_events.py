@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from event_handlers.errors import UnsupportedEventError
 from event_handlers.events import (
     EventParseError,
     S3ObjectEvent,
@@ -16,7 +18,7 @@ from event_handlers.events import (
     parse_s3_event,
 )
 from event_handlers.trigger import NotificationRule, configure_notifications
-from tests.conftest import load_fixture
+from tests.conftest import FIXTURES, load_fixture
 
 ODD_KEYS = [
     "in/plain.csv",
@@ -164,11 +166,15 @@ def test_wrong_types_are_parse_errors_not_type_errors() -> None:
     [
         ("0055AED6DCD90281E5", "0055AED6DCD90281E6", -1),
         ("0055AED6DCD90281E5", "0055AED6DCD90281E5", 0),
-        ("FF", "0100", -1),  # left-padded, "00FF" < "0100"; right-padding would say "FF00" > "0100"
-        ("00FF", "100", -1),
+        ("FF", "0100", 1),  # right-padded: "FF00" > "0100" (left-padding would say "00FF" < "0100")
+        ("00FF", "100", -1),  # "00FF" < "1000"
+        ("0055AED6DCD90281E5", "0055AED6DCD90281E5FF", -1),  # "...E500" < "...E5FF"
+        ("0055AED6DCD90281E6", "0055AED6DCD90281E5FF", 1),  # unequal lengths, the shorter is later
+        ("ab", "AB", 0),  # hexadecimal: case does not matter
     ],
 )
-def test_sequencers_compare_after_left_padding(a: str, b: str, expected: int) -> None:
+def test_sequencers_compare_after_right_padding_with_zeros(a: str, b: str, expected: int) -> None:
+    """The current S3 User Guide: pad the shorter on the right with zeros, compare as strings."""
     assert compare_sequencers(a, b) == expected
     assert compare_sequencers(b, a) == -expected
 
@@ -255,3 +261,98 @@ def test_odd_keys_survive_moto_s3_to_eventbridge_to_sqs(s3: Any, sqs: Any) -> No
     assert sorted(e.key for e in created) == sorted(ODD_KEYS)
     assert {e.route for e in events} == {"sqs"}
     assert all(e.etag and e.version_id is None for e in created)  # moto's "eTag" and "null" version
+
+
+# -- issue 12: one vocabulary, unsupported shapes, every sample ------------------------------------
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)
+def test_every_powertools_sample_parses(path: Path) -> None:
+    events = parse_s3_event(json.loads(path.read_text(encoding="utf-8")))
+    assert events
+    for event in events:
+        assert event.bucket
+        assert event.key
+        assert ":" in event.event_name
+
+
+def _eventbridge(detail_type: str, **detail: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "time": "2026-11-27T00:00:00Z",
+        "region": "us-east-1",
+        "detail": {"bucket": {"name": "b"}, "object": {"key": "k", "etag": "e"}, **detail},
+    }
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "detail", "name"),
+    [  # the S3 User Guide's "Amazon EventBridge mapping and troubleshooting" table
+        ("Object Created", {"reason": "PutObject"}, "ObjectCreated:Put"),
+        ("Object Created", {"reason": "POST Object"}, "ObjectCreated:Post"),
+        ("Object Created", {"reason": "CopyObject"}, "ObjectCreated:Copy"),
+        ("Object Created", {"reason": "CompleteMultipartUpload"}, "ObjectCreated:CompleteMultipartUpload"),
+        (
+            "Object Deleted",
+            {"reason": "DeleteObject", "deletion-type": "Permanently Deleted"},
+            "ObjectRemoved:Delete",
+        ),
+        (
+            "Object Deleted",
+            {"reason": "DeleteObject", "deletion-type": "Delete Marker Created"},
+            "ObjectRemoved:DeleteMarkerCreated",
+        ),
+        (
+            "Object Deleted",
+            {"reason": "Lifecycle Expiration", "deletion-type": "Permanently Deleted"},
+            "LifecycleExpiration:Delete",
+        ),
+        (
+            "Object Deleted",
+            {"reason": "Lifecycle Expiration", "deletion-type": "Delete Marker Created"},
+            "LifecycleExpiration:DeleteMarkerCreated",
+        ),
+        ("Object Restore Initiated", {}, "ObjectRestore:Post"),
+        ("Object Restore Completed", {}, "ObjectRestore:Completed"),
+        ("Object Restore Expired", {}, "ObjectRestore:Delete"),
+        ("Object Storage Class Changed", {}, "LifecycleTransition"),
+        ("Object Access Tier Changed", {}, "IntelligentTiering"),
+        ("Object Tags Added", {}, "ObjectTagging:Put"),
+        ("Object Tags Deleted", {}, "ObjectTagging:Delete"),
+        ("Object ACL Updated", {}, "ObjectAcl:Put"),
+    ],
+)
+def test_eventbridge_detail_types_map_to_s3_event_names(
+    detail_type: str, detail: dict[str, Any], name: str
+) -> None:
+    [event] = parse_s3_event(_eventbridge(detail_type, **detail))
+    assert event.event_name == name
+    assert event.is_created is name.startswith("ObjectCreated:")
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_s3_batch_operations_events_are_refused_as_unsupported(version: str) -> None:
+    event = {
+        "invocationSchemaVersion": version,
+        "invocationId": "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo",
+        "job": {"id": "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"},
+        "tasks": [
+            {
+                "taskId": "dGFza2lkZ29lc2hlcmUK",
+                "s3Key": "k",
+                "s3VersionId": "1",
+                "s3BucketArn": "arn:aws:s3:::b",
+            }
+        ],
+    }
+    with pytest.raises(UnsupportedEventError, match="S3 Batch Operations"):
+        parse_s3_event(event)
+    assert issubclass(UnsupportedEventError, EventParseError)
+
+
+def test_envelopes_nested_absurdly_deep_are_a_parse_error_not_a_recursion_error() -> None:
+    event: dict[str, Any] = {"Records": []}
+    for _ in range(2000):
+        event = {"Records": [event]}
+    with pytest.raises(EventParseError, match="nested more than 16 deep"):
+        parse_s3_event(event)

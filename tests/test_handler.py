@@ -10,12 +10,15 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
+from botocore.exceptions import ClientError
 from PIL import Image
 
 from event_handlers.dlq import MemoryDeadLetters, SqsDeadLetterQueue
-from event_handlers.errors import CorruptInputError, EmptyInputError, RecursionGuardError
+from event_handlers.errors import CorruptInputError, EmptyInputError, PathRefusedError, RecursionGuardError
+from event_handlers.failures import classify
 from event_handlers.filters import KeyFilter
 from event_handlers.handler import (
+    RecordStatus,
     RetryableBatchError,
     S3EventHandler,
     handler_from_environment,
@@ -256,43 +259,44 @@ def test_make_task_rejects_unknown_names() -> None:
 
 
 def test_local_store_refuses_keys_escaping_the_folder(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(PathRefusedError, match="outside"):
         LocalFolderStore(tmp_path).put("../evil", b"x", "text/plain")
+    assert classify(PathRefusedError("x")).permanent  # a refusal is for good, not retried
 
 
 # -- ledgers ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("make", [lambda p: MemoryLedger(), lambda p: SQLiteLedger(p / "l.sqlite")])
 def test_ledger_claims_once_and_releases_on_transient_failure(tmp_path: Path, make: Any) -> None:
     ledger = make(tmp_path)
-    assert ledger.begin("k") is Claim.ACQUIRED
-    assert ledger.begin("k") is Claim.IN_PROGRESS
+    assert ledger.claim("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.IN_PROGRESS
     ledger.release("k")
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
     ledger.complete("k")
-    assert ledger.begin("k") is Claim.COMPLETED
-    assert ledger.begin("f") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.COMPLETED
+    assert ledger.claim("f") is Claim.ACQUIRED
     ledger.fail("f", "corrupt")
-    assert ledger.begin("f") is Claim.FAILED
+    assert ledger.claim("f") is Claim.FAILED
 
 
 def test_expired_in_progress_claim_can_be_taken_over(tmp_path: Path) -> None:
     now = {"t": 0.0}
     ledger = SQLiteLedger(tmp_path / "l.sqlite", in_progress_ttl_s=10, clock=lambda: now["t"])
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
     now["t"] = 11.0  # the first invocation crashed without releasing
-    assert ledger.begin("k") is Claim.ACQUIRED
+    assert ledger.claim("k") is Claim.ACQUIRED
 
 
 def test_sqlite_ledger_survives_a_restart_and_one_thread_wins(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     SQLiteLedger(path).complete("done")
     ledger = SQLiteLedger(path)
-    assert ledger.begin("done") is Claim.COMPLETED
+    assert ledger.claim("done") is Claim.COMPLETED
     claims: list[Claim] = []
     lock = threading.Lock()
 
     def claim() -> None:
-        result = SQLiteLedger(path).begin("race")
+        result = SQLiteLedger(path).claim("race")
         with lock:
             claims.append(result)
 
@@ -360,3 +364,264 @@ def test_large_csv_is_summarised_in_bounded_memory(tmp_path: Path) -> None:
     assert bytes_read > 290_000_000
     assert rows == (300_000_000 // len(chunk)) * 100_000
     assert after_kb - before_kb < 32 * 1024  # < 32 MB for a 300 MB file
+
+
+# -- issue 12: isolation, classification, reasons ---------------------------------------------------
+class BrokenLedger(MemoryLedger):
+    """A ledger whose claim fails for one key (a DynamoDB hiccup, a locked SQLite file)."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad = bad
+
+    def claim(self, key: str, hold_s: float | None = None) -> Claim:
+        if self.bad in key:
+            raise RuntimeError("database is locked")
+        return super().claim(key, hold_s)
+
+
+def test_a_ledger_error_on_one_record_does_not_stop_the_later_ones(s3: Any) -> None:
+    etags = {k: put(s3, k, CSV) for k in ("in/a.csv", "in/b.csv", "in/c.csv")}
+    handler = S3EventHandler(CsvSummaryTask(), s3_client=s3, ledger=BrokenLedger("in/a.csv"))
+    batch = sqs_batch(*({"Records": [s3_record("bucket", k, e)]} for k, e in etags.items()))
+    response = handler(batch, None)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m0"}]
+    assert "LedgerError" in response["failureReasons"]["m0"]
+    assert summary(s3, "in/b.csv")["rows"] == summary(s3, "in/c.csv")["rows"] == 3
+
+
+def test_records_inside_one_sqs_message_are_isolated(s3: Any) -> None:
+    """Three records in one body, one malformed: the two valid files are processed, the bad
+    record is dead-lettered alone, and the message is not reported failed."""
+    a, b = put(s3, "in/a.csv", CSV), put(s3, "in/b.csv", CSV)
+    dead = MemoryDeadLetters()
+    handler = S3EventHandler(CsvSummaryTask(), s3_client=s3, dead_letters=dead)
+    body = {
+        "Records": [
+            s3_record("bucket", "in/a.csv", a),
+            {"eventSource": "aws:s3"},
+            s3_record("bucket", "in/b.csv", b),
+        ]
+    }
+    response = handler(sqs_batch(body), None)
+    assert response["batchItemFailures"] == []
+    assert response["counts"]["processed"] == 2
+    [letter] = dead.letters
+    assert letter.where == "Records[0].body.Records[1]"
+    assert "missing field 's3'" in letter.reason
+
+
+def test_a_message_fails_only_if_one_of_its_records_does_and_reruns_are_no_ops(s3: Any) -> None:
+    a, b = put(s3, "in/a.csv", CSV), put(s3, "in/b.csv", CSV)
+    task = CsvSummaryTask()
+    runs: list[str] = []
+    throttle = {"left": 1}
+
+    def counting(store: Any, key: str) -> Any:
+        runs.append(key)
+        if key == "in/b.csv" and throttle["left"]:
+            throttle["left"] -= 1
+            raise ClientError({"Error": {"Code": "SlowDown"}}, "GetObject")
+        return task(store, key)
+
+    counting.name = "csv-summary"  # type: ignore[attr-defined]
+    handler = S3EventHandler(counting, s3_client=s3)  # type: ignore[arg-type]
+    body = {"Records": [s3_record("bucket", "in/a.csv", a), s3_record("bucket", "in/b.csv", b)]}
+    first = handler(sqs_batch(body), None)
+    assert first["batchItemFailures"] == [{"itemIdentifier": "m0"}]
+    second = handler(sqs_batch(body), None)  # SQS redelivers the whole message
+    assert second["batchItemFailures"] == []
+    assert (second["counts"]["duplicate"], second["counts"]["processed"]) == (1, 1)
+    assert runs == ["in/a.csv", "in/b.csv", "in/b.csv"]  # a was not run again
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("", "empty"),
+        ("in/nul\x00.csv", "NUL"),
+        ("in/" + "k" * 1010 + ".csv", "bytes in UTF-8"),  # 1,017 bytes: the input fits, the output does not
+    ],
+)
+def test_invalid_keys_are_dead_lettered_at_once_with_the_reason(s3: Any, key: str, reason: str) -> None:
+    dead = MemoryDeadLetters()
+    handler = S3EventHandler(CsvSummaryTask(), s3_client=s3, dead_letters=dead)
+    if len(key) > 100:
+        put(s3, key, CSV)
+    response = handler(sqs_batch({"Records": [s3_record("bucket", key, "e")]}), None)
+    assert response["batchItemFailures"] == []
+    assert response["counts"]["failed"] == 1
+    [letter] = dead.letters
+    assert letter.error_type == "InvalidKeyError"
+    assert reason in letter.reason
+
+
+def test_a_404_on_get_is_permanent(s3: Any) -> None:
+    dead = MemoryDeadLetters()
+    handler = S3EventHandler(NoopTask(), s3_client=s3, dead_letters=dead)
+    response = handler({"Records": [s3_record("bucket", "in/gone.csv", "e")]}, None)
+    assert response["counts"]["failed"] == 1
+    assert dead.letters[0].error_type == "ObjectMissingError"
+
+
+def test_path_refusals_are_permanent(tmp_path: Path) -> None:
+    dead = MemoryDeadLetters()
+    store = LocalFolderStore(tmp_path)
+    handler = S3EventHandler(NoopTask(), store_for=lambda bucket: store, dead_letters=dead)
+    response = handler({"Records": [s3_record("local", "../../etc/passwd", "e")]}, None)
+    assert response["counts"]["failed"] == 1
+    assert dead.letters[0].error_type == "PathRefusedError"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "permanent"),
+    [
+        ("NoSuchKey", 404, True),
+        ("SlowDown", 503, False),
+        ("InternalError", 500, False),
+        ("Weird", 502, False),
+        ("RequestTimeout", 400, False),
+        ("AccessDenied", 403, False),  # unknown to the table: retried, never acknowledged on a guess
+    ],
+)
+def test_the_failure_table_for_aws_errors(code: str, status: int, permanent: bool) -> None:
+    response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    error = ClientError(response, "GetObject")
+    assert classify(error).permanent is permanent
+
+
+def test_timeouts_and_connection_errors_are_transient() -> None:
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    assert not classify(ReadTimeoutError(endpoint_url="http://x")).permanent
+    assert not classify(ConnectTimeoutError(endpoint_url="http://x")).permanent
+    assert not classify(TimeoutError()).permanent
+
+
+class FailingSink:
+    def send(self, letter: Any) -> None:
+        raise RuntimeError("AWS.SimpleQueueService.NonExistentQueue")
+
+
+def test_a_missing_dlq_never_acknowledges_a_permanent_failure(s3: Any) -> None:
+    etag = put(s3, "in/bad.csv", b"a,b\n\xff\xfe\n")
+    ledger = MemoryLedger()
+    handler = S3EventHandler(CsvSummaryTask(), s3_client=s3, dead_letters=FailingSink(), ledger=ledger)
+    response = handler(sqs_batch({"Records": [s3_record("bucket", "in/bad.csv", etag)]}), None)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m0"}]  # SQS keeps it, redrives it
+    assert "dead letter not sent" in response["failureReasons"]["m0"]
+    assert ledger.status(f"bucket/in/bad.csv#etag={etag};size=10") is None  # not closed: a retry may try
+    with pytest.raises(RetryableBatchError, match="dead letter not sent"):  # direct: Lambda retries
+        handler({"Records": [s3_record("bucket", "in/bad.csv", etag)]}, None)
+
+
+def test_an_unterminated_csv_quote_is_corrupt_not_processed() -> None:
+    with pytest.raises(CorruptInputError, match="malformed CSV"):
+        summarize_csv(io.BytesIO(b'a,b\n1,"never closed\n2,3\n'))
+
+
+def test_csv_summary_has_a_recursion_guard_at_start_and_per_write() -> None:
+    with pytest.raises(RecursionGuardError, match="csv-summary outputs"):
+        CsvSummaryTask(output_prefix="in/out/", trigger_filters=[KeyFilter("in/")])
+    task = CsvSummaryTask(output_prefix="summaries/")
+    task.trigger_filters = [KeyFilter("", ".json")]  # a rule added after the function started
+    with pytest.raises(RecursionGuardError, match="matches trigger filter"):
+        task(LocalFolderStore("/nonexistent"), "in/a.csv")
+
+
+def test_a_record_without_identity_is_identified_by_describing_the_object(s3: Any) -> None:
+    """No eTag, sequencer or version id: redelivered with another eventTime it is still a duplicate."""
+    put(s3, "in/a.csv", CSV)
+    record = s3_record("bucket", "in/a.csv")
+    del record["s3"]["object"]["eTag"]
+    later = json.loads(json.dumps(record))
+    later["eventTime"] = "2024-01-15T10:30:00.001Z"
+    handler = S3EventHandler(CsvSummaryTask(), s3_client=s3)
+    assert handler({"Records": [record]}, None)["counts"]["processed"] == 1
+    assert handler({"Records": [later]}, None)["counts"]["duplicate"] == 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.left_ms = 5000.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.left_ms)
+
+
+def test_work_after_the_deadline_is_not_written_nor_counted(s3: Any) -> None:
+    """A task still running when the invocation times out: its write is refused, the record is
+    handed back (not processed), and its claim is released for the retry."""
+    etag = put(s3, "in/slow.csv", CSV)
+    context = Clock()
+    task = CsvSummaryTask()
+
+    def slow(store: Any, key: str) -> Any:
+        context.left_ms = 0  # the timeout strikes mid-task
+        return task(store, key)
+
+    slow.name = "csv-summary"  # type: ignore[attr-defined]
+    ledger = MemoryLedger()
+    handler = S3EventHandler(slow, s3_client=s3, ledger=ledger)  # type: ignore[arg-type]
+    [outcome] = handler.handle({"Records": [s3_record("bucket", "in/slow.csv", etag)]}, context)
+    assert outcome.status == "retry"
+    assert "timed out" in outcome.reason
+    assert "Contents" not in s3.list_objects_v2(Bucket="bucket", Prefix="summaries/")
+    assert ledger.claim(f"bucket/in/slow.csv#etag={etag};size=10") is Claim.ACQUIRED
+
+
+def test_late_finish_is_not_counted_even_if_the_write_slipped_in(s3: Any) -> None:
+    etag = put(s3, "in/late.csv", CSV)
+    context = Clock()
+    task = CsvSummaryTask()
+
+    def late(store: Any, key: str) -> Any:
+        result = task(store, key)
+        context.left_ms = 0
+        return result
+
+    late.name = "csv-summary"  # type: ignore[attr-defined]
+    handler = S3EventHandler(late, s3_client=s3)  # type: ignore[arg-type]
+    [outcome] = handler.handle({"Records": [s3_record("bucket", "in/late.csv", etag)]}, context)
+    assert outcome.status == "retry"
+    assert "not counted as processed" in outcome.reason
+
+
+def test_the_claim_lasts_the_invocations_remaining_time(s3: Any) -> None:
+    etag = put(s3, "in/a.csv", CSV)
+    holds: list[float | None] = []
+
+    class Recording(MemoryLedger):
+        def claim(self, key: str, hold_s: float | None = None) -> Claim:
+            holds.append(hold_s)
+            return super().claim(key, hold_s)
+
+    S3EventHandler(CsvSummaryTask(), s3_client=s3, ledger=Recording()).handle(
+        {"Records": [s3_record("bucket", "in/a.csv", etag)]}, Clock()
+    )
+    assert holds == [5.0]
+
+
+def test_statuses_are_an_enum_with_the_old_string_values() -> None:
+    assert [s.value for s in RecordStatus] == ["processed", "duplicate", "ignored", "failed", "retry"]
+    assert json.dumps({RecordStatus.RETRY: 1}) == '{"retry": 1}'  # JSON keeps the old strings
+
+
+def test_every_error_event_handlers_raises_on_purpose_has_one_base() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import event_handlers
+    from event_handlers.errors import EventHandlersError
+
+    errors = []
+    for info in pkgutil.walk_packages(event_handlers.__path__, "event_handlers."):
+        module = importlib.import_module(info.name)
+        errors += [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, BaseException) and cls.__module__ == info.name
+        ]
+    assert len(errors) > 15
+    assert [e.__name__ for e in errors if not issubclass(e, EventHandlersError)] == []

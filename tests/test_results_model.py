@@ -200,3 +200,12 @@ def test_old_dict_reads_still_work_with_a_deprecation_warning() -> None:
         assert strategies["poll-1s"].get("missing", 7) == 7
     assert "cost" in strategies["poll-1s"]
     assert isinstance(strategies["poll-1s"], StrategyResult)
+
+
+def test_pricing_a_dict_still_works_with_a_deprecation_warning() -> None:
+    from bench.cost.model import price_run
+
+    strategy = small_run().strategies["events"]
+    with pytest.warns(DeprecationWarning, match="StrategyResult, not a dict"):
+        old_way = price_run(strategy.model_dump())
+    assert old_way == price_run(strategy)

@@ -376,3 +376,147 @@ def test_a_modelled_delivery_delay_does_not_hold_up_the_poller(sqs: Any) -> None
     mapping.stop()
     assert len(handled) == 10
     assert max(handled) - sent < 2.5  # blocking the poller for each would take over 5 s
+
+
+# -- issue 11/12: named counters, injected clocks, reasons kept, timeouts obeyed ------------------------
+def test_counter_names_are_an_enum_and_a_typo_is_a_bug() -> None:
+    from event_handlers.runtime.counters import Counter, RuntimeCounters
+
+    counters = RuntimeCounters()
+    counters.add(invocations=2, gb_s=0.5)
+    assert counters.get(Counter.INVOCATIONS) == 2
+    assert set(counters.snapshot()) == {c.value for c in Counter}
+    with pytest.raises(ValueError, match="invocation"):
+        counters.add(invocation=1)
+
+
+def test_idle_environments_are_reclaimed_on_the_injected_clock() -> None:
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    sleeps: list[float] = []
+    fn = LocalFunction(
+        FunctionConfig(idle_timeout_s=600, init_delay_s=0.25), lambda: echo, clock=clock, sleep=sleeps.append
+    )
+    fn.invoke({})
+    clock.now += 599
+    fn.invoke({})
+    clock.now += 601
+    fn.invoke({})
+    assert [r.cold_start for r in fn.records] == [True, False, True]
+    assert sleeps == [0.25, 0.25]  # the modelled INIT delay went through the injected sleep
+
+
+def test_an_init_failure_is_recorded_with_its_reason() -> None:
+    from event_handlers.filters import KeyFilter
+    from event_handlers.tasks import ThumbnailTask
+
+    def factory() -> Any:
+        ThumbnailTask(output_prefix="in/thumbs/", trigger_filters=[KeyFilter("in/")])
+        return echo
+
+    fn = LocalFunction(FunctionConfig(), factory)
+    with pytest.raises(FunctionError, match=r"Runtime\.InitError: RecursionGuardError"):
+        fn.invoke({})
+    [record] = fn.records
+    assert (record.ok, record.cold_start) == (False, True)
+    assert "would match the trigger filter" in record.error
+    assert fn.counters.snapshot()["errors"] == 1
+
+
+def test_an_on_failure_destination_that_fails_keeps_the_record() -> None:
+    def refuse(record: dict[str, Any]) -> None:
+        raise RuntimeError("AWS.SimpleQueueService.NonExistentQueue")
+
+    fn = LocalFunction(FunctionConfig(), lambda: flaky(10))
+    invoker = AsyncInvoker(fn, AsyncConfig(max_retries=0), on_failure=refuse).start()
+    invoker.submit({"n": 1})
+    assert invoker.wait_idle(5)
+    invoker.stop()
+    [kept] = invoker.undelivered
+    assert kept["requestPayload"] == {"n": 1}
+    assert "NonExistentQueue" in kept["undelivered"]
+    assert fn.counters.snapshot()["dropped"] == 1
+
+
+def test_a_redriven_message_keeps_its_last_failure_reason(sqs: Any) -> None:
+    url, dlq = _queue_with_dlq(sqs, visibility=1, max_receive=1)
+
+    def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+        ids = [r["messageId"] for r in event["Records"]]
+        return {
+            "batchItemFailures": [{"itemIdentifier": i} for i in ids],
+            "failureReasons": {i: "SlowDown: reduce your request rate" for i in ids},
+        }
+
+    fn = LocalFunction(FunctionConfig(), lambda: handler)
+    sent = sqs.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
+    mapping = SqsEventSourceMapping(fn, sqs, url, SqsMappingConfig(wait_time_s=1)).start()
+    deadline = time.monotonic() + 10
+    redriven: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not redriven:
+        time.sleep(0.2)
+        redriven = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+    mapping.stop()
+    [message] = redriven
+    assert message["MessageId"] == sent
+    assert mapping.failure_reason(sent) == "SlowDown: reduce your request rate"
+
+
+def test_a_timed_out_invocation_writes_nothing_late_and_is_not_both_done_and_dead(tmp_path: Path) -> None:
+    """Async invoke, a task slower than the timeout: every attempt times out, no output is
+    written after a deadline, the ledger never says completed, and the DLQ says why."""
+    from event_handlers.handler import S3EventHandler
+    from event_handlers.ledger import MemoryLedger
+    from event_handlers.storage import LocalFolderStore
+    from event_handlers.tasks import CsvSummaryTask
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_bytes(b"a\n1\n")
+    finished = threading.Condition()
+    runs: list[int] = []
+    task = CsvSummaryTask()
+
+    def slow(store: Any, key: str) -> Any:
+        time.sleep(0.4)
+        try:
+            return task(store, key)
+        finally:
+            with finished:
+                runs.append(1)
+                finished.notify_all()
+
+    slow.name = "csv-summary"  # type: ignore[attr-defined]
+    ledger = MemoryLedger()
+    store = LocalFolderStore(tmp_path)
+    failures: list[dict[str, Any]] = []
+    fn = LocalFunction(
+        FunctionConfig(timeout_s=0.2),
+        lambda: S3EventHandler(slow, store_for=lambda b: store, ledger=ledger, reserve_ms=0),  # type: ignore[arg-type]
+    )
+    invoker = AsyncInvoker(fn, AsyncConfig(max_retries=1, retry_delays_s=(0.01,)), on_failure=failures.append)
+    invoker.start()
+    invoker.submit(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "eventTime": "2026-11-27T00:00:00Z",
+                    "s3": {
+                        "bucket": {"name": "local"},
+                        "object": {"key": "in/a.csv", "eTag": "e", "size": 4},
+                    },
+                }
+            ]
+        }
+    )
+    assert invoker.wait_idle(10)
+    invoker.stop()
+    with finished:  # a barrier, not a sleep: both abandoned attempts have run to their end
+        assert finished.wait_for(lambda: len(runs) == 2, timeout=5)
+    [failure] = failures
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert "timed out" in failure["responsePayload"]["errorMessage"]
+    assert not (tmp_path / "summaries").exists()  # no late output
+    assert ledger.status("local/in/a.csv#etag=e;size=4") != "completed"

@@ -130,7 +130,9 @@ def test_eventbridge_route_reads_back(s3: Any, lam: Any) -> None:
     # moto 5.2 stores EventBridgeConfiguration but leaves it out of GetBucketNotificationConfiguration
     from moto.s3.models import s3_backends
 
-    assert s3_backends["123456789012"]["aws"].buckets["bucket"].notification_configuration.event_bridge == {}
+    stored = s3_backends["123456789012"]["aws"].buckets["bucket"].notification_configuration
+    assert stored is not None
+    assert stored.event_bridge == {}
     pattern = json.loads(events.describe_rule(Name="pve")["EventPattern"])
     assert pattern["detail"] == {"bucket": {"name": ["bucket"]}, "object": {"key": [{"prefix": "in/"}]}}
     assert pattern["detail-type"] == ["Object Created"]
@@ -151,3 +153,64 @@ def test_filters_for_a_target_are_read_back(s3: Any) -> None:
         s3_client=s3,
     )
     assert filters_for_target("bucket", FN, s3_client=s3) == [KeyFilter("uploads/", ".png")]
+
+
+# -- least privilege ------------------------------------------------------------------------------
+def _grants(**overrides: Any) -> Any:
+    from event_handlers.permissions import FunctionGrants
+
+    fields: dict[str, Any] = {
+        "function_name": "f",
+        "bucket": "my-bucket",
+        "watched_prefix": "incoming/",
+        "output_prefix": "summaries/",
+        "region": "us-east-1",
+        "account_id": "123456789012",
+        "queue_arn": QUEUE,
+        "dlq_arn": "arn:aws:sqs:us-east-1:123456789012:dlq",
+        "ledger_table_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/ledger",
+    }
+    return FunctionGrants(**{**fields, **overrides})
+
+
+def test_the_execution_role_gets_exactly_what_the_function_needs(aws: None) -> None:
+    from event_handlers.permissions import POLICY_NAME, attach_function_policy
+
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_role(RoleName="f-role", AssumeRolePolicyDocument="{}")
+    attach_function_policy(iam, "f-role", _grants())
+    stored = iam.get_role_policy(RoleName="f-role", PolicyName=POLICY_NAME)["PolicyDocument"]
+    document = json.loads(stored) if isinstance(stored, str) else stored
+    granted = {
+        (action, resource)
+        for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in statement["Action"]
+        for resource in statement["Resource"]
+    }
+    logs = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:*"
+    assert granted == {
+        ("s3:GetObject", "arn:aws:s3:::my-bucket/incoming/*"),
+        ("s3:PutObject", "arn:aws:s3:::my-bucket/summaries/*"),
+        ("sqs:ReceiveMessage", QUEUE),
+        ("sqs:DeleteMessage", QUEUE),
+        ("sqs:GetQueueAttributes", QUEUE),
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:dlq"),
+        *(
+            (f"dynamodb:{a}", "arn:aws:dynamodb:us-east-1:123456789012:table/ledger")
+            for a in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+        ),
+        ("logs:CreateLogGroup", logs),
+        ("logs:CreateLogStream", logs),
+        ("logs:PutLogEvents", logs),
+    }
+    assert iam.list_attached_role_policies(RoleName="f-role")["AttachedPolicies"] == []
+
+
+def test_a_route_without_queue_ledger_or_output_gets_no_such_grants() -> None:
+    from event_handlers.permissions import function_policy
+
+    document = function_policy(_grants(queue_arn=None, ledger_table_arn=None, output_prefix=None))
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert not any(a.startswith(("dynamodb:", "sqs:Receive", "s3:Put")) for a in actions)
+    assert "sqs:SendMessage" in actions  # the dead-letter queue stays

@@ -19,7 +19,7 @@ import hashlib
 import math
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -29,6 +29,7 @@ from typing import Any, Literal
 from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError
 from bench.results.model import StrategyResult
+from bench.scenario.kinds import Kind
 
 LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
@@ -296,46 +297,81 @@ def price_run(
 ) -> CostBreakdown:
     """What the requests, invocations and compute of one strategy's run would cost on AWS.
 
-    Counts are the run's own (exact). What moto does inside AWS for free is added where AWS bills
-    it: S3's SendMessage to the queue for each notification, and, for the EventBridge route, one
-    event per object write in the bucket (EventBridge receives every object event once enabled).
-    A polling loop is charged instance time for ``instance_hours`` (by default the strategy's
-    ``instance_s``, else the run's wall time) and the CPU its processing took (``cpu_share`` of it).
+    Counts are the run's own (exact): S3 and SQS requests, Lambda requests, GB-seconds and their
+    log lines. What the kind adds to the bill beyond those (``RUN_CHARGES``) comes next: what
+    moto does inside AWS for free is added where AWS bills it, and a polling loop is charged
+    instance time for ``instance_hours`` (by default the strategy's ``instance_s``, else the
+    run's wall time) and the CPU its processing took (``cpu_share`` of it).
     """
     p = pricing or load_pricing()
     s = as_strategy_result(strategy)
-    kind = s.kind
     function = s.parameters.get("function", {}) if isinstance(s.parameters.get("function"), dict) else {}
     arch = str(function.get("architecture", "x86_64"))
     cost = s3_request_cost(
         {op.split(".", 1)[1]: n for op, n in s.api_calls.items() if op.startswith("s3.")}, pricing=p
     )
     sqs_requests = sum(n for op, n in s.api_calls.items() if op.startswith("sqs."))
-    if kind == "s3-sqs-lambda":
-        sqs_requests += int(s.counter("records"))  # S3's SendMessage, one per notification
     if sqs_requests:
         cost += sqs_cost(sqs_requests, pricing=p)
     invocations = s.counter("invocations")
     if invocations:
         cost += lambda_usage_cost(invocations, s.counter("gb_s"), arch, pricing=p)
         cost += logs_cost(invocations * LAMBDA_LOG_BYTES / 1e9, pricing=p)
-    if kind == "s3-eventbridge-lambda":
-        writes = sum(
-            n
-            for repetition in s.repetitions
-            for op, n in repetition.calls().items()
-            if op in ("s3.PutObject", "s3.CopyObject", "s3.CompleteMultipartUpload", "s3.DeleteObject")
-        )
-        cost += eventbridge_cost(writes, pricing=p)
-    if kind == "scheduled-poll":
-        cost += scheduler_cost(invocations, pricing=p)
-    if kind == "poll":
-        hours = instance_hours
-        if hours is None:
-            hours = (s.instance_s if s.instance_s is not None else s.wall_s()) / 3600.0
-        busy_s = float(s.processing_s.mean or 0.0) * s.processed
-        cost += ec2_cost(hours, cpu_vcpu_hours=busy_s * cpu_share / 3600.0, pricing=p)
-    return cost
+    try:
+        charge = RUN_CHARGES[Kind(s.kind)]
+    except ValueError:  # a kind this version does not know: its counts alone
+        return cost
+    return cost + charge(s, p, instance_hours, cpu_share)
+
+
+# -- what each kind's run adds to its counts' bill ------------------------------------------------------
+# (strategy, pricing, instance hours or None, CPU share of the processing) -> the added cost
+RunCharge = Callable[[StrategyResult, Pricing, float | None, float], CostBreakdown]
+
+
+def _nothing(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    return CostBreakdown()
+
+
+def _queue_sends(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """S3's SendMessage to the queue, one per notification (moto's is free)."""
+    records = int(s.counter("records"))
+    return sqs_cost(records, pricing=p) if records else CostBreakdown()
+
+
+def _bus_events(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """One EventBridge event per object write in the bucket (EventBridge gets every object event)."""
+    writes = sum(
+        n
+        for repetition in s.repetitions
+        for op, n in repetition.calls().items()
+        if op in ("s3.PutObject", "s3.CopyObject", "s3.CompleteMultipartUpload", "s3.DeleteObject")
+    )
+    return eventbridge_cost(writes, pricing=p)
+
+
+def _schedule(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """The scheduler's invocations, one per function invocation."""
+    return scheduler_cost(s.counter("invocations"), pricing=p)
+
+
+def _instance(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """The polling loop's machine for the run's time, and the CPU its processing took."""
+    if hours is None:
+        hours = (s.instance_s if s.instance_s is not None else s.wall_s()) / 3600.0
+    busy_s = float(s.processing_s.mean or 0.0) * s.processed
+    return ec2_cost(hours, cpu_vcpu_hours=busy_s * cpu_share / 3600.0, pricing=p)
+
+
+RUN_CHARGES: dict[Kind, RunCharge] = {
+    Kind.POLL: _instance,
+    Kind.SCHEDULED_POLL: _schedule,
+    Kind.S3_LAMBDA: _nothing,
+    Kind.S3_SQS_LAMBDA: _queue_sends,
+    Kind.S3_EVENTBRIDGE_LAMBDA: _bus_events,
+    Kind.INOTIFY: _nothing,
+    Kind.HYBRID: _nothing,  # its sweep's requests and invocations are in its counts
+}
 
 
 def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:

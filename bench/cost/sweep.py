@@ -10,6 +10,7 @@ import pandas as pd
 
 from bench.cost.assumptions import Assumptions, load_assumptions
 from bench.cost.feasibility import check
+from bench.cost.kinds import DEPLOYMENTS
 from bench.cost.model import (
     Deployment,
     Pricing,
@@ -21,6 +22,7 @@ from bench.cost.model import (
 )
 from bench.cost.work import Work
 from bench.results.model import StrategyResult
+from bench.scenario.kinds import Kind
 
 
 def cost_table(
@@ -96,62 +98,27 @@ def default_rates() -> np.ndarray:
 def deployment_for(name: str, strategy: StrategyResult) -> Deployment | None:
     """The AWS deployment a run's strategy stands for, with its measured per-file compute time.
 
-    Local folder strategies (inotify, folder polls) have no AWS bill and give None.
+    Local folder strategies (inotify, folder polls) have no AWS bill and give None, as does a
+    kind this version does not know (a results file from a newer one).
     """
-    kind, params = strategy.kind, strategy.parameters
-    if strategy.backend == "folder" or kind == "inotify":
+    try:
+        recipe = DEPLOYMENTS[Kind(strategy.kind)]
+    except ValueError:
         return None
-    function = params.get("function", {}) if isinstance(params.get("function"), dict) else {}
-    memory = int(function.get("memory_mb", 128))
-    arch = str(function.get("architecture", "x86_64"))
-    processing = strategy.processing_s.p50 or 0.1
-    files = max(1, strategy.files)
+    if strategy.backend == "folder" or recipe is None:
+        return None
+    function = strategy.parameters.get("function")
+    function = function if isinstance(function, dict) else {}
     billed_ms = strategy.counter("billed_ms")
-    per_file_ms = max(1.0, billed_ms / files) if billed_ms else processing * 1000
+    processing = strategy.processing_s.p50 or 0.1
+    per_file_ms = max(1.0, billed_ms / max(1, strategy.files)) if billed_ms else processing * 1000
     # a measured wall time on this machine's full core: split by the labelled CPU-share assumption
     work = Work.from_duration(per_file_ms / 1000.0, MEASURED_CPU_SHARE)
     common: dict[str, Any] = {
         "name": name,
-        "memory_mb": memory,
-        "arch": arch,
+        "memory_mb": int(function.get("memory_mb", 128)),
+        "arch": str(function.get("architecture", "x86_64")),
         "cpu_s": work.cpu_s,
         "wait_s": work.wait_s,
     }
-    if kind == "poll":
-        return Deployment(
-            "poll-ec2",
-            interval_s=float(params["interval_s"]),
-            cursor=str(params.get("cursor", "seen-set")),
-            sweep_every=int(params.get("sweep_every", 60)),
-            **common,
-        )
-    if kind == "scheduled-poll":
-        return Deployment(
-            "poll-scheduled-lambda",
-            interval_s=max(60.0, float(params["interval_s"])),
-            cursor=str(params.get("cursor", "watermark")),
-            **common,
-        )
-    if kind == "s3-sqs-lambda":
-        return Deployment(
-            "s3-sqs-lambda",
-            batch_size=int(params.get("batch_size", 10)),
-            batching_window_s=float(params.get("batching_window_s", 0.0)),
-            sqs_pollers=max(5, int(params.get("pollers") or 5)),  # AWS starts five and scales up
-            sqs_wait_s=int(params.get("wait_time_s", 20)),
-            **common,
-        )
-    if kind == "hybrid":
-        lost = strategy.counter("notifications_lost") / files
-        return Deployment(
-            "hybrid",
-            sweep_interval_s=float(params.get("sweep_interval_s", 3600.0)),
-            sweep_cursor=str(params.get("cursor", "watermark")),
-            missed_share=lost,
-            **common,
-        )
-    if kind == "s3-lambda":
-        return Deployment("s3-lambda", **common)
-    if kind == "s3-eventbridge-lambda":
-        return Deployment("s3-eventbridge-lambda", **common)
-    return None
+    return recipe(strategy, common)

@@ -16,6 +16,7 @@ import pandas as pd
 from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
 from bench.results.model import Run
+from bench.scenario.spec import is_polling
 
 
 def _caption(summary: Run) -> str:
@@ -354,7 +355,7 @@ def latency_vs_interval(summary: Run, path: Path) -> Path | None:
     ax.plot(intervals, intervals / 2, ":", color="grey", label="T/2 (theory, mean detection delay)")
     for name, s in summary.strategies.items():
         p50_s, p95_s = s.latency_s.p50, s.latency_s.p95
-        if s.kind in ("poll", "scheduled-poll") or p50_s is None:
+        if is_polling(s.kind) or p50_s is None:
             continue
         ax.axhspan(p50_s, p95_s if p95_s is not None else p50_s, alpha=0.15)
         ax.axhline(p50_s, linewidth=0.8)

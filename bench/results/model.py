@@ -226,6 +226,8 @@ class Environment(ResultModel):
     machine: str = ""
     cpu_count: int | None = None
     packages: dict[str, str | None] = Field(default_factory=dict)
+    pve_version: str | None = None
+    constraints: dict[str, Any] | None = None  # does the environment match constraints.txt, and how not
     git_commit: str | None = None
     started_at: str = ""
     hostname: str = ""

@@ -1,11 +1,15 @@
 """Scenarios: the validated TOML a run is played from, and its seeded workload.
 
-The names below are re-exported from ``bench.scenario.spec`` so ``bench.scenario.X`` keeps working."""
+The names below are re-exported from ``bench.scenario.spec`` and ``bench.scenario.kinds`` so
+``bench.scenario.X`` keeps working."""
 
+from bench.scenario.kinds import Kind
 from bench.scenario.spec import (
     FOLDER_ONLY,
+    KIND_SPECS,
     S3_ONLY,
     Arrivals,
+    AsyncLambdaStrategy,
     Backend,
     Content,
     CursorName,
@@ -30,8 +34,10 @@ from bench.scenario.spec import (
 
 __all__ = [
     "FOLDER_ONLY",
+    "KIND_SPECS",
     "S3_ONLY",
     "Arrivals",
+    "AsyncLambdaStrategy",
     "Backend",
     "Content",
     "CursorName",
@@ -39,6 +45,7 @@ __all__ = [
     "FunctionSettings",
     "HybridStrategy",
     "InotifyStrategy",
+    "Kind",
     "PollStrategy",
     "S3LambdaStrategy",
     "Scenario",

@@ -8,6 +8,7 @@ scenarios live in ``bench/scenarios/``; a path to your own file works wherever a
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bench.errors import InputError
+from bench.scenario.kinds import Kind
 
 Backend = Literal["moto", "moto-server", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
@@ -145,8 +147,10 @@ class _EventStrategy(_Strategy):
     )
 
 
-class S3LambdaStrategy(_EventStrategy):
-    kind: Literal["s3-lambda"]
+class AsyncLambdaStrategy(_EventStrategy):
+    """A function invoked asynchronously by S3 itself or by an EventBridge rule: the same knobs."""
+
+    kind: Literal["s3-lambda", "s3-eventbridge-lambda"]
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
@@ -159,18 +163,8 @@ class S3LambdaStrategy(_EventStrategy):
     )
 
 
-class EventBridgeStrategy(_EventStrategy):
-    kind: Literal["s3-eventbridge-lambda"]
-    max_retries: int = Field(2, ge=0, le=2)
-    retry_delays_s: tuple[float, float] = (60.0, 120.0)
-    max_event_age_s: float = Field(21600.0, gt=0, le=21600)
-    workers: int | None = Field(
-        None,
-        ge=1,
-        le=64,
-        description="local threads running invocations, fixed; default: grow while events wait, "
-        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
-    )
+S3LambdaStrategy = AsyncLambdaStrategy  # the two specs were identical; both names stay
+EventBridgeStrategy = AsyncLambdaStrategy
 
 
 class SqsLambdaStrategy(_EventStrategy):
@@ -212,20 +206,77 @@ class HybridStrategy(_EventStrategy):
         "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
     )
 
+    def events_part(self) -> AsyncLambdaStrategy:
+        """The S3 -> Lambda route a hybrid runs beside its sweep, with the hybrid's settings."""
+        return AsyncLambdaStrategy(
+            kind="s3-lambda",
+            name=self.name,
+            backend=self.backend,
+            function=self.function,
+            event_loss=self.event_loss,
+            max_retries=self.max_retries,
+            retry_delays_s=self.retry_delays_s,
+            workers=self.workers,
+        )
+
 
 Strategy = Annotated[
     PollStrategy
     | ScheduledPollStrategy
-    | S3LambdaStrategy
-    | EventBridgeStrategy
+    | AsyncLambdaStrategy
     | SqsLambdaStrategy
     | InotifyStrategy
     | HybridStrategy,
     Field(discriminator="kind"),
 ]
 
-S3_ONLY = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid", "scheduled-poll"}
-FOLDER_ONLY = {"inotify"}
+S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
+FOLDER_BACKENDS: frozenset[Backend] = frozenset({"folder"})
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """The scenario facet of a kind: its spec class, where it can run, which delays it draws."""
+
+    spec: type[_Strategy]
+    backends: frozenset[Backend]
+    routes: tuple[str, ...]  # latency-profile routes of its delivery, in hop order (none: it polls)
+    loses_events: bool = False  # its live run honours ``event_loss`` (drops notifications on purpose)
+
+    @property
+    def route(self) -> str | None:
+        """The route a live run's whole delivery delay is measured on (its last hop)."""
+        return self.routes[-1] if self.routes else None
+
+
+KIND_SPECS: dict[Kind, KindSpec] = {
+    Kind.POLL: KindSpec(PollStrategy, S3_BACKENDS | FOLDER_BACKENDS, ()),
+    Kind.SCHEDULED_POLL: KindSpec(ScheduledPollStrategy, S3_BACKENDS, ()),
+    Kind.S3_LAMBDA: KindSpec(AsyncLambdaStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
+    Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_BACKENDS, ("s3_to_sqs", "sqs_to_lambda")),
+    Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
+        AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
+    ),
+    Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
+    Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
+}
+S3_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == S3_BACKENDS}
+FOLDER_ONLY = {str(k) for k, row in KIND_SPECS.items() if row.backends == FOLDER_BACKENDS}
+EVENT_LOSS_ROUTES = {str(k) for k, row in KIND_SPECS.items() if row.loses_events}
+
+
+def kind_spec(kind: str) -> KindSpec:
+    """The scenario facet of ``kind`` (a ``Kind`` or its string)."""
+    return KIND_SPECS[Kind(kind)]
+
+
+def is_polling(kind: str) -> bool:
+    """Whether ``kind`` finds files by listing (no delivery route); False for a kind this version
+    does not know (a results file from a newer one)."""
+    try:
+        return not kind_spec(kind).routes
+    except ValueError:
+        return False
 
 
 class Scenario(_Strict):
@@ -250,12 +301,20 @@ class Scenario(_Strict):
             raise ValueError(f"strategy names must be unique; repeated: {', '.join(duplicates)}")
         for strategy in self.strategies:
             backend = self.backend_of(strategy)
-            if backend == "folder" and strategy.kind in S3_ONLY:
+            allowed = kind_spec(strategy.kind).backends
+            if backend not in allowed:
+                choices = " or ".join(repr(b) for b in sorted(allowed))
+                needs = "an S3 backend" if allowed == S3_BACKENDS else f"backend {choices}"
                 raise ValueError(
-                    f"strategy {strategy.name!r} ({strategy.kind}) needs an S3 backend, not 'folder'"
+                    f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
-            if backend != "folder" and strategy.kind in FOLDER_ONLY:
-                raise ValueError(f"strategy {strategy.name!r} (inotify) needs backend 'folder'")
+        for i, strategy in enumerate(self.strategies):
+            if getattr(strategy, "event_loss", 0.0) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
+                raise ValueError(
+                    f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
+                    f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
+                )
+        _check_no_loop(self.task, self.workload.prefix)
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
@@ -271,6 +330,18 @@ class Scenario(_Strict):
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
         return Scenario.model_validate(data)
+
+
+def _check_no_loop(task: str, prefix: str) -> None:
+    """Every task's recursion guard, checked before a run: outputs outside the watched prefix."""
+    from event_handlers.errors import RecursionGuardError
+    from event_handlers.filters import KeyFilter
+    from event_handlers.tasks import make_task
+
+    try:
+        make_task(task, trigger_filters=[KeyFilter(prefix)])
+    except RecursionGuardError as exc:
+        raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
 
 
 def bundled_scenarios() -> dict[str, Path]:

@@ -7,6 +7,7 @@ run, and it is labelled as such; it is not AWS.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,40 @@ import pandas as pd
 
 from bench.errors import InputError
 from bench.results.files import Results
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS
 
 QUANTILES = np.linspace(0.0, 1.0, 101)
 MAX_PAIRS = 2000
-ROUTE_OF_KIND = {
-    "s3-lambda": "s3_to_lambda",
-    "s3-sqs-lambda": "sqs_to_lambda",
-    "s3-eventbridge-lambda": "eventbridge_to_lambda",
-    "inotify": "inotify_to_handler",
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a kind's live files can teach the simulator (the calibrate facet of a kind)."""
+
+    route: str | None = None  # the profile route its detection delay measures (None: it polls)
+    path: str | None = None  # only files handled on this path (a hybrid's events, not its sweep)
+    polls: bool = False  # its task times are a poller's, free of delivery: the processing fit
+    lists: bool = False  # its cycles time the listing (a long-running loop on S3)
+    queueing: bool = False  # its delays include waits behind a queue's poller
+
+    def rows(self, records: pd.DataFrame, strategy: str) -> pd.DataFrame:
+        rows = records[records["strategy"] == strategy]
+        return rows if self.path is None else rows[rows["path"] == self.path]
+
+
+def _route(kind: Kind) -> str | None:
+    return KIND_SPECS[kind].route
+
+
+CALIBRATION: dict[Kind, Calibration] = {
+    Kind.POLL: Calibration(polls=True, lists=True),
+    Kind.SCHEDULED_POLL: Calibration(polls=True),
+    Kind.S3_LAMBDA: Calibration(_route(Kind.S3_LAMBDA)),
+    Kind.S3_SQS_LAMBDA: Calibration(_route(Kind.S3_SQS_LAMBDA), queueing=True),
+    Kind.S3_EVENTBRIDGE_LAMBDA: Calibration(_route(Kind.S3_EVENTBRIDGE_LAMBDA)),
+    Kind.INOTIFY: Calibration(_route(Kind.INOTIFY)),
+    Kind.HYBRID: Calibration(_route(Kind.HYBRID), path="events"),
 }
 
 
@@ -57,17 +84,18 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
     }
     route_processing: dict[str, Any] = {}  # route -> paired samples
     for strategy, s in summary.strategies.items():
-        route = ROUTE_OF_KIND.get(s.kind)
+        rule = CALIBRATION[Kind(s.kind)]
+        route = rule.route
         if route is None or route in profile["routes"]:
             continue
-        rows = records[records["strategy"] == strategy]
+        rows = rule.rows(records, strategy)
         fitted = _empirical(
             (rows["detected_at"] - rows["written_at"]).to_numpy(dtype=float),
             f"detection delay of {strategy}; {origin}",
         )
         if fitted:
             profile["routes"][route] = fitted
-        if s.kind == "s3-sqs-lambda":
+        if rule.queueing:
             profile["sqs"] = {
                 "delays_include_queueing": True,
                 "source": "the delays were measured at the run's own load, waits behind the poller included",
@@ -86,7 +114,7 @@ def fit_profile(results: Results, name: str = "moto") -> dict[str, Any]:
             }
     polls = records[
         records["strategy"].isin(
-            [n for n, s in summary.strategies.items() if s.kind in ("poll", "scheduled-poll")]
+            [n for n, s in summary.strategies.items() if CALIBRATION[Kind(s.kind)].polls]
         )
     ]
     source, label = (polls, "poll strategies") if len(polls) >= 5 else (records, "all strategies")
@@ -112,7 +140,7 @@ def fit_listing(results: Results) -> dict[str, float] | None:
     """Listing time = base + per_object x objects listed, from each poll cycle's first detection."""
     xs, ys = [], []
     for strategy, s in results.summary.strategies.items():
-        if s.kind != "poll" or s.backend == "folder" or not s.repetitions:
+        if not CALIBRATION[Kind(s.kind)].lists or s.backend == "folder" or not s.repetitions:
             continue
         starts = np.asarray(s.repetitions[0].cycle_starts or [], dtype=float)
         rows = results.records[

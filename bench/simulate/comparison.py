@@ -11,6 +11,7 @@ import pandas as pd
 from bench.cost.model import Pricing
 from bench.cost.run import run_costs
 from bench.results.model import Run
+from bench.scenario.spec import is_polling
 
 
 def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None) -> pd.DataFrame:
@@ -57,7 +58,7 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
 
     fig, (lat, bill) = plt.subplots(1, 2, figsize=(12, 5))
     for name, rows in frame.groupby("strategy", sort=False):
-        style = "--" if str(rows["kind"].iloc[0]).startswith(("poll", "scheduled")) else "-"
+        style = "--" if is_polling(str(rows["kind"].iloc[0])) else "-"
         (line,) = lat.plot(rows["files_per_day"], rows["latency_p50_s"], style + "o", label=name)
         lat.fill_between(
             rows["files_per_day"],

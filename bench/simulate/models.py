@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from bench.cost.scaling import poll_workers
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS
 from bench.simulate.queues import (
     bulk_batches,
     group_cumsum,
@@ -30,12 +33,6 @@ from bench.simulate.scaling import SqsTimeline
 from event_handlers.runtime.latency import Distribution, LatencyProfile
 from event_handlers.runtime.scaling import LAMBDA_RULES, function_concurrency_limit, sqs_mapping_cap
 
-EVENT_ROUTES = {
-    "s3-lambda": "s3_to_lambda",
-    "s3-eventbridge-lambda": "eventbridge_to_lambda",
-    "hybrid": "s3_to_lambda",
-    "inotify": "inotify_to_handler",
-}
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
 
 
@@ -251,7 +248,7 @@ class AsyncEventModel(Model):
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
-        self.route = EVENT_ROUTES[spec.kind]
+        self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
         function = getattr(spec, "function", None)
         self.limit = function_concurrency_limit(getattr(function, "reserved_concurrency", None))
         self.memory_mb = int(getattr(function, "memory_mb", 128))
@@ -497,13 +494,18 @@ class SqsModel(Model):
         return self.totals
 
 
+# the simulate facet of bench.kinds.REGISTRY: kind -> (spec, context, poll phase) -> model
+ModelFactory = Callable[[Any, SimContext, float], Model]
+MODELS: dict[Kind, ModelFactory] = {
+    Kind.POLL: lambda spec, ctx, phase: PollModel(spec, ctx, phase),
+    Kind.SCHEDULED_POLL: lambda spec, ctx, phase: PollModel(spec, ctx, phase, scheduled=True),
+    Kind.S3_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.S3_SQS_LAMBDA: lambda spec, ctx, phase: SqsModel(spec, ctx),
+    Kind.S3_EVENTBRIDGE_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.INOTIFY: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.HYBRID: lambda spec, ctx, phase: HybridModel(spec, ctx, phase),
+}
+
+
 def make_model(spec: Any, ctx: SimContext, phase: float) -> Model:
-    if spec.kind == "poll":
-        return PollModel(spec, ctx, phase)
-    if spec.kind == "scheduled-poll":
-        return PollModel(spec, ctx, phase, scheduled=True)
-    if spec.kind == "s3-sqs-lambda":
-        return SqsModel(spec, ctx)
-    if spec.kind == "hybrid":
-        return HybridModel(spec, ctx, phase)
-    return AsyncEventModel(spec, ctx)
+    return MODELS[Kind(spec.kind)](spec, ctx, phase)

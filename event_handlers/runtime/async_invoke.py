@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from event_handlers.errors import ConfigError
 from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,16 @@ class AsyncConfig:
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_retries <= 2:
-            raise ValueError(f"max_retries must be 0, 1 or 2 (Lambda's range), got {self.max_retries}")
+            raise ConfigError(f"max_retries must be 0, 1 or 2 (Lambda's range), got {self.max_retries}")
         if len(self.retry_delays_s) < self.max_retries:
-            raise ValueError("give one retry delay per retry")
+            raise ConfigError("give one retry delay per retry")
         if not 0 < self.max_event_age_s <= 21600:
             # AWS allows 60 s - 6 h; shorter ages are accepted for time-compressed runs
-            raise ValueError(f"max_event_age_s must be in (0, 21600], got {self.max_event_age_s}")
+            raise ConfigError(f"max_event_age_s must be in (0, 21600], got {self.max_event_age_s}")
         if self.workers < 1:
-            raise ValueError("workers must be >= 1")
+            raise ConfigError("workers must be >= 1")
         if self.max_workers is not None and self.max_workers < self.workers:
-            raise ValueError("max_workers must be >= workers")
+            raise ConfigError("max_workers must be >= workers")
 
 
 @dataclass(order=True)
@@ -107,6 +108,7 @@ class AsyncInvoker:
         self._idle = 0  # worker threads waiting for an event
         self.peak_workers = 0
         self.lost: list[Any] = []  # events dropped on purpose (to exercise reconciliation)
+        self.undelivered: list[dict[str, Any]] = []  # failure records no destination took
 
     # -- producer side -----------------------------------------------------------------------
     def submit(self, event: Any) -> None:
@@ -216,11 +218,21 @@ class AsyncInvoker:
             "responsePayload": {"errorMessage": reason},
         }
         if self.on_failure is None:
-            self.counters.add(dropped=1)
-            log.warning("async event %s dropped (%s): %s", item.request_id, condition, reason)
+            self._undelivered(record, f"dropped ({condition}): {reason}")
             return
-        self.on_failure(record)
+        try:
+            self.on_failure(record)
+        except Exception as exc:  # as Lambda's DeadLetterErrors: counted and kept, never silent
+            self._undelivered(record, f"on-failure destination refused it ({type(exc).__name__}: {exc})")
+            return
         self.counters.add(dlq_sends=1)
+
+    def _undelivered(self, record: dict[str, Any], why: str) -> None:
+        record["undelivered"] = why
+        with self._cond:
+            self.undelivered.append(record)
+        self.counters.add(dropped=1)
+        log.warning("async event %s %s", record["requestContext"]["requestId"], why)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def wait_idle(self, timeout: float) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -19,9 +21,17 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
     log_stream_name: str = ""
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    _expired: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
         self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+        if self._expired.is_set():
+            return 0
+        return max(0, int((self.deadline - self.clock()) * 1000))
+
+    def expire(self) -> None:
+        """The runtime declared this invocation timed out: no time is left from now on."""
+        self._expired.set()

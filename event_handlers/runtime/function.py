@@ -10,7 +10,12 @@ way Lambda does, as far as the comparison needs:
 * at most ``reserved_concurrency`` invocations run at once; beyond that ``invoke`` raises
   ``ThrottledError`` and the caller (async queue, SQS mapping) decides what to do, as AWS's do;
 * an invocation that outlives ``timeout_s`` fails with "Task timed out" and its environment is
-  discarded (the next invocation pays a cold start, as on AWS);
+  discarded (the next invocation pays a cold start, as on AWS). Lambda stops the process; a
+  thread cannot be stopped, so the context is expired instead: from then on it reports no time
+  left, which the handler's stores and ledger obey (late reads and writes are refused, and a
+  record that finishes late is not counted as processed);
+* an INIT failure (the factory raising) is an invocation record with the reason, as Lambda's
+  INIT_REPORT is;
 * billed duration is rounded up to the next millisecond and includes the INIT phase of a cold
   start (AWS bills INIT for managed runtimes since 1 August 2025); GB-seconds follow from memory.
 """
@@ -29,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from event_handlers.errors import ConfigError, EventHandlersError
 from event_handlers.runtime.context import LambdaContext
 from event_handlers.runtime.counters import RuntimeCounters
 
@@ -38,11 +44,11 @@ Handler = Callable[[Any, LambdaContext], Any]
 HandlerFactory = Callable[[], Handler]
 
 
-class ThrottledError(RuntimeError):
+class ThrottledError(EventHandlersError, RuntimeError):
     """No execution environment may start: the concurrency limit is reached."""
 
 
-class FunctionError(RuntimeError):
+class FunctionError(EventHandlersError, RuntimeError):
     """The handler raised (or timed out); ``error_type`` is what Lambda would report."""
 
     def __init__(self, error_type: str, message: str) -> None:
@@ -66,15 +72,15 @@ class FunctionConfig:
 
     def __post_init__(self) -> None:
         if not 128 <= self.memory_mb <= 10240:
-            raise ValueError(
+            raise ConfigError(
                 f"memory_mb must be between 128 and 10240 (Lambda's range), got {self.memory_mb}"
             )
         if not 0 < self.timeout_s <= 900:
-            raise ValueError(f"timeout_s must be in (0, 900], got {self.timeout_s}")
+            raise ConfigError(f"timeout_s must be in (0, 900], got {self.timeout_s}")
         if self.architecture not in ("x86_64", "arm64"):
-            raise ValueError(f"architecture must be x86_64 or arm64, got {self.architecture!r}")
+            raise ConfigError(f"architecture must be x86_64 or arm64, got {self.architecture!r}")
         if self.reserved_concurrency is not None and self.reserved_concurrency < 0:
-            raise ValueError("reserved_concurrency must be >= 0")
+            raise ConfigError("reserved_concurrency must be >= 0")
 
     @property
     def arn(self) -> str:
@@ -135,12 +141,12 @@ class _Environment:
 
     _ids = itertools.count(1)
 
-    def __init__(self, handler: Handler, init_ms: float) -> None:
+    def __init__(self, handler: Handler, init_ms: float, now: float) -> None:
         self.id = next(self._ids)
         self.handler = handler
         self.init_ms = init_ms
         self.invocations = 0
-        self.last_used = time.monotonic()
+        self.last_used = now
         self.dead = False
         self._jobs: queue.Queue[tuple[Any, LambdaContext, queue.Queue[tuple[bool, Any]]] | None] = (
             queue.Queue()
@@ -181,9 +187,17 @@ class LocalFunction:
         counters: RuntimeCounters | None = None,
         keep_records: bool = True,
         init_delay: Callable[[], float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``init_delay`` draws a modelled INIT delay per cold start (else ``config.init_delay_s``)."""
+        """``init_delay`` draws a modelled INIT delay per cold start (else ``config.init_delay_s``).
+
+        ``clock`` (deadlines, idle reclaim), ``wall_clock`` (record stamps) and ``sleep`` (the
+        modelled INIT delay) are injectable, as ``PollLoop``'s are.
+        """
         self.config = config
+        self._clock, self._wall, self._sleep = clock, wall_clock, sleep
         self._init_delay = init_delay or (lambda: config.init_delay_s)
         self._factory: HandlerFactory = (
             (lambda: load_handler_fresh(factory)) if isinstance(factory, str) else factory
@@ -206,23 +220,25 @@ class LocalFunction:
         ``FunctionError`` when the handler raised or timed out (the invocation is billed).
         """
         env, cold = self._acquire()
-        started_wall, started = time.time(), time.monotonic()
+        started_wall, started = self._wall(), self._clock()
         context = LambdaContext(
             function_name=self.config.name,
             memory_limit_in_mb=self.config.memory_mb,
             invoked_function_arn=self.config.arn,
             deadline=started + self.config.timeout_s,
+            clock=self._clock,
         )
         try:
             ok, value = env.run(event, context, self.config.timeout_s)
         except TimeoutError:
+            context.expire()
             ok, value = (
                 False,
                 FunctionError(
                     "Sandbox.Timedout", f"Task timed out after {self.config.timeout_s:.2f} seconds"
                 ),
             )
-        duration_ms = (time.monotonic() - started) * 1000.0
+        duration_ms = (self._clock() - started) * 1000.0
         self._release(env)
         init_ms = env.init_ms if cold else 0.0
         billed = billed_milliseconds(duration_ms, init_ms)
@@ -238,20 +254,18 @@ class LocalFunction:
             billed_ms=billed,
             gb_s=gb_seconds(billed, self.config.memory_mb),
         )
-        if self._keep_records:
-            with self._lock:
-                self.records.append(
-                    InvocationRecord(
-                        context.aws_request_id, started_wall, duration_ms, billed, init_ms, cold, ok, error
-                    )
-                )
+        self._record(
+            InvocationRecord(
+                context.aws_request_id, started_wall, duration_ms, billed, init_ms, cold, ok, error
+            )
+        )
         if not ok:
             log.warning("%s invocation %s failed: %s", self.config.name, context.aws_request_id, error)
             raise value
         return value
 
     def _acquire(self) -> tuple[_Environment, bool]:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             fresh = [e for e in self._idle if now - e.last_used < self.config.idle_timeout_s]
             for stale in (e for e in self._idle if e not in fresh):
@@ -273,22 +287,42 @@ class LocalFunction:
             raise
 
     def _cold_start(self) -> _Environment:
-        started = time.perf_counter()
+        started, started_wall = time.perf_counter(), self._wall()
         try:
             handler = self._factory()
         except Exception as exc:
-            self.counters.add(invocations=1, errors=1, cold_starts=1)
-            raise FunctionError("Runtime.ImportModuleError", str(exc)) from exc
+            error_type = "Runtime.ImportModuleError" if isinstance(exc, ImportError) else "Runtime.InitError"
+            error = FunctionError(error_type, f"{type(exc).__name__}: {exc}")
+            init_ms = (time.perf_counter() - started) * 1000.0
+            billed = billed_milliseconds(0.0, init_ms)
+            self.counters.add(
+                invocations=1,
+                errors=1,
+                cold_starts=1,
+                init_ms=init_ms,
+                billed_ms=billed,
+                gb_s=gb_seconds(billed, self.config.memory_mb),
+            )
+            self._record(
+                InvocationRecord("init", started_wall, 0.0, billed, init_ms, True, False, str(error))
+            )
+            log.warning("%s INIT failed: %s", self.config.name, error)
+            raise error from exc
         modelled = self._init_delay()
         if modelled > 0:
-            time.sleep(modelled)
+            self._sleep(modelled)
         init_ms = (time.perf_counter() - started) * 1000.0
         self.counters.add(cold_starts=1, init_ms=init_ms)
-        return _Environment(handler, init_ms)
+        return _Environment(handler, init_ms, self._clock())
+
+    def _record(self, record: InvocationRecord) -> None:
+        if self._keep_records:
+            with self._lock:
+                self.records.append(record)
 
     def _release(self, env: _Environment) -> None:
         env.invocations += 1
-        env.last_used = time.monotonic()
+        env.last_used = self._clock()
         with self._lock:
             self._busy -= 1
             if not env.dead:

@@ -25,11 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from event_handlers.errors import ConfigError
+
 ROUTES = ("s3_to_lambda", "s3_to_sqs", "sqs_to_lambda", "eventbridge_to_lambda", "inotify_to_handler")
 Z99 = 2.3263478740408408  # standard normal 99th percentile
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigError):
     """A profile file that cannot be used; the message names the file and the field."""
 
 

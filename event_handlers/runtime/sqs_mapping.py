@@ -7,7 +7,9 @@ closes, and invokes the function with the batch shaped as Lambda's SQS event. Th
 * success: the messages are deleted, except those named in ``batchItemFailures``;
 * a function error or timeout: nothing is deleted; the messages reappear after the queue's
   visibility timeout and, after ``maxReceiveCount`` receives, SQS's redrive policy moves them
-  to the dead-letter queue (SQS does that itself, on AWS and in moto).
+  to the dead-letter queue (SQS does that itself, on AWS and in moto). A redriven message keeps
+  its message id but not why it failed, so the mapping keeps the last failure reason per message
+  id (``failure_reason``): a dead letter found later still carries its cause.
 
 Scaling, as AWS documents it for standard queues (``event_handlers.runtime.scaling``): five
 concurrent batches (one poller thread and one invoking thread each) when messages are available,
@@ -149,11 +151,21 @@ class SqsEventSourceMapping:
         self._level_changed = threading.Condition(self._lock)
         self._slots = 0
         self._window = _Window()
+        self._reasons: dict[str, str] = {}  # message id -> why its last attempt failed
 
     @property
     def level(self) -> int:
         """Concurrent batches running here now: AWS's level, within this machine's thread cap."""
         return min(self.scaling.batches, self.config.local_max_pollers)
+
+    def failure_reason(self, message_id: str) -> str | None:
+        """Why this message's last attempt failed (None if it never failed or later succeeded)."""
+        with self._lock:
+            return self._reasons.get(message_id)
+
+    def _note_failures(self, reasons: dict[str, str]) -> None:
+        with self._lock:
+            self._reasons.update(reasons)
 
     def start(self) -> SqsEventSourceMapping:
         self._grow()
@@ -294,9 +306,16 @@ class SqsEventSourceMapping:
                 log.warning(
                     "batch of %d failed; messages return after the visibility timeout: %s", len(messages), exc
                 )
+                self._note_failures({m["MessageId"]: f"function error: {exc}" for m in messages})
                 return
         failed = self._failed_ids(response, messages)
+        reported = response.get("failureReasons") if isinstance(response, dict) else None
+        given = reported if isinstance(reported, dict) else {}
+        self._note_failures({mid: str(given.get(mid) or "reported in batchItemFailures") for mid in failed})
         done = [m for m in messages if m["MessageId"] not in failed]
+        with self._lock:
+            for m in done:
+                self._reasons.pop(m["MessageId"], None)
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             self.client.delete_message_batch(

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
-from bench.scenario.spec import FunctionSettings, Scenario
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS, FunctionSettings, Scenario
 from event_handlers.dlq import DeadLetterSink, MemoryDeadLetters, SqsDeadLetterQueue
 from event_handlers.events import S3ObjectEvent, parse_s3_event
 from event_handlers.filters import KeyFilter
@@ -70,11 +71,16 @@ class RunContext:
 class StrategyRun(ABC):
     """``setup`` (deploy), ``start``, then the writer writes, then ``stop``; ``counters`` last."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[Kind]
 
     def __init__(self, spec: Any, ctx: RunContext) -> None:
         self.spec = spec
         self.ctx = ctx
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The latency-profile routes this kind's delivery draws from, in hop order."""
+        return KIND_SPECS[self.kind].routes
 
     def setup(self) -> None:  # noqa: B027 - most strategies need no deployment
         """Create what the strategy needs before the first file is written."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.live.strategies.base import (
+    OUTPUT_PREFIXES,
     RecordingListener,
     StrategyRun,
     create_queue,
@@ -21,9 +23,13 @@ from bench.live.strategies.base import (
     local_function,
     make_handler_factory,
 )
-from bench.scenario.spec import EventBridgeStrategy, InotifyStrategy, S3LambdaStrategy, SqsLambdaStrategy
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import AsyncLambdaStrategy, InotifyStrategy, SqsLambdaStrategy
+from event_handlers.dlq import unresolved
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
+from event_handlers.ledger import SQLiteLedger
+from event_handlers.permissions import FunctionGrants, attach_function_policy
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
@@ -42,6 +48,22 @@ LOCAL_MAX_INVOKERS = 32  # invoker threads this machine runs for one async route
 def _sum(*draws: Callable[[], float]) -> Callable[[], float]:
     """One delay made of consecutive hops (S3 to the queue, then the queue to Lambda)."""
     return lambda: sum(draw() for draw in draws)
+
+
+def _completed_keys(ledger_path: Path, record: dict[str, Any]) -> set[str]:
+    """Keys of an on-failure record whose object version the ledger says was processed."""
+    from event_handlers.events import parse_s3_event
+
+    try:
+        events = parse_s3_event(record.get("requestPayload"))
+    except ValueError:
+        return set()
+    ledger = SQLiteLedger(ledger_path)
+    try:
+        left = {id(e) for e in unresolved(events, ledger)}
+    finally:
+        ledger.close()
+    return {e.key for e in events if id(e) not in left}
 
 
 class _FunctionRun(StrategyRun):
@@ -65,6 +87,21 @@ class _FunctionRun(StrategyRun):
         )
         self.function = local_function(ctx, self.config, factory, spec.function, salt=1)
         return self.config
+
+    def _grant(self, queue_arn: str | None = None) -> None:
+        """The execution role's least-privilege policy (``event_handlers.permissions``)."""
+        ctx = self.ctx
+        grants = FunctionGrants(
+            function_name=self.config.name,
+            bucket=ctx.env.bucket,
+            watched_prefix=ctx.prefix,
+            output_prefix=None if ctx.scenario.task == "noop" else OUTPUT_PREFIXES[ctx.scenario.task],
+            region=ctx.env.region,
+            account_id=ctx.env.account_id,
+            queue_arn=queue_arn,
+            dlq_arn=self.dlq_arn,
+        )
+        attach_function_policy(ctx.env.client("iam", "setup"), f"{self.config.name}-role", grants)
 
     @property
     def path(self) -> str:
@@ -100,8 +137,10 @@ class _AsyncRoute(_FunctionRun):
         def on_failure(record: dict[str, Any]) -> None:
             send(record)
             reason = f"{record['requestContext']['condition']}: {record['responsePayload']['errorMessage']}"
+            done = _completed_keys(ctx.workdir / "ledger.sqlite", record)
             for key in keys_in_failure_record(record):
-                ctx.recorder.failed(key, reason, time.time())
+                if key not in done:  # an invocation declared timed out after its record completed
+                    ctx.recorder.failed(key, reason, time.time())
 
         return AsyncInvoker(
             self.function,
@@ -138,20 +177,21 @@ class _AsyncRoute(_FunctionRun):
 class S3LambdaRun(_AsyncRoute):
     """S3 notification -> Lambda async invoke (internal queue, retries, on-failure DLQ)."""
 
-    kind = "s3-lambda"
-    spec: S3LambdaStrategy
+    kind = Kind.S3_LAMBDA
+    spec: AsyncLambdaStrategy
 
     def setup(self) -> None:
         ctx = self.ctx
         rule_filter = KeyFilter(ctx.prefix)
         config = self._deploy([rule_filter])
+        self._grant()
         allow_s3_to_invoke_lambda(
             config.name,
             ctx.env.bucket,
             account_id=ctx.env.account_id,
             lambda_client=ctx.env.client("lambda", "setup"),
         )
-        self.invoker = self._make_invoker("s3_to_lambda", self.spec.event_loss)
+        self.invoker = self._make_invoker(self.routes[0], self.spec.event_loss)
         moto_bridge.register_function(config.arn, self.invoker.submit)
         configure_notifications(
             ctx.env.bucket,
@@ -163,13 +203,14 @@ class S3LambdaRun(_AsyncRoute):
 class EventBridgeRun(_AsyncRoute):
     """S3 -> EventBridge (default bus) -> rule -> Lambda async invoke."""
 
-    kind = "s3-eventbridge-lambda"
-    spec: EventBridgeStrategy
+    kind = Kind.S3_EVENTBRIDGE_LAMBDA
+    spec: AsyncLambdaStrategy
 
     def setup(self) -> None:
         ctx = self.ctx
         config = self._deploy([KeyFilter(ctx.prefix)])
-        self.invoker = self._make_invoker("eventbridge_to_lambda", self.spec.event_loss)
+        self._grant()
+        self.invoker = self._make_invoker(self.routes[0], self.spec.event_loss)
         moto_bridge.register_function(config.arn, self.invoker.submit)
         configure_s3_eventbridge_route(
             ctx.env.bucket,
@@ -185,7 +226,7 @@ class EventBridgeRun(_AsyncRoute):
 class SqsLambdaRun(_FunctionRun):
     """S3 notification -> SQS -> Lambda event source mapping (batches, partial failures, redrive)."""
 
-    kind = "s3-sqs-lambda"
+    kind = Kind.S3_SQS_LAMBDA
     spec: SqsLambdaStrategy
 
     def setup(self) -> None:
@@ -198,6 +239,7 @@ class SqsLambdaRun(_FunctionRun):
             ),
         }
         self.queue_url, queue_arn = create_queue(ctx, f"{spec.name}-queue", queue_attributes)
+        self._grant(queue_arn)
         allow_s3_to_send_to_queue(
             self.queue_url,
             queue_arn,
@@ -222,7 +264,7 @@ class SqsLambdaRun(_FunctionRun):
                 maximum_concurrency=spec.maximum_concurrency,
                 scale_interval_s=60.0 / ctx.scenario.workload.time_scale,  # AWS's minute, in run time
             ),
-            delivery_delay=_sum(ctx.sampler("s3_to_sqs", salt=6), ctx.sampler("sqs_to_lambda", salt=3)),
+            delivery_delay=_sum(*(ctx.sampler(r, salt) for r, salt in zip(self.routes, (6, 3), strict=True))),
         )
 
     def start(self) -> None:
@@ -242,9 +284,11 @@ class SqsLambdaRun(_FunctionRun):
             if not messages:
                 return
             for message in messages:
-                self._account_dead_letter(message.get("Body", ""))
+                self._account_dead_letter(message.get("Body", ""), message.get("MessageId", ""))
 
-    def _account_dead_letter(self, body: str) -> None:
+    def _account_dead_letter(self, body: str, message_id: str) -> None:
+        """A redriven message fails its files with the last failure reason SQS did not keep,
+        unless the ledger says they were processed (a batch timeout returns finished ones too)."""
         from event_handlers.events import parse_s3_event
 
         try:
@@ -254,13 +298,17 @@ class SqsLambdaRun(_FunctionRun):
         if isinstance(document, dict) and "reason" in document and "key" in document:
             return  # the handler's own dead letter; already recorded as failed
         try:
-            keys = [e.key for e in parse_s3_event(document)]
+            events = parse_s3_event(document)
         except ValueError:
             return
-        for key in keys:
-            self.ctx.recorder.failed(
-                key, f"redriven to the DLQ after {self.spec.max_receive_count} receives", time.time()
-            )
+        last = self.mapping.failure_reason(message_id) or "no failure reason was recorded"
+        reason = f"redriven to the DLQ after {self.spec.max_receive_count} receives; last failure: {last}"
+        ledger = SQLiteLedger(self.ctx.workdir / "ledger.sqlite")
+        try:
+            for event in unresolved(events, ledger):
+                self.ctx.recorder.failed(event.key, reason, time.time())
+        finally:
+            ledger.close()
 
     def counters(self) -> dict[str, Any]:
         return {
@@ -275,7 +323,7 @@ class SqsLambdaRun(_FunctionRun):
 class InotifyRun(_FunctionRun):
     """Local folder: inotify (watchdog) -> the same async runtime and handler."""
 
-    kind = "inotify"
+    kind = Kind.INOTIFY
     spec: InotifyStrategy
 
     def setup(self) -> None:
@@ -299,7 +347,7 @@ class InotifyRun(_FunctionRun):
         self.invoker = AsyncInvoker(
             self.function,
             AsyncConfig(retry_delays_s=(1.0, 2.0), workers=spec.workers),
-            delivery_delay=ctx.sampler("inotify_to_handler", salt=5),
+            delivery_delay=ctx.sampler(self.routes[0], salt=5),
             seed=ctx.seed,
         )
         watched = ctx.env.folder / ctx.prefix

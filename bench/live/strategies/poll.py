@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.cost.scaling import poll_workers
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
+from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
 from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
@@ -51,7 +52,7 @@ def live_workers(spec: PollStrategy, scenario: Scenario) -> int:
 class PollRun(StrategyRun):
     """List every ``interval_s`` (S3Poller or FolderPoller) and process what is new, in order."""
 
-    kind = "poll"
+    kind = Kind.POLL
     spec: PollStrategy
 
     def __init__(self, spec: PollStrategy, ctx: RunContext) -> None:
@@ -155,7 +156,7 @@ class PollRun(StrategyRun):
 class ScheduledPollRun(StrategyRun):
     """The poll as a Lambda on an EventBridge schedule: one invocation per cycle, state in S3."""
 
-    kind = "scheduled-poll"
+    kind = Kind.SCHEDULED_POLL
     spec: ScheduledPollStrategy
 
     def setup(self) -> None:
