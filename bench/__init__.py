@@ -35,6 +35,11 @@ _EXPORTS: dict[str, str] = {
     "run_scenario": "bench.live.runner",
     "simulate_scenario": "bench.simulate.runner",
     "SimulationOptions": "bench.simulate.runner",
+    "parse_retention": "bench.scenario.retention",
+    # a route's delivery delays from a latency profile (convolved legs, the tail included)
+    "load_profile": "event_handlers.runtime.latency",
+    "route_delays": "event_handlers.runtime.latency",
+    "route_quantiles": "event_handlers.runtime.latency",
     # read results back, compare, draw
     "read_results": "bench.results.files",
     "Results": "bench.results.files",

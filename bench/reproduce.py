@@ -162,9 +162,12 @@ def findings(root: Path) -> str:
         "",
     ]
     monthly = pd.read_csv(root / "monthly" / "comparison.csv")
+    state = ""
+    if "bucket" in monthly:  # results made since the start and retention were modelled
+        state = "; " + "; ".join(str(b) for b in monthly["bucket"].dropna().unique())
     lines += [
-        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file): "
-        "median latency / the month's bill",
+        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file"
+        f"{state}): median latency / the month's bill",
         "",
     ]
     rates = sorted(monthly["files_per_day"].unique())
@@ -174,8 +177,14 @@ def findings(root: Path) -> str:
         row_cells = []
         for r in rates:
             row = rows[rows["files_per_day"] == r].iloc[0]
-            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
+            mark = " *" if "feasible" in row and not bool(row["feasible"]) else ""
+            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}{mark}")
         lines.append(f"| {name} | " + " | ".join(row_cells) + " |")
+    if "feasible" in monthly and not monthly["feasible"].astype(bool).all():
+        lines += [
+            "",
+            "\\* cannot run as configured (its listings do not fit its interval): `why_not` in summary.json",
+        ]
     lines.append("")
     validation = json.loads((root / "validation" / "validation.json").read_text(encoding="utf-8"))
     theory, rows_ = validation["theory"], validation["live_against_simulated"]
@@ -192,10 +201,20 @@ def findings(root: Path) -> str:
             f"interval ({', '.join(r['scenario'] + '/' + r['strategy'] for r in inside)})"
         )
     verdict += f"; {failing} NOT reproduced." if failing else ", all with equal LIST, GET and PUT counts."
+    outside = validation.get("out_of_sample")
+    if outside and outside.get("rows"):
+        verdict += (
+            f" Out of sample (fitted to {', '.join(outside['calibrated_on'])}, simulating "
+            f"{', '.join(outside['validated_on'])}): {outside['holding']} of {outside['rows']} covered "
+            "strategies hold"
+            + (f"; not covered: {len(outside['uncovered'])}" if outside.get("uncovered") else "")
+            + "."
+        )
+    sample = "in sample, " if outside else ""  # results made before out-of-sample validation: as before
     lines.append(
         f"**The simulator is checked** (`{where}/validation/validation.json`): with Poisson arrivals the "
         f"poll detection delay averages {theory['mean_delay_s']:.3f} s for T = {theory['interval_s']:g} s "
-        f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {verdict}"
+        f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {sample}{verdict}"
     )
     return "\n".join(lines)
 

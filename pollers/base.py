@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import math
 import threading
 import time
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from pollers.cursors import ListingCursor, ListingPlan, cursor_to_state, make_cursor, restore_cursor
 from pollers.entries import Entry
+from pollers.errors import CursorStateError, PollerConfigError
+from pollers.kinds import CursorKind, Outcome
 from pollers.stability import StabilityGate
-from pollers.state import StateStore, state_store_for
+from pollers.state import StateLocation, StateStore, state_store_for
 from pollers.stats import PollStats
+
+log = logging.getLogger(__name__)
+
+#: How far in the future a timestamp may lie (clock skew between writer and poller) before it is
+#: counted as skewed and no longer waited for.
+DEFAULT_SKEW_S = 2.0
+
+
+def resolve_cursor(
+    cursor: str | ListingCursor | None,
+    strategy: str | None,
+    *,
+    lookback_s: float,
+    sweep_every: int,
+    default: str,
+) -> ListingCursor:
+    """A cursor object from ``cursor=`` (a name or an object) or the deprecated ``strategy=``."""
+    if strategy is not None:
+        warnings.warn(
+            "the poller keyword 'strategy=' is deprecated; use 'cursor='", DeprecationWarning, stacklevel=3
+        )
+        if cursor is not None:
+            raise PollerConfigError("give 'cursor=' or the deprecated 'strategy=', not both")
+        cursor = strategy
+    if cursor is None:
+        cursor = default
+    if isinstance(cursor, ListingCursor):
+        return cursor
+    options: dict[str, Any] = {}
+    if cursor in (CursorKind.WATERMARK, CursorKind.START_AFTER):
+        options["lookback_s"] = lookback_s
+    if cursor == CursorKind.START_AFTER:
+        options["sweep_every"] = sweep_every
+    return make_cursor(cursor, **options)
 
 
 class Poller(ABC):
@@ -22,73 +60,168 @@ class Poller(ABC):
     The cursor moves in memory as soon as ``poll_once`` returns (so the next cycle does not report
     the same files again) but is saved only by ``commit``: a poller killed before committing is
     restarted from the previous cycle's cursor and reports that cycle's files again, never fewer.
+    Only the cursor decides what is new; the stability gate only delays a file until it stops
+    changing.
     """
 
     def __init__(
         self,
         *,
-        strategy: str,
-        state_path: str | os.PathLike[str] | None,
+        cursor: ListingCursor,
+        state_path: StateLocation,
         min_age_s: float,
-        lookback_s: float,
-        sweep_every: int,
+        skew_s: float = DEFAULT_SKEW_S,
         s3_client: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        options: dict[str, Any] = {}
-        if strategy in ("watermark", "start-after"):
-            options["lookback_s"] = lookback_s
-        if strategy == "start-after":
-            options["sweep_every"] = sweep_every
-        self.cursor: ListingCursor = make_cursor(strategy, **options)
-        self.gate = StabilityGate(min_age_s)
+        self.cursor = cursor
+        self.gate = StabilityGate(min_age_s, skew_s=skew_s)
         self.stats = PollStats()
         self._lock = threading.Lock()  # acknowledge() may be called from a loop's worker threads
         self._clock = clock
+        # reported files whose work another worker held a claim on: offered again every cycle
+        self._deferred: dict[str, Entry] = {}
         self._store: StateStore = state_store_for(state_path, s3_client)
         saved = self._store.load()
         if saved is not None:
-            restore_cursor(self.cursor, saved)
+            where = getattr(self._store, "where", "saved cursor")
+            restore_cursor(self.cursor, saved, where)
+            self._deferred = load_deferred(saved, where)
 
     @property
     def strategy(self) -> str:
-        return self.cursor.strategy
+        """The cursor's name (kept for old callers)."""
+        return self.cursor.kind.value
+
+    @property
+    @abstractmethod
+    def source(self) -> str:
+        """What this poller watches, as a stable string (folder path or ``s3://bucket/prefix``)."""
 
     def poll_once(self) -> list[Entry]:
         """List once and return the entries not reported before (each with ``.key``, ``.size``)."""
         plan = self.cursor.plan()
         listed = list(self._list(plan))  # the whole listing first: a failed page changes nothing
         candidates = self.cursor.select_new(listed, plan)
-        ready, held = self.gate.split(candidates, self._clock())
-        self.gate.forget_missing({e.key for e in candidates})
+        now = self._clock()
+        ready, held = self.gate.split(candidates, now)
+        if self.gate.held_back:
+            self.gate.forget_missing({e.key for e in candidates})
+        if self.cursor.moves_processed:
+            ready = self._claim_all(ready)
         self.cursor.mark_reported(ready)
+        self.cursor.limit_watermark(now + self.gate.skew_s)
         self.cursor.listing_done(plan)
+        present = self._present_names(plan, listed)
+        if present is not None:
+            self.cursor.prune(present)
         self._after_listing(listed, ready, held)
         self.stats.poll_cycles += 1
         self.stats.empty_polls += not ready
         self.stats.new_files += len(ready)
         self.stats.held_back = len(held)
+        self.stats.future_timestamps = self.gate.future_timestamps
+        self.stats.found_by_name = self.cursor.found_by_name
+        if self._deferred:
+            fresh = {r.key for r in ready}
+            again = [e for k, e in self._deferred.items() if k not in fresh]
+            self._deferred.clear()
+            return ready + again
         return ready
 
-    def acknowledge(self, entry: Entry, *, succeeded: bool = True) -> None:
-        """Say a reported entry has been handled; the inbox strategy moves it out here."""
-        if self.cursor.moves_processed:
-            self._move_out(entry, succeeded=succeeded)  # I/O outside the lock: workers move in parallel
+    def defer(self, entry: Entry) -> None:
+        """Offer ``entry`` again next cycle (its work is claimed elsewhere and may not finish);
+        saved with the cursor, so a restart does not drop it."""
         with self._lock:
-            self.stats.moved += self.cursor.moves_processed
+            self._deferred[entry.key] = entry
+
+    def acknowledge(self, entry: Entry, *, succeeded: bool = True) -> Outcome:
+        """Say a reported entry has been handled; the inbox cursor moves it out here.
+
+        Never raises for one file: a file that vanished meanwhile is recorded as ``GONE``; any
+        other failure to move it is logged and counted, and the file, still in the inbox, is
+        reported again next cycle (an idempotency ledger makes that repeat harmless).
+        """
+        outcome = Outcome.PROCESSED if succeeded else Outcome.FAILED
+        if self.cursor.moves_processed:
+            try:
+                self._move_out(entry, succeeded=succeeded)  # I/O outside the lock: workers move in parallel
+            except Exception as exc:
+                if self._is_gone(exc):
+                    outcome = Outcome.GONE
+                else:
+                    log.warning("could not move %s out of %s: %s", entry.key, self.source, exc)
+                    with self._lock:
+                        self.stats.move_errors += 1
+            self._release_claim(entry)
+        with self._lock:
+            self.stats.moved += self.cursor.moves_processed and outcome is not Outcome.GONE
+            self.stats.gone += outcome is Outcome.GONE
             self.cursor.acknowledge(entry)
+        return outcome
 
     def commit(self) -> None:
         """Save the cursor atomically (call after the cycle's files are processed)."""
-        self._store.save(cursor_to_state(self.cursor))
+        document = cursor_to_state(self.cursor)
+        if self._deferred:
+            document["deferred"] = [[e.key, e.size, e.mtime, e.etag] for e in self._deferred.values()]
+        self._store.save(document)
+
+    def _claim_all(self, entries: list[Entry]) -> list[Entry]:
+        claimed = []
+        for entry in entries:
+            if self._claim(entry):
+                claimed.append(entry)
+            else:
+                self.stats.claimed_elsewhere += 1
+        return claimed
 
     @abstractmethod
     def _list(self, plan: ListingPlan) -> Iterable[Entry]:
-        """Everything under the watched location that the plan asks for, counting requests."""
+        """What the cursor must look at, counting requests (may skip entries provably unchanged)."""
+
+    def _present_names(self, plan: ListingPlan, listed: list[Entry]) -> Collection[str] | None:
+        """Every name now present after a full listing, or None when nothing needs forgetting."""
+        return {e.key for e in listed} if plan.is_full else None
 
     def _after_listing(self, listed: list[Entry], ready: list[Entry], held: list[Entry]) -> None:  # noqa: B027
         """Hook for pollers that cache what they have already looked at."""
 
     @abstractmethod
     def _move_out(self, entry: Entry, *, succeeded: bool) -> None:
-        """Move a handled entry out of the watched location (inbox strategy only)."""
+        """Move a handled entry out of the watched location (inbox cursor only)."""
+
+    @abstractmethod
+    def _is_gone(self, exc: BaseException) -> bool:
+        """Whether ``exc`` from ``_move_out`` means the entry no longer exists."""
+
+    def _claim(self, entry: Entry) -> bool:
+        """Atomically claim an inbox entry so that a concurrent poller skips it."""
+        return True
+
+    def _release_claim(self, entry: Entry) -> None:  # noqa: B027
+        """Drop the claim once the entry has been moved out (or found gone)."""
+
+
+def load_deferred(document: dict[str, Any], where: str) -> dict[str, Entry]:
+    """The ``deferred`` entries of a saved document, validated (absent in older documents)."""
+    rows = document.get("deferred", [])
+    if not isinstance(rows, list):
+        raise CursorStateError(f"{where}: field 'deferred' must be a list, got {rows!r:.60}")
+    deferred: dict[str, Entry] = {}
+    for row in rows:
+        valid = (
+            isinstance(row, list)
+            and len(row) == 4
+            and isinstance(row[0], str)
+            and isinstance(row[1], int)
+            and not isinstance(row[1], bool)
+            and row[1] >= 0
+            and isinstance(row[2], int | float)
+            and math.isfinite(row[2])
+            and (row[3] is None or isinstance(row[3], str))
+        )
+        if not valid:
+            raise CursorStateError(f"{where}: field 'deferred' holds a bad entry {row!r:.60}")
+        deferred[row[0]] = Entry(row[0], row[1], float(row[2]), row[3])
+    return deferred

@@ -18,3 +18,8 @@ class Entry:
     size: int
     mtime: float
     etag: str | None = None
+
+    @property
+    def version(self) -> str:
+        """What changes when the content is replaced: the etag, else mtime and size (files)."""
+        return self.etag if self.etag is not None else f"{self.mtime!r}/{self.size}"

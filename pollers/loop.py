@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from pollers.base import Poller
 from pollers.entries import Entry
-from pollers.schedule import Backoff, FixedRateSchedule
+from pollers.errors import PersistentFailureError, PollerConfigError, SourceUnavailableError
+from pollers.kinds import Outcome
+from pollers.ledger import ProcessingLedger, acquired, default_ledger_key
+from pollers.timing import Backoff, FixedRateSchedule
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,49 @@ def is_throttling(exc: BaseException) -> bool:
     return code in THROTTLING_CODES or status == 503
 
 
+def _always(exc: BaseException) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Everything the loop does when something fails, in one value.
+
+    * A file whose ``process`` raises is tried up to ``max_attempts`` times in all while
+      ``retryable(exc)``, waiting ``file_backoff_base_s * 2**(n-1)`` (full jitter, capped at
+      ``file_backoff_cap_s``) between tries.
+    * A failed listing waits ``listing_backoff_base_s * 2**(n-1)`` (full jitter, capped at
+      ``listing_backoff_cap_s``) and tries again; after ``give_up_after`` consecutive failed
+      cycles (None: never) ``run`` raises ``PersistentFailureError``.
+    """
+
+    max_attempts: int = 1
+    retryable: Callable[[BaseException], bool] = _always
+    file_backoff_base_s: float = 0.05
+    file_backoff_cap_s: float = 2.0
+    listing_backoff_base_s: float = 0.5
+    listing_backoff_cap_s: float = 30.0
+    give_up_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise PollerConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        if self.give_up_after is not None and self.give_up_after < 1:
+            raise PollerConfigError(f"give_up_after must be >= 1 or None, got {self.give_up_after}")
+        # checked here so that a bad policy fails when it is written, not at the first failure
+        Backoff(self.file_backoff_base_s, self.file_backoff_cap_s)
+        Backoff(self.listing_backoff_base_s, self.listing_backoff_cap_s)
+
+    def listing_backoff(self, seed: int | None) -> Backoff:
+        return Backoff(self.listing_backoff_base_s, self.listing_backoff_cap_s, seed=seed)
+
+    def file_backoff(self, seed: int | None) -> Backoff:
+        return Backoff(self.file_backoff_base_s, self.file_backoff_cap_s, seed=seed)
+
+
+_UNSET: Any = object()
+
+
 class PollListener:
     """Hooks a caller may override to watch the loop; the benchmark stamps its clocks here."""
 
@@ -55,6 +103,8 @@ class CycleResult:
     found: int = 0
     processed: int = 0
     failed: int = 0
+    #: Files the ledger said were done already, or held by someone else: not processed again.
+    skipped: int = 0
     bytes_processed: int = 0
     started_at: float = 0.0
     finished_at: float = 0.0
@@ -70,6 +120,14 @@ class LoopStats:
     bytes_read: int = 0
     errors: int = 0
     throttles: int = 0
+    consecutive_failures: int = 0
+    #: Files the idempotency ledger said were already completed (e.g. before a crash): skipped.
+    duplicates_skipped: int = 0
+    #: Files another worker or poller held a ledger claim on: left for it.
+    claimed_elsewhere: int = 0
+    #: Inbox files that vanished before they could be moved out.
+    gone: int = 0
+    last_error: str = ""
     file_retries: int = 0
     backoff_s: float = 0.0
     late_cycles: int = 0
@@ -98,33 +156,43 @@ class PollLoop:
         *,
         interval_s: float,
         jitter_s: float = 0.0,
-        backoff: Backoff | None = None,
+        retry: RetryPolicy | None = None,
+        ledger: ProcessingLedger | None = None,
+        ledger_key: Callable[[Entry], str] | None = None,
         on_failure: Callable[[Entry, BaseException], None] | None = None,
-        max_attempts: int = 1,
-        retryable: Callable[[BaseException], bool] = lambda exc: True,
         workers: int = 1,
         listener: PollListener | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         wait: Callable[[float], bool] | None = None,
         seed: int | None = None,
+        backoff: Backoff | None = _UNSET,
+        max_attempts: int = _UNSET,
+        retryable: Callable[[BaseException], bool] = _UNSET,
     ) -> None:
-        """``clock`` and ``wait`` (sleep up to n seconds, True if stopped) are injectable for tests."""
+        """``clock`` and ``wait`` (sleep up to n seconds, True if stopped) are injectable for tests.
+
+        ``ledger`` (any object with ``claim``/``complete``/``fail``/``release``, see
+        ``pollers.ledger``) is asked before each file: one already completed is skipped, so a
+        restarted poller repeats no effect. ``ledger_key`` maps an entry to the ledger's key
+        (default ``source/key#version``). ``backoff``, ``max_attempts`` and ``retryable`` are
+        the deprecated spelling of ``retry=RetryPolicy(...)``.
+        """
+        retry, listing_backoff = _legacy_retry(retry, backoff, max_attempts, retryable)
+        if workers < 1:
+            raise PollerConfigError("workers must be >= 1")
         self.poller = poller
         self.process = process
         self.interval_s = interval_s
         self.jitter_s = jitter_s
-        self.backoff = backoff or Backoff(seed=seed)
+        self.retry = retry
+        self.backoff = listing_backoff or retry.listing_backoff(seed)
+        self.ledger = ledger
+        self._ledger_key = ledger_key or (lambda entry: default_ledger_key(poller.source, entry))
         self.on_failure = on_failure
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
-        if workers < 1:
-            raise ValueError("workers must be >= 1")
         self.workers = workers
         self._lock = threading.Lock()
-        self.max_attempts = max_attempts
-        self.retryable = retryable
-        self._file_backoff = Backoff(base_s=0.05, cap_s=2.0, seed=seed)
+        self._file_backoff = retry.file_backoff(seed)
         self.listener = listener or PollListener()
         self.stats = LoopStats()
         self._clock = clock
@@ -133,6 +201,17 @@ class PollLoop:
         self._stop = threading.Event()
         self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
+        self._ever_succeeded = False
+        #: Set when a loop started with ``start()`` gave up (see ``RetryPolicy.give_up_after``).
+        self.failure: PersistentFailureError | None = None
+
+    @property
+    def max_attempts(self) -> int:
+        return self.retry.max_attempts
+
+    @property
+    def retryable(self) -> Callable[[BaseException], bool]:
+        return self.retry.retryable
 
     # -- one cycle, no waiting -------------------------------------------------------------
     def run_once(self) -> CycleResult:
@@ -148,8 +227,9 @@ class PollLoop:
         else:
             outcomes = [self._process_one(entry) for entry in entries]
         for entry, ok in zip(entries, outcomes, strict=True):
-            result.processed += ok
-            result.failed += not ok
+            result.processed += ok is True
+            result.failed += ok is False
+            result.skipped += ok is None
             result.bytes_processed += entry.size if ok else 0
         self.poller.commit()
         result.finished_at = self._wall()
@@ -160,27 +240,82 @@ class PollLoop:
         self.listener.cycle_finished(result)
         return result
 
-    def _process_one(self, entry: Entry) -> bool:
+    def _process_one(self, entry: Entry) -> bool | None:
+        """Process one file: True done, False failed, None skipped (the ledger says done already
+        or claimed elsewhere). Nothing raised by process, ledger, move or hooks leaves here."""
+        key = self._ledger_key(entry)
+        if self.ledger is not None:
+            try:
+                answer = self.ledger.claim(key)
+            except Exception as exc:  # a ledger failure fails this file, not the cycle
+                return self._failed(entry, exc, 1, release=False)
+            if not acquired(answer):
+                done = getattr(answer, "value", answer) in ("completed", "failed")
+                with self._lock:
+                    self.stats.duplicates_skipped += done
+                    self.stats.claimed_elsewhere += not done
+                if done:  # handled before a crash: finish the bookkeeping, repeat no effect
+                    self._acknowledge(entry, succeeded=getattr(answer, "value", answer) == "completed")
+                else:  # someone holds it now; if they never finish, the claim expires: ask again
+                    self.poller.defer(entry)
+                return None
         attempt = 0
         while True:
             attempt += 1
             try:
                 self.process(entry)
             except Exception as exc:
-                if attempt < self.max_attempts and self.retryable(exc):
+                if attempt < self.retry.max_attempts and self._retryable(exc):
                     with self._lock:
                         self.stats.file_retries += 1
                     self._wait(self._file_backoff.delay(attempt))
                     continue
-                log.warning("processing %s failed after %d attempt(s): %s", entry.key, attempt, exc)
-                if self.on_failure is not None:
-                    self.on_failure(entry, exc)
-                with self._lock:
-                    self.stats.failures.append((entry.key, f"{type(exc).__name__}: {exc}"))
-                self.poller.acknowledge(entry, succeeded=False)
-                return False
-            self.poller.acknowledge(entry, succeeded=True)
+                return self._failed(entry, exc, attempt, release=self.ledger is not None)
+            if self.ledger is not None:
+                try:
+                    self.ledger.complete(key)
+                except Exception as exc:
+                    log.warning("ledger could not record %s as complete: %s", entry.key, exc)
+            self._acknowledge(entry, succeeded=True)
             return True
+
+    def _retryable(self, exc: BaseException) -> bool:
+        try:
+            return bool(self.retry.retryable(exc))
+        except Exception:
+            log.exception("retryable() raised; treating the failure as permanent")
+            return False
+
+    def _failed(self, entry: Entry, exc: BaseException, attempt: int, *, release: bool) -> bool:
+        log.warning("processing %s failed after %d attempt(s): %s", entry.key, attempt, exc)
+        reason = f"{type(exc).__name__}: {exc}"
+        if release and self.ledger is not None:
+            try:  # transient: let a later cycle (or the event side) try again; permanent: recorded
+                if self._retryable(exc):
+                    self.ledger.release(self._ledger_key(entry))
+                else:
+                    self.ledger.fail(self._ledger_key(entry), reason)
+            except Exception as ledger_exc:
+                log.warning("ledger could not record the failure of %s: %s", entry.key, ledger_exc)
+        if self.on_failure is not None:
+            try:
+                self.on_failure(entry, exc)
+            except Exception:
+                log.exception("on_failure raised for %s", entry.key)
+        with self._lock:
+            self.stats.failures.append((entry.key, reason))
+        self._acknowledge(entry, succeeded=False)
+        return False
+
+    def _acknowledge(self, entry: Entry, *, succeeded: bool) -> None:
+        try:
+            outcome = self.poller.acknowledge(entry, succeeded=succeeded)
+        except Exception:
+            log.exception("acknowledging %s failed", entry.key)
+            return
+        if outcome is Outcome.GONE:
+            with self._lock:
+                self.stats.gone += 1
 
     # -- the schedule ------------------------------------------------------------------------
     def run(self, *, max_cycles: int | None = None, phase_s: float = 0.0) -> LoopStats:
@@ -204,9 +339,12 @@ class PollLoop:
                 self.run_once()
             except Exception as exc:  # a failed listing: back off, keep the cursor, try again
                 consecutive_failures += 1
+                self.stats.consecutive_failures = consecutive_failures
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 throttled = is_throttling(exc)
                 self.stats.throttles += throttled
                 self.stats.errors += not throttled
+                self._give_up_if_hopeless(exc, consecutive_failures)
                 delay = self.backoff.delay(consecutive_failures)
                 self.stats.backoff_s += delay
                 log.warning(
@@ -218,11 +356,24 @@ class PollLoop:
                 due = self._clock() + delay
                 continue
             consecutive_failures = 0
+            self.stats.consecutive_failures = 0
+            self._ever_succeeded = True
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:
                 break
             due = schedule.next_due(self._clock())
         return self.stats
+
+    def _give_up_if_hopeless(self, exc: Exception, failures: int) -> None:
+        """A source that never could be listed, or N failed cycles in a row, ends ``run``."""
+        limit = self.retry.give_up_after
+        never_listed = isinstance(exc, SourceUnavailableError) and not self._ever_succeeded
+        if never_listed or (limit is not None and failures >= limit):
+            log.error("poll loop gives up after %d consecutive failure(s): %s", failures, exc)
+            raise PersistentFailureError(
+                f"polling {self.poller.source} failed {failures} time(s) in a row; last error: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     def _wait_until(self, due: float) -> bool:
         """Sleep until ``due``; True if ``stop()`` was called meanwhile."""
@@ -236,13 +387,50 @@ class PollLoop:
         if self._thread is not None:
             raise RuntimeError("this loop was already started")
         self._thread = threading.Thread(
-            target=self.run, kwargs={"phase_s": phase_s}, name="poll-loop", daemon=True
+            target=self._run_in_thread, kwargs={"phase_s": phase_s}, name="poll-loop", daemon=True
         )
         self._thread.start()
         return self._thread
 
+    def _run_in_thread(self, phase_s: float) -> None:
+        try:
+            self.run(phase_s=phase_s)
+        except PersistentFailureError as exc:  # logged by run; kept for the caller of stop()
+            self.failure = exc
+
     def stop(self, timeout: float | None = None) -> None:
-        """Ask the loop to finish its current cycle and return; wait for it if it runs in a thread."""
+        """Ask the loop to finish its current cycle and return; wait for it if it runs in a thread.
+
+        A loop started with ``start()`` that gave up raises its ``PersistentFailureError`` here.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.failure is not None:
+            raise self.failure
+
+
+def _legacy_retry(
+    retry: RetryPolicy | None, backoff: Any, max_attempts: Any, retryable: Any
+) -> tuple[RetryPolicy, Backoff | None]:
+    """Fold the deprecated keywords into a policy (warning once per keyword used)."""
+    legacy = {
+        name: value
+        for name, value in (("max_attempts", max_attempts), ("retryable", retryable), ("backoff", backoff))
+        if value is not _UNSET
+    }
+    if not legacy:
+        return retry or RetryPolicy(), None
+    warnings.warn(
+        f"PollLoop({', '.join(legacy)}=...) is deprecated; pass retry=RetryPolicy(...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if retry is not None:
+        raise PollerConfigError("give retry=RetryPolicy(...) or the deprecated keywords, not both")
+    options: dict[str, Any] = {k: v for k, v in legacy.items() if k != "backoff"}
+    listing_backoff = legacy.get("backoff")
+    if listing_backoff is not None:
+        options["listing_backoff_base_s"] = listing_backoff.base_s
+        options["listing_backoff_cap_s"] = listing_backoff.cap_s
+    return RetryPolicy(**options), listing_backoff

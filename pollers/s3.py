@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-import os
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pollers.base import Poller
-from pollers.cursors import ListingPlan
+from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
+from pollers.cursors import ListingCursor, ListingPlan
 from pollers.entries import Entry
+from pollers.errors import PollerConfigError, SourceUnavailableError
+from pollers.state import StateLocation
+
+log = logging.getLogger(__name__)
+
+_GONE_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_MISSING_SOURCE_CODES = frozenset({"NoSuchBucket", "AccessDenied", "AllAccessDisabled"})
+
+
+def error_code(exc: BaseException) -> str:
+    """The S3 error code of a botocore ``ClientError`` (or "" for anything else)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
 
 
 class S3Poller(Poller):
     """Find new objects under ``prefix`` of ``bucket``.
 
     Each cycle issues one ListObjectsV2 request per page of ``page_size`` keys (at most 1,000),
-    starting after the cursor's key for ``start-after``. With ``strategy="inbox"`` each handled
-    object is copied to ``processed_prefix`` (or ``failed_prefix``) and deleted, which must lie
-    outside ``prefix`` so that the listing stays small. ``state_path`` may be a file path or an
-    ``s3://bucket/key`` URL.
+    starting after the cursor's key for ``start-after``. With ``cursor="inbox"`` each object is
+    claimed before it is reported (a conditional PUT, ``If-None-Match: *``, of a marker under
+    ``claims_prefix``: one poller wins; ``claims_prefix=None`` saves the PUT and DELETE per object
+    where only one poller reads the prefix) and, once handled, copied to ``processed_prefix`` (or
+    ``failed_prefix``) and deleted; those prefixes must lie outside ``prefix``. ``state_path`` may
+    be a file path, an ``s3://bucket/key`` URL or any ``StateStore`` object. A bucket that does not
+    exist (or may not be listed) is a ``SourceUnavailableError`` at the first poll.
     """
 
     def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
@@ -28,39 +46,51 @@ class S3Poller(Poller):
         bucket: str,
         *,
         prefix: str = "",
-        strategy: str = "seen-set",
-        state_path: str | os.PathLike[str] | None = None,
+        cursor: str | ListingCursor | None = None,
+        state_path: StateLocation = None,
         min_age_s: float = 0.0,
         page_size: int = 1000,
         lookback_s: float = 900.0,
         sweep_every: int = 60,
         processed_prefix: str = "processed/",
         failed_prefix: str = "failed/",
+        claims_prefix: str | None = "claims/",
+        claim_ttl_s: float = 900.0,
+        skew_s: float = DEFAULT_SKEW_S,
         clock: Callable[[], float] = time.time,
+        strategy: str | None = None,
     ) -> None:
         if not 1 <= page_size <= 1000:
-            raise ValueError(f"page_size must be between 1 and 1000 (S3's maximum), got {page_size}")
-        if strategy == "inbox":
+            raise PollerConfigError(f"page_size must be between 1 and 1000 (S3's maximum), got {page_size}")
+        chosen = resolve_cursor(
+            cursor, strategy, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set"
+        )
+        if chosen.moves_processed:
             for name, value in (
                 ("processed_prefix", processed_prefix),
                 ("failed_prefix", failed_prefix),
+                ("claims_prefix", claims_prefix),
             ):
-                if value.startswith(prefix):
-                    raise ValueError(
+                if value is not None and value.startswith(prefix):
+                    raise PollerConfigError(
                         f"{name} {value!r} lies inside the listed prefix {prefix!r}: moved files "
                         "would be listed again; choose a prefix outside it"
                     )
         self.client, self.bucket, self.prefix, self.page_size = client, bucket, prefix, page_size
         self.processed_prefix, self.failed_prefix = processed_prefix, failed_prefix
+        self.claims_prefix, self.claim_ttl_s = claims_prefix, claim_ttl_s
         super().__init__(
-            strategy=strategy,
+            cursor=chosen,
             state_path=state_path,
             min_age_s=min_age_s,
-            lookback_s=lookback_s,
-            sweep_every=sweep_every,
+            skew_s=skew_s,
             s3_client=client,
             clock=clock,
         )
+
+    @property
+    def source(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
 
     def _list(self, plan: ListingPlan) -> Iterator[Entry]:
         request: dict[str, Any] = {
@@ -71,7 +101,12 @@ class S3Poller(Poller):
         if plan.start_after is not None:
             request["StartAfter"] = plan.start_after
         while True:
-            page = self.client.list_objects_v2(**request)
+            try:
+                page = self.client.list_objects_v2(**request)
+            except Exception as exc:
+                if error_code(exc) in _MISSING_SOURCE_CODES:
+                    raise SourceUnavailableError(f"cannot list {self.source}: {exc}") from exc
+                raise
             self.stats.list_requests += 1
             contents = page.get("Contents", [])
             self.stats.objects_scanned += len(contents)
@@ -87,9 +122,53 @@ class S3Poller(Poller):
             request.pop("StartAfter", None)
             request["ContinuationToken"] = page["NextContinuationToken"]
 
+    # -- inbox: claim, move out ----------------------------------------------------------------
+    def _claim_key(self, entry: Entry) -> str:
+        return f"{self.claims_prefix}{entry.key[len(self.prefix) :]}"
+
+    def _claim(self, entry: Entry) -> bool:
+        if self.claims_prefix is None:
+            return True
+        key = self._claim_key(entry)
+        for _ in range(2):
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=str(self._clock()).encode(), IfNoneMatch="*"
+                )
+                return True
+            except Exception as exc:
+                if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    raise
+            if not self._take_over_stale(key):
+                return False
+        return False
+
+    def _take_over_stale(self, key: str) -> bool:
+        """A claim older than ``claim_ttl_s`` was left by a crashed poller: delete it and try once
+        more (two pollers may both delete it; only one wins the conditional PUT that follows)."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            return error_code(exc) in _GONE_CODES
+        if self._clock() - head["LastModified"].timestamp() < self.claim_ttl_s:
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    def _release_claim(self, entry: Entry) -> None:
+        if self.claims_prefix is None:
+            return
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._claim_key(entry))
+        except Exception as exc:  # a leftover claim expires after claim_ttl_s
+            log.warning("could not release the claim on %s: %s", entry.key, exc)
+
     def _move_out(self, entry: Entry, *, succeeded: bool) -> None:
         target = (self.processed_prefix if succeeded else self.failed_prefix) + entry.key[len(self.prefix) :]
         self.client.copy_object(
             Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": entry.key}
         )
         self.client.delete_object(Bucket=self.bucket, Key=entry.key)
+
+    def _is_gone(self, exc: BaseException) -> bool:
+        return error_code(exc) in _GONE_CODES

@@ -6,11 +6,18 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+from pollers.errors import CursorStateError, PollerConfigError
 
 
+@runtime_checkable
 class StateStore(Protocol):
-    """Load and save a JSON document atomically: a reader sees the old or the new, never half."""
+    """Load and save a JSON document atomically: a reader sees the old or the new, never half.
+
+    Any object with these two methods will do (a database row, a DynamoDB item, ...); pass it as
+    a poller's ``state_path``. An optional ``where`` attribute names it in error messages.
+    """
 
     def load(self) -> dict[str, Any] | None: ...
 
@@ -19,6 +26,8 @@ class StateStore(Protocol):
 
 class MemoryStateStore:
     """Keeps the document in memory; what a poller without ``state_path`` uses."""
+
+    where = "in-memory state"
 
     def __init__(self) -> None:
         self.document: dict[str, Any] | None = None
@@ -35,13 +44,14 @@ class FileStateStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.where = str(self.path)
 
     def load(self) -> dict[str, Any] | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return parse_document(text, str(self.path))
+        return parse_document(data, self.where)
 
     def save(self, document: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,13 +72,16 @@ class S3StateStore:
 
     def __init__(self, client: Any, bucket: str, key: str) -> None:
         self.client, self.bucket, self.key = client, bucket, key
+        self.where = f"s3://{bucket}/{key}"
 
     def load(self) -> dict[str, Any] | None:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
-        return parse_document(body, f"s3://{self.bucket}/{self.key}")
+        except self.client.exceptions.NoSuchBucket as exc:
+            raise PollerConfigError(f"cursor state {self.where}: the bucket does not exist") from exc
+        return parse_document(body, self.where)
 
     def save(self, document: dict[str, Any]) -> None:
         body = json.dumps(document, separators=(",", ":")).encode()
@@ -76,26 +89,46 @@ class S3StateStore:
 
 
 def parse_document(text: str | bytes, where: str) -> dict[str, Any]:
-    """A saved cursor document, or a ValueError saying where and why it is unreadable."""
+    """A saved cursor document, or a ``CursorStateError`` saying where and why it is unreadable.
+
+    NaN and infinities are refused here (Python's JSON reader accepts them; no other does).
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CursorStateError(f"cursor state {where} is not UTF-8 text: {exc}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"cursor state {where} is not valid JSON: {exc}") from exc
+        raise CursorStateError(f"cursor state {where} is not valid JSON: {exc}") from None
+    except ValueError as exc:
+        raise CursorStateError(f"cursor state {where}: {exc}") from None
     if not isinstance(document, dict):
-        raise ValueError(f"cursor state {where} must hold a JSON object")
+        raise CursorStateError(f"cursor state {where} must hold a JSON object")
     return document
 
 
-def state_store_for(state_path: str | os.PathLike[str] | None, s3_client: Any = None) -> StateStore:
-    """``None`` keeps state in memory; ``s3://bucket/key`` uses S3; anything else is a file path."""
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid number in a saved cursor")
+
+
+StateLocation = str | os.PathLike[str] | StateStore | None
+
+
+def state_store_for(state_path: StateLocation, s3_client: Any = None) -> StateStore:
+    """A store object is used as is; ``None`` keeps state in memory; ``s3://bucket/key`` uses S3
+    (``s3_client`` required); anything else is a file path."""
     if state_path is None:
         return MemoryStateStore()
+    if isinstance(state_path, StateStore):
+        return state_path
     text = os.fspath(state_path)
     if text.startswith("s3://"):
         bucket, _, key = text[5:].partition("/")
         if not bucket or not key:
-            raise ValueError(f"an S3 state path needs a bucket and a key: {text!r}")
+            raise PollerConfigError(f"an S3 state path needs a bucket and a key: {text!r}")
         if s3_client is None:
-            raise ValueError("an s3:// state path needs an S3 client")
+            raise PollerConfigError(f"the state path {text!r} needs an S3 client: pass s3_client=")
         return S3StateStore(s3_client, bucket, key)
     return FileStateStore(text)

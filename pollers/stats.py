@@ -17,6 +17,18 @@ class PollStats:
     new_files: int = 0
     held_back: int = 0
     moved: int = 0
+    #: Inbox files that vanished before they could be moved out (recorded, never an error).
+    gone: int = 0
+    #: Inbox files that could not be moved out for another reason (reported again later).
+    move_errors: int = 0
+    #: Inbox files another poller claimed first.
+    claimed_elsewhere: int = 0
+    #: Files reported although their timestamp lay beyond the skew allowance in the future.
+    future_timestamps: int = 0
+    #: Files whose timestamp was older than the look-back window, found because their name was new.
+    found_by_name: int = 0
+    #: Subfolders that could not be read (``recursive=True``); skipped, logged, counted per cycle.
+    unreadable_folders: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -148,7 +148,7 @@ def test_results_files_have_the_promised_shape(moto_files: tuple[Run, Path]) -> 
             "empty_polls",
             "api_calls",
         } <= set(s)
-        assert set(s["latency_s"]) == {"p50", "p95", "p99", "mean", "max"}
+        assert set(s["latency_s"]) == {"p50", "p95", "p99", "p999", "mean", "max"}
     assert read_results(out).strategies == [s["name"] for s in S3_STRATEGIES]
 
 

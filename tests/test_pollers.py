@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from pollers import FolderPoller, PollLoop, S3Poller
+from pollers import FolderPoller, PollLoop, RetryPolicy, S3Poller
 from pollers.cursors import CursorStateError
 from pollers.entries import Entry
 from tests.conftest import FakeClock
@@ -27,7 +27,7 @@ def put(s3: Any, *keys: str, body: bytes = b"x") -> None:
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_s3_poller_finds_each_object_once_across_pages(s3: Any, strategy: str) -> None:
-    poller = S3Poller(s3, "bucket", prefix="in/", strategy=strategy, page_size=3)
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor=strategy, page_size=3)
     put(s3, *(f"in/{i:03d}" for i in range(7)))
     found = [e.key for e in poller.poll_once()]
     for entry in [e for e in poller.poll_once()]:
@@ -49,14 +49,14 @@ def test_list_requests_are_pages_times_cycles(s3: Any) -> None:
 
 def test_start_after_idle_poll_is_one_request_whatever_the_bucket_size(s3: Any) -> None:
     put(s3, *(f"in/{i:05d}" for i in range(2500)))
-    poller = S3Poller(s3, "bucket", prefix="in/", strategy="start-after")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="start-after")
     assert len(poller.poll_once()) == 2500
     first = poller.stats.list_requests
     assert first == 3
     for _ in range(5):
         assert poller.poll_once() == []
     assert poller.stats.list_requests == first + 5
-    seen_set = S3Poller(s3, "bucket", prefix="in/", strategy="seen-set")
+    seen_set = S3Poller(s3, "bucket", prefix="in/", cursor="seen-set")
     seen_set.poll_once()
     seen_set.poll_once()
     assert seen_set.stats.list_requests == 6  # a full listing every cycle
@@ -65,13 +65,13 @@ def test_start_after_idle_poll_is_one_request_whatever_the_bucket_size(s3: Any) 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_restart_from_saved_cursor_neither_repeats_nor_misses(s3: Any, tmp_path: Path, strategy: str) -> None:
     state = tmp_path / "state.json"
-    first = S3Poller(s3, "bucket", prefix="in/", strategy=strategy, state_path=state)
+    first = S3Poller(s3, "bucket", prefix="in/", cursor=strategy, state_path=state)
     put(s3, "in/a", "in/b")
     for entry in first.poll_once():
         first.acknowledge(entry)
     first.commit()
     put(s3, "in/c")  # arrives while no poller runs
-    second = S3Poller(s3, "bucket", prefix="in/", strategy=strategy, state_path=state)
+    second = S3Poller(s3, "bucket", prefix="in/", cursor=strategy, state_path=state)
     assert [e.key for e in second.poll_once()] == ["in/c"]
 
 
@@ -86,24 +86,24 @@ def test_uncommitted_cycle_is_reported_again_after_a_crash(s3: Any, tmp_path: Pa
 
 def test_state_can_live_in_s3(s3: Any) -> None:
     url = "s3://bucket/state/cursor.json"
-    poller = S3Poller(s3, "bucket", prefix="in/", strategy="watermark", state_path=url)
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="watermark", state_path=url)
     put(s3, "in/a")
     poller.poll_once()
     poller.commit()
     saved = json.loads(s3.get_object(Bucket="bucket", Key="state/cursor.json")["Body"].read())
     assert saved["strategy"] == "watermark"
-    assert S3Poller(s3, "bucket", prefix="in/", strategy="watermark", state_path=url).poll_once() == []
+    assert S3Poller(s3, "bucket", prefix="in/", cursor="watermark", state_path=url).poll_once() == []
 
 
 def test_state_of_another_strategy_is_refused(s3: Any, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    S3Poller(s3, "bucket", prefix="in/", strategy="seen-set", state_path=state).commit()
+    S3Poller(s3, "bucket", prefix="in/", cursor="seen-set", state_path=state).commit()
     with pytest.raises(CursorStateError):
-        S3Poller(s3, "bucket", prefix="in/", strategy="watermark", state_path=state)
+        S3Poller(s3, "bucket", prefix="in/", cursor="watermark", state_path=state)
 
 
 def test_inbox_moves_processed_and_failed_objects_out(s3: Any) -> None:
-    poller = S3Poller(s3, "bucket", prefix="in/", strategy="inbox")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="inbox")
     put(s3, "in/good.csv", "in/bad file+1.csv")
     entries = {e.key: e for e in poller.poll_once()}
     poller.acknowledge(entries["in/good.csv"], succeeded=True)
@@ -115,7 +115,7 @@ def test_inbox_moves_processed_and_failed_objects_out(s3: Any) -> None:
 
 def test_inbox_refuses_a_processed_prefix_inside_the_listed_one(s3: Any) -> None:
     with pytest.raises(ValueError, match="inside the listed prefix"):
-        S3Poller(s3, "bucket", prefix="", strategy="inbox")
+        S3Poller(s3, "bucket", prefix="", cursor="inbox")
 
 
 def test_throttled_listing_backs_off_and_keeps_the_cursor(aws: None) -> None:
@@ -189,7 +189,7 @@ def test_one_bad_file_never_stops_the_others(s3: Any) -> None:
         process,
         interval_s=1.0,
         on_failure=lambda e, exc: failures.append((e.key, str(exc))),
-        max_attempts=2,
+        retry=RetryPolicy(max_attempts=2),
     )
     result = loop.run_once()
     assert (result.processed, result.failed) == (2, 1)
@@ -227,7 +227,7 @@ def write(path: Path, data: bytes = b"x") -> None:
 def test_folder_poller_finds_each_file_once(tmp_path: Path, strategy: str) -> None:
     root = tmp_path / "in"
     root.mkdir()
-    poller = FolderPoller(root, strategy=strategy)
+    poller = FolderPoller(root, min_age_s=0.0, cursor=strategy)
     write(root / "a.csv")
     write(root / ".a.csv.part")  # a writer's temporary file is ignored
     found = [e.key for e in poller.poll_once()]
@@ -243,7 +243,7 @@ def test_folder_poller_stats_only_new_files(tmp_path: Path) -> None:
     root.mkdir()
     for i in range(50):
         write(root / f"{i:03d}.csv")
-    poller = FolderPoller(root)
+    poller = FolderPoller(root, min_age_s=0.0, change_check="inode")
     poller.poll_once()
     assert poller.stats.stat_calls == 50
     for _ in range(5):
@@ -273,18 +273,19 @@ def test_folder_restart_from_state(tmp_path: Path) -> None:
     root, state = tmp_path / "in", tmp_path / "state.json"
     root.mkdir()
     write(root / "a")
-    first = FolderPoller(root, strategy="watermark", state_path=state)
+    first = FolderPoller(root, min_age_s=0.0, cursor="watermark", state_path=state)
     first.poll_once()
     first.commit()
     write(root / "b")
-    assert [e.key for e in FolderPoller(root, strategy="watermark", state_path=state).poll_once()] == ["b"]
+    again = FolderPoller(root, min_age_s=0.0, cursor="watermark", state_path=state)
+    assert [e.key for e in again.poll_once()] == ["b"]
 
 
 def test_folder_inbox_renames_into_processed(tmp_path: Path) -> None:
     root = tmp_path / "in"
     root.mkdir()
     write(root / "a")
-    poller = FolderPoller(root, strategy="inbox", processed_dir=tmp_path / "done")
+    poller = FolderPoller(root, min_age_s=0.0, cursor="inbox", processed_dir=tmp_path / "done")
     for entry in poller.poll_once():
         poller.acknowledge(entry)
     assert (tmp_path / "done" / "a").exists()
@@ -295,11 +296,11 @@ def test_recursive_folder_poller_keys_are_relative_paths(tmp_path: Path) -> None
     root = tmp_path / "in"
     write(root / "2024" / "05" / "a.csv")
     write(root / "top.csv")
-    assert sorted(e.key for e in FolderPoller(root, recursive=True).poll_once()) == [
+    assert sorted(e.key for e in FolderPoller(root, min_age_s=0.0, recursive=True).poll_once()) == [
         "2024/05/a.csv",
         "top.csv",
     ]
-    assert [e.key for e in FolderPoller(root).poll_once()] == ["top.csv"]
+    assert [e.key for e in FolderPoller(root, min_age_s=0.0).poll_once()] == ["top.csv"]
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -317,7 +318,7 @@ def test_workers_process_a_cycle_in_parallel_and_save_the_cursor_once(s3: Any, t
             threads.add(threading.current_thread().name)
         time.sleep(0.05)
 
-    poller = S3Poller(s3, "bucket", prefix="in/", strategy="inbox", state_path=tmp_path / "s.json")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="inbox", state_path=tmp_path / "s.json")
     result = PollLoop(poller, process, interval_s=1.0, workers=4).run_once()
     assert (result.processed, result.failed) == (12, 0)
     assert len(threads) > 1
@@ -349,9 +350,7 @@ def test_scheduled_handler_polls_once_per_invocation_with_state_in_s3(s3: Any) -
     assert rule_arn.endswith("rule/every-minute")
     seen: list[str] = []
     handler = make_scheduled_handler(
-        lambda: S3Poller(
-            s3, "bucket", prefix="in/", strategy="watermark", state_path="s3://bucket/state.json"
-        ),
+        lambda: S3Poller(s3, "bucket", prefix="in/", cursor="watermark", state_path="s3://bucket/state.json"),
         lambda entry: seen.append(entry.key),
     )
     put(s3, "in/a", "in/b")

@@ -155,11 +155,11 @@ def test_a_fresh_summary_round_trips_through_the_file(tmp_path: Path) -> None:
 
 def test_extra_fields_survive_a_round_trip(tmp_path: Path) -> None:
     """Another stage may add a field before the model types it; it is neither dropped nor refused."""
-    run = small_run(extra={"feasible": True})
+    run = small_run(extra={"from_another_stage": True})
     write_results(tmp_path, pd.DataFrame(columns=COLUMNS), run.model_copy(update={"harness": {"ok": 1}}))
     again = read_results(tmp_path).summary
     assert again.model_extra == {"harness": {"ok": 1}}
-    assert again.strategies["events"].model_extra == {"feasible": True}
+    assert again.strategies["events"].model_extra == {"from_another_stage": True}
 
 
 def test_stored_dollars_are_the_one_functions_output() -> None:

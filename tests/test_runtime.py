@@ -335,7 +335,7 @@ def test_mapping_config_validates_like_aws() -> None:
 def test_bundled_profiles_and_aws_fit_matches_triggerbench() -> None:
     assert {"instant", "aws"} <= set(bundled_profiles())
     aws = load_profile("aws")
-    s3 = aws.distribution("s3_to_lambda")
+    s3 = aws.distribution("s3_to_lambda").without_tail()  # the fitted body; the tail is an assumption
     assert s3.quantile(0.5) == pytest.approx(1.345)
     assert s3.quantile(0.99) == pytest.approx(2.216)
     assert s3.mean() == pytest.approx(1.380, abs=0.01)  # TriggerBench's published mean

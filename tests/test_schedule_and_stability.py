@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pollers.entries import Entry
-from pollers.schedule import Backoff, FixedRateSchedule
 from pollers.stability import StabilityGate
+from pollers.timing import Backoff, FixedRateSchedule
 
 
 def test_fixed_rate_does_not_drift_when_work_takes_time() -> None:

@@ -8,6 +8,8 @@ cannot disagree; with another table (a price edit) they all move together.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost, price_run
 from bench.cost.sweep import deployment_for
 from bench.results.model import CostBlock, Run, StrategyResult
@@ -25,9 +27,11 @@ def run_cost(
     *,
     files_per_day: float | None = None,
     name: str = "",
+    retention_days: float | None = None,
 ) -> CostBlock:
     """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
-    and, given ``files_per_day``, a month of the deployment it stands for."""
+    and, given ``files_per_day``, a month of the deployment it stands for (its processed files
+    listed for ``retention_days``, a simulation's stated retention, else the model's default)."""
     p = pricing or load_pricing()
     if strategy.backend == "folder":
         return CostBlock(
@@ -42,6 +46,8 @@ def run_cost(
     monthly = None
     deployment = deployment_for(name, strategy) if files_per_day is not None else None
     if deployment is not None and files_per_day is not None:
+        if retention_days is not None:
+            deployment = replace(deployment, retention_days=retention_days)
         monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
     return CostBlock(
         pricing=p.label,
@@ -50,6 +56,7 @@ def run_cost(
         per_million_files=breakdown.total / finished * 1e6 if finished else None,
         note=RUN_NOTE,
         monthly_usd=monthly,
+        monthly_retention_days=None if monthly is None else retention_days,
     )
 
 
@@ -57,7 +64,12 @@ def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     """Every strategy of ``run`` priced with ``pricing`` (by default the bundled table)."""
     p = pricing or load_pricing()
     rate = run.simulation.files_per_day if run.simulation is not None else None
-    return {name: run_cost(s, p, files_per_day=rate, name=name) for name, s in run.strategies.items()}
+    bucket = run.simulation.bucket if run.simulation is not None else None
+    days = bucket.listed_days if bucket is not None else None
+    return {
+        name: run_cost(s, p, files_per_day=rate, name=name, retention_days=days)
+        for name, s in run.strategies.items()
+    }
 
 
 def priced(run: Run, pricing: Pricing | None = None) -> Run:

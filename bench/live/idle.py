@@ -50,7 +50,7 @@ def measure_idle_polls(
                 env.client("s3", "poller"),
                 env.bucket,
                 prefix=prefix,
-                strategy=cursor,
+                cursor=cursor,
                 sweep_every=sweep_every,
             )
             poller.poll_once()  # prime: everything present is reported once

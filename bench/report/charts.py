@@ -27,17 +27,17 @@ def _caption(summary: Run) -> str:
     )
     unstable = unstable_strategies(summary)
     if unstable:
-        caption += (
-            "\nunstable (rate x service time / servers >= 1; latency grows without bound): "
-            + ", ".join(f"{name} {u}" for name, u in unstable.items())
-        )
-    return caption
+        listed = ", ".join(f"{name} {u}" for name, u in unstable.items())
+        caption += f"\nunstable (rate x service time / servers >= 1; latency grows without bound): {listed}"
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    return f"{caption}\n{bucket.label}" if bucket is not None else caption
 
 
 def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
     """Write a one-run chart with the run's caption along the bottom, and free the figure."""
-    fig.text(0.01, 0.01, _caption(summary), fontsize=7, color="grey")
-    fig.tight_layout(rect=(0, 0.05 if "\n" in fig.texts[-1].get_text() else 0.03, 1, 1))
+    caption = _caption(summary)
+    fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
+    fig.tight_layout(rect=(0, 0.03 * (caption.count("\n") + 1), 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

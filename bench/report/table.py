@@ -45,16 +45,18 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     scenario = summary.scenario
     profile = summary.latency_profile.name
     backends = sorted({s.backend for s in summary.strategies.values()})
+    title = f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'"
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    if bucket is not None:
+        title += f"\n{bucket.label}"
+    infeasible = {n: s.why_not for n, s in summary.strategies.items() if not s.feasible}
     caption = "latency = written -> processed; requests = API calls made by the strategy (writer excluded)"
+    for name, why in infeasible.items():
+        caption += f"\n* {name} cannot run as configured: {why}"
     unstable = unstable_strategies(summary)
     if unstable:
         caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
-    table = Table(
-        title=f"{scenario.name} ({summary.kind}) on {' + '.join(backends)}, latency profile '{profile}'",
-        title_justify="left",
-        caption=caption,
-        caption_justify="left",
-    )
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -69,7 +71,7 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
             else [seconds(latency.p50), seconds(latency.p95), seconds(latency.p99)]
         )
         table.add_row(
-            f"{name} {UNSTABLE_MARK}" if name in unstable else name,
+            f"{name} {UNSTABLE_MARK}" if name in unstable else (f"{name} *" if name in infeasible else name),
             str(s.files),
             str(s.processed),
             str(s.failed),
@@ -86,8 +88,14 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
 def comparison_table(frame: Any) -> Table:
     """Simulated rates side by side: one row per strategy, latency and bill per rate."""
     rates = sorted(frame["files_per_day"].unique())
+    title = "Simulated: median latency / bill for the simulated period (USD)"
+    if "bucket" in frame:
+        title += "; " + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
     table = Table(
-        title="Simulated: median latency / bill for the simulated period (USD)", title_justify="left"
+        title=title,
+        title_justify="left",
+        caption="* cannot run as configured (see why_not in summary.json)",
+        caption_justify="left",
     )
     table.add_column("strategy", no_wrap=True)
     for rate in rates:
@@ -103,7 +111,8 @@ def comparison_table(frame: Any) -> Table:
             if "stable" in row and not bool(row["stable"].iloc[0]):
                 u = row["utilisation"].iloc[0]
                 latency = f"{UNSTABLE_MARK} unbounded" + ("" if u is None else f", u={u:.2f}")
-            cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}")
+            mark = " *" if "feasible" in row and not bool(row["feasible"].iloc[0]) else ""
+            cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}{mark}")
         table.add_row(str(name), *cells)
     if "stable" in frame and not frame["stable"].astype(bool).all():
         table.caption = UNSTABLE_CAPTION

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.table import Table
+
 from bench.report.table import seconds
 from bench.simulate.validate import CONFIDENCE, COUNTED, LiveComparison
 
@@ -34,3 +36,31 @@ def detail_line(row: LiveComparison) -> str:
         for name, (low, high) in (("p50", row.p50_interval), ("p95", row.p95_interval))
     )
     return f"live/sim {requests}; live {CONFIDENCE:.0%} CI {intervals}"
+
+
+COLUMNS = (
+    "scenario",
+    "strategy",
+    "p50 live",
+    "p50 sim",
+    "off",
+    "p95 live",
+    "p95 sim",
+    "off",
+    "requests equal",
+    "holds",
+)
+
+
+def validation_table(title: str, caption: str, rows: list[LiveComparison]) -> Table:
+    """One table of comparisons (in sample or out of sample); uncovered rows are marked."""
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for column in COLUMNS:
+        table.add_column(
+            column, justify="left" if column in ("scenario", "strategy") else "right", no_wrap=True
+        )
+    for row, cells in zip(rows, summary_rows(rows), strict=True):
+        if row.uncovered:
+            cells[-1] = "not covered"
+        table.add_row(*cells)
+    return table

@@ -66,6 +66,8 @@ def strategy_result(  # noqa: PLR0913  (one keyword per field of StrategyResult)
     failures: Iterable[Failure] = (),
     instance_s: float | None = None,
     simulation: SimulationStats | None = None,
+    feasible: bool = True,
+    why_not: str | None = None,
 ) -> StrategyResult:
     """A strategy's results from what was counted; the summed counters are lifted to the top."""
     return StrategyResult(
@@ -90,6 +92,8 @@ def strategy_result(  # noqa: PLR0913  (one keyword per field of StrategyResult)
         failures=list(failures),
         instance_s=instance_s,
         simulation=simulation,
+        feasible=feasible,
+        why_not=why_not,
     )
 
 

@@ -75,11 +75,12 @@ class ResultModel(BaseModel):
 
 
 class LatencyStats(ResultModel):
-    """p50, p95, p99, mean and max of a duration in seconds; None when no file got that far."""
+    """p50, p95, p99, p99.9, mean and max of a duration in seconds; None when no file got that far."""
 
     p50: float | None = None
     p95: float | None = None
     p99: float | None = None
+    p999: float | None = None  # the 99.9th percentile, where a rare delivery tail shows (None before it)
     mean: float | None = None
     max: float | None = None
 
@@ -131,10 +132,48 @@ class CostBlock(ResultModel):
     per_million_files: float | None = None
     note: str = ""
     monthly_usd: dict[str, float] | None = None  # simulations at a given files_per_day only
+    monthly_retention_days: float | None = None  # the retention the monthly projection used (days listed)
 
     @property
     def total_usd(self) -> float:
         return float(self.run_usd.get("total", 0.0))
+
+
+class ClockOffsetInfo(ResultModel):
+    """aws backend: the AWS-minus-local clock offset of a strategy's handler stamps (seconds), how it was
+    measured (``s3-event-time``, ``date-header`` or ``none``) and whether it was subtracted."""
+
+    offset_s: float = 0.0
+    method: str = "none"
+    samples: int = 0
+    uncertainty_s: float | None = None
+    applied: bool = False
+
+
+class AwsStrategyInfo(ResultModel):
+    """aws backend, per strategy: region, the applied clock offset (and every one measured), and the
+    sums of the function's REPORT lines (invocations, billed_ms, gb_s, init_ms, cold_starts, ...)."""
+
+    region: str
+    clock: ClockOffsetInfo = ClockOffsetInfo()
+    clocks_measured: list[ClockOffsetInfo] = Field(default_factory=list)
+    lambda_reports: dict[str, float] = Field(default_factory=dict)
+
+
+class AwsRunInfo(ResultModel):
+    """aws backend, per run: where it ran, who ran the functions, the estimate it was allowed on,
+    what was skipped and what teardown did (``teardown_left`` empty: nothing left behind)."""
+
+    region: str
+    run_id: str
+    functions_run_by: str  # "AWS Lambda" or "the local runtime (moto)"
+    endpoint: str  # "AWS" or the endpoint URL used instead
+    runtime: str
+    estimate_usd: float
+    skipped: dict[str, str] = Field(default_factory=dict)  # strategy -> why it did not run on AWS
+    teardown_deleted: int = 0
+    teardown_left: list[str] = Field(default_factory=list)
+    teardown_errors: list[str] = Field(default_factory=list)
 
 
 class StrategyResult(ResultModel):
@@ -176,6 +215,11 @@ class StrategyResult(ResultModel):
     servers: float | None = None  # None: unbounded (a scheduled poll's invocations)
     latency_note: str | None = None  # "grows without bound" when unstable
     cost: CostBlock | None = None  # derived; see the module docstring
+    # whether the configuration can run as modelled (simulations: listings that fit the interval,
+    # invocations inside their timeout); why_not says why not, in words
+    feasible: bool = True
+    why_not: str | None = None
+    aws: AwsStrategyInfo | None = None  # the aws backend's region, clock offset and REPORT sums
 
     @property
     def finished(self) -> int:
@@ -233,6 +277,18 @@ class Environment(ResultModel):
     hostname: str = ""
 
 
+class BucketInfo(ResultModel):
+    """What the watched prefix held when a simulated period started, and how long files stay."""
+
+    retention: str  # keep | delete | lifecycle:N
+    start: str  # steady | empty
+    initial_objects: int = 0
+    history_days: float = 0.0  # days of earlier traffic behind the initial objects
+    label: str = ""  # the words tables and charts print
+    # days of files a listing sees on average over a month of the cost model (its retention_days)
+    listed_days: float | None = None
+
+
 class SimulationInfo(ResultModel):
     """How a simulation was set up: period, rate, the model inputs and their approximations."""
 
@@ -240,7 +296,8 @@ class SimulationInfo(ResultModel):
     files_per_day: float | None = None
     expected_files: float | None = None
     processing: dict[str, Any] = Field(default_factory=dict)
-    listing: dict[str, float] = Field(default_factory=dict)
+    listing: dict[str, Any] = Field(default_factory=dict)  # base_s, per_page_s, per_object_s, source
+    bucket: BucketInfo | None = None  # retention and starting state (None before they were modelled)
     records: str = ""
     time_origin: str = ""
     replayed_live_schedules: bool = False
@@ -263,6 +320,7 @@ class Run(ResultModel):
     simulation: SimulationInfo | None = None
     notes: list[str] = Field(default_factory=list)
     strategies: dict[str, StrategyResult]
+    aws: AwsRunInfo | None = None  # runs with --backend aws: region, run id, teardown
 
     @property
     def scenario_name(self) -> str:

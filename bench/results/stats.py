@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-QUANTILES = {"p50": 50.0, "p95": 95.0, "p99": 99.0}
+QUANTILES = {"p50": 50.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}  # p999: the delivery tail
 
 
 def distribution_stats(values: Any) -> dict[str, float | None]:
-    """p50, p95, p99, mean and max of the finite values (None for each when there are none)."""
+    """p50, p95, p99, p99.9 (``p999``), mean and max of the finite values (None for each if none)."""
     array = np.asarray(values, dtype=float)
     array = array[np.isfinite(array)]
     if array.size == 0:

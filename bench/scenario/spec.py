@@ -230,6 +230,27 @@ Strategy = Annotated[
     Field(discriminator="kind"),
 ]
 
+
+class Bucket(_Strict):
+    """What the watched prefix holds: how long processed files stay, and, for ``pve simulate``,
+    what a simulated period starts with (live runs always start with an empty bucket)."""
+
+    retention: str = Field("keep", description="keep | delete | lifecycle:N (days)")
+    start: Literal["steady", "empty"] = Field(
+        "steady", description="steady: the prefix already holds what retention keeps; empty: a first period"
+    )
+    history_days: float | None = Field(
+        None, gt=0, description="keep: days of earlier traffic at a steady start (default: one period)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Bucket:
+        from bench.scenario.retention import parse_retention
+
+        parse_retention(self.retention)  # a RetentionError is a ValueError: reported with the field
+        return self
+
+
 S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
 FOLDER_BACKENDS: frozenset[Backend] = frozenset({"folder"})
 
@@ -291,6 +312,7 @@ class Scenario(_Strict):
         60.0, gt=0, description="wait this long for stragglers after the last write"
     )
     workload: Workload
+    bucket: Bucket = Bucket()
     strategies: list[Strategy] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -32,6 +32,10 @@ def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None
                     "latency_p50_s": s.latency_s.p50,
                     "latency_p95_s": s.latency_s.p95,
                     "latency_p99_s": s.latency_s.p99,
+                    "latency_p999_s": s.latency_s.p999,
+                    "feasible": s.feasible,
+                    "why_not": s.why_not,
+                    "bucket": _bucket(summary),
                     "invocations": s.invocations,
                     "requests": s.api_calls_total,
                     "bill_usd": costs[name].total_usd,
@@ -42,6 +46,14 @@ def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _bucket(summary: Run) -> str | None:
+    """The start and retention, short (the file counts differ from rate to rate)."""
+    bucket = summary.simulation.bucket if summary.simulation is not None else None
+    if bucket is None:
+        return None
+    return f"{bucket.start} start, retention {bucket.retention}"
 
 
 def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:
@@ -71,6 +83,18 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         unstable = rows[~rows["stable"].astype(bool)] if "stable" in rows else rows.iloc[0:0]
         if not unstable.empty:  # the median of a growing backlog: crossed out, not a latency
             lat.plot(unstable["files_per_day"], unstable["latency_p50_s"], "x", color="red", markersize=12)
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():  # grey x: cannot run as configured
+        bad = frame[~frame["feasible"].astype(bool)]
+        for ax, column in ((lat, "latency_p50_s"), (bill, "bill_usd")):
+            ax.plot(
+                bad["files_per_day"],
+                bad[column],
+                "x",
+                color="grey",
+                markersize=12,
+                mew=2,
+                label="cannot run as configured (why_not)",
+            )
     for ax, label in (
         (lat, "latency, median (band to p95), s"),
         (bill, "bill for the simulated period, USD"),
@@ -81,19 +105,18 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
     lat.legend(fontsize="small")
+    if "feasible" in frame and not frame["feasible"].astype(bool).all():
+        bill.legend(handles=bill.get_lines()[-1:], fontsize="small", loc="upper left")
     days = frame["days"].dropna().unique()
-    fig.suptitle(
-        f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost", x=0.01, ha="left"
-    )
+    title = f"Simulated {'/'.join(f'{d:g}' for d in days)} day(s) per rate: latency and cost"
+    if "bucket" in frame:
+        title += "\n" + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
+    if "feasible" in frame and not frame["feasible"].all():
+        title += "\ngrey x: cannot run as configured (listing longer than the interval, or past a limit)"
     if "stable" in frame and not frame["stable"].astype(bool).all():
-        fig.text(
-            0.01,
-            0.01,
-            "x: unstable (rate x service time / servers >= 1): that latency grows without bound",
-            fontsize=8,
-            color="red",
-        )
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+        title += "\nred x: unstable (rate x service time / servers >= 1): that latency grows without bound"
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

@@ -19,6 +19,7 @@ import numpy as np
 
 from bench.cost.scaling import poll_workers
 from bench.scenario.kinds import Kind
+from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import KIND_SPECS
 from bench.simulate.queues import (
     bulk_batches,
@@ -34,6 +35,7 @@ from event_handlers.runtime.latency import Distribution, LatencyProfile
 from event_handlers.runtime.scaling import LAMBDA_RULES, function_concurrency_limit, sqs_mapping_cap
 
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
+LAMBDA_LIMIT_S = 900.0  # Lambda's maximum timeout (Lambda quotas, "Function timeout: 900 seconds")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class SimContext:
 
     profile: LatencyProfile
     processing: Distribution  # seconds per file
-    list_base_s: float  # a LIST request's fixed time
+    list_base_s: float  # a listing's fixed time
     list_per_object_s: float  # and its time per object returned (moto scans; S3 pages)
     seed: int
     horizon_s: float  # the end of the simulated period (real seconds)
@@ -54,6 +56,12 @@ class SimContext:
     route_samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict
     )  # (delay, handler) pairs
+    list_per_page_s: float = 0.0  # each ListObjectsV2 page of up to 1,000 keys
+    bucket: StartState = field(default_factory=lambda: StartState("empty", Retention("keep"), 0.0, 0.0))
+
+    def listing_s(self, objects: np.ndarray) -> np.ndarray:
+        """Seconds to list ``objects`` keys: the fixed time, each page's, and each object's."""
+        return self.list_base_s + self.list_per_page_s * _pages(objects) + self.list_per_object_s * objects
 
 
 @dataclass
@@ -69,6 +77,7 @@ class ModelTotals:
     counters: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     api_calls: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    why_not: list[str] = field(default_factory=list)  # why this configuration cannot run as modelled
 
 
 class Model(ABC):
@@ -113,9 +122,13 @@ class Model(ABC):
             return pairs[0][pick], pairs[1][pick]
         return self.ctx.profile.distribution(route).sample(self.rng, n), self.service(n)
 
-    def count_work(self, n: int) -> None:
+    def count_work(self, n: int, *, moved: bool = False) -> None:
+        """The GET and output PUTs of ``n`` processed files, and their DELETE when the retention
+        deletes processed files (unless the strategy already moved them out)."""
         self.totals.api_calls["s3.GetObject"] += n
         self.totals.api_calls["s3.PutObject"] += n * self.ctx.outputs_per_file
+        if self.ctx.bucket.retention.kind == "delete" and not moved:
+            self.totals.api_calls["s3.DeleteObject"] += n
 
 
 # -- polling --------------------------------------------------------------------------------------------
@@ -145,7 +158,40 @@ class _Ticks:
 
 
 def _pages(objects: np.ndarray) -> np.ndarray:
-    return np.maximum(1, np.ceil(objects / 1000.0))
+    return np.maximum(1, np.ceil(np.asarray(objects, dtype=float) / 1000.0))
+
+
+def present_objects(
+    bucket: StartState, times: np.ndarray, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray
+) -> np.ndarray:
+    """Objects in the watched prefix at ticks ``idx``: files written by then (``cumulative`` per
+    tick) plus the start's, less what the retention removed. Under ``delete`` only the files not
+    processed yet remain (``new``: those since the tick before); a lifecycle rule expires a file
+    its lifetime after it was written (the start's files, of uniform age, expire at an even pace)."""
+    life = bucket.retention.lifetime_s
+    if life == 0:
+        return np.asarray(new, dtype=float)
+    present = cumulative[idx].astype(float)
+    if bucket.initial_objects:
+        if math.isinf(life):
+            present += bucket.initial_objects
+        else:
+            elapsed = np.maximum(times[idx], 0.0)
+            present += bucket.initial_objects * np.clip(1.0 - elapsed / life, 0.0, 1.0)
+    if math.isfinite(life):
+        j = np.searchsorted(times, times[idx] - life, side="right") - 1
+        present -= np.where(j >= 0, cumulative[np.maximum(j, 0)], 0)
+    return present
+
+
+def _worst_window(values: np.ndarray, window: int) -> float:
+    """The largest sum of ``window`` consecutive values (the whole sum if shorter)."""
+    if values.size == 0:
+        return 0.0
+    if values.size <= window:
+        return float(values.sum())
+    total = np.concatenate(([0.0], np.cumsum(values)))
+    return float(np.max(total[window:] - total[:-window]))
 
 
 class PollModel(Model):
@@ -168,6 +214,17 @@ class PollModel(Model):
         self.busy_ms = np.zeros(self.ticks.times.size)
         function = getattr(spec, "function", None)
         self.memory_mb = int(getattr(function, "memory_mb", 128))
+        self.timeout_s = float(getattr(function, "timeout_s", 900.0))
+
+    def listed_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """Keys listed at ticks ``idx``: the whole prefix for seen-set and watermark (and at
+        start-after's full sweeps), only what came since the last cycle for inbox and start-after."""
+        if self.cursor == "inbox":
+            return np.asarray(new, dtype=float)
+        present = present_objects(self.ctx.bucket, self.ticks.times, idx, cumulative, new)
+        if self.cursor == "start-after":
+            return np.where(idx % self.sweep_every == 0, present, np.asarray(new, dtype=float))
+        return present
 
     @property
     def servers(self) -> float:
@@ -178,11 +235,11 @@ class PollModel(Model):
         per_tick = self.ticks.per_tick(arrivals)
         k = np.repeat(np.arange(per_tick.size), per_tick)
         self.ticks.found += per_tick
-        seen_before = self.written + np.cumsum(per_tick)[k]  # files written by that tick (k is sorted)
         self.written += n
-        objects = seen_before if self.cursor in ("seen-set", "watermark") else per_tick[k]
-        listed = self.ctx.list_base_s + self.ctx.list_per_object_s * objects
-        detected = self.ticks.times[k] + listed
+        touched = np.flatnonzero(per_tick)
+        cumulative = np.cumsum(self.ticks.found)
+        objects = self.listed_objects(touched, cumulative, per_tick[touched])
+        detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), per_tick[touched])
         service = self.service(n)
         if self.scheduled:  # one invocation per tick, each working through its own files
             first = np.concatenate(([True], k[1:] != k[:-1]))
@@ -195,7 +252,7 @@ class PollModel(Model):
             start, exact = many_servers(detected, service, self.workers)
             self.exact &= exact
             finished = start + service
-        self.count_work(n)
+        self.count_work(n, moved=self.cursor == "inbox")
         if self.cursor == "inbox":
             self.totals.api_calls["s3.CopyObject"] += n
             self.totals.api_calls["s3.DeleteObject"] += n
@@ -205,15 +262,9 @@ class PollModel(Model):
         times = self.ticks.times
         cycles = int(np.searchsorted(times, last_activity_s, side="right"))
         found = self.ticks.found[:cycles]
-        written_by = np.cumsum(found)
-        if self.cursor in ("seen-set", "watermark"):
-            pages = _pages(written_by)
-        elif self.cursor == "start-after":
-            pages = _pages(found.astype(float))
-            sweeps = np.arange(cycles) % self.sweep_every == 0
-            pages = pages + np.where(sweeps, _pages(written_by) - 1, 0)
-        else:  # inbox: processed files were moved out; roughly what arrived since the last cycle
-            pages = _pages(found.astype(float))
+        objects = self.listed_objects(np.arange(cycles), np.cumsum(found), found)
+        pages = _pages(objects)
+        listing = self.ctx.listing_s(objects)
         totals = self.totals
         if self.sized and not self.scheduled:
             totals.notes.append(
@@ -230,15 +281,48 @@ class PollModel(Model):
         totals.counters["poll_cycles"] += cycles
         totals.counters["empty_polls"] += int(np.sum(found == 0))
         totals.counters["list_requests"] += int(pages.sum())
+        self._check_listing(listing, pages)
         if self.scheduled:  # each invocation lists, works, and reads and saves its cursor in S3
-            listing_ms = (self.ctx.list_base_s + self.ctx.list_per_object_s * written_by) * 1000.0
-            billed = np.ceil(self.busy_ms[:cycles] + listing_ms + STATE_MS)
+            invocation_ms = self.busy_ms[:cycles] + listing * 1000.0 + STATE_MS
+            billed = np.ceil(invocation_ms)
             totals.counters["invocations"] += cycles
             totals.counters["billed_ms"] += int(billed.sum())
             totals.counters["gb_s"] += float(billed.sum()) / 1000.0 * self.memory_mb / 1024.0
             totals.api_calls["s3.GetObject"] += cycles
             totals.api_calls["s3.PutObject"] += cycles
+            longest = float(invocation_ms.max(initial=0.0)) / 1000.0
+            totals.counters["invocation_s_max"] = round(longest, 6)
+            if longest > self.timeout_s:
+                totals.why_not.append(
+                    f"an invocation would run {longest:,.0f} s (listing, work and cursor), beyond its "
+                    f"timeout of {self.timeout_s:g} s (Lambda's limit is 900 s)"
+                )
         return totals
+
+    def _check_listing(self, listing: np.ndarray, pages: np.ndarray) -> None:
+        """A poller whose listings take longer than its interval cannot keep its schedule: its
+        cycles fall further behind for ever. Start-after's full sweeps may overrun one cycle; over
+        a sweep period the listings must still fit in that period."""
+        counters = self.totals.counters
+        counters["listing_s_max"] = round(float(listing.max(initial=0.0)), 6)
+        counters["listing_s_mean"] = round(float(listing.mean()) if listing.size else 0.0, 6)
+        counters["listing_pages_max"] = int(pages.max(initial=0))
+        counters["cycles_listing_over_interval"] = int(np.sum(listing > self.interval))
+        window = self.sweep_every if self.cursor == "start-after" else 1
+        worst = _worst_window(listing, window)
+        if worst > window * self.interval:
+            per_page = self.ctx.list_per_page_s
+            where = (
+                f"{int(pages.max(initial=0)):,} pages x {per_page * 1000:g} ms"
+                if per_page
+                else f"{int(pages.max(initial=0)):,} pages"
+            )
+            span = f"{window} cycles' listings take" if window > 1 else "a listing takes"
+            self.totals.why_not.append(
+                f"{span} up to {worst:,.1f} s ({where} at the longest), more than the "
+                f"{window * self.interval:g} s they have (interval {self.interval:g} s): "
+                "the poller falls behind for ever"
+            )
 
 
 # -- events -----------------------------------------------------------------------------------------------
@@ -351,7 +435,9 @@ class HybridModel(AsyncEventModel):
         self.sweep.found += self.sweep.per_tick(arrivals)
         if lost.size:
             k = self.sweep.first_at_or_after(arrivals[lost] + self.grace)
-            detected = self.sweep.times[k] + self.ctx.list_base_s
+            cumulative = np.cumsum(self.sweep.found)
+            listed = self.ctx.listing_s(self.sweep_objects(k, cumulative, self.sweep.found[k]))
+            detected = self.sweep.times[k] + listed  # the sweep's whole listing comes first
             service = self.service(lost.size)
             finished = single_server(detected, service, self.free_at)
             self.free_at = float(finished[-1])
@@ -365,13 +451,29 @@ class HybridModel(AsyncEventModel):
             self.totals.counters["sweep_processed"] += int(lost.size)
         return result
 
+    def sweep_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """Keys a sweep lists: the whole prefix (seen-set, watermark), or what came since the sweep
+        before (start-after, inbox)."""
+        if self.spec.cursor in ("seen-set", "watermark"):
+            return present_objects(self.ctx.bucket, self.sweep.times, idx, cumulative, new)
+        return np.asarray(new, dtype=float)
+
     def finish(self, last_activity_s: float) -> ModelTotals:
         cycles = int(np.searchsorted(self.sweep.times, last_activity_s, side="right"))
-        written_by = np.cumsum(self.sweep.found[:cycles])
-        pages = _pages(written_by) if self.spec.cursor in ("seen-set", "watermark") else np.ones(cycles)
+        found = self.sweep.found[:cycles]
+        objects = self.sweep_objects(np.arange(cycles), np.cumsum(found), found)
+        pages = _pages(objects)
+        listing = self.ctx.listing_s(objects)
         self.totals.api_calls["s3.ListObjectsV2"] += int(pages.sum())
         self.totals.counters["sweep_cycles"] += cycles
         self.totals.counters["sweep_list_requests"] += int(pages.sum())
+        longest = float(listing.max(initial=0.0))
+        self.totals.counters["listing_s_max"] = round(longest, 6)
+        if longest > LAMBDA_LIMIT_S:
+            self.totals.why_not.append(
+                f"a reconciliation sweep lists {int(pages.max()):,} pages in {longest:,.0f} s, beyond "
+                f"Lambda's {LAMBDA_LIMIT_S:g} s limit"
+            )
         return super().finish(last_activity_s)
 
 

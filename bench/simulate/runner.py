@@ -21,11 +21,21 @@ import pandas as pd
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
 from bench.cost.scaling import stability
+from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
 from bench.results.files import write_results
-from bench.results.model import Repetition, Run, RunKind, SimulationInfo, SimulationStats, StrategyResult
+from bench.results.model import (
+    BucketInfo,
+    Repetition,
+    Run,
+    RunKind,
+    SimulationInfo,
+    SimulationStats,
+    StrategyResult,
+)
 from bench.results.records import COLUMNS
+from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
 from bench.scenario.spec import Scenario
 from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
@@ -37,7 +47,7 @@ from event_handlers.runtime.scaling import LAMBDA_RULES, SQS_RULES
 DEFAULT_PROCESSING = Distribution(
     "constant", {"value_s": 0.1}, "assumed: 100 ms per file (pass --processing-ms)"
 )
-DEFAULT_LIST = (0.05, 0.0)  # assumed: 50 ms per LIST request, whatever it returns
+DEFAULT_LIST = (0.0, 0.05, 0.0)  # assumed, for profiles without a [listing]: 50 ms per LIST page
 
 
 @dataclass
@@ -58,6 +68,9 @@ class SimulationOptions:
     processing: Distribution | None = None
     list_base_s: float | None = None
     list_per_object_s: float | None = None
+    list_per_page_s: float | None = None
+    start: str | None = None  # "steady" or "empty": overrides the scenario's [bucket] start
+    retention: str | None = None  # "keep", "delete" or "lifecycle:N": overrides [bucket] retention
     max_records: int = 100_000  # in all, shared by the strategies
     chunk_files: int = CHUNK_FILES
     live: Run | None = None  # a live summary whose schedules (cycle starts) to replay
@@ -87,24 +100,51 @@ def route_samples(
     }
 
 
-def model_inputs(profile: LatencyProfile, options: SimulationOptions) -> tuple[Distribution, float, float]:
-    """Processing time and listing time: given, else from the profile (calibrated), else assumed."""
+@dataclass(frozen=True)
+class Listing:
+    """A listing's time: ``base_s`` + ``per_page_s`` x pages + ``per_object_s`` x objects."""
+
+    base_s: float
+    per_page_s: float
+    per_object_s: float
+    source: str = ""
+
+
+def model_inputs(profile: LatencyProfile, options: SimulationOptions) -> tuple[Distribution, Listing]:
+    """Processing time and listing time: given, else from the profile (calibrated, or the ``aws``
+    profile's per-page time), else assumed (50 ms per LIST page)."""
     processing = options.processing
     if processing is None:
         spec = profile.extra.get("processing")
         processing = _distribution(spec) if isinstance(spec, dict) else DEFAULT_PROCESSING
-    listing = profile.extra.get("listing", {}) if isinstance(profile.extra.get("listing"), dict) else {}
-    base = (
-        options.list_base_s
-        if options.list_base_s is not None
-        else float(listing.get("base_s", DEFAULT_LIST[0]))
-    )
-    per = (
-        options.list_per_object_s
-        if options.list_per_object_s is not None
-        else float(listing.get("per_object_s", DEFAULT_LIST[1]))
-    )
-    return processing, base, per
+    raw = profile.extra.get("listing")
+    if isinstance(raw, dict):
+        fitted = (
+            float(raw.get("base_s", 0.0)),
+            float(raw.get("per_page_s", 0.0)),
+            float(raw.get("per_object_s", 0.0)),
+        )
+        source = str(raw.get("source", ""))
+    else:
+        fitted, source = DEFAULT_LIST, "assumed: 50 ms per LIST page (the profile has no [listing])"
+    given = (options.list_base_s, options.list_per_page_s, options.list_per_object_s)
+    if any(v is not None for v in given):
+        source = "given by the caller"
+    base, per_page, per_object = (g if g is not None else f for g, f in zip(given, fitted, strict=True))
+    return processing, Listing(base, per_page, per_object, source)
+
+
+def bucket_start(
+    scenario: Scenario, options: SimulationOptions, rate_per_s: float, period_s: float
+) -> StartState:
+    """What the prefix holds at the start: the scenario's [bucket], the options' overrides; a
+    replayed live run always starts empty (so did the run)."""
+    bucket = scenario.bucket
+    retention = parse_retention(options.retention or bucket.retention)
+    start = "empty" if options.live is not None else (options.start or bucket.start)
+    if start not in ("steady", "empty"):
+        raise InputError(f"start must be steady or empty, got {start!r}")
+    return start_state(start, retention, rate_per_s, period_s, bucket.history_days)  # type: ignore[arg-type]
 
 
 def _distribution(spec: dict[str, Any]) -> Distribution:
@@ -119,7 +159,7 @@ def simulate_scenario(
     options = options or SimulationOptions()
     started = datetime.now(UTC)
     profile = load_profile(scenario.latency_profile)
-    processing, list_base, list_per_object = model_inputs(profile, options)
+    processing, listing = model_inputs(profile, options)
     file_size = mean_file_size(scenario)
     arrivals_spec = scaled_arrivals(
         scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
@@ -131,21 +171,24 @@ def simulate_scenario(
     rows: list[pd.DataFrame] = []
     models: dict[str, Model] = {}
     horizon = max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0
-    stated_rate = arrivals_spec.mean_rate_per_s()
-    rate_per_s = stated_rate / scale if stated_rate else (expected / period_s if period_s else 0.0)
+    span = period_s if period_s > 0 else expected / _mean_rate(arrivals_spec, scale)
+    rate_per_s = expected / max(span, 1e-9)  # files a real second over the arrival period
+    bucket = bucket_start(scenario, options, rate_per_s, span)
     for index, spec in enumerate(scenario.strategies):
         seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
         ctx = SimContext(
             profile,
             processing,
-            list_base,
-            list_per_object,
+            listing.base_s,
+            listing.per_object_s,
             seed,
             horizon,
             writer_lead_s=WRITER_LEAD_S,
             ticks=_live_ticks(options.live, spec.name),
             route_samples=route_samples(profile, options),
             file_size=file_size,
+            list_per_page_s=listing.per_page_s,
+            bucket=bucket,
             rate_per_s=rate_per_s,
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
@@ -183,7 +226,8 @@ def simulate_scenario(
         records,
         profile,
         processing,
-        (list_base, list_per_object),
+        listing,
+        bucket,
         options,
         started,
         command,
@@ -252,7 +296,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
     records: pd.DataFrame,
     profile: LatencyProfile,
     processing: Distribution,
-    listing: tuple[float, float],
+    listing: Listing,
+    bucket: StartState,
     options: SimulationOptions,
     started: datetime,
     command: str,
@@ -285,6 +330,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             api_calls={k: int(v) for k, v in sorted(totals.api_calls.items())},
             notes=totals.notes,
             instance_s=tally.last_activity,
+            feasible=not totals.why_not,
+            why_not="; ".join(totals.why_not) or None,
             simulation=SimulationStats(
                 seconds=round(tally.seconds, 3),
                 files_per_second=round(tally.files / tally.seconds) if tally.seconds else None,
@@ -297,14 +344,29 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
         files_per_day=options.files_per_day,
         expected_files=expected,
         processing={"kind": processing.kind, **dict(processing.params), "source": processing.source},
-        listing={"base_s": listing[0], "per_object_s": listing[1]},
+        listing={
+            "base_s": listing.base_s,
+            "per_page_s": listing.per_page_s,
+            "per_object_s": listing.per_object_s,
+            "source": listing.source,
+        },
+        bucket=BucketInfo(
+            retention=bucket.retention.spec,
+            start=bucket.start,
+            initial_objects=round(bucket.initial_objects),
+            history_days=bucket.history_days,
+            label=bucket.label,
+            listed_days=round(retained_days(bucket, load_pricing().hours_per_month / 24.0), 6),
+        ),
         records="a uniform sample of the files" if sampled else "every file",
         time_origin="seconds from the writer's start (real seconds: scenario seconds / time_scale)",
         replayed_live_schedules=options.live is not None,
         scaling={"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
         approximations=[
-            "poll: listings at fixed ticks; a cycle that overruns is not delayed here, while the live "
-            "loop would start its next listing late (the same files wait either way)",
+            "poll: listings at fixed ticks, each taking pages x per-page time; a cycle that overruns "
+            "is not delayed here, while the live loop would start its next listing late; a poller "
+            "whose listings cannot fit its interval is marked feasible: false",
+            "lifecycle expiry at exactly N days (S3 expires asynchronously, usually a little later)",
             "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
             "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
             "those that waited go B at a time; empty receives are expected values per minute",
@@ -353,6 +415,30 @@ def _live_repetition(live: Run | None, name: str) -> Repetition | None:
         return None
     repetitions = live.strategies[name].repetitions
     return repetitions[0] if repetitions else None
+
+
+def retained_days(bucket: StartState, period_days: float) -> float:
+    """Days of files a listing sees on average over the period, for the monthly cost model's
+    ``retention_days``: the start's files plus half the period's under keep, N days under a
+    lifecycle from a steady start (from empty, the prefix fills over the first N days), 0 under
+    delete."""
+    kind = bucket.retention.kind
+    if kind == "delete":
+        return 0.0
+    if kind == "keep":
+        return bucket.history_days + period_days / 2 if bucket.start == "steady" else period_days / 2
+    days = float(bucket.retention.days or 0.0)
+    if bucket.start == "steady" or period_days <= 0:
+        return days
+    filling = min(days, period_days)  # the prefix grows for `days`, then holds N days of files
+    return (filling * filling / 2 + days * max(0.0, period_days - days)) / period_days
+
+
+def _mean_rate(spec: Any, scale: float) -> float:
+    """Files per real second of an arrival spec (its mean)."""
+    if spec.process == "bursts":
+        return spec.burst_size / spec.burst_interval_s * scale
+    return float(spec.rate_per_s or 1.0) * scale
 
 
 def _horizon_guess(spec: Any, scale: float) -> float:

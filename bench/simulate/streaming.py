@@ -65,11 +65,12 @@ class StreamingStats:
         return out
 
     def summary(self) -> dict[str, float | None]:
-        p50, p95, p99 = self.quantiles((0.5, 0.95, 0.99))
+        p50, p95, p99, p999 = self.quantiles((0.5, 0.95, 0.99, 0.999))
         return {
             "p50": _round(p50),
             "p95": _round(p95),
             "p99": _round(p99),
+            "p999": _round(p999),
             "mean": _round(self.total / self.count) if self.count else None,
             "max": _round(self.maximum) if self.count else None,
         }

@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, kstest
 
+from bench.errors import InputError
 from bench.results.files import Results, read_results
-from bench.scenario.spec import Scenario, parse_scenario
+from bench.scenario.kinds import Kind
+from bench.scenario.spec import KIND_SPECS, Scenario, parse_scenario
 from bench.simulate.calibrate import fit_profile, write_profile
 from bench.simulate.runner import SimulationOptions, simulate_scenario
 
@@ -70,6 +72,8 @@ def theory_check(
             processing=Distribution("constant", {"value_s": 0.0}),
             list_base_s=0.0,
             list_per_object_s=0.0,
+            list_per_page_s=0.0,
+            start="empty",
             max_records=files,
         )
         simulate_scenario(scenario, Path(out), options)
@@ -106,6 +110,9 @@ class LiveComparison:
     requests_sim: dict[str, int]
     p50_interval: tuple[float, float]  # the live p50's 95% confidence interval
     p95_interval: tuple[float, float]
+    sample: str = "in"  # "in": the profile was fitted to this run; "out": to another run
+    calibrated_on: str = ""  # the run the profile was fitted to
+    uncovered: str = ""  # why the fitted profile cannot speak for this strategy (out of sample)
 
     @staticmethod
     def _off(live: float | None, sim: float) -> float:
@@ -140,23 +147,33 @@ class LiveComparison:
         return self.p50_agrees and self.p95_agrees and self.requests_equal
 
 
-def live_against_simulated(live: Results, workdir: Path, replicas: int = REPLICAS) -> list[LiveComparison]:
-    """Calibrate on ``live``, simulate its scenario replaying its schedules, compare per strategy.
+def live_against_simulated(
+    live: Results, workdir: Path, replicas: int = REPLICAS, *, calibrated_on: Results | None = None
+) -> list[LiveComparison]:
+    """Calibrate on ``calibrated_on`` (by default ``live`` itself: in sample), simulate ``live``'s
+    scenario replaying its schedules, compare per strategy.
+
+    Out of sample (``calibrated_on`` another run: a different rate or scenario), the profile's
+    delays, processing and listing times were fitted without ``live``; only its poll schedules
+    (when each cycle started, an input rather than a fitted parameter) and its arrivals are
+    replayed. A strategy whose route the calibration run did not measure is marked uncovered.
 
     The live run is one draw; a single simulation is another, and at a hundred files a p95 moves
     by several percent from draw to draw. So the model's quantiles are taken over ``replicas``
     simulations of the same arrivals (only the delays and processing times are drawn again).
     """
-    profile_path = write_profile(fit_profile(live), workdir / f"{live.scenario_name}-moto-profile.toml")
+    source = calibrated_on or live
+    sample = "in" if calibrated_on is None or calibrated_on.folder == live.folder else "out"
+    fitted = fit_profile(source)
+    tag = live.scenario_name if sample == "in" else f"{live.scenario_name}-from-{source.scenario_name}"
+    profile_path = write_profile(fitted, workdir / f"{tag}-moto-profile.toml")
     scenario = Scenario.model_validate(
         {**live.summary.scenario.model_dump(), "latency_profile": str(profile_path)}
     )
     runs = []
     with tempfile.TemporaryDirectory() as scratch:
         for replica in range(replicas):  # the first replica is kept to look at; the rest only pooled
-            folder = (
-                workdir / f"{live.scenario_name}-simulated" if replica == 0 else Path(scratch) / str(replica)
-            )
+            folder = workdir / f"{tag}-simulated" if replica == 0 else Path(scratch) / str(replica)
             summary = simulate_scenario(
                 scenario, folder, SimulationOptions(live=live.summary, replica=replica)
             )
@@ -181,29 +198,95 @@ def live_against_simulated(live: Results, workdir: Path, replicas: int = REPLICA
                 {op: first.strategies[name].api_calls.get(op, 0) for op in COUNTED},
                 quantile_interval(own, 0.50),
                 quantile_interval(own, 0.95),
+                sample=sample,
+                calibrated_on=str(source.scenario_name),
+                uncovered="" if sample == "in" else _uncovered(s.kind, fitted, source.scenario_name),
             )
         )
     return out
 
 
+def _uncovered(kind: str, fitted: dict[str, Any], source: str) -> str:
+    """Why a profile fitted to ``source`` cannot speak for a strategy of ``kind`` ('' if it can)."""
+    route = KIND_SPECS[Kind(kind)].route
+    if route is not None and route not in fitted.get("routes", {}):
+        return f"{source} ran no {kind}: its delivery delay ({route}) was not fitted"
+    if kind in ("poll", "scheduled-poll") and "listing" not in fitted:
+        return f"{source} ran no poller: listing time was not fitted"
+    return ""
+
+
+def split_validation(
+    lives: list[Results], workdir: Path, calibrate_on: str | None = None, replicas: int = REPLICAS
+) -> list[LiveComparison]:
+    """Every run against its own fit (in sample), and every other run against the fit of the
+    calibration run (``calibrate_on``: a scenario name or folder; by default the first run)."""
+    if not lives:
+        return []
+    calibration = _pick(lives, calibrate_on)
+    rows = [row for live in lives for row in live_against_simulated(live, workdir, replicas)]
+    for live in lives:
+        if live is not calibration:
+            rows += live_against_simulated(live, workdir, replicas, calibrated_on=calibration)
+    return rows
+
+
+def _pick(lives: list[Results], calibrate_on: str | None) -> Results:
+    if calibrate_on is None:
+        return lives[0]
+    for live in lives:
+        if calibrate_on in (live.scenario_name, str(live.folder)):
+            return live
+    names = ", ".join(live.scenario_name for live in lives)
+    raise InputError(f"--calibrate-on {calibrate_on!r} is none of the live runs ({names})")
+
+
 def comparisons_document(theory: TheoryCheck, rows: list[LiveComparison]) -> dict[str, Any]:
+    """The theory check, every comparison, and the in-sample and out-of-sample verdicts apart.
+
+    ``holds`` is the theory and the in-sample comparisons (the simulator reproduces what it was
+    fitted to); ``out_of_sample.holds`` says whether a fit carries over to another rate or
+    scenario, over the strategies the calibration run covered."""
+    entries = [
+        {
+            **row.__dict__,
+            "p50_off": row.p50_off,
+            "p95_off": row.p95_off,
+            "p50_agrees": row.p50_agrees,
+            "p95_agrees": row.p95_agrees,
+            "requests_equal": row.requests_equal,
+            "holds": row.holds,
+        }
+        for row in rows
+    ]
+    inside = [e for e in entries if e["sample"] == "in"]
+    outside = [e for e in entries if e["sample"] == "out"]
+    covered = [e for e in outside if not e["uncovered"]]
+    in_sample_holds = all(e["holds"] for e in inside)
     return {
         "theory": {**theory.__dict__, "holds": theory.holds},
-        "live_against_simulated": [
-            {
-                **row.__dict__,
-                "p50_off": row.p50_off,
-                "p95_off": row.p95_off,
-                "p50_agrees": row.p50_agrees,
-                "p95_agrees": row.p95_agrees,
-                "requests_equal": row.requests_equal,
-                "holds": row.holds,
-            }
-            for row in rows
-        ],
+        "live_against_simulated": inside,
+        "in_sample": {
+            "what": "each live run simulated with the profile fitted to that same run",
+            "rows": len(inside),
+            "holding": sum(e["holds"] for e in inside),
+            "holds": in_sample_holds,
+        },
+        "out_of_sample": {
+            "what": "each other live run simulated with the profile fitted to the calibration run",
+            "calibrated_on": sorted({e["calibrated_on"] for e in outside}),
+            "validated_on": sorted({e["scenario"] for e in outside}),
+            "comparisons": outside,
+            "rows": len(covered),
+            "holding": sum(e["holds"] for e in covered),
+            "uncovered": [
+                f"{e['scenario']}/{e['strategy']}: {e['uncovered']}" for e in outside if e["uncovered"]
+            ],
+            "holds": all(e["holds"] for e in covered) if covered else None,
+        },
         "tolerance": TOLERANCE,
         "confidence": CONFIDENCE,
-        "holds": theory.holds and all(row.holds for row in rows),
+        "holds": theory.holds and in_sample_holds,
     }
 
 

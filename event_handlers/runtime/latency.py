@@ -5,12 +5,21 @@ delay at all. A profile makes any delay explicit and named, and every run record
 it used:
 
 * ``instant``: no added delay (what moto does);
-* ``aws``: delays drawn from lognormal distributions fitted to published AWS measurements;
+* ``aws``: delays drawn from lognormal distributions fitted to published AWS measurements, with a
+  rare long-delay component (a labelled assumption) for AWS's "can sometimes take a minute or longer";
 * ``moto``: fitted from a live run by ``pve calibrate``.
 
 Profiles are TOML files (``profiles/*.toml`` here, or any path) holding, per route, a
 distribution and the source of its numbers. Sampling is vectorised so the simulator can draw
 millions of delays at once, and seeded so runs repeat.
+
+A distribution may carry a ``tail``: with probability ``tail.probability`` a draw comes from the
+tail distribution instead (a mixture). A ``sum`` distribution adds independent ``legs`` draw by
+draw (a convolution): a route of several hops is the sum of its legs, and the quantiles of a sum
+are not the sums of the legs' quantiles. Live runs draw each route's body only (a tail delay of
+minutes in a run of seconds would read as a lost file); the simulator draws the tail too.
+``route_delays`` gives a deployment route's delays from a profile and a seed, for any caller that
+needs p50/p95/p99.9 of a route without simulating.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +38,16 @@ from event_handlers.errors import ConfigError
 
 ROUTES = ("s3_to_lambda", "s3_to_sqs", "sqs_to_lambda", "eventbridge_to_lambda", "inotify_to_handler")
 Z99 = 2.3263478740408408  # standard normal 99th percentile
+SUM_QUANTILE_DRAWS = 400_000  # draws behind a ``sum`` distribution's quantiles (a fixed seed)
+
+# The legs of each deployment route, in the order an event travels them (names are profile routes).
+ROUTE_LEGS: dict[str, tuple[str, ...]] = {
+    "s3-lambda": ("s3_to_lambda",),
+    "s3-sqs-lambda": ("s3_to_sqs", "sqs_to_lambda"),
+    "s3-eventbridge-lambda": ("eventbridge_to_lambda",),
+    "hybrid": ("s3_to_lambda",),
+    "inotify": ("inotify_to_handler",),
+}
 
 
 class ProfileError(ConfigError):
@@ -37,13 +56,28 @@ class ProfileError(ConfigError):
 
 @dataclass(frozen=True)
 class Distribution:
-    """A delay distribution in seconds: ``constant``, ``lognormal`` or ``empirical`` quantiles."""
+    """A delay distribution in seconds: ``constant``, ``lognormal``, ``empirical`` quantiles, or
+    ``sum`` of independent ``legs``; optionally mixed with a rare ``tail`` component."""
 
     kind: str
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    legs: tuple[Distribution, ...] = ()
+    tail: Distribution | None = None
+    tail_probability: float = 0.0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        draws = self._sample_body(rng, n)
+        if self.tail is not None and self.tail_probability > 0 and n:
+            # which draws fall in the tail: a Binomial count at uniformly chosen positions (the same
+            # law as one coin per draw, without n uniform draws for a rare event)
+            hits = int(rng.binomial(n, self.tail_probability))
+            if hits:
+                where = rng.choice(n, size=hits, replace=False)
+                draws[where] = self.tail.sample(rng, hits)
+        return draws
+
+    def _sample_body(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.kind == "constant":
             return np.full(n, float(self.params.get("value_s", 0.0)))
         if self.kind == "lognormal":
@@ -58,22 +92,46 @@ class Distribution:
             qs = np.asarray(self.params["quantiles"], dtype=float)
             values = np.asarray(self.params["values_s"], dtype=float)
             return np.interp(rng.random(n), qs, values)
+        if self.kind == "sum":
+            total = np.zeros(n)
+            for leg in self.legs:
+                total += leg.sample(rng, n)
+            return total
         raise ProfileError(f"unknown distribution kind {self.kind!r}")
 
-    def sampler(self, seed: int | None) -> Callable[[], float]:
-        """A function drawing one value at a time (buffered; for the live runtime)."""
-        if self.kind == "constant":
-            value = self.quantile(0.5)
+    def sampler(self, seed: int | None, *, with_tail: bool = False) -> Callable[[], float]:
+        """A function drawing one value at a time (buffered; for the live runtime).
+
+        Without ``with_tail`` it draws the body only: a live run lasts seconds and drains for a
+        minute, so a tail draw of minutes would only show up as a file counted missed, which
+        reads as a lost event. The tail belongs to the simulator (``sample``), where a month
+        of files makes p99.9 and max meaningful."""
+        source = self if with_tail else self.without_tail()
+        if source.kind == "constant" and source.tail is None:
+            value = source.quantile(0.5)
             return lambda: value
         rng = np.random.default_rng(seed)
         buffer: list[float] = []
 
         def draw() -> float:
             if not buffer:
-                buffer.extend(self.sample(rng, 1024).tolist()[::-1])
+                buffer.extend(source.sample(rng, 1024).tolist()[::-1])
             return buffer.pop()
 
         return draw
+
+    def without_tail(self) -> Distribution:
+        """The same distribution without its rare long-delay component (legs' tails removed too)."""
+        return replace(
+            self, tail=None, tail_probability=0.0, legs=tuple(leg.without_tail() for leg in self.legs)
+        )
+
+    def with_tail_probability(self, probability: float) -> Distribution:
+        """The same distribution with its tail (and its legs' tails) at ``probability``."""
+        legs = tuple(leg.with_tail_probability(probability) for leg in self.legs)
+        if self.tail is None:
+            return replace(self, legs=legs)
+        return replace(self, tail_probability=probability, legs=legs)
 
     def lognormal_parameters(self) -> tuple[float, float]:
         """(mu, sigma) from ``median_s`` and ``p99_s`` (or an explicit ``sigma``)."""
@@ -85,8 +143,30 @@ class Distribution:
             sigma = math.log(p99 / median) / Z99
         return math.log(median), sigma
 
+    def cdf(self, x: float) -> float:
+        """P(delay <= x); for a ``sum``, estimated from a fixed-seed sample."""
+        body = self._body_cdf(x)
+        if self.tail is None or self.tail_probability <= 0:
+            return body
+        return (1.0 - self.tail_probability) * body + self.tail_probability * self.tail.cdf(x)
+
+    def _body_cdf(self, x: float) -> float:
+        if self.kind == "constant":
+            return 1.0 if x >= float(self.params.get("value_s", 0.0)) else 0.0
+        if self.kind == "lognormal":
+            mu, sigma = self.lognormal_parameters()
+            y = x - float(self.params.get("shift_s", 0.0))
+            return 0.0 if y <= 0 else 0.5 * math.erfc(-(math.log(y) - mu) / (sigma * math.sqrt(2.0)))
+        if self.kind == "empirical":
+            values, qs = self.params["values_s"], self.params["quantiles"]
+            return float(np.interp(x, values, qs, left=0.0, right=1.0))
+        return float(np.mean(self._reference_sample() <= x))
+
     def quantile(self, q: float) -> float:
-        """The q-quantile in seconds (exact for the parametric kinds)."""
+        """The q-quantile in seconds (exact for the parametric kinds and their mixtures; a
+        ``sum``'s from a fixed-seed sample of its convolution)."""
+        if self.tail is not None and self.tail_probability > 0:
+            return self._mixture_quantile(q)
         if self.kind == "constant":
             return float(self.params.get("value_s", 0.0))
         if self.kind == "lognormal":
@@ -94,16 +174,59 @@ class Distribution:
 
             mu, sigma = self.lognormal_parameters()
             return float(self.params.get("shift_s", 0.0)) + math.exp(mu + sigma * NormalDist().inv_cdf(q))
+        if self.kind == "sum":
+            return float(np.quantile(self._reference_sample(), q))
         return float(np.interp(q, self.params["quantiles"], self.params["values_s"]))
 
+    def _mixture_quantile(self, q: float) -> float:
+        assert self.tail is not None  # (a sum carries its tails on its legs: see _distribution)
+        body = replace(self, tail=None, tail_probability=0.0)
+        bounds = sorted((body.quantile(min(q, 1 - 1e-12)), self.tail.quantile(min(q, 1 - 1e-12))))
+        low, high = bounds[0], max(bounds[1], bounds[0] + 1e-12)
+        for _ in range(200):  # the mixture's quantile lies between its components' (bisection)
+            mid = (low + high) / 2
+            if self.cdf(mid) < q:
+                low = mid
+            else:
+                high = mid
+            if high - low <= 1e-12 * max(1.0, high):
+                break
+        return (low + high) / 2
+
+    def _reference_sample(self) -> np.ndarray:
+        return _reference_sample(self)
+
     def mean(self) -> float:
+        body = self._body_mean()
+        if self.tail is None or self.tail_probability <= 0:
+            return body
+        return (1.0 - self.tail_probability) * body + self.tail_probability * self.tail.mean()
+
+    def _body_mean(self) -> float:
         if self.kind == "constant":
             return float(self.params.get("value_s", 0.0))
         if self.kind == "lognormal":
             mu, sigma = self.lognormal_parameters()
             return float(self.params.get("shift_s", 0.0)) + math.exp(mu + sigma**2 / 2)
+        if self.kind == "sum":
+            return math.fsum(leg.mean() for leg in self.legs)
         qs = np.linspace(0, 1, 2001)
         return float(np.mean(np.interp(qs, self.params["quantiles"], self.params["values_s"])))
+
+
+_SAMPLES: dict[int, tuple[Distribution, np.ndarray]] = {}
+
+
+def _reference_sample(d: Distribution) -> np.ndarray:
+    """A fixed-seed sample of ``d`` (kept per distribution object: quantiles of a sum repeat)."""
+    cached = _SAMPLES.get(id(d))
+    if cached is not None and cached[0] is d:
+        return cached[1]
+    sample = np.sort(d.sample(np.random.default_rng(20221004), SUM_QUANTILE_DRAWS))
+    if len(_SAMPLES) > 64:
+        _SAMPLES.clear()
+    _SAMPLES[id(d)] = (d, sample)
+    return sample
 
 
 ZERO = Distribution("constant", {"value_s": 0.0}, "no added delay")
@@ -124,9 +247,10 @@ class LatencyProfile:
             raise ProfileError(f"unknown route {route!r}; routes are {', '.join(ROUTES)}")
         return self.routes.get(route, ZERO)
 
-    def sampler(self, route: str, seed: int | None) -> Callable[[], float]:
-        """A function drawing one delay at a time for ``route``."""
-        return self.distribution(route).sampler(seed)
+    def sampler(self, route: str, seed: int | None, *, with_tail: bool = False) -> Callable[[], float]:
+        """A function drawing one delay at a time for ``route`` (the live runtime's; without the
+        rare tail unless asked: see ``Distribution.sampler``)."""
+        return self.distribution(route).sampler(seed, with_tail=with_tail)
 
     @property
     def cold_start_probability(self) -> float:
@@ -184,15 +308,29 @@ def parse_profile(text: str, origin: str) -> LatencyProfile:
     return LatencyProfile(name, str(data.get("description", "")), routes, extra, origin)
 
 
+REQUIRED = {
+    "constant": ("value_s",),
+    "lognormal": ("median_s",),
+    "empirical": ("quantiles", "values_s"),
+    "sum": (),
+}
+
+
 def _distribution(spec: Any, where: str) -> Distribution:
     if not isinstance(spec, dict):
         raise ProfileError(f"{where} must be a table")
     kind = spec.get("distribution")
-    params = {k: v for k, v in spec.items() if k not in ("distribution", "source")}
-    required = {"constant": ("value_s",), "lognormal": ("median_s",), "empirical": ("quantiles", "values_s")}
-    if kind not in required:
-        raise ProfileError(f"{where}.distribution must be one of {', '.join(required)}, got {kind!r}")
-    for name in required[kind]:
+    params = {k: v for k, v in spec.items() if k not in ("distribution", "source", "tail", "legs")}
+    _check_params(kind, params, where)
+    legs = _legs(spec, str(kind), where)
+    tail, probability = _tail(spec, str(kind), where)
+    return Distribution(str(kind), params, str(spec.get("source", "")), legs, tail, probability)
+
+
+def _check_params(kind: Any, params: dict[str, Any], where: str) -> None:
+    if kind not in REQUIRED:
+        raise ProfileError(f"{where}.distribution must be one of {', '.join(REQUIRED)}, got {kind!r}")
+    for name in REQUIRED[kind]:
         if name not in params:
             raise ProfileError(f"{where} needs {name!r} for a {kind} distribution")
     if kind == "lognormal" and "p99_s" not in params and "sigma" not in params:
@@ -201,4 +339,75 @@ def _distribution(spec: Any, where: str) -> Distribution:
         qs, vs = params["quantiles"], params["values_s"]
         if len(qs) != len(vs) or len(qs) < 2 or qs[0] != 0 or qs[-1] != 1 or sorted(qs) != list(qs):
             raise ProfileError(f"{where}: quantiles must rise from 0 to 1, one value each")
-    return Distribution(str(kind), params, str(spec.get("source", "")))
+
+
+def _legs(spec: dict[str, Any], kind: str, where: str) -> tuple[Distribution, ...]:
+    """A sum's legs (at least two); no other kind has legs."""
+    if kind != "sum":
+        if "legs" in spec:
+            raise ProfileError(f"{where}: 'legs' belongs to a sum distribution only")
+        return ()
+    raw = spec.get("legs")
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise ProfileError(f"{where}: a sum needs 'legs', a list of at least two distributions")
+    return tuple(_distribution(leg, f"{where}.legs[{i}]") for i, leg in enumerate(raw))
+
+
+def _tail(spec: dict[str, Any], kind: str, where: str) -> tuple[Distribution | None, float]:
+    """The rare long-delay component and its probability (none: (None, 0.0))."""
+    if "tail" not in spec:
+        return None, 0.0
+    if kind == "sum":
+        raise ProfileError(f"{where}: put a tail on a leg of the sum, not on the sum")
+    raw = spec["tail"]
+    if not isinstance(raw, dict) or "probability" not in raw:
+        raise ProfileError(f"{where}.tail must be a table with a 'probability'")
+    probability = raw["probability"]
+    if not isinstance(probability, int | float) or not 0.0 <= float(probability) <= 1.0:
+        raise ProfileError(f"{where}.tail.probability must be a number from 0 to 1, got {probability!r}")
+    tail_spec = {k: v for k, v in raw.items() if k != "probability"}  # *_range keys ride along
+    return _distribution(tail_spec, f"{where}.tail"), float(probability)
+
+
+def route_delays(
+    profile: LatencyProfile,
+    route: str,
+    n: int,
+    seed: int,
+    *,
+    cold_starts: bool = True,
+) -> np.ndarray:
+    """``n`` seeded delivery delays (seconds) of a deployment route (``s3-lambda``,
+    ``s3-sqs-lambda``, ``s3-eventbridge-lambda``, ``hybrid``, ``inotify``): its legs drawn
+    independently and added draw by draw (a convolution), plus a cold start's INIT time at the
+    profile's cold-start probability. Pure: the same profile, route, n and seed give the same
+    array. Queueing behind busy consumers, batching windows and processing are not included."""
+    legs = ROUTE_LEGS.get(route)
+    if legs is None:
+        raise ProfileError(f"unknown deployment route {route!r}; routes are {', '.join(ROUTE_LEGS)}")
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n)
+    for leg in legs:
+        total += profile.distribution(leg).sample(rng, n)
+    p = profile.cold_start_probability
+    if cold_starts and p > 0 and n:
+        hits = np.flatnonzero(rng.random(n) < p)
+        total[hits] += profile.cold_start_init().sample(rng, hits.size)
+    return total
+
+
+def route_quantiles(
+    profile: LatencyProfile,
+    route: str,
+    quantiles: tuple[float, ...] = (0.5, 0.95, 0.99, 0.999),
+    *,
+    n: int = 400_000,
+    seed: int = 0,
+    cold_starts: bool = True,
+) -> dict[float, float]:
+    """The route's delivery-delay quantiles from ``n`` seeded draws of ``route_delays`` (400,000
+    draws put 400 beyond the p99.9: its sampling error is a few percent)."""
+    draws = route_delays(profile, route, n, seed, cold_starts=cold_starts)
+    return {q: float(v) for q, v in zip(quantiles, np.quantile(draws, quantiles), strict=True)}

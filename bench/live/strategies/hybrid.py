@@ -22,7 +22,7 @@ from event_handlers.errors import is_permanent
 from event_handlers.idempotency import ObjectVersion
 from event_handlers.ledger import Claim, SQLiteLedger
 from event_handlers.storage import S3ObjectStore
-from pollers import Entry, PollLoop, S3Poller
+from pollers import Entry, PollLoop, RetryPolicy, S3Poller
 
 
 class HybridRun(StrategyRun):
@@ -45,7 +45,7 @@ class HybridRun(StrategyRun):
             ctx.env.client("s3", "poller"),
             ctx.env.bucket,
             prefix=ctx.prefix,
-            strategy=spec.cursor,
+            cursor=spec.cursor,
             min_age_s=spec.grace_s,
             state_path=ctx.workdir / "sweep-state.json",
         )
@@ -92,8 +92,7 @@ class HybridRun(StrategyRun):
             reconcile,
             interval_s=spec.sweep_interval_s,
             seed=ctx.seed,
-            max_attempts=3,
-            retryable=lambda exc: not is_permanent(exc),
+            retry=RetryPolicy(max_attempts=3, retryable=lambda exc: not is_permanent(exc)),
         )
 
     def start(self) -> None:

@@ -14,10 +14,12 @@ from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
 from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
-from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, S3Poller
+from event_handlers.idempotency import ObjectVersion
+from event_handlers.ledger import SQLiteLedger
+from pollers import CycleResult, Entry, FolderPoller, PollListener, PollLoop, RetryPolicy, S3Poller
 from pollers.base import Poller
-from pollers.schedule import FixedRateSchedule
-from pollers.scheduled import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.eventbridge import MIN_SCHEDULE_S, make_scheduled_handler
+from pollers.timing import FixedRateSchedule
 
 
 class _Stamps(PollListener):
@@ -68,6 +70,9 @@ class PollRun(StrategyRun):
         def on_failure(entry: Entry, exc: BaseException) -> None:
             ctx.recorder.failed(self._key(entry), f"{type(exc).__name__}: {exc}", time.time())
 
+        # the event side's ledger, so a poller restarted after a crash repeats no effect; keyed by
+        # the event side's recipe on S3 (bucket, key, etag, size), by path and version on a folder
+        self.ledger = SQLiteLedger(ctx.workdir / "poll-ledger.sqlite")
         self.loop = PollLoop(
             self.poller,
             process,
@@ -75,16 +80,23 @@ class PollRun(StrategyRun):
             jitter_s=spec.jitter_s,
             seed=ctx.seed,
             on_failure=on_failure,
-            max_attempts=spec.max_attempts,
+            retry=RetryPolicy(max_attempts=spec.max_attempts, retryable=lambda exc: not is_permanent(exc)),
             workers=live_workers(spec, ctx.scenario),
-            retryable=lambda exc: not is_permanent(exc),
             listener=self.stamps,
+            ledger=self.ledger,
+            ledger_key=self._ledger_key,
         )
+
+    def _ledger_key(self, entry: Entry) -> str:
+        env = self.ctx.env
+        if env.kind == "folder":
+            return f"{self.poller.source}/{entry.key}#{entry.version}"
+        return ObjectVersion(env.bucket, entry.key, etag=entry.etag, size=entry.size).ledger_key
 
     def _make_poller(self) -> Poller:
         spec, ctx = self.spec, self.ctx
         options: dict[str, Any] = dict(
-            strategy=spec.cursor,
+            cursor=spec.cursor,
             state_path=ctx.workdir / "poller-state.json",
             min_age_s=spec.min_age_s,
             lookback_s=spec.lookback_s,
@@ -96,6 +108,9 @@ class PollRun(StrategyRun):
             root.mkdir(parents=True, exist_ok=True)
             return FolderPoller(
                 root,
+                # the workload writes ".name.part" and renames, so a new inode marks every
+                # overwrite: an idle cycle needs no stat per file
+                change_check="inode",
                 processed_dir=ctx.env.folder / "processed",
                 failed_dir=ctx.env.folder / "failed",
                 **options,
@@ -105,6 +120,7 @@ class PollRun(StrategyRun):
             ctx.env.bucket,
             prefix=ctx.prefix,
             page_size=spec.page_size,
+            claims_prefix=None,  # one poller per run: no claim PUT/DELETE (the cost model has none)
             **options,
         )
 
@@ -130,6 +146,7 @@ class PollRun(StrategyRun):
 
     def stop(self) -> None:
         self.loop.stop(timeout=30)
+        self.ledger.close()
 
     def counters(self) -> dict[str, Any]:
         stats, loop = self.poller.stats, self.loop.stats
@@ -150,6 +167,8 @@ class PollRun(StrategyRun):
             "late_cycles": loop.late_cycles,
             "max_lateness_s": round(loop.max_lateness_s, 6),
             "cursor_keys_remembered": self.poller.cursor.remembered,
+            "ledger_duplicates_skipped": loop.duplicates_skipped,
+            "ledger_claimed_elsewhere": loop.claimed_elsewhere,
         }
 
 
@@ -170,9 +189,7 @@ class ScheduledPollRun(StrategyRun):
         lock = threading.Lock()
 
         def make_poller() -> Poller:
-            return S3Poller(
-                s3, ctx.env.bucket, prefix=ctx.prefix, strategy=spec.cursor, state_path=state_path
-            )
+            return S3Poller(s3, ctx.env.bucket, prefix=ctx.prefix, cursor=spec.cursor, state_path=state_path)
 
         def detected(entries: list[Entry]) -> None:
             now = time.time()
