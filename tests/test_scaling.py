@@ -299,3 +299,14 @@ def test_the_table_marks_an_unstable_strategy_and_shows_no_percentile_of_its_bac
     assert "u=1.16" in text
     assert "unbounded" in text
     assert text.count("113.4min") == 1  # only the stable one keeps its percentiles
+
+
+def test_a_poller_whose_listings_outgrow_its_interval_is_unstable_too(tmp_path: Path) -> None:
+    scenario = _scenario([{"name": "watermark-1s", "kind": "poll", "interval_s": 1, "cursor": "watermark"}])
+    summary = simulate_scenario(scenario, tmp_path, SimulationOptions(days=0.02, files_per_day=500_000))
+    poll = summary.strategies["watermark-1s"]
+    assert poll.feasible is False  # every listing pages through the whole bucket
+    assert poll.stable is False
+    assert poll.servers == 1  # the lister, not the workers, is what cannot keep up
+    assert poll.utilisation > 1
+    assert poll.utilisation == pytest.approx(poll.counters["listing_s_max"] / 1.0, rel=0.05)

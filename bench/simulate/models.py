@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.cost.scaling import poll_workers
+from bench.cost.scaling import Stability, poll_workers, stability
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import KIND_SPECS
@@ -100,6 +100,10 @@ class Model(ABC):
     def servers(self) -> float:
         """How many files the strategy can work on at once (its capacity, for the stability check)."""
         return math.inf
+
+    def stability(self, rate_per_s: float) -> Stability:
+        """Whether the strategy's servers keep up with ``rate_per_s`` over the run."""
+        return stability(rate_per_s, self.mean_service(), self.servers)
 
     def mean_service(self) -> float:
         """The mean per-file work, as ``service`` draws it."""
@@ -210,6 +214,7 @@ class PollModel(Model):
         stated = getattr(spec, "workers", None)
         self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
         self.sized = not stated
+        self.listing_utilisation = 0.0
         self.exact = True
         self.busy_ms = np.zeros(self.ticks.times.size)
         function = getattr(spec, "function", None)
@@ -229,6 +234,14 @@ class PollModel(Model):
     @property
     def servers(self) -> float:
         return math.inf if self.scheduled else float(self.workers)
+
+    def stability(self, rate_per_s: float) -> Stability:
+        """The workers' utilisation, or the lister's (its worst listings over the time they have)
+        when that is higher: a poller whose listings outgrow its interval falls behind for ever."""
+        workers = super().stability(rate_per_s)
+        if self.listing_utilisation > workers.utilisation:
+            return Stability(self.listing_utilisation, 1.0)
+        return workers
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
@@ -310,6 +323,7 @@ class PollModel(Model):
         counters["cycles_listing_over_interval"] = int(np.sum(listing > self.interval))
         window = self.sweep_every if self.cursor == "start-after" else 1
         worst = _worst_window(listing, window)
+        self.listing_utilisation = worst / (window * self.interval)  # the lister is a server too
         if worst > window * self.interval:
             per_page = self.ctx.list_per_page_s
             where = (

@@ -20,7 +20,6 @@ import pandas as pd
 
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
-from bench.cost.scaling import stability
 from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
@@ -315,7 +314,7 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             for k, v in totals.counters.items()
         }
         model = models[spec.name]
-        checked = stability(rate_per_s, model.mean_service(), model.servers)
+        checked = model.stability(rate_per_s)
         strategies[spec.name] = strategy_result(
             spec,
             scenario.backend_of(spec),
