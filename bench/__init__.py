@@ -65,6 +65,10 @@ _EXPORTS: dict[str, str] = {
     "lambda_duration_s": "bench.cost.work",
     "break_even_range": "bench.cost.sensitivity",
     "two_sig": "bench.cost.sensitivity",
+    # size: servers for a rate, and whether they keep up
+    "sqs_mapping_load": "bench.cost.scaling",
+    "poll_sizing": "bench.cost.scaling",
+    "stability": "bench.cost.scaling",
     # errors
     "InputError": "bench.errors",
     # decide on your own numbers (notebook 05)

@@ -311,8 +311,8 @@ def test_batching_window_gathers_a_batch(sqs: Any) -> None:
     sizes: list[int] = []
     fn = LocalFunction(FunctionConfig(), lambda: lambda e, c: sizes.append(len(e["Records"])))
     mapping = SqsEventSourceMapping(
-        fn, sqs, url, SqsMappingConfig(batch_size=10, batching_window_s=1.0, wait_time_s=1)
-    ).start()
+        fn, sqs, url, SqsMappingConfig(batch_size=10, batching_window_s=1.0, wait_time_s=1, pollers=1)
+    ).start()  # one poller: five would each gather a batch of their own, as on AWS
     for i in range(10):
         sqs.send_message(QueueUrl=url, MessageBody=str(i))
         time.sleep(0.02)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from bench.aws.lambda_entry import build_handler
 from bench.aws.plan import Kind, Plan, Resource, StrategyTarget
 from bench.aws.reports import Report, format_report
+from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
@@ -93,7 +94,12 @@ class LocalLambdaHost:
             return
         invoker = AsyncInvoker(
             function,
-            AsyncConfig(max_retries=spec.max_retries, retry_delays_s=(1.0, 2.0), workers=spec.workers),
+            AsyncConfig(
+                max_retries=spec.max_retries,
+                retry_delays_s=(1.0, 2.0),
+                workers=spec.workers or 1,
+                max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
+            ),
             on_failure=sqs_failure_sink(self.client("sqs", "runtime"), self.queue_urls[dlq_name]),
         ).start()
         moto_bridge.register_function(config.arn, invoker.submit)

@@ -43,7 +43,7 @@ def _s3_sqs_lambda(s: StrategyResult, common: dict[str, Any]) -> Deployment:
         "s3-sqs-lambda",
         batch_size=int(s.parameters.get("batch_size", 10)),
         batching_window_s=float(s.parameters.get("batching_window_s", 0.0)),
-        sqs_pollers=max(5, int(s.parameters.get("pollers", 1))),  # AWS starts five and scales up
+        sqs_pollers=max(5, int(s.parameters.get("pollers") or 5)),  # AWS starts five and scales up
         sqs_wait_s=int(s.parameters.get("wait_time_s", 20)),
         **common,
     )

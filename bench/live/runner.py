@@ -24,6 +24,7 @@ from bench.live.clients import STRATEGY_ROLES
 from bench.live.health import HealthMonitor, judge_health, merge_health
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
+from bench.live.stability import live_stability
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
 from bench.results.build import build_run, strategy_result
@@ -271,7 +272,15 @@ def _strategy_result(
         instance_s=sum(r.wall_s for r in repetitions),
     )
     checks = [o.harness for o in runs if o.harness is not None]
-    return result.model_copy(update={"harness": merge_health(checks) if checks else None})
+    result = result.model_copy(update={"harness": merge_health(checks) if checks else None})
+    checked = live_stability(spec, scenario, result)
+    notes = list(result.notes)
+    if not checked.stable:
+        notes.append(
+            f"{spec.name}: unstable here: {checked.utilisation:.2f} of {checked.servers:g} local servers "
+            "busy on average (rate x processing time / servers >= 1); latency grew with the backlog"
+        )
+    return result.model_copy(update={**checked.fields(), "notes": notes})
 
 
 def _sum_dicts(items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from bench.cost.sensitivity import two_sig
+from bench.report.table import unstable_strategies
 from bench.results.model import Run
 from bench.scenario.spec import is_polling
 
@@ -30,6 +31,10 @@ def _caption(summary: Run) -> str:
             f"\nHARNESS-BOUND (measures this machine, not the strategy): {', '.join(bound)}"
             " - see summary.json strategies.<name>.harness.reasons"
         )
+    unstable = unstable_strategies(summary)
+    if unstable:
+        listed = ", ".join(f"{name} {u}" for name, u in unstable.items())
+        caption += f"\nunstable (rate x service time / servers >= 1; latency grows without bound): {listed}"
     bucket = summary.simulation.bucket if summary.simulation is not None else None
     return f"{caption}\n{bucket.label}" if bucket is not None else caption
 
@@ -47,6 +52,7 @@ def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
 def latency_cdf(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     """The latency CDF of every strategy on one chart (log x axis when it spans decades)."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
+    unstable = unstable_strategies(summary)
     spans = []
     for name in summary.strategies:
         values = np.sort(
@@ -58,7 +64,8 @@ def latency_cdf(records: pd.DataFrame, summary: Run, path: Path) -> Path:
         if values.size == 0:
             continue
         spans.append(values)
-        ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=name)
+        label = f"{name} (unstable, {unstable[name]})" if name in unstable else name
+        ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", label=label)
     if spans:
         low = min(float(v[v > 0].min()) if (v > 0).any() else 1e-3 for v in spans)
         high = max(float(v.max()) for v in spans)

@@ -28,6 +28,23 @@ def seconds(value: float | None) -> str:
     return f"{value / 60:.1f}min"
 
 
+UNSTABLE_MARK = "(!)"
+UNBOUNDED_CELL = "unbounded"
+UNSTABLE_CAPTION = (
+    f"{UNSTABLE_MARK} unstable: utilisation = rate x service time / servers >= 1, so the backlog and the "
+    "latency grow without bound for as long as the load lasts (no percentile of it is shown)"
+)
+
+
+def unstable_strategies(summary: Run) -> dict[str, str]:
+    """Strategies whose servers cannot keep up, with their utilisation as text (``u=1.16``)."""
+    return {
+        name: "u=inf" if s.utilisation is None else f"u={s.utilisation:.2f}"
+        for name, s in summary.strategies.items()
+        if s.stable is False
+    }
+
+
 def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     """One row per strategy; dollars from the counts with ``pricing`` (the bundled table by default),
     by the same function as the charts and ``pve decide``."""
@@ -42,6 +59,9 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     caption = summary_caption(summary)
     for name, why in infeasible.items():
         caption += f"\n* {name} cannot run as configured: {why}"
+    unstable = unstable_strategies(summary)
+    if unstable:
+        caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
     for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
@@ -51,15 +71,19 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
     for name, s in summary.strategies.items():
         latency = s.latency_s
         monthly = monthly_bill(name, s, pricing)
+        quantiles = (
+            [UNBOUNDED_CELL] * 3
+            if name in unstable
+            else [seconds(latency.p50), seconds(latency.p95), seconds(latency.p99)]
+        )
+        marks = (f" {UNSTABLE_MARK}" if name in unstable else "") + (" *" if name in infeasible else "")
         table.add_row(
-            name + (" *" if name in infeasible else "") + (f" {BOUND_MARK}" if harness_bound(s) else ""),
+            name + marks + (f" {BOUND_MARK}" if harness_bound(s) else ""),
             str(s.files),
             str(s.processed),
             str(s.failed),
             str(s.missed),
-            seconds(latency.p50),
-            seconds(latency.p95),
-            seconds(latency.p99),
+            *quantiles,
             str(s.invocations),
             str(s.cold_starts),
             str(s.api_calls_total),
@@ -125,7 +149,14 @@ def comparison_table(frame: Any) -> Table:
             if row.empty:
                 cells.append("-")
                 continue
+            latency = seconds(row["latency_p50_s"].iloc[0])
+            if "stable" in row and not bool(row["stable"].iloc[0]):
+                u = row["utilisation"].iloc[0]
+                latency = f"{UNSTABLE_MARK} unbounded" + ("" if u is None else f", u={u:.2f}")
             mark = " *" if "feasible" in row and not bool(row["feasible"].iloc[0]) else ""
-            cells.append(f"{seconds(row['latency_p50_s'].iloc[0])} / ${row['bill_usd'].iloc[0]:,.2f}{mark}")
+            cells.append(f"{latency} / ${row['bill_usd'].iloc[0]:,.2f}{mark}")
         table.add_row(str(name), *cells)
+    if "stable" in frame and not frame["stable"].astype(bool).all():
+        table.caption = UNSTABLE_CAPTION
+        table.caption_justify = "left"
     return table

@@ -236,6 +236,15 @@ class StrategyResult(ResultModel):
     # schema 2: seconds a poller's machine ran (billed instance time): the wall time of a live
     # run's repetitions, the simulated span of a simulation
     instance_s: float | None = None
+    # whether the strategy's servers kept up: utilisation = arrival rate x mean service time /
+    # servers (poll workers, the SQS mapping's batch cap, the function's concurrency; a live run's
+    # local threads); at 1 or more the backlog grows for as long as the load lasts, so its
+    # latency percentiles describe the run's length, not the strategy: latency_note says so.
+    # None in files written before these fields.
+    stable: bool | None = None
+    utilisation: float | None = None  # None with stable False: no servers at all
+    servers: float | None = None  # None: unbounded (a scheduled poll's invocations)
+    latency_note: str | None = None  # "grows without bound" when unstable
     cost: CostBlock | None = None  # derived; see the module docstring
     harness: HarnessCheck | None = None  # live runs: measured the strategy, or the machine?
     # whether the configuration can run as modelled (simulations: listings that fit the interval,

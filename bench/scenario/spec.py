@@ -47,6 +47,19 @@ class Arrivals(_Strict):
     peak_to_trough: float = Field(10.0, ge=1, description="diurnal peak rate / trough rate")
     replay_path: str | None = None
 
+    def mean_rate_per_s(self) -> float | None:
+        """Files per scenario second over the whole arrival period (None for a replayed trace)."""
+        if self.process == "replay":
+            return None
+        rate = (
+            self.burst_size / self.burst_interval_s
+            if self.process == "bursts"
+            else float(self.rate_per_s or 0)
+        )
+        if self.process == "onoff":
+            rate *= self.on_s / (self.on_s + self.off_s)
+        return rate
+
     @model_validator(mode="after")
     def _check(self) -> Arrivals:
         if self.process == "replay":
@@ -111,7 +124,13 @@ class PollStrategy(_Strategy):
     lookback_s: float = Field(900.0, ge=0)
     sweep_every: int = Field(60, ge=1)
     max_attempts: int = Field(3, ge=1, description="tries per file before it counts as failed")
-    workers: int = Field(1, ge=1, le=64, description="threads processing one cycle's files")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="threads processing one cycle's files; default: sized for the arrival rate "
+        "(bench.cost.scaling.poll_workers)",
+    )
 
 
 class ScheduledPollStrategy(_Strategy):
@@ -135,7 +154,13 @@ class AsyncLambdaStrategy(_EventStrategy):
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
-    workers: int = Field(4, ge=1, le=64, description="local threads running invocations")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="local threads running invocations, fixed; default: grow while events wait, "
+        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
+    )
 
 
 S3LambdaStrategy = AsyncLambdaStrategy  # the two specs were identical; both names stay
@@ -149,7 +174,16 @@ class SqsLambdaStrategy(_EventStrategy):
     wait_time_s: int = Field(20, ge=0, le=20)
     visibility_timeout_s: int = Field(30, ge=0, le=43200)
     max_receive_count: int = Field(3, ge=1, le=1000)
-    pollers: int = Field(1, ge=1, le=100, description="concurrent pollers (AWS starts five and scales up)")
+    pollers: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="override: a fixed number of concurrent batches; default: AWS's scaling (five, "
+        "up to 300 more a minute while messages wait, at most 1,000)",
+    )
+    maximum_concurrency: int | None = Field(
+        None, ge=2, le=1000, description="the mapping's ScalingConfig.MaximumConcurrency (2-1,000)"
+    )
 
 
 class InotifyStrategy(_EventStrategy):
@@ -164,7 +198,13 @@ class HybridStrategy(_EventStrategy):
     grace_s: float = Field(5.0, ge=0, description="a file this young is left to the events")
     max_retries: int = Field(2, ge=0, le=2)
     retry_delays_s: tuple[float, float] = (60.0, 120.0)
-    workers: int = Field(4, ge=1, le=64)
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="local threads running invocations, fixed; default: grow while events wait, "
+        "up to 32 here (the function's concurrency limit throttles beyond it, as on AWS)",
+    )
 
     def events_part(self) -> AsyncLambdaStrategy:
         """The S3 -> Lambda route a hybrid runs beside its sweep, with the hybrid's settings."""

@@ -41,6 +41,8 @@ def comparison_frame(summaries: dict[float, Run], pricing: Pricing | None = None
                     "bill_usd": costs[name].total_usd,
                     "model_monthly_usd": None if monthly is None else monthly.get("total"),
                     "seconds": s.simulation.seconds if s.simulation is not None else None,
+                    "stable": s.stable is not False,
+                    "utilisation": s.utilisation,
                 }
             )
     return pd.DataFrame(rows)
@@ -78,6 +80,9 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
             alpha=0.12,
         )
         bill.plot(rows["files_per_day"], rows["bill_usd"], style + "o", color=line.get_color(), label=name)
+        unstable = rows[~rows["stable"].astype(bool)] if "stable" in rows else rows.iloc[0:0]
+        if not unstable.empty:  # the median of a growing backlog: crossed out, not a latency
+            lat.plot(unstable["files_per_day"], unstable["latency_p50_s"], "x", color="red", markersize=12)
     if "feasible" in frame and not frame["feasible"].astype(bool).all():  # grey x: cannot run as configured
         bad = frame[~frame["feasible"].astype(bool)]
         for ax, column in ((lat, "latency_p50_s"), (bill, "bill_usd")):
@@ -108,6 +113,8 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         title += "\n" + "; ".join(str(b) for b in frame["bucket"].dropna().unique())
     if "feasible" in frame and not frame["feasible"].all():
         title += "\ngrey x: cannot run as configured (listing longer than the interval, or past a limit)"
+    if "stable" in frame and not frame["stable"].astype(bool).all():
+        title += "\nred x: unstable (rate x service time / servers >= 1): that latency grows without bound"
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.cost.scaling import Stability, poll_workers, stability
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import KIND_SPECS
@@ -26,9 +27,12 @@ from bench.simulate.queues import (
     many_servers,
     never_more_than,
     single_server,
+    varying_servers,
     window_batches,
 )
+from bench.simulate.scaling import SqsTimeline
 from event_handlers.runtime.latency import Distribution, LatencyProfile
+from event_handlers.runtime.scaling import LAMBDA_RULES, function_concurrency_limit, sqs_mapping_cap
 
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
 LAMBDA_LIMIT_S = 900.0  # Lambda's maximum timeout (Lambda quotas, "Function timeout: 900 seconds")
@@ -46,6 +50,7 @@ class SimContext:
     horizon_s: float  # the end of the simulated period (real seconds)
     outputs_per_file: int = 1
     file_size: float = 0.0  # mean bytes per file of the workload
+    rate_per_s: float = 0.0  # mean arrival rate over the period (sizes a poller's workers)
     writer_lead_s: float = 0.2
     ticks: np.ndarray | None = None  # a live run's cycle starts, to replay its schedule exactly
     route_samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(
@@ -90,6 +95,20 @@ class Model(ABC):
         return self.totals
 
     route = ""
+
+    @property
+    def servers(self) -> float:
+        """How many files the strategy can work on at once (its capacity, for the stability check)."""
+        return math.inf
+
+    def stability(self, rate_per_s: float) -> Stability:
+        """Whether the strategy's servers keep up with ``rate_per_s`` over the run."""
+        return stability(rate_per_s, self.mean_service(), self.servers)
+
+    def mean_service(self) -> float:
+        """The mean per-file work, as ``service`` draws it."""
+        per_byte = float(self.ctx.processing.params.get("per_byte_s", 0.0))
+        return float(self.ctx.processing.mean()) + per_byte * self.ctx.file_size
 
     def service(self, n: int) -> np.ndarray:
         """Per-file work: the task's processing time, plus ``per_byte_s`` of the processing spec
@@ -192,7 +211,10 @@ class PollModel(Model):
         self.written = 0
         self.free_at = -math.inf
         self.scheduled = scheduled
-        self.workers = int(getattr(spec, "workers", 1))
+        stated = getattr(spec, "workers", None)
+        self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
+        self.sized = not stated
+        self.listing_utilisation = 0.0
         self.exact = True
         self.busy_ms = np.zeros(self.ticks.times.size)
         function = getattr(spec, "function", None)
@@ -208,6 +230,18 @@ class PollModel(Model):
         if self.cursor == "start-after":
             return np.where(idx % self.sweep_every == 0, present, np.asarray(new, dtype=float))
         return present
+
+    @property
+    def servers(self) -> float:
+        return math.inf if self.scheduled else float(self.workers)
+
+    def stability(self, rate_per_s: float) -> Stability:
+        """The workers' utilisation, or the lister's (its worst listings over the time they have)
+        when that is higher: a poller whose listings outgrow its interval falls behind for ever."""
+        workers = super().stability(rate_per_s)
+        if self.listing_utilisation > workers.utilisation:
+            return Stability(self.listing_utilisation, 1.0)
+        return workers
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
@@ -245,6 +279,12 @@ class PollModel(Model):
         pages = _pages(objects)
         listing = self.ctx.listing_s(objects)
         totals = self.totals
+        if self.sized and not self.scheduled:
+            totals.notes.append(
+                f"{self.spec.name}: {self.workers} workers, sized for "
+                f"{self.ctx.rate_per_s:,.3g} files/s x {self.mean_service():.3g} s (poll_workers)"
+            )
+        totals.counters["workers"] = self.workers
         if not self.exact:
             totals.notes.append(
                 f"{self.spec.name}: {self.workers} workers shared each cycle's files; "
@@ -283,6 +323,7 @@ class PollModel(Model):
         counters["cycles_listing_over_interval"] = int(np.sum(listing > self.interval))
         window = self.sweep_every if self.cursor == "start-after" else 1
         worst = _worst_window(listing, window)
+        self.listing_utilisation = worst / (window * self.interval)  # the lister is a server too
         if worst > window * self.interval:
             per_page = self.ctx.list_per_page_s
             where = (
@@ -307,10 +348,15 @@ class AsyncEventModel(Model):
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
         function = getattr(spec, "function", None)
-        self.limit = int(getattr(function, "reserved_concurrency", None) or 1000)
+        self.limit = function_concurrency_limit(getattr(function, "reserved_concurrency", None))
         self.memory_mb = int(getattr(function, "memory_mb", 128))
         self.loss = float(getattr(spec, "event_loss", 0.0))
+        self.max_age = float(getattr(spec, "max_event_age_s", LAMBDA_RULES.max_event_age_s.value))
         self.exact = True
+
+    @property
+    def servers(self) -> float:
+        return float(self.limit)
 
     def deliver(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
@@ -322,9 +368,13 @@ class AsyncEventModel(Model):
         if lost is not None:
             available[lost] = np.inf  # never delivered: sorts last, never starts
         delivered = n if lost is None else n - int(lost.sum())
-        exact = never_more_than(
-            np.sort(available, kind="stable")[:delivered], float(busy.max(initial=0.0)), self.limit
-        )
+        notifications_lost = n - delivered
+        if self.limit == 0:
+            exact = True
+        else:
+            exact = never_more_than(
+                np.sort(available, kind="stable")[:delivered], float(busy.max(initial=0.0)), self.limit
+            )
         start = available
         if not exact:  # the lost sort last, at infinity
             order = np.argsort(available, kind="stable")[:delivered]
@@ -332,6 +382,16 @@ class AsyncEventModel(Model):
             start = np.full(n, np.nan)
             start[order] = begun
         self.exact &= exact
+        with np.errstate(invalid="ignore"):  # lost events: inf - inf
+            late = start - available > self.max_age  # throttled for longer than the event may age
+        if self.limit == 0 or late.any():  # dropped (to the on-failure destination, if any)
+            expired = np.isfinite(available) & (late | (self.limit == 0))
+            self.totals.counters["event_age_exceeded"] += int(expired.sum())
+            start = np.where(expired, np.inf, start)
+            lost = expired if lost is None else (lost | expired)
+            delivered = n - int(lost.sum())
+        waited = np.isfinite(start) & (start > available + 1e-9)
+        self.totals.counters["throttled"] += int(waited.sum())  # each at least once, then retried
         received = start + cold
         finished = start + busy
         billed = np.ceil(busy * 1000.0) if lost is None else np.ceil(busy[~lost] * 1000.0)
@@ -342,7 +402,7 @@ class AsyncEventModel(Model):
         )
         counters["billed_ms"] += int(billed.sum())
         counters["gb_s"] += float(billed.sum()) / 1000.0 * self.memory_mb / 1024.0
-        counters["notifications_lost"] += n - delivered
+        counters["notifications_lost"] += notifications_lost
         self.count_work(delivered)
         path = np.zeros(n, dtype=np.int8)
         if lost is not None:
@@ -432,7 +492,9 @@ class HybridModel(AsyncEventModel):
 
 
 class SqsModel(Model):
-    """S3 -> SQS -> one poller: batches of up to B (a window waits for more), one consumer."""
+    """S3 -> SQS -> Lambda's event source mapping: batches of up to B (a window waits for more),
+    run by as many concurrent batches as the mapping has scaled to (``bench.simulate.scaling``),
+    or by the scenario's fixed ``pollers``."""
 
     route = "sqs_to_lambda"
 
@@ -442,80 +504,108 @@ class SqsModel(Model):
         self.window = float(spec.batching_window_s)
         self.wait = int(spec.wait_time_s) or 1
         self.memory_mb = int(spec.function.memory_mb)
-        self.pollers = int(spec.pollers)
+        reserved = spec.function.reserved_concurrency
+        maximum = getattr(spec, "maximum_concurrency", None)
+        fixed = getattr(spec, "pollers", None)
+        self.fixed = None if fixed is None else min(int(fixed), function_concurrency_limit(reserved))
+        self.cap = self.fixed if self.fixed is not None else sqs_mapping_cap(maximum, reserved)
+        self.timeline = SqsTimeline(
+            -ctx.writer_lead_s,
+            ctx.horizon_s,
+            self.cap,
+            fixed=self.fixed,
+            maximum_concurrency_set=maximum is not None,
+            wait_s=self.wait,
+        )
         sqs = ctx.profile.extra.get("sqs")
         self.measured_queueing = bool(sqs.get("delays_include_queueing")) if isinstance(sqs, dict) else False
-        self.exact = True
-        self.free_at = -math.inf
-        self.idle_long_polls = 0
+        self.free_capacity = -math.inf
         self.first = True
+
+    @property
+    def servers(self) -> float:
+        return float(self.cap)
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
         profile = self.ctx.profile
         queued = arrivals + profile.distribution("s3_to_sqs").sample(self.rng, n)  # S3 -> the queue
-        order = np.argsort(queued, kind="stable")
-        arrivals = queued[order]  # below, everything is in queue order; scattered back at the end
         delay, service = self.delay_and_service("sqs_to_lambda", n)
-        if self.window > 0:  # a batch closes when full or when its window ends
+        if self.window > 0:  # a batch closes when full or when its window ends, in queue order
+            order = np.argsort(queued, kind="stable")
+            arrivals = queued[order]
             starts = window_batches(arrivals, self.batch, self.window)
             ends = np.append(starts[1:], n)
             closes = np.minimum(arrivals[starts] + self.window, arrivals[ends - 1])
-            ready = np.repeat(closes, ends - starts)
+            available = np.repeat(closes, ends - starts) + delay
+            if not self.measured_queueing:
+                resort = np.argsort(available, kind="stable")
+                order, available, service = order[resort], available[resort], service[resort]
+        else:  # below, everything is in the order the pollers see it; scattered back at the end
+            available = queued + delay  # delays are drawn independently of the order
+            order = np.argsort(available, kind="stable")
+            available, service = available[order], service[order]
+        self.timeline.add(available, service)
+        if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
+            start = available if self.cap else np.full(n, np.nan)
         else:
-            ready = arrivals
-        available = ready + delay
-        if self.measured_queueing:  # a calibrated profile's delays already hold the waits
-            finished = available + service
-        elif self.pollers == 1:
-            finished = single_server(available, service, self.free_at)
-        else:  # several pollers: each message starts when one is free (exact below saturation)
-            start, exact = many_servers(available, service, self.pollers)
-            self.exact &= exact
-            finished = start + service
-        previous = np.concatenate(([self.free_at], finished[:-1]))
+            start, exact = many_servers(available, service, self.timeline.lowest_since(available[0]))
+            if not exact:
+                start, self.free_capacity = varying_servers(
+                    available, service, *self.timeline.knots(), self.free_capacity
+                )
+        finished = start + service
         if self.window > 0:
             batches = int(starts.size)
             receives = n  # each message arriving inside a window ends one long poll
-        else:
-            batches = bulk_batches(available, previous, self.batch)
+        else:  # a message finding a poller idle opens a batch; those that waited go B at a time
+            batches = bulk_batches(available, start, self.batch)
             receives = batches
-        gaps = np.maximum(0.0, available - previous)
-        if self.first:
-            gaps[0] = 0.0  # before the first message the poller's idle time is not known
-        self.idle_long_polls += self.pollers * int(np.sum(np.floor(gaps / self.wait)))
-        self.free_at = float(finished[-1])
         if self.first:  # the s3:TestEvent S3 sends when the rule is saved
             batches, receives, self.first = batches + 1, receives + 1, False
             self.totals.counters["records"] += 1
         started = np.empty(n)
-        started[order] = finished - service
+        started[order] = start
         finished_in_order = np.empty(n)
         finished_in_order[order] = finished
         finished = finished_in_order
+        done = np.isfinite(finished)
         totals = self.totals
         totals.counters["invocations"] += batches
         totals.counters["batches"] += batches
         totals.counters["records"] += n
         totals.counters["sqs_receives"] += receives
-        billed = float(np.sum(service)) * 1000.0 + 0.5 * batches
+        billed = float(np.sum(service[np.isfinite(start)])) * 1000.0 + 0.5 * batches
         totals.counters["billed_ms"] += int(billed)
         totals.counters["gb_s"] += billed / 1000.0 * self.memory_mb / 1024.0
         totals.api_calls["sqs.ReceiveMessage"] += receives
         totals.api_calls["sqs.DeleteMessageBatch"] += batches if self.batch <= 10 else math.ceil(n / 10)
-        self.count_work(n)
-        return ChunkResult(started, started, finished, np.zeros(n, dtype=np.int8))
+        self.count_work(int(done.sum()))
+        path = np.where(done, 0, -1).astype(np.int8)
+        return ChunkResult(started, started, finished, path)
 
     def finish(self, last_activity_s: float) -> ModelTotals:
-        tail = max(0.0, last_activity_s - self.free_at)
-        empty = self.idle_long_polls + self.pollers * int(tail // self.wait)
+        timeline = self.timeline
+        timeline.advance(last_activity_s)
+        empty = round(timeline.empty_receives(last_activity_s))
         self.totals.counters["sqs_empty_receives"] += empty
+        self.totals.counters["sqs_receives"] += empty
         self.totals.api_calls["sqs.ReceiveMessage"] += empty
-        self.totals.counters["cold_starts"] += self.pollers  # one environment per poller, kept warm
-        if not self.exact:
+        self.totals.counters["sqs_peak_batches"] = timeline.peak
+        self.totals.counters["sqs_scale_ups"] = timeline.scale_ups
+        self.totals.counters["cold_starts"] += (
+            timeline.peak
+        )  # one environment per concurrent batch, kept warm
+        if self.fixed is not None:
             self.totals.notes.append(
-                f"{self.spec.name}: {self.pollers} pollers saturated; waiting times are "
-                "the fluid approximation"
+                f"{self.spec.name}: a fixed {self.fixed} concurrent batches (the scenario's pollers), "
+                "not AWS's scaling"
+            )
+        elif timeline.scale_ups:
+            self.totals.notes.append(
+                f"{self.spec.name}: the SQS mapping scaled from {timeline.levels[0]:.0f} to "
+                f"{timeline.peak} concurrent batches (cap {self.cap}); waiting times while it "
+                "scaled are the fluid approximation"
             )
         return self.totals
 

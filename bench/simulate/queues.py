@@ -112,3 +112,27 @@ def group_cumsum(values: np.ndarray, group_start: np.ndarray) -> np.ndarray:
         marks[starts] = np.diff(np.concatenate(([0.0], base)))
         offsets = np.cumsum(marks)
     return total - offsets
+
+
+def varying_servers(
+    available: np.ndarray,
+    service: np.ndarray,
+    knot_t: np.ndarray,
+    knot_capacity: np.ndarray,
+    free_capacity: float = -np.inf,
+) -> tuple[np.ndarray, float]:
+    """(start times, where the queue's work ends in capacity units) when the number of servers
+    changes over time (an SQS mapping scaling its batches).
+
+    The fluid approximation of ``many_servers``, generalised: ``knot_capacity`` is the cumulative
+    server-seconds available by each time in ``knot_t`` (piecewise linear, increasing). In that
+    clock the servers act as one of unit speed, so Lindley's recursion applies; a message starts
+    when the capacity clock reaches the work queued ahead of it, then runs its own service time.
+    With c constant servers this is exactly ``many_servers``' fluid branch. ``available`` sorted.
+    """
+    if available.size == 0:
+        return np.empty(0), free_capacity
+    arrive = np.interp(available, knot_t, knot_capacity)
+    done = single_server(arrive, service, free_capacity)
+    begin = np.interp(done - service, knot_capacity, knot_t)
+    return np.maximum(available, begin), float(done[-1])

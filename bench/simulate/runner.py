@@ -42,6 +42,7 @@ from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count,
 from bench.simulate.models import ChunkResult, Model, SimContext, make_model
 from bench.simulate.streaming import StreamingStats
 from event_handlers.runtime.latency import Distribution, LatencyProfile, load_profile
+from event_handlers.runtime.scaling import LAMBDA_RULES, SQS_RULES
 
 DEFAULT_PROCESSING = Distribution(
     "constant", {"value_s": 0.1}, "assumed: 100 ms per file (pass --processing-ms)"
@@ -172,7 +173,8 @@ def simulate_scenario(
     models: dict[str, Model] = {}
     horizon = max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0
     span = period_s if period_s > 0 else expected / _mean_rate(arrivals_spec, scale)
-    bucket = bucket_start(scenario, options, expected / max(span, 1e-9), span)
+    rate_per_s = expected / max(span, 1e-9)  # files a real second over the arrival period
+    bucket = bucket_start(scenario, options, rate_per_s, span)
     for index, spec in enumerate(scenario.strategies):
         seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
         ctx = SimContext(
@@ -188,6 +190,7 @@ def simulate_scenario(
             file_size=file_size,
             list_per_page_s=listing.per_page_s,
             bucket=bucket,
+            rate_per_s=rate_per_s,
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
         phase = _live_phase(options.live, spec.name)
@@ -235,6 +238,7 @@ def simulate_scenario(
         command,
         sampled=sample_p < 1.0,
         expected=expected,
+        rate_per_s=rate_per_s,
     )
     write_results(out, records[COLUMNS], summary)
     return summary
@@ -305,6 +309,7 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
     *,
     sampled: bool,
     expected: float,
+    rate_per_s: float,
 ) -> Run:
     strategies: dict[str, StrategyResult] = {}
     notes: list[str] = []
@@ -314,6 +319,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             k: (int(v) if float(v).is_integer() and k != "gb_s" else round(float(v), 9))
             for k, v in totals.counters.items()
         }
+        model = models[spec.name]
+        checked = model.stability(rate_per_s)
         strategies[spec.name] = strategy_result(
             spec,
             scenario.backend_of(spec),
@@ -335,7 +342,7 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
                 files_per_second=round(tally.files / tally.seconds) if tally.seconds else None,
                 exact_quantiles=tally.latency.exact,
             ),
-        )
+        ).model_copy(update=checked.fields())
         notes += totals.notes
     simulation = SimulationInfo(
         days=options.days,
@@ -359,12 +366,15 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
         records="a uniform sample of the files" if sampled else "every file",
         time_origin="seconds from the writer's start (real seconds: scenario seconds / time_scale)",
         replayed_live_schedules=options.live is not None,
+        scaling={"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
         approximations=[
             "poll: listings at fixed ticks, each taking pages x per-page time; a cycle that overruns "
             "is not delayed here, while the live loop would start its next listing late; a poller "
             "whose listings cannot fit its interval is marked feasible: false",
             "lifecycle expiry at exactly N days (S3 expires asynchronously, usually a little later)",
-            "SQS: batch counts split each busy period into batches of B; finish times are FIFO-exact",
+            "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
+            "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
+            "those that waited go B at a time; empty receives are expected values per minute",
             "Lambda concurrency: exact below the limit; the fluid approximation above it",
         ],
     )

@@ -9,6 +9,11 @@ What AWS does, and so does this:
   backoff, for up to ``max_event_age_s`` (6 hours by default);
 * an event that runs out of retries or of age goes to the on-failure destination (a DLQ, an SQS
   queue in moto) with the reason, or is dropped and counted when none is configured.
+
+Concurrency grows with the queue, as Lambda's does: with ``max_workers`` set, a worker thread is
+added whenever an event is due and every thread is busy, up to ``max_workers`` (what this machine
+runs; Lambda's own limit is the function's, enforced by ``LocalFunction``, which throttles beyond
+it). Without ``max_workers`` the ``workers`` threads are fixed.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class AsyncConfig:
     throttle_backoff_s: float = 1.0
     throttle_backoff_cap_s: float = 300.0
     workers: int = 4
+    max_workers: int | None = None  # grow up to this many threads while events wait; None: fixed
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_retries <= 2:
@@ -53,6 +59,8 @@ class AsyncConfig:
             raise ConfigError(f"max_event_age_s must be in (0, 21600], got {self.max_event_age_s}")
         if self.workers < 1:
             raise ConfigError("workers must be >= 1")
+        if self.max_workers is not None and self.max_workers < self.workers:
+            raise ConfigError("max_workers must be >= workers")
 
 
 @dataclass(order=True)
@@ -97,6 +105,8 @@ class AsyncInvoker:
         self._in_flight = 0
         self._stopping = False
         self._threads: list[threading.Thread] = []
+        self._idle = 0  # worker threads waiting for an event
+        self.peak_workers = 0
         self.lost: list[Any] = []  # events dropped on purpose (to exercise reconciliation)
         self.undelivered: list[dict[str, Any]] = []  # failure records no destination took
 
@@ -116,25 +126,43 @@ class AsyncInvoker:
 
     # -- workers -------------------------------------------------------------------------------
     def start(self) -> AsyncInvoker:
-        for i in range(self.config.workers):
-            thread = threading.Thread(target=self._work, name=f"async-invoke-{i}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        for _ in range(self.config.workers):
+            self._spawn()
         return self
+
+    def _spawn(self) -> None:
+        thread = threading.Thread(target=self._work, name=f"async-invoke-{len(self._threads)}", daemon=True)
+        self._threads.append(thread)
+        self.peak_workers = len(self._threads)
+        thread.start()
 
     def _next(self) -> _Queued | None:
         with self._cond:
-            while True:
-                if self._stopping:
-                    return None
-                if self._heap:
-                    wait = self._heap[0].due - self._clock()
-                    if wait <= 0:
-                        self._in_flight += 1
-                        return heapq.heappop(self._heap)
-                    self._cond.wait(min(wait, 0.5))
-                else:
-                    self._cond.wait(0.5)
+            self._idle += 1
+            try:
+                while True:
+                    if self._stopping:
+                        return None
+                    if self._heap:
+                        now = self._clock()
+                        wait = self._heap[0].due - now
+                        if wait <= 0:
+                            self._in_flight += 1
+                            item = heapq.heappop(self._heap)
+                            self._grow_if_waiting(now)
+                            return item
+                        self._cond.wait(min(wait, 0.5))
+                    else:
+                        self._cond.wait(0.5)
+            finally:
+                self._idle -= 1
+
+    def _grow_if_waiting(self, now: float) -> None:
+        """Another event is due and no thread is free: add one (Lambda adds an environment)."""
+        limit = self.config.max_workers
+        due = bool(self._heap) and self._heap[0].due <= now
+        if limit is not None and due and self._idle <= 1 and len(self._threads) < limit:
+            self._spawn()
 
     def _work(self) -> None:
         while (item := self._next()) is not None:

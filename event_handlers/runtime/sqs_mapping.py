@@ -10,6 +10,15 @@ closes, and invokes the function with the batch shaped as Lambda's SQS event. Th
   to the dead-letter queue (SQS does that itself, on AWS and in moto). A redriven message keeps
   its message id but not why it failed, so the mapping keeps the last failure reason per message
   id (``failure_reason``): a dead letter found later still carries its cause.
+
+Scaling, as AWS documents it for standard queues (``event_handlers.runtime.scaling``): five
+concurrent batches (one poller thread and one invoking thread each) when messages are available,
+up to 300 more each ``scale_interval_s`` (a minute on AWS) while messages remain, capped by
+1,000, the mapping's maximum concurrency, the function's reserved concurrency and the account
+limit; back to what is in use (never below five) when the queue keeps up. This machine runs at
+most ``local_max_pollers`` threads of each kind (32 by default): beyond that the local run is
+harness-bound, not AWS-like. "Messages remain" is read from the receives themselves, at no extra
+API call: a receive that came back full means more were waiting. ``pollers`` pins the count.
 """
 
 from __future__ import annotations
@@ -25,6 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
+from event_handlers.runtime.scaling import (
+    SqsScalingState,
+    function_concurrency_limit,
+    sqs_mapping_cap,
+    sqs_start,
+    sqs_step,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +52,11 @@ class SqsMappingConfig:
     batch_size: int = 10
     batching_window_s: float = 0.0
     wait_time_s: int = 20
-    pollers: int = 1
+    pollers: int | None = None  # a fixed number of concurrent batches; None: AWS's scaling
     report_batch_item_failures: bool = True
+    maximum_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency (2-1,000)
+    scale_interval_s: float = 60.0  # AWS decides once a minute; shorten for time-compressed runs
+    local_max_pollers: int = 32  # what this machine can run, whatever AWS would
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= 10000:
@@ -48,8 +67,21 @@ class SqsMappingConfig:
             raise ValueError(f"batching_window_s must be 0-300, got {self.batching_window_s}")
         if not 0 <= self.wait_time_s <= 20:
             raise ValueError(f"wait_time_s must be 0-20 (SQS long polling), got {self.wait_time_s}")
-        if self.pollers < 1:
+        if self.pollers is not None and self.pollers < 1:
             raise ValueError("pollers must be >= 1")
+        if self.maximum_concurrency is not None and not 2 <= self.maximum_concurrency <= 1000:
+            raise ValueError(f"maximum_concurrency must be 2-1000, got {self.maximum_concurrency}")
+        if self.scale_interval_s <= 0 or self.local_max_pollers < 1:
+            raise ValueError("scale_interval_s must be > 0 and local_max_pollers >= 1")
+
+
+@dataclass
+class _Window:
+    """What the pollers saw since the last scaling decision."""
+
+    messages: int = 0
+    full_receives: int = 0  # receives that came back full: more messages were waiting
+    busy_s: float = 0.0  # invocation time, summed (its mean over the window is the batches in use)
 
 
 def lambda_sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -107,7 +139,24 @@ class SqsEventSourceMapping:
         self._due: list[tuple[float, int, list[dict[str, Any]]]] = []  # delayed batches, by due time
         self._due_changed = threading.Condition(self._lock)
         self._seq = itertools.count()
+        cfg = self.config
+        reserved = function.config.reserved_concurrency
+        if cfg.pollers is not None:
+            self.cap = min(cfg.pollers, function_concurrency_limit(reserved))
+        else:
+            self.cap = sqs_mapping_cap(cfg.maximum_concurrency, reserved)
+        self.scaling = SqsScalingState(self.cap) if cfg.pollers is not None else sqs_start(self.cap)
+        self.peak_batches = self.scaling.batches
+        self.local_cap_reached = False
+        self._level_changed = threading.Condition(self._lock)
+        self._slots = 0
+        self._window = _Window()
         self._reasons: dict[str, str] = {}  # message id -> why its last attempt failed
+
+    @property
+    def level(self) -> int:
+        """Concurrent batches running here now: AWS's level, within this machine's thread cap."""
+        return min(self.scaling.batches, self.config.local_max_pollers)
 
     def failure_reason(self, message_id: str) -> str | None:
         """Why this message's last attempt failed (None if it never failed or later succeeded)."""
@@ -119,12 +168,23 @@ class SqsEventSourceMapping:
             self._reasons.update(reasons)
 
     def start(self) -> SqsEventSourceMapping:
-        for i in range(self.config.pollers):
+        self._grow()
+        if self.config.pollers is None:
+            thread = threading.Thread(target=self._scale, name="sqs-mapping-scaler", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _grow(self) -> None:
+        """Start poller and invoker threads up to the current level (kept, paused, when it drops)."""
+        with self._level_changed:
+            first, self._slots = self._slots, max(self._slots, self.level)
+            self._level_changed.notify_all()
+        for i in range(first, self._slots):
             for target, name in ((self._poll, "sqs-mapping"), (self._dispatch, "sqs-dispatch")):
-                thread = threading.Thread(target=target, name=f"{name}-{i}", daemon=True)
+                thread = threading.Thread(target=target, args=(i,), name=f"{name}-{i}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
-        return self
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop polling. A long poll in flight is left to finish on its own (daemon thread)."""
@@ -134,9 +194,34 @@ class SqsEventSourceMapping:
         for thread in self._threads:
             thread.join(timeout)
 
+    # -- scaling -----------------------------------------------------------------------------------
+    def _scale(self) -> None:
+        interval = self.config.scale_interval_s
+        while not self._stop.wait(interval):
+            with self._lock:
+                window, self._window = self._window, _Window()
+                self.scaling = sqs_step(
+                    self.scaling,
+                    messages_remain=window.full_receives > 0,
+                    in_use=window.busy_s / interval,
+                    received=window.messages > 0,
+                    elapsed_s=60.0,  # one of AWS's minutes, however compressed here
+                    cap=self.cap,
+                )
+                self.peak_batches = max(self.peak_batches, self.scaling.batches)
+                self.local_cap_reached |= self.scaling.batches > self.config.local_max_pollers
+            self._grow()
+
+    def _paused(self, slot: int) -> bool:
+        """Wait while this slot is above the current level; True when stopping."""
+        with self._level_changed:
+            while slot >= self.level and not self._stop.is_set():
+                self._level_changed.wait(0.5)
+        return self._stop.is_set()
+
     # -- the poller ------------------------------------------------------------------------------
-    def _poll(self) -> None:
-        while not self._stop.is_set():
+    def _poll(self, slot: int = 0) -> None:
+        while not self._paused(slot):
             try:
                 batch = self._gather()
                 if batch and not self._stop.is_set():
@@ -159,6 +244,8 @@ class SqsEventSourceMapping:
         with self._lock:
             self.receives += 1
             self.empty_receives += not messages
+            self._window.messages += len(messages)
+            self._window.full_receives += len(messages) >= max_messages
         return messages
 
     def _gather(self) -> list[dict[str, Any]]:
@@ -188,8 +275,8 @@ class SqsEventSourceMapping:
             heapq.heappush(self._due, (time.monotonic() + delay, next(self._seq), messages))
             self._due_changed.notify()
 
-    def _dispatch(self) -> None:
-        while True:
+    def _dispatch(self, slot: int = 0) -> None:
+        while not self._paused(slot):
             with self._due_changed:
                 while not self._stop.is_set() and (not self._due or self._due[0][0] > time.monotonic()):
                     wait = self._due[0][0] - time.monotonic() if self._due else 0.5
@@ -205,9 +292,12 @@ class SqsEventSourceMapping:
     def _invoke_now(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [lambda_sqs_record(m, self.queue_arn, self.region) for m in messages]}
         self.counters.add(batches=1, records=len(messages))
+        began = time.monotonic()
         while True:
             try:
                 response = self.function.invoke(event)
+                with self._lock:
+                    self._window.busy_s += time.monotonic() - began
                 break
             except ThrottledError:  # the mapping scales down and tries again; messages stay invisible
                 if self._stop.wait(0.05):

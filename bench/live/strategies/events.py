@@ -42,6 +42,8 @@ from event_handlers.trigger import (
     configure_s3_eventbridge_route,
 )
 
+LOCAL_MAX_INVOKERS = 32  # invoker threads this machine runs for one async route (Lambda's limit is 1,000)
+
 
 def _sum(*draws: Callable[[], float]) -> Callable[[], float]:
     """One delay made of consecutive hops (S3 to the queue, then the queue to Lambda)."""
@@ -146,7 +148,8 @@ class _AsyncRoute(_FunctionRun):
                 max_retries=spec.max_retries,
                 retry_delays_s=tuple(spec.retry_delays_s),
                 max_event_age_s=getattr(spec, "max_event_age_s", 21600.0),
-                workers=spec.workers,
+                workers=spec.workers or 1,
+                max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
             ),
             on_failure=on_failure,
             delivery_delay=ctx.sampler(route, salt=2),
@@ -164,7 +167,11 @@ class _AsyncRoute(_FunctionRun):
         self.function.shutdown()
 
     def counters(self) -> dict[str, Any]:
-        return {**super().counters(), "notifications_lost": len(self.invoker.lost)}
+        return {
+            **super().counters(),
+            "notifications_lost": len(self.invoker.lost),
+            "peak_invokers": self.invoker.peak_workers,
+        }
 
 
 class S3LambdaRun(_AsyncRoute):
@@ -254,6 +261,8 @@ class SqsLambdaRun(_FunctionRun):
                 batching_window_s=spec.batching_window_s,
                 wait_time_s=spec.wait_time_s,
                 pollers=spec.pollers,
+                maximum_concurrency=spec.maximum_concurrency,
+                scale_interval_s=60.0 / ctx.scenario.workload.time_scale,  # AWS's minute, in run time
             ),
             delivery_delay=_sum(*(ctx.sampler(r, salt) for r, salt in zip(self.routes, (6, 3), strict=True))),
         )
@@ -306,6 +315,8 @@ class SqsLambdaRun(_FunctionRun):
             **super().counters(),
             "sqs_receives": self.mapping.receives,
             "sqs_empty_receives": self.mapping.empty_receives,
+            "sqs_peak_batches": self.mapping.peak_batches,
+            "sqs_local_cap_reached": int(self.mapping.local_cap_reached),
         }
 
 

@@ -8,10 +8,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from bench.cost.scaling import poll_workers
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
-from bench.scenario.spec import PollStrategy, ScheduledPollStrategy
+from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
 from event_handlers.idempotency import ObjectVersion
 from event_handlers.ledger import SQLiteLedger
@@ -34,6 +35,20 @@ class _Stamps(PollListener):
 
     def cycle_finished(self, cycle: CycleResult) -> None:
         self.cycle_starts.append(cycle.started_at)
+
+
+LIVE_MAX_WORKERS = 16  # threads this machine runs for one poller, whatever the rate asks for
+ASSUMED_SERVICE_S = (
+    0.1  # assumption: per-file time used to size a live poller's workers (the simulator's default)
+)
+
+
+def live_workers(spec: PollStrategy, scenario: Scenario) -> int:
+    """The scenario's workers, else enough for its arrival rate (``poll_workers``), at most 16 here."""
+    if spec.workers is not None:
+        return spec.workers
+    rate = scenario.workload.arrivals.mean_rate_per_s() or 0.0
+    return min(LIVE_MAX_WORKERS, poll_workers(rate * scenario.workload.time_scale, ASSUMED_SERVICE_S))
 
 
 class PollRun(StrategyRun):
@@ -66,7 +81,7 @@ class PollRun(StrategyRun):
             seed=ctx.seed,
             on_failure=on_failure,
             retry=RetryPolicy(max_attempts=spec.max_attempts, retryable=lambda exc: not is_permanent(exc)),
-            workers=spec.workers,
+            workers=live_workers(spec, ctx.scenario),
             listener=self.stamps,
             ledger=self.ledger,
             ledger_key=self._ledger_key,
@@ -146,6 +161,7 @@ class PollRun(StrategyRun):
             "moved": stats.moved,
             "bytes_read": loop.bytes_read,
             "file_retries": loop.file_retries,
+            "workers": self.loop.workers,
             "listing_errors": loop.errors,
             "throttles": loop.throttles,
             "late_cycles": loop.late_cycles,

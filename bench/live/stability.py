@@ -1,0 +1,49 @@
+"""Did a live strategy keep up? The same check as the simulator's, with what ran on this machine.
+
+Servers are what the local run had, not what AWS would have: a poller's worker threads, the async
+invoker's threads (within the function's concurrency limit), the SQS mapping's pollers within
+the local thread cap. A run that was unstable here may be stable on AWS: the note says which
+servers were counted.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.cost.scaling import Stability, stability
+from bench.live.strategies.events import LOCAL_MAX_INVOKERS
+from bench.live.strategies.poll import live_workers
+from bench.results.model import StrategyResult
+from bench.scenario.spec import Scenario
+from event_handlers.runtime.scaling import function_concurrency_limit, sqs_mapping_cap
+from event_handlers.runtime.sqs_mapping import SqsMappingConfig
+
+
+def local_servers(spec: Any, scenario: Scenario) -> float:
+    """How many files the strategy could work on at once in a live run here."""
+    if spec.kind == "poll":
+        return float(live_workers(spec, scenario))
+    if spec.kind == "scheduled-poll":
+        return math.inf  # each tick is its own invocation
+    reserved = spec.function.reserved_concurrency
+    if spec.kind == "s3-sqs-lambda":
+        if spec.pollers is not None:
+            return float(min(spec.pollers, function_concurrency_limit(reserved)))
+        local = SqsMappingConfig().local_max_pollers
+        return float(min(sqs_mapping_cap(spec.maximum_concurrency, reserved), local))
+    threads = getattr(spec, "workers", None) or LOCAL_MAX_INVOKERS
+    return float(min(function_concurrency_limit(reserved), threads))
+
+
+def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Stability:
+    """Utilisation = the scenario's arrival rate (real seconds) x the mean processing time measured
+    / the local servers; for a replayed trace, the files over a repetition's wall time."""
+    stated = scenario.workload.arrivals.mean_rate_per_s()
+    if stated:
+        rate = stated * scenario.workload.time_scale
+    else:
+        spans = [r.wall_s for r in result.repetitions]  # drain included: a lower bound of the rate
+        files = result.files / max(1, len(spans))
+        rate = files / max(spans) if spans and max(spans) > 0 else 0.0
+    return stability(rate, float(result.processing_s.mean or 0.0), local_servers(spec, scenario))
