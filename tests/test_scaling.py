@@ -280,6 +280,7 @@ def test_the_table_marks_an_unstable_strategy_and_shows_no_percentile_of_its_bac
         return StrategyResult(
             kind="poll",
             backend="moto",
+            parameters={"interval_s": 2.0},
             files=10,
             processed=10,
             latency_s={"p50": 6802.0, "p95": 13000.0, "p99": 13500.0},
