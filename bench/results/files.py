@@ -61,32 +61,72 @@ def write_summary(path: Path, summary: Run) -> None:
 
 
 def read_results(folder: str | Path) -> Results:
-    """Load a results folder, upgrading an older summary to the current model."""
+    """Load a results folder, upgrading an older summary to the current model.
+
+    The folder is checked before anything is drawn from it: the summary must be valid, and
+    ``records.csv`` must exist, hold every record column, and hold one row per file for each
+    strategy (a sampled simulation: at most one per file), so a truncated or foreign file is a
+    :class:`ResultsError` naming it, never a chart drawn from part of the data."""
     folder = Path(folder)
     summary_path = folder / "summary.json"
     if not summary_path.is_file():
         raise ResultsError(f"{folder} is not a results folder: no summary.json")
     summary = read_summary(summary_path)
-    records_path = folder / "records.csv"
-    if records_path.is_file():
+    records = read_records(folder / "records.csv")
+    check_row_counts(records, summary, folder / "records.csv")
+    return Results(folder, records, summary)
+
+
+def read_records(path: Path) -> pd.DataFrame:
+    """``records.csv`` with every record column, or a :class:`ResultsError` naming the file."""
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing (a results folder holds records.csv beside summary.json)")
+    try:
         records = pd.read_csv(
-            records_path,
+            path,
             keep_default_na=False,
             na_values=[""],
             dtype={"key": str, "path": str, "error": str, "strategy": str},
         )
-        records["path"] = records["path"].fillna("")
-        records["error"] = records["error"].fillna("")
-    else:
-        records = pd.DataFrame(columns=COLUMNS)
-    return Results(folder, records, summary)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ResultsError(f"{path}: not a readable records file ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in COLUMNS if c not in records.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing record column(s) {', '.join(missing)}")
+    numeric = [c for c in COLUMNS if c not in _TEXT_COLUMNS]
+    bad = [c for c in numeric if len(records) and not pd.api.types.is_numeric_dtype(records[c])]
+    if bad:
+        raise ResultsError(f"{path}: column(s) {', '.join(bad)} hold values that are not numbers")
+    records["path"] = records["path"].fillna("")
+    records["error"] = records["error"].fillna("")
+    return records
+
+
+_TEXT_COLUMNS = frozenset({"strategy", "key", "outcome", "path", "error"})
+
+
+def check_row_counts(records: pd.DataFrame, summary: Run, path: Path) -> None:
+    """Each strategy's rows against its ``files`` in the summary: equal, unless the records are a
+    sample (a simulation of millions of files keeps at most ``files`` rows)."""
+    sampled = summary.simulation is not None and summary.simulation.records not in ("", "every file")
+    counts = records["strategy"].value_counts()
+    unknown = sorted(set(counts.index) - set(summary.strategies))
+    if unknown:
+        raise ResultsError(f"{path}: rows of strategies the summary does not have: {', '.join(unknown)}")
+    for name, strategy in summary.strategies.items():
+        rows = int(counts.get(name, 0))
+        if rows > strategy.files or (rows != strategy.files and not sampled):
+            raise ResultsError(
+                f"{path}: {rows} row(s) for strategy {name!r}, but summary.json says {strategy.files} "
+                "file(s) (a truncated or mismatched records file)"
+            )
 
 
 def read_summary(path: Path) -> Run:
     """One ``summary.json`` of any known schema version, as the current model."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
     return summary_from_json(data, str(path))
 
