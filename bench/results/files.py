@@ -199,3 +199,83 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+# -- output folders: checked before a run, cleared only when asked ------------------------------
+# What a results folder of any command holds at its top level: a folder with one of these is
+# another run's results, never overwritten without --force.
+RESULT_MARKERS = ("summary.json", "validation.json", "sweep.json", "idle_cost.json", "comparison.csv")
+RESULT_SUFFIXES = (".csv", ".json", ".png", ".svg", ".txt")  # what --force clears (nothing else)
+
+
+def is_results_folder(folder: Path) -> bool:
+    """Whether ``folder`` (or a folder right inside it) holds a run's results."""
+    if any((folder / name).is_file() for name in RESULT_MARKERS):
+        return True
+    return any(child.is_dir() and (child / "summary.json").is_file() for child in folder.iterdir())
+
+
+def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False) -> None:
+    """Check, before any work, that results can be written to ``folder``; with ``force``, clear
+    another run's results out of it first, so nothing stale sits beside the new ones.
+
+    Refused (an :class:`InputError` naming ``flag``): an existing file, a folder that cannot be
+    created or written, another run's results folder without ``force``."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{flag} {folder}: is a file, not a folder")
+    _check_writable(folder, flag)
+    if folder.is_dir() and is_results_folder(folder):
+        if not force:
+            raise InputError(
+                f"{flag} {folder}: holds another run's results; choose a new folder, or pass --force "
+                "to replace them"
+            )
+        clear_results(folder)
+
+
+def prepare_out_file(path: Path, *, flag: str, force: bool = False) -> None:
+    """Check that a single output file can be written: not a folder, its folder writable, and not
+    an existing file unless ``force``."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{flag} {path}: is a folder, not a file")
+    if path.exists() and not force:
+        raise InputError(f"{flag} {path}: exists; choose another name, or pass --force to replace it")
+    _check_writable(path.parent, flag)
+
+
+def clear_results(folder: Path) -> list[Path]:
+    """Delete the result files (records, summaries, charts) of ``folder`` and of the results
+    folders right inside it; anything else is left alone. Returns what was deleted."""
+    removed: list[Path] = []
+    for child in sorted(folder.iterdir()):
+        if child.is_file() and child.suffix in RESULT_SUFFIXES:
+            child.unlink()
+            removed.append(child)
+        elif child.is_dir() and (child / "summary.json").is_file():
+            removed += clear_results(child)
+            if not any(child.iterdir()):
+                child.rmdir()
+    return removed
+
+
+def _check_writable(folder: Path, flag: str) -> None:
+    """The nearest existing ancestor of ``folder`` must be a folder we can create files in."""
+    import os
+    import tempfile
+
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{flag} {folder}: {probe} is a file, so the folder cannot be created")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {folder}: {probe} is not writable")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {folder}: cannot write in {probe} ({exc.strerror or exc})") from None
