@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -482,12 +482,21 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
 
 def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequence[float | None]) -> None:
     """Refuse, before simulating, a period too long for this machine (see bench.scenario.limits)."""
+    from pydantic import ValidationError
+
     from bench.scenario.limits import check_simulation
     from bench.simulate.arrivals import expected_count, scaled_arrivals
 
+    flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
     for rate in rates:
-        files = expected_count(scaled_arrivals(scenario.workload.arrivals, days=days, files_per_day=rate))
-        check_simulation(scenario, files, "--days/--files-per-day" if days or rate else "workload.arrivals")
+        if days and rate:
+            check_simulation(scenario, days * rate, flag)
+        try:
+            arrivals = scaled_arrivals(scenario.workload.arrivals, days=days, files_per_day=rate)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ArgumentError(flag, f"{first['loc'][0]}: {first['msg']}") from None
+        check_simulation(scenario, expected_count(arrivals), flag)
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
@@ -1080,19 +1089,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     def on_sigterm(signum: int, frame: object) -> None:
         raise Interrupted(signum)
 
+    def redeliver(hook: Any) -> None:
+        """A stop raised inside a callback (a weakref's, a __del__) is swallowed; send it again."""
+        if isinstance(hook.exc_value, KeyboardInterrupt):
+            signal.raise_signal(getattr(hook.exc_value, "signum", signal.SIGINT))
+            return
+        unraisable(hook)
+
     # SIGTERM (timeout, CI, a container stop) unwinds like Ctrl-C: temp folders cleaned, partial results
     # written and marked incomplete; exit 128 + the signal's number, as a shell reports it
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, on_sigterm) if main_thread else None
+    unraisable, sys.unraisablehook = sys.unraisablehook, redeliver
     try:
         return func(args, console)
     except (InputError, ProfileError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)  # one line
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
         Console(stderr=True).print(f"[red]interrupted ({signal.Signals(signum).name})[/]")
         return 128 + int(signum)
     finally:
+        sys.unraisablehook = unraisable
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

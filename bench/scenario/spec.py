@@ -321,7 +321,10 @@ class Scenario(_Strict):
         """A copy with top-level fields replaced (validated again)."""
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:  # a bad override is bad input, named as the command's flag
+            raise ScenarioError(format_errors(exc, f"{self.name} with the command's overrides")) from None
 
 
 def _check_no_loop(task: str, prefix: str) -> None:
