@@ -59,8 +59,12 @@ _EXPORTS: dict[str, str] = {
     "Deployment": "bench.cost.model",
     "standard_deployments": "bench.cost.model",
     "cost_table": "bench.cost.sweep",
+    "check_feasibility": "bench.cost.feasibility",
     "run_cost": "bench.cost.run",
     "write_sweep": "bench.report.cost_sweep",
+    "lambda_duration_s": "bench.cost.work",
+    "break_even_range": "bench.cost.sensitivity",
+    "two_sig": "bench.cost.sensitivity",
     # errors
     "InputError": "bench.errors",
 }

@@ -73,6 +73,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario
 
+    if args.backend == "aws":
+        return cmd_run_aws(args, console)
     scenario = load_scenario(args.scenario).with_overrides(
         backend=args.backend, latency_profile=args.profile, repetitions=args.repetitions, seed=args.seed
     )
@@ -617,6 +619,245 @@ def _version() -> str:
     return __version__
 
 
+# -- the aws backend (issue 15): pve run --backend aws, pve aws plan|template|list|cleanup ---------------
+def _aws_setup_error(message: str) -> Exception:
+    """No credentials, or a missing file: an input problem of the caller's (exit 2)."""
+    from bench.errors import InputError
+
+    return InputError(message)
+
+
+def _aws_factory(args: argparse.Namespace) -> Any:
+    """Counted clients for ``--region`` from boto3's standard credential chain (nothing printed or kept)."""
+    from botocore.exceptions import NoCredentialsError
+
+    from bench.aws.plan import check_region
+    from bench.live.clients import ApiCallCounter, ClientFactory
+
+    factory = ClientFactory(
+        ApiCallCounter(), endpoint_url=args.endpoint_url, region=check_region(args.region)
+    )
+    try:
+        factory.client("sts", "setup").get_caller_identity()
+    except NoCredentialsError:
+        raise _aws_setup_error(
+            "no AWS credentials found by boto3's standard chain (environment, ~/.aws, SSO, instance role)"
+        ) from None
+    return factory
+
+
+def _account_of(factory: Any) -> str:
+    return str(factory.client("sts", "setup").get_caller_identity()["Account"])
+
+
+def cmd_aws_plan(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from bench.aws.plan import build_plan
+    from bench.aws.render import plan_lines
+    from bench.scenario.spec import load_scenario
+
+    plan = build_plan(load_scenario(args.scenario), region=args.region, account_id=args.account)
+    if args.json:
+        print(json.dumps(plan.as_dict(), indent=2, default=str))
+    else:
+        for line in plan_lines(plan):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def cmd_aws_template(args: argparse.Namespace, console: Console) -> int:
+    from bench.aws.package import PackagingError
+    from bench.aws.plan import build_plan
+    from bench.aws.template import write_template
+    from bench.scenario.spec import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    plan = build_plan(scenario, region=args.region)
+    out = Path(args.out or f"pve-{plan.scenario}-template.json")
+    try:
+        package: bytes | None = _aws_package(args)(plan.runtime, _architecture(plan))
+    except PackagingError as exc:
+        package, reason = None, str(exc)
+    written = write_template(plan, out, scenario, package)
+    console.print(f"wrote {out} ({len(plan.resources)} resources)", highlight=False)
+    if written is None:
+        console.print(f"[yellow]no function zip written:[/] {reason}", highlight=False)
+    else:
+        console.print(
+            f"wrote {written}: upload it to S3 and pass its bucket and key as PackageBucket and PackageKey",
+            highlight=False,
+        )
+    return EXIT_OK
+
+
+def _architecture(plan: Any) -> str:
+    from bench.aws.plan import Kind
+
+    functions = plan.of_kind(Kind.FUNCTION)
+    return str(functions[0].spec["architecture"]) if functions else "x86_64"
+
+
+def _aws_package(args: argparse.Namespace) -> Callable[[str, str], bytes]:
+    """The function zip builder: with --pillow-wheel, or this machine's Pillow if it fits (or on moto)."""
+    from bench.aws.package import build_package, local_package
+
+    wheel = Path(args.pillow_wheel) if getattr(args, "pillow_wheel", None) else None
+    if wheel is not None and not wheel.is_file():
+        raise _aws_setup_error(f"--pillow-wheel {wheel}: no such file")
+    if wheel is None and getattr(args, "endpoint_url", None):
+        return lambda runtime, architecture: local_package()
+    return lambda runtime, architecture: build_package(runtime, architecture, wheel)
+
+
+def cmd_aws_list(args: argparse.Namespace, console: Console) -> int:
+    from bench.aws.deploy import Clients
+    from bench.aws.inventory import find_resources
+    from bench.aws.render import inventory_lines
+
+    found = find_resources(Clients(_aws_factory(args)), args.region, args.run_id)
+    for line in inventory_lines(found):
+        console.print(line, highlight=False, markup=False)
+    return EXIT_OK
+
+
+def cmd_aws_cleanup(args: argparse.Namespace, console: Console) -> int:
+    from bench.aws.deploy import Clients
+    from bench.aws.inventory import delete_resources, find_resources
+    from bench.aws.render import inventory_lines
+
+    if args.run_id is None and not args.yes:
+        Console(stderr=True).print(
+            "[red]refused:[/] without --run-id this removes every pve run in the region (a run in progress "
+            "too): add --yes",
+            highlight=False,
+        )
+        return EXIT_USAGE
+    clients = Clients(_aws_factory(args))
+    found = find_resources(clients, args.region, args.run_id)
+    for line in inventory_lines(found):
+        console.print(line, highlight=False, markup=False)
+    report = delete_resources(clients, found)
+    left = find_resources(clients, args.region, args.run_id)
+    console.print(f"cleanup: {len(report.deleted)} deleted, {len(left)} left", highlight=False)
+    for error in report.errors:
+        Console(stderr=True).print(f"[red]error:[/] {error}", highlight=False)
+    return EXIT_OK if not left and not report.errors else EXIT_ERROR
+
+
+def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
+    from bench.aws.plan import Kind, build_plan
+    from bench.aws.render import plan_lines
+    from bench.aws.run import RunOptions, RunRefusedError, check_account, check_run, run_on_aws
+    from bench.live.progress import QuietProgress, RichProgress
+    from bench.report.draw import draw_charts
+    from bench.report.table import summary_table
+    from bench.scenario.spec import load_scenario, resolve_scenario_path
+
+    scenario = load_scenario(args.scenario).with_overrides(repetitions=args.repetitions, seed=args.seed)
+    err = Console(stderr=True)
+    try:
+        preview = build_plan(scenario, region=args.region, account_id=args.account)
+        for line in plan_lines(preview):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        check_run(preview, scenario, yes=args.yes, budget_usd=args.budget_usd)
+        factory = _aws_factory(args)
+        account = _account_of(factory)
+        check_account(account, args.account)
+    except RunRefusedError as exc:
+        err.print(f"[red]refused:[/] {exc}", highlight=False)
+        return EXIT_USAGE
+    plan = build_plan(scenario, region=args.region, account_id=account, run_id=preview.run_id)
+    package = _aws_package(args)
+    for architecture in {str(r.spec["architecture"]) for r in plan.of_kind(Kind.FUNCTION)}:
+        package(plan.runtime, architecture)  # refuse a Pillow that would not load, before deploying
+    out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
+    progress = QuietProgress() if args.quiet else RichProgress()
+    try:
+        options = RunOptions(
+            local_lambda=args.endpoint_url is not None,
+            progress=progress,
+            say=lambda text: console.print(text, highlight=False, markup=False),
+            command=_command_line(),
+            scenario_file=str(resolve_scenario_path(args.scenario)),
+            package=package,
+        )
+        summary = run_on_aws(scenario, plan, factory, out, options)
+    finally:
+        if isinstance(progress, RichProgress):
+            progress.close()
+    charts = draw_charts(out, fmt=args.format)
+    if not args.quiet:
+        console.print(summary_table(summary))
+        console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
+    missed = sum(s.missed for s in summary.strategies.values())
+    return EXIT_MISSED if missed else EXIT_OK
+
+
+def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("with --backend aws")
+    group.add_argument("--region", help="AWS region; required, never taken from the environment")
+    group.add_argument("--account", help="refuse unless the credentials belong to this account id")
+    group.add_argument("--yes", action="store_true", help="really create resources (and pay for them)")
+    group.add_argument(
+        "--budget-usd",
+        type=float,
+        default=1.0,
+        help="refuse if the run's estimated cost exceeds this (default 1.0)",
+    )
+    group.add_argument(
+        "--endpoint-url",
+        help="an AWS-compatible endpoint instead of AWS (moto's server); the local runtime then runs the "
+        "functions",
+    )
+    group.add_argument(
+        "--pillow-wheel",
+        help="a Pillow wheel built for the functions' runtime (needed unless this machine runs that Python)",
+    )
+
+
+def _add_aws_commands(sub: Any) -> None:
+    aws = sub.add_parser(
+        "aws",
+        help="plan, template, list and clean up what 'pve run --backend aws' deploys",
+        description="Resources of a run on your AWS account: every one carries a pve:run-id tag, and list "
+        "and cleanup act on that tag only. Credentials: boto3's standard chain; --region is always required.",
+    )
+    commands = aws.add_subparsers(dest="aws_command", required=True, metavar="SUBCOMMAND")
+
+    def common(parser: argparse.ArgumentParser, endpoint: bool) -> None:
+        parser.add_argument("--region", required=True, help="AWS region (required)")
+        if endpoint:
+            parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (moto's server)")
+
+    plan = commands.add_parser("plan", help="every resource a scenario needs and the run's estimated cost")
+    plan.add_argument("scenario", help="bundled scenario name or .toml path")
+    common(plan, endpoint=False)
+    plan.add_argument("--account", help="account id for the ARNs (default: a placeholder)")
+    plan.add_argument("--json", action="store_true", help="the plan as JSON")
+    plan.set_defaults(func=cmd_aws_plan)
+
+    template = commands.add_parser("template", help="write a CloudFormation template of the same resources")
+    template.add_argument("scenario", help="bundled scenario name or .toml path")
+    common(template, endpoint=False)
+    template.add_argument("--out", help="template file (default pve-<scenario>-template.json)")
+    template.add_argument(
+        "--pillow-wheel", help="a Pillow wheel for the Lambda runtime (see 'pve aws --help')"
+    )
+    template.set_defaults(func=cmd_aws_template)
+
+    listing = commands.add_parser("list", help="resources tagged pve:run-id in the region")
+    common(listing, endpoint=True)
+    listing.add_argument("--run-id", help="only this run's")
+    listing.set_defaults(func=cmd_aws_list)
+
+    cleanup = commands.add_parser("cleanup", help="delete resources tagged pve:run-id (leftovers)")
+    common(cleanup, endpoint=True)
+    cleanup.add_argument("--run-id", help="only this run's (without it, every run's: needs --yes)")
+    cleanup.add_argument("--yes", action="store_true", help="confirm a cleanup of every run in the region")
+    cleanup.set_defaults(func=cmd_aws_cleanup)
+
+
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -759,12 +1000,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument(
-        "--backend", choices=["moto", "moto-server", "folder"], help="override the scenario's backend"
+        "--backend",
+        choices=["moto", "moto-server", "folder", "aws"],
+        help="override the scenario's backend ('aws': deploy to your account, see 'pve aws --help')",
     )
     run.add_argument("--profile", help="override the latency profile (instant, aws, moto, or a .toml path)")
     run.add_argument("--repetitions", type=_positive_int, help="override the number of repetitions")
     run.add_argument("--seed", type=_seed, help="override the seed")
     run.add_argument("--format", choices=["png", "svg"], default="png", help="chart format (default png)")
+    _add_aws_run_arguments(run)
     run.set_defaults(func=cmd_run)
 
     listing = sub.add_parser("list", help="list the bundled scenarios, one line each")
@@ -1062,6 +1306,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--notebooks-dir", default="notebooks")
     reproduce.set_defaults(func=cmd_reproduce)
+
+    _add_aws_commands(sub)
 
     report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
     report.add_argument("results", help="a results folder (with summary.json and records.csv)")

@@ -23,6 +23,7 @@ BENCH_STAGES: dict[str, set[str]] = {
     "live": {"scenario", "results", "cost"},
     "report": {"scenario", "results", "cost", "simulate"},
     "decide": {"scenario", "results", "cost"},  # pve decide: bills, ranges and feasibility, no live runs
+    "aws": {"scenario", "results", "cost", "live"},  # deploys and runs on a real account (issue 15)
 }
 # Top-level modules beneath every stage: any stage may import them, they import no stage.
 BASE_MODULES = {"errors"}

@@ -166,3 +166,6 @@ def check(
     )
     why = [reason for each in CHECKS for reason in each(case)]
     return Feasibility(not why, tuple(why))
+
+
+check_feasibility = check  # the name the public API (``bench.check_feasibility``) exports

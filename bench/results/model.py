@@ -139,6 +139,43 @@ class CostBlock(ResultModel):
         return float(self.run_usd.get("total", 0.0))
 
 
+class ClockOffsetInfo(ResultModel):
+    """aws backend: the AWS-minus-local clock offset of a strategy's handler stamps (seconds), how it was
+    measured (``s3-event-time``, ``date-header`` or ``none``) and whether it was subtracted."""
+
+    offset_s: float = 0.0
+    method: str = "none"
+    samples: int = 0
+    uncertainty_s: float | None = None
+    applied: bool = False
+
+
+class AwsStrategyInfo(ResultModel):
+    """aws backend, per strategy: region, the applied clock offset (and every one measured), and the
+    sums of the function's REPORT lines (invocations, billed_ms, gb_s, init_ms, cold_starts, ...)."""
+
+    region: str
+    clock: ClockOffsetInfo = ClockOffsetInfo()
+    clocks_measured: list[ClockOffsetInfo] = Field(default_factory=list)
+    lambda_reports: dict[str, float] = Field(default_factory=dict)
+
+
+class AwsRunInfo(ResultModel):
+    """aws backend, per run: where it ran, who ran the functions, the estimate it was allowed on,
+    what was skipped and what teardown did (``teardown_left`` empty: nothing left behind)."""
+
+    region: str
+    run_id: str
+    functions_run_by: str  # "AWS Lambda" or "the local runtime (moto)"
+    endpoint: str  # "AWS" or the endpoint URL used instead
+    runtime: str
+    estimate_usd: float
+    skipped: dict[str, str] = Field(default_factory=dict)  # strategy -> why it did not run on AWS
+    teardown_deleted: int = 0
+    teardown_left: list[str] = Field(default_factory=list)
+    teardown_errors: list[str] = Field(default_factory=list)
+
+
 class StrategyResult(ResultModel):
     """What one strategy did over every repetition of a run: counts, latencies, calls, counters."""
 
@@ -173,6 +210,7 @@ class StrategyResult(ResultModel):
     # invocations inside their timeout); why_not says why not, in words
     feasible: bool = True
     why_not: str | None = None
+    aws: AwsStrategyInfo | None = None  # the aws backend's region, clock offset and REPORT sums
 
     @property
     def finished(self) -> int:
@@ -277,6 +315,7 @@ class Run(ResultModel):
     # strategy runs that finished, and incomplete_reason says what stopped it and where
     complete: bool = True
     incomplete_reason: str | None = None
+    aws: AwsRunInfo | None = None  # runs with --backend aws: region, run id, teardown
 
     @property
     def scenario_name(self) -> str:

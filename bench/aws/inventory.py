@@ -1,0 +1,259 @@
+"""Find this suite's resources by their ``pve:run-id`` tag, and delete them. Nothing else is touched.
+
+Listing narrows by name first (``pve-`` names, the ``/pve/`` role path) and then decides by tag:
+a resource whose name looks like ours but carries no ``pve:run-id`` tag is left alone. IAM is
+global, so roles are also matched on their ``pve:region`` tag: a cleanup in one region never
+removes another region's run. Deletion runs in reverse creation order; one failure never stops
+the rest, and everything that could not be deleted is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bench.aws.deploy import REGION_TAG, Clients, Journal
+from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A resource carrying a ``pve:run-id`` tag (``extra``: a queue URL or a mapping UUID)."""
+
+    kind: Kind
+    name: str
+    run_id: str
+    extra: str = ""
+
+
+@dataclass
+class TeardownReport:
+    deleted: list[Found] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    left: list[Found] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.errors and not self.left
+
+
+def _tag_dict(items: Any) -> dict[str, str]:
+    if isinstance(items, dict):
+        return {str(k): str(v) for k, v in items.items()}
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def _wanted(tags: dict[str, str], run_id: str | None) -> bool:
+    return TAG_KEY in tags and (run_id is None or tags[TAG_KEY] == run_id)
+
+
+def _missing(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    return any(word in code for word in ("NotFound", "NoSuch", "NonExistent")) or code in (
+        "404",
+        "AWS.SimpleQueueService.NonExistentQueue",
+    )
+
+
+def find_resources(clients: Clients, region: str, run_id: str | None = None) -> list[Found]:
+    """Every resource tagged ``pve:run-id`` (= ``run_id`` if given) in ``region``, by service."""
+    found: list[Found] = []
+    for lister in (_tables, _buckets, _queues, _roles, _log_groups, _functions, _mappings, _rules):
+        found.extend(lister(clients, region, run_id))
+    return sorted(found, key=lambda f: (KIND_ORDER[f.kind], f.name))
+
+
+def _tables(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    ddb = clients("dynamodb")
+    for page in ddb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if not name.startswith(NAME_PREFIX):
+                continue
+            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+            tags = _tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))
+            if _wanted(tags, run_id):
+                yield Found(Kind.LEDGER_TABLE, name, tags[TAG_KEY])
+
+
+def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    s3 = clients("s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        if not name.startswith(NAME_PREFIX):
+            continue
+        try:
+            tags = _tag_dict(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
+        except ClientError:
+            continue  # untagged, or in another region: not ours to touch from here
+        if _wanted(tags, run_id) and tags.get(REGION_TAG, region) == region:
+            yield Found(Kind.BUCKET, name, tags[TAG_KEY])
+
+
+def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    sqs = clients("sqs")
+    for url in sqs.list_queues(QueueNamePrefix=NAME_PREFIX).get("QueueUrls", []):
+        tags = _tag_dict(sqs.list_queue_tags(QueueUrl=url).get("Tags"))
+        if _wanted(tags, run_id):
+            yield Found(Kind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
+
+
+def _roles(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    iam = clients("iam")
+    for page in iam.get_paginator("list_roles").paginate(PathPrefix=ROLE_PATH):
+        for role in page["Roles"]:
+            tags = _tag_dict(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags"))
+            if _wanted(tags, run_id) and tags.get(REGION_TAG) == region:
+                yield Found(Kind.ROLE, role["RoleName"], tags[TAG_KEY])
+
+
+def _log_groups(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    logs = clients("logs")
+    for page in logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=f"/aws/lambda/{NAME_PREFIX}"
+    ):
+        for group in page["logGroups"]:
+            arn = group["arn"].removesuffix(":*")
+            tags = _tag_dict(logs.list_tags_for_resource(resourceArn=arn).get("tags"))
+            if _wanted(tags, run_id):
+                yield Found(Kind.LOG_GROUP, group["logGroupName"], tags[TAG_KEY])
+
+
+def _functions(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    lam = clients("lambda")
+    for page in lam.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            if not function["FunctionName"].startswith(NAME_PREFIX):
+                continue
+            tags = _tag_dict(lam.list_tags(Resource=function["FunctionArn"]).get("Tags"))
+            if _wanted(tags, run_id):
+                yield Found(Kind.FUNCTION, function["FunctionName"], tags[TAG_KEY])
+
+
+def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    lam = clients("lambda")
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            function = mapping.get("FunctionArn", "").rsplit(":", 1)[-1]
+            if not function.startswith(NAME_PREFIX):
+                continue
+            arn = mapping.get("EventSourceMappingArn") or (
+                f"arn:aws:lambda:{region}:{mapping['FunctionArn'].split(':')[4]}:event-source-mapping:"
+                f"{mapping['UUID']}"
+            )
+            try:
+                tags = _tag_dict(lam.list_tags(Resource=arn).get("Tags"))
+            except ClientError:
+                tags = {}
+            if _wanted(tags, run_id):
+                yield Found(Kind.EVENT_SOURCE_MAPPING, function, tags[TAG_KEY], mapping["UUID"])
+
+
+def _rules(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    events = clients("events")
+    for page in events.get_paginator("list_rules").paginate(NamePrefix=NAME_PREFIX):
+        for rule in page["Rules"]:
+            tags = _tag_dict(events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags"))
+            if _wanted(tags, run_id):
+                yield Found(Kind.RULE, rule["Name"], tags[TAG_KEY])
+
+
+# -- deletion ------------------------------------------------------------------------------------
+def _delete_rule(clients: Clients, f: Found) -> None:
+    events = clients("events")
+    targets = [t["Id"] for t in events.list_targets_by_rule(Rule=f.name).get("Targets", [])]
+    if targets:
+        events.remove_targets(Rule=f.name, Ids=targets)
+    events.delete_rule(Name=f.name)
+
+
+def _delete_mapping(clients: Clients, f: Found) -> None:
+    clients("lambda").delete_event_source_mapping(UUID=f.extra)
+
+
+def _delete_function(clients: Clients, f: Found) -> None:
+    clients("lambda").delete_function(FunctionName=f.name)
+
+
+def _delete_log_group(clients: Clients, f: Found) -> None:
+    clients("logs").delete_log_group(logGroupName=f.name)
+
+
+def _delete_role(clients: Clients, f: Found) -> None:
+    iam = clients("iam")
+    for name in iam.list_role_policies(RoleName=f.name).get("PolicyNames", []):
+        iam.delete_role_policy(RoleName=f.name, PolicyName=name)
+    for policy in iam.list_attached_role_policies(RoleName=f.name).get("AttachedPolicies", []):
+        iam.detach_role_policy(RoleName=f.name, PolicyArn=policy["PolicyArn"])
+    iam.delete_role(RoleName=f.name)
+
+
+def _delete_queue(clients: Clients, f: Found) -> None:
+    sqs = clients("sqs")
+    url = f.extra or sqs.get_queue_url(QueueName=f.name)["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+
+
+def _delete_bucket(clients: Clients, f: Found) -> None:
+    s3 = clients("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=f.name):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=f.name, Delete={"Objects": doomed, "Quiet": True})
+    s3.delete_bucket(Bucket=f.name)
+
+
+def _delete_table(clients: Clients, f: Found) -> None:
+    clients("dynamodb").delete_table(TableName=f.name)
+
+
+DELETERS: dict[Kind, Callable[[Clients, Found], None]] = {
+    Kind.RULE: _delete_rule,
+    Kind.EVENT_SOURCE_MAPPING: _delete_mapping,
+    Kind.FUNCTION: _delete_function,
+    Kind.LOG_GROUP: _delete_log_group,
+    Kind.ROLE: _delete_role,
+    Kind.QUEUE: _delete_queue,
+    Kind.DLQ: _delete_queue,
+    Kind.BUCKET: _delete_bucket,
+    Kind.LEDGER_TABLE: _delete_table,
+}
+
+
+def journal_resources(journal: Journal, run_id: str) -> list[Found]:
+    """What this process created (possibly untagged yet), in the shape teardown deletes."""
+    return [Found(kind, name, run_id, extra) for kind, name, extra in journal.created if kind in DELETERS]
+
+
+def delete_resources(clients: Clients, resources: Iterable[Found]) -> TeardownReport:
+    """Delete in reverse creation order; a resource already gone counts as deleted."""
+    report = TeardownReport()
+    unique = {(f.kind if f.kind is not Kind.DLQ else Kind.QUEUE, f.name): f for f in resources}
+    for f in sorted(unique.values(), key=lambda f: -KIND_ORDER[f.kind]):
+        try:
+            DELETERS[f.kind](clients, f)
+        except ClientError as exc:
+            if not _missing(exc):
+                report.errors.append(f"{f.kind} {f.name}: {exc}")
+                continue
+        report.deleted.append(f)
+    return report
+
+
+def teardown(clients: Clients, region: str, run_id: str, journal: Journal | None = None) -> TeardownReport:
+    """Remove everything of ``run_id``: what the journal says was created, and whatever carries the
+    tag; then list again and report anything left."""
+    doomed = find_resources(clients, region, run_id)
+    if journal is not None:
+        doomed = journal_resources(journal, run_id) + doomed
+    report = delete_resources(clients, doomed)
+    report.left = find_resources(clients, region, run_id)
+    return report

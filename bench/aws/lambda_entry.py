@@ -1,0 +1,124 @@
+"""The deployed function's entry point, packaged as ``pve_aws_handler.py`` next to ``event_handlers``.
+
+It runs ``event_handlers``' handler unchanged and adds what the benchmark needs from inside AWS:
+one timing record per file, written as JSON under the records prefix of the file's bucket
+(``received_at``, ``started_at``, ``finished_at`` on AWS's clock, the S3 ``eventTime``, and the
+outcome). The harness reads them back and joins them with the writer's records.
+
+It builds the same handler as ``event_handlers.handler.handler_from_environment`` (same
+environment variables, the DynamoDB ledger), plus the timing records. This module imports only
+``event_handlers``, boto3 and the standard library: it is all a Lambda function has. On moto,
+the local runtime calls ``build_handler`` with the harness's clients, so the code that runs is
+the same and only the endpoint differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+from event_handlers.dlq import DeadLetterSink, SqsDeadLetterQueue
+from event_handlers.dynamodb_ledger import DynamoDBLedger
+from event_handlers.events import S3ObjectEvent
+from event_handlers.handler import HandlerListener, S3EventHandler, parse_filters
+from event_handlers.ledger import Claim
+from event_handlers.tasks import TaskResult, make_task
+
+log = logging.getLogger(__name__)
+ClientMaker = Callable[[str], Any]
+
+
+class TimingRecords(HandlerListener):
+    """Writes one JSON record per file this environment finished, processed or failed for good."""
+
+    def __init__(self, s3: Any, prefix: str, strategy: str, clock: Callable[[], float] = time.time) -> None:
+        self.s3, self.prefix, self.strategy, self.clock = s3, prefix, strategy, clock
+        self._stamps: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
+        self._cold = True  # the first record of an environment came after its INIT
+
+    def _stamp(self, event: S3ObjectEvent, name: str) -> None:
+        with self._lock:
+            self._stamps.setdefault(event.idempotency_key, {}).setdefault(name, self.clock())
+
+    def received(self, event: S3ObjectEvent) -> None:
+        self._stamp(event, "received_at")
+
+    def started(self, event: S3ObjectEvent) -> None:
+        self._stamp(event, "started_at")
+
+    def succeeded(self, event: S3ObjectEvent, result: TaskResult) -> None:
+        self._write(event, "processed", "")
+
+    def failed(self, event: S3ObjectEvent | None, reason: str, *, permanent: bool) -> None:
+        if event is not None and permanent:
+            self._write(event, "failed", reason)
+
+    def duplicate(self, event: S3ObjectEvent, claim: Claim) -> None:
+        self._write(event, "duplicate", f"already {claim.value}")
+
+    def _write(self, event: S3ObjectEvent, outcome: str, error: str) -> None:
+        finished = self.clock()
+        with self._lock:
+            stamps = self._stamps.pop(event.idempotency_key, {})
+            cold, self._cold = self._cold, False
+        body = {
+            "strategy": self.strategy,
+            "key": event.key,
+            "etag": event.etag,
+            "route": event.route,
+            "event_time": event.event_time.timestamp(),
+            "received_at": stamps.get("received_at", finished),
+            "started_at": stamps.get("started_at", finished),
+            "finished_at": finished,
+            "outcome": outcome,
+            "error": error[:500],
+            "first_in_environment": cold,
+        }
+        digest = hashlib.sha256(event.key.encode("utf-8")).hexdigest()[:16]
+        name = f"{self.prefix}{self.strategy}/{digest}-{uuid.uuid4().hex[:8]}.json"
+        try:
+            self.s3.put_object(Bucket=event.bucket, Key=name, Body=json.dumps(body).encode("utf-8"))
+        except Exception:  # a lost timing record shows as a missed file; it must not fail the file
+            log.exception("could not write the timing record of %s", event.key)
+
+
+def build_handler(env: Mapping[str, str], client: ClientMaker) -> S3EventHandler:
+    """The handler of one execution environment, configured from the function's environment."""
+    task_name = env.get("PVE_TASK", "csv-summary")
+    options: dict[str, Any] = {"trigger_filters": parse_filters(env.get("PVE_TRIGGER_FILTERS", ""))}
+    if "PVE_OUTPUT_PREFIX" in env:
+        options["output_prefix"] = env["PVE_OUTPUT_PREFIX"]
+    s3 = client("s3")
+    dead_letters: DeadLetterSink | None = None
+    if env.get("PVE_DLQ_URL"):
+        dead_letters = SqsDeadLetterQueue(client("sqs"), env["PVE_DLQ_URL"])
+    return S3EventHandler(
+        make_task(task_name, **options),
+        s3_client=s3,
+        ledger=DynamoDBLedger(client("dynamodb"), env["PVE_LEDGER_TABLE"]),
+        dead_letters=dead_letters,
+        listener=TimingRecords(s3, env["PVE_RECORDS_PREFIX"], env.get("PVE_STRATEGY", "")),
+    )
+
+
+_handler: S3EventHandler | None = None
+_lock = threading.Lock()
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Lambda's entry point: ``pve_aws_handler.lambda_handler``."""
+    global _handler
+    with _lock:
+        if _handler is None:
+            import boto3
+
+            _handler = build_handler(os.environ, lambda service: cast(Any, boto3).client(service))
+    return _handler(event, context)

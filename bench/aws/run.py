@@ -1,0 +1,451 @@
+"""Deploy a plan, play the scenario against it, collect the same records, price them, tear down.
+
+The writer and any poller run on this machine against the run's buckets; event routes run on
+Lambda (or on moto, in the local runtime standing in for it). Each handled file's timing comes
+back as a JSON record the function wrote under ``pve-records/``; REPORT lines come from the
+function's log group. Teardown runs whatever happens (success, an error, Ctrl-C, SIGTERM) and
+touches only what carries this run's ``pve:run-id`` tag or what this process created.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.aws.clock import (
+    NO_OFFSET,
+    ClockOffset,
+    offset_from_date_headers,
+    offset_from_event_times,
+    tighter,
+)
+from bench.aws.deploy import Clients, Deployer, Journal
+from bench.aws.estimate import COLLECT_EVERY_S
+from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
+from bench.aws.inventory import TeardownReport, teardown
+from bench.aws.package import build_package
+from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
+from bench.aws.reports import parse_report, summarize_reports
+from bench.cost.model import load_pricing
+from bench.cost.run import priced
+from bench.errors import InputError
+from bench.live.backends import BackendEnv
+from bench.live.clients import STRATEGY_ROLES, ApiCallCounter, ClientFactory
+from bench.live.progress import ProgressReporter, QuietProgress
+from bench.live.recorder import COLUMNS, Recorder
+from bench.live.runner import StrategyOutcome, build_summary, check_live_size
+from bench.live.strategies import RunContext, make_strategy
+from bench.live.writer import write_workload
+from bench.results.environment import capture_environment, profile_info
+from bench.results.files import write_results
+from bench.results.model import AwsRunInfo, AwsStrategyInfo, ClockOffsetInfo, Run
+from bench.scenario.seeds import strategy_seed
+from bench.scenario.spec import Scenario
+from bench.scenario.workload import PlannedWorkload, plan_workload
+from event_handlers.runtime.latency import load_profile
+
+log = logging.getLogger(__name__)
+RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
+DEFAULT_BUDGET_USD = 1.0
+RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs."""
+
+
+class RunRefusedError(InputError):
+    """The run may not start (no --yes, over budget, wrong account, not runnable): exit 2."""
+
+
+def check_run(plan: Plan, scenario: Scenario, *, yes: bool, budget_usd: float) -> None:
+    """Refuse before anything is created: unsupported strategies, over budget, or not confirmed."""
+    unsupported = [t.strategy for t in plan.targets if t.kind not in RUNNABLE]
+    if unsupported:
+        raise RunRefusedError(
+            f"the aws backend does not run {', '.join(unsupported)} yet "
+            f"(runs: {', '.join(sorted(RUNNABLE))}); "
+            "'pve aws plan' and 'pve aws template' still describe them"
+        )
+    if not plan.targets:
+        raise RunRefusedError(f"scenario {scenario.name!r} has nothing to run on AWS")
+    if plan.estimate.total > budget_usd:
+        raise RunRefusedError(
+            f"the estimated cost ${plan.estimate.total:.4f} exceeds --budget-usd {budget_usd:g}; "
+            "raise the budget if you mean it"
+        )
+    if not yes:
+        raise RunRefusedError(
+            "this creates resources on your AWS account and costs money: add --yes to go ahead"
+        )
+
+
+def check_account(actual: str, expected: str | None) -> None:
+    if expected is not None and actual != expected:
+        raise RunRefusedError(f"--account {expected} was named, but the credentials are for account {actual}")
+
+
+@dataclass
+class TeardownHolder:
+    report: TeardownReport | None = None
+    interrupted: str = ""
+
+
+@contextmanager
+def teardown_always(
+    clients: Clients, plan: Plan, journal: Journal, say: Callable[[str], None] = lambda s: None
+) -> Iterator[TeardownHolder]:
+    """Run the block; then tear the run down, even on SIGTERM or Ctrl-C (ignored while it runs)."""
+    holder = TeardownHolder()
+
+    def on_term(signum: int, frame: Any) -> None:
+        holder.interrupted = signal.Signals(signum).name
+        raise Terminated(f"{holder.interrupted}: tearing down")
+
+    def during_teardown(signum: int, frame: Any) -> None:
+        say(f"{signal.Signals(signum).name} ignored: teardown of run {plan.run_id} is in progress")
+
+    previous = {s: signal.signal(s, on_term) for s in (signal.SIGTERM,)}
+    try:
+        yield holder
+    except KeyboardInterrupt:
+        holder.interrupted = holder.interrupted or "SIGINT"
+        raise
+    finally:
+        saved = {s: signal.signal(s, during_teardown) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            say(f"tearing down run {plan.run_id} ...")
+            holder.report = teardown(clients, plan.region, plan.run_id, journal)
+            report = holder.report
+            left, errors = len(report.left), len(report.errors)
+            say(f"teardown: {len(report.deleted)} deleted, {left} left, {errors} error(s)")
+            for error in report.errors:
+                say(f"  {error}")
+            if not report.clean:
+                say(f"run 'pve aws cleanup --region {plan.region} --run-id {plan.run_id}' to retry")
+        finally:
+            for sig, handler in {**saved, **previous}.items():
+                signal.signal(sig, handler)
+
+
+def clock_from_date_headers(s3: Any, bucket: str, samples: int = 5) -> ClockOffset:
+    found = []
+    for _ in range(samples):
+        before = time.time()
+        response = s3.head_bucket(Bucket=bucket)
+        after = time.time()
+        header = response["ResponseMetadata"]["HTTPHeaders"].get("date")
+        if header:
+            found.append((before, header, after))
+    return offset_from_date_headers(found)
+
+
+@dataclass
+class RecordCollector:
+    """Reads the timing records a function wrote under ``pve-records/<strategy>/``."""
+
+    s3: Any
+    bucket: str
+    strategy: str
+    min_interval_s: float = COLLECT_EVERY_S  # each look is a billed LIST
+    seen: set[str] = field(default_factory=set)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: int = 0
+    _last: float = -math.inf
+
+    def poll(self, *, now: bool = False) -> int:
+        """Fetch records not seen yet (at most once per ``min_interval_s`` unless ``now``); return the
+        number of distinct keys with a final outcome. A record that cannot be read is counted, not fatal."""
+        if now or time.monotonic() - self._last >= self.min_interval_s:
+            self._last = time.monotonic()
+            prefix = f"{RECORDS_PREFIX}{self.strategy}/"
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    if item["Key"] not in self.seen:
+                        self.seen.add(item["Key"])
+                        self._read(item["Key"])
+        return len({r["key"] for r in self.records if r["outcome"] in ("processed", "failed")})
+
+    def _read(self, key: str) -> None:
+        try:
+            record = json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+            valid = isinstance(record, dict) and isinstance(record.get("key"), str)
+            valid = valid and record.get("outcome") in ("processed", "failed", "duplicate")
+            valid = valid and all(isinstance(record.get(t), int | float) for t in RECORD_TIMES)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            valid = False
+        if valid:
+            self.records.append(record)
+        else:
+            self.unreadable += 1
+
+
+def apply_records(recorder: Recorder, records: list[dict[str, Any]], offset: ClockOffset) -> int:
+    """Stamp the handler's times (AWS clock, minus the offset) into the recorder; return duplicates."""
+    duplicates = 0
+    for r in sorted(records, key=lambda r: r["finished_at"]):
+        if r["outcome"] == "duplicate":
+            duplicates += 1
+            continue
+        shift = offset.offset_s
+        recorder.detected(r["key"], r["received_at"] - shift)
+        recorder.started(r["key"], r["started_at"] - shift, "events")
+        if r["outcome"] == "processed":
+            recorder.succeeded(r["key"], r["finished_at"] - shift, "events")
+        else:
+            recorder.failed(r["key"], r.get("error", "failed"), r["finished_at"] - shift)
+    return duplicates
+
+
+def _strategy_info(region: str, extra: dict[str, Any]) -> AwsStrategyInfo:
+    clock = extra.get("clock", {})
+    return AwsStrategyInfo(
+        region=region,
+        clock=ClockOffsetInfo(**_finite(clock.get("applied_offset", {}))),
+        clocks_measured=[ClockOffsetInfo(**_finite(c)) for c in clock.get("measured", [])],
+        lambda_reports={k: float(v) for k, v in extra.get("lambda_reports", {}).items()},
+    )
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no infinity: an unbounded uncertainty is stored as None."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+
+
+def read_reports(logs: Any, group: str) -> dict[str, float]:
+    """The function's REPORT lines from CloudWatch Logs, summed."""
+    reports = []
+    malformed = 0
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern="REPORT"):
+        for event in page.get("events", []):
+            try:
+                report = parse_report(event["message"])
+            except ValueError:
+                malformed += 1
+                continue
+            if report is not None:
+                reports.append(report)
+    return {**summarize_reports(reports), "malformed_report_lines": malformed}
+
+
+@dataclass
+class AwsRun:
+    """One run of a plan: the clients, the host of the functions, and the scenario's workload."""
+
+    scenario: Scenario
+    plan: Plan
+    factory: ClientFactory
+    local_lambda: bool
+    progress: ProgressReporter
+    journal: Journal
+    planned: PlannedWorkload
+    bodies: dict[str, bytes]
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def env(self, target: StrategyTarget) -> BackendEnv:
+        """A fresh set of counted clients per strategy, so no two strategies share a count."""
+        base = self.factory
+        factory = ClientFactory(
+            ApiCallCounter(), endpoint_url=base.endpoint_url, region=base.region, credentials=base.credentials
+        )
+        return BackendEnv(
+            "aws",
+            factory.counter,
+            factory,
+            bucket=target.bucket,
+            endpoint_url=base.endpoint_url,
+            account_id=self.plan.account_id,
+            region=self.plan.region,
+        )
+
+    def run_target(self, target: StrategyTarget, index: int, repetition: int) -> StrategyOutcome:
+        spec = next(s for s in self.scenario.strategies if s.name == target.strategy)
+        env = self.env(target)
+        counter = env.counter
+        recorder = Recorder(spec.name, repetition)
+        for file in self.planned.files:
+            recorder.expect(file.key, len(self.bodies[file.key]), file.arrival_s)
+        seed = strategy_seed(self.scenario.seed, index, repetition)
+        setup_s3 = env.client("s3", "setup")
+        date_offset = clock_from_date_headers(setup_s3, target.bucket)
+        wall_start = time.monotonic()
+        extra: dict[str, Any] = {}
+        with tempfile.TemporaryDirectory(prefix="pve-aws-") as work:
+            if spec.kind == "poll":
+                ctx = RunContext(self.scenario, env, recorder, load_profile("instant"), seed, Path(work))
+                strategy = make_strategy(spec, ctx)
+                strategy.setup()
+                strategy.start()
+                try:
+                    writer = self._write_and_wait(env, recorder, lambda: recorder.final_count)
+                finally:
+                    strategy.stop()
+                strategy.finish()
+                counters, notes, details = strategy.counters(), strategy.notes(), strategy.details()
+                offset = event_offset = NO_OFFSET  # everything was stamped by this machine's clock
+            else:
+                collector = RecordCollector(setup_s3, target.bucket, spec.name)
+                host: FunctionHost = (
+                    LocalLambdaHost(self.plan, env.client, self.journal.queue_urls)
+                    if self.local_lambda
+                    else AwsLambdaHost()
+                )
+                host.start(target, spec)
+                try:
+                    writer = self._write_and_wait(env, recorder, collector.poll)
+                finally:
+                    host.stop(target)
+                collector.poll(now=True)
+                written = {r.key: r.written_at for r in recorder.records()}
+                pairs = [
+                    (r["event_time"], written[r["key"]])
+                    for r in collector.records
+                    if r["key"] in written and not math.isnan(written[r["key"]])
+                ]
+                event_offset = offset_from_event_times(pairs)
+                offset = tighter(event_offset, date_offset)
+                duplicates = apply_records(recorder, collector.records, offset)
+                reports = read_reports(env.client("logs", "setup"), f"/aws/lambda/{target.function}")
+                counters = {
+                    "invocations": int(reports["invocations"]),
+                    "cold_starts": int(reports["cold_starts"]),
+                    "gb_s": reports["gb_s"],
+                    "billed_ms": int(reports["billed_ms"]),
+                    "init_ms": reports["init_ms"],
+                    "duplicate_deliveries": duplicates,
+                    "records_unreadable": collector.unreadable,
+                }
+                extra["lambda_reports"] = reports
+                notes, details = [], {}
+            measured = [event_offset.as_dict(), date_offset.as_dict()]
+            extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
+            self.extras[spec.name] = extra
+        return StrategyOutcome(
+            name=spec.name,
+            kind=spec.kind,
+            repetition=repetition,
+            records=recorder.records(),
+            counters=counters,
+            api_calls=counter.for_roles(STRATEGY_ROLES),
+            api_calls_by_role=counter.by_role(),
+            writer=writer.as_dict(),
+            notes=notes + _unknown(spec.name, recorder.unknown_keys),
+            details=details,
+            wall_s=time.monotonic() - wall_start,
+        )
+
+    def _write_and_wait(self, env: BackendEnv, recorder: Recorder, final: Callable[[], int]) -> Any:
+        writer = write_workload(
+            env, self.planned, self.bodies, recorder, on_write=lambda n: self.progress.update(n, final())
+        )
+        deadline = time.monotonic() + self.scenario.drain_timeout_s
+        expected = len(self.planned.files)
+        while time.monotonic() < deadline:
+            done = final()
+            self.progress.update(writer.files, done)
+            if done >= expected:
+                break
+            time.sleep(0.25)
+        return writer
+
+
+def _unknown(strategy: str, keys: list[str]) -> list[str]:
+    if not keys:
+        return []
+    return [f"{strategy}: handled {len(keys)} key(s) the workload did not write, e.g. {keys[0]!r}"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is played: who runs the functions, what it reports, how the package is built."""
+
+    local_lambda: bool = False  # moto: the local runtime stands in for Lambda
+    progress: ProgressReporter = field(default_factory=QuietProgress)
+    say: Callable[[str], None] = lambda text: None
+    command: str = ""
+    scenario_file: str = ""
+    before_create: Callable[[Resource], None] | None = None  # tests inject a failure here
+    package: Callable[[str, str], bytes] = build_package
+
+
+def run_on_aws(
+    scenario: Scenario, plan: Plan, factory: ClientFactory, out_dir: Path, options: RunOptions
+) -> Run:
+    """Deploy ``plan``, run every strategy, write results to ``out_dir``; always tear down."""
+    progress, say, local_lambda = options.progress, options.say, options.local_lambda
+    check_live_size(scenario)
+    started = datetime.now(UTC)
+    planned = plan_workload(scenario.workload, scenario.seed)
+    bodies = {spec.key: planned.body(spec) for spec in planned.files}
+    clients = Clients(factory)
+    journal = Journal()
+    outcomes: list[StrategyOutcome] = []
+    with teardown_always(clients, plan, journal, say) as holder:
+        say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
+        Deployer(
+            plan, clients, journal=journal, before_create=options.before_create, package=options.package
+        ).deploy()
+        run = AwsRun(scenario, plan, factory, local_lambda, progress, journal, planned, bodies)
+        for repetition in range(scenario.repetitions):
+            for index, target in enumerate(plan.targets):
+                progress.begin(target.strategy, len(planned.files))
+                outcome = run.run_target(target, index, repetition)
+                progress.end(f"{sum(r.final for r in outcome.records)}/{len(planned.files)} final")
+                outcomes.append(outcome)
+    records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
+    ran = scenario.model_copy(
+        update={
+            "strategies": [s for s in scenario.strategies if s.name in {t.strategy for t in plan.targets}]
+        }
+    )
+    built = build_summary(
+        ran,
+        outcomes,
+        records,
+        capture_environment(started),
+        profile_info(load_profile("instant")),
+        command=options.command,
+        scenario_file=options.scenario_file,
+    )
+    report = holder.report or TeardownReport()
+    strategies = {
+        name: entry.model_copy(
+            update={"backend": "aws", "aws": _strategy_info(plan.region, run.extras.get(name, {}))}
+        )
+        for name, entry in built.strategies.items()
+    }
+    summary = priced(
+        built.model_copy(
+            update={
+                "scenario": built.scenario.model_copy(update={"backend": "aws"}),
+                "strategies": strategies,
+                "aws": AwsRunInfo(
+                    region=plan.region,
+                    run_id=plan.run_id,
+                    functions_run_by="the local runtime (moto)" if local_lambda else "AWS Lambda",
+                    endpoint=factory.endpoint_url or "AWS",
+                    runtime=plan.runtime,
+                    estimate_usd=plan.estimate.total,
+                    skipped=dict(plan.skipped),
+                    teardown_deleted=len(report.deleted),
+                    teardown_left=[f"{f.kind} {f.name}" for f in report.left],
+                    teardown_errors=report.errors,
+                ),
+            }
+        ),
+        load_pricing(),
+    )
+    write_results(out_dir, records, summary)
+    return summary

@@ -1,0 +1,291 @@
+"""The plan as a CloudFormation template, for those who deploy with infrastructure as code. Pure
+apart from ``write_template``.
+
+The same resources, names, policies and tags as ``pve run --backend aws`` creates. Account and
+region become ``${AWS::AccountId}`` and ``${AWS::Region}``; the function's code is a zip in S3
+named by two parameters (``pve aws template`` writes the zip next to the template). Circular
+references are avoided as AWS's own examples do: permissions and queue policies name the bucket's
+ARN as a string, and the bucket depends on them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.aws.deploy import REGION_TAG
+from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
+from bench.aws.plan import TAG_KEY, Kind, Plan, Resource, build_plan
+
+STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Logs::LogGroup"}
+
+
+def logical_id(resource: Resource) -> str:
+    """A CloudFormation logical id: alphanumeric, from the kind and the physical name."""
+    text = f"{resource.kind.name.title()} {resource.name}"
+    return "".join(part.capitalize() for part in "".join(c if c.isalnum() else " " for c in text).split())
+
+
+def _sub(value: Any, region: str) -> Any:
+    """Strings naming the account or region become ``Fn::Sub`` (recursively)."""
+    if isinstance(value, dict):
+        return {k: _sub(v, region) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sub(v, region) for v in value]
+    if isinstance(value, str) and (
+        ACCOUNT in value or value.startswith("arn:aws:") or f".{region}." in value
+    ):
+        text = value.replace(f":{region}:", ":${AWS::Region}:").replace(f".{region}.", ".${AWS::Region}.")
+        return {"Fn::Sub": text.replace("arn:aws:", "arn:${AWS::Partition}:")}
+    return value
+
+
+@dataclass(frozen=True)
+class _Context:
+    plan: Plan
+    ids: dict[tuple[Kind, str], str]  # (kind, name) -> logical id
+    by_arn: dict[str, str]  # ARN of a function or queue -> logical id
+    tags: list[dict[str, Any]]
+
+    def get_att(self, arn: str) -> dict[str, Any]:
+        return {"Fn::GetAtt": [self.by_arn[arn], "Arn"]}
+
+
+def _table(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": r.name,
+            "BillingMode": s["billing_mode"],
+            "KeySchema": [{"AttributeName": s["key"], "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": s["key"], "AttributeType": "S"}],
+            "TimeToLiveSpecification": {"AttributeName": s["ttl_attribute"], "Enabled": True},
+            "Tags": c.tags,
+        },
+    }
+
+
+def _bucket(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    notifications = [n for n in c.plan.of_kind(Kind.NOTIFICATION) if n.name == f"{r.name}:notification"]
+    properties: dict[str, Any] = {"BucketName": r.name, "Tags": c.tags}
+    out: dict[str, Any] = {"Type": "AWS::S3::Bucket", "Properties": properties}
+    if notifications:
+        properties["NotificationConfiguration"] = _notification(
+            notifications[0].spec["configuration"], c.by_arn
+        )
+        out["DependsOn"] = [  # S3 checks it may deliver when the configuration is saved
+            c.ids[(x.kind, x.name)]
+            for x in c.plan.resources
+            if x.strategy == r.strategy and x.kind in (Kind.PERMISSION, Kind.QUEUE_POLICY)
+        ]
+    return out
+
+
+def _queue(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    attributes = s["attributes"]
+    properties: dict[str, Any] = {
+        "QueueName": r.name,
+        "MessageRetentionPeriod": int(attributes["MessageRetentionPeriod"]),
+        "Tags": c.tags,
+    }
+    if "VisibilityTimeout" in attributes:
+        properties["VisibilityTimeout"] = int(attributes["VisibilityTimeout"])
+        properties["ReceiveMessageWaitTimeSeconds"] = int(attributes["ReceiveMessageWaitTimeSeconds"])
+        redrive = attributes["RedrivePolicy"]
+        properties["RedrivePolicy"] = {
+            "deadLetterTargetArn": c.get_att(redrive["deadLetterTargetArn"]),
+            "maxReceiveCount": redrive["maxReceiveCount"],
+        }
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
+def _queue_policy(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {"Queues": [{"Ref": c.by_arn[r.arn]}], "PolicyDocument": s["policy"]},
+    }
+
+
+def _role(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": r.name,
+            "Path": s["path"],
+            "AssumeRolePolicyDocument": s["assume_role_policy"],
+            "Policies": [{"PolicyName": s["policy_name"], "PolicyDocument": s["policy"]}],
+            "Tags": c.tags,
+        },
+    }
+
+
+def _log_group(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": r.name, "RetentionInDays": s["retention_days"], "Tags": c.tags},
+    }
+
+
+def _function(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    role = next(x for x in c.plan.of_kind(Kind.ROLE) if x.arn == s["role"])
+    properties: dict[str, Any] = {
+        "FunctionName": r.name,
+        "Runtime": s["runtime"],
+        "Handler": s["handler"],
+        "Role": {"Fn::GetAtt": [c.ids[(Kind.ROLE, role.name)], "Arn"]},
+        "Code": {"S3Bucket": {"Ref": "PackageBucket"}, "S3Key": {"Ref": "PackageKey"}},
+        "MemorySize": s["memory_mb"],
+        "Timeout": s["timeout_s"],
+        "Architectures": [s["architecture"]],
+        "Environment": {"Variables": s["environment"]},
+        "Tags": c.tags,
+    }
+    if s.get("reserved_concurrency") is not None:
+        properties["ReservedConcurrentExecutions"] = s["reserved_concurrency"]
+    log_group = c.ids[(Kind.LOG_GROUP, f"/aws/lambda/{r.name}")]
+    return {"Type": "AWS::Lambda::Function", "DependsOn": [log_group], "Properties": properties}
+
+
+def _invoke_config(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": {"Ref": c.by_arn[r.arn]},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": s["maximum_retry_attempts"],
+            "MaximumEventAgeInSeconds": s["maximum_event_age_s"],
+            "DestinationConfig": {"OnFailure": {"Destination": s["on_failure"]}},
+        },
+    }
+
+
+def _permission(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "FunctionName": {"Ref": c.by_arn[r.arn]},
+            "Action": s["action"],
+            "Principal": s["principal"],
+            "SourceArn": s["source_arn"],
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        },
+    }
+
+
+def _mapping(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "EventSourceArn": c.get_att(s["queue_arn"]),
+            "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
+            "BatchSize": s["batch_size"],
+            "MaximumBatchingWindowInSeconds": s["batching_window_s"],
+            "FunctionResponseTypes": s["function_response_types"],
+            "Tags": c.tags,
+        },
+    }
+
+
+def _rule(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "Name": r.name,
+        "State": "ENABLED",
+        "Targets": [{"Id": f"t{i}", "Arn": c.get_att(arn)} for i, arn in enumerate(s["targets"])],
+    }
+    if "event_pattern" in s:
+        properties["EventPattern"] = s["event_pattern"]
+    else:
+        properties["ScheduleExpression"] = s["schedule_expression"]
+    return {"Type": "AWS::Events::Rule", "Properties": properties}
+
+
+BUILDERS: dict[Kind, Callable[[Resource, dict[str, Any], _Context], dict[str, Any]]] = {
+    Kind.LEDGER_TABLE: _table,
+    Kind.BUCKET: _bucket,
+    Kind.DLQ: _queue,
+    Kind.QUEUE: _queue,
+    Kind.QUEUE_POLICY: _queue_policy,
+    Kind.ROLE: _role,
+    Kind.LOG_GROUP: _log_group,
+    Kind.FUNCTION: _function,
+    Kind.INVOKE_CONFIG: _invoke_config,
+    Kind.PERMISSION: _permission,
+    Kind.EVENT_SOURCE_MAPPING: _mapping,
+    Kind.RULE: _rule,
+    # Kind.NOTIFICATION: a property of its bucket in CloudFormation (see _bucket)
+}
+
+
+def build_template(plan: Plan) -> dict[str, Any]:
+    """The CloudFormation document (a dict) for ``plan``, built with ``${AWS::AccountId}`` ARNs."""
+    ids = {(r.kind, r.name): logical_id(r) for r in plan.resources}
+    by_arn = {
+        r.arn: ids[(r.kind, r.name)]
+        for r in plan.resources
+        if r.kind in (Kind.FUNCTION, Kind.QUEUE, Kind.DLQ)
+    }
+    tags: list[dict[str, Any]] = [
+        {"Key": TAG_KEY, "Value": plan.run_id},
+        {"Key": REGION_TAG, "Value": {"Ref": "AWS::Region"}},
+    ]
+    context = _Context(plan, ids, by_arn, tags)
+    resources: dict[str, Any] = {}
+    for r in plan.resources:
+        if r.kind in BUILDERS:
+            resource = BUILDERS[r.kind](r, dict(r.spec), context)
+            if resource["Type"] in STATEFUL:
+                resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = (
+                    "Delete"  # a run leaves nothing
+                )
+            resources[ids[(r.kind, r.name)]] = resource
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"poll-vs-events: scenario {plan.scenario}, run {plan.run_id} (pve aws template)",
+        "Parameters": {
+            "PackageBucket": {"Type": "String", "Description": "S3 bucket holding the function zip"},
+            "PackageKey": {"Type": "String", "Description": "S3 key of the function zip"},
+        },
+        "Resources": _sub(resources, plan.region),
+    }
+
+
+def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, Any]:
+    """S3's API notification document in CloudFormation's spelling."""
+    out: dict[str, Any] = {}
+    if "EventBridgeConfiguration" in config:
+        out["EventBridgeConfiguration"] = {"EventBridgeEnabled": True}
+    for api, cfn, arn_field, cfn_field in (
+        ("LambdaFunctionConfigurations", "LambdaConfigurations", "LambdaFunctionArn", "Function"),
+        ("QueueConfigurations", "QueueConfigurations", "QueueArn", "Queue"),
+    ):
+        for entry in config.get(api, []):
+            for event in entry["Events"]:
+                item: dict[str, Any] = {
+                    "Event": event,
+                    cfn_field: {"Fn::GetAtt": [by_arn[entry[arn_field]], "Arn"]},
+                }
+                rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+                if rules:
+                    item["Filter"] = {"S3Key": {"Rules": rules}}
+                out.setdefault(cfn, []).append(item)
+    return out
+
+
+def template_plan(plan: Plan, scenario: Any) -> Plan:
+    """The same plan with the account as ``${AWS::AccountId}`` (for ``Fn::Sub``)."""
+    return build_plan(scenario, region=plan.region, account_id=ACCOUNT, run_id=plan.run_id)
+
+
+def write_template(plan: Plan, out: Path, scenario: Any, package: bytes | None) -> Path | None:
+    """Write the template, and the function zip next to it if given; return the zip's path."""
+    document = build_template(template_plan(plan, scenario))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    if package is None:
+        return None
+    path = out.with_name(out.stem + "-function.zip")
+    path.write_bytes(package)
+    return path
