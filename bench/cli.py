@@ -29,7 +29,8 @@ EXIT_DOES_NOT_HOLD = 4  # `pve validate`: the simulator disagrees with theory or
 EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
 traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
 3 some files were missed (not handled before the drain timeout); 4 `pve validate`: the simulator
-does not hold against theory or a live run."""
+does not hold against theory or a live run; 130/143 stopped by Ctrl-C/SIGTERM (temp folders
+removed; a live run keeps its finished strategy runs, marked "complete": false)."""
 
 
 def _prepare_out(out: Path, args: argparse.Namespace, flag: str = "--out") -> Path:
