@@ -269,7 +269,7 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         from bench.results.files import prepare_out_file
 
-        prepare_out_file(Path(args.json), flag="--json", force=args.force)
+        prepare_out_file(Path(args.json), flag="--json")
     pricing = load_pricing(args.pricing)
     assumptions = load_assumptions(args.assumptions)
     profile = load_profile(args.profile)
@@ -508,7 +508,7 @@ def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
     from event_handlers.runtime.latency import load_profile
 
     out = Path(args.out) if args.out else Path(args.results) / "moto-profile.toml"
-    prepare_out_file(out, flag="--out", force=args.force or not args.out)  # the default is refitted
+    prepare_out_file(out, flag="--out")
     results = read_results(args.results)
     write_profile(fit_profile(results, args.name), out)
     load_profile(str(out))  # it must load back
@@ -1116,7 +1116,9 @@ def build_parser() -> argparse.ArgumentParser:
     decide_p.add_argument(
         "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
     )
-    decide_p.add_argument("--force", action="store_true", help="replace what --out and --json already hold")
+    decide_p.add_argument(
+        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
+    )
     decide_p.add_argument("--format", choices=["png", "svg"], default="png")
     decide_p.add_argument("--quiet", action="store_true")
     decide_p.set_defaults(func=cmd_decide)
@@ -1234,7 +1236,6 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("results", help="a live results folder")
     calibrate.add_argument("--out", help="profile file to write (default RESULTS/moto-profile.toml)")
     calibrate.add_argument("--name", default="moto", help="the profile's name (default moto)")
-    calibrate.add_argument("--force", action="store_true", help="replace the file --out names if it exists")
     calibrate.add_argument("--quiet", action="store_true")
     calibrate.set_defaults(func=cmd_calibrate)
 
@@ -1337,9 +1338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise Interrupted(signum)
 
     def redeliver(hook: Any) -> None:
-        """A stop raised inside a callback (a weakref's, a __del__) is swallowed; send it again."""
+        """A stop raised inside a callback (a weakref's, a __del__) is swallowed: send it again a
+        moment later, from another thread, so it lands in ordinary code (not in this hook)."""
         if isinstance(hook.exc_value, KeyboardInterrupt):
-            signal.raise_signal(getattr(hook.exc_value, "signum", signal.SIGINT))
+            signum = getattr(hook.exc_value, "signum", signal.SIGINT)
+            threading.Timer(0.01, signal.raise_signal, (signum,)).start()
             return
         unraisable(hook)
 

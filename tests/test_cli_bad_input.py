@@ -114,6 +114,7 @@ FLAG_CASES: list[tuple[list[str], str]] = [
     (["idle-cost", "--objects", "0"], "--objects"),
     (["idle-cost", "--objects", "1.5"], "--objects"),
     (["idle-cost", "--objects", "100000000"], "--objects 100,000,000"),  # memory: refused, with the size
+    (["idle-cost", "--objects", "1e8"], "--objects 100,000,000"),
     (["idle-cost", "--sweep-every", "0"], "--sweep-every"),
     (["simulate", "quickstart", "--processing-ms", "-50"], "--processing-ms"),
     (["simulate", "quickstart", "--processing-ms-per-mb", "-1"], "--processing-ms-per-mb"),
@@ -175,11 +176,11 @@ OUT_CASES: list[tuple[list[str], Callable[[Path], Path], str]] = [
     (["cost", "--sweep", "--out"], _results, "another run's results"),
     (["decide", "--files-per-day", "1000", "--out"], _a_file, "is a file"),
     (["decide", "--files-per-day", "1000", "--json"], lambda t: t, "is a folder"),
-    (["decide", "--files-per-day", "1000", "--json"], _a_file, "exists"),
     (["idle-cost", "--objects", "10", "--out"], _a_file, "is a file"),
     (["validate", "--live", "x", "--out"], _results, "another run's results"),
     (["calibrate", "nowhere", "--out"], lambda t: t, "is a folder"),
-    (["calibrate", "nowhere", "--out"], _a_file, "exists"),
+    (["calibrate", "nowhere", "--out"], lambda t: _a_file(t) / "p.toml", "is a file"),
+    (["decide", "--files-per-day", "1000", "--json"], lambda t: _a_file(t) / "d.json", "is a file"),
 ]
 
 

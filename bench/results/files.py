@@ -234,14 +234,12 @@ def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False
         clear_results(folder)
 
 
-def prepare_out_file(path: Path, *, flag: str, force: bool = False) -> None:
-    """Check that a single output file can be written: not a folder, its folder writable, and not
-    an existing file unless ``force``."""
+def prepare_out_file(path: Path, *, flag: str) -> None:
+    """Check that a single output file can be written: not a folder, its folder writable (an
+    existing file is replaced, as a file output usually is)."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{flag} {path}: is a folder, not a file")
-    if path.exists() and not force:
-        raise InputError(f"{flag} {path}: exists; choose another name, or pass --force to replace it")
     _check_writable(path.parent, flag)
 
 
