@@ -488,12 +488,16 @@ def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequen
     from pydantic import ValidationError
 
     from bench.scenario.limits import check_simulation
+    from bench.scenario.spec import MAX_SPAN_S
     from bench.simulate.arrivals import expected_count, scaled_arrivals
 
     flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
     for rate in rates:
-        if days and rate:
+        if days and rate:  # the size first: it is what the user needs to hear
             check_simulation(scenario, days * rate, flag)
+    if days is not None and days > MAX_SPAN_S / 86400:
+        raise ArgumentError("--days", f"at most {MAX_SPAN_S / 86400:,.0f} (ten years), got {days:,g}")
+    for rate in rates:
         try:
             arrivals = scaled_arrivals(scenario.workload.arrivals, days=days, files_per_day=rate)
         except ValidationError as exc:
