@@ -29,7 +29,16 @@ EXIT_DOES_NOT_HOLD = 4  # `pve validate`: the simulator disagrees with theory or
 EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
 traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
 3 some files were missed (not handled before the drain timeout); 4 `pve validate`: the simulator
-does not hold against theory or a live run."""
+does not hold against theory or a live run; 130/143 stopped by Ctrl-C/SIGTERM (temp folders
+removed; a live run keeps its finished strategy runs, marked "complete": false)."""
+
+
+def _prepare_out(out: Path, args: argparse.Namespace, flag: str = "--out") -> Path:
+    """Check ``out`` before any work (a file, unwritable, another run's results without --force)."""
+    from bench.results.files import prepare_out_folder
+
+    prepare_out_folder(out, flag=flag, force=getattr(args, "force", False))
+    return out
 
 
 def _out_dir(kind: str, name: str, out: str | None) -> Path:
@@ -60,6 +69,7 @@ def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from bench.live.runner import check_live_size
     from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario
@@ -69,7 +79,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     scenario = load_scenario(args.scenario).with_overrides(
         backend=args.backend, latency_profile=args.profile, repetitions=args.repetitions, seed=args.seed
     )
-    out = _out_dir("run", scenario.name, args.out)
+    check_live_size(scenario)
+    out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
     summary = _run_live(scenario, args.scenario, out, args.quiet)
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
@@ -132,8 +143,6 @@ def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
     )
     duration = (args.duration_ms if args.duration_ms is not None else 100.0) / 1000.0
     share = args.cpu_share if args.cpu_share is not None else 0.5
-    if share > 1:
-        raise ArgumentError("--cpu-share", f"must be between 0 and 1, got {share:g}")
     return duration * share, duration * (1 - share)
 
 
@@ -179,7 +188,7 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         )
     ]
     if args.sweep:
-        out = _out_dir("cost", "sweep", args.out)
+        out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
         baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
         document = write_sweep(
             out,
@@ -256,6 +265,11 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         raise ArgumentError(
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
         )
+    out = _prepare_out(_out_dir("decide", "decide", args.out), args)
+    if args.json:
+        from bench.results.files import prepare_out_file
+
+        prepare_out_file(Path(args.json), flag="--json")
     pricing = load_pricing(args.pricing)
     assumptions = load_assumptions(args.assumptions)
     profile = load_profile(args.profile)
@@ -283,7 +297,6 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
             console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
             for line in decision_notes(decision):
                 console.print(f"  {line}", highlight=False)
-    out = _out_dir("decide", "decide", args.out)
     out.mkdir(parents=True, exist_ok=True)
     chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=args.latency_p95)
     doc = document(decisions, assumptions, pricing, profile, _command_line())
@@ -417,7 +430,11 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from bench.live.idle import measure_idle_polls, write_idle_cost
+    from bench.scenario.limits import check_idle_objects
 
+    check_idle_objects(args.objects)
+    if args.out:
+        _prepare_out(Path(args.out), args)
     rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
     if args.out:
         write_idle_cost(
@@ -469,7 +486,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         )
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
-    base = _out_dir("simulate", scenario.name, args.out)
+    _check_simulation_size(scenario, args.days, rates)
+    base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -544,13 +562,37 @@ def _chunk_progress() -> Callable[[int, float], None]:
     return report
 
 
+def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequence[float | None]) -> None:
+    """Refuse, before simulating, a period too long for this machine (see bench.scenario.limits)."""
+    from pydantic import ValidationError
+
+    from bench.scenario.limits import check_simulation
+    from bench.scenario.spec import MAX_SPAN_S
+    from bench.simulate.arrivals import expected_count, scaled_arrivals
+
+    flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
+    for rate in rates:
+        if days and rate:  # the size first: it is what the user needs to hear
+            check_simulation(scenario, days * rate, flag)
+    if days is not None and days > MAX_SPAN_S / 86400:
+        raise ArgumentError("--days", f"at most {MAX_SPAN_S / 86400:,.0f} (ten years), got {days:,g}")
+    for rate in rates:
+        try:
+            arrivals = scaled_arrivals(scenario.workload.arrivals, days=days, files_per_day=rate)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ArgumentError(flag, f"{first['loc'][0]}: {first['msg']}") from None
+        check_simulation(scenario, expected_count(arrivals), flag)
+
+
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
-    from bench.results.files import read_results
+    from bench.results.files import prepare_out_file, read_results
     from bench.simulate.calibrate import fit_profile, write_profile
     from event_handlers.runtime.latency import load_profile
 
-    results = read_results(args.results)
     out = Path(args.out) if args.out else Path(args.results) / "moto-profile.toml"
+    prepare_out_file(out, flag="--out")
+    results = read_results(args.results)
     write_profile(fit_profile(results, args.name), out)
     load_profile(str(out))  # it must load back
     if not args.quiet:
@@ -565,7 +607,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from bench.scenario.spec import load_scenario
     from bench.simulate.validate import comparisons_document, split_validation, theory_check, write_validation
 
-    out = _out_dir("validate", "simulator", args.out)
+    out = _prepare_out(_out_dir("validate", "simulator", args.out), args)
+    lives = [read_results(path) for path in args.live or []]
+    scenarios = [] if args.live else [load_scenario(name) for name in args.scenarios]
     theory = theory_check()
     console.print(
         f"(a) theory: poll every {theory.interval_s:g}s, {theory.files:,} Poisson arrivals, idle consumer: "
@@ -574,10 +618,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
         f"{'holds' if theory.holds else 'DOES NOT HOLD'}",
         highlight=False,
     )
-    lives = [read_results(path) for path in args.live or []]
-    for name in [] if args.live else args.scenarios:
+    for name, scenario in zip([] if args.live else args.scenarios, scenarios, strict=True):
         folder = out / f"live-{name}"
-        _run_live(load_scenario(name), name, folder, args.quiet)
+        _run_live(scenario, name, folder, args.quiet)
         lives.append(read_results(folder))
     out.mkdir(parents=True, exist_ok=True)
     rows = split_validation(lives, out, args.calibrate_on, replicas=args.replicas)
@@ -812,7 +855,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     package = _aws_package(args)
     for architecture in {str(r.spec["architecture"]) for r in plan.of_kind(Kind.FUNCTION)}:
         package(plan.runtime, architecture)  # refuse a Pillow that would not load, before deploying
-    out = _out_dir("run", scenario.name, args.out)
+    out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
     progress = QuietProgress() if args.quiet else RichProgress()
     try:
         options = RunOptions(
@@ -945,6 +988,33 @@ def _non_negative(text: str) -> float:
     return _number(text, zero_ok=True)
 
 
+def _probability(text: str) -> float:
+    """A significance level: strictly between 0 and 1."""
+    value = _number(text, zero_ok=False)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    """A share: from 0 to 1."""
+    value = _number(text, zero_ok=True)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A numpy seed: a whole number from 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
 def _memory(text: str) -> int:
     value = _number(text, zero_ok=False)
     if value != int(value) or not 128 <= value <= 10240:
@@ -1007,6 +1077,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", help="bundled scenario name (see 'pve list') or path to a .toml file")
     run.add_argument("--out", help="results folder (default: results/<scenario>/<UTC timestamp>/)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument(
         "--backend",
@@ -1014,8 +1089,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the scenario's backend ('aws': deploy to your account, see 'pve aws --help')",
     )
     run.add_argument("--profile", help="override the latency profile (instant, aws, moto, or a .toml path)")
-    run.add_argument("--repetitions", type=int, help="override the number of repetitions")
-    run.add_argument("--seed", type=int, help="override the seed")
+    run.add_argument("--repetitions", type=_positive_int, help="override the number of repetitions")
+    run.add_argument("--seed", type=_seed, help="override the seed")
     run.add_argument("--format", choices=["png", "svg"], default="png", help="chart format (default png)")
     _add_aws_run_arguments(run)
     run.set_defaults(func=cmd_run)
@@ -1043,7 +1118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
     )
     cost.add_argument(
-        "--cpu-share", type=_non_negative, help="deprecated: the CPU share of --duration-ms (default 0.5)"
+        "--cpu-share", type=_share, help="deprecated: the CPU share of --duration-ms (default 0.5)"
     )
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument(
@@ -1065,11 +1140,16 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--samples", type=_count, default=64, help="joint Monte Carlo draws per break-even (default 64)"
     )
-    cost.add_argument("--seed", type=int, default=0, help="seed of the Monte Carlo draws (default 0)")
+    cost.add_argument("--seed", type=_seed, default=0, help="seed of the Monte Carlo draws (default 0)")
     cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
     cost.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
     cost.add_argument("--out", help="folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
+    cost.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
     cost.add_argument("--format", choices=["png", "svg"], default="png")
     cost.add_argument("--quiet", action="store_true")
     cost.set_defaults(func=cmd_cost)
@@ -1114,10 +1194,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
-    decide_p.add_argument("--seed", type=int, default=0)
+    decide_p.add_argument("--seed", type=_seed, default=0)
     decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
     decide_p.add_argument(
         "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
+    )
+    decide_p.add_argument(
+        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
     )
     decide_p.add_argument("--format", choices=["png", "svg"], default="png")
     decide_p.add_argument("--quiet", action="store_true")
@@ -1131,16 +1214,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("a", help="results folder A (the reference)")
     compare.add_argument("b", help="results folder B")
-    compare.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    compare.add_argument("--alpha", type=_probability, default=0.05, help="significance level (default 0.05)")
     compare.add_argument(
         "--min-effect",
-        type=float,
+        type=_non_negative,
         default=0.05,
         help="smallest relative change of the median worth reporting (default 0.05)",
     )
     compare.add_argument(
         "--min-effect-s",
-        type=float,
+        type=_non_negative,
         default=0.005,
         help="smallest absolute change of the median worth reporting, seconds (default 0.005)",
     )
@@ -1181,12 +1264,17 @@ def build_parser() -> argparse.ArgumentParser:
         "idle-cost", help="count and price one idle poll of a big bucket, per cursor strategy"
     )
     idle.add_argument(
-        "--objects", type=int, default=10_000, help="objects already in the prefix (default 10,000)"
+        "--objects", type=_count, default=10_000, help="objects already in the prefix (default 10,000)"
     )
     idle.add_argument(
-        "--sweep-every", type=int, default=60, help="start-after's full-listing period, in cycles"
+        "--sweep-every", type=_positive_int, default=60, help="start-after's full-listing period, in cycles"
     )
     idle.add_argument("--out", help="also write idle_cost.json to this folder")
+    idle.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
     idle.set_defaults(func=cmd_idle_cost)
 
     simulate = sub.add_parser(
@@ -1196,21 +1284,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--days and --files-per-day stretch the scenario's arrival process.",
     )
     simulate.add_argument("scenario", help="bundled scenario name or .toml path")
-    simulate.add_argument("--days", type=float, help="simulate this many days of arrivals")
+    simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",
-        type=float,
+        type=_positive,
         nargs="+",
         metavar="N",
         help="arrival rate(s); several rates give one results folder each",
     )
     simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
     simulate.add_argument(
-        "--processing-ms", type=float, help="processing time per file (default: the profile's, else 100 ms)"
+        "--processing-ms",
+        type=_non_negative,
+        help="processing time per file (default: the profile's, else 100 ms)",
     )
     simulate.add_argument(
         "--processing-ms-per-mb",
-        type=float,
+        type=_non_negative,
         default=0.0,
         help="with --processing-ms: extra milliseconds per MB of file (default 0)",
     )
@@ -1228,10 +1318,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(days); default: the scenario's [bucket] retention (keep)",
     )
     simulate.add_argument("--replay", metavar="LIVE_RESULTS", help="replay a live run's poll schedules")
-    simulate.add_argument("--seed", type=int)
+    simulate.add_argument("--seed", type=_seed)
     simulate.add_argument(
         "--max-records",
-        type=int,
+        type=_count,
         default=100_000,
         help="records.csv keeps a uniform sample of this many files in all (default 100,000)",
     )
@@ -1240,6 +1330,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"
+    )
+    simulate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
     )
     simulate.add_argument("--format", choices=["png", "svg"], default="png")
     simulate.add_argument("--quiet", action="store_true")
@@ -1289,6 +1384,11 @@ def build_parser() -> argparse.ArgumentParser:
         "several percent from one draw to the next)",
     )
     validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
+    validate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
     validate.add_argument("--quiet", action="store_true")
     validate.set_defaults(func=cmd_validate)
 
@@ -1333,7 +1433,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from bench.errors import InputError
+    import signal
+    import threading
+
+    from bench.errors import InputError, Interrupted
     from event_handlers.runtime.latency import ProfileError
 
     parser = build_parser()
@@ -1343,11 +1446,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     console = Console(width=None if sys.stdout.isatty() else 120)  # logs and pipes get whole rows
     func: Callable[[argparse.Namespace, Console], int] = args.func
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    def redeliver(hook: Any) -> None:
+        """A stop raised inside a callback (a weakref's, a __del__) is swallowed: send it again a
+        moment later, from another thread, so it lands in ordinary code (not in this hook)."""
+        if isinstance(hook.exc_value, KeyboardInterrupt):
+            signum = getattr(hook.exc_value, "signum", signal.SIGINT)
+            threading.Timer(0.01, signal.raise_signal, (signum,)).start()
+            return
+        unraisable(hook)
+
+    # SIGTERM (timeout, CI, a container stop) unwinds like Ctrl-C: temp folders cleaned, partial results
+    # written and marked incomplete; exit 128 + the signal's number, as a shell reports it
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if main_thread else None
+    unraisable, sys.unraisablehook = sys.unraisablehook, redeliver
     try:
         return func(args, console)
     except (InputError, ProfileError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)  # one line
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        Console(stderr=True).print("[red]interrupted[/]")
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        Console(stderr=True).print(f"[red]interrupted ({signal.Signals(signum).name})[/]")
+        return 128 + int(signum)
+    finally:
+        sys.unraisablehook = unraisable
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -15,3 +15,16 @@ class BenchError(Exception):
 
 class InputError(BenchError, ValueError):
     """Input the user can fix: the message names the file, field or flag."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop asked by a signal (SIGTERM from ``timeout``, CI or a container stop; SIGINT is a
+    plain ``KeyboardInterrupt``): it unwinds like Ctrl-C, so temp folders are cleaned and a live
+    run writes its partial results marked incomplete."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        super().__init__(self.signal_name)

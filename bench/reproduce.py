@@ -53,6 +53,11 @@ class Step:
 
 
 def steps(root: str) -> list[Step]:
+    """Every step; each replaces (``--force``) what the reference folder held before."""
+    return [Step(s.name, (*s.argv, "--force")) for s in _steps(root)]
+
+
+def _steps(root: str) -> list[Step]:
     out = [Step(name, ("run", name, "--out", f"{root}/{name}", "--quiet")) for name in live_scenarios()]
     out += [
         Step("cost", ("cost", "--sweep", "--out", f"{root}/cost", "--quiet")),

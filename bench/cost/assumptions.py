@@ -103,7 +103,7 @@ def load_assumptions(path: str | Path | None = None) -> Assumptions:
         return _bundled()
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read assumptions {path}: {exc}") from exc
     return _parse(text, str(path))
 

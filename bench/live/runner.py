@@ -41,6 +41,7 @@ from bench.results.model import (
     StrategyResult,
 )
 from bench.results.stats import strategy_stats
+from bench.scenario.limits import MAX_LIVE_FILES, MAX_LIVE_S, check_live  # noqa: F401  (re-exported)
 from bench.scenario.seeds import WRITER_LEAD_S, strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
@@ -82,44 +83,51 @@ def run_scenario(
         raise InputError(f"scenario {scenario.name!r} produces no files; check its arrivals")
     bodies = {spec.key: planned.body(spec) for spec in planned.files}
     outcomes: list[StrategyOutcome] = []
-    for repetition in range(scenario.repetitions):
-        for index, spec in enumerate(scenario.strategies):
-            seed = strategy_seed(scenario.seed, index, repetition)
-            label = spec.name if scenario.repetitions == 1 else f"{spec.name} #{repetition + 1}"
-            progress.begin(label, len(planned.files))
-            outcome = run_strategy(scenario, spec, planned, bodies, repetition, seed, profile, progress)
-            final = sum(r.final for r in outcome.records)
-            progress.end(f"{final}/{len(planned.files)} final in {outcome.wall_s:.1f}s")
-            outcomes.append(outcome)
-    records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
-    summary = build_summary(
-        scenario,
-        outcomes,
-        records,
-        environment,
-        profile_info(profile),
-        command=command,
-        scenario_file=scenario_file,
-    )
-    write_results(out_dir, records, summary)
-    return summary
+    label = ""
 
+    def write(ran: Scenario, reason: str | None = None) -> Run:
+        records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
+        summary = build_summary(
+            ran,
+            outcomes,
+            records,
+            environment,
+            profile_info(profile),
+            command=command,
+            scenario_file=scenario_file,
+        )
+        if reason is not None:
+            summary = summary.model_copy(update={"complete": False, "incomplete_reason": reason})
+        write_results(out_dir, records, summary)
+        return summary
 
-MAX_LIVE_S = 3600.0
-MAX_LIVE_FILES = 100_000
+    try:
+        for repetition in range(scenario.repetitions):
+            for index, spec in enumerate(scenario.strategies):
+                seed = strategy_seed(scenario.seed, index, repetition)
+                label = spec.name if scenario.repetitions == 1 else f"{spec.name} #{repetition + 1}"
+                progress.begin(label, len(planned.files))
+                outcome = run_strategy(scenario, spec, planned, bodies, repetition, seed, profile, progress)
+                final = sum(r.final for r in outcome.records)
+                progress.end(f"{final}/{len(planned.files)} final in {outcome.wall_s:.1f}s")
+                outcomes.append(outcome)
+    except KeyboardInterrupt as stop:
+        if outcomes:  # keep what finished; the strategy run that was stopped is not in the file
+            ran = {o.name for o in outcomes}
+            name = getattr(stop, "signal_name", "SIGINT")
+            total = scenario.repetitions * len(scenario.strategies)
+            write(
+                scenario.model_copy(update={"strategies": [s for s in scenario.strategies if s.name in ran]}),
+                f"stopped by {name} during {label!r}: {len(outcomes)} of {total} strategy runs finished",
+            )
+        raise
+    return write(scenario)
 
 
 def check_live_size(scenario: Scenario) -> None:
-    """Refuse, before generating anything, a workload that cannot be played live on a laptop."""
-    arrivals = scenario.workload.arrivals
-    seconds = (arrivals.duration_s or 0.0) / scenario.workload.time_scale
-    if seconds > MAX_LIVE_S or (arrivals.count or 0) > MAX_LIVE_FILES:
-        size = f"{seconds / 3600:,.1f} h of arrivals" if seconds > MAX_LIVE_S else f"{arrivals.count:,} files"
-        raise InputError(
-            f"scenario {scenario.name!r} is too big to play live ({size}; the limits are "
-            f"{MAX_LIVE_S / 3600:g} h and {MAX_LIVE_FILES:,} files): simulate it with "
-            f"'pve simulate {scenario.name}', or compress it with workload.time_scale"
-        )
+    """Refuse, before generating anything, a workload that cannot be played live on this machine
+    (too many files, too long in real time, or more memory than it has): see ``bench.scenario.limits``."""
+    check_live(scenario)
 
 
 def run_strategy(

@@ -61,32 +61,72 @@ def write_summary(path: Path, summary: Run) -> None:
 
 
 def read_results(folder: str | Path) -> Results:
-    """Load a results folder, upgrading an older summary to the current model."""
+    """Load a results folder, upgrading an older summary to the current model.
+
+    The folder is checked before anything is drawn from it: the summary must be valid, and
+    ``records.csv`` must exist, hold every record column, and hold one row per file for each
+    strategy (a sampled simulation: at most one per file), so a truncated or foreign file is a
+    :class:`ResultsError` naming it, never a chart drawn from part of the data."""
     folder = Path(folder)
     summary_path = folder / "summary.json"
     if not summary_path.is_file():
         raise ResultsError(f"{folder} is not a results folder: no summary.json")
     summary = read_summary(summary_path)
-    records_path = folder / "records.csv"
-    if records_path.is_file():
+    records = read_records(folder / "records.csv")
+    check_row_counts(records, summary, folder / "records.csv")
+    return Results(folder, records, summary)
+
+
+def read_records(path: Path) -> pd.DataFrame:
+    """``records.csv`` with every record column, or a :class:`ResultsError` naming the file."""
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing (a results folder holds records.csv beside summary.json)")
+    try:
         records = pd.read_csv(
-            records_path,
+            path,
             keep_default_na=False,
             na_values=[""],
             dtype={"key": str, "path": str, "error": str, "strategy": str},
         )
-        records["path"] = records["path"].fillna("")
-        records["error"] = records["error"].fillna("")
-    else:
-        records = pd.DataFrame(columns=COLUMNS)
-    return Results(folder, records, summary)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ResultsError(f"{path}: not a readable records file ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in COLUMNS if c not in records.columns]
+    if missing:
+        raise ResultsError(f"{path}: missing record column(s) {', '.join(missing)}")
+    numeric = [c for c in COLUMNS if c not in _TEXT_COLUMNS]
+    bad = [c for c in numeric if len(records) and not pd.api.types.is_numeric_dtype(records[c])]
+    if bad:
+        raise ResultsError(f"{path}: column(s) {', '.join(bad)} hold values that are not numbers")
+    records["path"] = records["path"].fillna("")
+    records["error"] = records["error"].fillna("")
+    return records
+
+
+_TEXT_COLUMNS = frozenset({"strategy", "key", "outcome", "path", "error"})
+
+
+def check_row_counts(records: pd.DataFrame, summary: Run, path: Path) -> None:
+    """Each strategy's rows against its ``files`` in the summary: equal, unless the records are a
+    sample (a simulation of millions of files keeps at most ``files`` rows)."""
+    sampled = summary.simulation is not None and summary.simulation.records not in ("", "every file")
+    counts = records["strategy"].value_counts()
+    unknown = sorted(set(counts.index) - set(summary.strategies))
+    if unknown:
+        raise ResultsError(f"{path}: rows of strategies the summary does not have: {', '.join(unknown)}")
+    for name, strategy in summary.strategies.items():
+        rows = int(counts.get(name, 0))
+        if rows > strategy.files or (rows != strategy.files and not sampled):
+            raise ResultsError(
+                f"{path}: {rows} row(s) for strategy {name!r}, but summary.json says {strategy.files} "
+                "file(s) (a truncated or mismatched records file)"
+            )
 
 
 def read_summary(path: Path) -> Run:
     """One ``summary.json`` of any known schema version, as the current model."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
     return summary_from_json(data, str(path))
 
@@ -159,3 +199,81 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+# -- output folders: checked before a run, cleared only when asked ------------------------------
+# What a results folder of any command holds at its top level: a folder with one of these is
+# another run's results, never overwritten without --force.
+RESULT_MARKERS = ("summary.json", "validation.json", "sweep.json", "idle_cost.json", "comparison.csv")
+RESULT_SUFFIXES = (".csv", ".json", ".png", ".svg", ".txt")  # what --force clears (nothing else)
+
+
+def is_results_folder(folder: Path) -> bool:
+    """Whether ``folder`` (or a folder right inside it) holds a run's results."""
+    if any((folder / name).is_file() for name in RESULT_MARKERS):
+        return True
+    return any(child.is_dir() and (child / "summary.json").is_file() for child in folder.iterdir())
+
+
+def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False) -> None:
+    """Check, before any work, that results can be written to ``folder``; with ``force``, clear
+    another run's results out of it first, so nothing stale sits beside the new ones.
+
+    Refused (an :class:`InputError` naming ``flag``): an existing file, a folder that cannot be
+    created or written, another run's results folder without ``force``."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{flag} {folder}: is a file, not a folder")
+    _check_writable(folder, flag)
+    if folder.is_dir() and is_results_folder(folder):
+        if not force:
+            raise InputError(
+                f"{flag} {folder}: holds another run's results; choose a new folder, or pass --force "
+                "to replace them"
+            )
+        clear_results(folder)
+
+
+def prepare_out_file(path: Path, *, flag: str) -> None:
+    """Check that a single output file can be written: not a folder, its folder writable (an
+    existing file is replaced, as a file output usually is)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{flag} {path}: is a folder, not a file")
+    _check_writable(path.parent, flag)
+
+
+def clear_results(folder: Path) -> list[Path]:
+    """Delete the result files (records, summaries, charts) of ``folder`` and of the results
+    folders right inside it; anything else is left alone. Returns what was deleted."""
+    removed: list[Path] = []
+    for child in sorted(folder.iterdir()):
+        if child.is_file() and child.suffix in RESULT_SUFFIXES:
+            child.unlink()
+            removed.append(child)
+        elif child.is_dir() and (child / "summary.json").is_file():
+            removed += clear_results(child)
+            if not any(child.iterdir()):
+                child.rmdir()
+    return removed
+
+
+def _check_writable(folder: Path, flag: str) -> None:
+    """The nearest existing ancestor of ``folder`` must be a folder we can create files in."""
+    import os
+    import tempfile
+
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{flag} {folder}: {probe} is a file, so the folder cannot be created")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {folder}: {probe} is not writable")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {folder}: cannot write in {probe} ({exc.strerror or exc})") from None

@@ -352,6 +352,10 @@ class Run(ResultModel):
     simulation: SimulationInfo | None = None
     notes: list[str] = Field(default_factory=list)
     strategies: dict[str, StrategyResult]
+    # False when the run was stopped (Ctrl-C, SIGTERM) before every strategy ran: the file holds the
+    # strategy runs that finished, and incomplete_reason says what stopped it and where
+    complete: bool = True
+    incomplete_reason: str | None = None
     aws: AwsRunInfo | None = None  # runs with --backend aws: region, run id, teardown
 
     @property

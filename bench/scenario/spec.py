@@ -22,12 +22,22 @@ Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
+# Bounds that keep a typo from planning a run that lasts for days (values in scenario seconds):
+# a gap between arrivals of more than a week, or a span of arrivals beyond ten years, is a
+# mistake in every scenario this suite runs; a time_scale below 0.01 plays one scenario second
+# in more than 100 real seconds.
+MAX_GAP_S = 7 * 86400.0
+MAX_SPAN_S = 3650 * 86400.0
+MIN_TIME_SCALE = 0.01
+Delay = Annotated[float, Field(ge=0, le=21600, allow_inf_nan=False)]  # a retry delay (AWS: at most 6 h)
+
+
 class ScenarioError(InputError):
     """A scenario that cannot be run; the message names the file and every bad field."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # NaN passes every bound
 
 
 # -- workload ----------------------------------------------------------------------------------
@@ -36,14 +46,14 @@ class Arrivals(_Strict):
 
     process: Literal["constant", "poisson", "bursts", "onoff", "diurnal", "replay"]
     count: int | None = Field(None, gt=0, description="number of files (or use duration_s)")
-    duration_s: float | None = Field(None, gt=0, description="arrivals stop after this")
+    duration_s: float | None = Field(None, gt=0, le=MAX_SPAN_S, description="arrivals stop after this")
     rate_per_s: float | None = Field(None, gt=0, description="mean arrival rate")
     burst_size: int = Field(10, gt=0)
-    burst_interval_s: float = Field(5.0, gt=0)
-    burst_spread_s: float = Field(0.0, ge=0, description="spread of one burst's files")
-    on_s: float = Field(10.0, gt=0)
-    off_s: float = Field(10.0, gt=0)
-    period_s: float = Field(86400.0, gt=0, description="diurnal period")
+    burst_interval_s: float = Field(5.0, gt=0, le=MAX_GAP_S)
+    burst_spread_s: float = Field(0.0, ge=0, le=MAX_GAP_S, description="spread of one burst's files")
+    on_s: float = Field(10.0, gt=0, le=MAX_GAP_S)
+    off_s: float = Field(10.0, gt=0, le=MAX_GAP_S)
+    period_s: float = Field(86400.0, gt=0, le=MAX_GAP_S, description="diurnal period")
     peak_to_trough: float = Field(10.0, ge=1, description="diurnal peak rate / trough rate")
     replay_path: str | None = None
 
@@ -92,7 +102,7 @@ class Workload(_Strict):
     key_style: Literal["plain", "odd"] = Field(
         "plain", description="'odd' puts spaces, +, %, unicode and emoji in some keys"
     )
-    time_scale: float = Field(1.0, gt=0, description="scenario seconds per real second")
+    time_scale: float = Field(1.0, ge=MIN_TIME_SCALE, le=1e9, description="scenario seconds per real second")
 
 
 # -- strategies ----------------------------------------------------------------------------------
@@ -108,18 +118,18 @@ class FunctionSettings(_Strict):
     timeout_s: float = Field(30.0, gt=0, le=900)
     architecture: Literal["x86_64", "arm64"] = "x86_64"
     reserved_concurrency: int | None = Field(None, ge=0)
-    init_delay_s: float = Field(0.0, ge=0, description="modelled INIT time added to each cold start")
+    init_delay_s: float = Field(0.0, ge=0, le=900, description="modelled INIT time added to each cold start")
 
 
 class PollStrategy(_Strategy):
     kind: Literal["poll"]
-    interval_s: float = Field(gt=0)
+    interval_s: float = Field(gt=0, le=MAX_GAP_S)
     phase_s: float | None = Field(
-        None, ge=0, description="delay of the first poll; default: random in [0, interval)"
+        None, ge=0, le=MAX_GAP_S, description="delay of the first poll; default: random in [0, interval)"
     )
     cursor: CursorName = "seen-set"
-    min_age_s: float = Field(0.0, ge=0)
-    jitter_s: float = Field(0.0, ge=0)
+    min_age_s: float = Field(0.0, ge=0, le=MAX_GAP_S)
+    jitter_s: float = Field(0.0, ge=0, le=MAX_GAP_S)
     page_size: int = Field(1000, ge=1, le=1000)
     lookback_s: float = Field(900.0, ge=0)
     sweep_every: int = Field(60, ge=1)
@@ -135,7 +145,7 @@ class PollStrategy(_Strategy):
 
 class ScheduledPollStrategy(_Strategy):
     kind: Literal["scheduled-poll"]
-    interval_s: float = Field(gt=0)
+    interval_s: float = Field(gt=0, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
     function: FunctionSettings = FunctionSettings()
 
@@ -152,7 +162,7 @@ class AsyncLambdaStrategy(_EventStrategy):
 
     kind: Literal["s3-lambda", "s3-eventbridge-lambda"]
     max_retries: int = Field(2, ge=0, le=2)
-    retry_delays_s: tuple[float, float] = (60.0, 120.0)
+    retry_delays_s: tuple[Delay, Delay] = (60.0, 120.0)
     max_event_age_s: float = Field(21600.0, gt=0, le=21600)
     workers: int | None = Field(
         None,
@@ -193,11 +203,11 @@ class InotifyStrategy(_EventStrategy):
 
 class HybridStrategy(_EventStrategy):
     kind: Literal["hybrid"]
-    sweep_interval_s: float = Field(gt=0)
+    sweep_interval_s: float = Field(gt=0, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
-    grace_s: float = Field(5.0, ge=0, description="a file this young is left to the events")
+    grace_s: float = Field(5.0, ge=0, le=MAX_GAP_S, description="a file this young is left to the events")
     max_retries: int = Field(2, ge=0, le=2)
-    retry_delays_s: tuple[float, float] = (60.0, 120.0)
+    retry_delays_s: tuple[Delay, Delay] = (60.0, 120.0)
     workers: int | None = Field(
         None,
         ge=1,
@@ -309,13 +319,13 @@ def is_polling(kind: str) -> bool:
 class Scenario(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63, description="numpy seeds are non-negative")
     backend: Backend = "moto"
     latency_profile: str = "instant"
     task: Literal["csv-summary", "thumbnail", "noop"] = "csv-summary"
     repetitions: int = Field(1, ge=1, le=100)
     drain_timeout_s: float = Field(
-        60.0, gt=0, description="wait this long for stragglers after the last write"
+        60.0, gt=0, le=MAX_GAP_S, description="wait this long for stragglers after the last write"
     )
     workload: Workload
     bucket: Bucket = Bucket()
@@ -359,7 +369,10 @@ class Scenario(_Strict):
         """A copy with top-level fields replaced (validated again)."""
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:  # a bad override is bad input, named as the command's flag
+            raise ScenarioError(format_errors(exc, f"{self.name} with the command's overrides")) from None
 
 
 def _check_no_loop(task: str, prefix: str) -> None:
@@ -408,6 +421,10 @@ def load_scenario(name_or_path: str) -> Scenario:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text: {exc}") from exc
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {path}: {exc}") from exc
     return parse_scenario(data, str(path))
 
 

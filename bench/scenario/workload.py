@@ -17,7 +17,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from bench.errors import InputError
-from bench.scenario.spec import Arrivals, Content, Workload
+from bench.scenario.spec import MAX_SPAN_S, Arrivals, Content, Workload
 
 ODD_TAILS = ("", " with space", "+plus", "%percent", "-ünïcödé", "-emoji😀", "&a=b", "~tilde (1)")
 EXTENSIONS = {"csv": ".csv", "image": ".png", "bytes": ".bin"}
@@ -124,13 +124,15 @@ def replay_times(path: str) -> np.ndarray:
     """Arrival times from a CSV with an ``arrival_s`` column (sorted for you)."""
     try:
         frame = pd.read_csv(Path(path))
-    except (OSError, pd.errors.ParserError) as exc:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read replay file {path}: {exc}") from exc
     if "arrival_s" not in frame.columns:
         raise InputError(f"replay file {path} needs an 'arrival_s' column")
     times = pd.to_numeric(frame["arrival_s"], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(times).any() or (times < 0).any():
-        raise InputError(f"replay file {path}: arrival_s must be numbers >= 0")
+    if not np.isfinite(times).all() or (times < 0).any() or (times > MAX_SPAN_S).any():
+        raise InputError(
+            f"replay file {path}: arrival_s must be numbers from 0 to {MAX_SPAN_S:g} (ten years)"
+        )
     return np.sort(times)
 
 

@@ -275,7 +275,7 @@ def load_profile(name_or_path: str) -> LatencyProfile:
     if path.suffix == ".toml" or path.exists():
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise ProfileError(f"cannot read latency profile {path}: {exc}") from exc
         return parse_profile(text, str(path))
     bundled = resources.files("event_handlers.runtime") / "profiles" / f"{name_or_path}.toml"
