@@ -202,7 +202,9 @@ def scratch_dir() -> str | None:
     memory-backed /dev/shm when there is one. On a disk, each ledger commit waits for an fsync
     (about 4-5 ms per execute measured here, two commits per file): harness time no AWS
     deployment pays (its ledger would be DynamoDB), and the largest cost the profile of a
-    saturated S3 -> SQS -> Lambda run showed after moto itself."""
+    saturated S3 -> SQS -> Lambda run showed after moto itself. A TMPDIR the user set wins."""
+    if os.environ.get("TMPDIR"):
+        return None  # tempfile's own choice: the folder the user named
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
