@@ -8,7 +8,8 @@ time, and the ratio to a bare numpy pass over the same number of arrivals, also 
 pass over 300 million at once would itself need ~10 GB). Progress goes to stderr, a line per
 chunk; run it alone:
 
-    PVE_SCALE_DAYS=30 python -m pytest benchmarks/test_simulator_at_scale.py -m slow -s --benchmark-json /tmp/scale.json
+    PVE_SCALE_DAYS=30 python -m pytest benchmarks/test_simulator_at_scale.py -m slow -s \\
+        --benchmark-json /tmp/scale.json
 
 CI runs 3 days of the same traffic (30 million arrivals, a few minutes): memory is bounded when a
 month peaks where three days do (measured: 822 MB for 1 day, 826 MB for 3, 997 MB for 30), so the

@@ -212,7 +212,8 @@ def test_ledger_skips_completed_files_and_retries_claims_held_elsewhere(tmp_path
 
 
 def test_status_values_are_enums() -> None:
-    assert Outcome.GONE == "gone"
+    assert Outcome.GONE.value == "gone"
+    assert isinstance(Outcome.GONE, str)  # a StrEnum: JSON and old string comparisons keep working
     assert [k.value for k in CursorKind] == ["seen-set", "watermark", "start-after", "inbox"]
 
 

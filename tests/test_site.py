@@ -42,8 +42,12 @@ def site() -> Iterator[str]:
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
     index = builder.build(strict=True)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(index.parent))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(index.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
