@@ -93,7 +93,7 @@ def small_run(*, extra: dict | None = None) -> Run:
             "name": "tiny",
             "workload": {"arrivals": {"process": "constant", "rate_per_s": 1.0, "count": 10}},
             "strategies": [
-                {"name": "poll-1s", "kind": "poll", "interval_s": 1.0},
+                {"name": "poll-1s", "kind": "poll", "interval_s": 1.0, "cursor": "inbox"},
                 {"name": "events", "kind": "s3-sqs-lambda"},
             ],
         },

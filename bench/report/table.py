@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+from bench.cost.feasibility import check_feasibility
 from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost
 from bench.cost.sweep import deployment_for
 from bench.results.model import Run, StrategyResult
@@ -88,7 +89,9 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
             str(s.cold_starts),
             str(s.api_calls_total),
             f"{s.api_calls_total / max(1, s.files):.2f}",
-            "-" if monthly is None else f"{monthly:,.2f}",
+            ("cannot run" if cannot_run_at_monthly_rate(name, s) else "-")
+            if monthly is None
+            else f"{monthly:,.2f}",
         )
     return table
 
@@ -114,14 +117,28 @@ def summary_caption(summary: Run) -> str:
         f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
         "files/day through the cost model (list prices, no free tier), not at this run's rate",
         *bound_footnotes(summary),
+        *(
+            f"{name}: cannot run at {MONTHLY_AT_FILES_PER_DAY:,} files/day as deployed on AWS: {why}"
+            for name, s in summary.strategies.items()
+            if (why := cannot_run_at_monthly_rate(name, s))
+        ),
     ]
     return "\n".join(lines)
 
 
-def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
-    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill)."""
+def cannot_run_at_monthly_rate(name: str, strategy: StrategyResult) -> str:
+    """Why the strategy, deployed on AWS, could not run at the table's stated rate ('' if it could)."""
     deployment = deployment_for(name, strategy)
     if deployment is None:
+        return ""
+    return check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).reason
+
+
+def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
+    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill, or
+    for a deployment that cannot run at that rate: see ``cannot_run_at_monthly_rate``)."""
+    deployment = deployment_for(name, strategy)
+    if deployment is None or not check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).feasible:
         return None
     pricing = pricing or load_pricing()
     return monthly_cost(deployment, files_per_month(MONTHLY_AT_FILES_PER_DAY, pricing), pricing=pricing).total
