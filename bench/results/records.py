@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Literal, get_args
 
-OUTCOMES = ("processed", "failed", "missed")
+FileOutcome = Literal["processed", "failed", "missed"]
+OUTCOMES: tuple[FileOutcome, ...] = get_args(FileOutcome)
 
 
 @dataclass
@@ -27,7 +29,7 @@ class FileRecord:
     finished_at: float = math.nan
     latency_s: float = math.nan
     attempts: int = 0
-    outcome: str = "missed"
+    outcome: FileOutcome = "missed"
     path: str = ""  # which route handled it (hybrid: events or sweep)
     duplicates: int = 0  # successful runs beyond the first
     error: str = ""

@@ -41,7 +41,7 @@ from bench.scenario.spec import Scenario
 from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
 from bench.simulate.models import ChunkResult, Model, SimContext, make_model
 from bench.simulate.streaming import StreamingStats
-from event_handlers.runtime.latency import Distribution, LatencyProfile, load_profile
+from event_handlers.runtime.latency import Distribution, LatencyProfile, distribution_kind, load_profile
 from event_handlers.runtime.scaling import LAMBDA_RULES, SQS_RULES
 
 DEFAULT_PROCESSING = Distribution(
@@ -150,7 +150,7 @@ def bucket_start(
 
 def _distribution(spec: dict[str, Any]) -> Distribution:
     params = {k: v for k, v in spec.items() if k not in ("distribution", "source")}
-    return Distribution(str(spec["distribution"]), params, str(spec.get("source", "")))
+    return Distribution(distribution_kind(spec["distribution"]), params, str(spec.get("source", "")))
 
 
 def simulate_scenario(

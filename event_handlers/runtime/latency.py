@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -54,12 +54,15 @@ class ProfileError(ConfigError):
     """A profile file that cannot be used; the message names the file and the field."""
 
 
+DistributionKind = Literal["constant", "lognormal", "empirical", "sum"]
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A delay distribution in seconds: ``constant``, ``lognormal``, ``empirical`` quantiles, or
     ``sum`` of independent ``legs``; optionally mixed with a rare ``tail`` component."""
 
-    kind: str
+    kind: DistributionKind
     params: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
     legs: tuple[Distribution, ...] = ()
@@ -324,7 +327,19 @@ def _distribution(spec: Any, where: str) -> Distribution:
     _check_params(kind, params, where)
     legs = _legs(spec, str(kind), where)
     tail, probability = _tail(spec, str(kind), where)
-    return Distribution(str(kind), params, str(spec.get("source", "")), legs, tail, probability)
+    return Distribution(
+        distribution_kind(kind, where), params, str(spec.get("source", "")), legs, tail, probability
+    )
+
+
+def distribution_kind(value: Any, where: str = "distribution") -> DistributionKind:
+    """``value`` as a distribution kind, or a ProfileError naming ``where``."""
+    for kind in get_args(DistributionKind):
+        if value == kind:
+            return kind
+    raise ProfileError(
+        f"{where}.distribution must be one of {', '.join(get_args(DistributionKind))}, got {value!r}"
+    )
 
 
 def _check_params(kind: Any, params: dict[str, Any], where: str) -> None:
