@@ -205,11 +205,9 @@ def configure_s3_lambda_trigger(
     return configure_notifications(bucket_name, [*existing, rule], eventbridge=eventbridge, s3_client=s3)
 
 
-def allow_s3_to_send_to_queue(
-    queue_url: str, queue_arn: str, bucket_name: str, account_id: str, *, sqs_client: Any = None
-) -> None:
-    """A queue policy letting this bucket (in this account) send its notifications."""
-    policy = {
+def queue_policy(queue_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """The queue policy letting one bucket, in one account, send its notifications (and nothing else)."""
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -219,12 +217,19 @@ def allow_s3_to_send_to_queue(
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
                 "Condition": {
-                    "ArnLike": {"aws:SourceArn": bucket_arn(bucket_name)},
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
                     "StringEquals": {"aws:SourceAccount": account_id},
                 },
             }
         ],
     }
+
+
+def allow_s3_to_send_to_queue(
+    queue_url: str, queue_arn: str, bucket_name: str, account_id: str, *, sqs_client: Any = None
+) -> None:
+    """Set ``queue_policy`` on the queue: this bucket (in this account) may send its notifications."""
+    policy = queue_policy(queue_arn, bucket_arn(bucket_name), account_id)
     _client("sqs", sqs_client).set_queue_attributes(
         QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)}
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from event_handlers.permissions import FunctionGrants, function_policy
+from event_handlers.trigger import queue_policy as trigger_queue_policy
 
 VERSION = "2012-10-17"
 
@@ -89,20 +90,6 @@ def assume_role_policy(service: str) -> dict[str, Any]:
 
 
 def queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> dict[str, Any]:
-    """Let this bucket, in this account, send its notifications to the queue (and nothing else)."""
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {
-                "Sid": "AllowS3Notifications",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            }
-        ],
-    }
+    """Let this bucket, in this account, send its notifications to the queue (and nothing else):
+    the same document the trigger wiring sets (``event_handlers.trigger.queue_policy``)."""
+    return trigger_queue_policy(queue_arn, bucket_arn, account_id)
