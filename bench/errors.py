@@ -8,6 +8,8 @@ against the old ``ScenarioError(ValueError)`` keeps catching it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class BenchError(Exception):
     """Base of every error ``bench`` raises on purpose."""
@@ -28,3 +30,11 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
         self.signal_name = signal.Signals(signum).name
         super().__init__(self.signal_name)
+
+
+def read_input_text(path: str | Path, what: str) -> str:
+    """A user's file as UTF-8 text, or an InputError naming ``what`` and the path."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what} {path}: {exc}") from exc

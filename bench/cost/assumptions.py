@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bench.errors import InputError
+from bench.errors import InputError, read_input_text
 
 Value = float | str
 
@@ -101,10 +101,7 @@ def load_assumptions(path: str | Path | None = None) -> Assumptions:
     """The bundled assumptions, or a TOML file of the same shape."""
     if path is None:
         return _bundled()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read assumptions {path}: {exc}") from exc
+    text = read_input_text(path, "assumptions")
     return _parse(text, str(path))
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.cost.work import Work, lambda_duration_s
-from bench.errors import InputError
+from bench.errors import InputError, read_input_text
 from bench.results.model import StrategyResult
 from bench.scenario.kinds import Kind
 
@@ -77,10 +77,7 @@ def load_pricing(path: str | Path | None = None) -> Pricing:
     """The bundled us-east-1 table, or a TOML file of the same shape."""
     if path is None:
         return _bundled()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read pricing table {path}: {exc}") from exc
+    text = read_input_text(path, "pricing table")
     return _parse_pricing(text, str(path))
 
 
