@@ -182,13 +182,18 @@ def findings(root: Path) -> str:
         row_cells = []
         for r in rates:
             row = rows[rows["files_per_day"] == r].iloc[0]
-            mark = " *" if "feasible" in row and not bool(row["feasible"]) else ""
-            row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}{mark}")
+            if "feasible" in row and not bool(row["feasible"]):
+                row_cells.append("cannot run \\*")  # never priced as if it could
+            elif "stable" in row and not bool(row["stable"]):
+                row_cells.append(f"unbounded (u={float(row['utilisation']):,.2f}) / ${row['bill_usd']:,.2f}")
+            else:
+                row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
         lines.append(f"| {name} | " + " | ".join(row_cells) + " |")
     if "feasible" in monthly and not monthly["feasible"].astype(bool).all():
         lines += [
             "",
-            "\\* cannot run as configured (its listings do not fit its interval): `why_not` in summary.json",
+            "\\* cannot run as configured: its listings do not fit its interval, so it is neither timed nor"
+            " priced (`why_not` in each strategy's summary.json)",
         ]
     lines.append("")
     validation = json.loads((root / "validation" / "validation.json").read_text(encoding="utf-8"))
