@@ -241,15 +241,17 @@ def build_template(plan: Plan) -> dict[str, Any]:
                     "Delete"  # a run leaves nothing
                 )
             resources[ids[(r.kind, r.name)]] = resource
-    return {
+    template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"poll-vs-events: scenario {plan.scenario}, run {plan.run_id} (pve aws template)",
-        "Parameters": {
+    }
+    if any(r.kind is Kind.FUNCTION for r in plan.resources):  # only functions need the zip's location
+        template["Parameters"] = {
             "PackageBucket": {"Type": "String", "Description": "S3 bucket holding the function zip"},
             "PackageKey": {"Type": "String", "Description": "S3 key of the function zip"},
-        },
-        "Resources": _sub(resources, plan.region),
-    }
+        }
+    template["Resources"] = _sub(resources, plan.region)
+    return template
 
 
 def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, Any]:
