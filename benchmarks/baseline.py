@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASELINE = Path(__file__).resolve().parent.parent / "results" / "reference" / "benchmarks" / "baseline.json"
-ALLOWANCE = float(os.environ.get("PVE_BENCH_ALLOWANCE", "0.5"))  # a ratio may grow by 50% before failing
+# A ratio may double before failing: the committed baseline was measured while other work shared
+# the 2 cores, and a ratio against a reference timed in the same run still moves by a few tens of
+# percent with load; a real regression (an accidental O(n^2), a lost fast path) moves it by more.
+# Re-measure on a quiet machine and tighten with PVE_BENCH_ALLOWANCE=0.3.
+ALLOWANCE = float(os.environ.get("PVE_BENCH_ALLOWANCE", "1.0"))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def yardstick() -> float:
 def test_pve_cost_sweep_wall_time(benchmark, record_ratio, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     reference = yardstick()
     code = benchmark.pedantic(
-        main, args=(["cost", "--sweep", "--out", str(tmp_path / "sweep")],), rounds=3, iterations=1
+        main, args=(["cost", "--sweep", "--out", str(tmp_path / "sweep"), "--force"],), rounds=3, iterations=1
     )
     assert code == 0
     record_ratio(
