@@ -383,7 +383,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     if args.rates and not all(r > 0 for r in args.rates):
         raise InputError(f"--rates must be positive, got {args.rates}")
     scenario = load_scenario(args.scenario)
-    out = _out_dir("capacity", scenario.name, args.out)
+    out = _prepare_out(_out_dir("capacity", scenario.name, args.out), args)
     started = datetime.now(UTC)
     document = sweep_capacity(
         scenario,
@@ -1240,6 +1240,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     capacity.add_argument("scenario", help="bundled scenario name or .toml path (try 'capacity')")
     capacity.add_argument("--out", help="folder (default: results/capacity/<scenario>/<UTC timestamp>/)")
+    capacity.add_argument(
+        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
+    )
     capacity.add_argument(
         "--rates", type=float, nargs="+", help="offered rates, files/s (default: 0.25x to 1.2x the floor)"
     )
