@@ -287,8 +287,8 @@ def _strategy_result(
     notes = list(result.notes)
     if not checked.stable:
         notes.append(
-            f"{spec.name}: unstable here: {checked.utilisation:.2f} of {checked.servers:g} local servers "
-            "busy on average (rate x processing time / servers >= 1); latency grew with the backlog"
+            f"{spec.name}: unstable here: utilisation {checked.utilisation:.2f} with {checked.servers:g} "
+            "local servers (rate x processing time / servers >= 1); latency grew with the backlog"
         )
     return result.model_copy(update={**checked.fields(), "notes": notes})
 
