@@ -14,6 +14,7 @@ The protocol is duck-typed on purpose: a poller can take any object with ``claim
 
 from __future__ import annotations
 
+import abc
 import enum
 import math
 import sqlite3
@@ -62,11 +63,12 @@ def hold_for(remaining_ms: float | None, default_s: float = DEFAULT_HOLD_S) -> f
     return remaining_ms / 1000.0
 
 
-class _LedgerBase:
-    """``begin``: the old name of ``claim``."""
+class _LedgerBase(abc.ABC):
+    """What every store shares: ``begin``, the old name of ``claim``."""
 
-    def claim(self, key: str, hold_s: float | None = None) -> Claim:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def claim(self, key: str, hold_s: float | None = None) -> Claim:
+        """Try to claim ``key`` for ``hold_s`` seconds (the store's default when None)."""
 
     def begin(self, key: str) -> Claim:
         warnings.warn("Ledger.begin is deprecated; use claim", DeprecationWarning, stacklevel=2)
