@@ -97,14 +97,19 @@ def _moto_server(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterato
     endpoint = f"http://{host}:{port}"
     try:
         _reset_moto(endpoint)
-        with _fake_aws_environment():
-            clients = ClientFactory(counter, endpoint_url=endpoint, credentials=FAKE_CREDENTIALS)
-            clients.client("s3", "setup").create_bucket(Bucket=bucket)
-            yield BackendEnv(
-                "moto-server", counter, clients, bucket=bucket, folder=scratch, endpoint_url=endpoint
-            )
+        yield from _over_http("moto-server", endpoint, counter, bucket, scratch)
     finally:
         server.stop()
+
+
+def _over_http(
+    kind: str, endpoint: str, counter: ApiCallCounter, bucket: str, scratch: Path
+) -> Iterator[BackendEnv]:
+    """A backend whose AWS is a moto server at ``endpoint``: counted clients, the bucket made."""
+    with _fake_aws_environment():
+        clients = ClientFactory(counter, endpoint_url=endpoint, credentials=FAKE_CREDENTIALS)
+        clients.client("s3", "setup").create_bucket(Bucket=bucket)
+        yield BackendEnv(kind, counter, clients, bucket=bucket, folder=scratch, endpoint_url=endpoint)
 
 
 def _moto_process(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[BackendEnv]:
@@ -121,12 +126,7 @@ def _moto_process(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterat
     endpoint = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(endpoint, process)
-        with _fake_aws_environment():
-            clients = ClientFactory(counter, endpoint_url=endpoint, credentials=FAKE_CREDENTIALS)
-            clients.client("s3", "setup").create_bucket(Bucket=bucket)
-            yield BackendEnv(
-                "moto-process", counter, clients, bucket=bucket, folder=scratch, endpoint_url=endpoint
-            )
+        yield from _over_http("moto-process", endpoint, counter, bucket, scratch)
     finally:
         process.terminate()
         try:
