@@ -26,7 +26,7 @@ from bench.aws.plan import (
 )
 from bench.aws.reports import Report, format_report, parse_report, summarize_reports
 from bench.aws.run import RunRefusedError, check_account, check_run
-from bench.aws.template import build_template, template_plan
+from bench.aws.template import CONTEXT_KEY, build_template, template_plan
 from bench.cli import main
 from bench.scenario.spec import Scenario, bundled_scenarios, load_scenario, parse_scenario
 
@@ -333,7 +333,10 @@ def test_template_holds_the_plans_resources_and_passes_cfn_lint() -> None:
     template["Resources"]["OperatorPolicy"] = {
         "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {"PolicyDocument": operator},
+        "Metadata": {CONTEXT_KEY: {"why": "the operator's own permissions (docs/aws/operator-policy.json)"}},
     }
+    for resource_id, resource in template["Resources"].items():  # every resource says why it exists
+        assert resource["Metadata"][CONTEXT_KEY]["why"], resource_id
     assert lint(template) == []  # every rule, informational ones included
 
 
