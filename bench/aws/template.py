@@ -37,7 +37,7 @@ WHY: dict[Kind, str] = {
     Kind.BUCKET: "the watched bucket of strategy {strategy}: the workload writes its files here",
     Kind.DLQ: "dead-letter queue of strategy {strategy}: events that fail every retry are kept, not lost",
     Kind.QUEUE: "buffers strategy {strategy}'s S3 notifications so the function reads them in batches",
-    Kind.QUEUE_POLICY: "lets S3 send strategy {strategy}'s notifications to its queue (SourceArn, SourceAccount)",
+    Kind.QUEUE_POLICY: "lets only this bucket send strategy {strategy}'s notifications to its queue",
     Kind.ROLE: "least-privilege execution role of strategy {strategy}'s function",
     Kind.LOG_GROUP: "strategy {strategy}'s function logs, with a retention so a run leaves no log forever",
     Kind.FUNCTION: "strategy {strategy}'s handler: reads each new file and writes its output",
