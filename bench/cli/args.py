@@ -1,0 +1,117 @@
+"""The ``type=`` checks of the flags (argparse turns their errors into usage errors naming the flag)
+and the groups of flags several commands share."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _retention_arg(text: str) -> str:
+    """``--retention``: checked by argparse, so a bad value is a usage error naming the flag."""
+    from bench.scenario.retention import RetentionError, parse_retention
+
+    try:
+        return parse_retention(text).spec
+    except RetentionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _number(text: str, *, zero_ok: bool) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number {'>= 0' if zero_ok else '> 0'}, got {text}"
+        )
+    return value
+
+
+def _positive(text: str) -> float:
+    return _number(text, zero_ok=False)
+
+
+def _non_negative(text: str) -> float:
+    return _number(text, zero_ok=True)
+
+
+def _probability(text: str) -> float:
+    """A significance level: strictly between 0 and 1."""
+    value = _number(text, zero_ok=False)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    """A share: from 0 to 1."""
+    value = _number(text, zero_ok=True)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A numpy seed: a whole number from 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def _memory(text: str) -> int:
+    value = _number(text, zero_ok=False)
+    if value != int(value) or not 128 <= value <= 10240:
+        raise argparse.ArgumentTypeError(
+            f"Lambda memory is a whole number of MB from 128 to 10240, got {text}"
+        )
+    return int(value)
+
+
+def _count(text: str) -> int:
+    value = _number(text, zero_ok=False)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}")
+    return int(value)
+
+
+def _bill_line_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="leave out the DynamoDB idempotency ledger the Lambda routes share (2 writes per file)",
+    )
+    parser.add_argument(
+        "--ebs-root-gb",
+        type=_non_negative,
+        default=8.0,
+        help="the EC2 poller's gp3 root volume in GB (default 8; 0 leaves it out)",
+    )
+
+
+def _work_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cpu-s",
+        type=_non_negative,
+        default=0.05,
+        help="CPU seconds per file at one full vCPU (default 0.05; Lambda at 128 MB: 1769/128 x as long)",
+    )
+    parser.add_argument(
+        "--wait-s", type=_non_negative, default=0.05, help="seconds per file waiting on I/O (default 0.05)"
+    )

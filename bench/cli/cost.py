@@ -1,0 +1,221 @@
+"""What a deployment costs: ``pve cost``, ``pve decide`` and ``pve idle-cost``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.cli.exits import EXIT_OK, ArgumentError
+from bench.cli.output import _command_line, _out_dir, _prepare_out
+
+
+def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
+    """(cpu_s, wait_s) from --cpu-s/--wait-s, or from the deprecated --duration-ms/--cpu-share."""
+    import warnings
+
+    if args.duration_ms is None and args.cpu_share is None:
+        return args.cpu_s, args.wait_s
+    warnings.warn(
+        "--duration-ms/--cpu-share are deprecated: describe the work with --cpu-s and --wait-s",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    Console(stderr=True).print(
+        "[yellow]note:[/] --duration-ms/--cpu-share are deprecated; use --cpu-s and --wait-s", highlight=False
+    )
+    duration = (args.duration_ms if args.duration_ms is not None else 100.0) / 1000.0
+    share = args.cpu_share if args.cpu_share is not None else 0.5
+    return duration * share, duration * (1 - share)
+
+
+def cmd_cost(args: argparse.Namespace, console: Console) -> int:
+    from dataclasses import replace
+
+    from rich.table import Table
+
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.feasibility import check
+    from bench.cost.model import files_per_month, load_pricing, monthly_cost, standard_deployments
+    from bench.report.cost_sweep import Ranges, write_sweep
+
+    pricing = load_pricing(args.pricing)
+    cpu_s, wait_s = _work_from_args(args)
+    assumptions = load_assumptions(args.assumptions).with_points(
+        {
+            "cpu_s": cpu_s,
+            "wait_s": wait_s,
+            "memory_mb": float(args.memory),
+            "arch": args.arch,
+            "retention_days": args.retention_days,
+            "retention": args.retention,
+        }
+    )
+    deployments = [
+        replace(d, idempotency_ledger=not args.no_ledger, ebs_root_gb=args.ebs_root_gb)
+        for d in standard_deployments(
+            args.interval,
+            args.memory,
+            arch=args.arch,
+            cpu_s=cpu_s,
+            wait_s=wait_s,
+            retention_days=args.retention_days,
+            retention=args.retention,
+        )
+    ]
+    if args.sweep:
+        out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
+        baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
+        document = write_sweep(
+            out,
+            deployments,
+            baseline,
+            free_tier=args.free_tier,
+            pricing=pricing,
+            command=_command_line(),
+            fmt=args.format,
+            ranges_over=Ranges(assumptions, args.samples, args.seed),
+        )
+        if not args.quiet:
+            from bench.report.charts import _two_sig
+
+            for entry in document["ranges"]:
+                span = entry["files_per_day"]
+                if span["point"] is None and span["low"] is None:
+                    where = "never, anywhere in the ranges"
+                else:
+                    where = (
+                        f"{_two_sig(span['point'])} files/day (range {_two_sig(span['low'])}-"
+                        f"{_two_sig(span['high'])})"
+                    )
+                flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+                console.print(f"{entry['option']} costs the same as {entry['against']}: {where}{flips}")
+            console.print(
+                f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/sweep.json, "
+                f"{out}/monthly_cost.{args.format}, {out}/sensitivity.{args.format}"
+            )
+        return EXIT_OK
+    tier = "with the always-free tier" if args.free_tier else "no free tier"
+    table = Table(
+        title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
+        title_justify="left",
+        caption=f"memory {args.memory} MB, per file {cpu_s:g} s CPU (at one vCPU) + {wait_s:g} s waiting, "
+        f"{args.arch}; processed files stay {args.retention_days:g} days in the watched prefix "
+        f"({args.retention}) unless deleted; steady state",
+        caption_justify="left",
+    )
+    table.add_column("deployment", no_wrap=True)
+    for rate in args.files_per_day:
+        table.add_column(f"{rate:,.0f}/day", justify="right")
+    footnotes: list[str] = []
+    for d in deployments:
+        cells = []
+        for r in args.files_per_day:
+            verdict = check(d, r, pricing=pricing, assumptions=assumptions)
+            if not verdict.feasible:
+                footnotes.append(f"[{len(footnotes) + 1}] {d.label} at {r:,.0f}/day: {verdict.reason}")
+                cells.append(f"cannot run [{len(footnotes)}]")
+                continue
+            cost = monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
+            cells.append(f"{cost.total:,.2f}")
+        table.add_row(d.label, *cells)
+    console.print(table)
+    for note in footnotes:
+        console.print(note, highlight=False)
+    return EXIT_OK
+
+
+def cmd_decide(args: argparse.Namespace, console: Console) -> int:
+    import json
+
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.model import load_pricing
+    from bench.decide.chart import decide_chart
+    from bench.decide.rank import Workload, decide, document
+    from bench.decide.table import decision_notes, decision_table
+    from event_handlers.runtime.latency import load_profile
+
+    if not args.files_per_day and not args.hourly:
+        raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
+    if args.hourly and len(args.hourly) != 24:
+        raise ArgumentError(
+            "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
+        )
+    out = _prepare_out(_out_dir("decide", "decide", args.out), args)
+    if args.json:
+        from bench.results.files import prepare_out_file
+
+        prepare_out_file(Path(args.json), flag="--json")
+    pricing = load_pricing(args.pricing)
+    assumptions = load_assumptions(args.assumptions)
+    profile = load_profile(args.profile)
+    common = {
+        "cpu_s": args.cpu_s,
+        "wait_s": args.wait_s,
+        "file_size_mb": args.file_size_mb,
+        "retention_days": args.retention_days,
+        "retention": args.retention,
+        "memory_mb": args.memory,
+        "arch": args.arch,
+        "interval_s": args.interval,
+        "latency_p95_s": args.latency_p95,
+        "budget_usd": args.budget_usd,
+        "ledger": not args.no_ledger,
+        "ebs_root_gb": args.ebs_root_gb,
+    }
+    if args.hourly:
+        workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
+    else:
+        workloads = [Workload(rate, **common) for rate in args.files_per_day]
+    decisions = decide(workloads, profile, assumptions, pricing, samples=args.samples, seed=args.seed)
+    if not args.quiet:
+        for decision in decisions:
+            console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
+            for line in decision_notes(decision):
+                console.print(f"  {line}", highlight=False)
+    out.mkdir(parents=True, exist_ok=True)
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=args.latency_p95)
+    doc = document(decisions, assumptions, pricing, profile, _command_line())
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
+    return EXIT_OK
+
+
+def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from bench.live.idle import measure_idle_polls, write_idle_cost
+    from bench.scenario.limits import check_idle_objects
+
+    check_idle_objects(args.objects)
+    if args.out:
+        _prepare_out(Path(args.out), args)
+    rows = measure_idle_polls(args.objects, sweep_every=args.sweep_every)
+    if args.out:
+        write_idle_cost(
+            Path(args.out), rows, objects=args.objects, sweep_every=args.sweep_every, command=_command_line()
+        )
+    table = Table(
+        title=f"An idle poll of a prefix holding {args.objects:,} objects (moto; requests counted, "
+        "priced at S3 LIST rates)",
+        title_justify="left",
+        caption="inbox: processed files were moved out, so the listed prefix is empty; start-after: "
+        f"plus a full listing every {args.sweep_every} cycles, included in the monthly figure",
+        caption_justify="left",
+    )
+    for column in ("cursor", "requests", "objects scanned", "$ per idle poll", "$ per month at 1/min"):
+        table.add_column(column, justify="left" if column == "cursor" else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(
+            row.cursor,
+            str(row.requests),
+            f"{row.objects_scanned:,}",
+            f"{row.usd_per_poll:.6f}",
+            f"{row.usd_per_month_at_1_per_min:.4f}",
+        )
+    console.print(table)
+    return EXIT_OK

@@ -1,0 +1,480 @@
+"""The grammar of ``pve``: every command, flag and help text, and the function each command runs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench.cli.args import (
+    _bill_line_arguments,
+    _count,
+    _memory,
+    _non_negative,
+    _positive,
+    _positive_int,
+    _probability,
+    _retention_arg,
+    _seed,
+    _share,
+    _work_arguments,
+)
+from bench.cli.aws import cmd_aws_cleanup, cmd_aws_list, cmd_aws_plan, cmd_aws_template
+from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
+from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
+from bench.cli.reproduce import cmd_reproduce
+from bench.cli.run import cmd_capacity, cmd_list, cmd_run
+from bench.cli.simulate import cmd_calibrate, cmd_simulate, cmd_validate
+
+EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
+traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
+3 some files were missed (not handled before the drain timeout); 4 `pve validate`: the simulator
+does not hold against theory or a live run; 130/143 stopped by Ctrl-C/SIGTERM (temp folders
+removed; a live run keeps its finished strategy runs, marked "complete": false)."""
+
+
+def _version() -> str:
+    from bench import __version__
+
+    return __version__
+
+
+def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("with --backend aws")
+    group.add_argument("--region", help="AWS region; required, never taken from the environment")
+    group.add_argument("--account", help="refuse unless the credentials belong to this account id")
+    group.add_argument("--yes", action="store_true", help="really create resources (and pay for them)")
+    group.add_argument(
+        "--budget-usd",
+        type=float,
+        default=1.0,
+        help="refuse if the run's estimated cost exceeds this (default 1.0)",
+    )
+    group.add_argument(
+        "--endpoint-url",
+        help="an AWS-compatible endpoint instead of AWS (moto's server); the local runtime then runs the "
+        "functions",
+    )
+    group.add_argument(
+        "--pillow-wheel",
+        help="a Pillow wheel built for the functions' runtime (needed unless this machine runs that Python)",
+    )
+
+
+def _add_aws_commands(sub: Any) -> None:
+    aws = sub.add_parser(
+        "aws",
+        help="plan, template, list and clean up what 'pve run --backend aws' deploys",
+        description="Resources of a run on your AWS account: every one carries a pve:run-id tag, and list "
+        "and cleanup act on that tag only. Credentials: boto3's standard chain; --region is always required.",
+    )
+    commands = aws.add_subparsers(dest="aws_command", required=True, metavar="SUBCOMMAND")
+
+    def common(parser: argparse.ArgumentParser, endpoint: bool) -> None:
+        parser.add_argument("--region", required=True, help="AWS region (required)")
+        if endpoint:
+            parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (moto's server)")
+
+    plan = commands.add_parser("plan", help="every resource a scenario needs and the run's estimated cost")
+    plan.add_argument("scenario", help="bundled scenario name or .toml path")
+    common(plan, endpoint=False)
+    plan.add_argument("--account", help="account id for the ARNs (default: a placeholder)")
+    plan.add_argument("--json", action="store_true", help="the plan as JSON")
+    plan.set_defaults(func=cmd_aws_plan)
+
+    template = commands.add_parser("template", help="write a CloudFormation template of the same resources")
+    template.add_argument("scenario", help="bundled scenario name or .toml path")
+    common(template, endpoint=False)
+    template.add_argument("--out", help="template file (default pve-<scenario>-template.json)")
+    template.add_argument(
+        "--pillow-wheel", help="a Pillow wheel for the Lambda runtime (see 'pve aws --help')"
+    )
+    template.set_defaults(func=cmd_aws_template)
+
+    listing = commands.add_parser("list", help="resources tagged pve:run-id in the region")
+    common(listing, endpoint=True)
+    listing.add_argument("--run-id", help="only this run's")
+    listing.set_defaults(func=cmd_aws_list)
+
+    cleanup = commands.add_parser("cleanup", help="delete resources tagged pve:run-id (leftovers)")
+    common(cleanup, endpoint=True)
+    cleanup.add_argument("--run-id", help="only this run's (without it, every run's: needs --yes)")
+    cleanup.add_argument("--yes", action="store_true", help="confirm a cleanup of every run in the region")
+    cleanup.set_defaults(func=cmd_aws_cleanup)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pve",
+        description="poll-vs-events: run the same file workload through polling and event "
+        "strategies, and compare latency, requests and cost.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the runtime does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario (bundled name or .toml path)",
+        epilog=EPILOG,
+        description="Run every strategy of a scenario on a fresh backend each, "
+        "print a table and write records.csv, summary.json and charts.",
+    )
+    run.add_argument("scenario", help="bundled scenario name (see 'pve list') or path to a .toml file")
+    run.add_argument("--out", help="results folder (default: results/<scenario>/<UTC timestamp>/)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument(
+        "--backend",
+        choices=["moto", "moto-server", "folder", "aws"],
+        help="override the scenario's backend ('aws': deploy to your account, see 'pve aws --help')",
+    )
+    run.add_argument("--profile", help="override the latency profile (instant, aws, moto, or a .toml path)")
+    run.add_argument("--repetitions", type=_positive_int, help="override the number of repetitions")
+    run.add_argument("--seed", type=_seed, help="override the seed")
+    run.add_argument("--format", choices=["png", "svg"], default="png", help="chart format (default png)")
+    _add_aws_run_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+    listing = sub.add_parser("list", help="list the bundled scenarios, one line each")
+    listing.set_defaults(func=cmd_list)
+
+    cost = sub.add_parser(
+        "cost",
+        help="what each deployment costs a month at N files a day; --sweep draws the break-even chart",
+        description="Price a month of each deployment option (poller on EC2, scheduled Lambda, S3 -> Lambda, "
+        "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/cost/pricing.",
+    )
+    cost.add_argument(
+        "--files-per-day", type=_positive, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
+    )
+    cost.add_argument(
+        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+    )
+    cost.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    _work_arguments(cost)
+    cost.add_argument(
+        "--duration-ms",
+        type=_non_negative,
+        help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
+    )
+    cost.add_argument(
+        "--cpu-share", type=_share, help="deprecated: the CPU share of --duration-ms (default 0.5)"
+    )
+    cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    cost.add_argument(
+        "--retention-days",
+        type=_non_negative,
+        default=30.0,
+        help="days processed files stay in the watched prefix (default 30)",
+    )
+    cost.add_argument(
+        "--retention",
+        choices=["lifecycle", "keep"],
+        default="lifecycle",
+        help="a lifecycle rule deletes files after --retention-days (default), or they are kept",
+    )
+    _bill_line_arguments(cost)
+    cost.add_argument(
+        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+    )
+    cost.add_argument(
+        "--samples", type=_count, default=64, help="joint Monte Carlo draws per break-even (default 64)"
+    )
+    cost.add_argument("--seed", type=_seed, default=0, help="seed of the Monte Carlo draws (default 0)")
+    cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
+    cost.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
+    cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
+    cost.add_argument("--out", help="folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
+    cost.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
+    cost.add_argument("--format", choices=["png", "svg"], default="png")
+    cost.add_argument("--quiet", action="store_true")
+    cost.set_defaults(func=cmd_cost)
+
+    decide_p = sub.add_parser(
+        "decide",
+        help="rank every deployment option for a workload: cost range, latency, what would overturn it",
+        description="For each arrival rate: every deployment option's monthly bill (point and range over "
+        "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
+        "profile, whether it can run at all and why not, ranked, with what would change the answer.",
+    )
+    decide_p.add_argument("--files-per-day", type=_positive, nargs="+", metavar="N", help="arrival rate(s)")
+    decide_p.add_argument(
+        "--hourly",
+        type=_non_negative,
+        nargs="+",
+        metavar="N",
+        help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
+    )
+    decide_p.add_argument(
+        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
+    )
+    _work_arguments(decide_p)
+    decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    decide_p.add_argument(
+        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+    )
+    decide_p.add_argument(
+        "--retention-days",
+        type=_non_negative,
+        default=30.0,
+        help="days files stay in the prefix (default 30)",
+    )
+    decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
+    decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
+    decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
+    decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    _bill_line_arguments(decide_p)
+    decide_p.add_argument(
+        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+    )
+    decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
+    decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
+    decide_p.add_argument("--seed", type=_seed, default=0)
+    decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
+    decide_p.add_argument(
+        "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
+    )
+    decide_p.add_argument(
+        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
+    )
+    decide_p.add_argument("--format", choices=["png", "svg"], default="png")
+    decide_p.add_argument("--quiet", action="store_true")
+    decide_p.set_defaults(func=cmd_decide)
+
+    compare = sub.add_parser(
+        "compare",
+        help="compare two results folders, strategy by strategy",
+        description="Latency medians and p95 of B against A with a Mann-Whitney U test and a "
+        "minimum effect; exact request and invocation counts side by side.",
+    )
+    compare.add_argument("a", help="results folder A (the reference)")
+    compare.add_argument("b", help="results folder B")
+    compare.add_argument("--alpha", type=_probability, default=0.05, help="significance level (default 0.05)")
+    compare.add_argument(
+        "--min-effect",
+        type=_non_negative,
+        default=0.05,
+        help="smallest relative change of the median worth reporting (default 0.05)",
+    )
+    compare.add_argument(
+        "--min-effect-s",
+        type=_non_negative,
+        default=0.005,
+        help="smallest absolute change of the median worth reporting, seconds (default 0.005)",
+    )
+    compare.add_argument("--force", action="store_true", help="compare even if the scenarios differ")
+    compare.set_defaults(func=cmd_compare)
+
+    capacity = sub.add_parser(
+        "capacity",
+        help="find each strategy's knee on this machine: sweep the offered rate, write capacity.json/png",
+        description="Measure the floor (a bare put+get+put loop on moto in-process), then play the "
+        "scenario's strategies at constant rates (instant profile) and report, per strategy, the highest "
+        "rate at which every file is processed, the writer keeps up within 100 ms and event routes' p95 "
+        "stays within 50 ms of the floor's per-file time.",
+    )
+    capacity.add_argument("scenario", help="bundled scenario name or .toml path (try 'capacity')")
+    capacity.add_argument("--out", help="folder (default: results/capacity/<scenario>/<UTC timestamp>/)")
+    capacity.add_argument(
+        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
+    )
+    capacity.add_argument(
+        "--rates", type=float, nargs="+", help="offered rates, files/s (default: 0.25x to 1.2x the floor)"
+    )
+    capacity.add_argument(
+        "--seconds", type=float, default=5.0, help="seconds of arrivals per rate (default 5)"
+    )
+    capacity.add_argument(
+        "--backend",
+        choices=["moto", "moto-server", "moto-process"],
+        help="override the scenario's backend (moto-process: moto's server in its own process, two cores)",
+    )
+    capacity.add_argument(
+        "--floor-files", type=int, default=300, help="files in the floor loop (default 300)"
+    )
+    capacity.add_argument(
+        "--note", default="", help="a label stored with the result (e.g. 'other processes shared the CPU')"
+    )
+    capacity.add_argument("--quiet", action="store_true")
+    capacity.set_defaults(func=cmd_capacity)
+
+    idle = sub.add_parser(
+        "idle-cost", help="count and price one idle poll of a big bucket, per cursor strategy"
+    )
+    idle.add_argument(
+        "--objects", type=_count, default=10_000, help="objects already in the prefix (default 10,000)"
+    )
+    idle.add_argument(
+        "--sweep-every", type=_positive_int, default=60, help="start-after's full-listing period, in cycles"
+    )
+    idle.add_argument("--out", help="also write idle_cost.json to this folder")
+    idle.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
+    idle.set_defaults(func=cmd_idle_cost)
+
+    simulate = sub.add_parser(
+        "simulate",
+        help="simulate a scenario in virtual time (a month in seconds), in the live schema",
+        description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
+        "--days and --files-per-day stretch the scenario's arrival process.",
+    )
+    simulate.add_argument("scenario", help="bundled scenario name or .toml path")
+    simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
+    simulate.add_argument(
+        "--files-per-day",
+        type=_positive,
+        nargs="+",
+        metavar="N",
+        help="arrival rate(s); several rates give one results folder each",
+    )
+    simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
+    simulate.add_argument(
+        "--processing-ms",
+        type=_non_negative,
+        help="processing time per file (default: the profile's, else 100 ms)",
+    )
+    simulate.add_argument(
+        "--processing-ms-per-mb",
+        type=_non_negative,
+        default=0.0,
+        help="with --processing-ms: extra milliseconds per MB of file (default 0)",
+    )
+    simulate.add_argument(
+        "--start",
+        choices=["steady", "empty"],
+        help="what the bucket holds when the period starts: steady (the default: what the retention keeps "
+        "of earlier traffic at the same rate) or empty (a first period); default: the scenario's [bucket]",
+    )
+    simulate.add_argument(
+        "--retention",
+        type=_retention_arg,
+        metavar="POLICY",
+        help="how long processed files stay listed: keep, delete (after processing) or lifecycle:N "
+        "(days); default: the scenario's [bucket] retention (keep)",
+    )
+    simulate.add_argument("--replay", metavar="LIVE_RESULTS", help="replay a live run's poll schedules")
+    simulate.add_argument("--seed", type=_seed)
+    simulate.add_argument(
+        "--max-records",
+        type=_count,
+        default=100_000,
+        help="records.csv keeps a uniform sample of this many files in all (default 100,000)",
+    )
+    simulate.add_argument(
+        "--timing", action="store_true", help="also time a bare numpy pass of the same size"
+    )
+    simulate.add_argument(
+        "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"
+    )
+    simulate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
+    simulate.add_argument("--format", choices=["png", "svg"], default="png")
+    simulate.add_argument("--quiet", action="store_true")
+    simulate.set_defaults(func=cmd_simulate)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="fit a latency profile (moto) to a live run's results",
+        description="Fit delivery delays per route, processing time and listing time "
+        "to a live results folder; the simulator uses the profile.",
+    )
+    calibrate.add_argument("results", help="a live results folder")
+    calibrate.add_argument("--out", help="profile file to write (default RESULTS/moto-profile.toml)")
+    calibrate.add_argument("--name", default="moto", help="the profile's name (default moto)")
+    calibrate.add_argument("--quiet", action="store_true")
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    validate = sub.add_parser(
+        "validate",
+        help="check the simulator against theory and against live runs",
+        description="(a) poll detection delay against its uniform [0, T] law; (b) in sample: live "
+        "runs on moto against simulations with the profile fitted to them; (c) out of sample: the "
+        "other live runs against simulations with the profile fitted to the calibration run "
+        "(--calibrate-on). A row holds when p50 and p95 are within 10% of the live run's, or inside "
+        "the live quantile's 95% confidence interval, and the LIST/GET/PUT counts are equal. The exit "
+        "code follows (a) and (b); validation.json reports (c) apart, as out_of_sample.",
+    )
+    validate.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["quickstart", "interval-sweep"],
+        help="scenarios to run live and simulate (default: quickstart interval-sweep)",
+    )
+    validate.add_argument(
+        "--live", nargs="+", metavar="RESULTS", help="use these live results instead of new runs"
+    )
+    validate.add_argument(
+        "--calibrate-on",
+        metavar="SCENARIO",
+        help="the live run whose fitted profile simulates the others, out of sample (default: the first)",
+    )
+    validate.add_argument(
+        "--replicas",
+        type=_positive_int,
+        default=20,
+        help="simulations pooled per comparison (default 20: a simulated p95 of 100 files moves by "
+        "several percent from one draw to the next)",
+    )
+    validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
+    validate.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in --out (deletes their records, summaries and charts)",
+    )
+    validate.add_argument("--quiet", action="store_true")
+    validate.set_defaults(func=cmd_validate)
+
+    diagrams = sub.add_parser(
+        "diagrams",
+        help="draw the polling and event architectures (README, decision guide, site)",
+        description="Draws polling.png and events.png from the tables in bench/report/diagrams.py.",
+    )
+    diagrams.add_argument("--out", default="notebooks/diagrams", help="folder (default notebooks/diagrams)")
+    diagrams.add_argument("--format", choices=("png", "svg"), default="png")
+    diagrams.set_defaults(func=cmd_diagrams)
+
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="regenerate every reference result in results/reference/ (and the README's findings)",
+        description="Runs each bundled live scenario, the cost sweeps, the idle-poll measurement, the "
+        "monthly simulation and the validation; writes COMMAND.txt in each folder and rebuilds the README's "
+        "findings from the files. About 25 minutes on 2 cores.",
+    )
+    reproduce.add_argument("--out", default="results/reference", help="folder (default results/reference)")
+    reproduce.add_argument("--only", nargs="+", metavar="STEP", help="run only these steps (see --list)")
+    reproduce.add_argument("--list", action="store_true", help="print the commands and stop")
+    reproduce.add_argument("--findings-only", action="store_true", help="only rebuild the README's findings")
+    reproduce.add_argument("--readme", default="README.md")
+    reproduce.add_argument(
+        "--pin", action="store_true", help="write this environment's versions to constraints.txt afterwards"
+    )
+    reproduce.add_argument(
+        "--notebooks", action="store_true", help="also execute notebooks/ and save their outputs"
+    )
+    reproduce.add_argument("--notebooks-dir", default="notebooks")
+    reproduce.set_defaults(func=cmd_reproduce)
+
+    _add_aws_commands(sub)
+
+    report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
+    report.add_argument("results", help="a results folder (with summary.json and records.csv)")
+    report.add_argument("--format", choices=["png", "svg"], default="png")
+    report.add_argument("--quiet", action="store_true")
+    report.set_defaults(func=cmd_report)
+    return parser

@@ -1,0 +1,215 @@
+"""The simulator: ``pve simulate``, ``pve calibrate`` (its profile from a live run) and
+``pve validate`` (it against theory and live runs)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from bench.cli.exits import EXIT_DOES_NOT_HOLD, EXIT_OK, ArgumentError
+from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.run import _run_live
+
+if TYPE_CHECKING:
+    from bench.results.model import Run
+    from bench.scenario.spec import Scenario
+
+
+def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
+    from bench.report.draw import draw_charts
+    from bench.report.table import comparison_table, summary_table
+    from bench.results.files import read_results
+    from bench.scenario.spec import load_scenario
+    from bench.simulate.comparison import (
+        bare_numpy_pass,
+        comparison_chart,
+        comparison_frame,
+        write_comparison_csv,
+    )
+    from bench.simulate.runner import SimulationOptions, simulate_scenario
+    from event_handlers.runtime.latency import Distribution
+
+    scenario = load_scenario(args.scenario).with_overrides(latency_profile=args.profile, seed=args.seed)
+    processing = None
+    if args.processing_ms is not None:
+        processing = Distribution(
+            "constant",
+            {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
+            "--processing-ms, --processing-ms-per-mb",
+        )
+    live = read_results(args.replay).summary if args.replay else None
+    rates = args.files_per_day or [None]
+    _check_simulation_size(scenario, args.days, rates)
+    base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
+    summaries: dict[float, Run] = {}
+    for rate in rates:
+        out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
+        options = SimulationOptions(
+            days=args.days,
+            files_per_day=rate,
+            processing=processing,
+            live=live,
+            max_records=args.max_records,
+            start=args.start,
+            retention=args.retention,
+            on_chunk=None if args.quiet else _chunk_progress(),
+        )
+        clock = time.perf_counter()
+        summary = simulate_scenario(scenario, out, options, command=_command_line())
+        elapsed = time.perf_counter() - clock
+        summaries[rate or 0.0] = summary
+        charts = draw_charts(out, fmt=args.format)
+        if not args.quiet:
+            console.print(summary_table(summary))
+            files = sum(s.files for s in summary.strategies.values())
+            for name, s in summary.strategies.items():
+                sim = s.simulation
+                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
+                console.print(
+                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
+                    highlight=False,
+                )
+            console.print(
+                f"  simulation: {elapsed:.2f}s in all ({files / elapsed:,.0f} strategy-files/s, records and "
+                "summary included; charts not)",
+                highlight=False,
+            )
+            if args.timing:
+                n = max(s.files for s in summary.strategies.values())
+                bare = bare_numpy_pass(n)
+                console.print(
+                    f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
+                    f"{bare:.2f}s ({n / bare:,.0f} files/s)",
+                    highlight=False,
+                )
+            for name, s in summary.strategies.items():
+                if not s.feasible:
+                    console.print(f"[red]{name} cannot run as configured:[/] {s.why_not}", highlight=False)
+            console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
+    if len(rates) > 1:
+        frame = comparison_frame(summaries)
+        write_comparison_csv(frame, base)
+        comparison_chart(frame, base / f"comparison.{args.format}")
+        if not args.quiet:
+            console.print(comparison_table(frame))
+            console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
+    return EXIT_OK
+
+
+def _chunk_progress() -> Callable[[int, float], None]:
+    """A line on stderr per chunk of a long simulation (one chunk is a few million files)."""
+    err = Console(stderr=True)
+    started = time.perf_counter()
+
+    def report(done: int, expected: float) -> None:
+        if expected < 10_000_000:  # short runs finish before a line would help
+            return
+        elapsed = time.perf_counter() - started
+        left = elapsed / done * max(0.0, expected - done) if done else 0.0
+        err.print(
+            f"simulated {done:,} of ~{expected:,.0f} arrivals ({done / expected:.0%}) in {elapsed:.0f} s, "
+            f"~{left:.0f} s left",
+            highlight=False,
+        )
+
+    return report
+
+
+def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequence[float | None]) -> None:
+    """Refuse, before simulating, a period too long for this machine (see bench.scenario.limits)."""
+    from pydantic import ValidationError
+
+    from bench.scenario.limits import check_simulation
+    from bench.scenario.spec import MAX_SPAN_S
+    from bench.simulate.arrivals import expected_count, scaled_arrivals
+
+    flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
+    for rate in rates:
+        if days and rate:  # the size first: it is what the user needs to hear
+            check_simulation(scenario, days * rate, flag)
+    if days is not None and days > MAX_SPAN_S / 86400:
+        raise ArgumentError("--days", f"at most {MAX_SPAN_S / 86400:,.0f} (ten years), got {days:,g}")
+    for rate in rates:
+        try:
+            arrivals = scaled_arrivals(scenario.workload.arrivals, days=days, files_per_day=rate)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ArgumentError(flag, f"{first['loc'][0]}: {first['msg']}") from None
+        check_simulation(scenario, expected_count(arrivals), flag)
+
+
+def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
+    from bench.results.files import prepare_out_file, read_results
+    from bench.simulate.calibrate import fit_profile, write_profile
+    from event_handlers.runtime.latency import load_profile
+
+    out = Path(args.out) if args.out else Path(args.results) / "moto-profile.toml"
+    prepare_out_file(out, flag="--out")
+    results = read_results(args.results)
+    write_profile(fit_profile(results, args.name), out)
+    load_profile(str(out))  # it must load back
+    if not args.quiet:
+        console.print(f"wrote {out}: use it with --profile {out}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+
+    from bench.report.validation import detail_line, validation_table
+    from bench.results.files import read_results
+    from bench.scenario.spec import load_scenario
+    from bench.simulate.validate import comparisons_document, split_validation, theory_check, write_validation
+
+    out = _prepare_out(_out_dir("validate", "simulator", args.out), args)
+    lives = [read_results(path) for path in args.live or []]
+    scenarios = [] if args.live else [load_scenario(name) for name in args.scenarios]
+    theory = theory_check()
+    console.print(
+        f"(a) theory: poll every {theory.interval_s:g}s, {theory.files:,} Poisson arrivals, idle consumer: "
+        f"mean detection delay {theory.mean_delay_s:.3f}s (T/2 = {theory.expected_mean_s:.3f}s), "
+        f"KS against uniform [0, T]: D = {theory.ks_statistic:.4f}, p = {theory.ks_p_value:.3f} -> "
+        f"{'holds' if theory.holds else 'DOES NOT HOLD'}",
+        highlight=False,
+    )
+    for name, scenario in zip([] if args.live else args.scenarios, scenarios, strict=True):
+        folder = out / f"live-{name}"
+        _run_live(scenario, name, folder, args.quiet)
+        lives.append(read_results(folder))
+    out.mkdir(parents=True, exist_ok=True)
+    rows = split_validation(lives, out, args.calibrate_on, replicas=args.replicas)
+    holds = "holds: p50 and p95 within 10% of the live run's, or inside the live quantile's 95% "
+    holds += "confidence interval, and LIST/GET/PUT counts equal"
+    for sample, title, caption in (
+        (
+            "in",
+            "(b) in sample: each live run on moto against its simulation with the profile fitted to it",
+            holds,
+        ),
+        (
+            "out",
+            "(c) out of sample: each other live run against its simulation with the profile fitted to "
+            f"{next((r.calibrated_on for r in rows if r.sample == 'out'), '?')} (another rate and scenario)",
+            holds + "; both replay the run's own poll schedules, so poll latencies are close by construction",
+        ),
+    ):
+        chosen = [row for row in rows if row.sample == sample]
+        if chosen:
+            console.print(validation_table(title, caption, chosen))
+            for row in chosen:
+                console.print(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
+    document = comparisons_document(theory, rows)
+    outside = document["out_of_sample"]
+    if outside["rows"]:
+        console.print(
+            f"out of sample: {outside['holding']} of {outside['rows']} covered strategies hold"
+            + (f"; not covered: {'; '.join(outside['uncovered'])}" if outside["uncovered"] else ""),
+            highlight=False,
+        )
+    write_validation(out, document)
+    console.print(f"wrote {out}/validation.json")
+    return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
