@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
     from bench.live.clients import ClientFactory
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 REGION_TAG = "pve:region"
-T = TypeVar("T")
 ROLE_PROPAGATION_S = 60.0  # a new IAM role can take seconds before Lambda may assume it
 
 
