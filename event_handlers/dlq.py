@@ -6,10 +6,13 @@ import json
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from event_handlers.errors import PermanentError
 from event_handlers.events import S3ObjectEvent
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.client import SQSClient
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class MemoryDeadLetters:
 class SqsDeadLetterQueue:
     """Sends each dead letter as one SQS message, the reason also as a message attribute."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self.client, self.queue_url = client, queue_url
 
     def send(self, letter: DeadLetter) -> None:

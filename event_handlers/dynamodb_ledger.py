@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from event_handlers.errors import LedgerError
 from event_handlers.ledger import DEFAULT_HOLD_S, Claim, LedgerEntry, _LedgerBase
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
 
 ONE_WEEK_S = 7 * 24 * 3600.0
 
@@ -27,7 +30,7 @@ class DynamoDBLedger(_LedgerBase):
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table_name: str,
         *,
         in_progress_ttl_s: float = DEFAULT_HOLD_S,
@@ -118,7 +121,7 @@ class DynamoDBLedger(_LedgerBase):
             raise LedgerError(f"DynamoDB ledger {self.table_name}: {status} of {key} failed: {exc}") from exc
 
 
-def create_ledger_table(client: Any, table_name: str) -> str:
+def create_ledger_table(client: DynamoDBClient, table_name: str) -> str:
     """Create the ledger's table (on-demand, TTL on ``expiration``); returns its ARN."""
     arn: str = client.create_table(
         TableName=table_name,

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from event_handlers.dlq import DeadLetter, DeadLetterSink, MemoryDeadLetters, SqsDeadLetterQueue
 from event_handlers.errors import (
@@ -46,6 +46,9 @@ from event_handlers.keys import check_key
 from event_handlers.ledger import Claim, Ledger, MemoryLedger, SQLiteLedger, hold_for
 from event_handlers.storage import DeadlineStore, ObjectStore, S3ObjectStore
 from event_handlers.tasks import Task, TaskResult, make_task
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +115,7 @@ class S3EventHandler:
         self,
         task: Task,
         *,
-        s3_client: Any = None,
+        s3_client: S3Client | None = None,
         store_for: Callable[[str], ObjectStore] | None = None,
         ledger: Ledger | None = None,
         dead_letters: DeadLetterSink | None = None,

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from event_handlers.trigger import bucket_arn
+
+if TYPE_CHECKING:
+    from types_boto3_iam.client import IAMClient
 
 POLICY_NAME = "pve-handler-least-privilege"
 
@@ -82,7 +85,7 @@ def function_policy(grants: FunctionGrants) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def attach_function_policy(iam_client: Any, role_name: str, grants: FunctionGrants) -> dict[str, Any]:
+def attach_function_policy(iam_client: IAMClient, role_name: str, grants: FunctionGrants) -> dict[str, Any]:
     """Put ``function_policy(grants)`` on the role as its inline policy; returns the document."""
     document = function_policy(grants)
     iam_client.put_role_policy(

@@ -7,10 +7,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from event_handlers.errors import InvocationTimedOutError, ObjectMissingError, PathRefusedError
 from event_handlers.idempotency import ObjectVersion, normalize_etag
+
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+    from types_boto3_s3.client import S3Client
 
 
 class ObjectStore(Protocol):
@@ -52,12 +56,13 @@ class CountingReader(io.RawIOBase):
 class S3ObjectStore:
     """Objects of one bucket; reads stream the body instead of reading it whole."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str) -> None:
         self.client, self.bucket = client, bucket
         self.name = f"s3://{bucket}"
 
     @contextmanager
-    def open(self, key: str) -> Iterator[BinaryIO]:
+    def open(self, key: str) -> Iterator[StreamingBody]:
+        """The body as botocore streams it (``read(n)`` and ``close``; not a full ``BinaryIO``)."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:

@@ -12,10 +12,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from event_handlers.errors import ConfigError
 from event_handlers.filters import KeyFilter
+
+if TYPE_CHECKING:
+    from types_boto3_events.client import EventBridgeClient
+    from types_boto3_lambda.client import LambdaClient
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.type_defs import (
+        LambdaFunctionConfigurationOutputTypeDef,
+        NotificationConfigurationTypeDef,
+        QueueConfigurationOutputTypeDef,
+        TopicConfigurationOutputTypeDef,
+    )
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_sts.client import STSClient
 
 CREATED = "s3:ObjectCreated:*"
 
@@ -103,42 +116,54 @@ def configure_notifications(
     rules: Sequence[NotificationRule],
     *,
     eventbridge: bool = False,
-    s3_client: Any = None,
+    s3_client: S3Client | None = None,
 ) -> dict[str, Any]:
     """Replace the bucket's notification configuration with ``rules``; returns what was sent."""
     config = build_notification_configuration(rules, eventbridge=eventbridge)
+    # the document is built from validated rules; its event names are plain strings where the stub
+    # wants its Literal names, and S3 itself rejects an unknown event name
+    document = cast("NotificationConfigurationTypeDef", config)
     _client("s3", s3_client).put_bucket_notification_configuration(
-        Bucket=bucket_name, NotificationConfiguration=config
+        Bucket=bucket_name, NotificationConfiguration=document
     )
     return config
 
 
-def read_notification_rules(bucket_name: str, *, s3_client: Any = None) -> list[NotificationRule]:
+def read_notification_rules(bucket_name: str, *, s3_client: S3Client | None = None) -> list[NotificationRule]:
     """The bucket's current rules, read back (to check them, or to guard against loops)."""
     config = _client("s3", s3_client).get_bucket_notification_configuration(Bucket=bucket_name)
+    targets: list[
+        tuple[
+            str,
+            LambdaFunctionConfigurationOutputTypeDef
+            | QueueConfigurationOutputTypeDef
+            | TopicConfigurationOutputTypeDef,
+        ]
+    ] = [
+        *((c["LambdaFunctionArn"], c) for c in config.get("LambdaFunctionConfigurations", [])),
+        *((c["QueueArn"], c) for c in config.get("QueueConfigurations", [])),
+        *((c["TopicArn"], c) for c in config.get("TopicConfigurations", [])),
+    ]
     rules = []
-    for list_name, arn_field in (
-        ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
-        ("QueueConfigurations", "QueueArn"),
-        ("TopicConfigurations", "TopicArn"),
-    ):
-        for entry in config.get(list_name, []):
-            values = {
-                r["Name"].lower(): r["Value"]
-                for r in entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
-            }
-            rules.append(
-                NotificationRule(
-                    target_arn=entry[arn_field],
-                    events=tuple(entry["Events"]),
-                    filter=KeyFilter(values.get("prefix", ""), values.get("suffix", "")),
-                    rule_id=entry.get("Id"),
-                )
+    for target_arn, entry in targets:
+        values = {
+            r["Name"].lower(): r["Value"]
+            for r in entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+        }
+        rules.append(
+            NotificationRule(
+                target_arn=target_arn,
+                events=tuple(entry["Events"]),
+                filter=KeyFilter(values.get("prefix", ""), values.get("suffix", "")),
+                rule_id=entry.get("Id"),
             )
+        )
     return rules
 
 
-def filters_for_target(bucket_name: str, target_arn: str, *, s3_client: Any = None) -> list[KeyFilter]:
+def filters_for_target(
+    bucket_name: str, target_arn: str, *, s3_client: S3Client | None = None
+) -> list[KeyFilter]:
     """The filters of the rules that send this bucket's events to ``target_arn``."""
     return [
         r.filter
@@ -161,8 +186,8 @@ def allow_s3_to_invoke_lambda(
     account_id: str | None = None,
     statement_id: str = "AllowS3Invoke",
     partition: str = "aws",
-    lambda_client: Any = None,
-    sts_client: Any = None,
+    lambda_client: LambdaClient | None = None,
+    sts_client: STSClient | None = None,
 ) -> dict[str, Any]:
     """Let this bucket, in this account, invoke the function. Returns the statement added."""
     if account_id is None:
@@ -187,8 +212,8 @@ def configure_s3_lambda_trigger(
     suffix: str = ".csv",
     events: Sequence[str] = (CREATED,),
     rule_id: str = "ProcessNewObjects",
-    s3_client: Any = None,
-    lambda_client: Any = None,
+    s3_client: S3Client | None = None,
+    lambda_client: LambdaClient | None = None,
 ) -> dict[str, Any]:
     """The seed's function: S3 -> Lambda for new objects matching ``prefix``/``suffix``.
 
@@ -226,7 +251,7 @@ def queue_policy(queue_arn: str, source_bucket_arn: str, account_id: str) -> dic
 
 
 def allow_s3_to_send_to_queue(
-    queue_url: str, queue_arn: str, bucket_name: str, account_id: str, *, sqs_client: Any = None
+    queue_url: str, queue_arn: str, bucket_name: str, account_id: str, *, sqs_client: SQSClient | None = None
 ) -> None:
     """Set ``queue_policy`` on the queue: this bucket (in this account) may send its notifications."""
     policy = queue_policy(queue_arn, bucket_arn(bucket_name), account_id)
@@ -251,9 +276,9 @@ def configure_s3_eventbridge_route(
     *,
     rule_name: str,
     prefix: str = "",
-    events_client: Any = None,
-    s3_client: Any = None,
-    lambda_client: Any = None,
+    events_client: EventBridgeClient | None = None,
+    s3_client: S3Client | None = None,
+    lambda_client: LambdaClient | None = None,
 ) -> str:
     """S3 -> EventBridge (default bus) -> a rule -> the function. Returns the rule's ARN.
 
@@ -277,7 +302,18 @@ def configure_s3_eventbridge_route(
     return rule_arn
 
 
+@overload
+def _client(service: Literal["s3"], client: S3Client | None) -> S3Client: ...
+@overload
+def _client(service: Literal["sqs"], client: SQSClient | None) -> SQSClient: ...
+@overload
+def _client(service: Literal["lambda"], client: LambdaClient | None) -> LambdaClient: ...
+@overload
+def _client(service: Literal["sts"], client: STSClient | None) -> STSClient: ...
+@overload
+def _client(service: Literal["events"], client: EventBridgeClient | None) -> EventBridgeClient: ...
 def _client(service: str, client: Any) -> Any:
+    """``client``, or a default boto3 client of ``service`` (boto3 imported only when needed)."""
     if client is not None:
         return client
     import boto3

@@ -9,7 +9,7 @@ import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pollers.cursors import ListingCursor, ListingPlan, cursor_to_state, make_cursor, restore_cursor
 from pollers.entries import Entry
@@ -18,6 +18,9 @@ from pollers.kinds import CursorKind, Outcome
 from pollers.stability import StabilityGate
 from pollers.state import StateLocation, StateStore, state_store_for
 from pollers.stats import PollStats
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ class Poller(ABC):
         state_path: StateLocation,
         min_age_s: float,
         skew_s: float = DEFAULT_SKEW_S,
-        s3_client: Any = None,
+        s3_client: S3Client | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cursor = cursor

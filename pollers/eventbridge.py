@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pollers.base import Poller
 from pollers.entries import Entry
 from pollers.errors import PollerConfigError
+
+if TYPE_CHECKING:
+    from types_boto3_events.client import EventBridgeClient
 
 MIN_SCHEDULE_S = 60.0
 
@@ -67,7 +70,9 @@ def make_scheduled_handler(
     return lambda_handler
 
 
-def configure_poll_schedule(events_client: Any, rule_name: str, function_arn: str, interval_s: float) -> str:
+def configure_poll_schedule(
+    events_client: EventBridgeClient, rule_name: str, function_arn: str, interval_s: float
+) -> str:
     """Create (or update) an EventBridge rule invoking ``function_arn`` every ``interval_s``."""
     rule_arn: str = events_client.put_rule(
         Name=rule_name, ScheduleExpression=schedule_expression(interval_s), State="ENABLED"

@@ -10,7 +10,7 @@ import socket
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
 from pollers.cursors import ListingCursor, ListingPlan
@@ -18,6 +18,9 @@ from pollers.entries import Entry
 from pollers.errors import SourceUnavailableError
 from pollers.kinds import ChangeCheck
 from pollers.state import StateLocation
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class FolderPoller(Poller):
         claim_ttl_s: float = 900.0,
         change_check: ChangeCheck | str = ChangeCheck.STAT,
         skew_s: float = DEFAULT_SKEW_S,
-        s3_client: Any = None,
+        s3_client: S3Client | None = None,
         clock: Callable[[], float] = time.time,
         strategy: str | None = None,
     ) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
 from pollers.cursors import ListingCursor, ListingPlan
 from pollers.entries import Entry
 from pollers.errors import PollerConfigError, SourceUnavailableError
 from pollers.state import StateLocation
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.type_defs import ListObjectsV2RequestTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class S3Poller(Poller):
 
     def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
         self,
-        client: Any,
+        client: S3Client,
         bucket: str,
         *,
         prefix: str = "",
@@ -93,7 +97,7 @@ class S3Poller(Poller):
         return f"s3://{self.bucket}/{self.prefix}"
 
     def _list(self, plan: ListingPlan) -> Iterator[Entry]:
-        request: dict[str, Any] = {
+        request: ListObjectsV2RequestTypeDef = {
             "Bucket": self.bucket,
             "Prefix": self.prefix,
             "MaxKeys": self.page_size,

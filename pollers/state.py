@@ -6,9 +6,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pollers.errors import CursorStateError, PollerConfigError
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
 
 
 @runtime_checkable
@@ -70,7 +73,7 @@ class FileStateStore:
 class S3StateStore:
     """A JSON object in S3; a PUT replaces an object atomically, so no rename is needed."""
 
-    def __init__(self, client: Any, bucket: str, key: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, key: str) -> None:
         self.client, self.bucket, self.key = client, bucket, key
         self.where = f"s3://{bucket}/{key}"
 
@@ -116,7 +119,7 @@ def _refuse_constant(name: str) -> Any:
 StateLocation = str | os.PathLike[str] | StateStore | None
 
 
-def state_store_for(state_path: StateLocation, s3_client: Any = None) -> StateStore:
+def state_store_for(state_path: StateLocation, s3_client: S3Client | None = None) -> StateStore:
     """A store object is used as is; ``None`` keeps state in memory; ``s3://bucket/key`` uses S3
     (``s3_client`` required); anything else is a file path."""
     if state_path is None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
 from bench.aws.deploy import Clients
 from bench.live.clients import ApiCallCounter, ClientFactory
 
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"  # Final: a Literal where the stubs want a region name
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

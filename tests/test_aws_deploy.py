@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +133,15 @@ def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(aws: Client
     # notification configurations, queue attributes and policy, mapping, rules, log groups, ledger
     s3 = aws("s3")
     for note in plan.of_kind(Kind.NOTIFICATION):
-        got = s3.get_bucket_notification_configuration(Bucket=note.name.removesuffix(":notification"))
-        got.pop("ResponseMetadata")
+        bucket = note.name.removesuffix(":notification")
+        got_notes: Mapping[str, Any] = s3.get_bucket_notification_configuration(Bucket=bucket)
         want = note.spec["configuration"]
         for name, entries in want.items():
             if name == "EventBridgeConfiguration":
                 continue  # moto 5.2 honours it (the run test sees the events) but does not return it
-            assert [e["Filter"] for e in got[name]] == [e["Filter"] for e in entries]
+            assert [e["Filter"] for e in got_notes[name]] == [e["Filter"] for e in entries]
             arn_key = "LambdaFunctionArn" if name.startswith("Lambda") else "QueueArn"
-            assert [e[arn_key] for e in got[name]] == [e[arn_key] for e in entries]
+            assert [e[arn_key] for e in got_notes[name]] == [e[arn_key] for e in entries]
     sqs = aws("sqs")
     queue = spec_of(plan, Kind.QUEUE, "queue")
     attributes = sqs.get_queue_attributes(QueueUrl=journal.queue_urls[queue.name], AttributeNames=["All"])[

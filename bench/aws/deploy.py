@@ -12,19 +12,38 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from botocore.exceptions import ClientError
 
 from bench.aws.package import build_package
 from bench.aws.plan import TAG_KEY, Kind, Plan, Resource
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_events.client import EventBridgeClient
+    from types_boto3_events.type_defs import PutRuleRequestTypeDef
+    from types_boto3_iam.client import IAMClient
+    from types_boto3_lambda.client import LambdaClient
+    from types_boto3_lambda.type_defs import CreateFunctionRequestTypeDef
+    from types_boto3_logs.client import CloudWatchLogsClient
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.literals import BucketLocationConstraintType
+    from types_boto3_s3.type_defs import CreateBucketRequestTypeDef
+    from types_boto3_scheduler.client import EventBridgeSchedulerClient
+    from types_boto3_sns.client import SNSClient
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_sts.client import STSClient
+
+    from bench.live.clients import ClientFactory
+
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 REGION_TAG = "pve:region"
 ROLE_PROPAGATION_S = 60.0  # a new IAM role can take seconds before Lambda may assume it
 
 
-def _while_iam_propagates(call: Callable[[], Any], symptom: str) -> Any:
+def _while_iam_propagates(call: Callable[[], T], symptom: str) -> T:
     """Retry ``call`` while Lambda reports ``symptom``: IAM changes take seconds to reach it."""
     deadline = time.monotonic() + ROLE_PROPAGATION_S
     while True:
@@ -37,11 +56,34 @@ def _while_iam_propagates(call: Callable[[], Any], symptom: str) -> Any:
 
 
 class Clients:
-    """boto3 clients for one region (and endpoint), from a ``ClientFactory`` or anything like it."""
+    """boto3 clients for one region (and endpoint), from a ``ClientFactory``, counted as ``role``.
 
-    def __init__(self, factory: Any, role: str = "setup") -> None:
+    Calling it with a service name gives that service's client, typed by the types-boto3 stubs.
+    """
+
+    def __init__(self, factory: ClientFactory, role: str = "setup") -> None:
         self.factory, self.role = factory, role
 
+    @overload
+    def __call__(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def __call__(self, service: Literal["events"]) -> EventBridgeClient: ...
+    @overload
+    def __call__(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def __call__(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def __call__(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
+    @overload
+    def __call__(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def __call__(self, service: Literal["scheduler"]) -> EventBridgeSchedulerClient: ...
+    @overload
+    def __call__(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def __call__(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def __call__(self, service: Literal["sts"]) -> STSClient: ...
     def __call__(self, service: str) -> Any:
         return self.factory.client(service, self.role)
 
@@ -117,9 +159,11 @@ class Deployer:
 
     def _bucket(self, r: Resource) -> None:
         s3 = self.clients("s3")
-        args: dict[str, Any] = {"Bucket": r.name}
-        if self.plan.region != "us-east-1":
-            args["CreateBucketConfiguration"] = {"LocationConstraint": self.plan.region}
+        args: CreateBucketRequestTypeDef = {"Bucket": r.name}
+        if self.plan.region != "us-east-1":  # us-east-1 takes no location constraint
+            # a checked region name (check_region); the stub lists only the regions it knew of
+            region = cast("BucketLocationConstraintType", self.plan.region)
+            args["CreateBucketConfiguration"] = {"LocationConstraint": region}
         s3.create_bucket(**args)
         self.journal.add(r.kind, r.name)
         s3.put_bucket_tagging(
@@ -163,7 +207,7 @@ class Deployer:
 
     def _function(self, r: Resource) -> None:
         lam = self.clients("lambda")
-        args = {
+        args: CreateFunctionRequestTypeDef = {
             "FunctionName": r.name,
             "Runtime": r.spec["runtime"],
             "Role": r.spec["role"],
@@ -220,7 +264,7 @@ class Deployer:
 
     def _rule(self, r: Resource) -> None:
         events = self.clients("events")
-        args: dict[str, Any] = {
+        args: PutRuleRequestTypeDef = {
             "Name": r.name,
             "State": "ENABLED",
             "Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()],

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bench.aws.deploy import Clients
 from bench.aws.lambda_entry import build_handler
 from bench.aws.plan import Kind, Plan, Resource, StrategyTarget
 from bench.aws.reports import Report, format_report
@@ -22,6 +23,11 @@ from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
 from event_handlers.runtime.sqs_mapping import SqsEventSourceMapping, SqsMappingConfig
+
+if TYPE_CHECKING:
+    from types_boto3_logs.type_defs import InputLogEventTypeDef
+
+    from bench.live.clients import ClientFactory
 
 log = logging.getLogger(__name__)
 LOCAL_STREAM = "local-runtime"
@@ -46,8 +52,10 @@ class AwsLambdaHost:
 class LocalLambdaHost:
     """The local runtime standing in for Lambda on moto (same process as moto's server)."""
 
-    def __init__(self, plan: Plan, client: Callable[[str, str], Any], queue_urls: dict[str, str]) -> None:
-        self.plan, self.client, self.queue_urls = plan, client, queue_urls
+    def __init__(self, plan: Plan, factory: ClientFactory, queue_urls: dict[str, str]) -> None:
+        """``factory``: the strategy's counted clients; the handler's and the runtime's are counted apart."""
+        self.plan, self.queue_urls = plan, queue_urls
+        self.handler_clients, self.runtime_clients = Clients(factory, "handler"), Clients(factory, "runtime")
         self._running: dict[str, tuple[LocalFunction, Callable[[], None]]] = {}
 
     def _resource(self, kind: Kind, strategy: str) -> Resource:
@@ -69,19 +77,17 @@ class LocalLambdaHost:
             account_id=self.plan.account_id,
             region=self.plan.region,
         )
-        function = LocalFunction(
-            config, lambda: build_handler(environment, lambda s: self.client(s, "handler"))
-        )
+        function = LocalFunction(config, lambda: build_handler(environment, self.handler_clients))
         if target.kind == "s3-sqs-lambda":
             assert target.queue_url_name is not None
-            lam = self.client("lambda", "runtime")
+            lam = self.runtime_clients("lambda")
             for mapping in lam.list_event_source_mappings(FunctionName=target.function)[
                 "EventSourceMappings"
             ]:
                 lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
             sqs_mapping = SqsEventSourceMapping(
                 function,
-                self.client("sqs", "runtime"),
+                self.runtime_clients("sqs"),
                 self.queue_urls[target.queue_url_name],
                 SqsMappingConfig(
                     batch_size=spec.batch_size,
@@ -100,7 +106,7 @@ class LocalLambdaHost:
                 workers=spec.workers or 1,
                 max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
             ),
-            on_failure=sqs_failure_sink(self.client("sqs", "runtime"), self.queue_urls[dlq_name]),
+            on_failure=sqs_failure_sink(self.runtime_clients("sqs"), self.queue_urls[dlq_name]),
         ).start()
         moto_bridge.register_function(config.arn, invoker.submit)
 
@@ -141,10 +147,10 @@ class LocalLambdaHost:
         ]
         if not lines:
             return
-        logs = self.client("logs", "runtime")
+        logs = self.runtime_clients("logs")
         group = f"/aws/lambda/{target.function}"
         logs.create_log_stream(logGroupName=group, logStreamName=LOCAL_STREAM)
-        events = [{"timestamp": t, "message": m} for t, m in sorted(lines)]
+        events: list[InputLogEventTypeDef] = [{"timestamp": t, "message": m} for t, m in sorted(lines)]
         for start in range(0, len(events), 1000):
             logs.put_log_events(
                 logGroupName=group, logStreamName=LOCAL_STREAM, logEvents=events[start : start + 1000]

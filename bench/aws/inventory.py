@@ -12,12 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from bench.aws.deploy import REGION_TAG, Clients, Journal
 from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +205,7 @@ def _delete_queue(clients: Clients, f: Found) -> None:
 def _delete_bucket(clients: Clients, f: Found) -> None:
     s3 = clients("s3")
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=f.name):
-        doomed = [
+        doomed: list[ObjectIdentifierTypeDef] = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]

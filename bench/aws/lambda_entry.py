@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from event_handlers.dlq import DeadLetterSink, SqsDeadLetterQueue
 from event_handlers.dynamodb_ledger import DynamoDBLedger
@@ -31,14 +31,31 @@ from event_handlers.handler import HandlerListener, S3EventHandler, parse_filter
 from event_handlers.ledger import Claim
 from event_handlers.tasks import TaskResult, make_task
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_s3.client import S3Client
+    from types_boto3_sqs.client import SQSClient
+
 log = logging.getLogger(__name__)
-ClientMaker = Callable[[str], Any]
+
+
+class ClientMaker(Protocol):
+    """Makes the boto3 client of a service: ``boto3.client`` on Lambda, counted clients on moto."""
+
+    @overload
+    def __call__(self, service: Literal["dynamodb"], /) -> DynamoDBClient: ...
+    @overload
+    def __call__(self, service: Literal["s3"], /) -> S3Client: ...
+    @overload
+    def __call__(self, service: Literal["sqs"], /) -> SQSClient: ...
 
 
 class TimingRecords(HandlerListener):
     """Writes one JSON record per file this environment finished, processed or failed for good."""
 
-    def __init__(self, s3: Any, prefix: str, strategy: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, s3: S3Client, prefix: str, strategy: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.s3, self.prefix, self.strategy, self.clock = s3, prefix, strategy, clock
         self._stamps: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
@@ -120,5 +137,5 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         if _handler is None:
             import boto3
 
-            _handler = build_handler(os.environ, lambda service: cast(Any, boto3).client(service))
+            _handler = build_handler(os.environ, boto3.client)
     return _handler(event, context)

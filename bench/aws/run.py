@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -55,6 +55,10 @@ from bench.scenario.seeds import strategy_seed
 from bench.scenario.spec import Scenario
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
+
+if TYPE_CHECKING:
+    from types_boto3_logs.client import CloudWatchLogsClient
+    from types_boto3_s3.client import S3Client
 
 log = logging.getLogger(__name__)
 RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
@@ -140,7 +144,7 @@ def teardown_always(
                 signal.signal(sig, handler)
 
 
-def clock_from_date_headers(s3: Any, bucket: str, samples: int = 5) -> ClockOffset:
+def clock_from_date_headers(s3: S3Client, bucket: str, samples: int = 5) -> ClockOffset:
     found = []
     for _ in range(samples):
         before = time.time()
@@ -156,7 +160,7 @@ def clock_from_date_headers(s3: Any, bucket: str, samples: int = 5) -> ClockOffs
 class RecordCollector:
     """Reads the timing records a function wrote under ``pve-records/<strategy>/``."""
 
-    s3: Any
+    s3: S3Client
     bucket: str
     strategy: str
     min_interval_s: float = COLLECT_EVERY_S  # each look is a billed LIST
@@ -224,7 +228,7 @@ def _finite(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
-def read_reports(logs: Any, group: str) -> dict[str, float]:
+def read_reports(logs: CloudWatchLogsClient, group: str) -> dict[str, float]:
     """The function's REPORT lines from CloudWatch Logs, summed."""
     reports = []
     malformed = 0
@@ -254,31 +258,36 @@ class AwsRun:
     bodies: dict[str, bytes]
     extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def env(self, target: StrategyTarget) -> BackendEnv:
+    def fresh_factory(self) -> ClientFactory:
         """A fresh set of counted clients per strategy, so no two strategies share a count."""
         base = self.factory
-        factory = ClientFactory(
+        return ClientFactory(
             ApiCallCounter(), endpoint_url=base.endpoint_url, region=base.region, credentials=base.credentials
         )
+
+    def env(self, target: StrategyTarget, factory: ClientFactory) -> BackendEnv:
+        """The strategy's backend: its bucket and its own counted clients."""
         return BackendEnv(
             "aws",
             factory.counter,
             factory,
             bucket=target.bucket,
-            endpoint_url=base.endpoint_url,
+            endpoint_url=self.factory.endpoint_url,
             account_id=self.plan.account_id,
             region=self.plan.region,
         )
 
     def run_target(self, target: StrategyTarget, index: int, repetition: int) -> StrategyOutcome:
         spec = next(s for s in self.scenario.strategies if s.name == target.strategy)
-        env = self.env(target)
+        factory = self.fresh_factory()
+        env = self.env(target, factory)
+        setup = Clients(factory, "setup")
         counter = env.counter
         recorder = Recorder(spec.name, repetition)
         for file in self.planned.files:
             recorder.expect(file.key, len(self.bodies[file.key]), file.arrival_s)
         seed = strategy_seed(self.scenario.seed, index, repetition)
-        setup_s3 = env.client("s3", "setup")
+        setup_s3 = setup("s3")
         date_offset = clock_from_date_headers(setup_s3, target.bucket)
         wall_start = time.monotonic()
         extra: dict[str, Any] = {}
@@ -298,7 +307,7 @@ class AwsRun:
             else:
                 collector = RecordCollector(setup_s3, target.bucket, spec.name)
                 host: FunctionHost = (
-                    LocalLambdaHost(self.plan, env.client, self.journal.queue_urls)
+                    LocalLambdaHost(self.plan, factory, self.journal.queue_urls)
                     if self.local_lambda
                     else AwsLambdaHost()
                 )
@@ -317,7 +326,7 @@ class AwsRun:
                 event_offset = offset_from_event_times(pairs)
                 offset = tighter(event_offset, date_offset)
                 duplicates = apply_records(recorder, collector.records, offset)
-                reports = read_reports(env.client("logs", "setup"), f"/aws/lambda/{target.function}")
+                reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}")
                 counters = {
                     "invocations": int(reports["invocations"]),
                     "cold_starts": int(reports["cold_starts"]),

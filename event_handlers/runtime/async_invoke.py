@@ -29,10 +29,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from event_handlers.errors import ConfigError
 from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.client import SQSClient
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +257,7 @@ class AsyncInvoker:
             thread.join(timeout)
 
 
-def sqs_failure_sink(sqs_client: Any, queue_url: str) -> FailureSink:
+def sqs_failure_sink(sqs_client: SQSClient, queue_url: str) -> FailureSink:
     """An on-failure destination that sends the invocation record to an SQS queue."""
 
     def send(record: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from event_handlers.runtime.function import FunctionError, LocalFunction, ThrottledError
 from event_handlers.runtime.scaling import (
@@ -41,6 +41,10 @@ from event_handlers.runtime.scaling import (
     sqs_start,
     sqs_step,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_sqs.type_defs import MessageTypeDef
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +88,10 @@ class _Window:
     busy_s: float = 0.0  # invocation time, summed (its mean over the window is the batches in use)
 
 
-def lambda_sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+def lambda_sqs_record(message: MessageTypeDef, queue_arn: str, region: str) -> dict[str, Any]:
     """One ``ReceiveMessage`` message as Lambda's SQS event record shows it."""
     attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
-    message_attributes = {
+    message_attributes: dict[str, dict[str, Any]] = {
         name: {
             "stringValue": value.get("StringValue"),
             "binaryValue": value.get("BinaryValue"),
@@ -116,7 +120,7 @@ class SqsEventSourceMapping:
     def __init__(
         self,
         function: LocalFunction,
-        sqs_client: Any,
+        sqs_client: SQSClient,
         queue_url: str,
         config: SqsMappingConfig | None = None,
         *,
@@ -136,7 +140,7 @@ class SqsEventSourceMapping:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._due: list[tuple[float, int, list[dict[str, Any]]]] = []  # delayed batches, by due time
+        self._due: list[tuple[float, int, list[MessageTypeDef]]] = []  # delayed batches, by due time
         self._due_changed = threading.Condition(self._lock)
         self._seq = itertools.count()
         cfg = self.config
@@ -232,7 +236,7 @@ class SqsEventSourceMapping:
                 log.exception("SQS mapping poll failed; backing off")
                 self._stop.wait(1.0)
 
-    def _receive(self, max_messages: int, wait_s: int) -> list[dict[str, Any]]:
+    def _receive(self, max_messages: int, wait_s: int) -> list[MessageTypeDef]:
         response = self.client.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max_messages,
@@ -240,7 +244,7 @@ class SqsEventSourceMapping:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages: list[dict[str, Any]] = response.get("Messages", [])
+        messages: list[MessageTypeDef] = response.get("Messages", [])
         with self._lock:
             self.receives += 1
             self.empty_receives += not messages
@@ -248,7 +252,7 @@ class SqsEventSourceMapping:
             self._window.full_receives += len(messages) >= max_messages
         return messages
 
-    def _gather(self) -> list[dict[str, Any]]:
+    def _gather(self) -> list[MessageTypeDef]:
         cfg = self.config
         batch = self._receive(min(10, cfg.batch_size), cfg.wait_time_s)
         if not batch or cfg.batching_window_s <= 0:
@@ -264,7 +268,7 @@ class SqsEventSourceMapping:
             batch.extend(self._receive(min(10, cfg.batch_size - len(batch)), wait))
         return batch
 
-    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+    def _invoke(self, messages: list[MessageTypeDef]) -> None:
         """Invoke now, or, with a modelled delivery delay, when the delay is over - without holding
         up the poller, which goes on receiving (the delay is S3's and SQS's, not the consumer's)."""
         delay = self.delivery_delay()
@@ -289,7 +293,7 @@ class SqsEventSourceMapping:
             except Exception:
                 log.exception("SQS mapping invoke failed")
 
-    def _invoke_now(self, messages: list[dict[str, Any]]) -> None:
+    def _invoke_now(self, messages: list[MessageTypeDef]) -> None:
         event = {"Records": [lambda_sqs_record(m, self.queue_arn, self.region) for m in messages]}
         self.counters.add(batches=1, records=len(messages))
         began = time.monotonic()
@@ -323,7 +327,7 @@ class SqsEventSourceMapping:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
 
-    def _failed_ids(self, response: Any, messages: list[dict[str, Any]]) -> set[str]:
+    def _failed_ids(self, response: Any, messages: list[MessageTypeDef]) -> set[str]:
         if not self.config.report_batch_item_failures or not isinstance(response, dict):
             return set()
         items = response.get("batchItemFailures") or []
