@@ -375,3 +375,31 @@ def test_one_bad_timing_record_never_sinks_the_others(aws: Clients) -> None:
     assert collector.unreadable == 3
     assert collector.poll() == 1  # within a second: no second listing
     assert aws.factory.counter.by_role()["setup"]["s3.ListObjectsV2"] == 1
+
+
+def test_inventory_reads_every_page_of_queues() -> None:
+    """ListQueues pages past 1,000 URLs only when given a page size: a queue on page two is found."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from bench.aws import inventory
+
+    sqs = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/"
+    with Stubber(sqs) as stub:
+        prefix = inventory.NAME_PREFIX
+        stub.add_response(
+            "list_queues",
+            {"QueueUrls": [url + prefix + "other"], "NextToken": "page-2"},
+            {"QueueNamePrefix": prefix, "MaxResults": 1000},
+        )
+        stub.add_response("list_queue_tags", {"Tags": {TAG_KEY: "another-run"}})
+        stub.add_response(
+            "list_queues",
+            {"QueueUrls": [url + prefix + "mine"]},
+            {"QueueNamePrefix": prefix, "MaxResults": 1000, "NextToken": "page-2"},
+        )
+        stub.add_response("list_queue_tags", {"Tags": {TAG_KEY: "run-1"}})
+        found = list(inventory._queues(lambda service: sqs, "us-east-1", "run-1"))  # type: ignore[arg-type]
+        stub.assert_no_pending_responses()
+    assert [f.name for f in found] == [prefix + "mine"]

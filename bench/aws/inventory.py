@@ -86,7 +86,8 @@ def _tables(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
 
 def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
     s3 = clients("s3")
-    for bucket in s3.list_buckets().get("Buckets", []):
+    pages = s3.get_paginator("list_buckets").paginate(Prefix=NAME_PREFIX)  # > 10,000 buckets page
+    for bucket in (b for page in pages for b in page.get("Buckets", [])):
         name = bucket["Name"]
         if not name.startswith(NAME_PREFIX):
             continue
@@ -100,7 +101,11 @@ def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Foun
 
 def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
     sqs = clients("sqs")
-    for url in sqs.list_queues(QueueNamePrefix=NAME_PREFIX).get("QueueUrls", []):
+    # ListQueues returns at most 1,000 URLs and pages only when asked for a page size
+    pages = sqs.get_paginator("list_queues").paginate(
+        QueueNamePrefix=NAME_PREFIX, PaginationConfig={"PageSize": 1000}
+    )
+    for url in (u for page in pages for u in page.get("QueueUrls", [])):
         tags = _tag_dict(sqs.list_queue_tags(QueueUrl=url).get("Tags"))
         if _wanted(tags, run_id):
             yield Found(Kind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
