@@ -169,4 +169,30 @@ def test_the_moto_speedup_keeps_sqs_retention_as_it_was() -> None:
         old.sent_timestamp = int(old.sent_timestamp or 0) - 61_000  # type: ignore[assignment]  # 61 s ago
         for message, valid in ((old, False), (new, True)):
             assert backend.is_message_valid_based_on_retention_period("q", message) is valid
-            assert moto_speedups.original(backend, "q", message) is valid
+            original = moto_speedups.originals["SQSBackend.is_message_valid_based_on_retention_period"]
+            assert original(backend, "q", message) is valid
+
+
+def test_the_moto_speedup_keeps_s3s_url_table_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached URL module gives the table moto's re-import gives, and follows the variable."""
+    from moto.s3.models import S3Backend
+
+    from bench.live import moto_speedups
+
+    moto_speedups.install()
+    backend = S3Backend("us-east-1", "123456789012")
+
+    def table() -> tuple[list[str], dict[str, Any]]:
+        return list(backend.url_bases), dict(backend.urls)
+
+    for endpoints in (None, "https://custom.example:4566,http://other.example", None):
+        if endpoints is None:
+            monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        else:
+            monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", endpoints)
+        patched = table()
+        with monkeypatch.context() as moto_own:
+            moto_own.setattr(S3Backend, "_url_module", moto_speedups.originals["S3Backend._url_module"])
+            expected = table()
+        assert patched == expected
+        assert ("https://custom.example:4566" in patched[0]) is (endpoints is not None)

@@ -1,13 +1,20 @@
-"""One patch to moto that changes its speed, never its answers.
+"""Patches to moto that change its speed, never its answers (each proved so in tests/test_capacity.py).
 
-moto's ``ReceiveMessage`` checks each message it hands out against the queue's retention period
-by computing *every* queue attribute (``get_queue_attributes`` -> ``Queue.attributes``), and two of
-those (``ApproximateNumberOfMessages``, ``...NotVisible``) scan the whole queue. A receive of 10
-therefore scans the queue about 30 times: at 500 queued messages one receive took about 2 s here
-(profiled, moto 5.x), so once a live S3 -> SQS -> Lambda run falls a few hundred messages behind,
-each receive is slower than the arrivals and the route collapses: the harness, not SQS (AWS does
-not slow down with queue depth). The patch reads the one attribute it needs directly; the
-retention rule itself is unchanged (see tests/test_capacity.py).
+* SQS retention. moto's ``ReceiveMessage`` checks each message it hands out against the queue's
+  retention period by computing *every* queue attribute (``get_queue_attributes`` ->
+  ``Queue.attributes``), and two of those (``ApproximateNumberOfMessages``, ``...NotVisible``)
+  scan the whole queue. A receive of 10 therefore scans the queue about 30 times: at 500 queued
+  messages one receive took about 2 s here (profiled, moto 5.x), so once a live S3 -> SQS ->
+  Lambda run falls a few hundred messages behind, each receive is slower than the arrivals and
+  the route collapses: the harness, not SQS (AWS does not slow down with queue depth). The patch
+  reads the one attribute it needs directly; the retention rule itself is unchanged.
+* S3's URL table. Every S3 request asks ``S3Backend._url_module`` twice (for ``urls`` and
+  ``url_bases``), and each time moto *re-imports* ``moto.s3.urls`` from disk, because the table
+  depends on one environment variable (``MOTO_S3_CUSTOM_ENDPOINTS``). The re-import stats and
+  reads files, and each of those system calls lets go of the GIL: with other threads busy, the
+  writer waited for the GIL again after every one (py-spy, wall clock: 43% of a writer's PUT at
+  95 files/s under a poller's burst, issue 14). The patch re-imports only when that variable has
+  changed since the last import, so the table is the one moto would have built.
 """
 
 from __future__ import annotations
@@ -17,30 +24,60 @@ from typing import Any
 
 _lock = threading.Lock()
 _installed = False
-original: Any = None  # moto's own function, kept for the test that both agree
+originals: dict[str, Any] = {}  # moto's own functions, kept for the tests that both agree
 
 
 def install() -> None:
-    """Patch ``SQSBackend.is_message_valid_based_on_retention_period`` (idempotent)."""
-    global _installed, original
+    """Install every patch (idempotent)."""
+    global _installed
     with _lock:
         if _installed:
             return
-        from moto.core.utils import unix_time
-        from moto.sqs.models import SQSBackend
-
-        def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
-            retention_period = int(self.get_queue(queue_name).message_retention_period)
-            return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
-
-        name = "is_message_valid_based_on_retention_period"
-        original = getattr(SQSBackend, name)
-        setattr(SQSBackend, name, is_message_valid_based_on_retention_period)
+        _patch_sqs_retention()
+        _patch_s3_url_module()
         _installed = True
 
 
+def _patch_sqs_retention() -> None:
+    """``SQSBackend.is_message_valid_based_on_retention_period`` without computing every attribute."""
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    name = "is_message_valid_based_on_retention_period"
+    originals[f"SQSBackend.{name}"] = getattr(SQSBackend, name)
+    setattr(SQSBackend, name, is_message_valid_based_on_retention_period)
+
+
+def _patch_s3_url_module() -> None:
+    """``S3Backend._url_module`` re-imported only when ``MOTO_S3_CUSTOM_ENDPOINTS`` changed."""
+    from importlib import reload
+
+    import moto.s3.urls as urls_module
+    from moto import settings
+    from moto.s3.models import S3Backend
+
+    built_for: list[tuple[str, ...] | None] = [None]  # the endpoints the module was last built for
+    reloading = threading.Lock()
+
+    def _url_module(self: Any) -> Any:
+        endpoints = tuple(settings.get_s3_custom_endpoints())
+        if built_for[0] != endpoints:
+            with reloading:
+                if built_for[0] != endpoints:
+                    reload(urls_module)
+                    built_for[0] = endpoints
+        return urls_module
+
+    originals["S3Backend._url_module"] = S3Backend.__dict__["_url_module"]
+    S3Backend._url_module = property(_url_module)  # type: ignore[method-assign,assignment]
+
+
 def serve(argv: list[str]) -> None:
-    """moto's server with the patch (what the ``moto-process`` backend runs in its child process)."""
+    """moto's server with the patches (what the ``moto-process`` backend runs in its child process)."""
     install()
     from moto.server import main
 
