@@ -196,3 +196,28 @@ def test_the_moto_speedup_keeps_s3s_url_table_as_it_was(monkeypatch: pytest.Monk
             expected = table()
         assert patched == expected
         assert ("https://custom.example:4566" in patched[0]) is (endpoints is not None)
+
+
+def test_a_long_poll_lets_the_strategys_other_requests_through_while_it_waits() -> None:
+    """In-process, the strategy's requests take turns (RequestGate); a long poll waiting for a
+    message must not hold the others up, and still gets the message when it comes."""
+    import threading
+    import time
+
+    with fresh_backend("moto") as env:
+        url = env.client("sqs", "setup").create_queue(QueueName="q")["QueueUrl"]
+        got: list[Any] = []
+        poll = threading.Thread(
+            target=lambda: got.extend(
+                env.client("sqs", "runtime")
+                .receive_message(QueueUrl=url, WaitTimeSeconds=5)
+                .get("Messages", [])
+            )
+        )
+        poll.start()
+        time.sleep(0.3)  # the poll is now waiting inside moto
+        env.client("s3", "handler").list_objects_v2(Bucket=env.bucket)  # a gated request
+        assert poll.is_alive()  # it went through while the poll still waited
+        env.client("sqs", "setup").send_message(QueueUrl=url, MessageBody="hello")
+        poll.join(10)
+        assert [m["Body"] for m in got] == ["hello"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -34,17 +36,36 @@ class RequestGate:
     behind its schedule at 60% CPU (profiled: issue 14). Behind this gate the strategy's threads
     take turns per request (they could not run in parallel anyway), so the writer competes with
     one of them. Every request is still made, counted and timed; only their interleaving changes.
-    A long poll is never gated: it waits for messages, not for the CPU.
+    A long poll holds the gate while moto looks for messages, never while it waits for them
+    (``step_aside``, called from moto's wait by ``bench.live.moto_speedups``).
     """
+
+    _held = threading.local()  # the gate the current thread holds, if any
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
     def __enter__(self) -> None:
         self._lock.acquire()
+        RequestGate._held.gate = self
 
     def __exit__(self, *exc: object) -> None:
+        RequestGate._held.gate = None
         self._lock.release()
+
+    @classmethod
+    @contextmanager
+    def step_aside(cls) -> Iterator[None]:
+        """While this thread waits (for messages, not for the CPU), let other requests through."""
+        gate: RequestGate | None = getattr(cls._held, "gate", None)
+        if gate is None:
+            yield
+            return
+        gate.__exit__()
+        try:
+            yield
+        finally:
+            gate.__enter__()
 
 
 class ApiCallCounter:
@@ -167,12 +188,10 @@ class ClientFactory:
 
 
 def _gate_calls(client: Any, gate: RequestGate) -> None:
-    """Make each of ``client``'s API calls (retries included) inside ``gate``, long polls aside."""
+    """Make each of ``client``'s API calls (retries included) inside ``gate``."""
     make_api_call = client._make_api_call
 
     def gated(operation_name: str, api_params: dict[str, Any]) -> Any:
-        if operation_name in LONG_POLLS and api_params.get("WaitTimeSeconds"):
-            return make_api_call(operation_name, api_params)
         with gate:
             return make_api_call(operation_name, api_params)
 

@@ -15,6 +15,10 @@
   writer waited for the GIL again after every one (py-spy, wall clock: 43% of a writer's PUT at
   95 files/s under a poller's burst, issue 14). The patch re-imports only when that variable has
   changed since the last import, so the table is the one moto would have built.
+* SQS long polls and the request gate. In-process, the strategy's requests take turns behind
+  ``bench.live.clients.RequestGate``; a long poll holds it while moto looks for messages, and the
+  patched ``Queue.wait_for_messages`` lets go of it while moto waits for them (the wait itself,
+  its timeout and what wakes it are moto's). Without a gate (moto's server) it changes nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ def install() -> None:
             return
         _patch_sqs_retention()
         _patch_s3_url_module()
+        _patch_sqs_wait()
         _installed = True
 
 
@@ -74,6 +79,22 @@ def _patch_s3_url_module() -> None:
 
     originals["S3Backend._url_module"] = S3Backend.__dict__["_url_module"]
     S3Backend._url_module = property(_url_module)  # type: ignore[method-assign,assignment]
+
+
+def _patch_sqs_wait() -> None:
+    """``Queue.wait_for_messages`` steps out of the harness's request gate while it waits."""
+    from moto.sqs.models import Queue
+
+    from bench.live.clients import RequestGate
+
+    original = Queue.wait_for_messages
+
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        with RequestGate.step_aside():
+            original(self, timeout)
+
+    originals["Queue.wait_for_messages"] = original
+    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
 
 
 def serve(argv: list[str]) -> None:
