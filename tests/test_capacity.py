@@ -324,3 +324,62 @@ def test_the_chart_labels_the_knee_its_ratio_and_its_bracket(tmp_path: Path) -> 
     written = save_capacity(document, tmp_path)
     assert json.loads(written[0].read_text())["strategies"]["poll-1s"]["knee_files_per_s"] == 72.5
     assert written[1].stat().st_size > 0
+
+
+SEND_CASES: list[dict[str, Any]] = [
+    {"message_body": "plain"},
+    {"message_body": "later", "delay_seconds": 5},
+    {"message_body": "now", "delay_seconds": 0},
+    {"message_body": "tagged", "message_attributes": {"k": {"DataType": "String", "StringValue": "v"}}},
+    {"message_body": "system", "system_attributes": {"AWSTraceHeader": {"string_value": "Root=1"}}},
+    {"message_body": "grouped", "group_id": "g", "deduplication_id": "d"},
+    {"message_body": "too late", "delay_seconds": 901},
+    {"message_body": "x" * 262_145},
+]
+
+
+@pytest.mark.parametrize("case", SEND_CASES, ids=range(len(SEND_CASES)))
+@pytest.mark.parametrize("queue_attributes", [{}, {"DelaySeconds": "3"}])
+def test_the_moto_speedup_sends_to_a_standard_queue_as_moto_does(
+    case: dict[str, Any], queue_attributes: dict[str, str]
+) -> None:
+    """moto's own send_message and the patch, on twin queues: the same message or the same error."""
+    from moto.sqs.models import sqs_backends
+
+    from bench.live import moto_speedups
+
+    def outcome(backend: Any, queue: str, send: Any) -> Any:
+        try:
+            send(backend, queue, **case)
+        except Exception as exc:
+            return type(exc), str(exc)
+        (message,) = backend.get_queue(queue)._messages
+        return (
+            message.body,
+            message.message_attributes,
+            message.system_attributes,
+            message.deduplication_id,
+            message.group_id,
+            len(message.sequence_number or ""),
+            round((message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0,
+            message.delayed,
+        )
+
+    with fresh_backend("moto") as env:
+        sqs = env.client("sqs", "setup")
+        for name in ("moto", "patched"):
+            sqs.create_queue(QueueName=name, Attributes=queue_attributes)
+        backend = sqs_backends[env.account_id][env.region]
+        expected = outcome(backend, "moto", moto_speedups.originals["SQSBackend.send_message"])
+        assert outcome(backend, "patched", type(backend).send_message) == expected
+
+
+def test_the_moto_speedup_leaves_fifo_queues_to_moto() -> None:
+    with fresh_backend("moto") as env:
+        sqs = env.client("sqs", "setup")
+        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        url = sqs.create_queue(QueueName="q.fifo", Attributes=attributes)["QueueUrl"]
+        for _ in range(2):
+            sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in messages] == ["same"]  # the duplicate was dropped, as moto does
