@@ -34,12 +34,13 @@ def strategy(
     p95: float | None = 0.02,
     lag: float = 0.01,
     invocations: int = 0,
-    backlog: tuple[float, float] | None = None,
+    interval_s: float | None = None,
 ) -> StrategyResult:
     return StrategyResult.model_validate(
         {
             "kind": "poll",
             "backend": "moto",
+            "parameters": {} if interval_s is None else {"interval_s": interval_s},
             "files": files,
             "processed": processed,
             "invocations": invocations,
@@ -48,8 +49,6 @@ def strategy(
                 "writer_lag_p95_s": lag,
                 "writer_lag_max_s": lag,
                 "bound": False,
-                "backlog_first_half": None if backlog is None else backlog[0],
-                "backlog_second_half": None if backlog is None else backlog[1],
             },
         }
     )
@@ -67,7 +66,7 @@ def test_a_point_holds_when_every_criterion_does() -> None:
         ("poll", {"processed": 90}, "10 file(s) not processed"),
         ("poll", {"lag": 0.2}, "writer p95 lag 200 ms"),
         ("s3-sqs-lambda", {"p95": 0.07}, "p95 70 ms > floor per file 9.0 ms + 50 ms"),
-        ("poll", {"backlog": (177.0, 492.0)}, "backlog grew while writing (mean 177 -> 492 files)"),
+        ("poll", {"p95": 3.27, "interval_s": 1.0}, "p95 3.27 s > 2 x the 1 s interval: cycles ran behind"),
     ],
 )
 def test_a_point_fails_with_the_criterion_named(kind: str, changes: dict[str, Any], why: str) -> None:
@@ -80,10 +79,9 @@ def test_a_polls_latency_is_its_interval_not_a_failure() -> None:
     assert judge_point("poll", 50.0, strategy(p95=0.9), floor_per_file_s=0.009).ok
 
 
-def test_a_saw_tooth_backlog_is_not_growth() -> None:
-    """A poller's backlog rises and falls each cycle; so does its mean per half if it keeps up."""
-    assert judge_point("poll", 50.0, strategy(backlog=(40.0, 44.0)), floor_per_file_s=0.009).ok
-    assert judge_point("poll", 50.0, strategy(backlog=(2.0, 9.0)), floor_per_file_s=0.009).ok  # < 10 files
+def test_a_poll_within_two_intervals_kept_up() -> None:
+    assert judge_point("poll", 50.0, strategy(p95=1.9, interval_s=1.0), floor_per_file_s=0.009).ok
+    assert not judge_point("poll", 50.0, strategy(p95=2.1, interval_s=1.0), floor_per_file_s=0.009).ok
 
 
 def test_mean_batch_size_is_files_per_invocation_on_the_sqs_route() -> None:

@@ -3,12 +3,12 @@
 The floor is what one file costs any strategy at the least: a bare, single-thread loop of
 PUT (the writer), GET and PUT (the task's read and its output) on the same backend, measured in
 the same run. A strategy's knee is the highest offered rate at which every file is processed,
-the writer keeps its schedule (p95 start delay within ``WRITER_OK_S``), the runtime keeps up
-(its backlog does not grow while the writer writes: the harness's own rule, ``backlog_grew``)
-and, for the event routes under the ``instant`` profile, the p95 latency stays within
-``EVENT_P95_SLACK_S`` of the floor's per-file time. Polls are not judged on latency (it is their
-interval), so without the backlog rule a poll that falls further behind every cycle would pass
-whenever the drain gave it time to catch up after the writing stopped.
+the writer keeps its schedule (p95 start delay within ``WRITER_OK_S``) and the latency says the
+runtime kept up: for the event routes under the ``instant`` profile, p95 within
+``EVENT_P95_SLACK_S`` of the floor's per-file time; for a poll, p95 within ``POLL_P95_INTERVALS``
+intervals (a poll that keeps up finds a file within one interval and finishes that cycle's files
+before the next is due; later, its cycles run behind). Without the poll's rule a poll falling
+further behind every cycle passed whenever the drain let it catch up after the writing stopped.
 
 The grid of offered rates is coarse (steps of 0.1-0.25x the floor), so after it each strategy is
 played alone at the midpoint between its knee and the first rate above it that failed, a few times
@@ -25,7 +25,6 @@ from typing import Any
 
 from bench.errors import InputError
 from bench.live.backends import fresh_backend
-from bench.live.health import THRESHOLDS, backlog_grew
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.runner import run_scenario
 from bench.results.model import StrategyResult
@@ -33,6 +32,7 @@ from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
 EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-file time
+POLL_P95_INTERVALS = 2.0  # a poll's p95 within two of its intervals: it finished each cycle in time
 EVENT_KINDS = frozenset({"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"})
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.2)
 DEFAULT_REFINE_STEPS = 3  # bisection steps per strategy after the grid (a 0.15x step -> under 0.02x)
@@ -109,10 +109,10 @@ def judge_point(
         why.append(f"{strategy.files - strategy.processed} file(s) not processed")
     if lag_p95 > WRITER_OK_S:
         why.append(f"writer p95 lag {lag_p95 * 1000:.0f} ms > {WRITER_OK_S * 1000:.0f} ms")
-    if harness and backlog_grew(harness.backlog_first_half, harness.backlog_second_half):
+    interval = strategy.interval_s
+    if kind not in EVENT_KINDS and interval and p95 is not None and p95 > POLL_P95_INTERVALS * interval:
         why.append(
-            f"backlog grew while writing (mean {harness.backlog_first_half:.0f} -> "
-            f"{harness.backlog_second_half:.0f} files)"
+            f"p95 {p95:.2f} s > {POLL_P95_INTERVALS:g} x the {interval:g} s interval: cycles ran behind"
         )
     if kind in EVENT_KINDS and (p95 is None or p95 > floor_per_file_s + EVENT_P95_SLACK_S):
         why.append(
@@ -279,10 +279,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "criteria": {
             "every_file_processed": True,
             "writer_lag_p95_s_at_most": WRITER_OK_S,
-            "backlog_may_not_grow": {  # second half's mean backlog vs the first's, while writing
-                "factor": THRESHOLDS.backlog_growth,
-                "files": THRESHOLDS.backlog_min_files,
-            },
+            "poll_p95_intervals_at_most": POLL_P95_INTERVALS,
             "event_p95_s_at_most": round(floor.per_file_s + EVENT_P95_SLACK_S, 6),
             "event_kinds": sorted(EVENT_KINDS),
             "seconds_per_rate": seconds,

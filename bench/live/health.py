@@ -130,20 +130,6 @@ def request_stats(seconds: dict[str, list[float]]) -> dict[str, RequestTimes]:
     return out
 
 
-def backlog_grew(
-    first: float | None, second: float | None, thresholds: HarnessThresholds = THRESHOLDS
-) -> bool:
-    """Pure: the second half's mean backlog is ``backlog_growth`` times the first's and at least
-    ``backlog_min_files`` more: the runtime is falling behind, not settling."""
-    t = thresholds
-    return (
-        first is not None
-        and second is not None
-        and second > first * t.backlog_growth
-        and second - first >= t.backlog_min_files
-    )
-
-
 def backlog_halves(
     samples: HealthSamples, writing: tuple[float, float] | None
 ) -> tuple[float | None, float | None]:
@@ -191,7 +177,14 @@ def judge_health(
         reasons.append(
             f"the process used {cpu:.2f} CPU cores (>= {t.cpu_cores:g}; one Python process gets about one)"
         )
-    if writing_s is not None and writing_s >= t.min_writing_s and backlog_grew(first, second, t):
+    if (
+        writing_s is not None
+        and writing_s >= t.min_writing_s
+        and first is not None
+        and second is not None
+        and second > first * t.backlog_growth
+        and second - first >= t.backlog_min_files
+    ):
         reasons.append(
             f"the backlog grew while writing (mean {first:.0f} -> {second:.0f} files written but not "
             "yet processed): the runtime fell behind"
