@@ -95,7 +95,9 @@ def test_mean_batch_size_prefers_the_mappings_own_counts() -> None:
 
 
 def _point(rate: float, ok: bool, stage: str = "grid") -> CapacityPoint:
-    return CapacityPoint(rate, 10, 10, 0.0, 0.0, 0.01, 0.01, None, 0.5, False, ok, [] if ok else ["x"], stage)
+    return CapacityPoint(
+        rate, 10, 10, 0.01, 0.02, 0.01, 0.01, None, 0.5, False, ok, [] if ok else ["x"], stage
+    )
 
 
 def test_the_knee_is_the_last_rate_before_the_first_failure() -> None:
