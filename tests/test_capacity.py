@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bench.cli import main
+from bench.live import capacity
 from bench.live.backends import fresh_backend
-from bench.live.capacity import CapacityPoint, judge_point, knee, measure_floor, scenario_at
+from bench.live.capacity import (
+    CapacityPoint,
+    bracket,
+    judge_point,
+    knee,
+    measure_floor,
+    next_refine_rate,
+    scenario_at,
+    strategy_entry,
+    sweep_capacity,
+)
 from bench.results.model import StrategyResult
 from bench.scenario.spec import ScenarioError, load_scenario, parse_scenario
 
@@ -22,16 +34,22 @@ def strategy(
     p95: float | None = 0.02,
     lag: float = 0.01,
     invocations: int = 0,
+    interval_s: float | None = None,
 ) -> StrategyResult:
     return StrategyResult.model_validate(
         {
             "kind": "poll",
             "backend": "moto",
+            "parameters": {} if interval_s is None else {"interval_s": interval_s},
             "files": files,
             "processed": processed,
             "invocations": invocations,
             "latency_s": {"p50": p95, "p95": p95},
-            "harness": {"writer_lag_p95_s": lag, "writer_lag_max_s": lag, "bound": False},
+            "harness": {
+                "writer_lag_p95_s": lag,
+                "writer_lag_max_s": lag,
+                "bound": False,
+            },
         }
     )
 
@@ -48,6 +66,7 @@ def test_a_point_holds_when_every_criterion_does() -> None:
         ("poll", {"processed": 90}, "10 file(s) not processed"),
         ("poll", {"lag": 0.2}, "writer p95 lag 200 ms"),
         ("s3-sqs-lambda", {"p95": 0.07}, "p95 70 ms > floor per file 9.0 ms + 50 ms"),
+        ("poll", {"p95": 3.27, "interval_s": 1.0}, "p95 3.27 s > 2 x the 1 s interval: cycles ran behind"),
     ],
 )
 def test_a_point_fails_with_the_criterion_named(kind: str, changes: dict[str, Any], why: str) -> None:
@@ -60,6 +79,11 @@ def test_a_polls_latency_is_its_interval_not_a_failure() -> None:
     assert judge_point("poll", 50.0, strategy(p95=0.9), floor_per_file_s=0.009).ok
 
 
+def test_a_poll_within_two_intervals_kept_up() -> None:
+    assert judge_point("poll", 50.0, strategy(p95=1.9, interval_s=1.0), floor_per_file_s=0.009).ok
+    assert not judge_point("poll", 50.0, strategy(p95=2.1, interval_s=1.0), floor_per_file_s=0.009).ok
+
+
 def test_mean_batch_size_is_files_per_invocation_on_the_sqs_route() -> None:
     point = judge_point("s3-sqs-lambda", 50.0, strategy(invocations=25), floor_per_file_s=0.009)
     assert point.mean_batch_size == 4.0
@@ -70,13 +94,73 @@ def test_mean_batch_size_prefers_the_mappings_own_counts() -> None:
     assert judge_point("s3-sqs-lambda", 50.0, entry, floor_per_file_s=0.009).mean_batch_size == 5.05
 
 
-def _point(rate: float, ok: bool) -> CapacityPoint:
-    return CapacityPoint(rate, 10, 10, 0.0, 0.0, 0.01, 0.01, None, 0.5, False, ok, [] if ok else ["x"])
+def _point(rate: float, ok: bool, stage: str = "grid") -> CapacityPoint:
+    return CapacityPoint(
+        rate, 10, 10, 0.01, 0.02, 0.01, 0.01, None, 0.5, False, ok, [] if ok else ["x"], stage
+    )
 
 
 def test_the_knee_is_the_last_rate_before_the_first_failure() -> None:
     assert knee([_point(10, True), _point(20, True), _point(40, False), _point(80, True)]) == 20
     assert knee([_point(10, False)]) is None
+
+
+def test_the_bracket_is_the_knee_and_the_first_failure_above_it() -> None:
+    assert bracket([_point(10, True), _point(20, True), _point(40, False), _point(80, False)]) == (20, 40)
+    assert bracket([_point(10, True), _point(20, True)]) is None  # nothing failed: nothing to bisect
+    assert bracket([_point(10, False), _point(20, True)]) is None  # nothing held
+
+
+def test_bisection_halves_the_bracket_until_it_is_narrow() -> None:
+    points = [_point(50, True), _point(65, True), _point(80, False)]
+    assert next_refine_rate(points, floor_files_per_s=100) == 72.5
+    points.append(_point(72.5, False, "refine"))
+    assert next_refine_rate(points, floor_files_per_s=100) == 68.8  # to 0.1 files/s
+    assert next_refine_rate([_point(65, True), _point(65.9, False)], floor_files_per_s=100) is None
+    assert next_refine_rate([_point(65, True)], floor_files_per_s=100) is None
+
+
+def test_a_refined_knee_counts_bisection_points_like_grid_points() -> None:
+    points = [_point(50, True), _point(80, False), _point(65, True), _point(72.5, True, "refine")]
+    entry = strategy_entry("poll", points, floor_files_per_s=100.0)
+    assert entry["knee_files_per_s"] == 72.5
+    assert entry["knee_vs_floor"] == 0.725
+    assert entry["knee_bracket_files_per_s"] == [72.5, 80]
+    assert entry["refine_points"] == 1
+    assert [p["rate_per_s"] for p in entry["points"]] == [50, 65, 72.5, 80]
+    assert strategy_entry("poll", [_point(50, False)], 100.0)["knee_bracket_files_per_s"] is None
+    assert strategy_entry("poll", [_point(50, True)], 100.0)["knee_bracket_files_per_s"] == [50, None]
+
+
+def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No moto: a fake floor of 100 files/s and fake runs where each strategy holds up to its own
+    rate. After the grid, three bisection steps per strategy, each playing that strategy alone."""
+    holds = {"poll-1s": 77.0, "s3-lambda": 95.0, "s3-sqs-lambda": 30.0}
+    played: list[tuple[float, list[str]]] = []
+
+    def fake_run(scenario: Any, out_dir: Path, **_: Any) -> Any:
+        rate = scenario.workload.arrivals.rate_per_s
+        names = [s.name for s in scenario.strategies]
+        played.append((rate, names))
+        return SimpleNamespace(
+            strategies={n: strategy(processed=100 if rate <= holds[n] else 90) for n in names}
+        )
+
+    monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: capacity.Floor(backend, 100, 1.0))
+    monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=3)
+    grid = [rate for rate, names in played if len(names) == 3]
+    assert grid == [25.0, 50.0, 65.0, 80.0, 90.0, 100.0, 120.0]
+    assert all(len(names) == 1 for _, names in played[len(grid) :])
+    poll = document["strategies"]["poll-1s"]
+    assert [p["rate_per_s"] for p in poll["points"] if p["stage"] == "refine"] == [72.5, 76.2, 78.1]
+    assert poll["knee_files_per_s"] == 76.2
+    assert poll["knee_bracket_files_per_s"] == [76.2, 78.1]
+    assert document["strategies"]["s3-lambda"]["knee_bracket_files_per_s"] == [95.0, 96.2]
+    assert document["strategies"]["s3-sqs-lambda"]["knee_vs_floor"] == 0.281
+    assert document["refine_steps"] == 3
 
 
 def test_scenario_at_plays_constant_arrivals_under_the_instant_profile() -> None:
@@ -169,4 +253,133 @@ def test_the_moto_speedup_keeps_sqs_retention_as_it_was() -> None:
         old.sent_timestamp = int(old.sent_timestamp or 0) - 61_000  # type: ignore[assignment]  # 61 s ago
         for message, valid in ((old, False), (new, True)):
             assert backend.is_message_valid_based_on_retention_period("q", message) is valid
-            assert moto_speedups.original(backend, "q", message) is valid
+            original = moto_speedups.originals["SQSBackend.is_message_valid_based_on_retention_period"]
+            assert original(backend, "q", message) is valid
+
+
+def test_the_moto_speedup_keeps_s3s_url_table_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached URL module gives the table moto's re-import gives, and follows the variable."""
+    from moto.s3.models import S3Backend
+
+    from bench.live import moto_speedups
+
+    moto_speedups.install()
+    backend = S3Backend("us-east-1", "123456789012")
+
+    def table() -> tuple[list[str], dict[str, Any]]:
+        return list(backend.url_bases), dict(backend.urls)
+
+    for endpoints in (None, "https://custom.example:4566,http://other.example", None):
+        if endpoints is None:
+            monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS", raising=False)
+        else:
+            monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", endpoints)
+        patched = table()
+        with monkeypatch.context() as moto_own:
+            moto_own.setattr(S3Backend, "_url_module", moto_speedups.originals["S3Backend._url_module"])
+            expected = table()
+        assert patched == expected
+        assert ("https://custom.example:4566" in patched[0]) is (endpoints is not None)
+
+
+def test_a_long_poll_lets_the_strategys_other_requests_through_while_it_waits() -> None:
+    """In-process, the strategy's requests take turns (RequestGate); a long poll waiting for a
+    message must not hold the others up, and still gets the message when it comes."""
+    import threading
+    import time
+
+    with fresh_backend("moto") as env:
+        url = env.client("sqs", "setup").create_queue(QueueName="q")["QueueUrl"]
+        got: list[Any] = []
+        poll = threading.Thread(
+            target=lambda: got.extend(
+                env.client("sqs", "runtime")
+                .receive_message(QueueUrl=url, WaitTimeSeconds=5)
+                .get("Messages", [])
+            )
+        )
+        poll.start()
+        time.sleep(0.3)  # the poll is now waiting inside moto
+        env.client("s3", "handler").list_objects_v2(Bucket=env.bucket)  # a gated request
+        assert poll.is_alive()  # it went through while the poll still waited
+        env.client("sqs", "setup").send_message(QueueUrl=url, MessageBody="hello")
+        poll.join(10)
+        assert [m["Body"] for m in got] == ["hello"]
+
+
+def test_the_chart_labels_the_knee_its_ratio_and_its_bracket(tmp_path: Path) -> None:
+    from bench.report.capacity import knee_label, save_capacity
+
+    points = [_point(50, True), _point(80, False), _point(65, True), _point(72.5, True, "refine")]
+    entry = strategy_entry("poll", points, floor_files_per_s=100.0)
+    assert knee_label("poll-1s", entry) == "poll-1s (knee 72.5/s, 0.72x; < 80)"
+    assert knee_label("x", strategy_entry("poll", [_point(50, False)], 100.0)) == "x (no rate held)"
+    document = {
+        "scenario": "capacity",
+        "backend": "moto",
+        "floor": {"files_per_s": 100.0, "per_file_s": 0.01},
+        "criteria": {"event_p95_s_at_most": 0.06, "writer_lag_p95_s_at_most": 0.1},
+        "strategies": {"poll-1s": entry},
+    }
+    written = save_capacity(document, tmp_path)
+    assert json.loads(written[0].read_text())["strategies"]["poll-1s"]["knee_files_per_s"] == 72.5
+    assert written[1].stat().st_size > 0
+
+
+SEND_CASES: list[dict[str, Any]] = [
+    {"message_body": "plain"},
+    {"message_body": "later", "delay_seconds": 5},
+    {"message_body": "now", "delay_seconds": 0},
+    {"message_body": "tagged", "message_attributes": {"k": {"DataType": "String", "StringValue": "v"}}},
+    {"message_body": "system", "system_attributes": {"AWSTraceHeader": {"string_value": "Root=1"}}},
+    {"message_body": "grouped", "group_id": "g", "deduplication_id": "d"},
+    {"message_body": "too late", "delay_seconds": 901},
+    {"message_body": "x" * 262_145},
+]
+
+
+@pytest.mark.parametrize("case", SEND_CASES, ids=range(len(SEND_CASES)))
+@pytest.mark.parametrize("queue_attributes", [{}, {"DelaySeconds": "3"}])
+def test_the_moto_speedup_sends_to_a_standard_queue_as_moto_does(
+    case: dict[str, Any], queue_attributes: dict[str, str]
+) -> None:
+    """moto's own send_message and the patch, on twin queues: the same message or the same error."""
+    from moto.sqs.models import sqs_backends
+
+    from bench.live import moto_speedups
+
+    def outcome(backend: Any, queue: str, send: Any) -> Any:
+        try:
+            send(backend, queue, **case)
+        except Exception as exc:
+            return type(exc), str(exc)
+        (message,) = backend.get_queue(queue)._messages
+        return (
+            message.body,
+            message.message_attributes,
+            message.system_attributes,
+            message.deduplication_id,
+            message.group_id,
+            len(message.sequence_number or ""),
+            round((message.delayed_until - message.sent_timestamp) / 1000) if message.delayed_until else 0,
+            message.delayed,
+        )
+
+    with fresh_backend("moto") as env:
+        sqs = env.client("sqs", "setup")
+        for name in ("moto", "patched"):
+            sqs.create_queue(QueueName=name, Attributes=queue_attributes)
+        backend = sqs_backends[env.account_id][env.region]
+        expected = outcome(backend, "moto", moto_speedups.originals["SQSBackend.send_message"])
+        assert outcome(backend, "patched", type(backend).send_message) == expected
+
+
+def test_the_moto_speedup_leaves_fifo_queues_to_moto() -> None:
+    with fresh_backend("moto") as env:
+        sqs = env.client("sqs", "setup")
+        attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+        url = sqs.create_queue(QueueName="q.fifo", Attributes=attributes)["QueueUrl"]
+        for _ in range(2):
+            sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [m["Body"] for m in messages] == ["same"]  # the duplicate was dropped, as moto does

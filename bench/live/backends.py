@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.live import moto_speedups
-from bench.live.clients import ApiCallCounter, ClientFactory
+from bench.live.clients import ApiCallCounter, ClientFactory, RequestGate
 
 FAKE_CREDENTIALS = {
     "aws_access_key_id": "testing",
@@ -81,7 +81,7 @@ def _moto(counter: ApiCallCounter, bucket: str, scratch: Path) -> Iterator[Backe
 
     moto_speedups.install()
     with _fake_aws_environment(), mock_aws():
-        clients = ClientFactory(counter, credentials=FAKE_CREDENTIALS)
+        clients = ClientFactory(counter, credentials=FAKE_CREDENTIALS, gate=RequestGate())
         clients.client("s3", "setup").create_bucket(Bucket=bucket)
         yield BackendEnv("moto", counter, clients, bucket=bucket, folder=scratch)
 

@@ -3,9 +3,16 @@
 The floor is what one file costs any strategy at the least: a bare, single-thread loop of
 PUT (the writer), GET and PUT (the task's read and its output) on the same backend, measured in
 the same run. A strategy's knee is the highest offered rate at which every file is processed,
-the writer keeps its schedule (p95 start delay within ``WRITER_OK_S``) and, for the event routes
-under the ``instant`` profile, the p95 latency stays within ``EVENT_P95_SLACK_S`` of the floor's
-per-file time. Polls are judged on the first two only: their latency is their interval.
+the writer keeps its schedule (p95 start delay within ``WRITER_OK_S``) and the latency says the
+runtime kept up: for the event routes under the ``instant`` profile, p95 within
+``EVENT_P95_SLACK_S`` of the floor's per-file time; for a poll, p95 within ``POLL_P95_INTERVALS``
+intervals (a poll that keeps up finds a file within one interval and finishes that cycle's files
+before the next is due; later, its cycles run behind). Without the poll's rule a poll falling
+further behind every cycle passed whenever the drain let it catch up after the writing stopped.
+
+The grid of offered rates is coarse (steps of 0.1-0.25x the floor), so after it each strategy is
+played alone at the midpoint between its knee and the first rate above it that failed, a few times
+(bisection): a knee at 0.78x is then reported as such, not as the 0.65x the grid passed last.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
 EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-file time
+POLL_P95_INTERVALS = 2.0  # a poll's p95 within two of its intervals: it finished each cycle in time
 EVENT_KINDS = frozenset({"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"})
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.2)
+DEFAULT_REFINE_STEPS = 3  # bisection steps per strategy after the grid (a 0.15x step -> under 0.02x)
+MIN_REFINE_GAP = 0.01  # stop bisecting when the bracket is narrower than this fraction of the floor
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,12 @@ class CapacityPoint:
     harness_bound: bool
     ok: bool
     why_not: list[str]
+    stage: str = "grid"  # "grid", or "refine": a bisection step after the grid
 
 
-def judge_point(kind: str, rate: float, strategy: StrategyResult, floor_per_file_s: float) -> CapacityPoint:
+def judge_point(
+    kind: str, rate: float, strategy: StrategyResult, floor_per_file_s: float, stage: str = "grid"
+) -> CapacityPoint:
     """Pure: did this strategy keep up at this rate, and if not, why."""
     harness = strategy.harness
     lag_p95 = harness.writer_lag_p95_s if harness else 0.0
@@ -96,6 +109,11 @@ def judge_point(kind: str, rate: float, strategy: StrategyResult, floor_per_file
         why.append(f"{strategy.files - strategy.processed} file(s) not processed")
     if lag_p95 > WRITER_OK_S:
         why.append(f"writer p95 lag {lag_p95 * 1000:.0f} ms > {WRITER_OK_S * 1000:.0f} ms")
+    interval = strategy.interval_s
+    if kind not in EVENT_KINDS and interval and p95 is not None and p95 > POLL_P95_INTERVALS * interval:
+        why.append(
+            f"p95 {p95:.2f} s > {POLL_P95_INTERVALS:g} x the {interval:g} s interval: cycles ran behind"
+        )
     if kind in EVENT_KINDS and (p95 is None or p95 > floor_per_file_s + EVENT_P95_SLACK_S):
         why.append(
             f"p95 {'-' if p95 is None else f'{p95 * 1000:.0f} ms'} > floor per file "
@@ -119,6 +137,7 @@ def judge_point(kind: str, rate: float, strategy: StrategyResult, floor_per_file
         harness_bound=bool(harness and harness.bound),
         ok=not why,
         why_not=why,
+        stage=stage,
     )
 
 
@@ -130,6 +149,50 @@ def knee(points: list[CapacityPoint]) -> float | None:
             break
         best = point.rate_per_s
     return best
+
+
+def bracket(points: list[CapacityPoint]) -> tuple[float, float] | None:
+    """(knee, the first rate above it that failed): where the true knee lies; None when no rate
+    held or none failed (then there is nothing to bisect)."""
+    best = knee(points)
+    if best is None:
+        return None
+    above = sorted(p.rate_per_s for p in points if p.rate_per_s > best and not p.ok)
+    return (best, above[0]) if above else None
+
+
+def next_refine_rate(points: list[CapacityPoint], floor_files_per_s: float) -> float | None:
+    """The bisection's next rate (the bracket's midpoint, to 0.1 files/s), or None when there is
+    no bracket or it is already narrower than ``MIN_REFINE_GAP`` of the floor."""
+    span = bracket(points)
+    if span is None or span[1] - span[0] < MIN_REFINE_GAP * floor_files_per_s:
+        return None
+    mid = round((span[0] + span[1]) / 2, 1)
+    return mid if span[0] < mid < span[1] else None
+
+
+def strategy_entry(kind: str, points: list[CapacityPoint], floor_files_per_s: float) -> dict[str, Any]:
+    """One strategy's part of ``capacity.json``: its knee, where it lies, and every point by rate."""
+    best = knee(points)
+    span = bracket(points)
+    return {
+        "kind": kind,
+        "knee_files_per_s": best,
+        "knee_vs_floor": None if best is None else round(best / floor_files_per_s, 3),
+        # the true knee lies in [knee, first failing rate above it]; null bound: none failed
+        "knee_bracket_files_per_s": None if best is None else [best, None if span is None else span[1]],
+        "refine_points": sum(p.stage == "refine" for p in points),
+        "points": [asdict(p) for p in sorted(points, key=lambda p: p.rate_per_s)],
+    }
+
+
+def verdict(point: CapacityPoint) -> str:
+    return "ok" if point.ok else "NO: " + "; ".join(point.why_not)
+
+
+def only(scenario: Scenario, name: str) -> Scenario:
+    """``scenario`` with one of its strategies (a bisection step plays that strategy alone)."""
+    return scenario.model_copy(update={"strategies": [s for s in scenario.strategies if s.name == name]})
 
 
 def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | None) -> Scenario:
@@ -159,7 +222,7 @@ def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | 
     return Scenario.model_validate(data)
 
 
-def sweep_capacity(
+def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
     scenario: Scenario,
     out_dir: Path,
     *,
@@ -167,10 +230,12 @@ def sweep_capacity(
     seconds: float = 5.0,
     backend: str | None = None,
     floor_files: int = 300,
+    refine_steps: int = DEFAULT_REFINE_STEPS,
     progress: ProgressReporter | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> dict[str, Any]:
-    """Measure the floor, then play ``scenario`` at each offered rate; return ``capacity.json``'s content."""
+    """Measure the floor, play ``scenario`` at each offered rate, then bisect each strategy's knee
+    ``refine_steps`` times (that strategy alone); return ``capacity.json``'s content."""
     progress = progress or QuietProgress()
     floor = measure_floor("moto", floor_files)
     say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
@@ -193,7 +258,17 @@ def sweep_capacity(
         for name, entry in summary.strategies.items():
             point = judge_point(kinds[name], rate, entry, floor.per_file_s)
             points[name].append(point)
-            say(f"{rate:>8.1f}/s {name:<16} {'ok' if point.ok else 'NO: ' + '; '.join(point.why_not)}")
+            say(f"{rate:>8.1f}/s {name:<16} {verdict(point)}")
+    for name in points:
+        for _ in range(refine_steps):
+            step = next_refine_rate(points[name], floor.files_per_s)
+            if step is None:
+                break
+            played = only(scenario_at(scenario, step, seconds, backend), name)
+            summary = run_scenario(played, out_dir / f"refine-{name}-{step:g}", progress=progress)
+            point = judge_point(kinds[name], step, summary.strategies[name], floor.per_file_s, "refine")
+            points[name].append(point)
+            say(f"{step:>8.1f}/s {name:<16} {verdict(point)} (bisection)")
     return {
         "kind": "capacity",
         "scenario": scenario.name,
@@ -204,19 +279,15 @@ def sweep_capacity(
         "criteria": {
             "every_file_processed": True,
             "writer_lag_p95_s_at_most": WRITER_OK_S,
+            "poll_p95_intervals_at_most": POLL_P95_INTERVALS,
             "event_p95_s_at_most": round(floor.per_file_s + EVENT_P95_SLACK_S, 6),
             "event_kinds": sorted(EVENT_KINDS),
             "seconds_per_rate": seconds,
             "latency_profile": "instant",
         },
-        "rates_per_s": offered,
+        "rates_per_s": offered,  # the grid; each strategy's bisection rates are its "refine" points
+        "refine_steps": refine_steps,
         "strategies": {
-            name: {
-                "kind": kinds[name],
-                "knee_files_per_s": knee(pts),
-                "knee_vs_floor": None if knee(pts) is None else round(knee(pts) / floor.files_per_s, 3),  # type: ignore[operator]
-                "points": [asdict(p) for p in pts],
-            }
-            for name, pts in points.items()
+            name: strategy_entry(kinds[name], pts, floor.files_per_s) for name, pts in points.items()
         },
     }

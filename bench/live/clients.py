@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -23,6 +25,47 @@ from botocore.config import Config
 ROLES = ("writer", "poller", "handler", "runtime", "setup")
 STRATEGY_ROLES = ("poller", "handler", "runtime")
 LONG_POLLS = frozenset({"ReceiveMessage"})
+
+
+class RequestGate:
+    """One request at a time for the strategy's roles, when moto runs in this process.
+
+    In-process moto answers a request with CPU only, under the one GIL; CPython hands the GIL
+    round-robin among the threads that want it, so with ten worker threads busy the writer (the
+    outside world, which on AWS runs on its own machine) got about a tenth of the core and fell
+    behind its schedule at 60% CPU (profiled: issue 14). Behind this gate the strategy's threads
+    take turns per request (they could not run in parallel anyway), so the writer competes with
+    one of them. Every request is still made, counted and timed; only their interleaving changes.
+    A long poll holds the gate while moto looks for messages, never while it waits for them
+    (``step_aside``, called from moto's wait by ``bench.live.moto_speedups``).
+    """
+
+    _held = threading.local()  # the gate the current thread holds, if any
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        RequestGate._held.gate = self
+
+    def __exit__(self, *exc: object) -> None:
+        RequestGate._held.gate = None
+        self._lock.release()
+
+    @classmethod
+    @contextmanager
+    def step_aside(cls) -> Iterator[None]:
+        """While this thread waits (for messages, not for the CPU), let other requests through."""
+        gate: RequestGate | None = getattr(cls._held, "gate", None)
+        if gate is None:
+            yield
+            return
+        gate.__exit__()
+        try:
+            yield
+        finally:
+            gate.__enter__()
 
 
 class ApiCallCounter:
@@ -79,8 +122,10 @@ class ClientFactory:
         region: str = "us-east-1",
         credentials: dict[str, str] | None = None,
         max_attempts: int = 3,
+        gate: RequestGate | None = None,
     ) -> None:
         self.counter = counter
+        self.gate = gate  # in-process moto: the strategy's requests take turns (see RequestGate)
         self.endpoint_url = endpoint_url
         self.region = region
         self.credentials = credentials or {}
@@ -137,4 +182,17 @@ class ClientFactory:
 
         client.meta.events.register("request-created", count)
         client.meta.events.register("needs-retry", answered)
+        if self.gate is not None and role in STRATEGY_ROLES:
+            _gate_calls(client, self.gate)
         return client
+
+
+def _gate_calls(client: Any, gate: RequestGate) -> None:
+    """Make each of ``client``'s API calls (retries included) inside ``gate``."""
+    make_api_call = client._make_api_call
+
+    def gated(operation_name: str, api_params: dict[str, Any]) -> Any:
+        with gate:
+            return make_api_call(operation_name, api_params)
+
+    client._make_api_call = gated

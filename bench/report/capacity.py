@@ -1,4 +1,8 @@
-"""``capacity.png``: p95 latency and writer lag against the offered rate, the floor marked."""
+"""``capacity.png``: p95 latency and writer lag against the offered rate, the floor marked.
+
+Grid points are circles, the bisection's points (``stage`` "refine") diamonds; a cross marks a
+point that failed a criterion. Each strategy's label gives its knee and the bracket it lies in.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +23,21 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     criteria = document["criteria"]
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 6.5))
     for name, strategy in document["strategies"].items():
-        points = strategy["points"]
+        points = sorted(strategy["points"], key=lambda p: p["rate_per_s"])
         rates = [p["rate_per_s"] for p in points]
-        knee = strategy["knee_files_per_s"]
-        label = f"{name} (knee {'-' if knee is None else f'{knee:g}/s'})"
-        (line,) = top.plot(rates, [p["p95_s"] or float("nan") for p in points], marker="o", label=label)
-        bottom.plot(rates, [p["writer_lag_p95_s"] for p in points], marker="o", color=line.get_color())
+        p95s = [p["p95_s"] or float("nan") for p in points]
+        (line,) = top.plot(rates, p95s, label=knee_label(name, strategy))
+        bottom.plot(rates, [p["writer_lag_p95_s"] for p in points], color=line.get_color())
+        for stage, marker in (("grid", "o"), ("refine", "D")):
+            staged = [p for p in points if p.get("stage", "grid") == stage]
+            for ax, field in ((top, "p95_s"), (bottom, "writer_lag_p95_s")):
+                ax.scatter(
+                    [p["rate_per_s"] for p in staged],
+                    [p[field] or float("nan") for p in staged],
+                    marker=marker,
+                    s=22,
+                    color=line.get_color(),
+                )
         failed = [p for p in points if not p["ok"]]
         top.scatter(
             [p["rate_per_s"] for p in failed],
@@ -45,7 +58,8 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     bottom.set_xlabel("offered rate (files/s, constant arrivals, instant profile)")
     top.legend(fontsize="small", loc="upper left")
     top.set_title(
-        f"Capacity of {document['scenario']} on {document['backend']}: x = a criterion failed",
+        f"Capacity of {document['scenario']} on {document['backend']}: x = a criterion failed, "
+        "diamonds = bisection",
         loc="left",
         fontsize=10,
     )
@@ -60,6 +74,16 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def knee_label(name: str, strategy: dict[str, Any]) -> str:
+    """``name (knee 76.2/s, 0.76x; < 78.1)``: the knee, against the floor, and the bracket's top."""
+    knee = strategy["knee_files_per_s"]
+    if knee is None:
+        return f"{name} (no rate held)"
+    bracket = strategy.get("knee_bracket_files_per_s") or [knee, None]
+    top = "" if bracket[1] is None else f"; < {bracket[1]:g}"
+    return f"{name} (knee {knee:g}/s, {strategy['knee_vs_floor']:.2f}x{top})"
 
 
 def save_capacity(document: dict[str, Any], out: Path) -> list[Path]:
