@@ -230,7 +230,9 @@ def test_pve_capacity_writes_capacity_json_and_png(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "capacity.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("flag", [["--seconds", "0"], ["--rates", "-5"], ["--floor-files", "0"]])
+@pytest.mark.parametrize(
+    "flag", [["--seconds", "0"], ["--rates", "-5"], ["--floor-files", "0"], ["--refine-steps", "-1"]]
+)
 def test_pve_capacity_bad_flag_exits_2_naming_it(
     flag: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -383,3 +385,11 @@ def test_the_moto_speedup_leaves_fifo_queues_to_moto() -> None:
             sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert [m["Body"] for m in messages] == ["same"]  # the duplicate was dropped, as moto does
+
+
+def test_pve_capacity_refines_as_many_times_as_the_library_by_default() -> None:
+    from bench.cli import build_parser
+    from bench.live.capacity import DEFAULT_REFINE_STEPS
+
+    args = build_parser().parse_args(["capacity", "capacity"])
+    assert args.refine_steps == DEFAULT_REFINE_STEPS

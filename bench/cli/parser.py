@@ -280,8 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="find each strategy's knee on this machine: sweep the offered rate, write capacity.json/png",
         description="Measure the floor (a bare put+get+put loop on moto in-process), then play the "
         "scenario's strategies at constant rates (instant profile) and report, per strategy, the highest "
-        "rate at which every file is processed, the writer keeps up within 100 ms and event routes' p95 "
-        "stays within 50 ms of the floor's per-file time.",
+        "rate at which every file is processed, the writer keeps up within 100 ms, event routes' p95 "
+        "stays within 50 ms of the floor's per-file time and a poll's p95 within two intervals; then "
+        "bisect between each strategy's knee and the first rate that failed.",
     )
     capacity.add_argument("scenario", help="bundled scenario name or .toml path (try 'capacity')")
     capacity.add_argument("--out", help="folder (default: results/capacity/<scenario>/<UTC timestamp>/)")
@@ -301,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     capacity.add_argument(
         "--floor-files", type=int, default=300, help="files in the floor loop (default 300)"
+    )
+    capacity.add_argument(
+        "--refine-steps",
+        type=int,
+        default=3,
+        help="bisection steps between each knee and the first failing rate, the strategy alone "
+        "(default 3; 0: the grid only)",
     )
     capacity.add_argument(
         "--note", default="", help="a label stored with the result (e.g. 'other processes shared the CPU')"

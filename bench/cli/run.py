@@ -86,6 +86,13 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _bracket(bracket: list[float | None] | None) -> str:
+    """The knee and the lowest rate above it that failed ("-" where there is none)."""
+    if not bracket:
+        return "-"
+    return " - ".join("-" if rate is None else f"{rate:g}" for rate in bracket)
+
+
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
     from rich.table import Table
@@ -99,6 +106,8 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     for flag, value in (("--seconds", args.seconds), ("--floor-files", args.floor_files)):
         if not value > 0:
             raise InputError(f"{flag} must be positive, got {value}")
+    if args.refine_steps < 0:
+        raise InputError(f"--refine-steps must be 0 or more, got {args.refine_steps}")
     if args.rates and not all(r > 0 for r in args.rates):
         raise InputError(f"--rates must be positive, got {args.rates}")
     scenario = load_scenario(args.scenario)
@@ -111,6 +120,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         seconds=args.seconds,
         backend=args.backend,
         floor_files=args.floor_files,
+        refine_steps=args.refine_steps,
         say=(lambda text: None) if args.quiet else (lambda text: console.print(text, highlight=False)),
     )
     document = {
@@ -125,10 +135,12 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         title=f"Capacity on {document['backend']}: in-process floor {floor['files_per_s']:.1f} files/s",
         title_justify="left",
         caption=f"knee = highest offered rate where every file was processed, the writer's p95 lag stayed "
-        f"within 100 ms and event routes' p95 within 50 ms of the floor's per-file time. {args.note}",
+        f"within 100 ms, event routes' p95 within 50 ms of the floor's per-file time and a poll's p95 "
+        f"within two intervals; bisected {args.refine_steps} times toward the first failing rate "
+        f"(the bracket). {args.note}",
         caption_justify="left",
     )
-    for column in ("strategy", "knee files/s", "x floor", "mean SQS batch by rate"):
+    for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch by rate"):
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
         knee = entry["knee_files_per_s"]
@@ -137,6 +149,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             name,
             "-" if knee is None else f"{knee:g}",
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
+            _bracket(entry.get("knee_bracket_files_per_s")),
             " -> ".join(f"{b:.1f}" for b in batches) or "-",
         )
     if not args.quiet:
