@@ -163,6 +163,28 @@ def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
     assert document["refine_steps"] == 3
 
 
+def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A slow moment at the start never flatters the knees: the floor is measured again at the end."""
+    floors = iter([capacity.Floor("moto", 100, 1.0), capacity.Floor("moto", 125, 1.0)])
+
+    def fake_run(scenario: Any, out_dir: Path, **_: Any) -> Any:
+        rate = scenario.workload.arrivals.rate_per_s
+        return SimpleNamespace(
+            strategies={s.name: strategy(processed=100 if rate <= 50 else 90) for s in scenario.strategies}
+        )
+
+    monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: next(floors))
+    monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
+    assert document["floor_samples_files_per_s"] == [100.0, 125.0]
+    assert document["floor"]["files_per_s"] == 125.0
+    assert document["strategies"]["poll-1s"]["knee_files_per_s"] == 50.0
+    assert document["strategies"]["poll-1s"]["knee_vs_floor"] == 0.4  # 50 / 125, not 50 / 100
+    assert document["criteria"]["event_p95_s_at_most"] == 0.06  # judged with the floor measured before
+
+
 def test_scenario_at_plays_constant_arrivals_under_the_instant_profile() -> None:
     played = scenario_at(load_scenario("capacity"), 40.0, 2.0, None)
     assert played.workload.arrivals.process == "constant"

@@ -140,7 +140,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         f"(the bracket). {args.note}",
         caption_justify="left",
     )
-    for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch by rate"):
+    for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch"):
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
         knee = entry["knee_files_per_s"]
@@ -150,7 +150,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             "-" if knee is None else f"{knee:g}",
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
             _bracket(entry.get("knee_bracket_files_per_s")),
-            " -> ".join(f"{b:.1f}" for b in batches) or "-",
+            f"{batches[0]:.1f} at the lowest rate, up to {max(batches):.1f}" if batches else "-",
         )
     if not args.quiet:
         console.print(table)
