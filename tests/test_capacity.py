@@ -183,6 +183,14 @@ def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
     assert document["strategies"]["poll-1s"]["knee_files_per_s"] == 50.0
     assert document["strategies"]["poll-1s"]["knee_vs_floor"] == 0.4  # 50 / 125, not 50 / 100
     assert document["criteria"]["event_p95_s_at_most"] == 0.06  # judged with the floor measured before
+    assert document["floor_drift"] == 0.2  # 25 of 125: at the limit
+    assert document["floor_stable"]
+
+
+def test_a_floor_that_moves_more_than_a_fifth_marks_the_sweep_unreliable() -> None:
+    assert capacity.floor_drift(capacity.Floor("moto", 100, 1.0), capacity.Floor("moto", 60, 1.0)) == 0.4
+    assert capacity.floor_drift(capacity.Floor("moto", 60, 1.0), capacity.Floor("moto", 100, 1.0)) == 0.4
+    assert capacity.floor_drift(capacity.Floor("moto", 100, 1.0), capacity.Floor("moto", 100, 2.0)) == 0.5
 
 
 def test_scenario_at_plays_constant_arrivals_under_the_instant_profile() -> None:

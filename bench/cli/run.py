@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -93,6 +93,17 @@ def _bracket(bracket: list[float | None] | None) -> str:
     return " - ".join("-" if rate is None else f"{rate:g}" for rate in bracket)
 
 
+def _drift_warning(document: dict[str, Any]) -> str:
+    """A warning when the floors before and after the sweep disagree (the machine's speed moved)."""
+    if document.get("floor_stable", True):
+        return ""
+    before, after = document["floor_samples_files_per_s"]
+    return (
+        f"UNRELIABLE: the floor moved from {before:g} to {after:g} files/s during the sweep "
+        "(other load, or a virtual machine's neighbours); re-run on a quiet machine. "
+    )
+
+
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
     from rich.table import Table
@@ -137,7 +148,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         caption=f"knee = highest offered rate where every file was processed, the writer's p95 lag stayed "
         f"within 100 ms, event routes' p95 within 50 ms of the floor's per-file time and a poll's p95 "
         f"within two intervals; bisected {args.refine_steps} times toward the first failing rate "
-        f"(the bracket). {args.note}",
+        f"(the bracket). {_drift_warning(document)}{args.note}",
         caption_justify="left",
     )
     for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch"):

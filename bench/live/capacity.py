@@ -35,6 +35,7 @@ EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-f
 POLL_P95_INTERVALS = 2.0  # a poll's p95 within two of its intervals: it finished each cycle in time
 EVENT_KINDS = frozenset({"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"})
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.2)
+FLOOR_DRIFT_OK = 0.2  # floors before and after the sweep further apart than this: ratios unreliable
 DEFAULT_REFINE_STEPS = 3  # bisection steps per strategy after the grid (a 0.15x step -> under 0.02x)
 MIN_REFINE_GAP = 0.01  # stop bisecting when the bracket is narrower than this fraction of the floor
 
@@ -222,6 +223,12 @@ def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | 
     return Scenario.model_validate(data)
 
 
+def floor_drift(before: Floor, after: Floor) -> float:
+    """How far the machine's speed moved during a sweep: the floors' gap over the faster one."""
+    fast = max(before.files_per_s, after.files_per_s)
+    return abs(before.files_per_s - after.files_per_s) / fast
+
+
 def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
     scenario: Scenario,
     out_dir: Path,
@@ -275,6 +282,9 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     floor_end = measure_floor("moto", floor_files)
     say(f"in-process floor again: {floor_end.files_per_s:.1f} files/s")
     floor = max(floor, floor_end, key=lambda f: f.files_per_s)
+    drift = floor_drift(judge_floor, floor_end)
+    if drift > FLOOR_DRIFT_OK:
+        say(f"the machine's speed changed by {drift:.0%} during the sweep: the ratios are unreliable")
     return {
         "kind": "capacity",
         "scenario": scenario.name,
@@ -284,6 +294,8 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
             round(judge_floor.files_per_s, 2),
             round(floor_end.files_per_s, 2),
         ],  # before the sweep, after it; "floor" is the faster
+        "floor_drift": round(drift, 3),
+        "floor_stable": drift <= FLOOR_DRIFT_OK,
         "backend_floor": None if own_floor is None else own_floor.as_dict(),
         "skipped": skipped,
         "criteria": {
