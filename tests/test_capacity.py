@@ -187,6 +187,34 @@ def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
     assert document["floor_stable"]
 
 
+def test_over_http_the_grid_and_p95_follow_that_backends_own_floor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each request over HTTP costs the round trip: rates start from the server's one-thread floor."""
+    floors = {
+        "moto": capacity.Floor("moto", 100, 1.0),
+        "moto-process": capacity.Floor("moto-process", 40, 1.0),
+    }
+    played: list[float] = []
+
+    def fake_run(scenario: Any, out_dir: Path, **_: Any) -> Any:
+        rate = scenario.workload.arrivals.rate_per_s
+        played.append(rate)
+        return SimpleNamespace(
+            strategies={s.name: strategy(processed=100 if rate <= 30 else 90) for s in scenario.strategies}
+        )
+
+    monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: floors[backend])
+    monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, backend="moto-process", refine_steps=0)
+    assert played == [10.0, 20.0, 26.0, 32.0, 36.0, 40.0, 48.0]  # 0.25x to 1.2x of 40/s
+    assert document["criteria"]["event_p95_s_at_most"] == 0.075  # 25 ms per file + 50 ms
+    poll = document["strategies"]["poll-1s"]
+    assert poll["knee_files_per_s"] == 26.0
+    assert poll["knee_vs_floor"] == 0.26  # the in-process floor, as issue 14 asks
+    assert poll["knee_vs_backend_floor"] == 0.65
+
+
 def test_a_floor_that_moves_more_than_a_fifth_marks_the_sweep_unreliable() -> None:
     assert capacity.floor_drift(capacity.Floor("moto", 100, 1.0), capacity.Floor("moto", 60, 1.0)) == 0.4
     assert capacity.floor_drift(capacity.Floor("moto", 60, 1.0), capacity.Floor("moto", 100, 1.0)) == 0.4

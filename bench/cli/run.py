@@ -90,7 +90,23 @@ def _bracket(bracket: list[float | None] | None) -> str:
     """The knee and the lowest rate above it that failed ("-" where there is none)."""
     if not bracket:
         return "-"
-    return " - ".join("-" if rate is None else f"{rate:g}" for rate in bracket)
+    low, high = bracket
+    return f"{low:g} (none above failed)" if high is None else f"{low:g} - {high:g}"
+
+
+def _backend_floor_text(document: dict[str, Any]) -> str:
+    """Over HTTP: the server's one-thread floor, which sets the rates and the p95 rule."""
+    own = document.get("backend_floor")
+    if not own:
+        return ""
+    knees = ", ".join(
+        f"{name} {entry['knee_vs_backend_floor']:.2f}x"
+        for name, entry in document["strategies"].items()
+        if entry.get("knee_vs_backend_floor") is not None
+    )
+    return f"; {document['backend']} one-thread floor {own['files_per_s']:.1f} files/s" + (
+        f" (knees against it: {knees})" if knees else ""
+    )
 
 
 def _drift_warning(document: dict[str, Any]) -> str:
@@ -143,7 +159,8 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     save_capacity(document, out)
     floor = document["floor"]
     table = Table(
-        title=f"Capacity on {document['backend']}: in-process floor {floor['files_per_s']:.1f} files/s",
+        title=f"Capacity on {document['backend']}: in-process floor {floor['files_per_s']:.1f} files/s"
+        + _backend_floor_text(document),
         title_justify="left",
         caption=f"knee = highest offered rate where every file was processed, the writer's p95 lag stayed "
         f"within 100 ms, event routes' p95 within 50 ms of the floor's per-file time and a poll's p95 "

@@ -172,7 +172,9 @@ def next_refine_rate(points: list[CapacityPoint], floor_files_per_s: float) -> f
     return mid if span[0] < mid < span[1] else None
 
 
-def strategy_entry(kind: str, points: list[CapacityPoint], floor_files_per_s: float) -> dict[str, Any]:
+def strategy_entry(
+    kind: str, points: list[CapacityPoint], floor_files_per_s: float, backend_floor: Floor | None = None
+) -> dict[str, Any]:
     """One strategy's part of ``capacity.json``: its knee, where it lies, and every point by rate."""
     best = knee(points)
     span = bracket(points)
@@ -180,6 +182,10 @@ def strategy_entry(kind: str, points: list[CapacityPoint], floor_files_per_s: fl
         "kind": kind,
         "knee_files_per_s": best,
         "knee_vs_floor": None if best is None else round(best / floor_files_per_s, 3),
+        # over HTTP: against the one-thread floor of that backend (null in process)
+        "knee_vs_backend_floor": None
+        if best is None or backend_floor is None
+        else round(best / backend_floor.files_per_s, 3),
         # the true knee lies in [knee, first failing rate above it]; null bound: none failed
         "knee_bracket_files_per_s": None if best is None else [best, None if span is None else span[1]],
         "refine_points": sum(p.stage == "refine" for p in points),
@@ -246,13 +252,16 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     progress = progress or QuietProgress()
     floor = measure_floor("moto", floor_files)
     say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
-    judge_floor = floor  # the points are judged against the floor measured before them
+    judge_floor = floor  # in process, the points are judged against the floor measured before them
     used_backend = backend or scenario.backend
     own_floor = None
     if used_backend != "moto":
         own_floor = measure_floor(used_backend, floor_files)
         say(f"{used_backend} floor (one thread): {own_floor.files_per_s:.1f} files/s")
-    offered = sorted(rates or [round(f * floor.files_per_s, 1) for f in DEFAULT_FRACTIONS])
+    # rates and p95 are set by the floor of the backend the strategies run on (over HTTP, each
+    # request costs the round trip); the knees are still ratioed to the in-process floor too
+    base = own_floor or floor
+    offered = sorted(rates or [round(f * base.files_per_s, 1) for f in DEFAULT_FRACTIONS])
     played = scenario_at(scenario, offered[0], seconds, backend)
     skipped = sorted({s.name for s in scenario.strategies} - {s.name for s in played.strategies})
     if skipped:
@@ -264,17 +273,17 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
             scenario_at(scenario, rate, seconds, backend), out_dir / f"rate-{rate:g}", progress=progress
         )
         for name, entry in summary.strategies.items():
-            point = judge_point(kinds[name], rate, entry, judge_floor.per_file_s)
+            point = judge_point(kinds[name], rate, entry, base.per_file_s)
             points[name].append(point)
             say(f"{rate:>8.1f}/s {name:<16} {verdict(point)}")
     for name in points:
         for _ in range(refine_steps):
-            step = next_refine_rate(points[name], floor.files_per_s)
+            step = next_refine_rate(points[name], base.files_per_s)
             if step is None:
                 break
             played = only(scenario_at(scenario, step, seconds, backend), name)
             summary = run_scenario(played, out_dir / f"refine-{name}-{step:g}", progress=progress)
-            point = judge_point(kinds[name], step, summary.strategies[name], judge_floor.per_file_s, "refine")
+            point = judge_point(kinds[name], step, summary.strategies[name], base.per_file_s, "refine")
             points[name].append(point)
             say(f"{step:>8.1f}/s {name:<16} {verdict(point)} (bisection)")
     # This machine's speed drifts (a VM's neighbours): measure the floor again and take the faster
@@ -302,7 +311,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
             "every_file_processed": True,
             "writer_lag_p95_s_at_most": WRITER_OK_S,
             "poll_p95_intervals_at_most": POLL_P95_INTERVALS,
-            "event_p95_s_at_most": round(judge_floor.per_file_s + EVENT_P95_SLACK_S, 6),
+            "event_p95_s_at_most": round(base.per_file_s + EVENT_P95_SLACK_S, 6),
             "event_kinds": sorted(EVENT_KINDS),
             "seconds_per_rate": seconds,
             "latency_profile": "instant",
@@ -310,6 +319,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "rates_per_s": offered,  # the grid; each strategy's bisection rates are its "refine" points
         "refine_steps": refine_steps,
         "strategies": {
-            name: strategy_entry(kinds[name], pts, floor.files_per_s) for name, pts in points.items()
+            name: strategy_entry(kinds[name], pts, floor.files_per_s, own_floor)
+            for name, pts in points.items()
         },
     }
