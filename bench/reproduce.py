@@ -46,6 +46,7 @@ BLOCKS = (
 class Step:
     name: str
     argv: tuple[str, ...]
+    replaces_folder: bool = True  # writes a results folder (takes --force), not one named file
 
     @property
     def command(self) -> str:
@@ -54,7 +55,7 @@ class Step:
 
 def steps(root: str) -> list[Step]:
     """Every step; each replaces (``--force``) what the reference folder held before."""
-    return [Step(s.name, (*s.argv, "--force")) for s in _steps(root)]
+    return [Step(s.name, (*s.argv, "--force")) if s.replaces_folder else s for s in _steps(root)]
 
 
 def _steps(root: str) -> list[Step]:
@@ -96,7 +97,11 @@ def _steps(root: str) -> list[Step]:
             ),
         ),
         # the bundled `moto` latency profile is this fit
-        Step("moto-profile", ("calibrate", f"{root}/quickstart", "--out", MOTO_PROFILE, "--quiet")),
+        Step(
+            "moto-profile",
+            ("calibrate", f"{root}/quickstart", "--out", MOTO_PROFILE, "--quiet"),
+            replaces_folder=False,  # rewrites the one profile file it names
+        ),
     ]
     return out
 

@@ -173,3 +173,15 @@ def test_notebook_runs_top_to_bottom(
     ]
     assert errors == []
     assert elapsed < BUDGET_S, f"{path.name} took {elapsed:.0f} s from the {where}"
+
+
+def test_every_reproduce_step_is_a_command_pve_accepts() -> None:
+    """A flag a step passes that its command lacks (``calibrate --force`` was one) fails here, not
+    25 minutes into ``pve reproduce``."""
+    from bench.cli import build_parser
+    from bench.reproduce import steps
+
+    parser = build_parser()
+    for step in steps("results/reference"):
+        args = parser.parse_args(list(step.argv))
+        assert args.func is not None, step.name
