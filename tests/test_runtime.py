@@ -520,3 +520,27 @@ def test_a_timed_out_invocation_writes_nothing_late_and_is_not_both_done_and_dea
     assert "timed out" in failure["responsePayload"]["errorMessage"]
     assert not (tmp_path / "summaries").exists()  # no late output
     assert ledger.status("local/in/a.csv#etag=e;size=4") != "completed"
+
+
+def test_an_sqs_record_carries_binary_attributes_as_base64_text_as_lambda_does() -> None:
+    from event_handlers.runtime.sqs_mapping import lambda_sqs_record
+
+    message: Any = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "r-1",
+        "Body": "{}",
+        "MessageAttributes": {
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffpve"},
+            "text": {"DataType": "String", "StringValue": "hello"},
+        },
+    }
+    record = lambda_sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
+    assert record["messageAttributes"]["blob"]["binaryValue"] == "AP9wdmU="
+    assert record["messageAttributes"]["text"] == {
+        "stringValue": "hello",
+        "binaryValue": None,
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+    json.dumps(record)  # an event Lambda could have sent: plain JSON

@@ -23,6 +23,7 @@ API call: a receive that came back full means more were waiting. ``pollers`` pin
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
 import logging
@@ -88,13 +89,17 @@ class _Window:
     busy_s: float = 0.0  # invocation time, summed (its mean over the window is the batches in use)
 
 
+def _base64(value: bytes | None) -> str | None:
+    return None if value is None else base64.b64encode(value).decode("ascii")
+
+
 def lambda_sqs_record(message: MessageTypeDef, queue_arn: str, region: str) -> dict[str, Any]:
     """One ``ReceiveMessage`` message as Lambda's SQS event record shows it."""
     attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
     message_attributes: dict[str, dict[str, Any]] = {
         name: {
             "stringValue": value.get("StringValue"),
-            "binaryValue": value.get("BinaryValue"),
+            "binaryValue": _base64(value.get("BinaryValue")),  # Lambda sends binary as base64 text
             "stringListValues": [],
             "binaryListValues": [],
             "dataType": value.get("DataType"),
@@ -241,7 +246,7 @@ class SqsEventSourceMapping:
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max_messages,
             WaitTimeSeconds=wait_s,
-            AttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],  # AttributeNames is deprecated for this
             MessageAttributeNames=["All"],
         )
         messages: list[MessageTypeDef] = response.get("Messages", [])
