@@ -143,8 +143,24 @@ class SQLiteLedger(_LedgerBase):
         self._ttl, self._clock = in_progress_ttl_s, clock
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(self._SCHEMA)
+        self._open_shared_file()
+
+    def _open_shared_file(self, patience_s: float = 30.0) -> None:
+        """WAL mode and the table, retried while another environment does the same: switching the
+        journal mode can answer "database is locked" at once, without SQLite's busy wait (seen when
+        several cold starts open one new ledger together; it failed an init in the bursty run)."""
+        deadline = time.monotonic() + patience_s
+        pause = 0.005
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(self._SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def claim(self, key: str, hold_s: float | None = None) -> Claim:
         now = self._clock()

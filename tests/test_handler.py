@@ -625,3 +625,29 @@ def test_every_error_event_handlers_raises_on_purpose_has_one_base() -> None:
         ]
     assert len(errors) > 15
     assert [e.__name__ for e in errors if not issubclass(e, EventHandlersError)] == []
+
+
+def test_a_ledger_opened_while_another_environment_locks_it_waits_and_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching to WAL can answer "database is locked" at once (no busy wait) when several cold
+    starts open one new ledger together: the ledger retries instead of failing the init."""
+    import sqlite3
+
+    real_connect = sqlite3.connect
+    refusals = {"left": 2}
+
+    class Busy:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql.startswith("PRAGMA journal_mode") and refusals["left"]:
+                refusals["left"] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(sql, *args)
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: Busy(real_connect(*a, **k)))
+    ledger = SQLiteLedger(tmp_path / "l.sqlite")
+    assert refusals["left"] == 0
+    assert ledger.claim("k") is Claim.ACQUIRED
