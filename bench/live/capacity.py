@@ -252,7 +252,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     progress = progress or QuietProgress()
     floor = measure_floor("moto", floor_files)
     say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
-    judge_floor = floor  # in process, the points are judged against the floor measured before them
+    floor_start = floor  # "floor" becomes the faster of this and the one measured after the sweep
     used_backend = backend or scenario.backend
     own_floor = None
     if used_backend != "moto":
@@ -291,7 +291,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     floor_end = measure_floor("moto", floor_files)
     say(f"in-process floor again: {floor_end.files_per_s:.1f} files/s")
     floor = max(floor, floor_end, key=lambda f: f.files_per_s)
-    drift = floor_drift(judge_floor, floor_end)
+    drift = floor_drift(floor_start, floor_end)
     if drift > FLOOR_DRIFT_OK:
         say(f"the machine's speed changed by {drift:.0%} during the sweep: the ratios are unreliable")
     return {
@@ -300,7 +300,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "backend": used_backend,
         "floor": floor.as_dict(),
         "floor_samples_files_per_s": [
-            round(judge_floor.files_per_s, 2),
+            round(floor_start.files_per_s, 2),
             round(floor_end.files_per_s, 2),
         ],  # before the sweep, after it; "floor" is the faster
         "floor_drift": round(drift, 3),
