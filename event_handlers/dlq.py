@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,6 +16,16 @@ from event_handlers.events import S3ObjectEvent
 
 if TYPE_CHECKING:
     from types_boto3_sqs.client import SQSClient
+    from types_boto3_sqs.literals import QueueAttributeNameType
+    from types_boto3_sqs.type_defs import MessageTypeDef
+
+log = logging.getLogger(__name__)
+
+_COUNTS: list[QueueAttributeNameType] = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
 
 
 @dataclass(frozen=True)
@@ -85,3 +98,52 @@ def unresolved(events: list[S3ObjectEvent], ledger: Any) -> list[S3ObjectEvent]:
         if not done:
             left.append(event)
     return left
+
+
+def drain_queue(
+    client: SQSClient,
+    queue_url: str,
+    *,
+    patience_s: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[MessageTypeDef]:
+    """Every message the queue holds, each once; a message is deleted after its turn.
+
+    An empty receive does not prove a dead-letter queue empty: a message redriven at the moment
+    another receive took it arrives still invisible (moto in-process can do this; its receives
+    share no lock), and it would be missed - a file lost from the accounting. So this reads until
+    SQS counts nothing visible, in flight or delayed, waiting at most ``patience_s`` for messages
+    it cannot see yet (pass the source queue's visibility timeout, after which they reappear).
+    """
+    deadline = clock() + patience_s
+    seen: set[str] = set()
+    while True:
+        response = client.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=60,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages", [])
+        for message in messages:
+            if message.get("MessageId") not in seen:
+                seen.add(message.get("MessageId", ""))
+                yield message
+            client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        if messages:
+            continue
+        left = _messages_held(client, queue_url)
+        if left == 0:
+            return
+        if clock() >= deadline:
+            log.warning("%s: %d message(s) not visible after %.1f s; not read", queue_url, left, patience_s)
+            return
+        time.sleep(0.1)
+
+
+def _messages_held(client: SQSClient, queue_url: str) -> int:
+    """Visible, in flight and delayed: every message SQS says the queue still holds."""
+    attributes = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=_COUNTS)["Attributes"]
+    return sum(int(attributes.get(name, "0")) for name in _COUNTS)

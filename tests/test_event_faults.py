@@ -23,7 +23,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from event_handlers.dlq import DeadLetter, MemoryDeadLetters, unresolved
+from event_handlers.dlq import DeadLetter, MemoryDeadLetters, drain_queue, unresolved
 from event_handlers.events import parse_s3_event
 from event_handlers.handler import S3EventHandler
 from event_handlers.ledger import MemoryLedger
@@ -300,15 +300,13 @@ def run_sqs(case: Case) -> None:
                 break
             time.sleep(0.1)
         mapping.stop()
-        while messages := sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", []):
-            for message in messages:
-                last = mapping.failure_reason(message["MessageId"])
-                reason = f"redriven after 3 receives; last failure: {last}"
-                events = parse_s3_event(json.loads(message["Body"]))
-                case.redriven_done += len(events) - len(unresolved(events, case.ledger))
-                for still_failed in unresolved(events, case.ledger):
-                    case.other_failures[still_failed.key] = reason
-                sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+        for message in drain_queue(sqs, dlq, patience_s=3.0):  # the visibility timeout and some
+            last = mapping.failure_reason(message["MessageId"])
+            reason = f"redriven after 3 receives; last failure: {last}"
+            events = parse_s3_event(json.loads(message["Body"]))
+            case.redriven_done += len(events) - len(unresolved(events, case.ledger))
+            for still_failed in unresolved(events, case.ledger):
+                case.other_failures[still_failed.key] = reason
 
 
 ROUTES = {"direct": run_direct, "async": run_async, "sqs": run_sqs}

@@ -25,7 +25,7 @@ from bench.live.strategies.base import (
 )
 from bench.scenario.kinds import Kind
 from bench.scenario.spec import AsyncLambdaStrategy, InotifyStrategy, SqsLambdaStrategy
-from event_handlers.dlq import unresolved
+from event_handlers.dlq import drain_queue, unresolved
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
 from event_handlers.ledger import SQLiteLedger
@@ -277,14 +277,10 @@ class SqsLambdaRun(_FunctionRun):
     def finish(self) -> None:
         """Messages SQS redrove to the DLQ after maxReceiveCount failed for good: say so."""
         sqs = self.ctx.env.client("sqs", "runtime")
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not messages:
-                return
-            for message in messages:
-                self._account_dead_letter(message.get("Body", ""), message.get("MessageId", ""))
+        # a message redriven while another receive held it comes back after the visibility timeout
+        patience_s = self.spec.visibility_timeout_s + 2.0
+        for message in drain_queue(sqs, self.dlq_url, patience_s=patience_s):
+            self._account_dead_letter(message.get("Body", ""), message.get("MessageId", ""))
 
     def _account_dead_letter(self, body: str, message_id: str) -> None:
         """A redriven message fails its files with the last failure reason SQS did not keep,
