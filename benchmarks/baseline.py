@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BASELINE = Path(__file__).resolve().parent.parent / "results" / "reference" / "benchmarks" / "baseline.json"
-# A ratio may double before failing: the committed baseline was measured while other work shared
-# the 2 cores, and a ratio against a reference timed in the same run still moves by a few tens of
-# percent with load; a real regression (an accidental O(n^2), a lost fast path) moves it by more.
-# Re-measure on a quiet machine and tighten with PVE_BENCH_ALLOWANCE=0.3.
-ALLOWANCE = float(os.environ.get("PVE_BENCH_ALLOWANCE", "1.0"))
+# A ratio may triple before failing. On the 2-core VM that made the baseline, the same benchmark's
+# ratio moved by up to 2.8x between quiet runs within one hour (parse of one record 0.72-1.99x
+# Powertools; harness CPU per file, poll-1s, 1.30-2.52x the floor), though both sides of each ratio
+# are timed in the same run: the VM's neighbours change its caches and clock, not only its load. So
+# this check catches what it can on such a machine - an accidental O(n^2), a lost fast path - and
+# not a 30% slip. On a quiet dedicated machine, re-measure the baseline and tighten with
+# PVE_BENCH_ALLOWANCE=0.3.
+ALLOWANCE = float(os.environ.get("PVE_BENCH_ALLOWANCE", "2.0"))
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ def test_only_benchmarks_in_both_files_are_compared() -> None:
 def test_the_command_exits_1_on_a_regression(tmp_path: Path) -> None:
     old = write(tmp_path / "old.json", {"a": 1.0})
     assert main([str(old), str(write(tmp_path / "same.json", {"a": 1.1}))]) == 0
-    assert main([str(old), str(write(tmp_path / "worse.json", {"a": 2.5}))]) == 1  # more than doubled
+    assert main([str(old), str(write(tmp_path / "noisy.json", {"a": 2.9}))]) == 0  # this VM's spread
+    assert main([str(old), str(write(tmp_path / "worse.json", {"a": 3.5}))]) == 1  # more than tripled
 
 
 def test_the_saved_baseline_if_any_holds_only_ratios() -> None:

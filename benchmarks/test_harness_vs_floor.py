@@ -3,7 +3,8 @@
 CPU seconds, not wall time: a live run follows its schedule, so its wall time is the workload's,
 whereas the CPU this process spends per file is what the harness (writer, runtime, handler,
 recorder, health sampler) and moto cost together. Setup (deploying the function, queues and
-rules) is included, spread over the run's files. Ratio = harness CPU per file / floor CPU per
+rules) is included, spread over the run's files; Python's first imports of moto's backends are
+not (an untimed warm-up run pays them). Ratio = harness CPU per file / floor CPU per
 file, both measured in the same run (lower is better; 1.0 would be a free harness)."""
 
 from __future__ import annotations
@@ -22,20 +23,24 @@ pytestmark = pytest.mark.slow
 FILES, RATE = 150, 20.0  # well under the floor, so every file is processed even on a busy machine
 
 
-def floor_cpu_per_file(files: int = 200) -> float:
-    started = time.process_time()
-    measure_floor("moto", files)
-    return (time.process_time() - started) / files
+def floor_cpu_per_file(files: int = 200, samples: int = 3) -> float:
+    """The bare loop's CPU per file, best of ``samples`` (it moved by a third between runs)."""
+    best = float("inf")
+    for _ in range(samples):
+        started = time.process_time()
+        measure_floor("moto", files)
+        best = min(best, (time.process_time() - started) / files)
+    return best
 
 
-def scenario(strategy: dict[str, object]):  # type: ignore[no-untyped-def]
+def scenario(strategy: dict[str, object], count: int = FILES):  # type: ignore[no-untyped-def]
     return parse_scenario(
         {
             "name": "harness-cost",
             "seed": 11,
             "drain_timeout_s": 120,
             "workload": {
-                "arrivals": {"process": "constant", "rate_per_s": RATE, "count": FILES},
+                "arrivals": {"process": "constant", "rate_per_s": RATE, "count": count},
                 "content": {"kind": "csv", "rows": 20},
             },
             "strategies": [strategy],
@@ -53,6 +58,9 @@ STRATEGIES: dict[str, dict[str, object]] = {
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_harness_cpu_per_file_vs_the_moto_floor(benchmark, record_ratio, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    # a short untimed run first: the first run of a kind in a process also imports moto's backends
+    # for it (about a third of its CPU for the SQS route), a cost no later file pays
+    run_scenario(scenario(STRATEGIES[name], count=10), tmp_path / "warm-up")
     reference = floor_cpu_per_file()
     cpu: list[float] = []
 
