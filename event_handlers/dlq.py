@@ -128,8 +128,8 @@ def drain_queue(
         )
         messages = response.get("Messages", [])
         for message in messages:
-            if message.get("MessageId") not in seen:
-                seen.add(message.get("MessageId", ""))
+            if message["MessageId"] not in seen:
+                seen.add(message["MessageId"])
                 yield message
             client.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if messages:
