@@ -23,6 +23,7 @@ from bench.live.capacity import (
     strategy_entry,
     sweep_capacity,
 )
+from bench.live.route_floor import RouteFloor
 from bench.results.model import StrategyResult
 from bench.scenario.spec import ScenarioError, load_scenario, parse_scenario
 
@@ -132,6 +133,16 @@ def test_a_refined_knee_counts_bisection_points_like_grid_points() -> None:
     assert strategy_entry("poll", [_point(50, True)], 100.0)["knee_bracket_files_per_s"] == [50, None]
 
 
+def _fake_route_floors(kind: str, backend: str, files: int) -> list[RouteFloor]:
+    """No moto: the SQS route's own floor at 60 files/s (batch 1) and 90 (batch 10)."""
+    if kind != "s3-sqs-lambda":
+        return []
+    return [
+        RouteFloor(kind, f"one thread, batch {batch}", backend, rate, 1.0, batch)
+        for batch, rate in ((1, 60), (10, 90))
+    ]
+
+
 def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -150,6 +161,7 @@ def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
 
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: capacity.Floor(backend, 100, 1.0))
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
     document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=3)
     grid = [rate for rate, names in played if len(names) == 3]
     assert grid == [25.0, 50.0, 65.0, 80.0, 90.0, 100.0, 120.0]
@@ -161,6 +173,14 @@ def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
     assert document["strategies"]["s3-lambda"]["knee_bracket_files_per_s"] == [95.0, 96.2]
     assert document["strategies"]["s3-sqs-lambda"]["knee_vs_floor"] == 0.281
     assert document["refine_steps"] == 3
+    # each route's knee against its own floors (fakes: 60/s at batch 1, 90/s at batch 10)
+    assert document["route_floors"]["s3-sqs-lambda"][0]["vs_floor"] == 0.6
+    assert document["strategies"]["s3-sqs-lambda"]["knee_vs_route_floors"] == {
+        "one thread, batch 1": 0.468,
+        "one thread, batch 10": 0.312,
+    }
+    assert document["strategies"]["poll-1s"]["knee_vs_route_floors"] == {}
+    assert "poll" not in document["route_floors"]
 
 
 def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
@@ -177,6 +197,7 @@ def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
 
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: next(floors))
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
     document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
     assert document["floor_samples_files_per_s"] == [100.0, 125.0]
     assert document["floor"]["files_per_s"] == 125.0
@@ -206,6 +227,7 @@ def test_over_http_the_grid_and_p95_follow_that_backends_own_floor(
 
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: floors[backend])
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
     document = sweep_capacity(load_scenario("capacity"), tmp_path, backend="moto-process", refine_steps=0)
     assert played == [10.0, 20.0, 26.0, 32.0, 36.0, 40.0, 48.0]  # 0.25x to 1.2x of 40/s
     assert document["criteria"]["event_p95_s_at_most"] == 0.075  # 25 ms per file + 50 ms
@@ -374,6 +396,10 @@ def test_the_chart_labels_the_knee_its_ratio_and_its_bracket(tmp_path: Path) -> 
     entry = strategy_entry("poll", points, floor_files_per_s=100.0)
     assert knee_label("poll-1s", entry) == "poll-1s (knee 72.5/s, 0.72x; < 80)"
     assert knee_label("x", strategy_entry("poll", [_point(50, False)], 100.0)) == "x (no rate held)"
+    own = [RouteFloor("s3-sqs-lambda", f"batch {b}", "moto", r, 1.0, b) for b, r in ((1, 80), (10, 100))]
+    sqs = strategy_entry("s3-sqs-lambda", points, 100.0, own_floors=own)
+    assert sqs["knee_vs_route_floors"] == {"batch 1": 0.906, "batch 10": 0.725}
+    assert knee_label("sqs", sqs) == "sqs (knee 72.5/s, 0.72x; < 80; 0.72-0.91x its route floors)"
     document = {
         "scenario": "capacity",
         "backend": "moto",
@@ -451,3 +477,14 @@ def test_pve_capacity_refines_as_many_times_as_the_library_by_default() -> None:
 
     args = build_parser().parse_args(["capacity", "capacity"])
     assert args.refine_steps == DEFAULT_REFINE_STEPS
+
+
+def test_the_capacity_table_names_each_route_floor_and_its_ratio() -> None:
+    from bench.cli.run import route_floor_text
+
+    floors = [
+        RouteFloor("s3-sqs-lambda", label, "moto", files, 1.0, batch).as_dict(100.0)
+        for label, files, batch in (("one thread, batch 1", 66, 1), ("one thread, batch 10", 97, 10))
+    ]
+    assert route_floor_text(floors) == "0.66x (one thread, batch 1); 0.97x (one thread, batch 10)"
+    assert route_floor_text([]) == "-"

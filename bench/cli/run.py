@@ -120,6 +120,12 @@ def _drift_warning(document: dict[str, Any]) -> str:
     )
 
 
+def route_floor_text(floors: list[dict[str, Any]]) -> str:
+    """``0.66x (one thread, batch 1); 0.97x (one thread, batch 10)``: a route's own floors against
+    the in-process floor, or ``-`` for a route measured only against the in-process floor."""
+    return "; ".join(f"{f['vs_floor']:.2f}x ({f['label']})" for f in floors) or "-"
+
+
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
     from rich.table import Table
@@ -168,7 +174,15 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         f"(the bracket). {_drift_warning(document)}{args.note}",
         caption_justify="left",
     )
-    for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch"):
+    columns = (
+        "strategy",
+        "knee files/s",
+        "x floor",
+        "bracket files/s",
+        "mean SQS batch",
+        "route's own floor",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
         knee = entry["knee_files_per_s"]
@@ -179,6 +193,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
             _bracket(entry.get("knee_bracket_files_per_s")),
             f"{batches[0]:.1f} at the lowest rate, up to {max(batches):.1f}" if batches else "-",
+            route_floor_text(document.get("route_floors", {}).get(entry["kind"], [])),
         )
     if not args.quiet:
         console.print(table)

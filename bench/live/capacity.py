@@ -13,6 +13,11 @@ further behind every cycle passed whenever the drain let it catch up after the w
 The grid of offered rates is coarse (steps of 0.1-0.25x the floor), so after it each strategy is
 played alone at the midpoint between its knee and the first rate above it that failed, a few times
 (bisection): a knee at 0.78x is then reported as such, not as the 0.65x the grid passed last.
+
+After the sweep each event route's own floor is measured too (``bench.live.route_floor``: the
+least work the route needs per file, without the runtime around it), so that a knee below the
+in-process floor says which part is the route's by construction (the SQS route's receive and
+delete, notification building) and which the live harness's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.progress import ProgressReporter, QuietProgress
+from bench.live.route_floor import RouteFloor, route_floors
 from bench.live.runner import run_scenario
 from bench.results.model import StrategyResult
 from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
@@ -173,7 +179,11 @@ def next_refine_rate(points: list[CapacityPoint], floor_files_per_s: float) -> f
 
 
 def strategy_entry(
-    kind: str, points: list[CapacityPoint], floor_files_per_s: float, backend_floor: Floor | None = None
+    kind: str,
+    points: list[CapacityPoint],
+    floor_files_per_s: float,
+    backend_floor: Floor | None = None,
+    own_floors: list[RouteFloor] | None = None,
 ) -> dict[str, Any]:
     """One strategy's part of ``capacity.json``: its knee, where it lies, and every point by rate."""
     best = knee(points)
@@ -182,6 +192,10 @@ def strategy_entry(
         "kind": kind,
         "knee_files_per_s": best,
         "knee_vs_floor": None if best is None else round(best / floor_files_per_s, 3),
+        # against the least work the route itself needs (bench.live.route_floor), each way played
+        "knee_vs_route_floors": {
+            f.label: None if best is None else round(best / f.files_per_s, 3) for f in own_floors or []
+        },
         # over HTTP: against the one-thread floor of that backend (null in process)
         "knee_vs_backend_floor": None
         if best is None or backend_floor is None
@@ -294,6 +308,14 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     drift = floor_drift(floor_start, floor_end)
     if drift > FLOOR_DRIFT_OK:
         say(f"the machine's speed changed by {drift:.0%} during the sweep: the ratios are unreliable")
+    own: dict[str, list[RouteFloor]] = {}
+    for kind in sorted(set(kinds.values())):
+        own[kind] = route_floors(kind, used_backend, floor_files)
+        for measured in own[kind]:
+            say(
+                f"{kind} route floor ({measured.label}): {measured.files_per_s:.1f} files/s, "
+                f"{measured.files_per_s / floor.files_per_s:.2f}x the floor"
+            )
     return {
         "kind": "capacity",
         "scenario": scenario.name,
@@ -306,6 +328,12 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "floor_drift": round(drift, 3),
         "floor_stable": drift <= FLOOR_DRIFT_OK,
         "backend_floor": None if own_floor is None else own_floor.as_dict(),
+        # each event route's least work per file on the same backend, measured after the sweep
+        "route_floors": {
+            kind: [f.as_dict(floor.files_per_s) for f in measured]
+            for kind, measured in own.items()
+            if measured
+        },
         "skipped": skipped,
         "criteria": {
             "every_file_processed": True,
@@ -319,7 +347,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "rates_per_s": offered,  # the grid; each strategy's bisection rates are its "refine" points
         "refine_steps": refine_steps,
         "strategies": {
-            name: strategy_entry(kinds[name], pts, floor.files_per_s, own_floor)
+            name: strategy_entry(kinds[name], pts, floor.files_per_s, own_floor, own.get(kinds[name]))
             for name, pts in points.items()
         },
     }

@@ -77,13 +77,16 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
 
 
 def knee_label(name: str, strategy: dict[str, Any]) -> str:
-    """``name (knee 76.2/s, 0.76x; < 78.1)``: the knee, against the floor, and the bracket's top."""
+    """``name (knee 76.2/s, 0.76x; < 78.1; 0.80-0.95x its route floors)``: the knee, against the
+    floor, the bracket's top, and against the route's own floors where they were measured."""
     knee = strategy["knee_files_per_s"]
     if knee is None:
         return f"{name} (no rate held)"
     bracket = strategy.get("knee_bracket_files_per_s") or [knee, None]
     top = "" if bracket[1] is None else f"; < {bracket[1]:g}"
-    return f"{name} (knee {knee:g}/s, {strategy['knee_vs_floor']:.2f}x{top})"
+    own = [r for r in (strategy.get("knee_vs_route_floors") or {}).values() if r is not None]
+    mine = "" if not own else f"; {min(own):.2f}-{max(own):.2f}x its route floors"
+    return f"{name} (knee {knee:g}/s, {strategy['knee_vs_floor']:.2f}x{top}{mine})"
 
 
 def save_capacity(document: dict[str, Any], out: Path) -> list[Path]:

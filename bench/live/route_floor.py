@@ -1,0 +1,214 @@
+"""The least work an event route itself needs per file: a route's own floor.
+
+``capacity.measure_floor`` times put + get + put, what one file costs *any* strategy. An event
+route costs more by construction: S3 builds and delivers a notification for every object, and the
+SQS route also stores it in a queue, receives it and deletes it (one receive and one delete per
+batch). Here those steps are played by one thread, in order, with no runtime around them (no
+worker threads, no hand-offs, no recorder), on the same backend:
+
+* ``s3-lambda``: PUT (the bucket notifies a function: moto builds the event, the bridge hands it
+  over) + parse the event + GET + PUT; and the same with its two sides on two threads, as they
+  must be in a live run (the writer's thread PUTs, a function thread takes each event from a
+  queue), which measures what threads alone cost on this machine;
+* ``s3-sqs-lambda``: ``batch`` PUTs (each notifies the queue) + one ReceiveMessage of ``batch`` +
+  per message parse + GET + PUT + one DeleteMessageBatch.
+
+A route's knee cannot exceed its own floor on this machine, whatever the harness does; the
+ratio of the two floors says how far the in-process floor is out of a route's reach by
+construction, apart from what the live harness (threads, scheduling, bookkeeping) adds.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.live.backends import BackendEnv, fresh_backend
+from event_handlers.events import parse_s3_event
+from event_handlers.filters import KeyFilter
+from event_handlers.runtime import moto_bridge
+from event_handlers.trigger import NotificationRule, configure_notifications
+
+PREFIX = "incoming/"
+BODY = b"a,b\n1,2\n" * 40  # the same body as the in-process floor's
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:pve-route-floor"
+SQS_BATCHES = (1, 10)  # the SQS route at its lightest load (a message per receive) and at its best
+
+
+@dataclass(frozen=True)
+class RouteFloor:
+    """One route's least work per file, played by one thread."""
+
+    kind: str
+    label: str
+    backend: str
+    files: int
+    seconds: float
+    batch_size: int = 1
+    steps: str = ""
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.seconds
+
+    def as_dict(self, floor_files_per_s: float | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            **asdict(self),
+            "files_per_s": round(self.files_per_s, 2),
+            "per_file_s": round(self.seconds / self.files, 6),
+        }
+        if floor_files_per_s:
+            out["vs_floor"] = round(self.files_per_s / floor_files_per_s, 3)
+        return out
+
+
+def _process(env: BackendEnv, s3: Any, event: Any, n: int) -> None:
+    """What the handler must do with one delivered event: parse it, read the object, write a result."""
+    for record in parse_s3_event(event):
+        data = s3.get_object(Bucket=record.bucket, Key=record.key)["Body"].read()
+        s3.put_object(Bucket=env.bucket, Key=f"summaries/{n:08d}.json", Body=data[:64])
+
+
+def _s3_lambda(env: BackendEnv, files: int, batch: int) -> float:
+    del batch  # one event per object on this route
+    s3 = env.client("s3", "writer")
+    delivered: list[dict[str, Any]] = []
+    moto_bridge.register_function(FUNCTION_ARN, delivered.append)
+    try:
+        configure_notifications(
+            env.bucket,
+            [NotificationRule(FUNCTION_ARN, filter=KeyFilter(PREFIX))],
+            s3_client=env.client("s3", "setup"),
+        )
+        for i in range(10):  # warm the code paths
+            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
+            _process(env, s3, delivered.pop(), -i - 1)
+        started = time.perf_counter()
+        for i in range(files):
+            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
+            _process(env, s3, delivered.pop(), i)
+        return time.perf_counter() - started
+    finally:
+        moto_bridge.unregister_function(FUNCTION_ARN)
+
+
+def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
+    """The writer's PUTs on this thread, each event processed by a second thread (one CPU between
+    them: the GIL), timed until the last file is processed."""
+    del batch
+    s3 = env.client("s3", "writer")
+    function_s3 = env.client("s3", "runtime")
+    delivered: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    moto_bridge.register_function(FUNCTION_ARN, delivered.put)
+    done = threading.Semaphore(0)
+
+    def function() -> None:
+        n = 0
+        while (event := delivered.get()) is not None:
+            _process(env, function_s3, event, n)
+            n += 1
+            done.release()
+
+    worker = threading.Thread(target=function, name="route-floor-function", daemon=True)
+    worker.start()
+    try:
+        configure_notifications(
+            env.bucket,
+            [NotificationRule(FUNCTION_ARN, filter=KeyFilter(PREFIX))],
+            s3_client=env.client("s3", "setup"),
+        )
+        for i in range(10):  # warm the code paths
+            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
+            done.acquire()
+        started = time.perf_counter()
+        for i in range(files):
+            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
+        for _ in range(files):
+            done.acquire()
+        return time.perf_counter() - started
+    finally:
+        delivered.put(None)
+        worker.join(timeout=10)
+        moto_bridge.unregister_function(FUNCTION_ARN)
+
+
+def _s3_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
+    s3, sqs = env.client("s3", "writer"), env.client("sqs", "runtime")
+    url = sqs.create_queue(QueueName="pve-route-floor")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    configure_notifications(
+        env.bucket, [NotificationRule(arn, filter=KeyFilter(PREFIX))], s3_client=env.client("s3", "setup")
+    )
+    sqs.purge_queue(QueueUrl=url)  # S3's s3:TestEvent
+
+    def one_batch(first: int) -> None:
+        for i in range(first, first + batch):
+            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
+        received: list[dict[str, Any]] = []
+        while len(received) < batch:
+            answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch - len(received))
+            received += answer.get("Messages", [])
+        for n, message in enumerate(received):
+            _process(env, s3, json.loads(message["Body"]), first + n)
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(received)],
+        )
+
+    one_batch(10_000_000)  # warm the code paths
+    rounds = max(1, files // batch)
+    started = time.perf_counter()
+    for r in range(rounds):
+        one_batch(r * batch)
+    return time.perf_counter() - started
+
+
+Play = Callable[[BackendEnv, int, int], float]  # (backend, files, batch size) -> seconds
+
+
+@dataclass(frozen=True)
+class _Way:
+    """One way of playing a route's least work: how, in words, and at which batch size."""
+
+    label: str
+    play: Play
+    steps: str
+    batch: int = 1
+
+
+def _sqs_steps(b: int) -> str:
+    return (
+        f"{b} PUT(s), each notifying the queue + ReceiveMessage({b}) + {b} x (parse + GET + PUT)"
+        " + DeleteMessageBatch"
+    )
+
+
+ROUTES: dict[str, tuple[_Way, ...]] = {
+    "s3-lambda": (
+        _Way("one thread", _s3_lambda, "PUT (notifies) + parse + GET + PUT"),
+        _Way(
+            "two threads",
+            _s3_lambda_two_threads,
+            "PUT (notifies) on one thread; parse + GET + PUT on another",
+        ),
+    ),
+    "s3-sqs-lambda": tuple(
+        _Way(f"one thread, batch {b}", _s3_sqs_lambda, _sqs_steps(b), b) for b in SQS_BATCHES
+    ),
+}
+
+
+def route_floors(kind: str, backend: str = "moto", files: int = 300) -> list[RouteFloor]:
+    """``kind``'s own floors, one per way it is played (none for a route not in ROUTES)."""
+    out = []
+    for way in ROUTES.get(kind, ()):
+        with fresh_backend(backend, bucket="pve-route-floor") as env:
+            seconds = way.play(env, files, way.batch)
+        played = max(1, files // way.batch) * way.batch
+        out.append(RouteFloor(kind, way.label, backend, played, seconds, way.batch, way.steps))
+    return out
