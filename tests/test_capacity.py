@@ -121,6 +121,17 @@ def test_bisection_halves_the_bracket_until_it_is_narrow() -> None:
     assert next_refine_rate([_point(65, True)], floor_files_per_s=100) is None
 
 
+def test_when_no_rate_held_the_bisection_searches_below_the_lowest() -> None:
+    points = [_point(30, False), _point(60, False)]
+    assert next_refine_rate(points, 100.0) == 15.0
+    points.append(_point(15, True, "refine"))
+    assert next_refine_rate(points, 100.0) == 22.5  # then between what held and what failed
+    points = [_point(30, False), _point(15, False, "refine")]
+    assert next_refine_rate(points, 100.0) == 7.5
+    assert next_refine_rate([_point(0.5, False)], 100.0) is None  # narrower than 1% of the floor
+    assert next_refine_rate([], 100.0) is None
+
+
 def test_a_refined_knee_counts_bisection_points_like_grid_points() -> None:
     points = [_point(50, True), _point(80, False), _point(65, True), _point(72.5, True, "refine")]
     entry = strategy_entry("poll", points, floor_files_per_s=100.0)
@@ -479,12 +490,24 @@ def test_pve_capacity_refines_as_many_times_as_the_library_by_default() -> None:
     assert args.refine_steps == DEFAULT_REFINE_STEPS
 
 
-def test_the_capacity_table_names_each_route_floor_and_its_ratio() -> None:
-    from bench.cli.run import route_floor_text
+def test_the_route_floor_table_gives_each_floor_and_the_knee_against_it() -> None:
+    from rich.console import Console
 
-    floors = [
-        RouteFloor("s3-sqs-lambda", label, "moto", files, 1.0, batch).as_dict(100.0)
-        for label, files, batch in (("one thread, batch 1", 66, 1), ("one thread, batch 10", 97, 10))
+    from bench.cli.run import route_floor_table
+
+    own = [
+        RouteFloor("s3-sqs-lambda", f"one thread, batch {b}", "moto", r, 1.0, b)
+        for b, r in ((1, 66), (10, 97))
     ]
-    assert route_floor_text(floors) == "0.66x (one thread, batch 1); 0.97x (one thread, batch 10)"
-    assert route_floor_text([]) == "-"
+    document = {
+        "route_floors": {"s3-sqs-lambda": [f.as_dict(100.0) for f in own]},
+        "strategies": {"sqs": strategy_entry("s3-sqs-lambda", [_point(33, True)], 100.0, own_floors=own)},
+    }
+    console = Console(width=200, record=True)
+    console.print(route_floor_table(document))
+    lines = [line for line in console.export_text().splitlines() if "batch" in line]
+    cells = [[cell.strip() for cell in line.split("│") if cell.strip()] for line in lines]
+    assert [row[-4:] for row in cells] == [
+        ["66.0", "0.66", "sqs", "0.50"],
+        ["97.0", "0.97", "sqs", "0.34"],
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.table import Table
 
 from bench.cli.aws import cmd_run_aws
 from bench.cli.exits import EXIT_MISSED, EXIT_OK
@@ -120,15 +121,37 @@ def _drift_warning(document: dict[str, Any]) -> str:
     )
 
 
-def route_floor_text(floors: list[dict[str, Any]]) -> str:
-    """``0.66x (one thread, batch 1); 0.97x (one thread, batch 10)``: a route's own floors against
-    the in-process floor, or ``-`` for a route measured only against the in-process floor."""
-    return "; ".join(f"{f['vs_floor']:.2f}x ({f['label']})" for f in floors) or "-"
+def route_floor_table(document: dict[str, Any]) -> Table:
+    """Each event route's own floors (the least work it needs per file), against the in-process
+    floor, and each strategy's knee against them."""
+    table = Table(
+        title="Route floors: the least work each event route needs per file, without the runtime",
+        title_justify="left",
+        caption="a knee cannot pass its route's floor on this machine; below 0.8x the in-process "
+        "floor, the route itself is out of reach of that goal (bench/live/route_floor.py)",
+        caption_justify="left",
+    )
+    for column in ("route", "played", "files/s", "x floor", "strategy", "knee x this"):
+        table.add_column(column, justify="left" if column in ("route", "played", "strategy") else "right")
+    for kind, floors in document["route_floors"].items():
+        for measured in floors:
+            for name, entry in document["strategies"].items():
+                if entry["kind"] != kind:
+                    continue
+                ratio = entry.get("knee_vs_route_floors", {}).get(measured["label"])
+                table.add_row(
+                    kind,
+                    measured["label"],
+                    f"{measured['files_per_s']:.1f}",
+                    f"{measured['vs_floor']:.2f}",
+                    name,
+                    "-" if ratio is None else f"{ratio:.2f}",
+                )
+    return table
 
 
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
-    from rich.table import Table
 
     from bench.errors import InputError
     from bench.live.capacity import sweep_capacity
@@ -193,9 +216,10 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
             _bracket(entry.get("knee_bracket_files_per_s")),
             f"{batches[0]:.1f} at the lowest rate, up to {max(batches):.1f}" if batches else "-",
-            route_floor_text(document.get("route_floors", {}).get(entry["kind"], [])),
         )
     if not args.quiet:
         console.print(table)
+        if document.get("route_floors"):
+            console.print(route_floor_table(document))
         console.print(f"wrote {out / 'capacity.json'} and {out / 'capacity.png'}", highlight=False)
     return EXIT_OK

@@ -13,6 +13,7 @@ further behind every cycle passed whenever the drain let it catch up after the w
 The grid of offered rates is coarse (steps of 0.1-0.25x the floor), so after it each strategy is
 played alone at the midpoint between its knee and the first rate above it that failed, a few times
 (bisection): a knee at 0.78x is then reported as such, not as the 0.65x the grid passed last.
+A strategy that failed even the grid's lowest rate is searched below it the same way.
 
 After the sweep each event route's own floor is measured too (``bench.live.route_floor``: the
 least work the route needs per file, without the runtime around it), so that a knee below the
@@ -170,8 +171,11 @@ def bracket(points: list[CapacityPoint]) -> tuple[float, float] | None:
 
 def next_refine_rate(points: list[CapacityPoint], floor_files_per_s: float) -> float | None:
     """The bisection's next rate (the bracket's midpoint, to 0.1 files/s), or None when there is
-    no bracket or it is already narrower than ``MIN_REFINE_GAP`` of the floor."""
+    no bracket or it is already narrower than ``MIN_REFINE_GAP`` of the floor. When no rate held,
+    the bracket is (0, the lowest rate tried): the search goes below the grid instead of giving up."""
     span = bracket(points)
+    if span is None and points and knee(points) is None:
+        span = (0.0, min(p.rate_per_s for p in points))
     if span is None or span[1] - span[0] < MIN_REFINE_GAP * floor_files_per_s:
         return None
     mid = round((span[0] + span[1]) / 2, 1)
