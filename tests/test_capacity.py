@@ -511,3 +511,26 @@ def test_the_route_floor_table_gives_each_floor_and_the_knee_against_it() -> Non
         ["66.0", "0.66", "sqs", "0.50"],
         ["97.0", "0.97", "sqs", "0.34"],
     ]
+
+
+def test_route_floors_are_the_faster_of_before_and_after_the_sweep(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As with the floor, a slow moment never understates a route's own floor."""
+    rates = iter([70, 50])  # s3-lambda's own floor before the sweep, then after
+
+    def floors(kind: str, backend: str, files: int) -> list[RouteFloor]:
+        return [RouteFloor(kind, "one thread", backend, next(rates), 1.0)] if kind == "s3-lambda" else []
+
+    def fake_run(scenario: Any, out_dir: Path, **_: Any) -> Any:
+        rate = scenario.workload.arrivals.rate_per_s
+        return SimpleNamespace(
+            strategies={s.name: strategy(processed=100 if rate <= 35 else 90) for s in scenario.strategies}
+        )
+
+    monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: capacity.Floor(backend, 100, 1.0))
+    monkeypatch.setattr(capacity, "run_scenario", fake_run)
+    monkeypatch.setattr(capacity, "route_floors", floors)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
+    assert [f["files_per_s"] for f in document["route_floors"]["s3-lambda"]] == [70.0]
+    assert document["strategies"]["s3-lambda"]["knee_vs_route_floors"] == {"one thread": 0.357}  # 25 / 70

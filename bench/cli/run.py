@@ -197,15 +197,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         f"(the bracket). {_drift_warning(document)}{args.note}",
         caption_justify="left",
     )
-    columns = (
-        "strategy",
-        "knee files/s",
-        "x floor",
-        "bracket files/s",
-        "mean SQS batch",
-        "route's own floor",
-    )
-    for column in columns:
+    for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch"):
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
         knee = entry["knee_files_per_s"]

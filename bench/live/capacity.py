@@ -15,7 +15,7 @@ played alone at the midpoint between its knee and the first rate above it that f
 (bisection): a knee at 0.78x is then reported as such, not as the 0.65x the grid passed last.
 A strategy that failed even the grid's lowest rate is searched below it the same way.
 
-After the sweep each event route's own floor is measured too (``bench.live.route_floor``: the
+Before and after the sweep each event route's own floor is measured too (``bench.live.route_floor``: the
 least work the route needs per file, without the runtime around it), so that a knee below the
 in-process floor says which part is the route's by construction (the SQS route's receive and
 delete, notification building) and which the live harness's.
@@ -286,6 +286,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         say(f"not on {used_backend}: {', '.join(skipped)} (they need moto in this process)")
     points: dict[str, list[CapacityPoint]] = {s.name: [] for s in played.strategies}
     kinds = {s.name: s.kind for s in played.strategies}
+    own_start = {kind: route_floors(kind, used_backend, floor_files) for kind in sorted(set(kinds.values()))}
     for rate in offered:
         summary = run_scenario(
             scenario_at(scenario, rate, seconds, backend), out_dir / f"rate-{rate:g}", progress=progress
@@ -313,8 +314,9 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     if drift > FLOOR_DRIFT_OK:
         say(f"the machine's speed changed by {drift:.0%} during the sweep: the ratios are unreliable")
     own: dict[str, list[RouteFloor]] = {}
-    for kind in sorted(set(kinds.values())):
-        own[kind] = route_floors(kind, used_backend, floor_files)
+    for kind, before in own_start.items():  # as for the floor: the faster of before and after
+        after = route_floors(kind, used_backend, floor_files)
+        own[kind] = [max(b, a, key=lambda f: f.files_per_s) for b, a in zip(before, after, strict=True)]
         for measured in own[kind]:
             say(
                 f"{kind} route floor ({measured.label}): {measured.files_per_s:.1f} files/s, "
@@ -332,7 +334,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
         "floor_drift": round(drift, 3),
         "floor_stable": drift <= FLOOR_DRIFT_OK,
         "backend_floor": None if own_floor is None else own_floor.as_dict(),
-        # each event route's least work per file on the same backend, measured after the sweep
+        # each event route's least work per file on the same backend: the faster of before and after
         "route_floors": {
             kind: [f.as_dict(floor.files_per_s) for f in measured]
             for kind, measured in own.items()
