@@ -22,6 +22,7 @@ from bench.live.capacity import (
     scenario_at,
     strategy_entry,
     sweep_capacity,
+    verdict,
 )
 from bench.live.route_floor import RouteFloor
 from bench.results.model import StrategyResult
@@ -534,3 +535,13 @@ def test_route_floors_are_the_faster_of_before_and_after_the_sweep(
     document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
     assert [f["files_per_s"] for f in document["route_floors"]["s3-lambda"]] == [70.0]
     assert document["strategies"]["s3-lambda"]["knee_vs_route_floors"] == {"one thread": 0.357}  # 25 / 70
+
+
+def test_an_event_routes_point_keeps_its_cold_starts_and_peak_concurrency() -> None:
+    result = strategy().model_copy(update={"cold_starts": 11, "counters": {"peak_invokers": 12.0}})
+    point = judge_point("s3-lambda", 40.0, result, 0.006)
+    assert (point.cold_starts, point.peak_concurrency) == (11, 12)
+    assert verdict(point).endswith("(11 cold starts, up to 12 at once)")
+    poll = judge_point("poll", 40.0, result, 0.006)
+    assert (poll.cold_starts, poll.peak_concurrency) == (None, None)
+    assert "cold" not in verdict(poll)

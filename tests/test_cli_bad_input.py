@@ -599,3 +599,31 @@ def test_mutated_scenarios_validate_or_raise_scenario_error(
 @given(st.dictionaries(st.sampled_from(["name", "workload", "strategies", "seed", "bucket", "x"]), VALUES))
 def test_random_dicts_validate_or_raise_scenario_error(data: dict[str, Any]) -> None:
     _validates_or_refuses(data)
+
+
+def test_force_clears_a_capacity_sweeps_runs_too(tmp_path: Path) -> None:
+    """pve capacity keeps a folder per offered rate under runs/: --force clears those as well."""
+    from bench.results.files import prepare_out_folder
+
+    out = tmp_path / "cap"
+    rate = out / "runs" / "rate-29.6"
+    rate.mkdir(parents=True)
+    (out / "capacity.json").write_text("{}")
+    (rate / "summary.json").write_text("{}")
+    (rate / "records.csv").write_text("key\n")
+    (out / "runs" / "notes.md").write_text("mine\n")
+    prepare_out_folder(out, force=True)
+    assert not rate.exists()
+    assert not (out / "capacity.json").exists()
+    assert (out / "runs" / "notes.md").read_text() == "mine\n"
+
+
+def test_force_never_reaches_results_two_levels_below_a_plain_folder(tmp_path: Path) -> None:
+    """--out results --force must not delete results/reference/NAME/: only the folder's own runs."""
+    from bench.results.files import is_results_folder
+
+    kept = tmp_path / "results" / "reference" / "quickstart"
+    kept.mkdir(parents=True)
+    (kept / "summary.json").write_text("{}")
+    assert not is_results_folder(tmp_path / "results")
+    assert is_results_folder(tmp_path / "results" / "reference")

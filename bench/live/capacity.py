@@ -103,6 +103,10 @@ class CapacityPoint:
     ok: bool
     why_not: list[str]
     stage: str = "grid"  # "grid", or "refine": a bisection step after the grid
+    # the function's environments: on one core, Lambda's scale-out is time-slicing, so more than
+    # one at once (or a cold start after the first) says why an event route's p95 rose
+    cold_starts: int | None = None
+    peak_concurrency: int | None = None
 
 
 def judge_point(
@@ -132,6 +136,8 @@ def judge_point(
     if not batches:  # counters of an older run: files per invocation
         batches, records = float(strategy.invocations), float(strategy.processed)
     batch = records / batches if kind == "s3-sqs-lambda" and batches else None
+    event_route = kind in EVENT_KINDS
+    peak = strategy.counter("peak_invokers") or strategy.counter("sqs_peak_batches")
     return CapacityPoint(
         rate_per_s=rate,
         files=strategy.files,
@@ -146,6 +152,8 @@ def judge_point(
         ok=not why,
         why_not=why,
         stage=stage,
+        cold_starts=strategy.cold_starts if event_route else None,
+        peak_concurrency=int(peak) if event_route and peak else None,
     )
 
 
@@ -212,7 +220,10 @@ def strategy_entry(
 
 
 def verdict(point: CapacityPoint) -> str:
-    return "ok" if point.ok else "NO: " + "; ".join(point.why_not)
+    text = "ok" if point.ok else "NO: " + "; ".join(point.why_not)
+    if point.cold_starts is not None and point.cold_starts > 1:
+        text += f" ({point.cold_starts} cold starts, up to {point.peak_concurrency or '?'} at once)"
+    return text
 
 
 def only(scenario: Scenario, name: str) -> Scenario:

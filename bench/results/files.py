@@ -204,15 +204,24 @@ def _clean(value: Any) -> Any:
 # -- output folders: checked before a run, cleared only when asked ------------------------------
 # What a results folder of any command holds at its top level: a folder with one of these is
 # another run's results, never overwritten without --force.
-RESULT_MARKERS = ("summary.json", "validation.json", "sweep.json", "idle_cost.json", "comparison.csv")
+RESULT_MARKERS = (
+    "summary.json",
+    "validation.json",
+    "sweep.json",
+    "idle_cost.json",
+    "comparison.csv",
+    "capacity.json",
+)
 RESULT_SUFFIXES = (".csv", ".json", ".png", ".svg", ".txt")  # what --force clears (nothing else)
 
 
-def is_results_folder(folder: Path) -> bool:
+def is_results_folder(folder: Path, depth: int = 1) -> bool:
     """Whether ``folder`` (or a folder right inside it) holds a run's results."""
     if any((folder / name).is_file() for name in RESULT_MARKERS):
         return True
-    return any(child.is_dir() and (child / "summary.json").is_file() for child in folder.iterdir())
+    if depth == 0:
+        return False
+    return any(child.is_dir() and is_results_folder(child, depth - 1) for child in folder.iterdir())
 
 
 def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False) -> None:
@@ -245,13 +254,15 @@ def prepare_out_file(path: Path, *, flag: str) -> None:
 
 def clear_results(folder: Path) -> list[Path]:
     """Delete the result files (records, summaries, charts) of ``folder`` and of the results
-    folders right inside it; anything else is left alone. Returns what was deleted."""
+    folders inside it (and of theirs: a capacity sweep's runs/rate-N/); anything else is left
+    alone. Returns what was deleted."""
     removed: list[Path] = []
     for child in sorted(folder.iterdir()):
         if child.is_file() and child.suffix in RESULT_SUFFIXES:
             child.unlink()
             removed.append(child)
-        elif child.is_dir() and (child / "summary.json").is_file():
+        elif child.is_dir() and is_results_folder(child):
+            # a run's folder, or a folder of runs (pve capacity's runs/, a folder per offered rate)
             removed += clear_results(child)
             if not any(child.iterdir()):
                 child.rmdir()
