@@ -545,3 +545,17 @@ def test_an_event_routes_point_keeps_its_cold_starts_and_peak_concurrency() -> N
     poll = judge_point("poll", 40.0, result, 0.006)
     assert (poll.cold_starts, poll.peak_concurrency) == (None, None)
     assert "cold" not in verdict(poll)
+
+
+def test_a_failure_under_a_rate_that_held_is_named_beside_the_knee() -> None:
+    from bench.cli.run import _knee_text
+
+    points = [_point(20, True), _point(25, False), _point(50, True), _point(65, True), _point(80, False)]
+    entry = strategy_entry("s3-lambda", points, 100.0)
+    assert entry["knee_files_per_s"] == 20  # conservative: every lower rate held
+    assert entry["highest_held_files_per_s"] == 65
+    assert entry["failed_below_highest_held"] == [25]
+    assert _knee_text(entry) == "20 (65 held)"
+    plain = strategy_entry("poll", [_point(20, True), _point(40, False)], 100.0)
+    assert (plain["failed_below_highest_held"], _knee_text(plain)) == ([], "20")
+    assert _knee_text(strategy_entry("poll", [_point(20, False)], 100.0)) == "-"

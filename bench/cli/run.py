@@ -87,6 +87,14 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _knee_text(entry: dict[str, Any]) -> str:
+    """The knee, and where a higher rate held despite a failure under it: ``22.4 (66.8 held)``."""
+    knee = entry["knee_files_per_s"]
+    top = entry.get("highest_held_files_per_s")
+    text = "-" if knee is None else f"{knee:g}"
+    return text if top is None or knee == top else f"{text} ({top:g} held)"
+
+
 def _bracket(bracket: list[float | None] | None) -> str:
     """The knee and the lowest rate above it that failed ("-" where there is none)."""
     if not bracket:
@@ -194,17 +202,17 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
         caption=f"knee = highest offered rate where every file was processed, the writer's p95 lag stayed "
         f"within 100 ms, event routes' p95 within 50 ms of the floor's per-file time and a poll's p95 "
         f"within two intervals; bisected {args.refine_steps} times toward the first failing rate "
-        f"(the bracket). {_drift_warning(document)}{args.note}",
+        f"(the bracket); every lower rate held too ('(N held)': a higher rate held despite a failure "
+        f"under it, a chance cascade more than a limit). {_drift_warning(document)}{args.note}",
         caption_justify="left",
     )
     for column in ("strategy", "knee files/s", "x floor", "bracket files/s", "mean SQS batch"):
         table.add_column(column, justify="left" if column == "strategy" else "right", no_wrap=True)
     for name, entry in document["strategies"].items():
-        knee = entry["knee_files_per_s"]
         batches = [p["mean_batch_size"] for p in entry["points"] if p["mean_batch_size"] is not None]
         table.add_row(
             name,
-            "-" if knee is None else f"{knee:g}",
+            _knee_text(entry),
             "-" if entry["knee_vs_floor"] is None else f"{entry['knee_vs_floor']:.2f}",
             _bracket(entry.get("knee_bracket_files_per_s")),
             f"{batches[0]:.1f} at the lowest rate, up to {max(batches):.1f}" if batches else "-",

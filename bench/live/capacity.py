@@ -167,6 +167,17 @@ def knee(points: list[CapacityPoint]) -> float | None:
     return best
 
 
+def failed_below_a_hold(points: list[CapacityPoint]) -> tuple[float | None, list[float]]:
+    """(the highest rate that held, the rates below it that failed). A failure under a rate that
+    held is a chance event (a pause that seeded a cascade of cold starts, a slow moment of the
+    machine) more than a limit: the knee stays the conservative one, and this says so."""
+    held = [p.rate_per_s for p in points if p.ok]
+    if not held:
+        return None, []
+    top = max(held)
+    return top, sorted({p.rate_per_s for p in points if not p.ok and p.rate_per_s < top})
+
+
 def bracket(points: list[CapacityPoint]) -> tuple[float, float] | None:
     """(knee, the first rate above it that failed): where the true knee lies; None when no rate
     held or none failed (then there is nothing to bisect)."""
@@ -215,6 +226,10 @@ def strategy_entry(
         # the true knee lies in [knee, first failing rate above it]; null bound: none failed
         "knee_bracket_files_per_s": None if best is None else [best, None if span is None else span[1]],
         "refine_points": sum(p.stage == "refine" for p in points),
+        # the knee is the highest rate with every lower one holding; these say where that is
+        # conservative: the highest rate that held at all, and the rates under it that failed
+        "highest_held_files_per_s": failed_below_a_hold(points)[0],
+        "failed_below_highest_held": failed_below_a_hold(points)[1],
         "points": [asdict(p) for p in sorted(points, key=lambda p: p.rate_per_s)],
     }
 
