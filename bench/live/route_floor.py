@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.live.backends import BackendEnv, fresh_backend
+from bench.live.heap import settled_heap_frozen
 from event_handlers.events import parse_s3_event
 from event_handlers.filters import KeyFilter
 from event_handlers.runtime import moto_bridge
@@ -207,8 +208,8 @@ def route_floors(kind: str, backend: str = "moto", files: int = 300) -> list[Rou
     """``kind``'s own floors, one per way it is played (none for a route not in ROUTES)."""
     out = []
     for way in ROUTES.get(kind, ()):
-        with fresh_backend(backend, bucket="pve-route-floor") as env:
-            seconds = way.play(env, files, way.batch)
+        with fresh_backend(backend, bucket="pve-route-floor") as env, settled_heap_frozen():
+            seconds = way.play(env, files, way.batch)  # warm-up included in the frozen part: brief
         played = max(1, files // way.batch) * way.batch
         out.append(RouteFloor(kind, way.label, backend, played, seconds, way.batch, way.steps))
     return out

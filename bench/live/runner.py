@@ -22,6 +22,7 @@ from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
 from bench.live.health import HealthMonitor, judge_health, merge_health
+from bench.live.heap import settled_heap_frozen
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
 from bench.live.stability import live_stability
@@ -159,20 +160,23 @@ def run_strategy(
             written[0] = n
             progress.update(n, recorder.final_count)
 
-        monitor = HealthMonitor(lambda: written[0], lambda: recorder.final_count).start()
-        try:
-            writer = write_workload(env, planned, bodies, recorder, lead_s=WRITER_LEAD_S, on_write=on_write)
-            monitor.writer_done(WRITER_LEAD_S)
-            deadline = time.monotonic() + scenario.drain_timeout_s
-            expected = len(planned.files)
-            while time.monotonic() < deadline:
-                if recorder.wait_all_final(expected, timeout=0.2):
-                    break
+        with settled_heap_frozen():  # no full collection pauses the timed part (bench.live.heap)
+            monitor = HealthMonitor(lambda: written[0], lambda: recorder.final_count).start()
+            try:
+                writer = write_workload(
+                    env, planned, bodies, recorder, lead_s=WRITER_LEAD_S, on_write=on_write
+                )
+                monitor.writer_done(WRITER_LEAD_S)
+                deadline = time.monotonic() + scenario.drain_timeout_s
+                expected = len(planned.files)
+                while time.monotonic() < deadline:
+                    if recorder.wait_all_final(expected, timeout=0.2):
+                        break
+                    progress.update(writer.files, recorder.final_count)
                 progress.update(writer.files, recorder.final_count)
-            progress.update(writer.files, recorder.final_count)
-        finally:
-            samples = monitor.stop()
-            strategy.stop()
+            finally:
+                samples = monitor.stop()
+                strategy.stop()
         strategy.finish()
         health = judge_health(
             writer_lags_s=writer.lags_s,
