@@ -135,8 +135,10 @@ def route_floor_table(document: dict[str, Any]) -> Table:
     table = Table(
         title="Route floors: the least work each event route needs per file, without the runtime",
         title_justify="left",
-        caption="a knee cannot pass its route's floor on this machine; below 0.8x the in-process "
-        "floor, the route itself is out of reach of that goal (bench/live/route_floor.py)",
+        caption="in process (one core for moto and the route), a knee cannot pass its route's floor: "
+        "below 0.8x the in-process floor, the route itself is out of reach of that goal; with moto in "
+        "its own process the server has a core of its own and a knee can pass a one-thread floor "
+        "(bench/live/route_floor.py)",
         caption_justify="left",
     )
     for column in ("route", "played", "files/s", "x floor", "strategy", "knee x this"):

@@ -13,9 +13,11 @@ worker threads, no hand-offs, no recorder), on the same backend:
 * ``s3-sqs-lambda``: ``batch`` PUTs (each notifies the queue) + one ReceiveMessage of ``batch`` +
   per message parse + GET + PUT + one DeleteMessageBatch.
 
-A route's knee cannot exceed its own floor on this machine, whatever the harness does; the
-ratio of the two floors says how far the in-process floor is out of a route's reach by
-construction, apart from what the live harness (threads, scheduling, bookkeeping) adds.
+In process, where one core (the GIL) does the backend's work and the route's, a route's knee
+cannot exceed its own floor, whatever the harness does; the ratio of the two floors says how far
+the in-process floor is out of a route's reach by construction, apart from what the live harness
+(threads, scheduling, bookkeeping) adds. With moto in its own process (``moto-process``) the
+server has a core of its own, and a live run, which keeps both busy, can pass a one-thread floor.
 """
 
 from __future__ import annotations
