@@ -52,3 +52,23 @@ def test_a_route_floor_is_ratioed_to_the_in_process_floor() -> None:
     assert entry["vs_floor"] == 0.75
     assert entry["per_file_s"] == pytest.approx(1 / 30, abs=1e-6)
     assert "vs_floor" not in floor.as_dict()
+
+
+def test_a_failing_function_thread_raises_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise ValueError("no such key")
+
+    monkeypatch.setattr(route_floor, "_process", broken)
+    with fresh_backend("moto", bucket="pve-route-floor") as env, pytest.raises(RuntimeError) as caught:
+        route_floor._s3_lambda_two_threads(env, 5, 1)
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_notifications_that_never_arrive_raise_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(route_floor, "PATIENCE_S", 0.3)
+    monkeypatch.setattr(route_floor, "configure_notifications", lambda *a, **k: None)
+    with (
+        fresh_backend("moto", bucket="pve-route-floor") as env,
+        pytest.raises(RuntimeError, match="never reached"),
+    ):
+        route_floor._s3_sqs_lambda(env, 4, 2)

@@ -213,6 +213,7 @@ def strategy_entry(
     """One strategy's part of ``capacity.json``: its knee, where it lies, and every point by rate."""
     best = knee(points)
     span = bracket(points)
+    top_held, failed_under = failed_below_a_hold(points)
     return {
         "kind": kind,
         "knee_files_per_s": best,
@@ -230,8 +231,8 @@ def strategy_entry(
         "refine_points": sum(p.stage == "refine" for p in points),
         # the knee is the highest rate with every lower one holding; these say where that is
         # conservative: the highest rate that held at all, and the rates under it that failed
-        "highest_held_files_per_s": failed_below_a_hold(points)[0],
-        "failed_below_highest_held": failed_below_a_hold(points)[1],
+        "highest_held_files_per_s": top_held,
+        "failed_below_highest_held": failed_under,
         "points": [asdict(p) for p in sorted(points, key=lambda p: p.rate_per_s)],
     }
 

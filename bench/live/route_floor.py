@@ -40,6 +40,7 @@ from event_handlers.trigger import NotificationRule, configure_notifications
 PREFIX = "incoming/"
 BODY = b"a,b\n1,2\n" * 40  # the same body as the in-process floor's
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:pve-route-floor"
+PATIENCE_S = 30.0  # a file not processed by then means a broken route, not a slow one
 SQS_BATCHES = (1, 10)  # the SQS route at its lightest load (a message per receive) and at its best
 
 
@@ -109,13 +110,23 @@ def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
     delivered: queue.Queue[dict[str, Any] | None] = queue.Queue()
     moto_bridge.register_function(FUNCTION_ARN, delivered.put)
     done = threading.Semaphore(0)
+    failed: list[BaseException] = []
 
     def function() -> None:
         n = 0
         while (event := delivered.get()) is not None:
-            _process(env, function_s3, event, n)
+            try:
+                _process(env, function_s3, event, n)
+            except BaseException as exc:  # handed to the timing thread, which raises it
+                failed.append(exc)
             n += 1
             done.release()
+
+    def wait_one() -> None:
+        if not done.acquire(timeout=PATIENCE_S):
+            raise RuntimeError(f"route floor: no file processed within {PATIENCE_S:g} s")
+        if failed:
+            raise RuntimeError("route floor: the function thread failed") from failed[0]
 
     worker = threading.Thread(target=function, name="route-floor-function", daemon=True)
     worker.start()
@@ -127,12 +138,12 @@ def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
         )
         for i in range(10):  # warm the code paths
             s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
-            done.acquire()
+            wait_one()
         started = time.perf_counter()
         for i in range(files):
             s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
         for _ in range(files):
-            done.acquire()
+            wait_one()
         return time.perf_counter() - started
     finally:
         delivered.put(None)
@@ -153,7 +164,12 @@ def _s3_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
         for i in range(first, first + batch):
             s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
         received: list[dict[str, Any]] = []
+        deadline = time.monotonic() + PATIENCE_S
         while len(received) < batch:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"route floor: {batch - len(received)} notification(s) never reached the queue"
+                )
             answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch - len(received))
             received += answer.get("Messages", [])
         for n, message in enumerate(received):
