@@ -417,7 +417,8 @@ def test_the_chart_labels_the_knee_its_ratio_and_its_bracket(tmp_path: Path) -> 
         "backend": "moto",
         "floor": {"files_per_s": 100.0, "per_file_s": 0.01},
         "criteria": {"event_p95_s_at_most": 0.06, "writer_lag_p95_s_at_most": 0.1},
-        "strategies": {"poll-1s": entry},
+        "strategies": {"poll-1s": entry, "sqs": sqs},
+        "route_floors": {"s3-sqs-lambda": [f.as_dict(100.0) for f in own]},
     }
     written = save_capacity(document, tmp_path)
     assert json.loads(written[0].read_text())["strategies"]["poll-1s"]["knee_files_per_s"] == 72.5

@@ -1,4 +1,5 @@
-"""``capacity.png``: p95 latency and writer lag against the offered rate, the floor marked.
+"""``capacity.png``: p95 latency and writer lag against the offered rate, the floor marked (and
+each event route's own floors, dash-dot in its colour).
 
 Grid points are circles, the bisection's points (``stage`` "refine") diamonds; a cross marks a
 point that failed a criterion. Each strategy's label gives its knee and the bracket it lies in.
@@ -28,6 +29,8 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
         p95s = [p["p95_s"] or float("nan") for p in points]
         (line,) = top.plot(rates, p95s, label=knee_label(name, strategy))
         bottom.plot(rates, [p["writer_lag_p95_s"] for p in points], color=line.get_color())
+        for own in document.get("route_floors", {}).get(strategy["kind"], []):  # in its colour
+            top.axvline(own["files_per_s"], color=line.get_color(), linestyle="-.", linewidth=0.8, alpha=0.6)
         for stage, marker in (("grid", "o"), ("refine", "D")):
             staged = [p for p in points if p.get("stage", "grid") == stage]
             for ax, field in ((top, "p95_s"), (bottom, "writer_lag_p95_s")):
@@ -66,7 +69,8 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     note = document.get("note", "")
     caption = textwrap.fill(
         f"floor: bare put+get+put loop on moto in-process, {floor['files_per_s']:.0f} files/s "
-        f"({floor['per_file_s'] * 1000:.1f} ms/file), dashed; dotted: the criteria. {note}",
+        f"({floor['per_file_s'] * 1000:.1f} ms/file), dashed; dash-dot, in a strategy's colour: its "
+        f"route's own floors (the least work the route needs per file); dotted: the criteria. {note}",
         150,
     )
     fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
