@@ -26,7 +26,8 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -78,17 +79,26 @@ def _process(env: BackendEnv, s3: Any, event: Any, n: int) -> None:
         s3.put_object(Bucket=env.bucket, Key=f"summaries/{n:08d}.json", Body=data[:64])
 
 
-def _s3_lambda(env: BackendEnv, files: int, batch: int) -> float:
-    del batch  # one event per object on this route
-    s3 = env.client("s3", "writer")
-    delivered: list[dict[str, Any]] = []
-    moto_bridge.register_function(FUNCTION_ARN, delivered.append)
+@contextmanager
+def _function_notified(env: BackendEnv, submit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """The bucket notifies the route floor's function; moto's bridge hands each event to ``submit``."""
+    moto_bridge.register_function(FUNCTION_ARN, submit)
     try:
         configure_notifications(
             env.bucket,
             [NotificationRule(FUNCTION_ARN, filter=KeyFilter(PREFIX))],
             s3_client=env.client("s3", "setup"),
         )
+        yield
+    finally:
+        moto_bridge.unregister_function(FUNCTION_ARN)
+
+
+def _s3_lambda(env: BackendEnv, files: int, batch: int) -> float:
+    del batch  # one event per object on this route
+    s3 = env.client("s3", "writer")
+    delivered: list[dict[str, Any]] = []
+    with _function_notified(env, delivered.append):
         for i in range(10):  # warm the code paths
             s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
             _process(env, s3, delivered.pop(), -i - 1)
@@ -97,8 +107,6 @@ def _s3_lambda(env: BackendEnv, files: int, batch: int) -> float:
             s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
             _process(env, s3, delivered.pop(), i)
         return time.perf_counter() - started
-    finally:
-        moto_bridge.unregister_function(FUNCTION_ARN)
 
 
 def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
@@ -108,7 +116,6 @@ def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
     s3 = env.client("s3", "writer")
     function_s3 = env.client("s3", "runtime")
     delivered: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    moto_bridge.register_function(FUNCTION_ARN, delivered.put)
     done = threading.Semaphore(0)
     failed: list[BaseException] = []
 
@@ -131,24 +138,19 @@ def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
     worker = threading.Thread(target=function, name="route-floor-function", daemon=True)
     worker.start()
     try:
-        configure_notifications(
-            env.bucket,
-            [NotificationRule(FUNCTION_ARN, filter=KeyFilter(PREFIX))],
-            s3_client=env.client("s3", "setup"),
-        )
-        for i in range(10):  # warm the code paths
-            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
-            wait_one()
-        started = time.perf_counter()
-        for i in range(files):
-            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
-        for _ in range(files):
-            wait_one()
-        return time.perf_counter() - started
+        with _function_notified(env, delivered.put):
+            for i in range(10):  # warm the code paths
+                s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
+                wait_one()
+            started = time.perf_counter()
+            for i in range(files):
+                s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
+            for _ in range(files):
+                wait_one()
+            return time.perf_counter() - started
     finally:
         delivered.put(None)
         worker.join(timeout=10)
-        moto_bridge.unregister_function(FUNCTION_ARN)
 
 
 def _s3_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
