@@ -3,8 +3,8 @@
 ``capacity.measure_floor`` times put + get + put, what one file costs *any* strategy. An event
 route costs more by construction: S3 builds and delivers a notification for every object, and the
 SQS route also stores it in a queue, receives it and deletes it (one receive and one delete per
-batch). Here those steps are played by one thread, in order, with no runtime around them (no
-worker threads, no hand-offs, no recorder), on the same backend:
+batch). Here those steps are played in order with no runtime around them (no invoker or mapping,
+no Lambda environments, no recorder), on the same backend, by one thread unless said otherwise:
 
 * ``s3-lambda``: PUT (the bucket notifies a function: moto builds the event, the bridge hands it
   over) + parse the event + GET + PUT; and the same with its two sides on two threads, as they
@@ -47,7 +47,7 @@ SQS_BATCHES = (1, 10)  # the SQS route at its lightest load (a message per recei
 
 @dataclass(frozen=True)
 class RouteFloor:
-    """One route's least work per file, played by one thread."""
+    """One route's least work per file, played one way (``label``: by one thread, or two)."""
 
     kind: str
     label: str
