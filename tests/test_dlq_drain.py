@@ -51,3 +51,46 @@ def test_a_message_that_stays_invisible_is_named_in_a_warning(
     with caplog.at_level(logging.WARNING, logger="event_handlers.dlq"):
         assert list(drain_queue(sqs, url, patience_s=0.3)) == []
     assert "1 message(s) not visible after 0.3 s" in caplog.text
+
+
+class _BetweenTheCounts:
+    """A queue whose one message is invisible at the first receive and whose first count read
+    falls just as its visibility ends: the "visible" count is taken before, the "not visible"
+    count after, so that read says 0 although the message is there (moto counts in that order)."""
+
+    def __init__(self) -> None:
+        self.receives = 0
+        self.count_reads = 0
+        self.deleted: list[str] = []
+
+    def receive_message(self, **_: Any) -> dict[str, Any]:
+        self.receives += 1
+        if self.receives == 1 or self.deleted:
+            return {"Messages": []}
+        return {"Messages": [{"MessageId": "m1", "ReceiptHandle": "r1", "Body": "late"}]}
+
+    def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+        self.count_reads += 1
+        held = "0" if self.count_reads == 1 or self.deleted else "1"
+        return {"Attributes": {"ApproximateNumberOfMessages": held}}
+
+    def delete_message(self, **kwargs: Any) -> None:
+        self.deleted.append(kwargs["ReceiptHandle"])
+
+
+def test_a_count_read_between_two_counts_does_not_end_the_reading() -> None:
+    queue = _BetweenTheCounts()
+    got = [m["Body"] for m in drain_queue(queue, "q", patience_s=1.0)]  # type: ignore[arg-type]
+    assert got == ["late"]
+    assert queue.deleted == ["r1"]
+
+
+def test_settled_empty_reads_the_counts_twice() -> None:
+    from event_handlers.dlq import settled_empty
+
+    racing = _BetweenTheCounts()
+    assert not settled_empty(racing, "q", pause_s=0)  # type: ignore[arg-type]
+    assert racing.count_reads == 2
+    empty = _BetweenTheCounts()
+    empty.deleted.append("gone")
+    assert settled_empty(empty, "q", pause_s=0)  # type: ignore[arg-type]
