@@ -136,10 +136,8 @@ def drain_queue(
             continue
         if settled_empty(client, queue_url):
             return
-        left = _messages_held(client, queue_url)
-        if left == 0:  # held a moment ago, gone now: read again before stopping
-            continue
         if clock() >= deadline:
+            left = _messages_held(client, queue_url)
             log.warning("%s: %d message(s) not visible after %.1f s; not read", queue_url, left, patience_s)
             return
         time.sleep(0.1)

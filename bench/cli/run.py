@@ -143,26 +143,22 @@ def route_floor_table(document: dict[str, Any]) -> Table:
     )
     for column in ("route", "played", "files/s", "x floor", "strategy", "knee x this"):
         table.add_column(column, justify="left" if column in ("route", "played", "strategy") else "right")
-    for kind, floors in document["route_floors"].items():
-        for measured in floors:
-            for name, entry in document["strategies"].items():
-                if entry["kind"] != kind:
-                    continue
-                ratio = entry.get("knee_vs_route_floors", {}).get(measured["label"])
-                table.add_row(
-                    kind,
-                    measured["label"],
-                    f"{measured['files_per_s']:.1f}",
-                    f"{measured['vs_floor']:.2f}",
-                    name,
-                    "-" if ratio is None else f"{ratio:.2f}",
-                )
+    for name, entry in document["strategies"].items():
+        for measured in document["route_floors"].get(entry["kind"], []):
+            ratio = entry.get("knee_vs_route_floors", {}).get(measured["label"])
+            table.add_row(
+                entry["kind"],
+                measured["label"],
+                f"{measured['files_per_s']:.1f}",
+                f"{measured['vs_floor']:.2f}",
+                name,
+                "-" if ratio is None else f"{ratio:.2f}",
+            )
     return table
 
 
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
-
     from bench.errors import InputError
     from bench.live.capacity import sweep_capacity
     from bench.report.capacity import save_capacity
