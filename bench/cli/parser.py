@@ -8,11 +8,17 @@ from typing import Any
 from bench.cli.args import (
     _bill_line_arguments,
     _count,
+    _file_size_mb,
+    _files_per_day,
+    _files_per_hour,
+    _interval,
     _memory,
+    _milliseconds,
     _non_negative,
     _positive,
     _positive_int,
     _probability,
+    _rate_per_s,
     _retention_arg,
     _seed,
     _share,
@@ -150,10 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
         "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/cost/pricing.",
     )
     cost.add_argument(
-        "--files-per-day", type=_positive, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
+        "--files-per-day", type=_files_per_day, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
     )
     cost.add_argument(
-        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+        "--interval", type=_interval, default=60.0, help="poll interval in seconds (default 60)"
     )
     cost.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
     _work_arguments(cost)
@@ -206,22 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
         "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
         "profile, whether it can run at all and why not, ranked, with what would change the answer.",
     )
-    decide_p.add_argument("--files-per-day", type=_positive, nargs="+", metavar="N", help="arrival rate(s)")
+    decide_p.add_argument(
+        "--files-per-day", type=_files_per_day, nargs="+", metavar="N", help="arrival rate(s)"
+    )
     decide_p.add_argument(
         "--hourly",
-        type=_non_negative,
+        type=_files_per_hour,
         nargs="+",
         metavar="N",
         help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
     )
     decide_p.add_argument(
-        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
+        "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB)"
     )
     _work_arguments(decide_p)
     decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
     decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     decide_p.add_argument(
-        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+        "--interval", type=_interval, default=60.0, help="poll interval in seconds (default 60)"
     )
     decide_p.add_argument(
         "--retention-days",
@@ -290,7 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
     )
     capacity.add_argument(
-        "--rates", type=float, nargs="+", help="offered rates, files/s (default: 0.25x to 1.2x the floor)"
+        "--rates",
+        type=_rate_per_s,
+        nargs="+",
+        help="offered rates, files/s (default: 0.25x to 1.2x the floor)",
     )
     capacity.add_argument(
         "--seconds", type=float, default=5.0, help="seconds of arrivals per rate (default 5)"
@@ -343,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",
-        type=_positive,
+        type=_files_per_day,
         nargs="+",
         metavar="N",
         help="arrival rate(s); several rates give one results folder each",
@@ -351,12 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
     simulate.add_argument(
         "--processing-ms",
-        type=_non_negative,
+        type=_milliseconds,
         help="processing time per file (default: the profile's, else 100 ms)",
     )
     simulate.add_argument(
         "--processing-ms-per-mb",
-        type=_non_negative,
+        type=_milliseconds,
         default=0.0,
         help="with --processing-ms: extra milliseconds per MB of file (default 0)",
     )

@@ -69,6 +69,9 @@ def decide_chart(decisions: Sequence[Decision], path: Path, *, latency_p95_s: fl
         (latency_ax, "p95 latency, written -> processed (aws profile)", "seconds"),
     ):
         ax.set_xlim(min(rates) / 3, max(rates) * 3)  # before the log scale: one rate is a valid chart
+        if not any(o.feasible for d in decisions for o in d.options):  # an empty log axis, said in words
+            ax.set_ylim(1, 10)
+            ax.text(0.5, 0.5, "no option can run at these rates", transform=ax.transAxes, ha="center")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("files per day")
