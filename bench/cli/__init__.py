@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from bench.cli.exits import EXIT_USAGE
 from bench.cli.parser import build_parser
@@ -53,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args, console)
     except (InputError, ProfileError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)  # one line
+        text = escape(str(exc))  # a message may hold [brackets] (a TOML section, a list): not markup
+        Console(stderr=True).print(f"[red]error:[/] {text}", highlight=False, soft_wrap=True)  # one line
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.cost.work import Work, lambda_duration_s
-from bench.errors import InputError, read_input_text
+from bench.errors import InputError, parse_nested, read_input_text
 from bench.results.model import StrategyResult
 from bench.scenario.kinds import Kind
 
@@ -89,7 +89,7 @@ def _bundled() -> Pricing:
 
 def _parse_pricing(text: str, origin: str) -> Pricing:
     try:
-        data = tomllib.loads(text)
+        data = parse_nested(tomllib.loads, text, origin, "a pricing table")
         prices = {
             name: Price(float(p["usd"]), float(p["per"]), str(p["unit"]), str(p["source"]), str(p["as_of"]))
             for name, p in data["prices"].items()
@@ -97,6 +97,8 @@ def _parse_pricing(text: str, origin: str) -> Pricing:
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest)
+    except InputError:
+        raise  # already names the file (nested too deep)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 

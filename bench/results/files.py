@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from bench.errors import InputError
+from bench.errors import InputError, parse_nested
 from bench.results.model import SCHEMA_VERSION, Run, RunKind
 from bench.results.records import COLUMNS
 
@@ -125,7 +125,7 @@ def check_row_counts(records: pd.DataFrame, summary: Run, path: Path) -> None:
 def read_summary(path: Path) -> Run:
     """One ``summary.json`` of any known schema version, as the current model."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(json.loads, path.read_text(encoding="utf-8"), str(path), "a summary")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
     return summary_from_json(data, str(path))

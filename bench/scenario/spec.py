@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench.errors import InputError
+from bench.errors import InputError, parse_nested
 from bench.scenario.bounds import (
     MAX_FILES_PER_DAY,
     MAX_GAP_S,
@@ -434,7 +434,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     """Load and validate a bundled scenario by name, or a scenario file by path."""
     path = resolve_scenario_path(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(tomllib.loads, path.read_text(encoding="utf-8"), str(path), "a scenario")
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
