@@ -389,11 +389,12 @@ def _distribution(spec: Any, where: str) -> Distribution:
     kind = spec.get("distribution")
     params = {k: v for k, v in spec.items() if k not in ("distribution", "source", "tail", "legs")}
     _check_params(kind, params, where)
-    unknown = _unknown(params, PARAMS[kind] | COMMON_PARAMS)
+    allowed = PARAMS[str(kind)] | COMMON_PARAMS
+    unknown = _unknown(params, allowed)
     if unknown:
         raise ProfileError(
             f"{where}: unknown key(s) {', '.join(unknown)} for a {kind} distribution "
-            f"({', '.join(sorted(PARAMS[kind] | COMMON_PARAMS))}, source, tail, legs)"
+            f"({', '.join(sorted(allowed))}, source, tail, legs)"
         )
     legs = _legs(spec, str(kind), where)
     tail, probability = _tail(spec, str(kind), where)
