@@ -40,7 +40,7 @@ from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
 from bench.aws.reports import parse_report, summarize_reports
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
-from bench.errors import InputError
+from bench.errors import InputError, Interrupted
 from bench.live.backends import BackendEnv
 from bench.live.clients import STRATEGY_ROLES, ApiCallCounter, ClientFactory
 from bench.live.progress import ProgressReporter, QuietProgress
@@ -66,8 +66,9 @@ DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs."""
+class Terminated(Interrupted):
+    """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs; an
+    ``Interrupted`` carrying the signal, so ``pve`` exits 143 as on every other path."""
 
 
 class RunRefusedError(InputError):
@@ -116,7 +117,7 @@ def teardown_always(
 
     def on_term(signum: int, frame: Any) -> None:
         holder.interrupted = signal.Signals(signum).name
-        raise Terminated(f"{holder.interrupted}: tearing down")
+        raise Terminated(signum)
 
     def during_teardown(signum: int, frame: Any) -> None:
         say(f"{signal.Signals(signum).name} ignored: teardown of run {plan.run_id} is in progress")

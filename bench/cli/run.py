@@ -63,9 +63,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
     missed = sum(s.missed for s in summary.strategies.values())
     if missed:
-        Console(stderr=True).print(
-            f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
-        )
+        err = Console(stderr=True)
+        err.print(f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json")
+        if args.quiet:  # otherwise printed above: why a strategy missed its files
+            for strategy in summary.strategies.values():
+                for note in strategy.notes if strategy.missed else []:
+                    err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
         return EXIT_MISSED
     return EXIT_OK
 
