@@ -73,3 +73,8 @@ def parse_nested(load: Callable[[str], Any], text: str, origin: str, what: str) 
     if nesting_depth(value) > MAX_NESTING:
         raise too_deep
     return value
+
+
+class OutputError(InputError):
+    """A result that could not be written (a full disk, a read-only folder): the message names the
+    file; what was written before it stays whole (bench.atomic)."""

@@ -109,12 +109,6 @@ def _milliseconds(text: str) -> float:
     return _bounded(text, 0.0, MAX_PROCESSING_S * 1000, " ms (a day)")
 
 
-def _rate_per_s(text: str) -> float:
-    from bench.scenario.bounds import MAX_RATE_PER_S
-
-    return _bounded(text, 0.0, MAX_RATE_PER_S, " files/s", low_open=True)
-
-
 def _seed(text: str) -> int:
     """A numpy seed: a whole number from 0."""
     try:

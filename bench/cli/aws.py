@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from bench.cli.exits import EXIT_ERROR, EXIT_MISSED, EXIT_OK, EXIT_USAGE
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_out
 
 
 def _aws_setup_error(message: str) -> Exception:
@@ -143,7 +143,6 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     from bench.aws.render import plan_lines
     from bench.aws.run import RunOptions, RunRefusedError, check_account, check_run, run_on_aws
     from bench.live.progress import QuietProgress, RichProgress
-    from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario, resolve_scenario_path
 
@@ -179,7 +178,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     finally:
         if isinstance(progress, RichProgress):
             progress.close()
-    charts = draw_charts(out, fmt=args.format)
+    charts = _draw_after_run(out, args.format)
     if not args.quiet:
         console.print(summary_table(summary))
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))

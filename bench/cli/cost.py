@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bench.atomic import write_text_atomically
 from bench.cli.exits import EXIT_OK, ArgumentError
 from bench.cli.output import _command_line, _out_dir, _prepare_out
 
@@ -181,7 +182,7 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     doc = document(decisions, assumptions, pricing, profile, _command_line())
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_text_atomically(Path(args.json), json.dumps(doc, indent=2) + "\n")
     if not args.quiet:
         console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
     return EXIT_OK

@@ -27,3 +27,19 @@ def _out_dir(kind: str, name: str, out: str | None) -> Path:
 
 def _command_line() -> str:
     return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _draw_after_run(out: Path, fmt: str) -> list[Path]:
+    """The charts of a run whose records.csv and summary.json are already written: a chart that
+    cannot be written (a full disk) is one error that says the results are whole and how to
+    redraw them; nothing is deleted."""
+    from bench.errors import OutputError
+    from bench.report.draw import draw_charts
+
+    try:
+        return draw_charts(out, fmt=fmt)
+    except OutputError as exc:
+        raise OutputError(
+            f"{exc}; the run's records.csv and summary.json in {out} are complete: redraw the charts "
+            f"with 'pve report {out}'"
+        ) from exc

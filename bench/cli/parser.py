@@ -18,7 +18,6 @@ from bench.cli.args import (
     _positive,
     _positive_int,
     _probability,
-    _rate_per_s,
     _retention_arg,
     _seed,
     _share,
@@ -299,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     capacity.add_argument(
         "--rates",
-        type=_rate_per_s,
+        type=float,
         nargs="+",
         help="offered rates, files/s (default: 0.25x to 1.2x the floor)",
     )

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bench.cli.aws import cmd_run_aws
 from bench.cli.exits import EXIT_MISSED, EXIT_OK
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_out
 
 if TYPE_CHECKING:
     from bench.results.model import Run
@@ -42,7 +42,6 @@ def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from bench.live.runner import check_live_size
-    from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario
 
@@ -54,7 +53,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     check_live_size(scenario)
     out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
     summary = _run_live(scenario, args.scenario, out, args.quiet)
-    charts = draw_charts(out, fmt=args.format)
+    charts = _draw_after_run(out, args.format)
     if not args.quiet:
         console.print(summary_table(summary))
         for strategy in summary.strategies.values():
@@ -166,6 +165,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     from bench.live.capacity import sweep_capacity
     from bench.report.capacity import save_capacity
     from bench.results.environment import capture_environment
+    from bench.scenario.bounds import MAX_RATE_PER_S
     from bench.scenario.spec import load_scenario
 
     for flag, value in (("--seconds", args.seconds), ("--floor-files", args.floor_files)):
@@ -173,8 +173,10 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             raise InputError(f"{flag} must be positive, got {value}")
     if args.refine_steps < 0:
         raise InputError(f"--refine-steps must be 0 or more, got {args.refine_steps}")
-    if args.rates and not all(r > 0 for r in args.rates):
-        raise InputError(f"--rates must be positive, got {args.rates}")
+    if args.rates and not all(0 < r <= MAX_RATE_PER_S for r in args.rates):  # NaN fails both
+        raise InputError(
+            f"--rates must be numbers above 0 up to {MAX_RATE_PER_S:,.0f} files/s, got {args.rates}"
+        )
     scenario = load_scenario(args.scenario)
     out = _prepare_out(_out_dir("capacity", scenario.name, args.out), args)
     started = datetime.now(UTC)

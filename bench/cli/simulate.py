@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from bench.cli.exits import EXIT_DOES_NOT_HOLD, EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_out
 from bench.cli.run import _run_live
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
-    from bench.report.draw import draw_charts
     from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
@@ -63,7 +62,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         summary = simulate_scenario(scenario, out, options, command=_command_line())
         elapsed = time.perf_counter() - clock
         summaries[rate or 0.0] = summary
-        charts = draw_charts(out, fmt=args.format)
+        charts = _draw_after_run(out, args.format)
         if not args.quiet:
             console.print(summary_table(summary))
             files = sum(s.files for s in summary.strategies.values())

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bench.atomic import write_atomically
 from bench.decide.rank import OPTION_NAMES, Decision
 
 
@@ -85,6 +86,8 @@ def decide_chart(decisions: Sequence[Decision], path: Path, *, latency_p95_s: fl
         ha="left",
     )
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))
+    finally:
+        plt.close(fig)
     return path

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.atomic import write_text_atomically
 from bench.cost.model import Pricing, load_pricing
 from bench.live.backends import fresh_backend
 from pollers import S3Poller
@@ -87,5 +88,5 @@ def write_idle_cost(
         "rows": [asdict(row) for row in rows],
     }
     path = folder / "idle_cost.json"
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(document, indent=2) + "\n")
     return path

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
+from bench.atomic import write_atomically, write_text_atomically
 from bench.errors import InputError, parse_nested
 from bench.results.model import SCHEMA_VERSION, Run, RunKind
 from bench.results.records import COLUMNS
@@ -50,14 +51,14 @@ class Results:
 
 def write_results(folder: Path, records: pd.DataFrame, summary: Run) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    records.to_csv(folder / "records.csv", index=False, float_format="%.6f")
+    write_atomically(
+        folder / "records.csv", lambda temp: records.to_csv(temp, index=False, float_format="%.6f")
+    )
     write_summary(folder / "summary.json", summary)
 
 
 def write_summary(path: Path, summary: Run) -> None:
-    path.write_text(
-        json.dumps(_clean(summary.to_json()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_text_atomically(path, json.dumps(_clean(summary.to_json()), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_results(folder: str | Path) -> Results:
@@ -231,6 +232,7 @@ def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False
     Refused (an :class:`InputError` naming ``flag``): an existing file, a folder that cannot be
     created or written, another run's results folder without ``force``."""
     folder = Path(folder)
+    _check_length(folder, flag)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{flag} {folder}: is a file, not a folder")
     _check_writable(folder, flag)
@@ -247,6 +249,7 @@ def prepare_out_file(path: Path, *, flag: str) -> None:
     """Check that a single output file can be written: not a folder, its folder writable (an
     existing file is replaced, as a file output usually is)."""
     path = Path(path)
+    _check_length(path, flag)
     if path.is_dir():
         raise InputError(f"{flag} {path}: is a folder, not a file")
     _check_writable(path.parent, flag)
@@ -267,6 +270,18 @@ def clear_results(folder: Path) -> list[Path]:
             if not any(child.iterdir()):
                 child.rmdir()
     return removed
+
+
+def _check_length(path: Path, flag: str) -> None:
+    """Refuse a path no file system takes (a name over 255 bytes, a path over 4,096), before
+    ``exists()`` meets it as an OSError."""
+    import os
+
+    from bench.scenario.bounds import path_too_long
+
+    too_long = path_too_long(os.path.abspath(path))
+    if too_long:
+        raise InputError(f"{flag} {str(path)[:60]}...: {too_long}")
 
 
 def _check_writable(folder: Path, flag: str) -> None:
