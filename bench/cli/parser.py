@@ -297,10 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
     )
     capacity.add_argument(
-        "--rates",
-        type=float,
-        nargs="+",
-        help="offered rates, files/s (default: 0.25x to 1.2x the floor)",
+        "--rates", type=float, nargs="+", help="offered rates, files/s (default: 0.25x to 1.2x the floor)"
     )
     capacity.add_argument(
         "--seconds", type=float, default=5.0, help="seconds of arrivals per rate (default 5)"
