@@ -75,7 +75,21 @@ def read_results(folder: str | Path) -> Results:
     summary = read_summary(summary_path)
     records = read_records(folder / "records.csv")
     check_row_counts(records, summary, folder / "records.csv")
+    check_latencies(records, folder / "records.csv")
     return Results(folder, records, summary)
+
+
+def check_latencies(records: pd.DataFrame, path: Path) -> None:
+    """A processed file has a latency: a blank or NaN one is a damaged records file, refused
+    (percentiles would silently skip it)."""
+    processed = records[records["outcome"] == "processed"]
+    missing = processed[~pd.to_numeric(processed["latency_s"], errors="coerce").map(math.isfinite)]
+    if len(missing):
+        first = missing.iloc[0]
+        raise ResultsError(
+            f"{path}: {len(missing)} processed row(s) without a finite latency_s (first: strategy "
+            f"{first['strategy']!r}, key {first['key']!r}): a damaged or edited records file"
+        )
 
 
 def read_records(path: Path) -> pd.DataFrame:
@@ -123,12 +137,54 @@ def check_row_counts(records: pd.DataFrame, summary: Run, path: Path) -> None:
             )
 
 
+def latency_warnings(results: Results) -> list[str]:
+    """What a reader should know about a folder's latencies before trusting its percentiles:
+    negative ones (the clocks of writer and processor disagree; on AWS, a clock offset)."""
+    records = results.records
+    processed = records[records["outcome"] == "processed"]
+    out = []
+    for name, rows in processed.groupby("strategy"):
+        negative = rows["latency_s"] < 0
+        if negative.any():
+            out.append(
+                f"{results.folder}: {name}: {int(negative.sum())} processed file(s) with a negative "
+                f"latency (lowest {rows['latency_s'].min():.3f} s): the writer's and the processor's "
+                "clocks disagree; percentiles include them"
+            )
+    return out
+
+
+def read_from_schema_1(run: Run) -> bool:
+    """Whether ``run`` was upgraded from a schema-1 summary (its reader leaves a note saying so)."""
+    return any(note.startswith(SCHEMA_1_NOTE) for note in run.notes)
+
+
+SCHEMA_1_NOTE = "read from schema 1"
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(name)
+
+
 def read_summary(path: Path) -> Run:
-    """One ``summary.json`` of any known schema version, as the current model."""
+    """One ``summary.json`` of any known schema version, as the current model. NaN and Infinity
+    (which ``json`` accepts, and this suite never writes: missing values are null) are refused."""
     try:
-        data = parse_nested(json.loads, path.read_text(encoding="utf-8"), str(path), "a summary")
+        data = parse_nested(
+            lambda text: json.loads(text, parse_constant=_refuse_constant),
+            path.read_text(encoding="utf-8"),
+            str(path),
+            "a summary",
+        )
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # a NaN or Infinity constant (InputError, a ValueError too, passes on)
+        if isinstance(exc, InputError):
+            raise
+        raise ResultsError(
+            f"{path}: holds {exc} where a number belongs (this suite writes a missing value as null): "
+            "an edited or foreign summary"
+        ) from None
     return summary_from_json(data, str(path))
 
 
@@ -176,7 +232,7 @@ def _read_v1(data: dict[str, Any]) -> Run:
     upgraded.setdefault("notes", [])
     upgraded["notes"] = [
         *upgraded["notes"],
-        "read from schema 1: dollars are repriced from the counts"
+        f"{SCHEMA_1_NOTE}: dollars are repriced from the counts"
         + ("; a poller's instance time is the simulated period" if simulated else ""),
     ]
     return Run.model_validate(upgraded)
