@@ -370,7 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--processing-ms",
         type=_non_negative,
-        help="processing time per file (default: the profile's, else 100 ms)",
+        help="processing time per file (default: the profile's, else the work model: --cpu-s + --wait-s)",
+    )
+    simulate.add_argument(
+        "--cpu-s",
+        type=_non_negative,
+        help="the work model: CPU seconds per file at one full vCPU (default 0.05; Lambda at its memory's "
+        "share of a vCPU, as pve decide)",
+    )
+    simulate.add_argument(
+        "--wait-s", type=_non_negative, help="the work model: seconds per file waiting on I/O (default 0.05)"
     )
     simulate.add_argument(
         "--processing-ms-per-mb",
