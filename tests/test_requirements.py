@@ -107,3 +107,23 @@ def test_decide_workload_judges_a_day_at_its_busiest_hour() -> None:
     assert even.workload.peak == pytest.approx(100_000)
     with pytest.raises(ValueError, match="hourly"):
         decide_workload(100_000, hourly=[1.0] * 23)
+
+
+def test_a_scenario_states_its_requirements_and_a_simulation_prices_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``[requirements]`` in a scenario: a bad value is refused naming the field; a good one reaches
+    the simulation's monthly projection (SSE-KMS: KMS requests on the bill)."""
+    from bench.scenario.spec import ScenarioError, load_scenario, parse_scenario
+    from bench.simulate.runner import SimulationOptions, simulate_scenario
+
+    base = load_scenario("steady").model_dump(mode="json")
+    with pytest.raises(ScenarioError, match="network"):
+        parse_scenario({**base, "requirements": {"network": "carrier-pigeon"}}, "t.toml")
+    scenario = parse_scenario(
+        {**base, "latency_profile": "aws", "requirements": {"encryption": "sse-kms"}}, "t.toml"
+    )
+    assert scenario.required.encryption == "sse-kms"
+    summary = simulate_scenario(scenario, tmp_path, SimulationOptions(days=0.01, files_per_day=10_000))
+    cost = summary.strategies["s3-lambda"].cost
+    assert cost is not None
+    assert cost.monthly_usd is not None
+    assert cost.monthly_usd["kms.requests"] > 0

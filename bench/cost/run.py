@@ -34,6 +34,7 @@ def run_cost(
     name: str = "",
     retention_days: float | None = None,
     work: Work | None = None,
+    requirements: Requirements | None = None,
 ) -> CostBlock:
     """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
     and, given ``files_per_day``, a month of the deployment it stands for (its processed files
@@ -55,7 +56,7 @@ def run_cost(
         if retention_days is not None:
             deployment = replace(deployment, retention_days=retention_days)
         if work is not None:  # a simulation under the work model: priced like pve decide
-            deployment = like_decide(replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s))
+            deployment = like_decide(replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s), requirements)
         monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
     return CostBlock(
         pricing=p.label,
@@ -105,11 +106,14 @@ def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     bucket = run.simulation.bucket if run.simulation is not None else None
     days = bucket.listed_days if bucket is not None else None
     processing = run.simulation.processing if run.simulation is not None else None
-    work = None
+    work = required = None
     if isinstance(processing, dict) and processing.get("kind") == "work":
         work = Work(float(processing["cpu_s"]), float(processing["wait_s"]))
+        required = Requirements.from_mapping(processing.get("requirements") or {})
     return {
-        name: run_cost(s, p, files_per_day=rate, name=name, retention_days=days, work=work)
+        name: run_cost(
+            s, p, files_per_day=rate, name=name, retention_days=days, work=work, requirements=required
+        )
         for name, s in run.strategies.items()
     }
 

@@ -371,7 +371,13 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
         processing=(
             {"kind": processing.kind, **dict(processing.params), "source": processing.source}
             if work is None
-            else {"kind": "work", "cpu_s": work.cpu_s, "wait_s": work.wait_s, "source": WORK_SOURCE}
+            else {
+                "kind": "work",
+                "cpu_s": work.cpu_s,
+                "wait_s": work.wait_s,
+                "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
+                "source": WORK_SOURCE,
+            }
         ),
         listing={
             "base_s": listing.base_s,
