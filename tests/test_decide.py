@@ -272,3 +272,12 @@ def test_bill_lines_can_be_switched_off(tmp_path: Path) -> None:
         option = next(o for o in bare["options"] if o["name"] == name)
         assert "dynamodb.ledger_writes" not in option["components"]
     assert point(full, inbox) - point(no_root, inbox) == pytest.approx(2 * 0.64)
+
+
+def test_a_target_no_option_meets_is_said_and_ranked_by_how_close(tmp_path: Path) -> None:
+    doc = _decide(tmp_path, "--files-per-day", "100000", "--latency-p95", "0.5")
+    assert doc["recommendation"][0]["name"] is None
+    assert "no option meets p95 <= 0.5 s" in doc["recommendation"][0]["why"]
+    runnable = sorted((o for o in doc["options"] if o["feasible"]), key=lambda o: o["rank"])
+    p95s = [o["latency_s"]["p95"] for o in runnable]
+    assert p95s == sorted(p95s)

@@ -46,7 +46,7 @@ class Assumption:
         base = float(self.point)
         p = float(point)
         if base:
-            low, high = p * float(self.low) / base, p * float(self.high) / base
+            low, high = p * (float(self.low) / base), p * (float(self.high) / base)
         else:  # an interval around zero: shifted, not scaled
             low, high = p + float(self.low), p + float(self.high)
         if self.minimum is not None:

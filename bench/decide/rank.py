@@ -38,8 +38,9 @@ LATENCY_METHOD = (
     "in the interval, the listing (pages x per-page time) and their share of the cycle's work"
 )
 RANKING_RULE = (
-    "options that can run and meet the targets first, by monthly point bill; then those that miss a "
-    "target; then those that cannot run"
+    "each option in its cheapest configuration meeting the requirements; those that can run and meet "
+    "the targets first, by monthly point bill; then those that miss a target (by how close their p95 "
+    "comes when none meets the latency target); then those that cannot run"
 )
 
 
@@ -352,10 +353,7 @@ def decide_one(
                 moves_on=moves,
             )
         )
-    ranked = sorted(
-        results, key=lambda r: (0 if r.eligible else 1 if r.feasible else 2, r.monthly_point, r.latency.p95)
-    )
-    ranked = [replace(r, rank=i + 1) for i, r in enumerate(ranked)]
+    ranked = [replace(r, rank=i + 1) for i, r in enumerate(rank_options(results))]
     best = ranked[0] if ranked and ranked[0].eligible else None
     return Decision(
         w,
@@ -364,6 +362,21 @@ def decide_one(
         _why(w, ranked, best),
         _overturn(w, ranked, best, bills, draws),
     )
+
+
+def rank_options(results: Sequence[OptionResult]) -> list[OptionResult]:
+    """Eligible (can run, meets the targets) by bill; then those that can run but miss a target, by
+    bill, or by how close their p95 comes when no option meets the latency target; then those that
+    cannot run."""
+    none_fast = not any(r.feasible and r.meets_latency for r in results)
+
+    def key(r: OptionResult) -> tuple[int, float, float]:
+        group = 0 if r.eligible else 1 if r.feasible else 2
+        if group == 1 and none_fast:
+            return (group, r.latency.p95, r.monthly_point)
+        return (group, r.monthly_point, r.latency.p95)
+
+    return sorted(results, key=key)
 
 
 def _why(w: Workload, ranked: Sequence[OptionResult], best: OptionResult | None) -> str:
