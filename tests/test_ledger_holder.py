@@ -267,3 +267,71 @@ def test_a_worker_that_is_alive_keeps_its_claim(tmp_path: Path) -> None:
             assert SQLiteLedger(path).claim("k") is Claim.ACQUIRED  # killed: free at once
         finally:
             other.kill()
+
+
+# -- killed after the effect, before the ledger heard of it ----------------------------------------
+AFTER_EFFECT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from event_handlers.ledger import SQLiteLedger
+    from event_handlers.storage import LocalFolderStore
+    from event_handlers.tasks import CsvSummaryTask
+    from pollers import FolderPoller, PollLoop
+
+    data, work, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+
+    class SlowToRecord(SQLiteLedger):
+        done = 0
+
+        def complete(self, key, detail=""):
+            SlowToRecord.done += 1
+            if SlowToRecord.done == kill_at:  # the output is written; the ledger does not know yet
+                (work / "ready").touch()
+                time.sleep(120)
+            super().complete(key, detail)
+
+    store, task = LocalFolderStore(data), CsvSummaryTask()
+    runs = work / "runs.log"
+
+    def process(entry):
+        with runs.open("a") as log:
+            log.write(entry.key + "\\n")
+        task(store, "in/" + entry.key)  # writes summaries/in/<key>.summary.json, atomically
+
+    poller = FolderPoller(data / "in", cursor="seen-set", min_age_s=0.0, state_path=work / "state.json")
+    loop = PollLoop(poller, process, interval_s=0.05, ledger=SlowToRecord(work / "ledger.sqlite"))
+    loop.run(max_cycles=1)
+    """
+)
+
+
+def test_killed_between_effect_and_record_the_retry_rewrites_the_same_output(tmp_path: Path) -> None:
+    """The one window a ledger cannot close (effect done, completion not recorded) is made harmless
+    by the effect itself: a deterministic output key written atomically, so the retry after the
+    restart writes the very same bytes to the very same key; no second output, no partial file."""
+    data, work = tmp_path / "data", tmp_path / "work"
+    (data / "in").mkdir(parents=True)
+    work.mkdir()
+    for i in range(30):
+        (data / "in" / f"{i:02d}.csv").write_text(f"id,v\n{i},{i * 2}\n")
+    script = tmp_path / "worker.py"
+    script.write_text(AFTER_EFFECT)
+    args = [sys.executable, str(script), str(data), str(work)]
+    worker = subprocess.Popen([*args, "11"], env=ENV, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (work / "ready").exists():
+        time.sleep(0.01)
+    assert (work / "ready").exists()
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    outputs = data / "summaries" / "in"
+    before = {p.name: p.read_bytes() for p in outputs.iterdir()}
+    assert len(before) == 11  # the 11th was written, then the worker died before recording it
+    subprocess.run([*args, "0"], env=ENV, cwd=ROOT, check=True, timeout=120)
+    after = {p.name: p.read_bytes() for p in outputs.iterdir()}
+    assert sorted(after) == [f"{i:02d}.csv.summary.json" for i in range(30)]  # one output per file
+    assert {k: after[k] for k in before} == before  # the retried file's output: the same bytes
+    runs = (work / "runs.log").read_text().split()
+    assert len(runs) == 31
+    assert runs.count("10.csv") == 2
