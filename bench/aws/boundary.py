@@ -18,6 +18,7 @@ policy a plan builds must fit inside it (a test checks every route).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -74,8 +75,6 @@ def ensure_boundary(iam: IAMClient, account_id: str) -> str:
     Creating it takes an administrator: the operator policy denies it (else its holder could write
     the boundary). An operator who finds none gets one line saying who must create it, and how.
     """
-    import json
-
     arn = boundary_arn(account_id)
     try:
         iam.get_policy(PolicyArn=arn)
