@@ -2,12 +2,14 @@
 
 A claim that only expires makes a restarted worker wait out the TTL (900 s by default) for a
 holder that was killed: files stall for fifteen minutes. So each claim names its holder: the
-host, the host's boot id, the process id and the process's start time. On the same host the
-claimant can then tell a dead holder at once: another boot, no such process, or a process of that
-id that started at another time (the id was reused). A holder on another host (another Lambda
-execution environment, another machine) cannot be checked from here: its claim lasts until it
-expires, as before. The start time comes from ``/proc/<pid>/stat`` (Linux; field 22, clock ticks
-since boot, proc(5)), else from psutil when it is installed, else only the process id is checked.
+host, the host's boot id, the process-id namespace, the process id and the process's start
+time. On the same host and in the same namespace the claimant can then tell a dead holder at
+once: another boot, no such process, or a process of that id that started at another time (the
+id was reused). A holder on another host (another Lambda execution environment, another machine)
+or in another pid namespace (another container sharing the host's name) cannot be checked from
+here: its claim lasts until it expires, as before. The start time comes from ``/proc/<pid>/stat``
+(Linux; field 22, clock ticks since boot, proc(5)), else from psutil when it is installed, else
+only the process id is checked.
 """
 
 from __future__ import annotations
@@ -29,19 +31,20 @@ class Holder:
 
     host: str
     boot_id: str
+    pid_ns: str  # the pid namespace (``/proc/self/ns/pid``): a pid means something only inside it
     pid: int
     started: str  # the process's start time as the OS reports it; ``UNKNOWN`` if it cannot say
 
     def __str__(self) -> str:
-        return f"{self.host} {self.boot_id} {self.pid} {self.started}"
+        return f"{self.host} {self.boot_id} {self.pid_ns} {self.pid} {self.started}"
 
     @classmethod
     def parse(cls, text: str) -> Holder | None:
         """The holder a claim recorded, or None for a claim that names none (an older ledger)."""
         parts = text.split()
-        if len(parts) != 4 or not parts[2].isdigit():
+        if len(parts) != 5 or not parts[3].isdigit():
             return None
-        return cls(parts[0], parts[1], int(parts[2]), parts[3])
+        return cls(parts[0], parts[1], parts[2], int(parts[3]), parts[4])
 
 
 def this_process() -> Holder:
@@ -51,7 +54,7 @@ def this_process() -> Holder:
 
 @functools.lru_cache(maxsize=4)
 def _holder_of(pid: int) -> Holder:
-    return Holder(socket.gethostname(), _boot_id(), pid, process_start(pid) or UNKNOWN)
+    return Holder(socket.gethostname(), _boot_id(), _pid_ns(), pid, process_start(pid) or UNKNOWN)
 
 
 def is_dead(recorded: str) -> bool:
@@ -65,6 +68,8 @@ def is_dead(recorded: str) -> bool:
         return False
     if UNKNOWN not in (holder.boot_id, here.boot_id) and holder.boot_id != here.boot_id:
         return True  # the host restarted since: every process of that boot is gone
+    if holder.pid_ns != here.pid_ns or here.pid_ns == UNKNOWN:
+        return False  # its pid names another process here, or none: nothing to conclude
     if holder.pid == here.pid:
         return holder.started not in (UNKNOWN, here.started)
     if not _exists(holder.pid) or _proc_fields(holder.pid)[:1] == ["Z"]:
@@ -111,6 +116,14 @@ def _exists(pid: int) -> bool:
     except PermissionError:  # alive, owned by another user
         return True
     return True
+
+
+@functools.cache
+def _pid_ns() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").replace(" ", "") or UNKNOWN
+    except OSError:
+        return UNKNOWN
 
 
 @functools.cache

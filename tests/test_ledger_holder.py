@@ -45,7 +45,7 @@ def _dead_pid() -> int:
 
 def _holder(pid: int, started: str = "12345", host: str | None = None) -> str:
     here = holders.this_process()
-    return str(holders.Holder(host or here.host, here.boot_id, pid, started))
+    return str(holders.Holder(host or here.host, here.boot_id, here.pid_ns, pid, started))
 
 
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
@@ -158,7 +158,10 @@ def test_holder_is_dead_only_when_certain() -> None:
     assert not holders.is_dead(str(holders.this_process()))
     assert holders.is_dead(_holder(_dead_pid()))
     here = holders.this_process()
-    assert holders.is_dead(str(holders.Holder(here.host, "another-boot", here.pid, here.started)))
+    rebooted = holders.Holder(here.host, "another-boot", here.pid_ns, here.pid, here.started)
+    assert holders.is_dead(str(rebooted))
+    other_namespace = holders.Holder(here.host, here.boot_id, "pid:[1]", _dead_pid(), "12345")
+    assert not holders.is_dead(str(other_namespace))  # another container's pid: cannot be checked here
 
 
 # -- kill -9 a worker holding a SQLite claim, then restart it --------------------------------------
