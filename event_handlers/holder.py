@@ -68,7 +68,7 @@ def is_dead(recorded: str) -> bool:
         return False
     if UNKNOWN not in (holder.boot_id, here.boot_id) and holder.boot_id != here.boot_id:
         return True  # the host restarted since: every process of that boot is gone
-    if holder.pid_ns != here.pid_ns or here.pid_ns == UNKNOWN:
+    if holder.pid_ns != here.pid_ns:  # (both unknown where there are no namespaces: macOS)
         return False  # its pid names another process here, or none: nothing to conclude
     if holder.pid == here.pid:
         return holder.started not in (UNKNOWN, here.started)
