@@ -261,6 +261,7 @@ def break_even_findings(folder: Path, where: str) -> list[str]:
     for entry in document:
         span = entry["files_per_day"]
         flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+        flips += _choice_ends(entry)
         if span["point"] is None and span["low"] is None:
             rate = 10_000
             other = _cost_at(table, entry["option"], rate)
@@ -292,6 +293,20 @@ def break_even_findings(folder: Path, where: str) -> list[str]:
         lines.append(line)
     lines.append("")
     return lines
+
+
+def _choice_ends(entry: dict) -> str:
+    """Where the break-even lands when a requirement left to its default is chosen otherwise."""
+    from bench.cost.sensitivity import two_sig
+    from bench.requirements import CHOICES
+
+    ends = [
+        f"{name}={value}: {two_sig(rate)}"
+        for name in entry.get("flips_on", [])
+        if name in CHOICES
+        for value, rate in entry.get("one_at_a_time", {}).get(name, {}).items()
+    ]
+    return f" ({'; '.join(ends)})" if ends else ""
 
 
 def _requirements_sentence(req: dict, points: dict) -> str:
