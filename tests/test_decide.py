@@ -109,6 +109,8 @@ def test_no_range_is_zero_width_while_a_choice_is_left_open(tmp_path: Path) -> N
         assert usd["low"] < usd["point"] < usd["high"] or usd["low"] < usd["high"], option["name"]
     inbox = next(o for o in doc["options"] if o["name"].startswith("EC2 inbox"))
     assert {"availability", "network"} <= set(inbox["range_moves_on"])
+    exercise = _decide(tmp_path, "--files-per-day", "2000000", "--interval", "60", "--latency-p95", "120")
+    assert "inputs" in exercise["recommendation"][0]["flips_on"]  # deleting inputs puts the inbox first
 
 
 def test_a_pinned_memory_centres_the_range_on_it(tmp_path: Path) -> None:

@@ -167,12 +167,20 @@ class Decision:
     why: str
     overturned_by: tuple[str, ...]
 
+    @property
+    def flips_on(self) -> list[str]:
+        """The parameters and the choices left to their defaults that, at one end, put another
+        option first (named alike: ``cpu_s``, ``inputs``, ``availability``, ...)."""
+        names = (line.split("=", 1)[0] for line in self.overturned_by if "=" in line.split(":", 1)[0])
+        return list(dict.fromkeys(names))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "files_per_day": self.workload.files_per_day,
             "name": self.recommendation,
             "why": self.why,
             "overturned_by": list(self.overturned_by),
+            "flips_on": self.flips_on,
         }
 
 

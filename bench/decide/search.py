@@ -89,8 +89,8 @@ def configuration(d: Deployment, files_per_day: float, pricing: Pricing) -> dict
         sizing = poller_sizing(d, files_per_month(files_per_day, pricing), pricing)
         return {
             "interval_s": d.interval_s,
-            "instance_type": sizing.instance,
-            "instances": sizing.count,
+            "instance_type": sizing.instance if sizing.feasible else None,  # none fits: said in why_not
+            "instances": sizing.count if sizing.feasible else None,
             "network": d.network,
         }
     out: dict[str, Any] = {"memory_mb": d.memory_mb}
@@ -108,7 +108,7 @@ def short(config: dict[str, Any]) -> str:
     parts = []
     if "interval_s" in config:
         parts.append(f"every {config['interval_s']:g}s")
-    if "instances" in config:
+    if config.get("instances"):
         parts.append(f"{config['instances']}x {config['instance_type']}")
     if "memory_mb" in config:
         parts.append(f"{config['memory_mb']} MB")
