@@ -4,13 +4,14 @@ reason, never priced as if it could. Limits and their sources: ``pricing/assumpt
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bench.cost.assumptions import Assumptions, load_assumptions
 from bench.cost.model import (
     LAMBDA_EVENT_KINDS,
     Deployment,
     Pricing,
+    hybrid_sweep_usage,
     load_pricing,
     poll_sizing_for,
     poll_usage,
@@ -117,9 +118,7 @@ def _hybrid_sweep(c: _Case) -> list[str]:
     if c.d.kind != "hybrid" or c.d.sweep_cursor == "inventory":
         return []
     d = c.d
-    sweeper = replace(d, kind="poll-scheduled-lambda", interval_s=d.sweep_interval_s, cursor=d.sweep_cursor)
-    usage = poll_usage(sweeper, c.files_per_month, c.month_s)
-    pages = max(usage.pages_per_cycle, usage.sweep_pages / max(1, d.sweep_parallel))
+    pages = hybrid_sweep_usage(d, c.files_per_month, c.month_s).longest_pages
     seconds = pages * c.lambda_page_s
     if seconds <= c.timeout:
         return []

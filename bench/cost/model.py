@@ -20,7 +20,7 @@ import math
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -796,26 +796,44 @@ def _hybrid_sweep_cost(
         cost += CostBreakdown({"s3.inventory": objects * p["s3_inventory_million_objects"]})
         cycles, lists = days, 0.0
     else:
-        sweep = replace(
-            d,
-            kind="poll-scheduled-lambda",
-            interval_s=d.sweep_interval_s,
-            cursor=d.sweep_cursor,
-            outputs_per_file=0,
-        )
-        usage = poll_usage(sweep, files_per_month, p.month_s)
+        usage = hybrid_sweep_usage(d, files_per_month, p.month_s)
         cycles, lists = usage.cycles, usage.lists
-        cost += s3_request_cost({"ListObjectsV2": lists, **usage.extra}, pricing=p)
+        cost += s3_request_cost({"ListObjectsV2": lists}, pricing=p)
     cost += s3_request_cost(
         {"GetObject": cycles + missed, "PutObject": cycles + missed * d.outputs_per_file}, pricing=p
     )
     cost += scheduler_cost(cycles, free_tier, pricing=p)
     list_ms = d.list_s_per_page(on_lambda=True) * 1000.0
     invocations = cycles  # a full sweep split over P prefixes runs P functions at once
-    if d.sweep_cursor == "start-after" and d.sweep_parallel > 1:
-        invocations += (d.sweep_parallel - 1) * cycles / max(1, d.sweep_every)
+    if d.sweep_cursor != "start-after" and d.sweep_cursor != "inventory":
+        invocations *= max(1, d.sweep_parallel)
     gb_s = _gb_s(lists * list_ms + missed * d.lambda_s * 1000 + cycles * d.state_ms, d.memory_mb, invocations)
     return cost, invocations, gb_s
+
+
+@dataclass(frozen=True)
+class SweepUsage:
+    """A month of the hybrid's sweeps: how many, LIST requests, the longest one function lists."""
+
+    cycles: float
+    lists: float
+    longest_pages: float
+
+
+def hybrid_sweep_usage(d: Deployment, files_per_month: float, month_s: float) -> SweepUsage:
+    """The hybrid's sweeps: "start-after" lists only the keys written since the previous sweep (a
+    missed notification's file is among them once its grace has passed; ``pve simulate`` models the
+    same); "seen-set"/"watermark" list the whole prefix, split over ``sweep_parallel`` prefixes
+    listed by as many functions at once."""
+    cycles = month_s / d.sweep_interval_s
+    if d.sweep_cursor == "start-after":
+        pages = _pages(files_per_month / cycles)
+        return SweepUsage(cycles, cycles * pages, pages)
+    per_day = files_per_month / (month_s / 86400.0)
+    kept = 0.0 if d.delete_inputs else d.retention_days
+    pages = _pages(per_day * kept)
+    parallel = max(1, d.sweep_parallel)
+    return SweepUsage(cycles, cycles * max(pages, parallel), pages / parallel)
 
 
 def ledger_cost(writes: float, *, pricing: Pricing | None = None) -> CostBreakdown:

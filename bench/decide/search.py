@@ -18,7 +18,8 @@ from bench.cost.model import Deployment, Pricing, files_per_month, poller_sizing
 INTERVALS_S = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600)
 MEMORIES_MB = (128, 256, 512, 1024, 1769, 3008, 10240)
 SQS_BATCHES = ((1, 0.0), (10, 0.0), (10, 1.0), (100, 5.0))  # (batch size, batching window s)
-SWEEPS = (("start-after", 1), ("start-after", 4), ("start-after", 16), ("start-after", 64), ("inventory", 1))
+# the hybrid's sweep: new keys only; the whole prefix, split over P prefixes; or a daily inventory
+SWEEPS = (("start-after", 1), ("seen-set", 1), ("seen-set", 16), ("seen-set", 64), ("inventory", 1))
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,10 @@ def choose(found: Sequence[Candidate]) -> Candidate:
 def _sweep(d: Deployment) -> str:
     if d.sweep_cursor == "inventory":
         return "daily S3 Inventory report"
-    split = f", full listing over {d.sweep_parallel} prefixes in parallel" if d.sweep_parallel > 1 else ""
-    return f"{d.sweep_cursor} every {d.sweep_interval_s:g} s{split}"
+    if d.sweep_cursor == "start-after":
+        return f"new keys (start-after) every {d.sweep_interval_s:g} s"
+    split = f" over {d.sweep_parallel} prefixes in parallel" if d.sweep_parallel > 1 else ""
+    return f"whole prefix every {d.sweep_interval_s:g} s{split}"
 
 
 def configuration(d: Deployment, files_per_day: float, pricing: Pricing) -> dict[str, Any]:
