@@ -13,10 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bench.errors import InputError
 from bench.scenario.kinds import Kind
+from pollers.paths import key_problem
 
 Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
@@ -104,11 +105,32 @@ class Workload(_Strict):
     )
     time_scale: float = Field(1.0, ge=MIN_TIME_SCALE, le=1e9, description="scenario seconds per real second")
 
+    @field_validator("prefix")
+    @classmethod
+    def _confined_prefix(cls, prefix: str) -> str:
+        """Keys are written, listed and moved under the backend's root (a folder, for the folder
+        backend): a prefix that could leave it is refused here, before any work."""
+        problem = key_problem(prefix, allow_empty=True)
+        if problem is not None:
+            raise ValueError(
+                f"workload.prefix {prefix!r:.80} {problem}: keys must stay under the backend's root"
+            )
+        return prefix
+
 
 # -- strategies ----------------------------------------------------------------------------------
+def _not_dots(name: str) -> str:
+    """A name becomes a folder or file name (``results/<name>/``): ``.`` or ``..`` would leave it."""
+    if not name.strip("."):
+        raise ValueError(f"name {name!r} is only dots; it would name a parent folder")
+    return name
+
+
 class _Strategy(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     backend: Backend | None = Field(None, description="this strategy's backend, if not the scenario's")
+
+    _name_not_dots = field_validator("name")(_not_dots)
 
 
 class FunctionSettings(_Strict):
@@ -318,6 +340,7 @@ def is_polling(kind: str) -> bool:
 
 class Scenario(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    _name_not_dots = field_validator("name")(_not_dots)
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63, description="numpy seeds are non-negative")
     backend: Backend = "moto"

@@ -104,8 +104,7 @@ class PollRun(StrategyRun):
         )
         if ctx.env.kind == "folder":
             assert ctx.env.folder is not None
-            root = ctx.env.folder / ctx.prefix
-            root.mkdir(parents=True, exist_ok=True)
+            root = ctx.watched_folder()
             return FolderPoller(
                 root,
                 # the workload writes ".name.part" and renames, so a new inode marks every
