@@ -285,8 +285,9 @@ class FolderPoller(Poller):
     # -- inbox: claim, move out ----------------------------------------------------------------
     def _claim_path(self, entry: Entry) -> Path:
         name = entry.key.replace("/", "%2F") + ".claim"
-        if len(os.fsencode(name)) > MAX_NAME_BYTES:  # a long key still gets a claim the file system holds
-            name = hashlib.sha256(os.fsencode(entry.key)).hexdigest() + ".claim"
+        raw = entry.key.encode("utf-8", "surrogateescape")
+        if len(raw) + 6 > MAX_NAME_BYTES or "\x00" in name:  # a claim name the file system can hold
+            name = hashlib.sha256(raw).hexdigest() + ".claim"
         return self.claims_dir / name
 
     def _claim(self, entry: Entry) -> bool:
