@@ -14,7 +14,8 @@ from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
 from bench.scenario.seeds import WRITER_LEAD_S
 from bench.scenario.workload import PlannedWorkload
-from pollers.paths import confine
+from pollers.errors import PathRefusedError
+from pollers.paths import check_key, confine
 
 
 @dataclass
@@ -90,8 +91,17 @@ def _local_paths(env: BackendEnv, planned: PlannedWorkload) -> dict[int, Path]:
         return {}
     if env.folder is None:
         raise RuntimeError("the folder backend has no folder")
-    root = env.folder
-    return {spec.index: confine(root, spec.key, what="workload key") for spec in planned.files}
+    folders: dict[str, Path] = {}  # one resolve per folder, not per file (a workload shares a few)
+    paths = {}
+    for spec in planned.files:
+        check_key(spec.key, what="workload key")
+        folder, _, name = spec.key.rpartition("/")
+        if name in ("", "."):
+            raise PathRefusedError(f"workload key {spec.key!r:.80} names a folder, not a file; refused")
+        if folder not in folders:
+            folders[folder] = confine(env.folder, folder, what="workload key", allow_empty=True)
+        paths[spec.index] = folders[folder] / name
+    return paths
 
 
 def _write_file(path: Path, body: bytes) -> None:
