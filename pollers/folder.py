@@ -54,6 +54,12 @@ class FolderPoller(Poller):
     renamed into ``processed_dir`` or ``failed_dir`` (by default hidden folders inside ``root``).
     ``state_path`` may be a file path, an ``s3://bucket/key`` URL (with ``s3_client``) or any
     ``StateStore`` object; ``cursor`` a name or a ``ListingCursor`` object.
+
+    Nothing outside ``root`` is touched: every move goes through ``pollers.paths.confine`` (a
+    key from a tampered state file moves nothing), a symlinked file is followed only if it
+    resolves to a file inside the root (others are counted in ``stats.symlinks_refused`` and
+    logged once), and the poller's own state file, claims, processed and failed folders are never
+    listed as input when they lie inside the root.
     """
 
     def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)

@@ -56,7 +56,8 @@ class RetryPolicy:
       ``file_backoff_cap_s``) between tries.
     * A failed listing waits ``listing_backoff_base_s * 2**(n-1)`` (full jitter, capped at
       ``listing_backoff_cap_s``) and tries again; after ``give_up_after`` consecutive failed
-      cycles (None: never) ``run`` raises ``PersistentFailureError``.
+      cycles, counted from the first, ``run`` raises ``PersistentFailureError`` (None: never,
+      except for a source that could not be listed even once, which ends ``run`` at once).
     """
 
     max_attempts: int = 1
