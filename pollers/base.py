@@ -108,7 +108,9 @@ class Poller(ABC):
     def poll_once(self) -> list[Entry]:
         """List once and return the entries not reported before (each with ``.key``, ``.size``)."""
         plan = self.cursor.plan()
-        listed = list(self._list(plan))  # the whole listing first: a failed page changes nothing
+        # the whole listing first: a failed page changes no cursor (S3 keeps the pages it has to
+        # resume from the failed page's token next time)
+        listed = list(self._list(plan))
         candidates = self.cursor.select_new(listed, plan)
         if self._stuck:
             candidates = self._without_stuck(listed, candidates)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
 from pollers.cursors import ListingCursor, ListingPlan
 from pollers.entries import Entry
-from pollers.errors import PollerConfigError, SourceUnavailableError
+from pollers.errors import PathRefusedError, PollerConfigError, SourceUnavailableError
 from pollers.state import StateLocation
 
 if TYPE_CHECKING:
@@ -198,6 +198,10 @@ class S3Poller(Poller):
             log.warning("could not release the claim on %s: %s", entry.key, exc)
 
     def _move_out(self, entry: Entry, *, succeeded: bool) -> None:
+        if not entry.key.startswith(self.prefix):  # a key from a tampered state file, say
+            raise PathRefusedError(
+                f"inbox key {entry.key!r:.80} lies outside the listed prefix {self.prefix!r}"
+            )
         target = (self.processed_prefix if succeeded else self.failed_prefix) + entry.key[len(self.prefix) :]
         self.client.copy_object(
             Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": entry.key}
@@ -208,4 +212,4 @@ class S3Poller(Poller):
         return error_code(exc) in _GONE_CODES
 
     def _move_cannot_succeed(self, exc: BaseException) -> bool:
-        return error_code(exc) in _MOVE_REFUSED_CODES
+        return isinstance(exc, PathRefusedError) or error_code(exc) in _MOVE_REFUSED_CODES

@@ -655,3 +655,13 @@ def test_a_failed_page_is_asked_again_from_its_continuation_token(s3: Any) -> No
     assert tokens[1] is not None
     assert tokens[2] == tokens[1]  # the failed page again, not page 1
     assert len(requests) == 4
+
+
+def test_s3_inbox_never_moves_an_object_outside_its_prefix(s3: Any) -> None:
+    """A deferred key from a tampered state document names an object outside the listed prefix."""
+    put(s3, "secret/keep")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="inbox")
+    outcome = poller.acknowledge(Entry("secret/keep", 1, 0.0))
+    assert outcome is Outcome.STUCK
+    assert s3.get_object(Bucket="bucket", Key="secret/keep")["Body"].read() == b"x"
+    assert "outside the listed prefix" in poller.stuck["secret/keep"]
