@@ -320,6 +320,15 @@ def test_a_prefix_that_could_leave_the_root_is_refused_naming_the_field(prefix: 
         parse_scenario(data, "hostile.toml")
 
 
+@pytest.mark.parametrize("prefix", ["processed/", "./failed"])
+def test_a_prefix_where_the_folder_inbox_moves_files_is_refused(prefix: str) -> None:
+    import tomllib
+
+    data = tomllib.loads(SCENARIO.format(name="t", prefix=prefix))
+    with pytest.raises(ScenarioError, match=r"workload\.prefix .* moves handled files"):
+        parse_scenario(data, "loop.toml")
+
+
 @pytest.mark.parametrize("name", ["..", "."])
 def test_a_scenario_name_of_dots_is_refused(name: str) -> None:
     import tomllib

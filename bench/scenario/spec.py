@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -283,6 +283,9 @@ class Bucket(_Strict):
         return self
 
 
+#: The folders under the folder backend's root where an inbox poller moves handled files.
+FOLDER_INBOX_DIRS = ("processed", "failed")
+
 S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
 # moto in a process of its own (two cores): it cannot hand Lambda deliveries back to this process
 # (bench.live.backends), so only the kinds that poll S3 or SQS themselves run there
@@ -378,11 +381,25 @@ class Scenario(_Strict):
                     f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
                 )
         _check_no_loop(self.task, self.workload.prefix)
+        self._check_inbox_folders()
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
             raise ValueError("task 'csv-summary' needs workload.content.kind = 'csv'")
         return self
+
+    def _check_inbox_folders(self) -> None:
+        """A folder inbox moves handled files to ``<root>/processed`` or ``<root>/failed``: a
+        prefix naming one of them would list the moved files again, forever."""
+        parts = tuple(p for p in PurePosixPath(self.workload.prefix).parts if p != ".")
+        if len(parts) != 1 or parts[0] not in FOLDER_INBOX_DIRS:
+            return
+        for strategy in self.strategies:
+            if getattr(strategy, "cursor", None) == "inbox" and self.backend_of(strategy) == "folder":
+                raise ValueError(
+                    f"workload.prefix {self.workload.prefix!r} is where the folder inbox "
+                    f"{strategy.name!r} moves handled files; choose another prefix"
+                )
 
     def backend_of(self, strategy: Any) -> str:
         """The backend a strategy runs on: its own if it names one, else the scenario's."""
