@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bench.cli import main
 from bench.live.backends import BackendEnv, fresh_backend
@@ -30,10 +31,12 @@ from bench.live.recorder import Recorder
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
 from bench.scenario.spec import (
+    Arrivals,
     Content,
     PollStrategy,
     Scenario,
     ScenarioError,
+    Workload,
     bundled_scenarios,
     load_scenario,
     parse_scenario,
@@ -157,6 +160,24 @@ def test_hostile_keys_create_move_or_delete_nothing_outside_the_root(key: str, s
         )
         loop.run_once()
         loop.run_once()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=HOSTILE_KEYS)
+def test_a_prefix_the_validator_accepts_keeps_every_write_under_the_root(prefix: str) -> None:
+    """The validator and the guard agree: what validation lets through, the writer writes inside."""
+    with guarded_world() as (root, sibling):
+        prefix = prefix.replace("{sibling}", str(sibling))
+        try:
+            workload = Workload(
+                arrivals=Arrivals(process="constant", rate_per_s=1.0, count=2), prefix=prefix, time_scale=1e6
+            )
+        except ValidationError:
+            return
+        planned = plan_workload(workload, 0)
+        bodies = {spec.key: b"x" for spec in planned.files}
+        with suppress(PathRefusedError, OSError):  # a symlink in the prefix is refused at run time
+            write_workload(folder_env(root), planned, bodies, Recorder("t", 0), lead_s=0.0)
 
 
 @pytest.mark.parametrize(
@@ -369,8 +390,7 @@ def folder_version(scenario: Scenario) -> Scenario:
     ]
     workload = scenario.workload.model_dump()
     workload["arrivals"] = {"process": "constant", "rate_per_s": 1000.0, "count": 12}
-    if workload["content"]["kind"] == "image":
-        workload["content"].update(width=32, height=32)
+    workload["content"].update(width=32, height=32, rows=min(workload["content"]["rows"], 20), size_bytes=64)
     data = scenario.model_dump()
     data.update(backend="folder", workload=workload, strategies=[s.model_dump() for s in strategies])
     data["bucket"] = {"retention": "keep"}
