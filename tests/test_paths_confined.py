@@ -468,3 +468,31 @@ def test_hostile_scenarios_past_validation_still_touch_nothing_outside(tmp_path:
         assert snapshot(sibling) == before, prefix
         strategies = len(hostile.strategies)
         assert outcomes == ["writer refused", "poller refused"] * strategies, prefix
+
+
+def test_a_symlink_planted_in_the_fresh_root_is_exit_2_naming_the_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Validation cannot see a symlink that appears in the backend's fresh root at run time (a race):
+    the writer and the watched folder refuse it, and ``pve run`` ends with exit 2, not a traceback."""
+    import bench.live.runner as runner
+
+    _, sibling = make_world(tmp_path / "world")
+    before = snapshot(sibling)
+    real_fresh_backend = runner.fresh_backend
+
+    @contextmanager
+    def planted(kind: str, **options: Any) -> Iterator[BackendEnv]:
+        with real_fresh_backend(kind, workdir=tmp_path, **options) as env:
+            assert env.folder is not None
+            (env.folder / "link").symlink_to(sibling)
+            yield env
+
+    monkeypatch.setattr(runner, "fresh_backend", planted)
+    path = tmp_path / "planted.toml"
+    path.write_text(SCENARIO.format(name="planted", prefix="link/"), encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "workload.prefix 'link/'" in err
+    assert "symlink" in err
+    assert snapshot(sibling) == before

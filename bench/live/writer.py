@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.errors import PathOutsideRootError
 from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
 from bench.scenario.seeds import WRITER_LEAD_S
@@ -87,6 +88,13 @@ def write_workload(
 
 def _local_paths(env: BackendEnv, planned: PlannedWorkload) -> dict[int, Path]:
     """Each file's path under the backend's folder (none for S3), every one checked by the guard."""
+    try:
+        return _checked_paths(env, planned)
+    except PathRefusedError as exc:
+        raise PathOutsideRootError(str(exc)) from None
+
+
+def _checked_paths(env: BackendEnv, planned: PlannedWorkload) -> dict[int, Path]:
     if env.kind != "folder":
         return {}
     if env.folder is None:
