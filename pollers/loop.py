@@ -15,7 +15,7 @@ from pollers.base import Poller
 from pollers.entries import Entry
 from pollers.errors import PersistentFailureError, PollerConfigError, SourceUnavailableError
 from pollers.kinds import Outcome
-from pollers.ledger import ProcessingLedger, acquired, default_ledger_key
+from pollers.ledger import Answer, ProcessingLedger, answer_of, default_ledger_key
 from pollers.timing import Backoff, FixedRateSchedule
 
 log = logging.getLogger(__name__)
@@ -253,16 +253,15 @@ class PollLoop:
         key = self._ledger_key(entry)
         if self.ledger is not None:
             try:
-                answer = self.ledger.claim(key)
+                answer = answer_of(self.ledger.claim(key))
             except Exception as exc:  # a ledger failure fails this file, not the cycle
                 return self._failed(entry, exc, 1, release=False)
-            if not acquired(answer):
-                done = getattr(answer, "value", answer) in ("completed", "failed")
+            if answer is not Answer.ACQUIRED:
                 with self._lock:
-                    self.stats.duplicates_skipped += done
-                    self.stats.claimed_elsewhere += not done
-                if done:  # handled before a crash: finish the bookkeeping, repeat no effect
-                    self._acknowledge(entry, succeeded=getattr(answer, "value", answer) == "completed")
+                    self.stats.duplicates_skipped += answer.closed
+                    self.stats.claimed_elsewhere += not answer.closed
+                if answer.closed:  # handled before a crash: finish the bookkeeping, repeat no effect
+                    self._acknowledge(entry, succeeded=answer is Answer.COMPLETED)
                 else:  # someone holds it now; if they never finish, the claim expires: ask again
                     self.poller.defer(entry)
                 return None
