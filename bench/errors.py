@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pollers.errors import PathRefusedError
+
 
 class BenchError(Exception):
     """Base of every error ``bench`` raises on purpose."""
@@ -19,6 +21,11 @@ class BenchError(Exception):
 
 class InputError(BenchError, ValueError):
     """Input the user can fix: the message names the file, field or flag."""
+
+
+class PathOutsideRootError(InputError, PathRefusedError):
+    """A key or prefix that would leave the backend's root (a symlink planted in it, say), found
+    at run time: bad input (exit 2), and still the pollers' ``PathRefusedError`` for library code."""
 
 
 class Interrupted(KeyboardInterrupt):
