@@ -60,6 +60,8 @@ EXTREME_FLAGS: list[tuple[list[str], str]] = [
     (["simulate", "quickstart", "--processing-ms", "1e300"], "--processing-ms"),
     (["simulate", "quickstart", "--processing-ms", "100", "--processing-ms-per-mb", "1e300"], "per-mb"),
     (["simulate", "quickstart", "--files-per-day", "1e15"], "--files-per-day"),
+    (["simulate", "quickstart", "--cpu-s", "1e300"], "--cpu-s"),
+    (["decide", "--files-per-day", "1000", "--wait-s", "1e300"], "--wait-s"),
 ]
 
 
@@ -314,11 +316,17 @@ def _pve(argv: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="watches the process's threads in /proc")
 def test_sigterm_while_idle_cost_fills_its_bucket_exits_143(tmp_path: Path) -> None:
     """SIGTERM raised inside ThreadPoolExecutor.submit left its lock held: the command hung."""
     process = _pve(["idle-cost", "--objects", "60000"], tmp_path)
+    threads = Path(f"/proc/{process.pid}/task")
     try:
-        time.sleep(7)  # putting its objects (at 4 s it may still be importing)
+        deadline = time.monotonic() + 120
+        while len(list(threads.iterdir())) < 9 and time.monotonic() < deadline:  # 8 PUT threads running
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        time.sleep(1.0)  # inside the PUTs
         assert process.poll() is None, process.communicate()
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)

@@ -109,6 +109,12 @@ def _milliseconds(text: str) -> float:
     return _bounded(text, 0.0, MAX_PROCESSING_S * 1000, " ms (a day)")
 
 
+def _seconds_per_file(text: str) -> float:
+    from bench.scenario.bounds import MAX_PROCESSING_S
+
+    return _bounded(text, 0.0, MAX_PROCESSING_S, " s (a day)")
+
+
 def _seed(text: str) -> int:
     """A numpy seed: a whole number from 0."""
     try:
@@ -153,12 +159,15 @@ def _bill_line_arguments(parser: argparse.ArgumentParser) -> None:
 def _work_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cpu-s",
-        type=_non_negative,
+        type=_seconds_per_file,
         default=0.05,
         help="CPU seconds per file at one full vCPU (default 0.05; Lambda at 128 MB: 1769/128 x as long)",
     )
     parser.add_argument(
-        "--wait-s", type=_non_negative, default=0.05, help="seconds per file waiting on I/O (default 0.05)"
+        "--wait-s",
+        type=_seconds_per_file,
+        default=0.05,
+        help="seconds per file waiting on I/O (default 0.05)",
     )
 
 

@@ -20,6 +20,7 @@ from bench.cli.args import (
     _probability,
     _requirement_arguments,
     _retention_arg,
+    _seconds_per_file,
     _seed,
     _share,
     _work_arguments,
@@ -381,12 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--cpu-s",
-        type=_non_negative,
+        type=_seconds_per_file,
         help="the work model: CPU seconds per file at one full vCPU (default 0.05; Lambda at its memory's "
         "share of a vCPU, as pve decide)",
     )
     simulate.add_argument(
-        "--wait-s", type=_non_negative, help="the work model: seconds per file waiting on I/O (default 0.05)"
+        "--wait-s",
+        type=_seconds_per_file,
+        help="the work model: seconds per file waiting on I/O (default 0.05)",
     )
     simulate.add_argument(
         "--processing-ms-per-mb",
