@@ -164,6 +164,7 @@ class HarnessCheck(ResultModel):
     backlog_max: int = 0  # files written but not yet final, sampled every 0.2 s
     backlog_first_half: float | None = None  # mean over the first half of the writing
     backlog_second_half: float | None = None
+    backlog_design: int = 0  # files the strategy's design holds while keeping up (a cycle's, a delay's)
     request_s: dict[str, RequestTimes] = Field(default_factory=dict)  # by role
     load_average: float | None = None  # the machine's 1-minute load average at the end
     cores: int = 1
