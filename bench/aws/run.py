@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bench.aws.clock import (
     NO_OFFSET,
@@ -37,7 +39,7 @@ from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
 from bench.aws.package import build_package
 from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
-from bench.aws.reports import parse_report, summarize_reports
+from bench.aws.reports import Report, parse_report, summarize_reports
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
 from bench.errors import InputError
@@ -64,6 +66,8 @@ log = logging.getLogger(__name__)
 RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
 DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
+REPORT_WAIT_S = 120.0  # CloudWatch Logs ingests REPORT lines seconds (at times minutes) late
+REPORT_POLL_S = 5.0
 
 
 class Terminated(KeyboardInterrupt):
@@ -131,10 +135,11 @@ def teardown_always(
         saved = {s: signal.signal(s, during_teardown) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             say(f"tearing down run {plan.run_id} ...")
-            holder.report = teardown(clients, plan.region, plan.run_id, journal)
-            report = holder.report
+            holder.report = report = _teardown_reported(clients, plan, journal)
             left, errors = len(report.left), len(report.errors)
-            say(f"teardown: {len(report.deleted)} deleted, {left} left, {errors} error(s)")
+            still = len(report.still_deleting)
+            deleted = len(report.deleted)
+            say(f"teardown: {deleted} deleted ({still} still deleting), {left} left, {errors} error(s)")
             for error in report.errors:
                 say(f"  {error}")
             if not report.clean:
@@ -142,6 +147,14 @@ def teardown_always(
         finally:
             for sig, handler in {**saved, **previous}.items():
                 signal.signal(sig, handler)
+
+
+def _teardown_reported(clients: Clients, plan: Plan, journal: Journal) -> TeardownReport:
+    """Teardown whose AWS errors are reported, never raised past the results (issue 22)."""
+    try:
+        return teardown(clients, plan.region, plan.run_id, journal)
+    except (ClientError, BotoCoreError) as exc:
+        return TeardownReport(errors=[f"teardown stopped: {exc}"])
 
 
 def clock_from_date_headers(s3: S3Client, bucket: str, samples: int = 5) -> ClockOffset:
@@ -220,6 +233,8 @@ def _strategy_info(region: str, extra: dict[str, Any]) -> AwsStrategyInfo:
         clock=ClockOffsetInfo(**_finite(clock.get("applied_offset", {}))),
         clocks_measured=[ClockOffsetInfo(**_finite(c)) for c in clock.get("measured", [])],
         lambda_reports={k: float(v) for k, v in extra.get("lambda_reports", {}).items()},
+        api_calls_by_origin=extra.get("api_calls_by_origin", {}),
+        reports_partial=bool(extra.get("lambda_reports", {}).get("reports_partial", 0.0)),
     )
 
 
@@ -228,10 +243,29 @@ def _finite(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
 
 
-def read_reports(logs: CloudWatchLogsClient, group: str) -> dict[str, float]:
-    """The function's REPORT lines from CloudWatch Logs, summed."""
-    reports = []
-    malformed = 0
+def read_reports(
+    logs: CloudWatchLogsClient, group: str, wanted: set[str] | None = None, wait_s: float | None = None
+) -> dict[str, float]:
+    """The function's REPORT lines from CloudWatch Logs, summed; awaited (logs arrive seconds late)
+    until every invocation in ``wanted`` (request ids from the timing records) has its line, or
+    ``wait_s`` passes: then ``reports_missing`` says how many are not in (``reports_partial``)."""
+    deadline = time.monotonic() + (REPORT_WAIT_S if wait_s is None else wait_s)
+    while True:
+        reports, malformed = _report_lines(logs, group)
+        missing = len((wanted or set()) - {r.request_id for r in reports})
+        if (not missing and (reports or not wanted)) or time.monotonic() >= deadline:
+            break
+        time.sleep(min(REPORT_POLL_S, max(0.0, deadline - time.monotonic())))
+    return {
+        **summarize_reports(reports),
+        "malformed_report_lines": malformed,
+        "reports_missing": missing,
+        "reports_partial": float(bool(missing) or (bool(wanted) and not reports)),
+    }
+
+
+def _report_lines(logs: CloudWatchLogsClient, group: str) -> tuple[list[Report], int]:
+    reports, malformed = [], 0
     for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern="REPORT"):
         for event in page.get("events", []):
             try:
@@ -241,7 +275,40 @@ def read_reports(logs: CloudWatchLogsClient, group: str) -> dict[str, float]:
                 continue
             if report is not None:
                 reports.append(report)
-    return {**summarize_reports(reports), "malformed_report_lines": malformed}
+    return reports, malformed
+
+
+MACHINE_ROLES = ("poller", "runtime")  # the handler's own requests are counted inside it
+
+
+def api_calls_by_origin(
+    machine: dict[str, int], records: list[dict[str, Any]], kind: str, invocations: int, *, local: bool
+) -> dict[str, dict[str, int]]:
+    """Each of an event route's request counts, by where it was measured. The function's come from
+    its timing records; on AWS, what the route's AWS side does for us (S3 sending each file's
+    message to the queue, the mapping's receives and deletes: at least one of each per batch) is
+    derived from the records and the REPORT lines, on moto the local runtime made them here."""
+    function: dict[str, int] = {}
+    for record in records:
+        for operation, n in (record.get("requests") or {}).items():
+            function[str(operation)] = function.get(str(operation), 0) + int(n)
+    out = {"this machine": dict(sorted(machine.items())), "function": dict(sorted(function.items()))}
+    if not local and kind == "s3-sqs-lambda":
+        files = len({r["key"] for r in records})
+        out["derived"] = {
+            "sqs.SendMessage": files,
+            "sqs.ReceiveMessage": invocations,  # a lower bound: empty receives are not seen
+            "sqs.DeleteMessageBatch": invocations,
+        }
+    return {origin: counts for origin, counts in out.items() if counts}
+
+
+def _sum(by_origin: dict[str, dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in by_origin.values():
+        for operation, n in counts.items():
+            total[operation] = total.get(operation, 0) + n
+    return dict(sorted(total.items()))
 
 
 @dataclass
@@ -317,16 +384,10 @@ class AwsRun:
                 finally:
                     host.stop(target)
                 collector.poll(now=True)
-                written = {r.key: r.written_at for r in recorder.records()}
-                pairs = [
-                    (r["event_time"], written[r["key"]])
-                    for r in collector.records
-                    if r["key"] in written and not math.isnan(written[r["key"]])
-                ]
-                event_offset = offset_from_event_times(pairs)
-                offset = tighter(event_offset, date_offset)
+                offset, event_offset = self._offsets(recorder, collector, date_offset)
                 duplicates = apply_records(recorder, collector.records, offset)
-                reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}")
+                wanted = {r["request_id"] for r in collector.records if r.get("request_id")}
+                reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}", wanted)
                 counters = {
                     "invocations": int(reports["invocations"]),
                     "cold_starts": int(reports["cold_starts"]),
@@ -337,6 +398,14 @@ class AwsRun:
                     "records_unreadable": collector.unreadable,
                 }
                 extra["lambda_reports"] = reports
+                origins = api_calls_by_origin(
+                    counter.for_roles(MACHINE_ROLES if self.local_lambda else ("poller",)),
+                    collector.records,
+                    spec.kind,
+                    int(reports["invocations"]),
+                    local=self.local_lambda,
+                )
+                extra["api_calls_by_origin"] = origins
                 notes, details = [], {}
             measured = [event_offset.as_dict(), date_offset.as_dict()]
             extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
@@ -347,13 +416,28 @@ class AwsRun:
             repetition=repetition,
             records=recorder.records(),
             counters=counters,
-            api_calls=counter.for_roles(STRATEGY_ROLES),
+            api_calls=_sum(extra["api_calls_by_origin"])
+            if "api_calls_by_origin" in extra
+            else (counter.for_roles(STRATEGY_ROLES)),
             api_calls_by_role=counter.by_role(),
             writer=writer.as_dict(),
             notes=notes + _unknown(spec.name, recorder.unknown_keys),
             details=details,
             wall_s=time.monotonic() - wall_start,
         )
+
+    def _offsets(
+        self, recorder: Recorder, collector: RecordCollector, date_offset: ClockOffset
+    ) -> tuple[ClockOffset, ClockOffset]:
+        """The applied offset (the tighter measurement) and the event-time one."""
+        written = {r.key: r.written_at for r in recorder.records()}
+        pairs = [
+            (r["event_time"], written[r["key"]])
+            for r in collector.records
+            if r["key"] in written and not math.isnan(written[r["key"]])
+        ]
+        event_offset = offset_from_event_times(pairs)
+        return tighter(event_offset, date_offset), event_offset
 
     def _write_and_wait(self, env: BackendEnv, recorder: Recorder, final: Callable[[], int]) -> Any:
         writer = write_workload(
@@ -401,60 +485,103 @@ def run_on_aws(
     clients = Clients(factory)
     journal = Journal()
     outcomes: list[StrategyOutcome] = []
+    extras: dict[str, dict[str, Any]] = {}
+    collect = _ResultsWriter(scenario, plan, factory, options, started, out_dir)
     with teardown_always(clients, plan, journal, say) as holder:
         say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
         Deployer(
             plan, clients, journal=journal, before_create=options.before_create, package=options.package
         ).deploy()
         run = AwsRun(scenario, plan, factory, local_lambda, progress, journal, planned, bodies)
+        extras = run.extras
         for repetition in range(scenario.repetitions):
             for index, target in enumerate(plan.targets):
                 progress.begin(target.strategy, len(planned.files))
                 outcome = run.run_target(target, index, repetition)
                 progress.end(f"{sum(r.final for r in outcome.records)}/{len(planned.files)} final")
                 outcomes.append(outcome)
-    records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
-    ran = scenario.model_copy(
-        update={
-            "strategies": [s for s in scenario.strategies if s.name in {t.strategy for t in plan.targets}]
-        }
-    )
-    built = build_summary(
-        ran,
-        outcomes,
-        records,
-        capture_environment(started),
-        profile_info(load_profile("instant")),
-        command=options.command,
-        scenario_file=options.scenario_file,
-    )
-    report = holder.report or TeardownReport()
-    strategies = {
-        name: entry.model_copy(
-            update={"backend": "aws", "aws": _strategy_info(plan.region, run.extras.get(name, {}))}
+        collect.write(outcomes, extras, None)  # the results are safe before teardown begins
+    return collect.write(outcomes, extras, holder.report or TeardownReport())
+
+
+@dataclass
+class _ResultsWriter:
+    """Builds and writes the run's results: once before teardown, once more with what it did."""
+
+    scenario: Scenario
+    plan: Plan
+    factory: ClientFactory
+    options: RunOptions
+    started: datetime
+    out_dir: Path
+
+    def write(
+        self,
+        outcomes: list[StrategyOutcome],
+        extras: dict[str, dict[str, Any]],
+        report: TeardownReport | None,
+    ) -> Run:
+        summary, records = self.build(outcomes, extras, report)
+        write_results(self.out_dir, records, summary)
+        return summary
+
+    def build(
+        self,
+        outcomes: list[StrategyOutcome],
+        extras: dict[str, dict[str, Any]],
+        report: TeardownReport | None,
+    ) -> tuple[Run, pd.DataFrame]:
+        scenario, plan = self.scenario, self.plan
+        records = pd.DataFrame([vars(r) for o in outcomes for r in o.records], columns=COLUMNS)
+        targets = {t.strategy for t in plan.targets}
+        ran = scenario.model_copy(
+            update={"strategies": [s for s in scenario.strategies if s.name in targets]}
         )
-        for name, entry in built.strategies.items()
-    }
-    summary = priced(
-        built.model_copy(
-            update={
-                "scenario": built.scenario.model_copy(update={"backend": "aws"}),
-                "strategies": strategies,
-                "aws": AwsRunInfo(
-                    region=plan.region,
-                    run_id=plan.run_id,
-                    functions_run_by="the local runtime (moto)" if local_lambda else "AWS Lambda",
-                    endpoint=factory.endpoint_url or "AWS",
-                    runtime=plan.runtime,
-                    estimate_usd=plan.estimate.total,
-                    skipped=dict(plan.skipped),
-                    teardown_deleted=len(report.deleted),
-                    teardown_left=[f"{f.kind} {f.name}" for f in report.left],
-                    teardown_errors=report.errors,
-                ),
-            }
-        ),
-        load_pricing(),
-    )
-    write_results(out_dir, records, summary)
-    return summary
+        built = build_summary(
+            ran,
+            outcomes,
+            records,
+            capture_environment(self.started),
+            profile_info(load_profile("instant")),
+            command=self.options.command,
+            scenario_file=self.options.scenario_file,
+        )
+        done = report or TeardownReport()
+        endpoint = effective_endpoint(self.factory)
+        strategies = {
+            name: entry.model_copy(
+                update={"backend": "aws", "aws": _strategy_info(plan.region, extras.get(name, {}))}
+            )
+            for name, entry in built.strategies.items()
+        }
+        info = AwsRunInfo(
+            region=plan.region,
+            run_id=plan.run_id,
+            functions_run_by="the local runtime (moto)" if self.options.local_lambda else "AWS Lambda",
+            endpoint=endpoint or "AWS",
+            endpoint_is_aws=endpoint is None,
+            runtime=plan.runtime,
+            estimate_usd=plan.estimate.total,
+            skipped=dict(plan.skipped),
+            teardown_deleted=len(done.deleted),
+            teardown_left=[f"{f.kind} {f.name}" for f in done.left],
+            teardown_errors=done.errors,
+            teardown_still_deleting=[f"{f.kind} {f.name}" for f in done.still_deleting],
+            teardown_done=report is not None,
+        )
+        update = {
+            "scenario": built.scenario.model_copy(update={"backend": "aws"}),
+            "strategies": strategies,
+            "aws": info,
+        }
+        return priced(built.model_copy(update=update), load_pricing()), records
+
+
+def effective_endpoint(factory: ClientFactory) -> str | None:
+    """The endpoint the run's requests went to, or None when it is AWS's own: ``--endpoint-url``,
+    or what botocore took from ``AWS_ENDPOINT_URL``/the config file (which would otherwise redirect
+    a "real" run silently)."""
+    url = factory.endpoint_url or factory.client("sts", "setup").meta.endpoint_url
+    host = urlparse(url).hostname or ""
+    aws_hosts = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+    return None if any(host.endswith(suffix) for suffix in aws_hosts) else url

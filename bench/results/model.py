@@ -190,6 +190,11 @@ class AwsStrategyInfo(ResultModel):
     clock: ClockOffsetInfo = ClockOffsetInfo()
     clocks_measured: list[ClockOffsetInfo] = Field(default_factory=list)
     lambda_reports: dict[str, float] = Field(default_factory=dict)
+    # where each request count was measured: "this machine" (the harness's clients), "function"
+    # (counted inside the deployed function, from its timing records), "derived" (what AWS does
+    # for the route and no client of ours sees: S3's sends, the mapping's receives and deletes)
+    api_calls_by_origin: dict[str, dict[str, int]] = Field(default_factory=dict)
+    reports_partial: bool = False  # REPORT lines still missing when the wait for them ended
 
 
 class AwsRunInfo(ResultModel):
@@ -206,6 +211,9 @@ class AwsRunInfo(ResultModel):
     teardown_deleted: int = 0
     teardown_left: list[str] = Field(default_factory=list)
     teardown_errors: list[str] = Field(default_factory=list)
+    teardown_still_deleting: list[str] = Field(default_factory=list)  # deleted; AWS had not finished
+    teardown_done: bool = True  # false in the copy written before teardown began
+    endpoint_is_aws: bool = True  # false: the requests went to another endpoint (moto, a proxy)
 
 
 class StrategyResult(ResultModel):
