@@ -85,6 +85,8 @@ class AwsDelays:
 
         def call(operation: str, params: dict[str, Any]) -> Any:
             self.before(service, operation, params)
+            if (service, operation) == ("lambda", "GetAccountSettings") and self.account_concurrency:
+                return self.account_settings()  # moto's server has no route for it
             result = original(operation, params)
             return self.after(service, operation, params, result)
 
@@ -167,10 +169,9 @@ class AwsDelays:
             if self.within(at, self.mapping_deleting_s) and uuid not in listed:
                 result.setdefault("EventSourceMappings", []).append(mapping)
 
-    def _after_lambda_GetAccountSettings(self, params: dict[str, Any], result: Any, now: float) -> None:  # noqa: N802
-        if self.account_concurrency is not None:
-            result["AccountLimit"]["ConcurrentExecutions"] = self.account_concurrency
-            result["AccountLimit"]["UnreservedConcurrentExecutions"] = self.account_concurrency
+    def account_settings(self) -> dict[str, Any]:
+        limit = self.account_concurrency
+        return {"AccountLimit": {"ConcurrentExecutions": limit, "UnreservedConcurrentExecutions": limit}}
 
     # IAM
     def _after_iam_CreateRole(self, params: dict[str, Any], result: Any, now: float) -> None:  # noqa: N802

@@ -3,14 +3,19 @@ documented delays (tests/aws_delays.py, scaled down to seconds). Each test faile
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench.aws.deploy import Clients
 from bench.aws.inventory import teardown
+from bench.aws.package import PackagingError, check_wheel
 from bench.aws.plan import build_plan
 from bench.aws.run import RunOptions, run_on_aws
+from bench.errors import InputError
 from bench.results.files import read_results
 from bench.results.model import Run
 from tests.aws_delays import AwsDelays, delays_fixture  # noqa: F401 - fixture
@@ -98,3 +103,79 @@ def test_the_function_counts_its_own_requests_and_each_count_names_its_origin(
         assert entry.api_calls["s3.GetObject"] == function["s3.GetObject"]  # api_calls is whole
     machine = summary.strategies["queue"].aws.api_calls_by_origin["this machine"]  # type: ignore[union-attr]
     assert machine["sqs.ReceiveMessage"] >= 1  # the local mapping's receives, made here on moto
+
+
+@pytest.mark.parametrize(
+    "wheel",
+    [
+        "pillow-12.0.0-cp313-cp313-musllinux_1_2_x86_64.whl",  # musl: Lambda's OS has glibc
+        "pillow-12.0.0-cp313-cp313t-manylinux_2_28_x86_64.whl",  # the free-threaded build's ABI
+        "pillow-12.0.0-cp313-cp313-manylinux_2_39_x86_64.whl",  # needs a newer glibc than AL2023's 2.34
+        "pillow-12.0.0-cp313-cp313-linux_x86_64.whl",  # built for one machine, not manylinux
+    ],
+)
+def test_a_pillow_wheel_lambdas_runtime_cannot_load_is_refused(tmp_path: Path, wheel: str) -> None:
+    with pytest.raises(PackagingError, match="pip download"):
+        check_wheel(tmp_path / wheel, "python3.13", "x86_64")
+
+
+def test_a_manylinux_pillow_wheel_the_runtime_loads_is_accepted(tmp_path: Path) -> None:
+    check_wheel(tmp_path / "pillow-12.0.0-cp313-cp313-manylinux_2_34_x86_64.whl", "python3.13", "x86_64")
+    check_wheel(tmp_path / "pillow-12.0.0-cp313-cp313-manylinux2014_aarch64.whl", "python3.13", "arm64")
+    with pytest.raises(PackagingError):  # python3.11 runs on Amazon Linux 2: glibc 2.26
+        check_wheel(tmp_path / "pillow-12.0.0-cp311-cp311-manylinux_2_28_x86_64.whl", "python3.11", "x86_64")
+
+
+def test_a_china_or_govcloud_plan_builds_its_arns_in_the_regions_partition() -> None:
+    scenario = tiny([*QUEUE, {"name": "direct", "kind": "s3-lambda"}])
+    for region, name in (("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")):
+        plan = build_plan(scenario, region=region, account_id="123456789012")
+        text = json.dumps([[r.arn, r.spec] for r in plan.resources])
+        assert '"arn:aws:' not in text
+        assert f"arn:{name}:s3:::" in text
+        assert f"arn:{name}:lambda:{region}:" in text
+
+
+def test_the_mappings_maximum_concurrency_reaches_aws_and_its_window_is_never_truncated(
+    aws: Clients,
+) -> None:
+    plan, journal = deployed_plan(aws, [{**QUEUE[0], "maximum_concurrency": 5, "batching_window_s": 2}])
+    (mapping,) = aws("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert mapping["MaximumBatchingWindowInSeconds"] == 2
+    assert mapping.get("ScalingConfig") == {"MaximumConcurrency": 5}
+    teardown(aws, REGION, plan.run_id, journal)
+    half = tiny([{**QUEUE[0], "batch_size": 100, "batching_window_s": 0.5}])
+    with pytest.raises(InputError, match=r"strategies.queue.batching_window_s = 0.5: .*whole seconds"):
+        build_plan(half, region=REGION, account_id="123456789012")
+    big = tiny([{**QUEUE[0], "batch_size": 100}])
+    with pytest.raises(InputError, match="at least 1 s"):
+        build_plan(big, region=REGION, account_id="123456789012")
+
+
+def test_deploy_retries_the_calls_that_wait_for_iam_and_a_queue_policy_to_propagate(
+    aws: Clients, delays: AwsDelays
+) -> None:
+    only(delays, "iam_propagation_s", "queue_policy_s")
+    before = everything(aws)
+    plan, journal = deployed_plan(aws, [*QUEUE, {"name": "direct", "kind": "s3-lambda"}])
+    lam = aws("lambda")
+    direct = next(t for t in plan.targets if t.strategy == "direct")
+    assert lam.get_function_event_invoke_config(FunctionName=direct.function)["DestinationConfig"]
+    queue = next(t for t in plan.targets if t.strategy == "queue")
+    assert aws("s3").get_bucket_notification_configuration(Bucket=queue.bucket)["QueueConfigurations"]
+    teardown(aws, REGION, plan.run_id, journal)
+    assert everything(aws) == before
+
+
+def test_reserved_concurrency_the_account_cannot_grant_is_refused_before_anything_is_created(
+    aws: Clients, delays: AwsDelays, tmp_path: Path
+) -> None:
+    only(delays)
+    delays.account_concurrency = 10  # a new account's limit
+    before = everything(aws)
+    reserved = {"name": "direct", "kind": "s3-lambda", "function": {"reserved_concurrency": 5}}
+    with pytest.raises(
+        InputError, match=r"strategies.direct.function.reserved_concurrency = 5: .*limit is 10"
+    ):
+        run(aws, tmp_path, [reserved])
+    assert everything(aws) == before

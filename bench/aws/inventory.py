@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bench.aws.deploy import REGION_TAG, Clients, Journal
-from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind
+from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind, partition
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -173,7 +173,8 @@ def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Fou
             if not function.startswith(NAME_PREFIX):
                 continue
             arn = mapping.get("EventSourceMappingArn") or (
-                f"arn:aws:lambda:{region}:{mapping['FunctionArn'].split(':')[4]}:event-source-mapping:"
+                f"arn:{partition(region)}:lambda:{region}:{mapping['FunctionArn'].split(':')[4]}:"
+                "event-source-mapping:"
                 f"{mapping['UUID']}"
             )
             try:

@@ -38,7 +38,7 @@ from bench.aws.estimate import COLLECT_EVERY_S
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
 from bench.aws.package import build_package
-from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, StrategyTarget
+from bench.aws.plan import RECORDS_PREFIX, Kind, Plan, Resource, StrategyTarget
 from bench.aws.reports import Report, parse_report, summarize_reports
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
@@ -97,6 +97,55 @@ def check_run(plan: Plan, scenario: Scenario, *, yes: bool, budget_usd: float) -
     if not yes:
         raise RunRefusedError(
             "this creates resources on your AWS account and costs money: add --yes to go ahead"
+        )
+
+
+# "You can reserve up to the Unreserved account concurrency value minus 100. The remaining 100
+# units of concurrency are for functions that aren't using reserved concurrency" (AWS Lambda
+# Developer Guide, "Configuring reserved concurrency for a function", read 2026-12-07).
+UNRESERVED_FLOOR = 100
+
+
+@dataclass(frozen=True)
+class AccountConcurrency:
+    limit: int
+    unreserved: int
+
+    @property
+    def reservable(self) -> int:
+        return max(0, self.unreserved - UNRESERVED_FLOOR)
+
+
+def account_concurrency(clients: Clients) -> AccountConcurrency | None:
+    """Lambda's account limits (GetAccountSettings), or None where the endpoint does not answer it
+    (moto's server has no such route: a 404)."""
+    try:
+        limit = clients("lambda").get_account_settings()["AccountLimit"]
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            return None
+        raise
+    return AccountConcurrency(
+        int(limit["ConcurrentExecutions"]), int(limit["UnreservedConcurrentExecutions"])
+    )
+
+
+def check_concurrency(plan: Plan, account: AccountConcurrency | None) -> None:
+    """Refuse, before anything is created, reserved concurrency the account cannot grant (a new
+    account often has a limit of 10, so it can reserve none): naming the field and the numbers."""
+    wanted = {
+        r.strategy: int(r.spec["reserved_concurrency"])
+        for r in plan.of_kind(Kind.FUNCTION)
+        if r.spec.get("reserved_concurrency")
+    }
+    if account is not None and sum(wanted.values()) > account.reservable:
+        fields = ", ".join(
+            f"strategies.{name}.function.reserved_concurrency = {n}" for name, n in wanted.items()
+        )
+        raise RunRefusedError(
+            f"{fields}: this account's Lambda concurrency limit is {account.limit} with "
+            f"{account.unreserved} unreserved, and AWS keeps {UNRESERVED_FLOOR} unreserved, so at most "
+            f"{account.reservable} can be reserved; lower it, or ask AWS for a higher limit (Service Quotas)"
         )
 
 
@@ -487,6 +536,7 @@ def run_on_aws(
     outcomes: list[StrategyOutcome] = []
     extras: dict[str, dict[str, Any]] = {}
     collect = _ResultsWriter(scenario, plan, factory, options, started, out_dir)
+    check_concurrency(plan, account_concurrency(clients))  # before anything is created
     with teardown_always(clients, plan, journal, say) as holder:
         say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
         Deployer(

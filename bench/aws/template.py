@@ -207,17 +207,17 @@ def _permission(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
 
 
 def _mapping(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
-    return {
-        "Type": "AWS::Lambda::EventSourceMapping",
-        "Properties": {
-            "EventSourceArn": c.get_att(s["queue_arn"]),
-            "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
-            "BatchSize": s["batch_size"],
-            "MaximumBatchingWindowInSeconds": s["batching_window_s"],
-            "FunctionResponseTypes": s["function_response_types"],
-            "Tags": c.tags,
-        },
+    properties: dict[str, Any] = {
+        "EventSourceArn": c.get_att(s["queue_arn"]),
+        "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
+        "BatchSize": s["batch_size"],
+        "MaximumBatchingWindowInSeconds": s["batching_window_s"],
+        "FunctionResponseTypes": s["function_response_types"],
+        "Tags": c.tags,
     }
+    if s.get("maximum_concurrency") is not None:
+        properties["ScalingConfig"] = {"MaximumConcurrency": s["maximum_concurrency"]}
+    return {"Type": "AWS::Lambda::EventSourceMapping", "Properties": properties}
 
 
 def _rule(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
