@@ -14,8 +14,10 @@ from bench.aws.deploy import Clients
 from bench.aws.inventory import teardown
 from bench.aws.package import PackagingError, check_wheel
 from bench.aws.plan import build_plan
-from bench.aws.run import RunOptions, run_on_aws
+from bench.aws.run import RunOptions, retry_schedule_s, run_on_aws
 from bench.errors import InputError
+from bench.live.clients import ApiCallCounter, ClientFactory
+from bench.report.table import summary_caption
 from bench.results.files import read_results
 from bench.results.model import Run
 from tests.aws_delays import AwsDelays, delays_fixture  # noqa: F401 - fixture
@@ -179,3 +181,40 @@ def test_reserved_concurrency_the_account_cannot_grant_is_refused_before_anythin
     ):
         run(aws, tmp_path, [reserved])
     assert everything(aws) == before
+
+
+def test_a_run_redirected_by_aws_endpoint_url_says_it_did_not_reach_aws(
+    aws: Clients, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # no --endpoint-url: a "real" run
+    factory = ClientFactory(ApiCallCounter(), region=REGION)
+    scenario = tiny([{"name": "poll", "kind": "poll", "interval_s": 0.2}])
+    plan = build_plan(scenario, region=REGION, account_id=aws("sts").get_caller_identity()["Account"])
+    summary = run_on_aws(scenario, plan, factory, tmp_path, RunOptions(package=package))
+    assert summary.aws is not None
+    assert summary.aws.endpoint == moto_endpoint
+    assert not summary.aws.endpoint_is_aws
+    assert f"not AWS: every request went to {moto_endpoint}" in summary_caption(summary)
+
+
+def test_each_repetition_reads_only_its_own_records_ledger_and_report_lines(
+    aws: Clients, tmp_path: Path
+) -> None:
+    summary = run(aws, tmp_path, [{"name": "direct", "kind": "s3-lambda"}], repetitions=2)
+    entry = summary.strategies["direct"]
+    assert (entry.files, entry.processed, entry.missed) == (6, 6, 0)
+    assert entry.duplicates == 0
+    assert entry.counter("duplicate_deliveries") == 0  # the ledger saw new objects
+    assert entry.invocations == 6  # three REPORT lines per repetition, none read twice
+    records = read_results(tmp_path).records
+    second = records[records["repetition"] == 1]
+    assert second["key"].str.startswith("incoming/rep1/").all()
+    assert (second["latency_s"] > 0).all()
+
+
+def test_the_aws_drain_outlasts_the_routes_retry_schedule() -> None:
+    scenario = tiny([*QUEUE, {"name": "direct", "kind": "s3-lambda"}])
+    plan = build_plan(scenario, region=REGION, account_id="123456789012")
+    queue, direct = scenario.strategies
+    assert retry_schedule_s(plan, direct) >= 60 + 120  # async: retries after 1 and 2 minutes
+    assert retry_schedule_s(plan, queue) >= 180 * 3  # visibility 180 s (6 x the timeout), 3 receives

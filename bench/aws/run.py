@@ -68,6 +68,7 @@ DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 REPORT_WAIT_S = 120.0  # CloudWatch Logs ingests REPORT lines seconds (at times minutes) late
 REPORT_POLL_S = 5.0
+LOG_WINDOW_SLACK_MS = 1000  # a repetition's REPORT lines are read from its start, less this
 
 
 class Terminated(KeyboardInterrupt):
@@ -122,7 +123,8 @@ def account_concurrency(clients: Clients) -> AccountConcurrency | None:
     try:
         limit = clients("lambda").get_account_settings()["AccountLimit"]
     except ClientError as exc:
-        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (403, 404):  # no route (moto's server), or not allowed: the check is skipped
             return None
         raise
     return AccountConcurrency(
@@ -226,6 +228,7 @@ class RecordCollector:
     bucket: str
     strategy: str
     min_interval_s: float = COLLECT_EVERY_S  # each look is a billed LIST
+    keys: set[str] | None = None  # this repetition's files: another's records are not read as its own
     seen: set[str] = field(default_factory=set)
     records: list[dict[str, Any]] = field(default_factory=list)
     unreadable: int = 0
@@ -252,10 +255,10 @@ class RecordCollector:
             valid = valid and all(isinstance(record.get(t), int | float) for t in RECORD_TIMES)
         except (json.JSONDecodeError, UnicodeDecodeError):
             valid = False
-        if valid:
-            self.records.append(record)
-        else:
+        if not valid:
             self.unreadable += 1
+        elif self.keys is None or record["key"] in self.keys:
+            self.records.append(record)
 
 
 def apply_records(recorder: Recorder, records: list[dict[str, Any]], offset: ClockOffset) -> int:
@@ -293,14 +296,18 @@ def _finite(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_reports(
-    logs: CloudWatchLogsClient, group: str, wanted: set[str] | None = None, wait_s: float | None = None
+    logs: CloudWatchLogsClient,
+    group: str,
+    wanted: set[str] | None = None,
+    wait_s: float | None = None,
+    since_ms: int | None = None,
 ) -> dict[str, float]:
     """The function's REPORT lines from CloudWatch Logs, summed; awaited (logs arrive seconds late)
     until every invocation in ``wanted`` (request ids from the timing records) has its line, or
     ``wait_s`` passes: then ``reports_missing`` says how many are not in (``reports_partial``)."""
     deadline = time.monotonic() + (REPORT_WAIT_S if wait_s is None else wait_s)
     while True:
-        reports, malformed = _report_lines(logs, group)
+        reports, malformed = _report_lines(logs, group, since_ms)
         missing = len((wanted or set()) - {r.request_id for r in reports})
         if (not missing and (reports or not wanted)) or time.monotonic() >= deadline:
             break
@@ -313,9 +320,13 @@ def read_reports(
     }
 
 
-def _report_lines(logs: CloudWatchLogsClient, group: str) -> tuple[list[Report], int]:
+def _report_lines(logs: CloudWatchLogsClient, group: str, since_ms: int | None) -> tuple[list[Report], int]:
+    """REPORT lines logged from ``since_ms`` on (a repetition's log window)."""
     reports, malformed = [], 0
-    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern="REPORT"):
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, filterPattern="REPORT", startTime=since_ms or 0
+    )
+    for page in pages:
         for event in page.get("events", []):
             try:
                 report = parse_report(event["message"])
@@ -393,87 +404,110 @@ class AwsRun:
             region=self.plan.region,
         )
 
+    def repetition(self, repetition: int) -> tuple[Scenario, PlannedWorkload, dict[str, bytes]]:
+        """The workload of one repetition. Each after the first writes under a prefix of its own
+        inside the watched one (``incoming/rep1/``...): the same bytes under the same key would be
+        the same object to the ledger (a duplicate), and the function's records and REPORT lines
+        of an earlier repetition would be read as this one's."""
+        if repetition == 0:
+            return self.scenario, self.planned, self.bodies
+        workload = self.scenario.workload
+        moved = workload.model_copy(update={"prefix": f"{workload.prefix}rep{repetition}/"})
+        scenario = self.scenario.model_copy(update={"workload": moved})
+        planned = plan_workload(moved, scenario.seed)
+        return scenario, planned, {f.key: planned.body(f) for f in planned.files}
+
     def run_target(self, target: StrategyTarget, index: int, repetition: int) -> StrategyOutcome:
-        spec = next(s for s in self.scenario.strategies if s.name == target.strategy)
+        scenario, planned, bodies = self.repetition(repetition)
+        spec = next(s for s in scenario.strategies if s.name == target.strategy)
         factory = self.fresh_factory()
         env = self.env(target, factory)
-        setup = Clients(factory, "setup")
-        counter = env.counter
         recorder = Recorder(spec.name, repetition)
-        for file in self.planned.files:
-            recorder.expect(file.key, len(self.bodies[file.key]), file.arrival_s)
-        seed = strategy_seed(self.scenario.seed, index, repetition)
-        setup_s3 = setup("s3")
-        date_offset = clock_from_date_headers(setup_s3, target.bucket)
+        for file in planned.files:
+            recorder.expect(file.key, len(bodies[file.key]), file.arrival_s)
+        date_offset = clock_from_date_headers(Clients(factory, "setup")("s3"), target.bucket)
         wall_start = time.monotonic()
-        extra: dict[str, Any] = {}
-        with tempfile.TemporaryDirectory(prefix="pve-aws-") as work:
-            if spec.kind == "poll":
-                ctx = RunContext(self.scenario, env, recorder, load_profile("instant"), seed, Path(work))
-                strategy = make_strategy(spec, ctx)
-                strategy.setup()
-                strategy.start()
-                try:
-                    writer = self._write_and_wait(env, recorder, lambda: recorder.final_count)
-                finally:
-                    strategy.stop()
-                strategy.finish()
-                counters, notes, details = strategy.counters(), strategy.notes(), strategy.details()
-                offset = event_offset = NO_OFFSET  # everything was stamped by this machine's clock
-            else:
-                collector = RecordCollector(setup_s3, target.bucket, spec.name)
-                host: FunctionHost = (
-                    LocalLambdaHost(self.plan, factory, self.journal.queue_urls)
-                    if self.local_lambda
-                    else AwsLambdaHost()
-                )
-                host.start(target, spec)
-                try:
-                    writer = self._write_and_wait(env, recorder, collector.poll)
-                finally:
-                    host.stop(target)
-                collector.poll(now=True)
-                offset, event_offset = self._offsets(recorder, collector, date_offset)
-                duplicates = apply_records(recorder, collector.records, offset)
-                wanted = {r["request_id"] for r in collector.records if r.get("request_id")}
-                reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}", wanted)
-                counters = {
-                    "invocations": int(reports["invocations"]),
-                    "cold_starts": int(reports["cold_starts"]),
-                    "gb_s": reports["gb_s"],
-                    "billed_ms": int(reports["billed_ms"]),
-                    "init_ms": reports["init_ms"],
-                    "duplicate_deliveries": duplicates,
-                    "records_unreadable": collector.unreadable,
-                }
-                extra["lambda_reports"] = reports
-                origins = api_calls_by_origin(
-                    counter.for_roles(MACHINE_ROLES if self.local_lambda else ("poller",)),
-                    collector.records,
-                    spec.kind,
-                    int(reports["invocations"]),
-                    local=self.local_lambda,
-                )
-                extra["api_calls_by_origin"] = origins
-                notes, details = [], {}
-            measured = [event_offset.as_dict(), date_offset.as_dict()]
-            extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
-            self.extras[spec.name] = extra
+        play = _Play(scenario, planned, bodies, env, factory, recorder, repetition)
+        if spec.kind == "poll":
+            seed = strategy_seed(scenario.seed, index, repetition)
+            writer, counters, notes, details = self._run_poller(play, spec, seed)
+            extra: dict[str, Any] = {}
+            offset = event_offset = NO_OFFSET  # everything was stamped by this machine's clock
+        else:
+            writer, counters, extra, (offset, event_offset) = self._run_events(
+                play, spec, target, date_offset
+            )
+            notes, details = [], {}
+        measured = [event_offset.as_dict(), date_offset.as_dict()]
+        extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
+        self.extras[spec.name] = extra
+        by_origin = extra.get("api_calls_by_origin")
         return StrategyOutcome(
             name=spec.name,
             kind=spec.kind,
             repetition=repetition,
             records=recorder.records(),
             counters=counters,
-            api_calls=_sum(extra["api_calls_by_origin"])
-            if "api_calls_by_origin" in extra
-            else (counter.for_roles(STRATEGY_ROLES)),
-            api_calls_by_role=counter.by_role(),
+            api_calls=_sum(by_origin) if by_origin is not None else env.counter.for_roles(STRATEGY_ROLES),
+            api_calls_by_role=env.counter.by_role(),
             writer=writer.as_dict(),
             notes=notes + _unknown(spec.name, recorder.unknown_keys),
             details=details,
             wall_s=time.monotonic() - wall_start,
         )
+
+    def _run_poller(self, play: _Play, spec: Any, seed: int) -> tuple[Any, dict[str, Any], list[str], Any]:
+        with tempfile.TemporaryDirectory(prefix="pve-aws-") as work:
+            ctx = RunContext(
+                play.scenario, play.env, play.recorder, load_profile("instant"), seed, Path(work)
+            )
+            strategy = make_strategy(spec, ctx)
+            strategy.setup()
+            strategy.start()
+            try:
+                writer = self._write_and_wait(play, lambda: play.recorder.final_count, spec)
+            finally:
+                strategy.stop()
+            strategy.finish()
+        return writer, strategy.counters(), strategy.notes(), strategy.details()
+
+    def _run_events(
+        self, play: _Play, spec: Any, target: StrategyTarget, date_offset: ClockOffset
+    ) -> tuple[Any, dict[str, Any], dict[str, Any], tuple[ClockOffset, ClockOffset]]:
+        setup = Clients(play.factory, "setup")
+        keys = {f.key for f in play.planned.files}
+        collector = RecordCollector(setup("s3"), target.bucket, spec.name, keys=keys)
+        host: FunctionHost = (
+            LocalLambdaHost(self.plan, play.factory, self.journal.queue_urls)
+            if self.local_lambda
+            else AwsLambdaHost()
+        )
+        started_ms = int(time.time() * 1000) - LOG_WINDOW_SLACK_MS
+        host.start(target, spec)
+        try:
+            writer = self._write_and_wait(play, collector.poll, spec)
+        finally:
+            host.stop(target)
+        collector.poll(now=True)
+        offsets = self._offsets(play.recorder, collector, date_offset)
+        duplicates = apply_records(play.recorder, collector.records, offsets[0])
+        wanted = {r["request_id"] for r in collector.records if r.get("request_id")}
+        reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}", wanted, since_ms=started_ms)
+        counters = {
+            "invocations": int(reports["invocations"]),
+            "cold_starts": int(reports["cold_starts"]),
+            "gb_s": reports["gb_s"],
+            "billed_ms": int(reports["billed_ms"]),
+            "init_ms": reports["init_ms"],
+            "duplicate_deliveries": duplicates,
+            "records_unreadable": collector.unreadable,
+        }
+        machine = play.env.counter.for_roles(MACHINE_ROLES if self.local_lambda else ("poller",))
+        origins = api_calls_by_origin(
+            machine, collector.records, spec.kind, int(reports["invocations"]), local=self.local_lambda
+        )
+        extra = {"lambda_reports": reports, "api_calls_by_origin": origins}
+        return writer, counters, extra, offsets
 
     def _offsets(
         self, recorder: Recorder, collector: RecordCollector, date_offset: ClockOffset
@@ -488,12 +522,19 @@ class AwsRun:
         event_offset = offset_from_event_times(pairs)
         return tighter(event_offset, date_offset), event_offset
 
-    def _write_and_wait(self, env: BackendEnv, recorder: Recorder, final: Callable[[], int]) -> Any:
+    def _write_and_wait(self, play: _Play, final: Callable[[], int], spec: Any) -> Any:
         writer = write_workload(
-            env, self.planned, self.bodies, recorder, on_write=lambda n: self.progress.update(n, final())
+            play.env,
+            play.planned,
+            play.bodies,
+            play.recorder,
+            on_write=lambda n: self.progress.update(n, final()),
         )
-        deadline = time.monotonic() + self.scenario.drain_timeout_s
-        expected = len(self.planned.files)
+        drain_s = play.scenario.drain_timeout_s
+        if not self.local_lambda:  # a retried file is late, not missed: wait out AWS's retries
+            drain_s = max(drain_s, retry_schedule_s(self.plan, spec))
+        deadline = time.monotonic() + drain_s
+        expected = len(play.planned.files)
         while time.monotonic() < deadline:
             done = final()
             self.progress.update(writer.files, done)
@@ -501,6 +542,39 @@ class AwsRun:
                 break
             time.sleep(0.25)
         return writer
+
+
+@dataclass(frozen=True)
+class _Play:
+    """One repetition of one strategy: its workload, backend and recorder."""
+
+    scenario: Scenario
+    planned: PlannedWorkload
+    bodies: dict[str, bytes]
+    env: BackendEnv
+    factory: ClientFactory
+    recorder: Recorder
+    repetition: int
+
+
+# AWS's retry schedules a drain must outlast. Asynchronous invocation: "Lambda retries the function
+# up to two more times ... waits one minute before the second attempt and two minutes before the
+# third" (AWS Lambda Developer Guide, "How Lambda handles errors and retries with asynchronous
+# invocation"); an SQS message comes back after its visibility timeout, up to maxReceiveCount times
+# (SQS Developer Guide, "Amazon SQS visibility timeout"; both read 2026-12-07).
+ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+RETRY_SLACK_S = 30.0  # the last attempt's own run and delivery
+
+
+def retry_schedule_s(plan: Plan, spec: Any) -> float:
+    """Seconds until AWS has made its last attempt at a file whose first attempt failed."""
+    if spec.kind in ("s3-lambda", "s3-eventbridge-lambda"):
+        return sum(ASYNC_RETRY_DELAYS_S[: spec.max_retries]) + RETRY_SLACK_S
+    if spec.kind == "s3-sqs-lambda":
+        queue = next(r for r in plan.of_kind(Kind.QUEUE) if r.strategy == spec.name)
+        visibility = float(queue.spec["attributes"]["VisibilityTimeout"])
+        return visibility * spec.max_receive_count + RETRY_SLACK_S
+    return 0.0
 
 
 def _unknown(strategy: str, keys: list[str]) -> list[str]:
@@ -536,7 +610,10 @@ def run_on_aws(
     outcomes: list[StrategyOutcome] = []
     extras: dict[str, dict[str, Any]] = {}
     collect = _ResultsWriter(scenario, plan, factory, options, started, out_dir)
-    check_concurrency(plan, account_concurrency(clients))  # before anything is created
+    account = account_concurrency(clients)
+    if account is None:
+        say("note: Lambda's account concurrency could not be read (GetAccountSettings): not checked")
+    check_concurrency(plan, account)  # before anything is created
     with teardown_always(clients, plan, journal, say) as holder:
         say(f"deploying {len(plan.resources)} resources for run {plan.run_id} in {plan.region} ...")
         Deployer(
