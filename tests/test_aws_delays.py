@@ -218,3 +218,34 @@ def test_the_aws_drain_outlasts_the_routes_retry_schedule() -> None:
     queue, direct = scenario.strategies
     assert retry_schedule_s(plan, direct) >= 60 + 120  # async: retries after 1 and 2 minutes
     assert retry_schedule_s(plan, queue) >= 180 * 3  # visibility 180 s (6 x the timeout), 3 receives
+
+
+BUS = [{"name": "bus", "kind": "s3-eventbridge-lambda"}]
+
+
+def test_the_eventbridge_route_starts_its_clock_only_once_a_probes_event_arrived(
+    aws: Clients, delays: AwsDelays, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.aws.run as aws_run
+
+    only(delays, "eventbridge_enable_s")
+    delays.eventbridge_enable_s = 2.0  # AWS: "around five minutes"
+    monkeypatch.setattr(aws_run, "PROBE_EVERY_S", 1.5)
+    summary = run(aws, tmp_path, BUS)
+    entry = summary.strategies["bus"]
+    assert (entry.processed, entry.missed) == (3, 0)  # no file written before the route was live
+    assert entry.aws is not None
+    assert entry.aws.eventbridge_probe["arrived"] == 1.0
+    assert entry.aws.eventbridge_probe["probes"] >= 2  # the first probe's event was dropped
+    assert entry.invocations == 3  # the probes' invocations are not the run's
+
+
+def test_the_eventbridge_routes_clock_offset_is_measured_to_the_millisecond(
+    aws: Clients, tmp_path: Path
+) -> None:
+    summary = run(aws, tmp_path, BUS)
+    clock = summary.strategies["bus"].aws.clock  # type: ignore[union-attr]
+    assert clock.method == "sqs-sent-timestamp"  # not the Date headers' whole seconds
+    assert clock.uncertainty_s is not None
+    assert clock.uncertainty_s < 0.25
+    assert abs(clock.offset_s) < 0.25  # moto's clock is this machine's

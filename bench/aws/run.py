@@ -31,6 +31,7 @@ from bench.aws.clock import (
     ClockOffset,
     offset_from_date_headers,
     offset_from_event_times,
+    offset_from_sent_timestamps,
     tighter,
 )
 from bench.aws.deploy import Clients, Deployer, Journal
@@ -61,6 +62,7 @@ from event_handlers.runtime.latency import load_profile
 if TYPE_CHECKING:
     from types_boto3_logs.client import CloudWatchLogsClient
     from types_boto3_s3.client import S3Client
+    from types_boto3_sqs.client import SQSClient
 
 log = logging.getLogger(__name__)
 RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
@@ -208,6 +210,32 @@ def _teardown_reported(clients: Clients, plan: Plan, journal: Journal) -> Teardo
         return TeardownReport(errors=[f"teardown stopped: {exc}"])
 
 
+def clock_from_queue(sqs: SQSClient, url: str, samples: int = 5) -> ClockOffset:
+    """The millisecond offset from a queue's ``SentTimestamp`` (``bench.aws.clock``): a few messages
+    sent to the function's dead-letter queue before the run, read back and deleted."""
+    found = []
+    for i in range(samples):
+        before = time.time()
+        sqs.send_message(QueueUrl=url, MessageBody=f"pve clock probe {i}")
+        found.append((before, time.time()))
+    sent: list[float] = []
+    deadline = time.monotonic() + 10.0
+    while len(sent) < samples and time.monotonic() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        ).get("Messages", [])
+        for message in messages:
+            if message.get("Body", "").startswith("pve clock probe"):
+                sent.append(int(message["Attributes"]["SentTimestamp"]) / 1000.0)
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    # which message is which is unknown (no order): pair each stamp with the widest window
+    window = (min(b for b, _ in found), max(a for _, a in found))
+    return offset_from_sent_timestamps([(window[0], t, window[1]) for t in sent])
+
+
 def clock_from_date_headers(s3: S3Client, bucket: str, samples: int = 5) -> ClockOffset:
     found = []
     for _ in range(samples):
@@ -286,6 +314,7 @@ def _strategy_info(region: str, extra: dict[str, Any]) -> AwsStrategyInfo:
         clocks_measured=[ClockOffsetInfo(**_finite(c)) for c in clock.get("measured", [])],
         lambda_reports={k: float(v) for k, v in extra.get("lambda_reports", {}).items()},
         api_calls_by_origin=extra.get("api_calls_by_origin", {}),
+        eventbridge_probe=extra.get("eventbridge_probe", {}),
         reports_partial=bool(extra.get("lambda_reports", {}).get("reports_partial", 0.0)),
     )
 
@@ -439,6 +468,8 @@ class AwsRun:
             )
             notes, details = [], {}
         measured = [event_offset.as_dict(), date_offset.as_dict()]
+        if "queue_offset" in extra:
+            measured.append(extra.pop("queue_offset"))
         extra["clock"] = {"applied_offset": offset.as_dict(), "measured": measured}
         self.extras[spec.name] = extra
         by_origin = extra.get("api_calls_by_origin")
@@ -482,14 +513,22 @@ class AwsRun:
             if self.local_lambda
             else AwsLambdaHost()
         )
-        started_ms = int(time.time() * 1000) - LOG_WINDOW_SLACK_MS
+        dlq = next(r.name for r in self.plan.of_kind(Kind.DLQ) if r.strategy == spec.name)
+        queue_offset = clock_from_queue(setup("sqs"), self.journal.queue_urls[dlq])
         host.start(target, spec)
+        probe: dict[str, Any] = {}
         try:
+            if spec.kind == "s3-eventbridge-lambda":
+                probe = await_eventbridge(
+                    play, target, RecordCollector(setup("s3"), target.bucket, spec.name)
+                )
+            started_ms = log_window_start(queue_offset)  # the probes' REPORT lines are before it
             writer = self._write_and_wait(play, collector.poll, spec)
         finally:
             host.stop(target)
         collector.poll(now=True)
-        offsets = self._offsets(play.recorder, collector, date_offset)
+        applied, event_offset = self._offsets(play.recorder, collector, date_offset)
+        offsets = (tighter(applied, queue_offset), event_offset)
         duplicates = apply_records(play.recorder, collector.records, offsets[0])
         wanted = {r["request_id"] for r in collector.records if r.get("request_id")}
         reports = read_reports(setup("logs"), f"/aws/lambda/{target.function}", wanted, since_ms=started_ms)
@@ -506,7 +545,12 @@ class AwsRun:
         origins = api_calls_by_origin(
             machine, collector.records, spec.kind, int(reports["invocations"]), local=self.local_lambda
         )
-        extra = {"lambda_reports": reports, "api_calls_by_origin": origins}
+        extra = {
+            "lambda_reports": reports,
+            "api_calls_by_origin": origins,
+            "queue_offset": queue_offset.as_dict(),
+            **({"eventbridge_probe": probe} if probe else {}),
+        }
         return writer, counters, extra, offsets
 
     def _offsets(
@@ -555,6 +599,45 @@ class _Play:
     factory: ClientFactory
     recorder: Recorder
     repetition: int
+
+
+def log_window_start(offset: ClockOffset) -> int:
+    """Now on AWS's clock (milliseconds), less the offset's uncertainty: a repetition's REPORT lines
+    are read from here on."""
+    if math.isfinite(offset.uncertainty_s):
+        return int((time.time() + offset.offset_s - offset.uncertainty_s) * 1000) - 50
+    return int(time.time() * 1000) - LOG_WINDOW_SLACK_MS
+
+
+# "After you enable EventBridge, it takes around five minutes for the changes to take effect"
+# (Amazon S3 User Guide, "Enabling Amazon EventBridge", read 2026-12-07): until then S3's events
+# are not sent, so the EventBridge route's clock starts only once a probe object's event arrived.
+EVENTBRIDGE_PROBE_S = 420.0  # five minutes and some: then the run goes on, and says so
+PROBE_EVERY_S = 15.0  # a new probe object this often (an event dropped before is never sent)
+
+
+def await_eventbridge(play: _Play, target: StrategyTarget, probes: RecordCollector) -> dict[str, float]:
+    """Write probe objects (the workload's first file's bytes, under a key inside the watched prefix
+    that no workload file has) until the function's record of one arrives, or the time box ends."""
+    first = play.planned.files[0]
+    prefix = play.scenario.workload.prefix
+    body = play.bodies[first.key]
+    s3 = play.env.client("s3", "setup")
+    started = time.monotonic()
+    keys: set[str] = set()
+    probes.keys = keys
+    while time.monotonic() - started < EVENTBRIDGE_PROBE_S:
+        key = f"{prefix}pve-probe-{len(keys)}-{first.key[len(prefix) :]}"
+        keys.add(key)
+        s3.put_object(Bucket=target.bucket, Key=key, Body=body)
+        next_probe = time.monotonic() + PROBE_EVERY_S
+        while time.monotonic() < next_probe:
+            if probes.poll(now=True):
+                waited = round(time.monotonic() - started, 3)
+                return {"arrived": 1.0, "waited_s": waited, "probes": float(len(keys))}
+            time.sleep(1.0)
+    waited = round(time.monotonic() - started, 3)
+    return {"arrived": 0.0, "waited_s": waited, "probes": float(len(keys))}
 
 
 # AWS's retry schedules a drain must outlast. Asynchronous invocation: "Lambda retries the function

@@ -195,6 +195,9 @@ class AwsStrategyInfo(ResultModel):
     # for the route and no client of ours sees: S3's sends, the mapping's receives and deletes)
     api_calls_by_origin: dict[str, dict[str, int]] = Field(default_factory=dict)
     reports_partial: bool = False  # REPORT lines still missing when the wait for them ended
+    # the EventBridge route: whether a probe object's event arrived before the clock started
+    # (S3's EventBridge enablement takes minutes to take effect), after how long, how many probes
+    eventbridge_probe: dict[str, float] = Field(default_factory=dict)
 
 
 class AwsRunInfo(ResultModel):
