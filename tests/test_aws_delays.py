@@ -249,3 +249,14 @@ def test_the_eventbridge_routes_clock_offset_is_measured_to_the_millisecond(
     assert clock.uncertainty_s is not None
     assert clock.uncertainty_s < 0.25
     assert abs(clock.offset_s) < 0.25  # moto's clock is this machine's
+
+
+def test_the_template_says_its_stack_cannot_be_deleted_while_its_buckets_hold_objects() -> None:
+    from bench.aws.template import build_template, template_plan
+
+    scenario = tiny([*QUEUE])
+    plan = build_plan(scenario, region=REGION, account_id="123456789012")
+    template = build_template(template_plan(plan, scenario))
+    teardown_output = template["Outputs"]["Teardown"]
+    assert "fails while its buckets hold objects" in teardown_output["Description"]
+    assert teardown_output["Value"] == f"pve aws cleanup --region {REGION} --run-id {plan.run_id}"
