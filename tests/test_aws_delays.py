@@ -21,7 +21,7 @@ from bench.report.table import summary_caption
 from bench.results.files import read_results
 from bench.results.model import Run
 from tests.aws_delays import AwsDelays, delays_fixture  # noqa: F401 - fixture
-from tests.aws_moto import REGION, aws_fixture, everything, moto_endpoint_fixture  # noqa: F401 - fixtures
+from tests.aws_moto import FAKE_ENV, REGION, aws_fixture, everything, moto_endpoint_fixture  # noqa: F401 - fixtures
 from tests.test_aws_deploy import deployed_plan, package, tiny
 
 
@@ -260,3 +260,59 @@ def test_the_template_says_its_stack_cannot_be_deleted_while_its_buckets_hold_ob
     teardown_output = template["Outputs"]["Teardown"]
     assert "fails while its buckets hold objects" in teardown_output["Description"]
     assert teardown_output["Value"] == f"pve aws cleanup --region {REGION} --run-id {plan.run_id}"
+
+
+def test_doctor_reports_the_account_region_and_first_runs_cost_against_motos_server(
+    aws: Clients, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.cli import main
+
+    code = main(["aws", "doctor", "--region", "cn-north-1", "--endpoint-url", moto_endpoint])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "123456789012" in out
+    assert "aws-cn" in out  # the region's partition
+    assert "GetAccountSettings not answered" in out  # moto has no route for it: unknown, not a failure
+    assert "estimated at $" in out
+    assert "ready for a first run" in out
+
+
+def test_doctor_against_a_closed_port_says_it_cannot_reach_aws(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from bench.cli import main
+
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    code = main(["aws", "doctor", "--region", REGION, "--endpoint-url", f"http://127.0.0.1:{port}"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"cannot reach AWS at http://127.0.0.1:{port}" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_doctor_names_a_permission_the_operator_lacks(aws: Clients) -> None:
+    from bench.aws.doctor import Caller, Status, check_permissions
+
+    class Simulator:
+        def simulate_principal_policy(self, **args: Any) -> dict[str, Any]:
+            denied = {"sqs:DeleteQueue"}
+            return {
+                "EvaluationResults": [
+                    {"EvalActionName": a, "EvalDecision": "implicitDeny" if a in denied else "allowed"}
+                    for a in args["ActionNames"]
+                ]
+            }
+
+    def clients(service: str) -> Any:
+        return Simulator()
+
+    check = check_permissions(clients, REGION, Caller("123456789012", "arn:aws:iam::123456789012:user/op"))  # type: ignore[arg-type]
+    assert check.status is Status.FIX
+    assert "sqs:DeleteQueue" in check.found
+    assert "operator-policy.json" in check.fix
