@@ -17,7 +17,8 @@ propagates, and a listing may still show what AWS still shows. Scaled to a secon
   "Working with log groups and log streams"): REPORT lines appear late.
 * IAM: "Because IAM is eventually consistent ... changes ... can take some time to propagate"
   (IAM User Guide, "Troubleshooting IAM: changes that I make are not always immediately visible"):
-  a new role's permissions (the async failure destination) fail validation for a while.
+  a new role cannot be assumed by Lambda yet, and its permissions (the async failure destination)
+  fail validation for a while.
 * SQS queue policy: "Changes to a queue's policy can take up to 60 seconds to take effect"
   (SQS Developer Guide, "SetQueueAttributes" / "Using policies"): S3's destination validation of
   the notification fails until then.
@@ -113,6 +114,12 @@ class AwsDelays:
             and self.within(deleting[0], self.mapping_deleting_s)
         ):  # API Reference, DeleteEventSourceMapping: ResourceInUseException
             return "ResourceInUseException", "The event source mapping is being deleted", 409
+        if key == ("lambda", "CreateFunction") and self.within(self.role_changed_at, self.iam_propagation_s):
+            return (
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+                400,
+            )
         if key == ("lambda", "PutFunctionEventInvokeConfig") and self.within(
             self.role_changed_at, self.iam_propagation_s
         ):
