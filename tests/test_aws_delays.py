@@ -299,8 +299,11 @@ def test_doctor_against_a_closed_port_says_it_cannot_reach_aws(
 def test_doctor_names_a_permission_the_operator_lacks(aws: Clients) -> None:
     from bench.aws.doctor import Caller, Status, check_permissions
 
+    calls: list[dict[str, Any]] = []
+
     class Simulator:
         def simulate_principal_policy(self, **args: Any) -> dict[str, Any]:
+            calls.append(args)
             denied = {"sqs:DeleteQueue"}
             return {
                 "EvaluationResults": [
@@ -316,3 +319,5 @@ def test_doctor_names_a_permission_the_operator_lacks(aws: Clients) -> None:
     assert check.status is Status.FIX
     assert "sqs:DeleteQueue" in check.found
     assert "operator-policy.json" in check.fix
+    contexts = {e["ContextKeyName"] for call in calls for e in call.get("ContextEntries", [])}
+    assert "aws:ResourceTag/pve:run-id" in contexts  # a conditional statement simulated as a run meets it

@@ -125,24 +125,27 @@ def check_cost(region: str, account: str) -> Check:
 
 # -- permissions: IAM's policy simulator against the operator policy --------------------------------
 def check_permissions(clients: Clients, region: str, caller: Caller) -> Check:
-    """Simulate each statement of ``docs/aws/operator-policy.json`` for the caller, on a sample
-    resource its pattern matches (statements with conditions are not simulated: their context keys
-    would be guessed)."""
+    """Simulate each Allow statement of ``docs/aws/operator-policy.json`` for the caller, on a
+    sample resource its pattern matches and with a request context that meets its conditions (a
+    run's tag on the request and the resource, the boundary, the service a role is passed to)."""
     source = principal_arn(clients, caller.arn)
     denied: list[str] = []
     skipped = 0
     try:
         for statement in json.loads(OPERATOR_POLICY.read_text(encoding="utf-8"))["Statement"]:
-            if "Condition" in statement:
+            if statement.get("Effect") != "Allow":
+                continue
+            context = condition_context(statement.get("Condition", {}), region, caller.account)
+            if context is None:
                 skipped += 1
                 continue
-            denied += _denied(clients, source, statement, region, caller.account)
+            denied += _denied(clients, source, statement, context, region, caller.account)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         return Check("operator permissions", Status.UNKNOWN, f"the policy simulator did not answer ({code})")
     except ResponseParserError:  # moto's server answers SimulatePrincipalPolicy with an HTML 500
         return Check("operator permissions", Status.UNKNOWN, "the policy simulator did not answer")
-    note = f" ({skipped} conditional statement(s) not simulated)" if skipped else ""
+    note = f" ({skipped} statement(s) with conditions it cannot meet not simulated)" if skipped else ""
     if denied:
         shown = ", ".join(sorted(set(denied))[:8])
         return Check(
@@ -154,6 +157,31 @@ def check_permissions(clients: Clients, region: str, caller: Caller) -> Check:
     return Check("operator permissions", Status.OK, f"every action of the operator policy allowed{note}")
 
 
+SIMPLE_CONDITIONS = ("Null", "StringEquals", "StringLike", "ArnLike", "ArnEquals")
+
+
+def condition_context(
+    condition: dict[str, dict[str, Any]], region: str, account: str
+) -> list[dict[str, Any]] | None:
+    """Context entries that meet ``condition`` as a run's requests do, or None when it uses an
+    operator this does not fill in."""
+    entries = []
+    for operator, keys in condition.items():
+        if operator not in SIMPLE_CONDITIONS:
+            return None
+        for key, value in keys.items():
+            wanted = value[0] if isinstance(value, list) else value
+            if operator == "Null":
+                if str(wanted).lower() != "false":
+                    return None  # "must be absent": leave the key out
+                wanted = "doctor"
+            text = str(wanted).replace("${aws:PrincipalAccount}", account)
+            if text.startswith("arn:"):
+                text = sample_arn(text, region, account)
+            entries.append({"ContextKeyName": key, "ContextKeyValues": [text], "ContextKeyType": "string"})
+    return entries
+
+
 def principal_arn(clients: Clients, arn: str) -> str:
     """The IAM ARN the simulator takes: an assumed role's session ARN becomes its role's."""
     if ":assumed-role/" not in arn:
@@ -162,13 +190,22 @@ def principal_arn(clients: Clients, arn: str) -> str:
     return str(clients("iam").get_role(RoleName=role)["Role"]["Arn"])
 
 
-def _denied(clients: Clients, source: str, statement: dict[str, Any], region: str, account: str) -> list[str]:
+def _denied(
+    clients: Clients,
+    source: str,
+    statement: dict[str, Any],
+    context: list[dict[str, Any]],
+    region: str,
+    account: str,
+) -> list[str]:
     actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
     resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
     sample = [sample_arn(r, region, account) for r in resources if r != "*"]
     args: dict[str, Any] = {"PolicySourceArn": source, "ActionNames": actions}
     if sample:
         args["ResourceArns"] = sample[:1]
+    if context:
+        args["ContextEntries"] = context
     results = clients("iam").simulate_principal_policy(**args)["EvaluationResults"]
     return [r["EvalActionName"] for r in results if r["EvalDecision"] != "allowed"]
 
