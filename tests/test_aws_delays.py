@@ -94,7 +94,11 @@ def test_report_lines_that_arrive_late_are_awaited_and_never_make_a_nan(
 def test_the_function_counts_its_own_requests_and_each_count_names_its_origin(
     aws: Clients, tmp_path: Path
 ) -> None:
-    summary = run(aws, tmp_path, [*QUEUE, {"name": "direct", "kind": "s3-lambda"}])
+    poll = {"name": "poll", "kind": "poll", "interval_s": 0.2}
+    summary = run(aws, tmp_path, [*QUEUE, {"name": "direct", "kind": "s3-lambda"}, poll])
+    polled = summary.strategies["poll"]
+    assert polled.aws is not None
+    assert polled.aws.api_calls_by_origin == {"this machine": polled.api_calls}  # a poller runs here
     for name in ("queue", "direct"):
         entry = summary.strategies[name]
         assert entry.aws is not None

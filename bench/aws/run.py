@@ -460,7 +460,9 @@ class AwsRun:
         if spec.kind == "poll":
             seed = strategy_seed(scenario.seed, index, repetition)
             writer, counters, notes, details = self._run_poller(play, spec, seed)
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = {
+                "api_calls_by_origin": {"this machine": env.counter.for_roles(STRATEGY_ROLES)}
+            }
             offset = event_offset = NO_OFFSET  # everything was stamped by this machine's clock
         else:
             writer, counters, extra, (offset, event_offset) = self._run_events(
