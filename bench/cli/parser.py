@@ -24,6 +24,7 @@ from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
 from bench.cli.run import cmd_capacity, cmd_list, cmd_run
 from bench.cli.simulate import cmd_calibrate, cmd_simulate, cmd_validate
+from bench.cli.traffic import add_traffic_arguments, cmd_traffic
 
 EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
 traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
@@ -198,6 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--format", choices=["png", "svg"], default="png")
     cost.add_argument("--quiet", action="store_true")
     cost.set_defaults(func=cmd_cost)
+
+    traffic = sub.add_parser(
+        "traffic",
+        help="profile your own traffic per prefix (S3 Inventory, access logs, CloudTrail, notifications)",
+        description="Read S3 Inventory (manifest.json), S3 server access logs, CloudTrail data events (JSON, "
+        "gzip, or a CSV export), archived S3 event notifications (JSON lines) or a plain time,key[,size] "
+        "CSV, and print per prefix: files a day, the busiest hour and minute, burstiness, sizes, "
+        "overwrites, deletes and the LIST requests already made. A bad record stops the read naming its "
+        "file and line (exit 2); records real logs are known to carry are counted and reported.",
+    )
+    traffic.add_argument("files", nargs="+", metavar="FILE", help="traffic files (gzip or not)")
+    add_traffic_arguments(traffic, files="FILE")
+    traffic.add_argument("--json", metavar="PATH", help="also write the profiles as JSON")
+    traffic.add_argument("--quiet", action="store_true")
+    traffic.set_defaults(func=cmd_traffic)
 
     decide_p = sub.add_parser(
         "decide",
