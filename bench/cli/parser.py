@@ -20,6 +20,7 @@ from bench.cli.args import (
 )
 from bench.cli.aws import cmd_aws_cleanup, cmd_aws_list, cmd_aws_plan, cmd_aws_template
 from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
+from bench.cli.decide_traffic import add_fleet_arguments
 from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
 from bench.cli.run import cmd_capacity, cmd_list, cmd_run
@@ -265,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decide_p.add_argument("--format", choices=["png", "svg"], default="png")
     decide_p.add_argument("--quiet", action="store_true")
+    decide_p.add_argument(
+        "--traffic",
+        nargs="+",
+        metavar="FILE",
+        help="decide per prefix from your own traffic (S3 Inventory manifest.json, access logs, CloudTrail, "
+        "notifications, time,key[,size] CSV): the real daily count billed, the busiest minute judged",
+    )
+    add_traffic_arguments(decide_p)
+    add_fleet_arguments(decide_p)
     decide_p.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(
