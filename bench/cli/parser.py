@@ -365,7 +365,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
         "--days and --files-per-day stretch the scenario's arrival process.",
     )
-    simulate.add_argument("scenario", help="bundled scenario name or .toml path")
+    simulate.add_argument(
+        "scenario",
+        nargs="?",
+        help="bundled scenario name or .toml path (with --traffic, default: monthly)",
+    )
+    simulate.add_argument(
+        "--traffic",
+        nargs="+",
+        metavar="FILE",
+        help="replay the object creations recorded in these files (any format pve traffic reads) as the "
+        "scenario's arrivals; --prefix P keeps only those under P",
+    )
+    simulate.add_argument(
+        "--compress",
+        type=_positive,
+        default=1.0,
+        metavar="X",
+        help="with --traffic: replay X times faster (a week as a day with 7; default 1)",
+    )
+    add_traffic_arguments(simulate)
     simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",

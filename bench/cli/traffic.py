@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -79,3 +79,37 @@ def cmd_traffic(args: argparse.Namespace, console: Console) -> int:
         document = {"profiles": [p.as_dict() for p in profiles], "read": notes.lines()}
         write_atomic(Path(args.json), json.dumps(document, indent=2) + "\n")
     return EXIT_OK
+
+
+def check_replay_flags(args: argparse.Namespace) -> None:
+    if args.days is not None or args.files_per_day:
+        raise ArgumentError("--traffic", "replays the recorded times: leave out --days/--files-per-day")
+
+
+def replay_scenario(scenario: Any, args: argparse.Namespace, out: Path, console: Console) -> Any:
+    """``scenario`` with the traffic's creation times as its arrivals (a replay CSV in ``out``)."""
+    from bench.scenario.limits import check_simulation
+    from bench.traffic.replay import write_replay
+    from bench.traffic.sources import read_traffic
+
+    accesses = read_traffic(args.traffic, fmt=args.traffic_format)
+    replay = write_replay(
+        accesses, out / "traffic-arrivals.csv", prefixes=tuple(args.prefix or ()), compress=args.compress
+    )
+    check_simulation(scenario, replay.files, "--traffic")
+    # count and duration tell the simulator the period (its horizon), as they do for any process
+    arrivals = {
+        "process": "replay",
+        "replay_path": str(replay.path),
+        "count": replay.files,
+        "duration_s": max(replay.span_s, 1.0) + 1.0,
+    }
+    workload = {**scenario.workload.model_dump(), "arrivals": arrivals}
+    if not args.quiet:
+        console.print(
+            f"replaying {replay.files:,} arrivals over {replay.span_s / 3600:,.2f} h"
+            + (f" ({args.compress:g}x compressed)" if args.compress != 1 else "")
+            + f" from {replay.path}",
+            highlight=False,
+        )
+    return scenario.with_overrides(workload=workload)

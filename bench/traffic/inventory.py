@@ -151,8 +151,13 @@ def _read_csv(path: Path, names: list[str], bucket: str, checks: Checks) -> Iter
 
 
 def _read_parquet(path: Path, bucket: str, checks: Checks) -> Iterator[Access]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # the [traffic] extra
+        raise TrafficError(
+            path, "file", "reading Parquet needs pyarrow: pip install 'poll-vs-events[traffic]'"
+        ) from None
 
     checks.start_file(path, ordered=False)
     try:
