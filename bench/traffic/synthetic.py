@@ -6,6 +6,7 @@ a few bursts), with a poller's LISTs and some GETs in between."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,13 @@ def arrival_times(n: int, *, bursts: int = 0, seed: int = 0, days: float = 1.0) 
     return START + np.sort(centres[which] + rng.uniform(0.0, 60.0, n))
 
 
+@lru_cache(maxsize=4096)
+def _stamp(second: int) -> str:
+    return np.datetime64(second, "s").astype(object).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
 def _line(t: float, operation: str, key: str, uri: str, size: str, request: int) -> str:
-    stamp = np.datetime64(int(t), "s").astype(object).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    stamp = _stamp(int(t))
     return (
         f"{OWNER} amzn-s3-demo-bucket [{stamp}] 192.0.2.3 {OWNER} {request:016X} {operation} {key} "
         f'"{uri}" 200 - - {size} 20 10 {TAIL}'
