@@ -160,9 +160,8 @@ def fleet_table(decisions: list[Any]) -> Table:
         caption_justify="left",
     )
     for column in ("prefix", "files/day", "peak/day", "verdict", "recommended", "$/month", "p95 s", "saving"):
-        table.add_column(
-            column, justify="right" if column in ("files/day", "peak/day", "p95 s", "saving") else "left"
-        )
+        numeric = column in ("files/day", "peak/day", "p95 s", "saving")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "prefix")
     for d in decisions:
         best = d.recommended
         name = f"{d.profile.bucket}/{d.profile.prefix}" if d.profile.bucket else d.profile.name

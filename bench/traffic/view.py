@@ -30,6 +30,10 @@ def human_bytes(n: float | None) -> str:
     return f"{n:,.1f} TB"
 
 
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
 def when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
 
@@ -76,7 +80,8 @@ def profile_charts(p: PrefixProfile) -> list[str]:
     name = f"{p.bucket}/{p.prefix}" if p.bucket else p.name
     lines = [
         f"{name}: busiest hour from {when(p.busiest_hour[0])}, busiest minute {when(p.busiest_minute[0])}",
-        f"{' ' * len(name)}  files per UTC hour 00-23 |{sparkline(p.hourly)}| up to {max(p.hourly):,.3g}/h",
+        f"{' ' * len(name)}  files per UTC hour 00-23 |{sparkline(p.hourly)}| "
+        f"up to {_count(max(p.hourly))}/h",
     ]
     if p.sizes.count:
         lines.append(
