@@ -89,6 +89,35 @@ def test_decisions_run_on_a_local_dask_cluster_with_progress(logs) -> None:
     assert seen == [(1, 2), (2, 2)]
 
 
+def test_pve_decide_traffic_runs_on_a_dask_scheduler_by_address(logs, tmp_path: Path, capsys) -> None:
+    from distributed import LocalCluster
+
+    doc = tmp_path / "decision.json"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        args = [
+            "decide",
+            "--traffic",
+            *map(str, logs),
+            "--samples",
+            "4",
+            "--latency-p95",
+            "120",
+            "--executor",
+        ]
+        args += [
+            "dask",
+            "--dask-address",
+            cluster.scheduler_address,
+            "--out",
+            str(tmp_path),
+            "--json",
+            str(doc),
+        ]
+        assert main(args) == 0
+    assert "decided 2/2 prefixes" in capsys.readouterr().err
+    assert [d["prefix"] for d in json.loads(doc.read_text())["decisions"]] == ["bursty/", "steady/"]
+
+
 def test_pve_decide_traffic_writes_json_and_reports(logs, tmp_path: Path, capsys, monkeypatch) -> None:
     out, doc = tmp_path / "out", tmp_path / "decision.json"
     base = ["decide", "--traffic", *map(str, logs), "--samples", "4", "--latency-p95", "120"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
@@ -76,7 +77,12 @@ def open_executor(args: argparse.Namespace) -> Iterator[Executor]:
             client = stack.enter_context(Client(args.dask_address))
         else:
             cluster = stack.enter_context(
-                LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,  # its INFO lines would bury the progress
+                )
             )
             client = stack.enter_context(Client(cluster))
         yield client.get_executor()

@@ -54,8 +54,9 @@ def _manifest(path: Path) -> dict[str, Any]:
 
 
 def data_files(manifest: Path, files: Sequence[Any]) -> list[Path]:
-    """Each listed file on this machine, all checked before any is read: the key as listed, relative to
-    the manifest's folder or any folder above it, or by its name beside the manifest."""
+    """Each listed file on this machine, all checked before any is read: the key's tail beside the
+    manifest, or the whole key under one of the four folders above it (AWS's layout:
+    ``prefix/source-bucket/config-ID/YYYY-MM-DDTHH-MMZ/manifest.json``)."""
     found = []
     for i, entry in enumerate(files):
         key = str(entry.get("key", "")) if isinstance(entry, dict) else ""
@@ -63,7 +64,8 @@ def data_files(manifest: Path, files: Sequence[Any]) -> list[Path]:
             raise TrafficError(manifest, f"files[{i}]", "no 'key'")
         parts = Path(key).parts
         candidates = [manifest.parent / Path(*parts[j:]) for j in range(len(parts))]
-        candidates += [folder / key for folder in manifest.parents]
+        # the key is relative to the destination bucket, four folders above a manifest in AWS's layout
+        candidates += [folder / key for folder in list(manifest.parents)[:4]]
         hit = next((c for c in candidates if c.is_file()), None)
         if hit is None:
             raise TrafficError(
