@@ -2,7 +2,8 @@
 ``fileSchema`` (S3 User Guide, "Locating your inventory list", read 2026-12-07), read through the
 manifest so the columns are known. Fields used: ``Key``, ``Size``, ``LastModifiedDate``, and
 ``VersionId``/``IsLatest``/``IsDeleteMarker`` when present. CSV inventory keys are URL-encoded (S3
-User Guide, "Amazon S3 Inventory list"); Parquet's are not.
+User Guide, "Amazon S3 inventory list", read 2026-12-07); Parquet's are not. The list is eventually
+consistent: it "might not include recently added or deleted objects".
 
 An inventory is a listing, not a log: it holds the objects that exist (every version, with versions
 included), each with the time it was last written. Objects overwritten or deleted before the report
@@ -17,7 +18,7 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from bench.traffic.model import Access, Checks, Op, TrafficError
 from bench.traffic.textio import open_text
@@ -146,7 +147,9 @@ def _read_csv(path: Path, names: list[str], bucket: str, checks: Checks) -> Iter
                 problem = f"{len(row)} fields, the manifest's fileSchema has {len(columns)}"
                 raise TrafficError(path, number, problem)
             values: dict[str, Any] = dict(zip(columns, row, strict=True))
-            values["key"] = unquote(values["key"])  # CSV inventory keys are URL-encoded
+            # "When using the CSV file format, the key name is URL-encoded and must be decoded"; decoded
+            # as a form (a '+' is a space), as S3 encodes its notifications' keys: a literal '+' is %2B
+            values["key"] = unquote_plus(values["key"])
             access = _row(values, bucket, path, number, checks)
             if access is not None:
                 yield checks.check(access, path, number)

@@ -1,6 +1,6 @@
 """S3 event notifications archived as JSON lines: one delivered message per line, in any shape
 ``event_handlers.parse_s3_event`` reads (direct, inside SQS or SNS, EventBridge). The S3 User Guide
-("Event notification message structure", read 2026-12-07) documents the records; notifications are
+("Event message structure", read 2026-12-07) documents the records; notifications are
 at least once and unordered, so duplicates are counted and dropped, and disorder is counted."""
 
 from __future__ import annotations
