@@ -214,3 +214,25 @@ def test_pve_traffic_reads_every_format_and_exits_2_on_bad_input(
     capsys.readouterr()
     assert main(["traffic", str(bad)]) == 2
     assert "bad.csv: line 2: negative size -1" in capsys.readouterr().err
+
+
+def test_depth_zero_is_one_profile_per_bucket() -> None:
+    accesses, _ = read(FIXTURES / "access-log.txt", FIXTURES / "cloudtrail.json")
+    profiles = profile_traffic(iter(accesses), Grouping(depth=0))
+    assert [(p.bucket, p.prefix, p.creates) for p in profiles] == [
+        ("amzn-s3-demo-bucket", "", 3),
+        ("awsexamplebucket1", "", 5),
+    ]
+
+
+def test_the_lists_in_a_log_are_priced_as_what_polling_pays_today() -> None:
+    from bench.cost.model import load_pricing
+    from bench.traffic.view import list_usd_per_month
+
+    accesses, _ = read(FIXTURES / "access-log.txt")
+    (incoming,) = [p for p in profile_traffic(iter(accesses)) if p.prefix == "incoming/"]
+    pricing = load_pricing()
+    per_list = pricing["s3_put_copy_post_list"]
+    assert incoming.lists == 1
+    expected = 1 / incoming.window_days * pricing.hours_per_month / 24 * per_list
+    assert list_usd_per_month(incoming, pricing) == pytest.approx(expected)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from bench.cli.args import _positive_int
+from bench.cli.args import _seed
 from bench.cli.exits import EXIT_OK, ArgumentError
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ def add_traffic_arguments(parser: argparse.ArgumentParser, *, files: str = "--tr
     )
     group.add_argument(
         "--depth",
-        type=_positive_int,
+        type=_seed,  # a whole number from 0
         default=1,
-        help="one prefix per this many leading folders of a key (default 1)",
+        help="one prefix per this many leading folders of a key (default 1; 0: one per bucket)",
     )
     group.add_argument(
         "--prefix",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
+from bench.cost.model import Pricing, load_pricing
 from bench.traffic.profile import PrefixProfile
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -38,7 +39,13 @@ def when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
 
 
-def profile_table(profiles: Sequence[PrefixProfile]) -> Table:
+def list_usd_per_month(p: PrefixProfile, pricing: Pricing) -> float:
+    """What the LIST requests already in the log cost a month (what polling pays today)."""
+    return p.lists_per_day * pricing.hours_per_month / 24.0 * pricing["s3_put_copy_post_list"]
+
+
+def profile_table(profiles: Sequence[PrefixProfile], pricing: Pricing | None = None) -> Table:
+    pricing = pricing or load_pricing()
     window = profiles[0].window_days if profiles else 0.0
     several = len({p.bucket for p in profiles}) > 1
     table = Table(
@@ -46,12 +53,13 @@ def profile_table(profiles: Sequence[PrefixProfile]) -> Table:
         title_justify="left",
         caption="files/day over the whole window; peak hour/min: files in the busiest clock hour/minute "
         "(x 1440 for the minute is the rate feasibility and latency are judged at); dispersion: "
-        "variance/mean of files per minute (1 = Poisson, >1 = bursty)",
+        "variance/mean of files per minute (1 = Poisson, >1 = bursty); LIST $/month: the listings in the "
+        f"log at {pricing.label} (requests only)",
         caption_justify="left",
     )
     for column in (
         "prefix", "files", "files/day", "peak hour", "peak min", "dispersion", "overwrites", "deletes",
-        "LISTs/day", "objects", "size p50", "size p95",
+        "LISTs/day", "LIST $/month", "objects", "size p50", "size p95",
     ):  # fmt: skip
         table.add_column(
             column, justify="left" if column == "prefix" else "right", no_wrap=column == "prefix"
@@ -68,6 +76,7 @@ def profile_table(profiles: Sequence[PrefixProfile]) -> Table:
             f"{p.overwrites:,}",
             f"{p.deletes:,}",
             f"{p.lists_per_day:,.0f}",
+            f"{list_usd_per_month(p, pricing):,.2f}",
             f"{p.objects_live:,}",
             human_bytes(p.sizes.p50),
             human_bytes(p.sizes.p95),
