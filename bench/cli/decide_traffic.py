@@ -36,20 +36,21 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
-    """The requirements and work of ``pve decide``'s flags, the same for every prefix."""
+    """The requirements and work of ``pve decide``'s flags (as ``cmd_decide`` builds them), the same
+    for every prefix."""
+    from bench.cli.cost import requirements_from_args
+
     return {
         "cpu_s": args.cpu_s,
         "wait_s": args.wait_s,
         "file_size_mb": args.file_size_mb,
-        "retention_days": args.retention_days,
         "retention": args.retention,
         "memory_mb": args.memory,
         "arch": args.arch,
         "interval_s": args.interval,
-        "latency_p95_s": args.latency_p95,
-        "budget_usd": args.budget_usd,
-        "ledger": not args.no_ledger,
         "ebs_root_gb": args.ebs_root_gb,
+        "requirements": requirements_from_args(args),  # a contradiction: exit 2 before any work
+        "free_tier": args.free_tier,
     }
 
 
@@ -115,14 +116,13 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
     from bench.traffic.textio import write_atomic
 
     check_traffic_flags(args)
+    fields = workload_fields(args)
     out = _prepare_out(_out_dir("decide", "traffic", args.out), args)
     for flag, value in (("--json", args.json), ("--report", args.report)):
         if value:
             prepare_out_file(Path(value), flag=flag)
     profiles, notes = read_profiles(args, args.traffic)  # every record checked before any decision
-    settings = DecideSettings(
-        workload_fields(args), args.profile, args.assumptions, args.pricing, args.samples, args.seed
-    )
+    settings = DecideSettings(fields, args.profile, args.assumptions, args.pricing, args.samples, args.seed)
     err = Console(stderr=True)
     with open_executor(args) as executor:
         decisions = decide_prefixes(
@@ -140,7 +140,7 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
         "summary": summary_line(decisions),
         "decisions": [d.as_dict() for d in decisions],
         "read": notes.lines(),
-        "settings": {**vars(settings), "workload": dict(settings.workload)},
+        "settings": settings.as_dict(),
     }
     if args.json:
         write_atomic(Path(args.json), json.dumps(document, indent=2) + "\n")

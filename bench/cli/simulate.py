@@ -44,14 +44,22 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
             "--processing-ms, --processing-ms-per-mb",
         )
+    work = None
+    if args.cpu_s is not None or args.wait_s is not None:
+        if processing is not None:
+            raise ArgumentError("--cpu-s", "give --processing-ms or --cpu-s/--wait-s, not both")
+        from bench.cost.work import Work
+
+        default = Work()
+        work = Work(
+            args.cpu_s if args.cpu_s is not None else default.cpu_s,
+            args.wait_s if args.wait_s is not None else default.wait_s,
+        )
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
-    if args.traffic:
-        from bench.cli.traffic import replay_scenario
-
-        scenario = replay_scenario(scenario, args, base, console)
+    scenario = _with_traffic(scenario, args, base, console)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -59,6 +67,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             days=args.days,
             files_per_day=rate,
             processing=processing,
+            work=work,
             live=live,
             max_records=args.max_records,
             start=args.start,
@@ -105,6 +114,16 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
+
+
+def _with_traffic(scenario: Scenario, args: argparse.Namespace, out: Path, console: Console) -> Scenario:
+    """With --traffic, ``scenario`` replaying the recorded arrivals (bench/cli/traffic.py)."""
+    if not args.traffic:
+        return scenario
+    from bench.cli.traffic import replay_scenario
+
+    replayed: Scenario = replay_scenario(scenario, args, out, console)
+    return replayed
 
 
 def _scenario_name(args: argparse.Namespace) -> str:

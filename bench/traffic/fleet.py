@@ -30,6 +30,17 @@ class DecideSettings:
     samples: int = 32
     seed: int = 0
 
+    def as_dict(self) -> dict[str, Any]:
+        work = {k: (v.as_dict() if hasattr(v, "as_dict") else v) for k, v in self.workload.items()}
+        return {
+            "workload": work,
+            "latency_profile": self.latency_profile,
+            "assumptions": self.assumptions,
+            "pricing": self.pricing,
+            "samples": self.samples,
+            "seed": self.seed,
+        }
+
 
 def workload_fields(profile: PrefixProfile, settings: DecideSettings) -> dict[str, Any]:
     """The prefix as ``pve decide`` takes it: the observed daily count, the busiest minute as the peak

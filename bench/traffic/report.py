@@ -38,16 +38,15 @@ def _when(t: float) -> str:
 
 
 def _requirements(settings: DecideSettings) -> tuple[str, ...]:
-    w = settings.workload
-    target = f"p95 latency <= {w['latency_p95_s']:g} s" if w.get("latency_p95_s") else "no latency target"
-    budget = f"at most ${w['budget_usd']:g} a month" if w.get("budget_usd") else "no budget cap"
+    from bench.decide.rank import Workload
+
+    w = Workload(1.0, **settings.workload)  # the requirements as every prefix's workload states them
+    memory = f"Lambda {w.memory_mb} MB" if w.memory_mb else "Lambda memory searched"
+    interval = f"poll interval {w.interval_s:g} s" if w.interval_s else "poll interval searched"
     return (
-        f"{target}; {budget} (the same for polling and events)",
-        f"work per file: {w.get('cpu_s', 0.05):g} s CPU at one vCPU + {w.get('wait_s', 0.05):g} s waiting; "
-        f"Lambda {w.get('memory_mb', 128)} MB {w.get('arch', 'x86_64')}; "
-        f"poll interval {w.get('interval_s', 60):g} s",
-        f"files kept {w.get('retention_days', 30):g} days ({w.get('retention', 'lifecycle')}); idempotency "
-        f"ledger on every Lambda route: {'yes' if w.get('ledger', True) else 'no'}",
+        f"{w.req.describe()} (the same for polling and events)",
+        f"work per file: {w.cpu_s:g} s CPU at one vCPU + {w.wait_s:g} s waiting; {memory} {w.arch}; "
+        + interval,
         "file size: each prefix's mean recorded size (the --file-size-mb flag where the source has none)",
         f"latency profile '{settings.latency_profile}'; {settings.samples} joint draws, seed {settings.seed}",
     )
