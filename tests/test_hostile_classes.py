@@ -62,6 +62,9 @@ EXTREME_FLAGS: list[tuple[list[str], str]] = [
     (["simulate", "quickstart", "--files-per-day", "1e15"], "--files-per-day"),
     (["simulate", "quickstart", "--cpu-s", "1e300"], "--cpu-s"),
     (["decide", "--files-per-day", "1000", "--wait-s", "1e300"], "--wait-s"),
+    (["cost", "--file-size-mb", "1e300"], "--file-size-mb"),
+    (["cost", "--retention-days", "1e300"], "--retention-days"),
+    (["simulate", "quickstart", "--days", "1e-300"], "--days"),
 ]
 
 

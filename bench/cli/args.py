@@ -115,6 +115,18 @@ def _seconds_per_file(text: str) -> float:
     return _bounded(text, 0.0, MAX_PROCESSING_S, " s (a day)")
 
 
+def _retention_days(text: str) -> float:
+    from bench.scenario.bounds import MAX_SPAN_S
+
+    return _bounded(text, 0.0, MAX_SPAN_S / 86400, " days (ten years)")
+
+
+def _simulated_days(text: str) -> float:
+    """From one second (a shorter period holds no arrival to simulate) up; the files it implies
+    are checked against the simulator's limit later, with the figure."""
+    return _bounded(text, 1 / 86400, 1e6, " days", low_open=False)
+
+
 def _seed(text: str) -> int:
     """A numpy seed: a whole number from 0."""
     try:

@@ -20,9 +20,11 @@ from bench.cli.args import (
     _probability,
     _requirement_arguments,
     _retention_arg,
+    _retention_days,
     _seconds_per_file,
     _seed,
     _share,
+    _simulated_days,
     _work_arguments,
 )
 from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
@@ -175,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     _work_arguments(cost)
     cost.add_argument(
         "--duration-ms",
-        type=_non_negative,
+        type=_milliseconds,
         help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
     )
     cost.add_argument(
@@ -184,11 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument(
         "--retention-days",
-        type=_non_negative,
+        type=_retention_days,
         help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     cost.add_argument(
-        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB): storage, network"
+        "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB): storage, network"
     )
     cost.add_argument(
         "--retention",
@@ -267,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decide_p.add_argument(
         "--retention-days",
-        type=_non_negative,
+        type=_retention_days,
         help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
@@ -418,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --traffic: replay X times faster (a week as a day with 7; default 1)",
     )
     add_traffic_arguments(simulate)
-    simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
+    simulate.add_argument("--days", type=_simulated_days, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",
         type=_files_per_day,
