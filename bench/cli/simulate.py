@@ -31,6 +31,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         comparison_frame,
         write_comparison_csv,
     )
+    from bench.simulate.parallel import keep_freed_memory
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -46,6 +47,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
+    keep_freed_memory()  # a month's chunks reuse their pages (bench.simulate.parallel)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -58,6 +60,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             start=args.start,
             retention=args.retention,
             on_chunk=None if args.quiet else _chunk_progress(),
+            jobs=args.jobs,
         )
         clock = time.perf_counter()
         summary = simulate_scenario(scenario, out, options, command=_command_line())

@@ -82,6 +82,9 @@ class ModelTotals:
 
 class Model(ABC):
     path_names: tuple[str, ...] = ("events", "sweep")
+    # seconds per file relative to the others, to share strategies among worker processes
+    # (bench.simulate.parallel); measured on the monthly scenario at 10M files a day, 2026-12-07
+    relative_cost = 1.0
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         self.spec, self.ctx = spec, ctx
@@ -202,6 +205,7 @@ class PollModel(Model):
     """List at each tick, find what arrived since, process it with one consumer (FIFO)."""
 
     path_names: tuple[str, ...] = ("poll",)
+    relative_cost = 0.8
 
     def __init__(self, spec: Any, ctx: SimContext, phase: float, *, scheduled: bool = False) -> None:
         super().__init__(spec, ctx)
@@ -344,6 +348,8 @@ class AsyncEventModel(Model):
     """S3 (or EventBridge, or inotify) pushes each event after a delivery delay; each invocation
     may pay a cold start; up to the concurrency limit run at once."""
 
+    relative_cost = 1.3
+
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
@@ -433,6 +439,8 @@ class AsyncEventModel(Model):
 class HybridModel(AsyncEventModel):
     """Events, and a sweep every ``sweep_interval_s`` that finds what the events lost, after a grace."""
 
+    relative_cost = 1.0
+
     def __init__(self, spec: Any, ctx: SimContext, phase: float) -> None:
         super().__init__(spec, ctx)
         self.sweep = _Ticks(
@@ -497,6 +505,7 @@ class SqsModel(Model):
     or by the scenario's fixed ``pollers``."""
 
     route = "sqs_to_lambda"
+    relative_cost = 2.3
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
