@@ -371,6 +371,7 @@ class AsyncEventModel(Model):
         available = arrivals + delay
         cold = self._cold(n)
         busy = cold + handler
+        del delay, handler  # a chunk's arrays are 40 MB each: drop the dead ones early
         if lost is not None:
             available[lost] = np.inf  # never delivered: sorts last, never starts
         delivered = n if lost is None else n - int(lost.sum())
@@ -554,6 +555,7 @@ class SqsModel(Model):
             available = queued + delay  # delays are drawn independently of the order
             order = np.argsort(available, kind="stable")
             available, service = available[order], service[order]
+        del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
         self.timeline.add(available, service)
         if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
             start = available if self.cap else np.full(n, np.nan)

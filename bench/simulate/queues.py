@@ -27,8 +27,12 @@ def single_server(available: np.ndarray, service: np.ndarray, free_at: float = -
     if available.size == 0:
         return np.empty(0)
     done = np.cumsum(service)
-    backlog_free = np.maximum.accumulate(available - (done - service))
-    return done + np.maximum(backlog_free, free_at)
+    backlog_free = np.subtract(done, service)  # in place from here: two arrays alive, not five
+    np.subtract(available, backlog_free, out=backlog_free)
+    np.maximum.accumulate(backlog_free, out=backlog_free)
+    np.maximum(backlog_free, free_at, out=backlog_free)
+    backlog_free += done
+    return backlog_free
 
 
 def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
@@ -67,9 +71,13 @@ def many_servers(available: np.ndarray, service: np.ndarray, servers: int) -> tu
         return start, True
     if not more_at_once_than(start, servers) and peak_concurrency(start, start + service) <= servers:
         return start, True
-    fluid = single_server(available, service / servers)
-    waiting = np.maximum(0.0, fluid - service / servers - available)
-    return available + waiting, False
+    share = service / servers
+    waiting = single_server(available, share)  # the fluid finish; then, in place, the wait
+    waiting -= share
+    waiting -= available
+    np.maximum(0.0, waiting, out=waiting)
+    waiting += available
+    return waiting, False
 
 
 def bulk_batches(available: np.ndarray, finish_prev: np.ndarray, batch_size: int) -> int:

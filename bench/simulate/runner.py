@@ -311,7 +311,7 @@ def simulate_strategies(
     clock = time.perf_counter()
     chunks = arrival_chunks(setup.arrivals, setup.scenario.seed, setup.options.chunk_files)
     for number, chunk in enumerate(chunks):  # every model, same arrivals
-        written = chunk / scale
+        written = chunk / scale if scale != 1.0 else chunk  # x / 1.0 is x: no 40 MB copy
         pick = sampler.random(written.size) < setup.sample_p
         generating += time.perf_counter() - clock
         for i, model in models.items():
@@ -347,8 +347,9 @@ def _tally(
     finished, detected, started = result.finished, result.detected, result.started
     if not everything:
         finished, detected, started, written = finished[done], detected[done], started[done], written[done]
-    tally.latency.add(finished - written, finite=True)
-    tally.detection.add(detected - written, finite=True)
+    since = np.subtract(finished, written)
+    tally.latency.add(since, finite=True)
+    tally.detection.add(np.subtract(detected, written, out=since), finite=True)  # one buffer for both
     for code, name in enumerate(path_names):
         tally.paths[name] += int(np.sum(result.path == code))
     if done.any():
