@@ -67,7 +67,7 @@ def test_many_processes_write_the_numbers_and_records_of_one(
 
 def test_strategies_are_shared_by_cost_heaviest_first() -> None:
     # the monthly scenario's six: three polls, S3 -> Lambda, SQS, hybrid
-    assert balanced_groups([0.8, 0.8, 0.8, 1.3, 2.3, 1.0], 2) == [[0, 2, 4], [1, 3, 5]]  # 3.9 and 3.1
+    assert balanced_groups([1.0, 1.0, 1.0, 2.0, 4.3, 2.2], 2) == [[1, 4], [0, 2, 3, 5]]  # 5.3 and 6.2
     assert balanced_groups([1.0, 1.0], 8) == [[0], [1]]  # never an empty worker
     assert balanced_groups([1.0, 2.0, 3.0], 1) == [[0, 1, 2]]
 

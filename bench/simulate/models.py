@@ -82,8 +82,9 @@ class ModelTotals:
 
 class Model(ABC):
     path_names: tuple[str, ...] = ("events", "sweep")
-    # seconds per file relative to the others, to share strategies among worker processes
+    # CPU seconds per file relative to a poll's, to share strategies among worker processes
     # (bench.simulate.parallel); measured on the monthly scenario at 10M files a day, 2026-12-07
+    # (per 10M files: polls 0.33 s, S3 -> Lambda 0.65 s, hybrid 0.72 s, SQS 1.4 s)
     relative_cost = 1.0
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
@@ -205,7 +206,6 @@ class PollModel(Model):
     """List at each tick, find what arrived since, process it with one consumer (FIFO)."""
 
     path_names: tuple[str, ...] = ("poll",)
-    relative_cost = 0.8
 
     def __init__(self, spec: Any, ctx: SimContext, phase: float, *, scheduled: bool = False) -> None:
         super().__init__(spec, ctx)
@@ -348,7 +348,7 @@ class AsyncEventModel(Model):
     """S3 (or EventBridge, or inotify) pushes each event after a delivery delay; each invocation
     may pay a cold start; up to the concurrency limit run at once."""
 
-    relative_cost = 1.3
+    relative_cost = 2.0
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
@@ -440,7 +440,7 @@ class AsyncEventModel(Model):
 class HybridModel(AsyncEventModel):
     """Events, and a sweep every ``sweep_interval_s`` that finds what the events lost, after a grace."""
 
-    relative_cost = 1.0
+    relative_cost = 2.2
 
     def __init__(self, spec: Any, ctx: SimContext, phase: float) -> None:
         super().__init__(spec, ctx)
@@ -506,7 +506,7 @@ class SqsModel(Model):
     or by the scenario's fixed ``pollers``."""
 
     route = "sqs_to_lambda"
-    relative_cost = 2.3
+    relative_cost = 4.3
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)

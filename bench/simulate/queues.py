@@ -46,6 +46,17 @@ def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
     return int(running.max())
 
 
+def at_most_concurrent(start: np.ndarray, finish: np.ndarray, servers: int) -> bool:
+    """``peak_concurrency(start, finish) <= servers``, without a search per event: in start order,
+    the i-th start finds at most ``servers`` running exactly when at least ``i + 1 - servers``
+    ends came at or before it, i.e. when the ``(i - servers)``-th earliest end does."""
+    if start.size <= servers:
+        return True
+    starts = np.sort(start, kind="stable")  # already sorted where the simulator calls it: one pass
+    ends = np.sort(finish, kind="stable")
+    return bool(np.all(ends[: ends.size - servers] <= starts[servers:]))
+
+
 def never_more_than(start: np.ndarray, longest: float, servers: int) -> bool:
     """A quick sufficient test (O(n), no sort): if any ``servers + 1`` consecutive starts span
     more than the longest job, no more than ``servers`` ever run at once."""
@@ -69,7 +80,7 @@ def many_servers(available: np.ndarray, service: np.ndarray, servers: int) -> tu
     start = available  # exact: each starts on arrival (returned as is; callers do not write to it)
     if never_more_than(start, float(service.max(initial=0.0)), servers):
         return start, True
-    if not more_at_once_than(start, servers) and peak_concurrency(start, start + service) <= servers:
+    if not more_at_once_than(start, servers) and at_most_concurrent(start, start + service, servers):
         return start, True
     share = service / servers
     waiting = single_server(available, share)  # the fluid finish; then, in place, the wait
