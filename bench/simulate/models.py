@@ -548,14 +548,15 @@ class SqsModel(Model):
             ends = np.append(starts[1:], n)
             closes = np.minimum(arrivals[starts] + self.window, arrivals[ends - 1])
             available = np.repeat(closes, ends - starts) + delay
+            del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
             if not self.measured_queueing:
                 resort = np.argsort(available, kind="stable")
                 order, available, service = order[resort], available[resort], service[resort]
         else:  # below, everything is in the order the pollers see it; scattered back at the end
             available = queued + delay  # delays are drawn independently of the order
+            del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
             order = np.argsort(available, kind="stable")
             available, service = available[order], service[order]
-        del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
         self.timeline.add(available, service)
         if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
             start = available if self.cap else np.full(n, np.nan)
