@@ -29,4 +29,4 @@ def test_the_test_command_lints_type_checks_and_runs_both_suites() -> None:
 
 def test_the_moto_floor_is_the_release_that_url_encodes_notification_keys() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert re.search(r'"moto\[[^\]]*\]>=5\.1\.9"', pyproject)
+    assert re.search(r'"moto\[[^\]]*\]>=5\.1\.9(,<[0-9.]+)?"', pyproject)

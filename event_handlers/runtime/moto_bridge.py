@@ -21,6 +21,7 @@ Submit = Callable[[dict[str, Any]], None]
 _registry: dict[str, Submit] = {}
 _lock = threading.Lock()
 _installed = False
+originals: dict[str, Any] = {}  # moto's own functions, for tests/test_moto_patch_shapes.py
 
 
 def register_function(function_arn: str, submit: Submit) -> None:
@@ -74,6 +75,8 @@ def install() -> None:
                 rest.targets = others
                 original_send(rest, original_event, transform_input)
 
+        originals["_invoke_awslambda"] = original_invoke
+        originals["Rule.send_to_targets"] = original_send
         setattr(s3_notifications, "_invoke_awslambda", invoke_awslambda)  # noqa: B010 - a patch
         setattr(events_models.Rule, "send_to_targets", send_to_targets)  # noqa: B010 - a patch
         _installed = True
