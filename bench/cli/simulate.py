@@ -31,7 +31,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         comparison_frame,
         write_comparison_csv,
     )
-    from bench.simulate.parallel import keep_freed_memory
+    from bench.simulate.parallel import default_jobs, keep_freed_memory
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -47,7 +47,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
-    keep_freed_memory()  # a month's chunks reuse their pages (bench.simulate.parallel)
+    if (args.jobs or default_jobs()) == 1:  # else the workers do (bench.simulate.parallel)
+        keep_freed_memory()  # a month's chunks reuse their pages
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base

@@ -250,7 +250,6 @@ class PollModel(Model):
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
         per_tick = self.ticks.per_tick(arrivals)
-        k = np.repeat(np.arange(per_tick.size), per_tick)
         self.ticks.found += per_tick
         self.written += n
         touched = np.flatnonzero(per_tick)
@@ -259,6 +258,7 @@ class PollModel(Model):
         detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), per_tick[touched])
         service = self.service(n)
         if self.scheduled:  # one invocation per tick, each working through its own files
+            k = np.repeat(np.arange(per_tick.size), per_tick)  # each file's tick
             first = np.concatenate(([True], k[1:] != k[:-1]))
             finished = detected + group_cumsum(service, first)
             self.busy_ms += np.bincount(k, weights=service * 1000.0, minlength=self.busy_ms.size)

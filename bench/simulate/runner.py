@@ -22,6 +22,7 @@ import pandas as pd
 
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
+from bench.cost.scaling import Stability
 from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
@@ -40,7 +41,7 @@ from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
 from bench.scenario.spec import Arrivals, Scenario
 from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
-from bench.simulate.models import ChunkResult, Model, SimContext, make_model
+from bench.simulate.models import ChunkResult, Model, ModelTotals, SimContext, make_model
 from bench.simulate.parallel import balanced_groups, default_jobs, run_groups
 from bench.simulate.streaming import StreamingStats
 from event_handlers.runtime.latency import Distribution, LatencyProfile, distribution_kind, load_profile
@@ -63,6 +64,18 @@ class StrategyTally:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class FinishedModel:
+    """What the summary reads of a model once it has finished: its totals and its stability at
+    the run's rate. A worker sends this back, not the model with its per-tick arrays."""
+
+    totals: ModelTotals
+    checked: Stability
+
+    def stability(self, rate_per_s: float) -> Stability:
+        return self.checked
+
+
 @dataclass
 class StrategyRun:
     """What one strategy's pass over the arrivals left: its tally, its finished model and its
@@ -71,7 +84,7 @@ class StrategyRun:
     index: int
     name: str
     tally: StrategyTally
-    model: Model
+    model: FinishedModel
     rows: list[tuple[int, pd.DataFrame]]
 
 
@@ -334,7 +347,10 @@ def simulate_strategies(
         started_finish = time.perf_counter()
         model.finish(tally.last_activity)
         tally.seconds += time.perf_counter() - started_finish + generating / len(models)
-    return [StrategyRun(i, names[i], tallies[i], models[i], rows[i]) for i in indices]
+    return [
+        StrategyRun(i, names[i], tallies[i], FinishedModel(m.totals, m.stability(setup.rate_per_s)), rows[i])
+        for i, m in models.items()
+    ]
 
 
 def _tally(
@@ -391,7 +407,7 @@ def _records(
 def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; replaced by the results builder)
     scenario: Scenario,
     tallies: dict[str, StrategyTally],
-    models: dict[str, Model],
+    models: dict[str, FinishedModel],
     records: pd.DataFrame,
     profile: LatencyProfile,
     processing: Distribution,
