@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +81,13 @@ def fails(group: Any, progress: Any) -> list[int]:
 def test_a_worker_error_is_raised_in_the_parent() -> None:
     with pytest.raises(ValueError, match="boom in"):
         parallel.run_groups(fails, [[0], [1]])
+
+
+def dies(group: Any, progress: Any) -> list[int]:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return []
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    with pytest.raises(RuntimeError, match=r"worker \d died"):
+        parallel.run_groups(dies, [[0], [1]])

@@ -18,8 +18,9 @@ import ctypes
 import multiprocessing
 import os
 import queue
+import signal
+import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -29,7 +30,6 @@ Work = Callable[[Sequence[int], Progress | None], list[R]]
 # glibc's mallopt parameters (malloc.h): a freed block this large stays in the heap
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _KEEP_BELOW_BYTES = 1 << 30  # blocks up to 1 GiB come from (and go back to) the heap, not mmap
-_progress_queue: Any = None  # set in each worker by ``_start_worker``
 
 
 def default_jobs() -> int:
@@ -71,48 +71,77 @@ def run_groups(
     work: Work[R], groups: Sequence[Sequence[int]], on_progress: Progress | None = None
 ) -> list[R]:
     """``work(group, progress)`` for every group, each in its own worker process (in this
-    process when there is a single group), results concatenated in group order."""
+    process when there is a single group), results concatenated in group order. A worker's
+    error is raised here, and a worker that dies (killed for memory) is an error; an interrupt
+    here (Ctrl-C, SIGTERM) stops the workers at once."""
     if len(groups) <= 1:
         return [r for group in groups for r in work(group, on_progress)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    reports = context.Queue()
-    with ProcessPoolExecutor(
-        max_workers=len(groups), mp_context=context, initializer=_start_worker, initargs=(reports,)
-    ) as pool:
-        futures = [pool.submit(_run_group, work, g, n, on_progress is not None) for n, g in enumerate(groups)]
-        _follow(futures, reports, len(groups), on_progress)
-        return [r for f in futures for r in f.result()]
+    messages = context.Queue()
+    report = on_progress is not None
+    workers = [
+        context.Process(target=_worker, args=(work, group, n, messages, report), daemon=True)  # type: ignore[attr-defined]
+        for n, group in enumerate(groups)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        results = _follow(workers, messages, on_progress)
+    except BaseException:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # their months are of no use without this process
+        raise
+    finally:
+        for worker in workers:
+            worker.join()
+        messages.close()
+    return [r for n in range(len(groups)) for r in results[n]]
 
 
-def _start_worker(reports: Any) -> None:
-    global _progress_queue
-    _progress_queue = reports
+def _worker(work: Work[R], group: Sequence[int], number: int, messages: Any, report: bool) -> None:
+    # the parent answers Ctrl-C and SIGTERM (and stops the workers): a worker just ends, quietly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     keep_freed_memory()
 
-
-def _run_group(work: Work[R], group: Sequence[int], number: int, report: bool) -> list[R]:
     def progress(done: int) -> None:
-        _progress_queue.put((number, done))
+        messages.put((number, "progress", done))
 
-    return work(group, progress if report else None)
+    try:
+        result = work(group, progress if report else None)
+    except Exception as exc:  # a bug stays a traceback: the parent raises it, with this one as a note
+        exc.add_note(f"in simulation worker {number}:\n{traceback.format_exc()}")
+        messages.put((number, "error", exc))
+        return
+    messages.put((number, "done", result))
 
 
-def _follow(futures: list[Future[Any]], reports: Any, groups: int, on_progress: Progress | None) -> None:
-    """Wait for the workers, passing on the files every group has passed; a worker's error
-    stops the wait (and surfaces from its ``result()``)."""
-    passed = [0] * groups
+def _follow(workers: list[Any], messages: Any, on_progress: Progress | None) -> dict[int, list[Any]]:
+    """Each worker's results, passing on meanwhile the files every worker has passed."""
+    passed = [0] * len(workers)
     reported = 0
-    while True:
-        finished, pending = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
-        while True:
-            try:
-                number, done = reports.get_nowait()
-            except queue.Empty:
-                break
-            passed[number] = max(passed[number], done)
-        if on_progress is not None and min(passed) > reported:
+    results: dict[int, list[Any]] = {}
+    while len(results) < len(workers):
+        try:
+            number, kind, payload = messages.get(timeout=0.2)
+        except queue.Empty:
+            for n, worker in enumerate(workers):
+                if n not in results and worker.exitcode not in (None, 0):
+                    raise RuntimeError(
+                        f"simulation worker {n} died (exit code {worker.exitcode}): killed for memory? "
+                        "try --jobs 1"
+                    ) from None
+            continue
+        if kind == "error":
+            raise payload
+        if kind == "done":
+            results[number] = payload
+            passed[number] = max(passed[number], 10**18)  # all of its files
+        else:
+            passed[number] = max(passed[number], payload)
+        if on_progress is not None and kind == "progress" and min(passed) > reported:
             reported = min(passed)
             on_progress(reported)
-        if not pending or any(f.exception() is not None for f in finished):
-            return
+    return results
