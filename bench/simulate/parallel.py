@@ -3,11 +3,11 @@
 Every strategy's model is independent of the others given the arrivals, and the arrivals are a
 seeded process, so a worker can draw them again rather than receive them: each worker makes one
 pass over the arrivals for its group of strategies and sends back what that pass left (tallies,
-what the summary reads of the finished models, sampled records). Nothing depends on which worker ran a strategy, so the merged
-numbers are those of one process. Groups are balanced by each strategy's relative cost (longest
-first onto the least loaded worker); a worker keeps its freed arrays in its own heap instead of
-giving them back to the kernel (``keep_freed_memory``), which removes most of the page faults of a
-month's chunks.
+what the summary reads of the finished models, sampled records). Nothing depends on which worker
+ran a strategy, so the merged numbers are those of one process. Groups are balanced by each
+strategy's relative cost (longest first onto the least loaded worker); a worker keeps its freed
+arrays in its own heap instead of giving them back to the kernel (``keep_freed_memory``), which
+removes most of the page faults of a month's chunks.
 
 Progress: each worker reports the files it has passed after every chunk on a queue; the parent
 reports the files every strategy has passed (the slowest group's).
