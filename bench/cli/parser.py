@@ -13,12 +13,13 @@ from bench.cli.args import (
     _positive,
     _positive_int,
     _probability,
+    _requirement_arguments,
     _retention_arg,
     _seed,
     _share,
     _work_arguments,
 )
-from bench.cli.aws import cmd_aws_cleanup, cmd_aws_list, cmd_aws_plan, cmd_aws_template
+from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
 from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
 from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
@@ -63,7 +64,7 @@ def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
 def _add_aws_commands(sub: Any) -> None:
     aws = sub.add_parser(
         "aws",
-        help="plan, template, list and clean up what 'pve run --backend aws' deploys",
+        help="plan, template, list, clean up and check for (doctor) what 'pve run --backend aws' deploys",
         description="Resources of a run on your AWS account: every one carries a pve:run-id tag, and list "
         "and cleanup act on that tag only. Credentials: boto3's standard chain; --region is always required.",
     )
@@ -100,6 +101,13 @@ def _add_aws_commands(sub: Any) -> None:
     cleanup.add_argument("--run-id", help="only this run's (without it, every run's: needs --yes)")
     cleanup.add_argument("--yes", action="store_true", help="confirm a cleanup of every run in the region")
     cleanup.set_defaults(func=cmd_aws_cleanup)
+
+    doctor = commands.add_parser(
+        "doctor", help="is this account, region and machine ready for a first real run (read-only)"
+    )
+    common(doctor, endpoint=True)
+    doctor.add_argument("--pillow-wheel", help="a Pillow wheel for the Lambda runtime, to check it")
+    doctor.set_defaults(func=cmd_aws_doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,8 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--retention-days",
         type=_non_negative,
-        default=30.0,
-        help="days processed files stay in the watched prefix (default 30)",
+        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
+    )
+    cost.add_argument(
+        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB): storage, network"
     )
     cost.add_argument(
         "--retention",
@@ -179,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a lifecycle rule deletes files after --retention-days (default), or they are kept",
     )
     _bill_line_arguments(cost)
+    _requirement_arguments(cost)
     cost.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )
@@ -218,22 +229,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
     )
     _work_arguments(decide_p)
-    decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    decide_p.add_argument(
+        "--memory",
+        type=_memory,
+        help="pin Lambda memory in MB (default: the cheapest meeting the requirements)",
+    )
     decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     decide_p.add_argument(
-        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+        "--interval",
+        type=_positive,
+        help="pin the poll interval in seconds (default: the cheapest meeting the requirements, 1 s to 1 h)",
     )
     decide_p.add_argument(
         "--retention-days",
         type=_non_negative,
-        default=30.0,
-        help="days files stay in the prefix (default 30)",
+        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
-    decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
+    decide_p.add_argument(
+        "--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds (default 60)"
+    )
+    decide_p.add_argument(
+        "--no-latency-target", action="store_true", help="no latency target (pollers may poll hourly)"
+    )
     decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
     decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    decide_p.add_argument(
+        "--free-tier", action="store_true", help="subtract the always-free monthly allowances"
+    )
     _bill_line_arguments(decide_p)
+    _requirement_arguments(decide_p)
     decide_p.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )
@@ -352,7 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--processing-ms",
         type=_non_negative,
-        help="processing time per file (default: the profile's, else 100 ms)",
+        help="processing time per file (default: the profile's, else the work model: --cpu-s + --wait-s)",
+    )
+    simulate.add_argument(
+        "--cpu-s",
+        type=_non_negative,
+        help="the work model: CPU seconds per file at one full vCPU (default 0.05; Lambda at its memory's "
+        "share of a vCPU, as pve decide)",
+    )
+    simulate.add_argument(
+        "--wait-s", type=_non_negative, help="the work model: seconds per file waiting on I/O (default 0.05)"
     )
     simulate.add_argument(
         "--processing-ms-per-mb",

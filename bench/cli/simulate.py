@@ -31,7 +31,6 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         comparison_frame,
         write_comparison_csv,
     )
-    from bench.simulate.parallel import default_jobs, keep_freed_memory
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
@@ -43,12 +42,22 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
             "--processing-ms, --processing-ms-per-mb",
         )
+    work = None
+    if args.cpu_s is not None or args.wait_s is not None:
+        if processing is not None:
+            raise ArgumentError("--cpu-s", "give --processing-ms or --cpu-s/--wait-s, not both")
+        from bench.cost.work import Work
+
+        default = Work()
+        work = Work(
+            args.cpu_s if args.cpu_s is not None else default.cpu_s,
+            args.wait_s if args.wait_s is not None else default.wait_s,
+        )
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
-    if (args.jobs or default_jobs()) == 1:  # else the workers do (bench.simulate.parallel)
-        keep_freed_memory()  # a month's chunks reuse their pages
+    _reuse_freed_memory(args.jobs)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -56,6 +65,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             days=args.days,
             files_per_day=rate,
             processing=processing,
+            work=work,
             live=live,
             max_records=args.max_records,
             start=args.start,
@@ -103,6 +113,15 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
+
+
+def _reuse_freed_memory(jobs: int | None) -> None:
+    """A month's chunks reuse their pages (``bench.simulate.parallel.keep_freed_memory``): here
+    when this process simulates (``--jobs 1``), else each worker does."""
+    from bench.simulate.parallel import default_jobs, keep_freed_memory
+
+    if (jobs or default_jobs()) == 1:
+        keep_freed_memory()
 
 
 def _chunk_progress() -> Callable[[int, float], None]:

@@ -23,6 +23,7 @@ import pandas as pd
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
 from bench.cost.scaling import Stability
+from bench.cost.work import Work
 from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
@@ -96,6 +97,7 @@ class SimulationOptions:
     days: float | None = None
     files_per_day: float | None = None
     processing: Distribution | None = None
+    work: Work | None = None  # CPU + wait seconds per file (the work model pve decide uses)
     list_base_s: float | None = None
     list_per_object_s: float | None = None
     list_per_page_s: float | None = None
@@ -123,7 +125,7 @@ def route_samples(
     """A calibrated profile's (delay, handler time) pairs per event route, unless a processing
     time is given on the command line (then the pairs' handler times would contradict it)."""
     routes = profile.extra.get("route_samples")
-    if options.processing is not None or not isinstance(routes, dict):
+    if options.processing is not None or options.work is not None or not isinstance(routes, dict):
         return {}
     return {
         route: (np.asarray(spec["delay_s"], dtype=float), np.asarray(spec["handler_s"], dtype=float))
@@ -164,6 +166,20 @@ def model_inputs(profile: LatencyProfile, options: SimulationOptions) -> tuple[D
         source = "given by the caller"
     base, per_page, per_object = (g if g is not None else f for g, f in zip(given, fitted, strict=True))
     return processing, Listing(base, per_page, per_object, source)
+
+
+WORK_SOURCE = (
+    "the work model (bench.cost.work, as pve decide and pve cost): cpu_s at one full vCPU plus wait_s; "
+    "a Lambda function takes lambda_duration_s at its memory, a poller's core cpu_s + wait_s"
+)
+
+
+def work_model(processing: Distribution, options: SimulationOptions) -> Work | None:
+    """The work model, unless a processing time is given or the profile has its own (calibrated):
+    the caller's ``work``, else the default (0.05 s CPU + 0.05 s wait, as ``pve decide``)."""
+    if options.work is not None:
+        return options.work
+    return Work() if processing is DEFAULT_PROCESSING else None
 
 
 def bucket_start(
@@ -214,6 +230,7 @@ def simulate_scenario(
         sampled=setup.sample_p < 1.0,
         expected=setup.expected,
         rate_per_s=setup.rate_per_s,
+        work=setup.work,
     )
     write_results(out, records[COLUMNS], summary)
     return summary
@@ -237,6 +254,7 @@ class Setup:
     horizon_s: float
     rate_per_s: float
     bucket: StartState
+    work: Work | None  # the work model (bench.cost.work), unless a processing time rules
 
 
 def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
@@ -265,6 +283,7 @@ def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
         max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0,
         rate_per_s,
         bucket_start(scenario, options, rate_per_s, span),
+        work_model(processing, options),
     )
 
 
@@ -287,6 +306,7 @@ def make_strategy_model(setup: Setup, index: int) -> Model:
         list_per_page_s=setup.listing.per_page_s,
         bucket=setup.bucket,
         rate_per_s=setup.rate_per_s,
+        work=setup.work,
     )
     interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
     phase = _live_phase(options.live, spec.name)
@@ -420,6 +440,7 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
     sampled: bool,
     expected: float,
     rate_per_s: float,
+    work: Work | None = None,
 ) -> Run:
     strategies: dict[str, StrategyResult] = {}
     notes: list[str] = []
@@ -458,7 +479,17 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
         days=options.days,
         files_per_day=options.files_per_day,
         expected_files=expected,
-        processing={"kind": processing.kind, **dict(processing.params), "source": processing.source},
+        processing=(
+            {"kind": processing.kind, **dict(processing.params), "source": processing.source}
+            if work is None
+            else {
+                "kind": "work",
+                "cpu_s": work.cpu_s,
+                "wait_s": work.wait_s,
+                "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
+                "source": WORK_SOURCE,
+            }
+        ),
         listing={
             "base_s": listing.base_s,
             "per_page_s": listing.per_page_s,
