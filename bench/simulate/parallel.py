@@ -75,7 +75,7 @@ def run_groups(
     process when there is a single group), results concatenated in group order. A worker's
     error is raised here, and a worker that dies (killed for memory) is an error; an interrupt
     here (Ctrl-C, SIGTERM) stops the workers at once."""
-    if len(groups) <= 1:
+    if len(groups) <= 1 or multiprocessing.current_process().daemon:  # a daemon may not fork workers
         return [r for group in groups for r in work(group, on_progress)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
