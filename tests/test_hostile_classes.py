@@ -321,15 +321,16 @@ def _pve(argv: list[str], tmp_path: Path) -> subprocess.Popen[bytes]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="watches the process's threads in /proc")
 def test_sigterm_while_idle_cost_fills_its_bucket_exits_143(tmp_path: Path) -> None:
-    """SIGTERM raised inside ThreadPoolExecutor.submit left its lock held: the command hung."""
-    process = _pve(["idle-cost", "--objects", "60000"], tmp_path)
+    """SIGTERM raised inside ThreadPoolExecutor.submit left its lock held: the command hung (the
+    signal lands in submit while the executor is being handed the PUTs)."""
+    process = _pve(["idle-cost", "--objects", "200000"], tmp_path)
     threads = Path(f"/proc/{process.pid}/task")
     try:
         deadline = time.monotonic() + 120
         while len(list(threads.iterdir())) < 9 and time.monotonic() < deadline:  # 8 PUT threads running
             assert process.poll() is None, process.communicate()
             time.sleep(0.05)
-        time.sleep(1.0)  # inside the PUTs
+        time.sleep(0.2)  # inside the PUTs (before, the executor was still being handed 200,000 of them)
         assert process.poll() is None, process.communicate()
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
