@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -204,3 +205,20 @@ def test_a_run_summary_stores_the_scenario_file_without_this_machines_path(tmp_p
             scenario_file=str(Path(given).resolve()),
         )
         assert run.scenario_file == stored
+
+
+ABSOLUTE = re.compile(r"(?<![\w.~])/(?:home|root|work|tmp|Users|private|var/folders)/|\b[A-Z]:\\[A-Za-z]")
+
+
+@pytest.mark.parametrize("notebook", sorted((REPOSITORY / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_no_notebook_output_holds_an_absolute_path(notebook: Path) -> None:
+    """What a notebook printed (its paths, its warnings) is committed: none of this machine's paths."""
+    found = [
+        line
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        for output in cell.get("outputs", [])
+        for text in [output.get("text", ""), *output.get("data", {}).get("text/plain", [])]
+        for line in ("".join(text) if isinstance(text, list) else text).splitlines()
+        if ABSOLUTE.search(line)
+    ]
+    assert found == []
