@@ -82,6 +82,33 @@ def test_aws_plan_json_with_a_path_writes_the_file(
     assert capsys.readouterr().out == ""
 
 
+TRAFFIC = Path(__file__).parent / "fixtures" / "traffic" / "access-log.txt"
+
+
+@pytest.mark.parametrize(
+    ("argv", "key"),
+    [
+        (["traffic", str(TRAFFIC), "--json"], "profiles"),
+        (
+            ["decide", "--traffic", str(TRAFFIC), "--samples", "4", "--executor", "thread", "--json"],
+            "decisions",
+        ),
+    ],
+    ids=["traffic", "decide-traffic"],
+)
+def test_traffic_json_without_a_path_is_stdout_and_only_json(
+    argv: list[str],
+    key: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)[key]
+    assert not (tmp_path / "-").exists()
+
+
 def test_aws_template_prints_to_stdout_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
