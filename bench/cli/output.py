@@ -13,7 +13,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
@@ -134,14 +134,12 @@ def fit_table(console: Console, table: Table, keep: int = 1) -> list[RenderableT
     if sum(wants) + _border_width(table, len(wants)) <= width:
         return [table]
     groups = _split_columns(needs, width - _border_width(table, 0), keep)
-    parts: list[RenderableType] = []
-    for index, group in enumerate(groups):
-        part = _part(table, group, title=None if index == 0 or len(groups) == 1 else "(continued)")
-        _pin_widths(part, [needs[i] for i in group], [wants[i] for i in group], width)
-        parts.append(part)
-    if len(groups) == 1:
-        cast(Table, parts[0]).title, cast(Table, parts[0]).caption = table.title, table.caption
-        return parts
+    if len(groups) == 1:  # squeezed, not split: the table keeps its title and caption
+        return [_part(table, groups[0], needs, wants, width, table.title, table.caption)]
+    parts = [
+        _part(table, group, needs, wants, width, None if index == 0 else "(continued)", None)
+        for index, group in enumerate(groups)
+    ]
     title = _text(console, table.title, table.title_style, "table.title")
     return [*title, *parts, *_text(console, table.caption, table.caption_style, "table.caption")]
 
@@ -191,16 +189,25 @@ def _split_columns(needs: list[int], room: int, keep: int) -> list[list[int]]:
     return [*groups, kept + current] if current or not groups else groups
 
 
-def _part(table: Table, group: list[int], title: str | None) -> Table:
+def _part(
+    table: Table,
+    group: list[int],
+    needs: list[int],
+    wants: list[int],
+    width: int,
+    title: Any,
+    caption: Any,
+) -> Table:
     """A copy of ``table`` with copies of the columns in ``group`` (pinning their widths leaves the
-    caller's table alone), under ``title`` and without a caption."""
+    caller's table alone), its widths pinned to fit ``width``, under ``title`` and above ``caption``."""
     part = copy.copy(table)
     part.columns = []
     for position, source in enumerate(group):
         column = copy.copy(table.columns[source])
         column._index = position
         part.columns.append(column)
-    part.title, part.caption = title, None
+    part.title, part.caption = title, caption
+    _pin_widths(part, [needs[i] for i in group], [wants[i] for i in group], width)
     return part
 
 
