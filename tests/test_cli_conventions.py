@@ -249,3 +249,16 @@ def test_no_notebook_output_holds_an_absolute_path(notebook: Path) -> None:
         if ABSOLUTE.search(line)
     ]
     assert found == []
+
+
+def test_the_recorded_command_line_holds_no_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.cli.output import _command_line
+
+    scenario = REPOSITORY / "bench" / "scenarios" / "quickstart.toml"
+    argv = ["pve", "run", str(scenario), "--out", str(tmp_path / "out"), f"--pricing={tmp_path / 'p.toml'}"]
+    monkeypatch.setattr("sys.argv", argv)
+    assert _command_line() == "pve run bench/scenarios/quickstart.toml --out out --pricing=p.toml"
+    monkeypatch.setattr("sys.argv", ["pve", "run", "quickstart", "--out", "results/x", "--seed", "-1"])
+    assert _command_line() == "pve run quickstart --out results/x --seed -1"

@@ -43,7 +43,18 @@ def _out_dir(kind: str, name: str | None, out: str | None) -> Path:
 
 
 def _command_line() -> str:
-    return "pve " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    """The command as results record it: an absolute path relative to the repository, or its file
+    name when outside (``bench.results.portable``), so no record holds this machine's paths."""
+    return "pve " + " ".join(shlex.quote(_portable_argument(a)) for a in sys.argv[1:])
+
+
+def _portable_argument(argument: str) -> str:
+    from bench.results.portable import portable_path
+
+    flag, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+    if not os.path.isabs(value):
+        return argument
+    return f"{flag}{equals}{portable_path(value)}"
 
 
 # -- --json [PATH] ----------------------------------------------------------------------------
