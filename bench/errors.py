@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pollers.errors import PathRefusedError
+
 
 class BenchError(Exception):
     """Base of every error ``bench`` raises on purpose."""
@@ -17,6 +19,11 @@ class BenchError(Exception):
 
 class InputError(BenchError, ValueError):
     """Input the user can fix: the message names the file, field or flag."""
+
+
+class PathOutsideRootError(InputError, PathRefusedError):
+    """A key or prefix that would leave the backend's root (a symlink planted in it, say), found
+    at run time: bad input (exit 2), and still the pollers' ``PathRefusedError`` for library code."""
 
 
 class Interrupted(KeyboardInterrupt):

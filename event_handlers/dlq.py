@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from event_handlers.errors import PermanentError
 from event_handlers.events import S3ObjectEvent
+from event_handlers.ledger import Status
 
 if TYPE_CHECKING:
     from types_boto3_sqs.client import SQSClient
@@ -92,7 +93,7 @@ def unresolved(events: list[S3ObjectEvent], ledger: Any) -> list[S3ObjectEvent]:
     left = []
     for event in events:
         try:
-            done = ledger.status(event.idempotency_key) == "completed"
+            done = ledger.status(event.idempotency_key) == Status.COMPLETED
         except PermanentError:  # no identity: nothing to look up, so it stays a failure
             done = False
         if not done:

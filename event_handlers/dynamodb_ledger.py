@@ -1,12 +1,13 @@
 """The idempotency ledger in DynamoDB: "processed once" across execution environments and pollers.
 
-The design follows AWS Lambda Powertools' idempotency persistence layer
-(``utilities/idempotency/persistence/dynamodb.py``): a claim is a *conditional* ``PutItem`` that
-succeeds only if the item is absent, expired, or an in-progress claim whose holder's time is up;
-the in-progress expiry is the invocation's remaining time; closed records carry a TTL attribute
-(epoch seconds) so DynamoDB deletes them after ``record_ttl_s``. Conditional writes make the
-claim atomic for any number of concurrent writers (DynamoDB Developer Guide, "Condition
-expressions", read 2026-11-27).
+The rules are ``event_handlers.ledger.BaseLedger``'s; this module supplies its primitives, as
+AWS Lambda Powertools' DynamoDB persistence layer does (``utilities/idempotency/persistence/
+dynamodb.py``): a claim is a *conditional* ``PutItem`` that succeeds only if the item is absent
+or past its record TTL, and taking over an expired (or dead holder's) claim is a ``PutItem``
+conditioned on the very claim that was read; the in-progress expiry is the invocation's remaining
+time; closed records carry a TTL attribute (epoch seconds) so DynamoDB deletes them after
+``record_ttl_s``. Conditional writes make each step atomic for any number of concurrent writers
+(DynamoDB Developer Guide, "Condition expressions", read 2026-11-27).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from event_handlers.errors import LedgerError
-from event_handlers.ledger import DEFAULT_HOLD_S, Claim, LedgerEntry, _LedgerBase
+from event_handlers.ledger import DEFAULT_HOLD_S, BaseLedger, LedgerEntry, Status
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 ONE_WEEK_S = 7 * 24 * 3600.0
 
 
-class DynamoDBLedger(_LedgerBase):
+class DynamoDBLedger(BaseLedger):
     """A ledger in one DynamoDB table with a string hash key ``id``."""
 
     def __init__(
@@ -38,58 +39,11 @@ class DynamoDBLedger(_LedgerBase):
         clock: Callable[[], float] = time.time,
     ) -> None:
         """``record_ttl_s``: how long a closed record is kept; S3 redelivers within hours."""
+        super().__init__(in_progress_ttl_s, clock)
         self.client, self.table_name = client, table_name
-        self._ttl, self._record_ttl, self._clock = in_progress_ttl_s, record_ttl_s, clock
+        self._record_ttl = record_ttl_s
 
-    def claim(self, key: str, hold_s: float | None = None) -> Claim:
-        for _ in range(3):  # the holder may release between our two calls: ask again
-            now = self._clock()
-            try:
-                self.client.put_item(
-                    TableName=self.table_name,
-                    Item={
-                        "id": {"S": key},
-                        "status": {"S": "in_progress"},
-                        "in_progress_expiry": {"N": _n(now + (hold_s or self._ttl))},
-                        "expiration": {"N": _n(now + self._record_ttl)},
-                    },
-                    ConditionExpression=(
-                        "attribute_not_exists(id) OR #exp < :now OR "
-                        "(#status = :in_progress AND in_progress_expiry < :now)"
-                    ),
-                    ExpressionAttributeNames={"#exp": "expiration", "#status": "status"},
-                    ExpressionAttributeValues={":now": {"N": _n(now)}, ":in_progress": {"S": "in_progress"}},
-                )
-                return Claim.ACQUIRED
-            except self.client.exceptions.ConditionalCheckFailedException:
-                entry = self.lookup(key)
-                if entry is not None:
-                    return Claim(entry.status)
-            except Exception as exc:
-                raise LedgerError(f"DynamoDB ledger {self.table_name}: claim of {key} failed: {exc}") from exc
-        return Claim.IN_PROGRESS
-
-    def complete(self, key: str, detail: str = "") -> None:
-        self._close(key, "completed", detail)
-
-    def fail(self, key: str, reason: str) -> None:
-        self._close(key, "failed", reason)
-
-    def release(self, key: str) -> None:
-        try:
-            self.client.delete_item(
-                TableName=self.table_name,
-                Key={"id": {"S": key}},
-                ConditionExpression="#status = :in_progress",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":in_progress": {"S": "in_progress"}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass  # closed by someone else meanwhile: nothing to give back
-        except Exception as exc:
-            raise LedgerError(f"DynamoDB ledger {self.table_name}: release of {key} failed: {exc}") from exc
-
-    def lookup(self, key: str) -> LedgerEntry | None:
+    def _get(self, key: str) -> LedgerEntry | None:
         try:
             item = self.client.get_item(
                 TableName=self.table_name, Key={"id": {"S": key}}, ConsistentRead=True
@@ -98,27 +52,69 @@ class DynamoDBLedger(_LedgerBase):
             raise LedgerError(f"DynamoDB ledger {self.table_name}: read of {key} failed: {exc}") from exc
         if item is None or float(item["expiration"]["N"]) < self._clock():
             return None  # expired items linger until DynamoDB's TTL sweep deletes them
-        status = item["status"]["S"]
-        expires = float(item["in_progress_expiry"]["N"]) if status == "in_progress" else math.inf
-        return LedgerEntry(status, expires, item.get("detail", {}).get("S", ""))
+        status = Status(item["status"]["S"])
+        expires = float(item["in_progress_expiry"]["N"]) if status is Status.IN_PROGRESS else math.inf
+        text = {name: item.get(name, {}).get("S", "") for name in ("detail", "holder")}
+        return LedgerEntry(status, expires, text["detail"], text["holder"])
 
-    def status(self, key: str) -> str | None:
-        entry = self.lookup(key)
-        return entry.status if entry else None
+    def _put_if(self, key: str, entry: LedgerEntry, expected: LedgerEntry | None) -> bool:
+        if expected is None:
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attribute_not_exists(id) OR #exp < :now",
+                "ExpressionAttributeNames": {"#exp": "expiration"},
+                "ExpressionAttributeValues": {":now": {"N": _n(self._clock())}},
+            }
+        else:
+            condition = _still(expected)
+        return self._write("claim", key, entry, condition)
 
-    def _close(self, key: str, status: str, detail: str) -> None:
+    def _put(self, key: str, entry: LedgerEntry) -> None:
+        self._write(entry.status.value, key, entry, {})
+
+    def _delete_if(self, key: str, expected: LedgerEntry) -> bool:
         try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={
-                    "id": {"S": key},
-                    "status": {"S": status},
-                    "detail": {"S": detail[:1000]},
-                    "expiration": {"N": _n(self._clock() + self._record_ttl)},
-                },
-            )
+            self.client.delete_item(TableName=self.table_name, Key={"id": {"S": key}}, **_still(expected))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False  # closed or taken by someone else meanwhile: nothing to give back
         except Exception as exc:
-            raise LedgerError(f"DynamoDB ledger {self.table_name}: {status} of {key} failed: {exc}") from exc
+            raise LedgerError(f"DynamoDB ledger {self.table_name}: release of {key} failed: {exc}") from exc
+        return True
+
+    def _write(self, action: str, key: str, entry: LedgerEntry, condition: dict[str, Any]) -> bool:
+        item: dict[str, Any] = {
+            "id": {"S": key},
+            "status": {"S": entry.status.value},
+            "expiration": {"N": _n(self._clock() + self._record_ttl)},
+        }
+        if entry.status is Status.IN_PROGRESS:
+            item["in_progress_expiry"] = {"N": _n(entry.expires_at)}
+            if entry.holder:
+                item["holder"] = {"S": entry.holder}
+        else:
+            item["detail"] = {"S": entry.detail}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=item, **condition)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except Exception as exc:
+            raise LedgerError(f"DynamoDB ledger {self.table_name}: {action} of {key} failed: {exc}") from exc
+        return True
+
+
+def _still(expected: LedgerEntry) -> dict[str, Any]:
+    """The condition that the item is still the in-progress claim ``expected``."""
+    holder = "#holder = :holder" if expected.holder else "attribute_not_exists(#holder)"
+    values: dict[str, Any] = {
+        ":status": {"S": expected.status.value},
+        ":expiry": {"N": _n(expected.expires_at)},
+    }
+    if expected.holder:
+        values[":holder"] = {"S": expected.holder}
+    return {
+        "ConditionExpression": f"#status = :status AND in_progress_expiry = :expiry AND {holder}",
+        "ExpressionAttributeNames": {"#status": "status", "#holder": "holder"},
+        "ExpressionAttributeValues": values,
+    }
 
 
 def create_ledger_table(client: DynamoDBClient, table_name: str) -> str:

@@ -75,6 +75,10 @@ class LedgerError(TransientError):
     """The idempotency ledger could not be read or written; the record is handed back for retry."""
 
 
+class LedgerFileError(ConfigError):
+    """A SQLite ledger file that cannot be opened as a ledger (another program's database, say)."""
+
+
 class DeadLetterError(TransientError):
     """A permanent failure could not be dead-lettered; it is not acknowledged, so not lost."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -94,12 +94,21 @@ class S3ObjectStore:
         )
 
 
-class LocalFolderStore:
-    """Files under a folder, keys as relative paths with ``/``; outputs are written atomically."""
+#: ``guard(root, key) -> path``: the path of ``key`` under ``root``, raising ``ValueError`` if it
+#: would leave it (``pollers.paths.confine`` fits; ``bench`` injects it so one guard runs everywhere).
+PathGuard = Callable[[Path, str], Path]
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+
+class LocalFolderStore:
+    """Files under a folder, keys as relative paths with ``/``; outputs are written atomically.
+
+    ``guard`` checks every key (see ``PathGuard``); without one the store's own check runs.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, guard: PathGuard | None = None) -> None:
         self.root = Path(root)
         self.name = str(self.root)
+        self._guard = guard
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
@@ -128,6 +137,11 @@ class LocalFolderStore:
         return ObjectVersion(self.name, key, etag=etag, size=stat.st_size)
 
     def _path(self, key: str) -> Path:
+        if self._guard is not None:
+            try:
+                return self._guard(self.root, key)
+            except ValueError as exc:
+                raise PathRefusedError(str(exc)) from None
         if "\x00" in key:
             raise PathRefusedError(f"key {key[:60]!r} contains a NUL byte; no file can be named so")
         path = (self.root / key).resolve()

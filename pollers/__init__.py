@@ -23,6 +23,7 @@ from pollers.cursors import (
 from pollers.entries import Entry
 from pollers.errors import (
     CursorStateError,
+    PathRefusedError,
     PersistentFailureError,
     PollerConfigError,
     PollerError,
@@ -33,6 +34,7 @@ from pollers.folder import FolderPoller, FolderUnavailableError
 from pollers.kinds import ChangeCheck, CursorKind, Outcome
 from pollers.ledger import ProcessingLedger
 from pollers.loop import CycleResult, LoopStats, PollListener, PollLoop, RetryPolicy, is_throttling
+from pollers.paths import confine
 from pollers.s3 import S3Poller
 from pollers.stability import StabilityGate
 from pollers.state import FileStateStore, MemoryStateStore, S3StateStore, StateStore
@@ -57,6 +59,7 @@ __all__ = [
     "LoopStats",
     "MemoryStateStore",
     "Outcome",
+    "PathRefusedError",
     "PersistentFailureError",
     "PollListener",
     "PollLoop",
@@ -74,6 +77,7 @@ __all__ = [
     "StateStore",
     "WatermarkCursor",
     "configure_poll_schedule",
+    "confine",
     "is_throttling",
     "make_cursor",
     "make_scheduled_handler",

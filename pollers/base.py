@@ -84,6 +84,10 @@ class Poller(ABC):
         self._clock = clock
         # reported files whose work another worker held a claim on: offered again every cycle
         self._deferred: dict[str, Entry] = {}
+        # inbox files that could not be claimed or moved out: key -> (version, reason); not
+        # reported again until their version changes (memory only: a restart tries them once more)
+        self._stuck: dict[str, tuple[str, str]] = {}
+        self._refused: list[tuple[Entry, BaseException]] = []
         self._store: StateStore = state_store_for(state_path, s3_client)
         saved = self._store.load()
         if saved is not None:
@@ -104,8 +108,12 @@ class Poller(ABC):
     def poll_once(self) -> list[Entry]:
         """List once and return the entries not reported before (each with ``.key``, ``.size``)."""
         plan = self.cursor.plan()
-        listed = list(self._list(plan))  # the whole listing first: a failed page changes nothing
+        # the whole listing first: a failed page changes no cursor (S3 keeps the pages it has to
+        # resume from the failed page's token next time)
+        listed = list(self._list(plan))
         candidates = self.cursor.select_new(listed, plan)
+        if self._stuck:
+            candidates = self._without_stuck(listed, candidates)
         now = self._clock()
         ready, held = self.gate.split(candidates, now)
         if self.gate.held_back:
@@ -132,6 +140,33 @@ class Poller(ABC):
             return ready + again
         return ready
 
+    def _without_stuck(self, listed: list[Entry], candidates: list[Entry]) -> list[Entry]:
+        """Drop stuck files still unchanged; forget stuck files that changed or went away."""
+        stuck = self._stuck
+        present = {e.key: e.version for e in listed}
+        for key in [k for k, (version, _) in stuck.items() if present.get(k, version) != version]:
+            del stuck[key]
+        return [e for e in candidates if stuck.get(e.key, ("",))[0] != e.version]
+
+    @property
+    def stuck(self) -> dict[str, str]:
+        """Inbox files left in place because they could not be claimed or moved out: key -> reason."""
+        with self._lock:
+            return {key: reason for key, (_, reason) in self._stuck.items()}
+
+    def take_refused(self) -> list[tuple[Entry, BaseException]]:
+        """The files this cycle could not claim (so did not report), each with its error, once."""
+        refused, self._refused = self._refused, []
+        return refused
+
+    def _mark_stuck(self, entry: Entry, exc: BaseException, what: str) -> str:
+        reason = f"could not {what} {entry.key!r} in {self.source}: {type(exc).__name__}: {exc}"
+        log.warning("%s; left in place, not reported again until it changes", reason)
+        with self._lock:
+            self._stuck[entry.key] = (entry.version, reason)
+            self.stats.stuck += 1
+        return reason
+
     def defer(self, entry: Entry) -> None:
         """Offer ``entry`` again next cycle (its work is claimed elsewhere and may not finish);
         saved with the cursor, so a restart does not drop it."""
@@ -141,9 +176,11 @@ class Poller(ABC):
     def acknowledge(self, entry: Entry, *, succeeded: bool = True) -> Outcome:
         """Say a reported entry has been handled; the inbox cursor moves it out here.
 
-        Never raises for one file: a file that vanished meanwhile is recorded as ``GONE``; any
-        other failure to move it is logged and counted, and the file, still in the inbox, is
-        reported again next cycle (an idempotency ledger makes that repeat harmless).
+        Never raises for one file: a file that vanished meanwhile is recorded as ``GONE``; a file
+        that cannot be moved (read-only folder, a name too long for the target, a key the path
+        guard refuses) is ``STUCK``: logged and counted once with its reason (see ``stuck``), left
+        in place, and not reported again until it changes. A move that may work later (S3
+        throttling) is logged and the file is reported again next cycle.
         """
         outcome = Outcome.PROCESSED if succeeded else Outcome.FAILED
         if self.cursor.moves_processed:
@@ -153,12 +190,16 @@ class Poller(ABC):
                 if self._is_gone(exc):
                     outcome = Outcome.GONE
                 else:
-                    log.warning("could not move %s out of %s: %s", entry.key, self.source, exc)
                     with self._lock:
                         self.stats.move_errors += 1
+                    if self._move_cannot_succeed(exc):
+                        outcome = Outcome.STUCK
+                        self._mark_stuck(entry, exc, "move out")
+                    else:  # throttled or a network error: reported again next cycle
+                        log.warning("could not move %s out of %s: %s", entry.key, self.source, exc)
             self._release_claim(entry)
         with self._lock:
-            self.stats.moved += self.cursor.moves_processed and outcome is not Outcome.GONE
+            self.stats.moved += self.cursor.moves_processed and outcome not in (Outcome.GONE, Outcome.STUCK)
             self.stats.gone += outcome is Outcome.GONE
             self.cursor.acknowledge(entry)
         return outcome
@@ -173,7 +214,13 @@ class Poller(ABC):
     def _claim_all(self, entries: list[Entry]) -> list[Entry]:
         claimed = []
         for entry in entries:
-            if self._claim(entry):
+            try:
+                won = self._claim(entry)
+            except OSError as exc:  # this file cannot be claimed (read-only folder, ...); others can
+                self._mark_stuck(entry, exc, "claim")
+                self._refused.append((entry, exc))
+                continue
+            if won:
                 claimed.append(entry)
             else:
                 self.stats.claimed_elsewhere += 1
@@ -197,6 +244,10 @@ class Poller(ABC):
     @abstractmethod
     def _is_gone(self, exc: BaseException) -> bool:
         """Whether ``exc`` from ``_move_out`` means the entry no longer exists."""
+
+    def _move_cannot_succeed(self, exc: BaseException) -> bool:
+        """Whether ``exc`` from ``_move_out`` will recur on every try (the file is then stuck)."""
+        return True
 
     def _claim(self, entry: Entry) -> bool:
         """Atomically claim an inbox entry so that a concurrent poller skips it."""

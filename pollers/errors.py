@@ -28,3 +28,8 @@ class SourceUnavailableError(PollerError, OSError):
 
 class PersistentFailureError(PollerError, RuntimeError):
     """``PollLoop.run`` gave up after the configured number of consecutive failed cycles."""
+
+
+class PathRefusedError(PollerError, ValueError):
+    """A key, prefix or folder that would name something outside the root it must stay under
+    (absolute, ``..``, NUL, a symlink out, a name the file system cannot hold)."""

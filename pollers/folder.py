@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import operator
 import os
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING
 from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
 from pollers.cursors import ListingCursor, ListingPlan
 from pollers.entries import Entry
-from pollers.errors import SourceUnavailableError
+from pollers.errors import PathRefusedError, PollerConfigError, SourceUnavailableError
 from pollers.kinds import ChangeCheck
-from pollers.state import StateLocation
+from pollers.paths import MAX_NAME_BYTES, confine
+from pollers.state import FileStateStore, StateLocation
 
 if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
@@ -52,6 +54,12 @@ class FolderPoller(Poller):
     renamed into ``processed_dir`` or ``failed_dir`` (by default hidden folders inside ``root``).
     ``state_path`` may be a file path, an ``s3://bucket/key`` URL (with ``s3_client``) or any
     ``StateStore`` object; ``cursor`` a name or a ``ListingCursor`` object.
+
+    Nothing outside ``root`` is touched: every move goes through ``pollers.paths.confine`` (a
+    key from a tampered state file moves nothing), a symlinked file is followed only if it
+    resolves to a file inside the root (others are counted in ``stats.symlinks_refused`` and
+    logged once), and the poller's own state file, claims, processed and failed folders are never
+    listed as input when they lie inside the root.
     """
 
     def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
@@ -84,6 +92,8 @@ class FolderPoller(Poller):
         self.claims_dir = Path(claims_dir) if claims_dir else self.root / ".pve-claims"
         self.claim_ttl_s = claim_ttl_s
         self._claim_id = f"{os.getpid()}-{id(self):x}"
+        # symlinks already logged (a link is logged once, not every cycle)
+        self._links_logged: set[str] = set()
         # key -> signature of the version the cursor last decided on (never a held-back entry)
         self._sigs: dict[str, _Signature] = {}
         self._listed_sigs: dict[str, _Signature] = {}
@@ -100,6 +110,16 @@ class FolderPoller(Poller):
             clock=clock,
         )
         self._cache = not self.cursor.moves_processed  # an inbox's verdicts change on acknowledge
+        # this poller's own files and folders inside the root: never listed as input
+        own = [self.processed_dir, self.failed_dir, self.claims_dir]
+        if isinstance(self._store, FileStateStore):
+            own.append(self._store.path)
+        self._own_keys = own_keys_under(self.root, own)
+        if self.cursor.moves_processed and "" in self._own_keys:
+            raise PollerConfigError(
+                f"processed_dir, failed_dir and claims_dir must not be the folder polled ({self.root}): "
+                "moved files would be listed again"
+            )
 
     @property
     def source(self) -> str:
@@ -152,6 +172,7 @@ class FolderPoller(Poller):
         by_inode = self.change_check is ChangeCheck.INODE
         start_after = plan.start_after
         recursive = self.recursive
+        own = self._own_keys
         seen = matched = stats_made = unchanged = 0
         with it:
             for dir_entry in it:
@@ -159,6 +180,8 @@ class FolderPoller(Poller):
                 if name[0] == ".":
                     continue
                 key = base + name
+                if own and key in own:
+                    continue  # this poller's state file, claims or moved-out files
                 known = get(key)
                 if known is not None:
                     if by_inode and known == dir_entry.inode():
@@ -167,15 +190,19 @@ class FolderPoller(Poller):
                     if start_after is not None and key <= start_after:
                         unchanged += 1  # between sweeps a known key is not looked at again
                         continue
+                link = False
                 if not dir_entry.is_file(follow_symlinks=False):
                     if recursive and dir_entry.is_dir(follow_symlinks=False):
                         stack.append((dir_entry.path, f"{key}/"))
-                    continue
+                    elif dir_entry.is_symlink():
+                        link = self._followable_link(key, dir_entry)
+                    if not link:
+                        continue
                 seen += 1
                 if known is None and start_after is not None and key <= start_after:
                     continue  # a late key sorting before the cursor: the next sweep finds it
                 try:
-                    st = dir_entry.stat(follow_symlinks=False)
+                    st = dir_entry.stat(follow_symlinks=link)
                 except FileNotFoundError:  # removed between scandir and stat
                     continue
                 stats_made += 1
@@ -190,6 +217,29 @@ class FolderPoller(Poller):
         self.stats.objects_scanned += seen
         self.stats.stat_calls += stats_made
         return seen, matched
+
+    def _followable_link(self, key: str, dir_entry: os.DirEntry[str]) -> bool:
+        """A symlinked file is followed only if it resolves to a file inside the root; every
+        symlink is counted each cycle and logged the first time it is seen."""
+        target = os.path.realpath(dir_entry.path)
+        inside = Path(target).is_relative_to(self._real_root) and os.path.isfile(target)
+        if inside:
+            self.stats.symlinks_followed += 1
+        else:
+            self.stats.symlinks_refused += 1
+        if key not in self._links_logged:
+            self._links_logged.add(key)
+            if inside:
+                log.info("following symlink %s -> %s (inside %s)", key, target, self._root_str)
+            else:
+                log.warning(
+                    "not following symlink %s -> %s: not a file inside %s", key, target, self._root_str
+                )
+        return inside
+
+    @property
+    def _real_root(self) -> Path:
+        return self.root.resolve()
 
     def _scan(self) -> Iterator[tuple[str, os.DirEntry[str]]]:
         """Every file under the root (for the rare second pass), skipping unreadable subfolders."""
@@ -208,7 +258,9 @@ class FolderPoller(Poller):
                     if name[0] == ".":
                         continue
                     key = f"{base}{name}"
-                    if dir_entry.is_file(follow_symlinks=False):
+                    if key in self._own_keys:
+                        continue
+                    if dir_entry.is_file(follow_symlinks=False) or dir_entry.is_symlink():
                         yield key, dir_entry
                     elif self.recursive and dir_entry.is_dir(follow_symlinks=False):
                         stack.append((dir_entry.path, f"{key}/"))
@@ -238,7 +290,11 @@ class FolderPoller(Poller):
 
     # -- inbox: claim, move out ----------------------------------------------------------------
     def _claim_path(self, entry: Entry) -> Path:
-        return self.claims_dir / (entry.key.replace("/", "%2F") + ".claim")
+        name = entry.key.replace("/", "%2F") + ".claim"
+        raw = entry.key.encode("utf-8", "surrogateescape")
+        if len(raw) + 6 > MAX_NAME_BYTES or "\x00" in name:  # a claim name the file system can hold
+            name = hashlib.sha256(raw).hexdigest() + ".claim"
+        return self.claims_dir / name
 
     def _claim(self, entry: Entry) -> bool:
         path = self._claim_path(entry)
@@ -277,9 +333,14 @@ class FolderPoller(Poller):
         self._claim_path(entry).unlink(missing_ok=True)
 
     def _move_out(self, entry: Entry, *, succeeded: bool) -> None:
-        target = (self.processed_dir if succeeded else self.failed_dir) / entry.key
+        """Rename the listed file (a symlink itself, never its target) out of the root; both ends
+        go through the path guard, so a key from a tampered state file moves nothing outside."""
+        source = confine(self.root, entry.key, what="inbox key")
+        if not source.is_symlink() and source.is_dir():
+            raise PathRefusedError(f"inbox key {entry.key!r} is a folder, not a file this poller listed")
+        target = confine(self.processed_dir if succeeded else self.failed_dir, entry.key, what="inbox key")
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.root / entry.key, target)
+        os.replace(source, target)
 
     def _is_gone(self, exc: BaseException) -> bool:
         return isinstance(exc, FileNotFoundError)
@@ -301,6 +362,23 @@ def check_readable_folder(root: Path) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+
+
+def own_keys_under(root: Path, paths: list[Path]) -> frozenset[str]:
+    """The keys (relative to ``root``, with ``/``) of those ``paths`` that lie inside it and could
+    be listed (not hidden); ``""`` for the root itself."""
+    base = root.resolve()
+    keys = set()
+    for path in paths:
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(base):
+            continue
+        key = resolved.relative_to(base).as_posix()
+        if key == ".":
+            keys.add("")
+        elif not key.startswith("."):  # hidden names are never listed anyway
+            keys.add(key)
+    return frozenset(keys)
 
 
 def _holder_is_dead(holder: list[str]) -> bool:

@@ -25,6 +25,9 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     #: Another poller claimed this file first (concurrent inbox pollers).
     CLAIMED_ELSEWHERE = "claimed-elsewhere"
+    #: An inbox file that could not be claimed or moved out (read-only folder, name too long):
+    #: recorded failed once with its reason and not reported again until it changes.
+    STUCK = "stuck"
 
 
 class ChangeCheck(StrEnum):

@@ -15,7 +15,7 @@ from pollers.base import Poller
 from pollers.entries import Entry
 from pollers.errors import PersistentFailureError, PollerConfigError, SourceUnavailableError
 from pollers.kinds import Outcome
-from pollers.ledger import ProcessingLedger, acquired, default_ledger_key
+from pollers.ledger import Answer, ProcessingLedger, answer_of, default_ledger_key
 from pollers.timing import Backoff, FixedRateSchedule
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ class RetryPolicy:
       ``file_backoff_cap_s``) between tries.
     * A failed listing waits ``listing_backoff_base_s * 2**(n-1)`` (full jitter, capped at
       ``listing_backoff_cap_s``) and tries again; after ``give_up_after`` consecutive failed
-      cycles (None: never) ``run`` raises ``PersistentFailureError``.
+      cycles, counted from the first, ``run`` raises ``PersistentFailureError`` (None: never,
+      except for a source that could not be listed even once, which ends ``run`` at once).
     """
 
     max_attempts: int = 1
@@ -127,6 +128,8 @@ class LoopStats:
     claimed_elsewhere: int = 0
     #: Inbox files that vanished before they could be moved out.
     gone: int = 0
+    #: Inbox files that could not be claimed or moved out: each recorded in ``failures`` once.
+    stuck: int = 0
     last_error: str = ""
     file_retries: int = 0
     backoff_s: float = 0.0
@@ -218,6 +221,10 @@ class PollLoop:
         """Poll, process what is new, save the cursor. Listing errors propagate to the caller."""
         result = CycleResult(started_at=self._wall())
         entries = self.poller.poll_once()
+        for entry, exc in self.poller.take_refused():  # could not be claimed: failed, once
+            self._record_stuck(entry, f"{type(exc).__name__}: {exc}")
+            self._notify_failure(entry, exc)
+            result.failed += 1
         result.found = len(entries)
         if entries:
             self.listener.files_detected(entries, self._wall())
@@ -246,16 +253,15 @@ class PollLoop:
         key = self._ledger_key(entry)
         if self.ledger is not None:
             try:
-                answer = self.ledger.claim(key)
+                answer = answer_of(self.ledger.claim(key))
             except Exception as exc:  # a ledger failure fails this file, not the cycle
                 return self._failed(entry, exc, 1, release=False)
-            if not acquired(answer):
-                done = getattr(answer, "value", answer) in ("completed", "failed")
+            if answer is not Answer.ACQUIRED:
                 with self._lock:
-                    self.stats.duplicates_skipped += done
-                    self.stats.claimed_elsewhere += not done
-                if done:  # handled before a crash: finish the bookkeeping, repeat no effect
-                    self._acknowledge(entry, succeeded=getattr(answer, "value", answer) == "completed")
+                    self.stats.duplicates_skipped += answer.closed
+                    self.stats.claimed_elsewhere += not answer.closed
+                if answer.closed:  # handled before a crash: finish the bookkeeping, repeat no effect
+                    self._acknowledge(entry, succeeded=answer is Answer.COMPLETED)
                 else:  # someone holds it now; if they never finish, the claim expires: ask again
                     self.poller.defer(entry)
                 return None
@@ -297,15 +303,24 @@ class PollLoop:
                     self.ledger.fail(self._ledger_key(entry), reason)
             except Exception as ledger_exc:
                 log.warning("ledger could not record the failure of %s: %s", entry.key, ledger_exc)
+        self._notify_failure(entry, exc)
+        with self._lock:
+            self.stats.failures.append((entry.key, reason))
+        self._acknowledge(entry, succeeded=False)
+        return False
+
+    def _notify_failure(self, entry: Entry, exc: BaseException) -> None:
         if self.on_failure is not None:
             try:
                 self.on_failure(entry, exc)
             except Exception:
                 log.exception("on_failure raised for %s", entry.key)
+
+    def _record_stuck(self, entry: Entry, reason: str) -> None:
+        """An inbox file left in place (not claimable or not movable): one failure, with its reason."""
         with self._lock:
-            self.stats.failures.append((entry.key, reason))
-        self._acknowledge(entry, succeeded=False)
-        return False
+            self.stats.stuck += 1
+            self.stats.failures.append((entry.key, f"left in the inbox: {reason}"))
 
     def _acknowledge(self, entry: Entry, *, succeeded: bool) -> None:
         try:
@@ -316,6 +331,8 @@ class PollLoop:
         if outcome is Outcome.GONE:
             with self._lock:
                 self.stats.gone += 1
+        elif outcome is Outcome.STUCK:
+            self._record_stuck(entry, self.poller.stuck.get(entry.key, "could not be moved out"))
 
     # -- the schedule ------------------------------------------------------------------------
     def run(self, *, max_cycles: int | None = None, phase_s: float = 0.0) -> LoopStats:
@@ -365,10 +382,14 @@ class PollLoop:
         return self.stats
 
     def _give_up_if_hopeless(self, exc: Exception, failures: int) -> None:
-        """A source that never could be listed, or N failed cycles in a row, ends ``run``."""
+        """``give_up_after`` failed cycles in a row (the first cycle included) end ``run``; without
+        it, a source that could never be listed (missing folder or bucket) ends it at once."""
         limit = self.retry.give_up_after
-        never_listed = isinstance(exc, SourceUnavailableError) and not self._ever_succeeded
-        if never_listed or (limit is not None and failures >= limit):
+        if limit is not None:  # counted from the first cycle: a source never listed gets as many tries
+            hopeless = failures >= limit
+        else:
+            hopeless = isinstance(exc, SourceUnavailableError) and not self._ever_succeeded
+        if hopeless:
             log.error("poll loop gives up after %d consecutive failure(s): %s", failures, exc)
             raise PersistentFailureError(
                 f"polling {self.poller.source} failed {failures} time(s) in a row; last error: "

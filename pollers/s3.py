@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pollers.base import DEFAULT_SKEW_S, Poller, resolve_cursor
 from pollers.cursors import ListingCursor, ListingPlan
 from pollers.entries import Entry
-from pollers.errors import PollerConfigError, SourceUnavailableError
+from pollers.errors import PathRefusedError, PollerConfigError, SourceUnavailableError
 from pollers.state import StateLocation
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 _GONE_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _MISSING_SOURCE_CODES = frozenset({"NoSuchBucket", "AccessDenied", "AllAccessDisabled"})
+#: Answers to a copy or delete that no retry will change: the object stays where it is.
+_MOVE_REFUSED_CODES = frozenset({"AccessDenied", "KeyTooLongError", "InvalidArgument", "InvalidObjectState"})
 
 
 def error_code(exc: BaseException) -> str:
@@ -29,6 +32,15 @@ def error_code(exc: BaseException) -> str:
     if not isinstance(response, dict):
         return ""
     return str(response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True)
+class _PartialListing:
+    """A listing cut short by a failed page: what came before it, and that page's token."""
+
+    plan: ListingPlan
+    token: str
+    entries: list[Entry]
 
 
 class S3Poller(Poller):
@@ -83,6 +95,7 @@ class S3Poller(Poller):
         self.client, self.bucket, self.prefix, self.page_size = client, bucket, prefix, page_size
         self.processed_prefix, self.failed_prefix = processed_prefix, failed_prefix
         self.claims_prefix, self.claim_ttl_s = claims_prefix, claim_ttl_s
+        self._partial: _PartialListing | None = None
         super().__init__(
             cursor=chosen,
             state_path=state_path,
@@ -96,33 +109,50 @@ class S3Poller(Poller):
     def source(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def _list(self, plan: ListingPlan) -> Iterator[Entry]:
+    def _list(self, plan: ListingPlan) -> list[Entry]:
+        """Every page of the prefix. A page that fails (throttled, network) raises, and the loop
+        backs off; the pages already listed and the failed page's continuation token are kept,
+        so the next try asks for that page again instead of starting over from page 1 (with
+        every third request throttled, a restart from page 1 would never reach page 3)."""
+        partial, self._partial = self._partial, None
+        if partial is not None and partial.plan != plan:
+            partial = None
+        entries = list(partial.entries) if partial is not None else []
         request: ListObjectsV2RequestTypeDef = {
             "Bucket": self.bucket,
             "Prefix": self.prefix,
             "MaxKeys": self.page_size,
         }
-        if plan.start_after is not None:
+        if partial is not None:
+            request["ContinuationToken"] = partial.token
+            self.stats.listing_resumes += 1
+        elif plan.start_after is not None:
             request["StartAfter"] = plan.start_after
         while True:
             try:
                 page = self.client.list_objects_v2(**request)
             except Exception as exc:
-                if error_code(exc) in _MISSING_SOURCE_CODES:
+                code = error_code(exc)
+                if code in _MISSING_SOURCE_CODES:
                     raise SourceUnavailableError(f"cannot list {self.source}: {exc}") from exc
+                token = request.get("ContinuationToken")
+                if token is not None and code != "InvalidArgument":  # a refused token: start over
+                    self._partial = _PartialListing(plan, token, entries)
                 raise
             self.stats.list_requests += 1
             contents = page.get("Contents", [])
             self.stats.objects_scanned += len(contents)
-            for obj in contents:
-                yield Entry(
+            entries.extend(
+                Entry(
                     key=obj["Key"],
                     size=int(obj["Size"]),
                     mtime=obj["LastModified"].timestamp(),
                     etag=obj.get("ETag", "").strip('"') or None,
                 )
+                for obj in contents
+            )
             if not page.get("IsTruncated"):
-                return
+                return entries
             request.pop("StartAfter", None)
             request["ContinuationToken"] = page["NextContinuationToken"]
 
@@ -168,6 +198,10 @@ class S3Poller(Poller):
             log.warning("could not release the claim on %s: %s", entry.key, exc)
 
     def _move_out(self, entry: Entry, *, succeeded: bool) -> None:
+        if not entry.key.startswith(self.prefix):  # a key from a tampered state file, say
+            raise PathRefusedError(
+                f"inbox key {entry.key!r:.80} lies outside the listed prefix {self.prefix!r}"
+            )
         target = (self.processed_prefix if succeeded else self.failed_prefix) + entry.key[len(self.prefix) :]
         self.client.copy_object(
             Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": entry.key}
@@ -176,3 +210,6 @@ class S3Poller(Poller):
 
     def _is_gone(self, exc: BaseException) -> bool:
         return error_code(exc) in _GONE_CODES
+
+    def _move_cannot_succeed(self, exc: BaseException) -> bool:
+        return isinstance(exc, PathRefusedError) or error_code(exc) in _MOVE_REFUSED_CODES

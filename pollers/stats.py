@@ -29,6 +29,15 @@ class PollStats:
     found_by_name: int = 0
     #: Subfolders that could not be read (``recursive=True``); skipped, logged, counted per cycle.
     unreadable_folders: int = 0
+    #: Listings resumed from a failed page's continuation token (not started over from page 1).
+    listing_resumes: int = 0
+    #: Symlinked files followed (they resolve to a file inside the root), counted per cycle.
+    symlinks_followed: int = 0
+    #: Symlinks not followed (they point outside the root, at a folder, or nowhere), per cycle.
+    symlinks_refused: int = 0
+    #: Inbox files that could not be claimed or moved out: recorded failed once, left in place and
+    #: not reported again until they change.
+    stuck: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

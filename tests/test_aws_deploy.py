@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bench.aws.boundary import ensure_boundary
 from bench.aws.deploy import REGION_TAG, Clients, Deployer
 from bench.aws.inventory import find_resources, teardown
 from bench.aws.package import code_only_package
@@ -96,7 +97,11 @@ def spec_of(plan: Plan, kind: Kind, strategy: str) -> Resource:
     return next(r for r in plan.of_kind(kind) if r.strategy == strategy)
 
 
-def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(aws: Clients) -> None:
+def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(
+    aws: Clients, moto_endpoint: str
+) -> None:
+    admin = ClientFactory(ApiCallCounter(), endpoint_url=moto_endpoint, region=REGION)
+    ensure_boundary(Clients(admin)("iam"), aws("sts").get_caller_identity()["Account"])  # once, by an admin
     before = everything(aws)
     plan, journal = deployed_plan(aws, EVERY_ROUTE)
     made = set(aws.factory.counter.by_role()["setup"])  # the deployer's calls (the test's come later)
@@ -194,7 +199,7 @@ def iam_action(operation: str) -> str:
 def assert_operator_policy_allows(calls: set[str]) -> None:
     """Every call made is allowed by docs/aws/operator-policy.json (action patterns, fnmatch)."""
     document = json.loads((ROOT / "docs" / "aws" / "operator-policy.json").read_text(encoding="utf-8"))
-    allowed = [a for s in document["Statement"] for a in s["Action"]]
+    allowed = [a for s in document["Statement"] if s["Effect"] == "Allow" for a in s["Action"]]
     needed = {iam_action(op) for op in calls} | {"iam:PassRole"}  # CreateFunction passes the role
     missing = sorted(a for a in needed if not any(fnmatch.fnmatchcase(a, p) for p in allowed))
     assert missing == []

@@ -509,3 +509,159 @@ def test_a_background_loop_that_gives_up_raises_on_stop(tmp_path: Path) -> None:
     assert isinstance(loop.failure, PersistentFailureError)
     with pytest.raises(PersistentFailureError, match="cannot list the folder"):
         loop.stop()
+
+
+# -- issue 23: give-up counted from the first cycle, stuck inbox files, listings that resume ---------
+def test_give_up_after_counts_from_the_first_cycle(tmp_path: Path) -> None:
+    """A folder that is gone at the first cycle gets the ``give_up_after`` tries the caller asked
+    for (a mount still coming up), not one."""
+    root = tmp_path / "in"
+    root.mkdir()
+    poller = FolderPoller(root, min_age_s=0.0)
+    root.rmdir()
+    clock = FakeClock()
+    loop = PollLoop(
+        poller, print, interval_s=1.0, retry=RetryPolicy(give_up_after=3), clock=clock, wait=clock.wait
+    )
+    with pytest.raises(PersistentFailureError, match=r"3 time\(s\) in a row"):
+        loop.run(max_cycles=10)
+    assert (loop.stats.errors, loop.stats.consecutive_failures) == (3, 3)
+
+
+def test_inbox_file_that_cannot_be_moved_is_recorded_failed_once_not_reprocessed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "in"
+    for name in ("a.csv", "b.csv"):
+        write(root / name)
+    poller = FolderPoller(root, cursor="inbox", min_age_s=0.0, processed_dir=tmp_path / "done")
+
+    def read_only(src: Any, dst: Any) -> None:
+        raise OSError(30, "Read-only file system")  # EROFS: what a read-only mount answers
+
+    monkeypatch.setattr(os, "replace", read_only)
+    processed: list[str] = []
+    loop = PollLoop(poller, lambda e: processed.append(e.key), interval_s=1.0)
+    for _ in range(3):
+        loop.run_once()
+    assert processed == ["a.csv", "b.csv"]  # once each, not once per cycle
+    assert [key for key, _ in loop.stats.failures] == ["a.csv", "b.csv"]
+    assert all("Read-only file system" in reason for _, reason in loop.stats.failures)
+    assert loop.stats.stuck == 2
+    assert set(poller.stuck) == {"a.csv", "b.csv"}
+    write(root / "a.csv", b"changed", mtime=time.time() + 5)  # a new version is new work
+    assert [e.key for e in poller.poll_once()] == ["a.csv"]
+
+
+def test_inbox_whose_claims_cannot_be_written_records_each_file_failed_once(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    for name in ("a.csv", "b.csv"):
+        write(root / name)
+    blocked = tmp_path / "claims"
+    blocked.write_text("a file where the claims folder should be")
+    poller = FolderPoller(root, cursor="inbox", min_age_s=0.0, claims_dir=blocked)
+    processed: list[str] = []
+    failed: list[str] = []
+    loop = PollLoop(
+        poller,
+        lambda e: processed.append(e.key),
+        interval_s=1.0,
+        on_failure=lambda e, exc: failed.append(e.key),
+    )
+    results = [loop.run_once() for _ in range(3)]
+    assert processed == []  # never processed without a claim: it could not be moved out after
+    assert failed == ["a.csv", "b.csv"]
+    assert [r.failed for r in results] == [2, 0, 0]
+    assert sorted(root.iterdir()) == [root / "a.csv", root / "b.csv"]  # left in place
+
+
+def test_inbox_file_with_a_name_near_the_limit_is_claimed_processed_and_moved_once(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    long_name = "x" * 250 + ".csv"  # 254 bytes: its ".claim" marker would be 260, over NAME_MAX
+    for name in (long_name, "a.csv"):
+        write(root / name)
+    poller = FolderPoller(root, cursor="inbox", min_age_s=0.0, processed_dir=tmp_path / "done")
+    processed: list[str] = []
+    loop = PollLoop(poller, lambda e: processed.append(e.key), interval_s=1.0)
+    loop.run_once()
+    loop.run_once()
+    assert sorted(processed) == sorted([long_name, "a.csv"])
+    assert sorted(p.name for p in (tmp_path / "done").iterdir()) == sorted([long_name, "a.csv"])
+
+
+def test_listing_throttled_one_call_in_three_completes(aws: None) -> None:
+    """Every third ListObjectsV2 answers SlowDown (503) and botocore's retries are off: a listing
+    that started over from page 1 would never reach page 3 (0 of 30 in the hostile pass)."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
+
+    client = boto3.client("s3", region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+    client.create_bucket(Bucket="bucket")
+    keys = [f"in/{i:03d}" for i in range(30)]
+    put(client, *keys)
+    calls = {"n": 0}
+
+    def every_third_slows_down(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] % 3:
+            return None
+        raw = type("Raw", (), {"stream": lambda self, **k: iter([b""])})()
+        response = AWSResponse("https://s3", 503, {}, raw)
+        response._content = b"<Error><Code>SlowDown</Code><Message>Reduce your rate.</Message></Error>"  # type: ignore[attr-defined]
+        return response
+
+    client.meta.events.register_first("before-send.s3.ListObjectsV2", every_third_slows_down)
+    poller = S3Poller(client, "bucket", prefix="in/", page_size=10)
+    processed: list[str] = []
+    clock = FakeClock()
+    loop = PollLoop(
+        poller,
+        lambda e: processed.append(e.key),
+        interval_s=1.0,
+        retry=RetryPolicy(give_up_after=10),
+        clock=clock,
+        wait=clock.wait,
+        seed=3,
+    )
+    loop.run(max_cycles=3)
+    assert sorted(processed) == keys  # every object, once
+    assert loop.stats.throttles >= 1
+    assert 1 <= poller.stats.listing_resumes <= loop.stats.throttles  # a throttled page 1 has no token
+    assert loop.stats.backoff_s > 0  # the loop backed off before asking for the page again
+
+
+def test_a_failed_page_is_asked_again_from_its_continuation_token(s3: Any) -> None:
+    put(s3, *(f"in/{i:03d}" for i in range(25)))
+    requests: list[dict[str, Any]] = []
+    fail_on = {2}
+
+    class Flaky:
+        def list_objects_v2(self, **request: Any) -> Any:
+            requests.append(dict(request))
+            if len(requests) in fail_on:
+                raise ConnectionError("connection reset")
+            return s3.list_objects_v2(**request)
+
+    poller = S3Poller(s3, "bucket", prefix="in/", page_size=10)
+    poller.client = Flaky()  # type: ignore[assignment]
+    with pytest.raises(ConnectionError):
+        poller.poll_once()
+    assert poller.cursor.remembered == 0  # a partial listing reports nothing
+    found = poller.poll_once()
+    assert len(found) == 25
+    tokens = [r.get("ContinuationToken") for r in requests]
+    assert tokens[0] is None
+    assert tokens[1] is not None
+    assert tokens[2] == tokens[1]  # the failed page again, not page 1
+    assert len(requests) == 4
+
+
+def test_s3_inbox_never_moves_an_object_outside_its_prefix(s3: Any) -> None:
+    """A deferred key from a tampered state document names an object outside the listed prefix."""
+    put(s3, "secret/keep")
+    poller = S3Poller(s3, "bucket", prefix="in/", cursor="inbox")
+    outcome = poller.acknowledge(Entry("secret/keep", 1, 0.0))
+    assert outcome is Outcome.STUCK
+    assert s3.get_object(Bucket="bucket", Key="secret/keep")["Body"].read() == b"x"
+    assert "outside the listed prefix" in poller.stuck["secret/keep"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from botocore.exceptions import ClientError
 
+from bench.aws.boundary import ensure_boundary
 from bench.aws.package import build_package
 from bench.aws.plan import TAG_KEY, Kind, Plan, Resource
 
@@ -117,6 +118,7 @@ class Deployer:
         self.before_create = before_create or (lambda r: None)
         self.package = package
         self.tags = {TAG_KEY: plan.run_id, REGION_TAG: plan.region}
+        self._boundary_checked = False
 
     def deploy(self) -> Journal:
         creators: dict[Kind, Callable[[Resource], None]] = {
@@ -187,11 +189,16 @@ class Deployer:
         )
 
     def _role(self, r: Resource) -> None:
+        """A role always carries the run's permissions boundary (``bench.aws.boundary``)."""
         iam = self.clients("iam")
+        if not self._boundary_checked:
+            ensure_boundary(iam, self.plan.account_id)
+            self._boundary_checked = True
         iam.create_role(
             RoleName=r.name,
             Path=r.spec["path"],
             AssumeRolePolicyDocument=json.dumps(r.spec["assume_role_policy"]),
+            PermissionsBoundary=r.spec["permissions_boundary"],
             Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()],
         )
         self.journal.add(r.kind, r.name)

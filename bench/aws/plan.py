@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.aws.boundary import boundary_arn
 from bench.aws.estimate import Estimate, estimate_run
 from bench.aws.policies import FunctionAccess, assume_role_policy, function_role_policy, queue_policy
 from bench.errors import InputError
@@ -349,6 +350,7 @@ def _function_resources(
             spec.name,
             {
                 "path": ROLE_PATH,
+                "permissions_boundary": boundary_arn(arns.account),
                 "assume_role_policy": assume_role_policy("lambda.amazonaws.com"),
                 "policy_name": "least-privilege",
                 "policy": function_role_policy(access),

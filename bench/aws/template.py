@@ -146,6 +146,7 @@ def _role(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
         "Properties": {
             "RoleName": r.name,
             "Path": s["path"],
+            "PermissionsBoundary": s["permissions_boundary"],
             "AssumeRolePolicyDocument": s["assume_role_policy"],
             "Policies": [{"PolicyName": s["policy_name"], "PolicyDocument": s["policy"]}],
             "Tags": c.tags,

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.errors import PathOutsideRootError
 from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
 from bench.scenario.seeds import WRITER_LEAD_S
 from bench.scenario.workload import PlannedWorkload
+from pollers.errors import PathRefusedError
+from pollers.paths import check_key, confine
 
 
 @dataclass
@@ -53,8 +56,10 @@ def write_workload(
     """Write every file on schedule (real time = scenario time / time_scale) from now + ``lead_s``.
 
     S3 objects are PUT; local files are written under a hidden name and renamed into place, so
-    neither a poller nor inotify can see a half-written file.
+    neither a poller nor inotify can see a half-written file. A local key that would leave the
+    backend's folder (absolute, ``..``, a symlink out) is refused before the first write.
     """
+    paths = _local_paths(env, planned)
     s3 = env.client("s3", "writer") if env.kind != "folder" else None
     stats = WriterStats(started_at=time.time() + lead_s)
     t0 = time.monotonic() + lead_s
@@ -72,8 +77,7 @@ def write_workload(
         if s3 is not None:
             s3.put_object(Bucket=env.bucket, Key=spec.key, Body=body)
         else:
-            assert env.folder is not None
-            _write_file(env.folder / spec.key, body)
+            _write_file(paths[spec.index], body)
         recorder.written(spec.key, time.time())
         stats.files += 1
         stats.bytes += len(body)
@@ -82,9 +86,37 @@ def write_workload(
     return stats
 
 
+def _local_paths(env: BackendEnv, planned: PlannedWorkload) -> dict[int, Path]:
+    """Each file's path under the backend's folder (none for S3), every one checked by the guard."""
+    try:
+        return _checked_paths(env, planned)
+    except PathRefusedError as exc:
+        raise PathOutsideRootError(str(exc)) from None
+
+
+def _checked_paths(env: BackendEnv, planned: PlannedWorkload) -> dict[int, Path]:
+    if env.kind != "folder":
+        return {}
+    if env.folder is None:
+        raise RuntimeError("the folder backend has no folder")
+    folders: dict[str, Path] = {}  # one resolve per folder, not per file (a workload shares a few)
+    paths = {}
+    for spec in planned.files:
+        check_key(spec.key, what="workload key")
+        folder, _, name = spec.key.rpartition("/")
+        if name in ("", "."):
+            raise PathRefusedError(f"workload key {spec.key!r:.80} names a folder, not a file; refused")
+        if folder not in folders:
+            folders[folder] = confine(env.folder, folder, what="workload key", allow_empty=True)
+        paths[spec.index] = folders[folder] / name
+    return paths
+
+
 def _write_file(path: Path, body: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    with tmp.open("wb") as handle:
+    # O_NOFOLLOW: a symlink planted under the temporary name is not written through
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(body)
     os.replace(tmp, path)

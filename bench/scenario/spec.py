@@ -10,13 +10,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bench.errors import InputError
 from bench.scenario.kinds import Kind
+from pollers.paths import key_problem
 
 Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
@@ -104,11 +105,32 @@ class Workload(_Strict):
     )
     time_scale: float = Field(1.0, ge=MIN_TIME_SCALE, le=1e9, description="scenario seconds per real second")
 
+    @field_validator("prefix")
+    @classmethod
+    def _confined_prefix(cls, prefix: str) -> str:
+        """Keys are written, listed and moved under the backend's root (a folder, for the folder
+        backend): a prefix that could leave it is refused here, before any work."""
+        problem = key_problem(prefix, allow_empty=True)
+        if problem is not None:
+            raise ValueError(
+                f"workload.prefix {prefix!r:.80} {problem}: keys must stay under the backend's root"
+            )
+        return prefix
+
 
 # -- strategies ----------------------------------------------------------------------------------
+def _not_dots(name: str) -> str:
+    """A name becomes a folder or file name (``results/<name>/``): ``.`` or ``..`` would leave it."""
+    if not name.strip("."):
+        raise ValueError(f"name {name!r} is only dots; it would name a parent folder")
+    return name
+
+
 class _Strategy(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     backend: Backend | None = Field(None, description="this strategy's backend, if not the scenario's")
+
+    _name_not_dots = field_validator("name")(_not_dots)
 
 
 class FunctionSettings(_Strict):
@@ -261,6 +283,9 @@ class Bucket(_Strict):
         return self
 
 
+#: The folders under the folder backend's root where an inbox poller moves handled files.
+FOLDER_INBOX_DIRS = ("processed", "failed")
+
 S3_BACKENDS: frozenset[Backend] = frozenset({"moto", "moto-server"})
 # moto in a process of its own (two cores): it cannot hand Lambda deliveries back to this process
 # (bench.live.backends), so only the kinds that poll S3 or SQS themselves run there
@@ -318,6 +343,7 @@ def is_polling(kind: str) -> bool:
 
 class Scenario(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    _name_not_dots = field_validator("name")(_not_dots)
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63, description="numpy seeds are non-negative")
     backend: Backend = "moto"
@@ -355,11 +381,25 @@ class Scenario(_Strict):
                     f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
                 )
         _check_no_loop(self.task, self.workload.prefix)
+        self._check_inbox_folders()
         if self.task == "thumbnail" and self.workload.content.kind != "image":
             raise ValueError("task 'thumbnail' needs workload.content.kind = 'image'")
         if self.task == "csv-summary" and self.workload.content.kind != "csv":
             raise ValueError("task 'csv-summary' needs workload.content.kind = 'csv'")
         return self
+
+    def _check_inbox_folders(self) -> None:
+        """A folder inbox moves handled files to ``<root>/processed`` or ``<root>/failed``: a
+        prefix naming one of them would list the moved files again, forever."""
+        parts = tuple(p for p in PurePosixPath(self.workload.prefix).parts if p != ".")
+        if len(parts) != 1 or parts[0] not in FOLDER_INBOX_DIRS:
+            return
+        for strategy in self.strategies:
+            if getattr(strategy, "cursor", None) == "inbox" and self.backend_of(strategy) == "folder":
+                raise ValueError(
+                    f"workload.prefix {self.workload.prefix!r} is where the folder inbox "
+                    f"{strategy.name!r} moves handled files; choose another prefix"
+                )
 
     def backend_of(self, strategy: Any) -> str:
         """The backend a strategy runs on: its own if it names one, else the scenario's."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bench.errors import PathOutsideRootError
 from bench.live.backends import BackendEnv
 from bench.live.recorder import Recorder
 from bench.scenario.kinds import Kind
@@ -25,6 +26,8 @@ from event_handlers.runtime.function import FunctionConfig, LocalFunction
 from event_handlers.runtime.latency import LatencyProfile
 from event_handlers.storage import LocalFolderStore, ObjectStore, S3ObjectStore
 from event_handlers.tasks import Task, TaskResult, make_task
+from pollers.errors import PathRefusedError
+from pollers.paths import confine
 
 OUTPUT_PREFIXES = {"csv-summary": "summaries/", "thumbnail": "thumbnails/", "noop": "out/"}
 
@@ -52,10 +55,21 @@ class RunContext:
             options["trigger_filters"] = trigger_filters or []
         return make_task(self.scenario.task, **options)
 
+    def watched_folder(self) -> Path:
+        """The folder backend's watched folder (``<root>/<prefix>``), created, checked by the guard."""
+        if self.env.folder is None:
+            raise RuntimeError(f"backend {self.env.kind!r} has no folder")
+        try:
+            folder = confine(self.env.folder, self.prefix, what="workload.prefix", allow_empty=True)
+        except PathRefusedError as exc:
+            raise PathOutsideRootError(str(exc)) from None
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def store(self, role: str) -> ObjectStore:
         if self.env.kind == "folder":
             assert self.env.folder is not None
-            return LocalFolderStore(self.env.folder)
+            return LocalFolderStore(self.env.folder, guard=confine)
         return S3ObjectStore(self.env.client("s3", role), self.env.bucket)
 
     def sampler(self, route: str, salt: int) -> Callable[[], float]:

@@ -346,8 +346,7 @@ class InotifyRun(_FunctionRun):
             delivery_delay=ctx.sampler(self.routes[0], salt=5),
             seed=ctx.seed,
         )
-        watched = ctx.env.folder / ctx.prefix
-        watched.mkdir(parents=True, exist_ok=True)
+        watched = ctx.watched_folder()
         self.source = FolderEventSource(
             watched, self.invoker.submit, bucket_name=str(ctx.env.folder), key_prefix=ctx.prefix
         )

@@ -12,7 +12,7 @@ from bench.cost.scaling import poll_workers
 from bench.live.strategies.base import RunContext, StrategyRun, deploy_function, local_function, timed_task
 from bench.scenario.kinds import Kind
 from bench.scenario.seeds import poll_phase
-from bench.scenario.spec import PollStrategy, Scenario, ScheduledPollStrategy
+from bench.scenario.spec import FOLDER_INBOX_DIRS, PollStrategy, Scenario, ScheduledPollStrategy
 from event_handlers.errors import is_permanent
 from event_handlers.idempotency import ObjectVersion
 from event_handlers.ledger import SQLiteLedger
@@ -104,15 +104,14 @@ class PollRun(StrategyRun):
         )
         if ctx.env.kind == "folder":
             assert ctx.env.folder is not None
-            root = ctx.env.folder / ctx.prefix
-            root.mkdir(parents=True, exist_ok=True)
+            root = ctx.watched_folder()
             return FolderPoller(
                 root,
                 # the workload writes ".name.part" and renames, so a new inode marks every
                 # overwrite: an idle cycle needs no stat per file
                 change_check="inode",
-                processed_dir=ctx.env.folder / "processed",
-                failed_dir=ctx.env.folder / "failed",
+                processed_dir=ctx.env.folder / FOLDER_INBOX_DIRS[0],
+                failed_dir=ctx.env.folder / FOLDER_INBOX_DIRS[1],
                 **options,
             )
         return S3Poller(
