@@ -73,6 +73,9 @@ _EXPORTS: dict[str, str] = {
     "InputError": "bench.errors",
     # decide on your own numbers (notebook 05)
     "decide_for": "bench.decide.api",
+    "decide_workload": "bench.decide.api",
+    "Requirements": "bench.requirements",
+    "RequirementsError": "bench.requirements",
     "Decision": "bench.decide.rank",
     "Workload": "bench.decide.rank",
     "decide_chart": "bench.decide.chart",

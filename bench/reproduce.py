@@ -255,9 +255,13 @@ def break_even_findings(folder: Path, where: str) -> list[str]:
         f"`bench/cost/pricing/assumptions.toml`, one assumption at a time and {joint} joint draws; "
         f"two significant figures): against *{against}*,"
     ]
+    requirements = sweep.get("requirements")
+    if requirements:  # sweeps made since issue 21: every option built to the same requirements
+        lines[0] = lines[0].rstrip(",") + ". " + _requirements_sentence(requirements, points) + " Against it,"
     for entry in document:
         span = entry["files_per_day"]
         flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+        flips += _choice_ends(entry)
         if span["point"] is None and span["low"] is None:
             rate = 10_000
             other = _cost_at(table, entry["option"], rate)
@@ -289,6 +293,53 @@ def break_even_findings(folder: Path, where: str) -> list[str]:
         lines.append(line)
     lines.append("")
     return lines
+
+
+def _choice_ends(entry: dict) -> str:
+    """Where the break-even lands when a requirement left to its default is chosen otherwise."""
+    from bench.cost.sensitivity import two_sig
+    from bench.requirements import CHOICES
+
+    ends = [
+        f"{name}={value}: {two_sig(rate)}"
+        for name in entry.get("flips_on", [])
+        if name in CHOICES
+        for value, rate in entry.get("one_at_a_time", {}).get(name, {}).items()
+    ]
+    return f" ({'; '.join(ends)})" if ends else ""
+
+
+def _requirements_sentence(req: dict, points: dict) -> str:
+    """Which requirements the break-evens hold under, and which choices their ranges sweep."""
+    kept = (
+        f"inputs kept {req['keep_days']:g} days"
+        if req["inputs"] == "keep"
+        else "inputs deleted when processed"
+    )
+    said = [
+        "an idempotency ledger on every option" if req["exactly_once"] else "no ledger on any option",
+        f"{kept} (an inbox COPYs them to an archive; S3 storage billed to every option)",
+        "the EC2 poller in two Availability Zones"
+        if req["availability"] == "multi-az"
+        else "one EC2 instance",
+        f"network {req['network']}",
+        req["encryption"].upper(),
+        f"{req['log_bytes_per_file']:g} log bytes per file on every option",
+    ]
+    choices = [
+        name for name in ("inputs", "availability", "network", "encryption", "exactly_once") if name in points
+    ]
+    swept = (
+        f" The ranges also sweep the choices left to their defaults ({', '.join(choices)})."
+        if choices
+        else ""
+    )
+    return (
+        "Every option is built to the same requirements (`bench.Requirements`, the defaults of `pve cost`): "
+        + "; ".join(said)
+        + "; instances sized to keep CPU, memory and network under 70%."
+        + swept
+    )
 
 
 def _cannot_run_from(table: pd.DataFrame, deployment: str) -> str:

@@ -163,18 +163,19 @@ def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
     )  # free tier helps Lambda
 
 
-def test_a_poller_pays_for_the_cpu_its_work_needs() -> None:
+def test_a_poller_pays_for_the_cpu_and_network_its_work_needs() -> None:
     """10M files a day at 50 ms of CPU each: 304.17M x 0.05 s = 4,224.5 vCPU-hours over 730 h
-    = 5.79 vCPUs sustained: three t4g.nano (2 vCPUs each). Their free baseline is 3 x 2 x 5% x 730 h
-    = 219 vCPU-hours; the other 4,005.5 are surplus credits at $0.04: $160.22. The wait costs the
-    instance nothing. Three root volumes: 3 x 8 GB x $0.08 = $1.92."""
+    = 5.79 vCPUs sustained: five t4g.nano at 70% CPU (2 vCPUs each). But 0.1 MB in and 0.1 MB out
+    per file is 0.185 Gbps, and a t4g.nano's baseline is 0.032 Gbps: at 70%, nine of them. Their
+    free CPU baseline is 9 x 2 x 5% x 730 h = 657 vCPU-hours; the rest are surplus credits at
+    $0.04. The wait costs the instance nothing. Nine root volumes: 9 x 8 GB x $0.08 = $5.76."""
     cost = monthly_cost(
         Deployment("poll-ec2", cursor="inbox", archive_processed=False), files_per_month(10_000_000)
     )
-    assert cost.components["ec2.instance"] == pytest.approx(3 * 730 * 0.0042)
-    assert cost.components["ec2.cpu_credits"] == pytest.approx((4224.537 - 219) * 0.04, rel=1e-4)
-    assert cost.components["ec2.public_ipv4"] == pytest.approx(3 * 730 * 0.005)
-    assert cost.components["ec2.ebs_root"] == pytest.approx(1.92)
+    assert cost.components["ec2.instance"] == pytest.approx(9 * 730 * 0.0042)
+    assert cost.components["ec2.cpu_credits"] == pytest.approx((4224.537 - 657) * 0.04, rel=1e-4)
+    assert cost.components["ec2.public_ipv4"] == pytest.approx(9 * 730 * 0.005)
+    assert cost.components["ec2.ebs_root"] == pytest.approx(5.76)
     waiting = monthly_cost(
         Deployment("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0.05, wait_s=5.0),
         files_per_month(10_000_000),
@@ -227,15 +228,25 @@ def test_cli_cost_table_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[
             assert span["low"] <= span["point"]
             assert span["high"] is None or span["point"] <= span["high"]
     seen_set = next(e for e in entries if e["option"] == "poll on EC2 every 60s")
-    assert seen_set["files_per_day"] == {"point": None, "low": None, "high": None}  # never cheaper
+    # 1,000 keys kept 30 days is one LIST page: below 33.3 a day the seen-set lists as little as the
+    # inbox and skips its archive COPY; above, it lists more every minute
+    assert seen_set["files_per_day"]["point"] == pytest.approx(1000 / 30, rel=0.05)
+    direct = next(e for e in entries if e["option"] == "S3 -> Lambda")
+    assert direct["files_per_day"]["point"] is None  # keeping inputs, the inbox's COPY never pays off
+    assert direct["files_per_day"]["low"] is not None
+    assert "inputs" in direct["flips_on"]
     table = pd.read_csv(tmp_path / "cost_sweep.csv")
     assert {"feasible", "why_not"} <= set(table.columns)
     assert not table[table["deployment"] == "poll on EC2 every 60s"]["feasible"].all()
+    sweep = json.loads((tmp_path / "sweep.json").read_text())
+    assert sweep["requirements"]["inputs"] == "keep"
+    assert sweep["requirements"]["exactly_once"] is True
     from bench.reproduce import break_even_findings
 
     lines = break_even_findings(tmp_path, "results/x")
-    assert any("never the same anywhere in the ranges" in line for line in lines)
-    assert sum("(range " in line for line in lines) == 5
+    assert "Every option is built to the same requirements" in lines[0]
+    assert "sweep the choices left to their defaults (inputs, availability" in lines[0]
+    assert sum("(range " in line for line in lines) == 6
     for rate in re.findall(r"\b(\d{1,3}(?:,\d{3})+|\d+)(?= files a day| to |\))", "\n".join(lines[1:])):
         assert len(rate.replace(",", "").rstrip("0")) <= 2, rate  # two significant figures
 
@@ -359,14 +370,21 @@ def test_lifecycle_deletes_are_eventbridge_events() -> None:
     assert "eventbridge.object_deleted" not in monthly_cost(Deployment("s3-lambda"), 1_000_000).components
 
 
-def test_the_idempotency_ledger_is_billed_on_lambda_routes_only() -> None:
-    # 2 writes per file x 1M files x $0.625/1M = $1.25, wherever Lambda environments run concurrently
-    for kind in ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"):
-        cost = monthly_cost(Deployment(kind), 1_000_000)  # type: ignore[arg-type]
+def test_the_idempotency_ledger_is_billed_on_every_option_or_on_none() -> None:
+    # 2 writes per file x 1M files x $0.625/1M = $1.25: exactly-once effects need it on a poller too
+    kinds = (
+        "s3-lambda",
+        "s3-sqs-lambda",
+        "s3-eventbridge-lambda",
+        "hybrid",
+        "poll-ec2",
+        "poll-scheduled-lambda",
+    )
+    for kind in kinds:
+        cost = monthly_cost(Deployment(kind, cursor="inbox"), 1_000_000)  # type: ignore[arg-type]
         assert cost.components["dynamodb.ledger_writes"] == pytest.approx(1.25), kind
-    for kind in ("poll-ec2", "poll-scheduled-lambda"):
-        d = Deployment(kind, cursor="inbox")  # type: ignore[arg-type]
-        assert "dynamodb.ledger_writes" not in monthly_cost(d, 1_000_000).components, kind
+        off = Deployment(kind, cursor="inbox", idempotency_ledger=False)  # type: ignore[arg-type]
+        assert "dynamodb.ledger_writes" not in monthly_cost(off, 1_000_000).components, kind
 
 
 # -- feasibility at its edges ------------------------------------------------------------------------
@@ -379,9 +397,39 @@ def _why(d: Deployment, files_per_day: float) -> str:
 def test_listing_longer_than_the_interval_cannot_run() -> None:
     """Seen-set, 30 days kept, 60 ms a page: 1,000 pages take exactly 60 s (33,333.3 files a day);
     one more page (33,366.7 a day: 1,000,001 objects) takes 60.06 s."""
-    d = Deployment("poll-ec2", cursor="seen-set", retention_days=30)
+    d = Deployment("poll-ec2", cursor="seen-set", retention_days=30, list_ms_per_page=60, instance="auto")
     assert _why(d, 1_000_000 / 30) == ""
     assert "listing 1,001 pages takes 60.1 s" in _why(d, 1_000_001 / 30)
+
+
+def test_a_scheduled_function_whose_work_outlasts_its_schedule_cannot_run() -> None:
+    """Every 60 s, an inbox, 1 s of waiting per file at 1,769 MB, no listing or state time: a cycle
+    holds files/1,440 files of 1 s each; 86,400 files a day is exactly 60 s of work, one more is over."""
+    d = Deployment(
+        "poll-scheduled-lambda",
+        interval_s=60,
+        cursor="inbox",
+        cpu_s=0.0,
+        wait_s=1.0,
+        memory_mb=1769,
+        list_ms_per_page=0.0,
+        state_ms=0.0,
+    )
+    assert _why(d, 86_400) == ""
+    assert "outlasts the 60 s schedule" in _why(d, 86_400 * 1.001)
+
+
+def test_the_hybrid_sweep_past_900_s_cannot_run_unless_split_over_prefixes() -> None:
+    """A whole-prefix sweep of 30 days kept at 0.3 s a page (0.2 s request, no parse): 3,000 pages is
+    exactly 900 s (100,000 files a day); a little more is over, and split over 4 prefixes it fits
+    again. Listing only the keys since the last sweep (start-after, as pve simulate does), or reading
+    an inventory, fits at 10M a day."""
+    d = Deployment("hybrid", retention_days=30, list_ms_per_page=300.0, sweep_cursor="seen-set")
+    assert _why(d, 100_000) == ""
+    assert "the sweep lists 3,003 pages" in _why(d, 100_100)
+    assert _why(replace(d, sweep_parallel=4), 100_100) == ""
+    assert _why(replace(d, sweep_cursor="inventory"), 10_000_000) == ""
+    assert _why(replace(d, sweep_cursor="start-after"), 10_000_000) == ""
 
 
 def test_a_scheduled_function_past_the_900_s_timeout_cannot_run() -> None:
@@ -413,11 +461,13 @@ def test_s3_request_rates_per_prefix() -> None:
     """An inbox poller PUTs (the producer) and DELETEs every file in the watched prefix: 3,500/s
     is 1,750 files/s = 151.2M a day. A seen-set poller every second at 0.01 ms a page reads one LIST
     page per 1,000 retained objects each second: 5,496 pages + 2.12 GETs/s is under 5,500,
-    5,499 + 2.12 over."""
-    inbox = Deployment("poll-ec2", cursor="inbox", archive_processed=False)
+    5,499 + 2.12 over. (No work and empty files: the instances are sized apart, below.)"""
+    inbox = Deployment("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0, wait_s=0, file_size_mb=0)
     assert _why(inbox, 151_200_000 * 0.999) == ""
     assert "PUT/DELETE/s" in _why(inbox, 151_200_000 * 1.001)
-    seen = Deployment("poll-ec2", cursor="seen-set", interval_s=1, list_ms_per_page=0.01, retention_days=30)
+    seen = Deployment(
+        "poll-ec2", cursor="seen-set", interval_s=1, list_ms_per_page=0.01, retention_days=30, instance="auto"
+    )
     assert _why(seen, 183_200) == ""
     assert "GET+LIST/s" in _why(seen, 183_300)
 

@@ -58,15 +58,90 @@ def test_decide_json_has_every_option_at_every_rate(tmp_path: Path) -> None:
     assert (tmp_path / "decide.png").exists()
 
 
-def test_a_latency_target_rules_out_the_pollers(tmp_path: Path) -> None:
-    """At 100,000 files a day the inbox poller is cheapest, but a minute-long interval cannot meet
-    a 10 s p95: the cheapest event route wins instead."""
-    free = _decide(tmp_path, "--files-per-day", "100000")
-    assert free["recommendation"][0]["name"] == "EC2 inbox poller (deletes when done)"
-    strict = _decide(tmp_path, "--files-per-day", "100000", "--latency-p95", "10")
-    assert strict["recommendation"][0]["name"] == "S3 -> Lambda"
-    poller = next(o for o in strict["options"] if o["name"].startswith("EC2 inbox"))
-    assert poller["latency_s"]["p95"] > 10
+def test_the_poll_options_are_searched_to_an_interval_that_meets_the_target(tmp_path: Path) -> None:
+    """1M files a day with a 5 s p95: the inbox poller polls every few seconds to meet it (not the
+    old fixed minute), and the recommendation is the cheapest option that meets it."""
+    doc = _decide(tmp_path, "--files-per-day", "1000000", "--latency-p95", "5")
+    inbox = next(o for o in doc["options"] if o["name"].startswith("EC2 inbox"))
+    assert inbox["feasible"]
+    assert inbox["meets_latency"]
+    assert inbox["configuration"]["interval_s"] <= 5
+    assert inbox["latency_s"]["p95"] <= 5
+    meeting = [o for o in doc["options"] if o["feasible"] and o["meets_latency"]]
+    cheapest = min(meeting, key=lambda o: o["monthly_usd"]["point"])
+    assert doc["recommendation"][0]["name"] == cheapest["name"]
+    pinned = _decide(tmp_path, "--files-per-day", "1000000", "--latency-p95", "5", "--interval", "60")
+    inbox = next(o for o in pinned["options"] if o["name"].startswith("EC2 inbox"))
+    assert inbox["configuration"]["interval_s"] == 60
+    assert not inbox["meets_latency"]
+
+
+def test_every_option_carries_the_same_requirement_lines(tmp_path: Path) -> None:
+    """Like for like: a ledger on the EC2 pollers as on the Lambda routes, S3 storage for every
+    option that keeps files, the archive COPY for the inbox that must keep its inputs."""
+    doc = _decide(tmp_path, "--files-per-day", "100000", "1000000")
+    assert doc["requirements"]["exactly_once"] is True
+    assert doc["requirements"]["inputs"] == "keep"
+    for option in (o for o in doc["options"] if o["feasible"]):
+        lines = option["components"]
+        assert "dynamodb.ledger_writes" in lines, option["name"]
+        assert "s3.storage" in lines, option["name"]
+        assert option.get("configuration"), option["name"]
+        assert all(value != 0 for value in lines.values()), option["name"]  # absent, never zero
+    inbox = next(o for o in doc["options"] if o["name"].startswith("EC2 inbox") and o["feasible"])
+    assert "s3.archive_copy" in inbox["components"]
+    assert {"interval_s", "instance_type", "instances"} <= set(inbox["configuration"])
+    assert inbox["configuration"]["instances"] >= 2  # two Availability Zones by default
+    sqs = next(o for o in doc["options"] if o["name"] == "S3 -> SQS -> Lambda")
+    assert {"memory_mb", "batch_size"} <= set(sqs["configuration"])
+    deleting = _decide(tmp_path, "--files-per-day", "100000", "--delete-inputs")
+    for option in (o for o in deleting["options"] if o["feasible"]):
+        assert "s3.storage" not in option["components"]
+        assert "s3.archive_copy" not in option["components"]
+
+
+def test_no_range_is_zero_width_while_a_choice_is_left_open(tmp_path: Path) -> None:
+    """The EC2 inbox's range used to be $24-$24: the choices a user did not pin (a second instance,
+    the network, KMS) now move it, and the JSON says which."""
+    doc = _decide(tmp_path, "--files-per-day", "100000")
+    for option in (o for o in doc["options"] if o["feasible"]):
+        usd = option["monthly_usd"]
+        assert usd["low"] < usd["point"] < usd["high"] or usd["low"] < usd["high"], option["name"]
+    inbox = next(o for o in doc["options"] if o["name"].startswith("EC2 inbox"))
+    assert {"availability", "network"} <= set(inbox["range_moves_on"])
+    exercise = _decide(tmp_path, "--files-per-day", "2000000", "--interval", "60", "--latency-p95", "120")
+    assert "inputs" in exercise["recommendation"][0]["flips_on"]  # deleting inputs puts the inbox first
+
+
+def test_a_pinned_memory_centres_the_range_on_it(tmp_path: Path) -> None:
+    doc = _decide(tmp_path, "--files-per-day", "1000", "--memory", "10240")
+    memory = doc["assumptions"]["intervals"]["memory_mb"]
+    assert memory["point"] == 10240
+    assert memory["low"] == 5120
+    assert memory["high"] == 10240
+    direct = next(o for o in doc["options"] if o["name"] == "S3 -> Lambda")
+    assert direct["configuration"]["memory_mb"] == 10240
+
+
+def test_decide_takes_the_free_tier(tmp_path: Path) -> None:
+    """1,000 files a day fit Lambda's always-free tier: the S3 -> Lambda bill drops."""
+    full = _decide(tmp_path, "--files-per-day", "1000")
+    free = _decide(tmp_path, "--files-per-day", "1000", "--free-tier")
+
+    def point(doc: dict) -> float:
+        return next(o for o in doc["options"] if o["name"] == "S3 -> Lambda")["monthly_usd"]["point"]
+
+    assert point(free) < point(full)
+
+
+def test_lambda_init_is_billed(tmp_path: Path) -> None:
+    """Since 2025-08-01 the INIT phase is billed: 1% cold starts x 0.35 s at 128 MB."""
+    doc = _decide(tmp_path, "--files-per-day", "100000", "--memory", "128")
+    direct = next(o for o in doc["options"] if o["name"] == "S3 -> Lambda")
+    invocations = 100_000 * 730 / 24
+    assert direct["components"]["lambda.init"] == pytest.approx(
+        invocations * 0.01 * 0.35 * 128 / 1024 * 0.0000166667, rel=1e-3
+    )
 
 
 def test_a_budget_below_every_option_recommends_nothing(tmp_path: Path) -> None:
@@ -96,6 +171,11 @@ BAD_INPUT = [
     ("--memory", "64"),
     ("--interval", "0"),
     ("--retention-days", "inf"),
+    ("--network", "vpn"),
+    ("--encryption", "rot13"),
+    ("--availability", "three"),
+    ("--log-bytes-per-file", "nan"),
+    ("--keep-inputs-days", "-1"),
 ]
 
 
@@ -106,6 +186,24 @@ def test_bad_input_exits_2_naming_the_flag(flag: str, value: str, capsys: pytest
         main(argv)
     assert exited.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+CONTRADICTIONS = [
+    (["--delete-inputs", "--keep-inputs-days", "30"], "--delete-inputs"),
+    (["--delete-inputs", "--retention-days", "7"], "--delete-inputs"),
+    (["--no-ledger", "--exactly-once"], "--no-ledger"),
+    (["--latency-p95", "5", "--no-latency-target"], "--no-latency-target"),
+]
+
+
+@pytest.mark.parametrize(("flags", "named"), CONTRADICTIONS)
+def test_contradictory_requirements_exit_2_before_any_work(
+    flags: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "never"
+    assert main(["decide", "--files-per-day", "1000", *flags, "--out", str(out), "--quiet"]) == 2
+    assert named in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_rate_is_required_and_an_hourly_profile_needs_24_values(capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,19 +255,31 @@ def test_ranking_is_reproducible_with_a_seed() -> None:
 
 
 def test_bill_lines_can_be_switched_off(tmp_path: Path) -> None:
-    """Without the ledger S3 -> Lambda saves 2 writes per file: 1,000 a day is 30,416.7 files a
-    month, 60,833.3 writes x $0.625/1M = $0.0380; without the root volume the EC2 pollers save
-    8 GB x $0.08 = $0.64."""
-    full = _decide(tmp_path, "--files-per-day", "1000")
-    bare = _decide(tmp_path, "--files-per-day", "1000", "--no-ledger", "--ebs-root-gb", "0")
+    """Without the ledger every option saves 2 writes per file (and a day of its items): 1,000 a
+    day is 30,416.7 files a month, 60,833.3 writes x $0.625/1M = $0.0380; without the root volume
+    the EC2 pollers save 8 GB x $0.08 = $0.64 per instance, two of them (two zones)."""
+    full = _decide(tmp_path, "--files-per-day", "1000", "--memory", "128", "--interval", "60")
+    bare = _decide(tmp_path, "--files-per-day", "1000", "--memory", "128", "--interval", "60", "--no-ledger")
+    no_root = _decide(
+        tmp_path, "--files-per-day", "1000", "--memory", "128", "--interval", "60", "--ebs-root-gb", "0"
+    )
 
     def point(doc: dict, name: str) -> float:
         return next(o for o in doc["options"] if o["name"] == name)["monthly_usd"]["point"]
 
-    assert point(full, "S3 -> Lambda") - point(bare, "S3 -> Lambda") == pytest.approx(
-        2 * 1000 * 730 / 24 * 0.625e-6
-    )
+    writes = 2 * 1000 * 730 / 24 * 0.625e-6 + 1000 * 300 / 2**30 * 0.25  # and a day of 300-byte items
     inbox = "EC2 inbox poller (deletes when done)"
-    assert point(full, inbox) - point(bare, inbox) == pytest.approx(0.64)
-    lambda_option = next(o for o in bare["options"] if o["name"] == "S3 -> Lambda")
-    assert "dynamodb.ledger_writes" not in lambda_option["components"]
+    for name in ("S3 -> Lambda", inbox):
+        assert point(full, name) - point(bare, name) == pytest.approx(writes, rel=1e-3), name
+        option = next(o for o in bare["options"] if o["name"] == name)
+        assert "dynamodb.ledger_writes" not in option["components"]
+    assert point(full, inbox) - point(no_root, inbox) == pytest.approx(2 * 0.64)
+
+
+def test_a_target_no_option_meets_is_said_and_ranked_by_how_close(tmp_path: Path) -> None:
+    doc = _decide(tmp_path, "--files-per-day", "100000", "--latency-p95", "0.5")
+    assert doc["recommendation"][0]["name"] is None
+    assert "no option meets p95 <= 0.5 s" in doc["recommendation"][0]["why"]
+    runnable = sorted((o for o in doc["options"] if o["feasible"]), key=lambda o: o["rank"])
+    p95s = [o["latency_s"]["p95"] for o in runnable]
+    assert p95s == sorted(p95s)

@@ -115,3 +115,55 @@ def _work_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait-s", type=_non_negative, default=0.05, help="seconds per file waiting on I/O (default 0.05)"
     )
+
+
+def _requirement_arguments(parser: argparse.ArgumentParser) -> None:
+    """What every option must deliver (``bench.Requirements``): unset, each is a default a range
+    sweeps; set, it is pinned."""
+    group = parser.add_argument_group("requirements (the same for every option; see bench.Requirements)")
+    once = group.add_mutually_exclusive_group()
+    once.add_argument(
+        "--exactly-once",
+        dest="exactly_once",
+        action="store_const",
+        const=True,
+        help="effects once per file: an idempotency ledger on every option (default)",
+    )
+    once.add_argument(
+        "--at-least-once",
+        dest="exactly_once",
+        action="store_const",
+        const=False,
+        help="no ledger on any option (the old --no-ledger)",
+    )
+    group.add_argument(
+        "--keep-inputs-days",
+        type=_non_negative,
+        metavar="N",
+        help="inputs are kept N days after processing, by every option (default 30; --retention-days too)",
+    )
+    group.add_argument(
+        "--delete-inputs",
+        action="store_true",
+        help="inputs are deleted once processed, by every option (an event route deletes them too)",
+    )
+    group.add_argument(
+        "--availability", choices=["single", "multi-az"], help="poller instances (default multi-az)"
+    )
+    group.add_argument(
+        "--network",
+        choices=["public", "nat", "endpoint"],
+        help="poller subnet: public IPv4, private + NAT gateway, private + gateway endpoints "
+        "(default public)",
+    )
+    group.add_argument(
+        "--encryption",
+        choices=["sse-s3", "sse-kms", "sse-kms-bucket-key"],
+        help="S3 encryption of inputs and outputs (default sse-s3)",
+    )
+    group.add_argument(
+        "--log-bytes-per-file",
+        type=_non_negative,
+        metavar="B",
+        help="CloudWatch Logs bytes the processing writes per file, Lambda and poller alike (default 200)",
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
 from bench.cli.exits import EXIT_OK, ArgumentError
 from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.requirements import Requirements, RequirementsError
 
 
 def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
@@ -30,40 +32,92 @@ def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
     return duration * share, duration * (1 - share)
 
 
-def cmd_cost(args: argparse.Namespace, console: Console) -> int:
-    from dataclasses import replace
+def requirements_from_args(args: argparse.Namespace) -> Requirements:
+    """``bench.Requirements`` from the flags, each one set pinned; a contradiction (inputs deleted
+    and kept, a ledger and none) or a bad value is a usage error naming the flag, before any work."""
+    keep = getattr(args, "keep_inputs_days", None)
+    retention = getattr(args, "retention_days", None)
+    if keep is not None and retention is not None and keep != retention:
+        raise ArgumentError("--keep-inputs-days", f"says {keep:g} days, --retention-days says {retention:g}")
+    keep = keep if keep is not None else retention
+    if args.delete_inputs and keep is not None:
+        flag = (
+            "--keep-inputs-days"
+            if getattr(args, "keep_inputs_days", None) is not None
+            else "--retention-days"
+        )
+        raise ArgumentError(
+            "--delete-inputs", f"inputs cannot be deleted once processed and kept ({flag} {keep:g})"
+        )
+    if args.no_ledger and args.exactly_once:
+        raise ArgumentError(
+            "--no-ledger", "contradicts --exactly-once (the ledger is how effects happen once)"
+        )
+    given = {
+        "exactly_once": False if args.no_ledger else args.exactly_once,
+        "inputs": "delete" if args.delete_inputs else None,
+        "keep_days": keep,
+        "availability": args.availability,
+        "network": args.network,
+        "encryption": args.encryption,
+        "log_bytes_per_file": args.log_bytes_per_file,
+        "latency_p95_s": getattr(args, "latency_p95", None),
+        "budget_usd": getattr(args, "budget_usd", None),
+    }
+    try:
+        req = Requirements.build(**given)
+    except RequirementsError as exc:
+        raise ArgumentError(f"--{exc.field.replace('_', '-')}", str(exc)) from None
+    if getattr(args, "no_latency_target", False):
+        if args.latency_p95 is not None:
+            raise ArgumentError("--no-latency-target", "contradicts --latency-p95")
+        req = replace(req, latency_p95_s=None, pinned=req.pinned | {"latency_p95_s"})
+    return req
 
+
+def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from bench.cost.assumptions import load_assumptions
+    from bench.cost.fair import requirement_assumptions, requirement_deployment
     from bench.cost.feasibility import check
     from bench.cost.model import files_per_month, load_pricing, monthly_cost, standard_deployments
     from bench.report.cost_sweep import Ranges, write_sweep
 
+    req = requirements_from_args(args)
     pricing = load_pricing(args.pricing)
     cpu_s, wait_s = _work_from_args(args)
-    assumptions = load_assumptions(args.assumptions).with_points(
-        {
-            "cpu_s": cpu_s,
-            "wait_s": wait_s,
-            "memory_mb": float(args.memory),
-            "arch": args.arch,
-            "retention_days": args.retention_days,
-            "retention": args.retention,
-        }
+    loaded = load_assumptions(args.assumptions)
+    assumptions = requirement_assumptions(
+        loaded.with_points(
+            {
+                "cpu_s": cpu_s,
+                "wait_s": wait_s,
+                "memory_mb": float(args.memory),
+                "arch": args.arch,
+                "retention": args.retention,
+            }
+        ),
+        req,
     )
+    ttl = float(loaded.defaults.get("ledger_ttl_days", 1.0))
     deployments = [
-        replace(d, idempotency_ledger=not args.no_ledger, ebs_root_gb=args.ebs_root_gb)
+        requirement_deployment(
+            replace(d, ebs_root_gb=args.ebs_root_gb), req, file_size_mb=args.file_size_mb, ledger_ttl_days=ttl
+        )
         for d in standard_deployments(
             args.interval,
             args.memory,
             arch=args.arch,
             cpu_s=cpu_s,
             wait_s=wait_s,
-            retention_days=args.retention_days,
+            retention_days=req.keep_days,
             retention=args.retention,
         )
     ]
+    from bench.cost.sensitivity import apply, points
+
+    deployments = [apply(d, points(assumptions)) for d in deployments]
     if args.sweep:
         out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
         baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
@@ -75,7 +129,7 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
             pricing=pricing,
             command=_command_line(),
             fmt=args.format,
-            ranges_over=Ranges(assumptions, args.samples, args.seed),
+            ranges_over=Ranges(assumptions, args.samples, args.seed, req),
         )
         if not args.quiet:
             from bench.report.charts import _two_sig
@@ -101,8 +155,7 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
         title_justify="left",
         caption=f"memory {args.memory} MB, per file {cpu_s:g} s CPU (at one vCPU) + {wait_s:g} s waiting, "
-        f"{args.arch}; processed files stay {args.retention_days:g} days in the watched prefix "
-        f"({args.retention}) unless deleted; steady state",
+        f"{args.arch}; steady state; requirements: {req.describe()}",
         caption_justify="left",
     )
     table.add_column("deployment", no_wrap=True)
@@ -142,6 +195,7 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         raise ArgumentError(
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
         )
+    req = requirements_from_args(args)  # a contradiction is a usage error before any work
     out = _prepare_out(_out_dir("decide", "decide", args.out), args)
     if args.json:
         from bench.results.files import prepare_out_file
@@ -154,15 +208,13 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         "cpu_s": args.cpu_s,
         "wait_s": args.wait_s,
         "file_size_mb": args.file_size_mb,
-        "retention_days": args.retention_days,
         "retention": args.retention,
         "memory_mb": args.memory,
         "arch": args.arch,
         "interval_s": args.interval,
-        "latency_p95_s": args.latency_p95,
-        "budget_usd": args.budget_usd,
-        "ledger": not args.no_ledger,
         "ebs_root_gb": args.ebs_root_gb,
+        "requirements": req,
+        "free_tier": args.free_tier,
     }
     if args.hourly:
         workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
@@ -175,7 +227,7 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
             for line in decision_notes(decision):
                 console.print(f"  {line}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=args.latency_p95)
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=req.latency_p95_s)
     doc = document(decisions, assumptions, pricing, profile, _command_line())
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

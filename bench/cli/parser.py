@@ -13,6 +13,7 @@ from bench.cli.args import (
     _positive,
     _positive_int,
     _probability,
+    _requirement_arguments,
     _retention_arg,
     _seed,
     _share,
@@ -169,8 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument(
         "--retention-days",
         type=_non_negative,
-        default=30.0,
-        help="days processed files stay in the watched prefix (default 30)",
+        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
+    )
+    cost.add_argument(
+        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB): storage, network"
     )
     cost.add_argument(
         "--retention",
@@ -179,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a lifecycle rule deletes files after --retention-days (default), or they are kept",
     )
     _bill_line_arguments(cost)
+    _requirement_arguments(cost)
     cost.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )
@@ -218,22 +222,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
     )
     _work_arguments(decide_p)
-    decide_p.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
+    decide_p.add_argument(
+        "--memory",
+        type=_memory,
+        help="pin Lambda memory in MB (default: the cheapest meeting the requirements)",
+    )
     decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     decide_p.add_argument(
-        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+        "--interval",
+        type=_positive,
+        help="pin the poll interval in seconds (default: the cheapest meeting the requirements, 1 s to 1 h)",
     )
     decide_p.add_argument(
         "--retention-days",
         type=_non_negative,
-        default=30.0,
-        help="days files stay in the prefix (default 30)",
+        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
-    decide_p.add_argument("--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds")
+    decide_p.add_argument(
+        "--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds (default 60)"
+    )
+    decide_p.add_argument(
+        "--no-latency-target", action="store_true", help="no latency target (pollers may poll hourly)"
+    )
     decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
     decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    decide_p.add_argument(
+        "--free-tier", action="store_true", help="subtract the always-free monthly allowances"
+    )
     _bill_line_arguments(decide_p)
+    _requirement_arguments(decide_p)
     decide_p.add_argument(
         "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
     )
@@ -352,7 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--processing-ms",
         type=_non_negative,
-        help="processing time per file (default: the profile's, else 100 ms)",
+        help="processing time per file (default: the profile's, else the work model: --cpu-s + --wait-s)",
+    )
+    simulate.add_argument(
+        "--cpu-s",
+        type=_non_negative,
+        help="the work model: CPU seconds per file at one full vCPU (default 0.05; Lambda at its memory's "
+        "share of a vCPU, as pve decide)",
+    )
+    simulate.add_argument(
+        "--wait-s", type=_non_negative, help="the work model: seconds per file waiting on I/O (default 0.05)"
     )
     simulate.add_argument(
         "--processing-ms-per-mb",

@@ -42,6 +42,17 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
             "--processing-ms, --processing-ms-per-mb",
         )
+    work = None
+    if args.cpu_s is not None or args.wait_s is not None:
+        if processing is not None:
+            raise ArgumentError("--cpu-s", "give --processing-ms or --cpu-s/--wait-s, not both")
+        from bench.cost.work import Work
+
+        default = Work()
+        work = Work(
+            args.cpu_s if args.cpu_s is not None else default.cpu_s,
+            args.wait_s if args.wait_s is not None else default.wait_s,
+        )
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
@@ -53,6 +64,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             days=args.days,
             files_per_day=rate,
             processing=processing,
+            work=work,
             live=live,
             max_records=args.max_records,
             start=args.start,

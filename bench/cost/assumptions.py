@@ -4,7 +4,7 @@ AWS limits a configuration must respect (``bench/cost/pricing/assumptions.toml``
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -29,20 +29,31 @@ class Assumption:
     source: str
     values: tuple[Value, ...] = ()
     relative: bool = False
+    minimum: float | None = None  # the interval never reaches beyond these (Lambda memory: 128-10,240)
+    maximum: float | None = None
 
     @property
     def discrete(self) -> bool:
         return bool(self.values)
 
     def around(self, point: Value) -> Assumption:
-        """The same interval around a user's own point (relative intervals scale with it)."""
-        if self.discrete or not self.relative:
-            return Assumption(**{**self.__dict__, "point": point})
+        """The interval centred on a user's own point: it keeps its shape relative to the point
+        (30 days in 7-90 becomes 90 days in 21-270), within ``minimum``/``maximum``. A discrete
+        set keeps its values with the user's point among them."""
+        if self.discrete:
+            values = self.values if point in self.values else (*self.values, point)
+            return Assumption(**{**self.__dict__, "point": point, "values": values})
         base = float(self.point)
-        scale_low = float(self.low) / base if base else 1.0
-        scale_high = float(self.high) / base if base else 1.0
         p = float(point)
-        return Assumption(**{**self.__dict__, "point": p, "low": p * scale_low, "high": p * scale_high})
+        if base:
+            low, high = p * (float(self.low) / base), p * (float(self.high) / base)
+        else:  # an interval around zero: shifted, not scaled
+            low, high = p + float(self.low), p + float(self.high)
+        if self.minimum is not None:
+            low, high = max(low, self.minimum), max(high, self.minimum)
+        if self.maximum is not None:
+            low, high = min(low, self.maximum), min(high, self.maximum)
+        return Assumption(**{**self.__dict__, "point": p, "low": min(low, p), "high": max(high, p)})
 
     def ends(self) -> tuple[Value, ...]:
         """The values a one-at-a-time check tries: the interval's ends, or every other value."""
@@ -91,10 +102,26 @@ class Assumptions:
         except KeyError:
             raise KeyError(f"no limit {name!r} in {self.path}") from None
 
+    def fixed(self, names: Iterable[str]) -> Assumptions:
+        """The same assumptions with ``names`` held at their points (what a user pinned)."""
+        gone = set(names)
+        items = {n: (_held(a) if n in gone else a) for n, a in self.items.items()}
+        return Assumptions(items, self.limits, self.defaults, self.as_of, self.path)
+
+    def with_items(self, extra: Mapping[str, Assumption]) -> Assumptions:
+        """The same assumptions and ``extra`` (the choices a user left to the defaults)."""
+        return Assumptions({**self.items, **extra}, self.limits, self.defaults, self.as_of, self.path)
+
     def with_points(self, points: Mapping[str, Value]) -> Assumptions:
         """The same intervals around the user's own points (``--cpu-s``, ``--memory``, ...)."""
         items = {n: (a.around(points[n]) if n in points else a) for n, a in self.items.items()}
         return Assumptions(items, self.limits, self.defaults, self.as_of, self.path)
+
+
+def _held(a: Assumption) -> Assumption:
+    """``a`` with no interval: its point alone."""
+    values = (a.point,) if a.discrete else ()
+    return Assumption(**{**a.__dict__, "low": a.point, "high": a.point, "values": values})
 
 
 def load_assumptions(path: str | Path | None = None) -> Assumptions:
@@ -138,6 +165,8 @@ def _parse(text: str, origin: str) -> Assumptions:
                 str(a["source"]),
                 values,
                 bool(a.get("relative", False)),
+                float(a["min"]) if "min" in a else None,
+                float(a["max"]) if "max" in a else None,
             )
         limits = {
             name: Limit(float(v["value"]), str(v["source"]), str(v["as_of"]))

@@ -4,14 +4,16 @@ reason, never priced as if it could. Limits and their sources: ``pricing/assumpt
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bench.cost.assumptions import Assumptions, load_assumptions
 from bench.cost.model import (
     LAMBDA_EVENT_KINDS,
     Deployment,
     Pricing,
+    hybrid_sweep_usage,
     load_pricing,
+    poll_sizing_for,
     poll_usage,
     sqs_batch_fill,
 )
@@ -36,8 +38,14 @@ class _Case:
     rate: float  # files per second
     files_per_month: float
     month_s: float
-    per_page_s: float
+    per_page_s: float  # on an instance (a full vCPU parses the page)
     limits: Assumptions
+    pricing: Pricing
+
+    @property
+    def lambda_page_s(self) -> float:
+        """One LIST page from a function at its memory's share of a vCPU."""
+        return self.d.list_s_per_page(on_lambda=True)
 
     def limit(self, name: str) -> float:
         return self.limits.limit(name)
@@ -90,13 +98,13 @@ def _scheduled_function(c: _Case) -> list[str]:
         return []
     usage = poll_usage(c.d, c.files_per_month, c.month_s)
     per_cycle = c.files_per_month / usage.cycles
-    work = usage.pages_per_cycle * c.per_page_s + per_cycle * c.d.lambda_s + c.d.state_ms / 1000.0
+    work = usage.pages_per_cycle * c.lambda_page_s + per_cycle * c.d.lambda_s + c.d.state_ms / 1000.0
     out = []
     if work > c.timeout:
         out.append(f"one invocation's work ({_fmt(work)} s) exceeds Lambda's {c.timeout:g} s timeout")
     elif work > c.d.interval_s:
         out.append(f"one invocation's work ({_fmt(work)} s) outlasts the {c.d.interval_s:g} s schedule")
-    sweep = usage.sweep_pages * c.per_page_s
+    sweep = usage.sweep_pages * c.lambda_page_s
     if usage.sweeps and sweep > c.timeout:
         out.append(
             f"a full sweep lists {_fmt(usage.sweep_pages)} pages ({_fmt(sweep)} s) > {c.timeout:g} s timeout"
@@ -105,15 +113,25 @@ def _scheduled_function(c: _Case) -> list[str]:
 
 
 def _hybrid_sweep(c: _Case) -> list[str]:
-    if c.d.kind != "hybrid":
+    """The sweep's longest listing, split over ``sweep_parallel`` prefixes listed at once, must
+    fit one function's timeout (an inventory report is read, not listed)."""
+    if c.d.kind != "hybrid" or c.d.sweep_cursor == "inventory":
         return []
     d = c.d
-    sweeper = replace(d, kind="poll-scheduled-lambda", interval_s=d.sweep_interval_s, cursor=d.sweep_cursor)
-    usage = poll_usage(sweeper, c.files_per_month, c.month_s)
-    pages = max(usage.pages_per_cycle, usage.sweep_pages)
-    if pages * c.per_page_s <= c.timeout:
+    pages = hybrid_sweep_usage(d, c.files_per_month, c.month_s).longest_pages
+    seconds = pages * c.lambda_page_s
+    if seconds <= c.timeout:
         return []
-    return [f"the sweep lists {_fmt(pages)} pages ({_fmt(pages * c.per_page_s)} s) > {c.timeout:g} s timeout"]
+    split = f" per prefix of {d.sweep_parallel}" if d.sweep_parallel > 1 else ""
+    return [f"the sweep lists {_fmt(pages)} pages{split} ({_fmt(seconds)} s) > {c.timeout:g} s timeout"]
+
+
+def _ec2_sizing(c: _Case) -> list[str]:
+    """A poller whose CPU, memory or network no instance type (and count) keeps under 70%."""
+    if c.d.kind != "poll-ec2":
+        return []
+    sizing = poll_sizing_for(c.d, c.files_per_month, c.pricing)
+    return [] if sizing.feasible else [sizing.why_not]
 
 
 def _lambda_concurrency(c: _Case) -> list[str]:
@@ -142,6 +160,7 @@ CHECKS: tuple[Callable[[_Case], list[str]], ...] = (
     _ec2_listing,
     _scheduled_function,
     _hybrid_sweep,
+    _ec2_sizing,
     _lambda_concurrency,
     _sqs_in_flight,
 )
@@ -161,8 +180,9 @@ def check(
         files_per_day / 86400.0,
         files_per_day * p.month_s / 86400.0,
         p.month_s,
-        d.list_ms_per_page / 1000.0,
+        d.list_s_per_page(on_lambda=False),
         assumptions or load_assumptions(),
+        p,
     )
     why = [reason for each in CHECKS for reason in each(case)]
     return Feasibility(not why, tuple(why))

@@ -25,6 +25,7 @@ def _poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
         interval_s=float(s.parameters["interval_s"]),
         cursor=str(s.parameters.get("cursor", "seen-set")),
         sweep_every=int(s.parameters.get("sweep_every", 60)),
+        instance="auto",  # the cheapest instance type that holds its CPU, memory and network
         **common,
     )
 

@@ -20,12 +20,13 @@ import math
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from bench.cost.instances import PROCESS_MB, SEEN_KEY_BYTES, TARGET, Demand, InstanceType, Sizing, size_poller
 from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError, read_input_text
 from bench.results.model import StrategyResult
@@ -56,6 +57,7 @@ class Pricing:
     free_tier: Mapping[str, float]
     path: str = ""
     sha256: str = ""  # of the table's text: which prices a stored result was derived with
+    instances: Mapping[str, InstanceType] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> float:
         try:
@@ -96,7 +98,25 @@ def _parse_pricing(text: str, origin: str) -> Pricing:
         }
         free = {k: float(v) for k, v in data["free_tier"].items() if isinstance(v, int | float)}
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        return Pricing(str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest)
+        instances = {
+            str(i["name"]): InstanceType(
+                str(i["name"]),
+                int(i["vcpus"]),
+                float(i["memory_gib"]),
+                float(i["cpu_baseline"]),
+                float(i["network_gbps"]),
+                str(i["price"]),
+                str(i["surplus_price"]) if "surplus_price" in i else None,
+            )
+            for i in data.get("instances", {}).values()
+        }
+        for spec in instances.values():
+            for key in (spec.price, spec.surplus_price):
+                if key is not None and key not in prices:
+                    raise KeyError(f"instances.{spec.name}: no price {key!r}")
+        return Pricing(
+            str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest, instances
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 
@@ -434,7 +454,7 @@ class Deployment:
     sqs_wait_s: int = 20
     sqs_turnaround_s: float = 0.1
     outputs_per_file: int = 1
-    list_ms_per_page: float = 60.0
+    list_ms_per_page: float = 200.0  # assumptions.toml's list_s_per_page (public measurements)
     state_ms: float = 40.0
     sweep_interval_s: float = 3600.0
     sweep_cursor: str = "start-after"
@@ -443,6 +463,23 @@ class Deployment:
     log_bytes_per_invocation: int = LAMBDA_LOG_BYTES
     idempotency_ledger: bool = True
     ledger_writes_per_file: float = 2.0
+    # what the requirements add (``bench.cost.fair`` sets them from ``bench.Requirements``); the
+    # defaults leave every line out, as before
+    azs: int = 1  # a poller's instances: at least one per Availability Zone
+    network: str = (
+        "public"  # public IPv4, "nat" (private subnet, NAT gateway), "endpoint" (gateway endpoints)
+    )
+    encryption: str = "sse-s3"  # or "sse-kms", "sse-kms-bucket-key"
+    log_bytes_per_file: float = 0.0  # the processing's own logs, on Lambda and on a poller alike
+    file_size_mb: float = 0.1
+    s3_storage: bool = False  # bill S3 storage of the inputs kept retention_days
+    delete_inputs: bool = False  # every input is deleted once processed (nothing stays to list or store)
+    ledger_ttl_days: float = 0.0  # how long ledger items live (0: storage left out)
+    peak_factor: float = 1.0  # the busiest hour's rate over the mean: what a poller is sized for
+    cold_start_share: float = 0.0  # Lambda invocations that start a new environment (INIT billed)
+    init_s: float = 0.0  # an INIT phase's seconds
+    list_cpu_s_per_page: float = 0.0  # CPU to parse one LIST page, at one full vCPU
+    sweep_parallel: int = 1  # the hybrid's full sweep split over this many prefixes, listed at once
     duration_ms: float | None = None  # deprecated: use cpu_s and wait_s
     cpu_share: float | None = None  # deprecated: use cpu_s and wait_s
 
@@ -471,6 +508,14 @@ class Deployment:
     def lambda_s(self) -> float:
         """Seconds one file's work takes in this deployment's function."""
         return self.work.lambda_s(self.memory_mb)
+
+    def list_s_per_page(self, on_lambda: bool) -> float:
+        """Seconds one LIST page takes: the request, and parsing it at the caller's CPU (a Lambda
+        function at its memory's share of a vCPU, an instance at a full one)."""
+        cpu = self.list_cpu_s_per_page
+        if on_lambda:
+            cpu = lambda_duration_s(cpu_s=cpu, wait_s=0.0, memory_mb=self.memory_mb)
+        return self.list_ms_per_page / 1000.0 + cpu
 
     @property
     def label(self) -> str:
@@ -502,7 +547,7 @@ def poll_usage(d: Deployment, files_per_month: float, month_s: float) -> PollUsa
     cycles = month_s / d.interval_s
     per_cycle = files_per_month / cycles
     files_per_day = files_per_month / (month_s / 86400.0)
-    retained = files_per_day * d.retention_days
+    retained = 0.0 if d.delete_inputs else files_per_day * d.retention_days  # deleted: nothing stays
     extra: dict[str, float] = {}
     sweep_pages = sweeps = 0.0
     if d.cursor in ("seen-set", "watermark"):
@@ -553,67 +598,43 @@ def monthly_cost(
     d = deployment
     month_s = p.month_s
     work = {"GetObject": files_per_month, "PutObject": files_per_month * d.outputs_per_file}
-    lambda_invocations = lambda_gb_s = 0.0
+    lambda_invocations = lambda_gb_s = archive_copies = 0.0
     cost = CostBreakdown()
     per_file_s = d.lambda_s
 
     if d.kind in ("poll-ec2", "poll-scheduled-lambda"):
-        cycles, lists, extra = _poll_usage(d, files_per_month, month_s)
-        cost += s3_request_cost({**work, "ListObjectsV2": lists, **extra}, pricing=p)
+        usage = poll_usage(d, files_per_month, month_s)
+        extra = dict(usage.extra)
+        archive_copies = extra.pop("CopyObject", 0.0)
+        cost += s3_request_cost({**work, "ListObjectsV2": usage.lists, **extra}, pricing=p)
         if d.kind == "poll-ec2":
-            cpu_hours = files_per_month * d.cpu_s / 3600.0
-            cost += ec2_cost(
-                p.hours_per_month,
-                d.instance,
-                d.public_ipv4,
-                cpu_vcpu_hours=cpu_hours,
-                root_volume_gb=d.ebs_root_gb,
-                pricing=p,
-            )
+            cost += poller_fleet_cost(d, files_per_month, p, usage)
         else:
             if d.interval_s < 60:
                 raise ValueError("a scheduled function cannot run more often than once a minute")
-            busy_ms = lists * d.list_ms_per_page + files_per_month * per_file_s * 1000 + cycles * d.state_ms
-            lambda_invocations = cycles
-            lambda_gb_s = _gb_s(busy_ms, d.memory_mb, cycles)
-            cost += s3_request_cost({"GetObject": cycles, "PutObject": cycles}, pricing=p)  # the cursor
-            cost += scheduler_cost(cycles, free_tier, pricing=p)
+            list_ms = d.list_s_per_page(on_lambda=True) * 1000.0
+            busy_ms = usage.lists * list_ms + files_per_month * per_file_s * 1000 + usage.cycles * d.state_ms
+            lambda_invocations = usage.cycles
+            lambda_gb_s = _gb_s(busy_ms, d.memory_mb, usage.cycles)
+            cost += s3_request_cost(
+                {"GetObject": usage.cycles, "PutObject": usage.cycles}, pricing=p
+            )  # cursor
+            cost += scheduler_cost(usage.cycles, free_tier, pricing=p)
     elif d.kind in ("s3-lambda", "s3-eventbridge-lambda", "hybrid"):
         cost += s3_request_cost(work, pricing=p)
         lambda_invocations = files_per_month
         lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, files_per_month)
         if d.kind == "s3-eventbridge-lambda":  # every object event of the bucket, outputs included
             cost += eventbridge_cost(files_per_month * (1 + d.outputs_per_file), pricing=p)
-            if d.retention == "lifecycle":  # the rule's expirations arrive as "Object Deleted"
+            if d.retention == "lifecycle" or d.delete_inputs:  # expirations and deletes: "Object Deleted"
                 cost += CostBreakdown(
                     {"eventbridge.object_deleted": files_per_month * p["eventbridge_event"]}
                 )
         if d.kind == "hybrid":
-            sweep = replace(
-                d,
-                kind="poll-scheduled-lambda",
-                interval_s=d.sweep_interval_s,
-                cursor=d.sweep_cursor,
-                outputs_per_file=0,
-            )
-            cycles, lists, extra = _poll_usage(sweep, files_per_month, month_s)
-            missed = files_per_month * d.missed_share
-            cost += s3_request_cost(
-                {
-                    "ListObjectsV2": lists,
-                    "GetObject": cycles + missed,
-                    "PutObject": cycles + missed * d.outputs_per_file,
-                    **extra,
-                },
-                pricing=p,
-            )
-            cost += scheduler_cost(cycles, free_tier, pricing=p)
-            lambda_invocations += cycles
-            lambda_gb_s += _gb_s(
-                lists * d.list_ms_per_page + missed * per_file_s * 1000 + cycles * d.state_ms,
-                d.memory_mb,
-                cycles,
-            )
+            sweep, invocations, gb_s = _hybrid_sweep_cost(d, files_per_month, p, free_tier)
+            cost += sweep
+            lambda_invocations += invocations
+            lambda_gb_s += gb_s
     elif d.kind == "s3-sqs-lambda":
         rate = files_per_month / month_s
         batches = files_per_month / sqs_batch_fill(d, rate)
@@ -626,12 +647,193 @@ def monthly_cost(
     else:
         raise ValueError(f"unknown deployment kind {d.kind!r}")
 
-    if d.kind in LAMBDA_EVENT_KINDS and d.idempotency_ledger and files_per_month:
-        cost += ledger_cost(files_per_month * d.ledger_writes_per_file, pricing=p)
-    if lambda_invocations:
-        cost += lambda_usage_cost(lambda_invocations, lambda_gb_s, d.arch, free_tier, pricing=p)
-        cost += logs_cost(lambda_invocations * d.log_bytes_per_invocation / 1e9, free_tier, pricing=p)
+    cost += _requirement_lines(d, files_per_month, p, free_tier, archive_copies)
+    cost += _lambda_lines(d, files_per_month, lambda_invocations, lambda_gb_s, free_tier, p)
+    return CostBreakdown({k: v for k, v in cost.components.items() if v})  # a line not needed is absent
+
+
+def _lambda_lines(
+    d: Deployment, files_per_month: float, invocations: float, gb_s: float, free_tier: bool, p: Pricing
+) -> CostBreakdown:
+    """Lambda's requests and compute, its INIT phases (billed since 2025-08-01: cold starts x INIT
+    seconds, at the GB-second price) and the logs: Lambda's own lines per invocation, the
+    processing's per file (a poller's too)."""
+    cost = CostBreakdown()
+    if invocations:
+        cost += lambda_usage_cost(invocations, gb_s, d.arch, free_tier, pricing=p)
+        init_gb_s = invocations * d.cold_start_share * d.init_s * d.memory_mb / 1024.0
+        if init_gb_s:
+            with_init = lambda_usage_cost(invocations, gb_s + init_gb_s, d.arch, free_tier, pricing=p)
+            init = with_init.components["lambda.compute"] - cost.components["lambda.compute"]
+            if init:
+                cost += CostBreakdown({"lambda.init": init})
+    log_bytes = invocations * d.log_bytes_per_invocation + files_per_month * d.log_bytes_per_file
+    if log_bytes:
+        cost += logs_cost(log_bytes / 1e9, free_tier, pricing=p)
     return cost
+
+
+KMS_BUCKET_KEY_SHARE = 0.01  # assumption: a bucket key cuts S3's KMS requests "by up to 99%" (S3 User Guide)
+LEDGER_ITEM_BYTES = 300.0  # assumption: a ledger item (key, status, expiry) with DynamoDB's 100-byte overhead
+
+
+def _requirement_lines(
+    d: Deployment, files_per_month: float, p: Pricing, free_tier: bool, archive_copies: float
+) -> CostBreakdown:
+    """The lines a requirement adds, on every kind alike: the idempotency ledger (writes and
+    storage), the archive COPY, S3 storage of the inputs kept, KMS requests and key."""
+    lines: dict[str, float] = {}
+    per_day = files_per_month / (p.month_s / 86400.0)
+    if d.idempotency_ledger and files_per_month:
+        lines["dynamodb.ledger_writes"] = (
+            files_per_month * d.ledger_writes_per_file * p["dynamodb_write_request"]
+        )
+        if d.ledger_ttl_days:
+            gb = per_day * d.ledger_ttl_days * LEDGER_ITEM_BYTES / 2**30
+            allowance = p.free_tier.get("dynamodb_storage_gb", 0.0)
+            lines["dynamodb.ledger_storage"] = (
+                _free(gb, allowance, free_tier) * p["dynamodb_storage_gb_month"]
+            )
+    if archive_copies:
+        lines["s3.archive_copy"] = archive_copies * p["s3_put_copy_post_list"]
+    if d.s3_storage and d.retention_days and not d.delete_inputs:
+        gb = per_day * d.retention_days * d.file_size_mb / 1024.0
+        lines["s3.storage"] = gb * p["s3_standard_gb_month"]
+    if d.encryption in ("sse-kms", "sse-kms-bucket-key"):
+        requests = files_per_month * (1 + d.outputs_per_file) + 2 * archive_copies  # Decrypt, GenerateDataKey
+        if d.encryption == "sse-kms-bucket-key":
+            requests *= KMS_BUCKET_KEY_SHARE
+        lines["kms.requests"] = (
+            _free(requests, p.free_tier.get("kms_requests", 0.0), free_tier) * p["kms_request"]
+        )
+        lines["kms.key"] = p["kms_key_month"]
+    return CostBreakdown({k: v for k, v in lines.items() if v})
+
+
+def poller_sizing(
+    d: Deployment, files_per_month: float, p: Pricing, usage: PollUsage | None = None
+) -> Sizing:
+    """The poller's instances at its busiest hour (``peak_factor`` x the mean rate): the cheapest
+    type and count of the pricing table's ``[instances]`` keeping CPU, memory and network at or
+    under 70%, at least one per Availability Zone. ``d.instance`` pins the type ("auto": any)."""
+    u = usage or poll_usage(d, files_per_month, p.month_s)
+    rate = files_per_month / p.month_s * d.peak_factor
+    list_vcpus = (u.lists / u.cycles if u.cycles else 0.0) / d.interval_s * d.list_cpu_s_per_page
+    service = d.cpu_s + d.wait_s
+    workers = max(1, math.ceil(rate * service / TARGET - 1e-9))
+    seen = 0.0
+    if d.cursor in ("seen-set", "watermark"):  # every key still in the prefix, in memory
+        kept = 0.0 if d.delete_inputs else d.retention_days
+        seen = files_per_month / (p.month_s / 86400.0) * kept * SEEN_KEY_BYTES / 1e6
+    demand = Demand(
+        vcpus=rate * d.cpu_s + list_vcpus,
+        network_gbps=rate * d.file_size_mb * (1 + d.outputs_per_file) * 8e6 / 1e9,
+        shared_mb=workers * d.file_size_mb * 2,
+        per_instance_mb=PROCESS_MB + seen,
+        min_count=max(1, d.azs),
+    )
+    table = p.instances or _bundled().instances
+    prices = {key: p[key] for spec in table.values() for key in (spec.price, spec.surplus_price) if key}
+    extra = (p["public_ipv4_hour"] if _public(d) else 0.0) + d.ebs_root_gb * p[
+        "ebs_gp3_gb_month"
+    ] / p.hours_per_month
+    only = None if d.instance == "auto" else d.instance
+    if only is not None and only not in table:
+        raise ValueError(f"unknown instance {only!r}; known: {', '.join(table)}")
+    return size_poller(demand, table, prices, only=only, extra_hourly=extra)
+
+
+poll_sizing_for = poller_sizing  # the name feasibility imports
+
+
+def _public(d: Deployment) -> bool:
+    return d.public_ipv4 and d.network == "public"
+
+
+def poller_fleet_cost(
+    d: Deployment, files_per_month: float, p: Pricing, usage: PollUsage | None = None
+) -> CostBreakdown:
+    """The sized fleet for a month: instances, surplus CPU at the mean rate, IPv4, root volumes,
+    and the network the requirement asks for (NAT gateway, or an interface endpoint for logs)."""
+    sizing = poller_sizing(d, files_per_month, p, usage)
+    table = p.instances or _bundled().instances
+    spec = table[sizing.instance]
+    hours = p.hours_per_month
+    lines = {"ec2.instance": sizing.count * hours * p[spec.price]}
+    cpu_hours = files_per_month * d.cpu_s / 3600.0
+    surplus = max(0.0, cpu_hours - sizing.count * spec.vcpus * spec.cpu_baseline * hours)
+    if surplus and spec.surplus_price:
+        lines["ec2.cpu_credits"] = surplus * p[spec.surplus_price]
+    if _public(d):
+        lines["ec2.public_ipv4"] = sizing.count * hours * p["public_ipv4_hour"]
+    if d.ebs_root_gb:
+        lines["ec2.ebs_root"] = sizing.count * d.ebs_root_gb * p["ebs_gp3_gb_month"]
+    azs = max(1, d.azs)
+    log_gb = files_per_month * d.log_bytes_per_file / 1e9
+    if d.network == "nat":  # every byte to S3, DynamoDB and CloudWatch Logs goes through it
+        s3_gb = files_per_month * d.file_size_mb * (1 + d.outputs_per_file) / 1000.0
+        lines["vpc.nat_gateway_hours"] = azs * hours * p["nat_gateway_hour"]
+        lines["vpc.nat_gateway_gb"] = (s3_gb + log_gb) * p["nat_gateway_gb"]
+    elif d.network == "endpoint" and log_gb:  # S3 and DynamoDB: free gateway endpoints; logs: interface
+        lines["vpc.endpoint_hours"] = azs * hours * p["interface_endpoint_hour"]
+        lines["vpc.endpoint_gb"] = log_gb * p["interface_endpoint_gb"]
+    return CostBreakdown(lines)
+
+
+def _hybrid_sweep_cost(
+    d: Deployment, files_per_month: float, p: Pricing, free_tier: bool
+) -> tuple[CostBreakdown, float, float]:
+    """The hybrid's sweep (a scheduled function finding what notifications missed) and the missed
+    files' processing: (cost, invocations, GB-seconds). ``sweep_cursor`` "inventory" reads a
+    daily S3 Inventory report instead of listing."""
+    missed = files_per_month * d.missed_share
+    days = p.month_s / 86400.0
+    cost = CostBreakdown()
+    if d.sweep_cursor == "inventory":
+        per_day = files_per_month / days
+        kept = 1.0 if d.delete_inputs else max(1.0, d.retention_days)
+        objects = per_day * kept * days  # every object in the bucket, once a day
+        cost += CostBreakdown({"s3.inventory": objects * p["s3_inventory_million_objects"]})
+        cycles, lists = days, 0.0
+    else:
+        usage = hybrid_sweep_usage(d, files_per_month, p.month_s)
+        cycles, lists = usage.cycles, usage.lists
+        cost += s3_request_cost({"ListObjectsV2": lists}, pricing=p)
+    cost += s3_request_cost(
+        {"GetObject": cycles + missed, "PutObject": cycles + missed * d.outputs_per_file}, pricing=p
+    )
+    cost += scheduler_cost(cycles, free_tier, pricing=p)
+    list_ms = d.list_s_per_page(on_lambda=True) * 1000.0
+    invocations = cycles  # a full sweep split over P prefixes runs P functions at once
+    if d.sweep_cursor != "start-after" and d.sweep_cursor != "inventory":
+        invocations *= max(1, d.sweep_parallel)
+    gb_s = _gb_s(lists * list_ms + missed * d.lambda_s * 1000 + cycles * d.state_ms, d.memory_mb, invocations)
+    return cost, invocations, gb_s
+
+
+@dataclass(frozen=True)
+class SweepUsage:
+    """A month of the hybrid's sweeps: how many, LIST requests, the longest one function lists."""
+
+    cycles: float
+    lists: float
+    longest_pages: float
+
+
+def hybrid_sweep_usage(d: Deployment, files_per_month: float, month_s: float) -> SweepUsage:
+    """The hybrid's sweeps: "start-after" lists only the keys written since the previous sweep (a
+    missed notification's file is among them once its grace has passed; ``pve simulate`` models the
+    same); "seen-set"/"watermark" list the whole prefix, split over ``sweep_parallel`` prefixes
+    listed by as many functions at once."""
+    cycles = month_s / d.sweep_interval_s
+    if d.sweep_cursor == "start-after":
+        pages = _pages(files_per_month / cycles)
+        return SweepUsage(cycles, cycles * pages, pages)
+    per_day = files_per_month / (month_s / 86400.0)
+    kept = 0.0 if d.delete_inputs else d.retention_days
+    pages = _pages(per_day * kept)
+    parallel = max(1, d.sweep_parallel)
+    return SweepUsage(cycles, cycles * max(pages, parallel), pages / parallel)
 
 
 def ledger_cost(writes: float, *, pricing: Pricing | None = None) -> CostBreakdown:

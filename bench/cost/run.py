@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost, price_run
+from bench.cost.assumptions import load_assumptions
+from bench.cost.fair import requirement_assumptions, requirement_deployment
+from bench.cost.model import Deployment, Pricing, files_per_month, load_pricing, monthly_cost, price_run
+from bench.cost.sensitivity import apply, points
 from bench.cost.sweep import deployment_for
+from bench.cost.work import Work
+from bench.requirements import CHOICES, Requirements
 from bench.results.model import CostBlock, Run, StrategyResult
 
 RUN_NOTE = (
@@ -28,6 +33,8 @@ def run_cost(
     files_per_day: float | None = None,
     name: str = "",
     retention_days: float | None = None,
+    work: Work | None = None,
+    requirements: Requirements | None = None,
 ) -> CostBlock:
     """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
     and, given ``files_per_day``, a month of the deployment it stands for (its processed files
@@ -48,6 +55,8 @@ def run_cost(
     if deployment is not None and files_per_day is not None:
         if retention_days is not None:
             deployment = replace(deployment, retention_days=retention_days)
+        if work is not None:  # a simulation under the work model: priced like pve decide
+            deployment = like_decide(replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s), requirements)
         monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
     return CostBlock(
         pricing=p.label,
@@ -60,14 +69,51 @@ def run_cost(
     )
 
 
+# The assumptions a simulation's projection takes at their points, as pve decide does (its work,
+# memory and retention are the simulation's own).
+DECIDE_POINTS = (
+    "log_bytes_per_invocation",
+    "sqs_idle_pollers",
+    "sqs_turnaround_s",
+    "list_s_per_page",
+    "list_cpu_s_per_page",
+    "lambda_cold_start_share",
+    "lambda_init_s",
+    "notification_missed_share",
+)
+
+
+def like_decide(d: Deployment, requirements: Requirements | None = None) -> Deployment:
+    """``d`` built to ``requirements`` (the defaults: what ``pve decide`` assumes) with the
+    assumptions' points, so a simulation's monthly projection and ``pve decide`` price alike."""
+    req = requirements or Requirements()
+    a = load_assumptions()
+    keep = d.retention_days if req.keeps_inputs else 0.0
+    built = requirement_deployment(
+        d,
+        replace(req, keep_days=keep),
+        file_size_mb=d.file_size_mb,
+        ledger_ttl_days=float(a.defaults.get("ledger_ttl_days", 1.0)),
+    )
+    values = points(requirement_assumptions(a, req))
+    return apply(built, {k: v for k, v in values.items() if k in DECIDE_POINTS or k in CHOICES})
+
+
 def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     """Every strategy of ``run`` priced with ``pricing`` (by default the bundled table)."""
     p = pricing or load_pricing()
     rate = run.simulation.files_per_day if run.simulation is not None else None
     bucket = run.simulation.bucket if run.simulation is not None else None
     days = bucket.listed_days if bucket is not None else None
+    processing = run.simulation.processing if run.simulation is not None else None
+    work = required = None
+    if isinstance(processing, dict) and processing.get("kind") == "work":
+        work = Work(float(processing["cpu_s"]), float(processing["wait_s"]))
+        required = Requirements.from_mapping(processing.get("requirements") or {})
     return {
-        name: run_cost(s, p, files_per_day=rate, name=name, retention_days=days)
+        name: run_cost(
+            s, p, files_per_day=rate, name=name, retention_days=days, work=work, requirements=required
+        )
         for name, s in run.strategies.items()
     }
 

@@ -11,25 +11,39 @@ from typing import Any
 import numpy as np
 
 from bench.cost.assumptions import Assumptions, Value, load_assumptions
+from bench.cost.fair import CHOICE_FIELDS
 from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, break_even, files_per_month, load_pricing, monthly_cost
 
-# How each cost-side assumption lands on a deployment (one table, no if-chains).
-APPLY: dict[str, Callable[[Deployment, Value], Deployment]] = {
-    "cpu_s": lambda d, v: replace(d, cpu_s=float(v)),
-    "wait_s": lambda d, v: replace(d, wait_s=float(v)),
-    "memory_mb": lambda d, v: replace(d, memory_mb=round(float(v))),
-    "arch": lambda d, v: replace(d, arch=str(v)),
-    "log_bytes_per_invocation": lambda d, v: replace(d, log_bytes_per_invocation=round(float(v))),
-    "retention_days": lambda d, v: replace(d, retention_days=float(v)),
-    "retention": lambda d, v: replace(d, retention=str(v)),  # type: ignore[arg-type]
-    "sqs_idle_pollers": lambda d, v: replace(d, sqs_pollers=round(float(v))),
-    "sqs_turnaround_s": lambda d, v: replace(d, sqs_turnaround_s=float(v)),
-    "list_s_per_page": lambda d, v: replace(d, list_ms_per_page=float(v) * 1000.0),
+# How each cost-side assumption lands on a deployment: the fields it sets (one table, no if-chains).
+FIELDS: dict[str, Callable[[Value], dict[str, Any]]] = {
+    "cpu_s": lambda v: {"cpu_s": float(v)},
+    "wait_s": lambda v: {"wait_s": float(v)},
+    "memory_mb": lambda v: {"memory_mb": round(float(v))},
+    "arch": lambda v: {"arch": str(v)},
+    "log_bytes_per_invocation": lambda v: {"log_bytes_per_invocation": round(float(v))},
+    "retention_days": lambda v: {"retention_days": float(v)},
+    "retention": lambda v: {"retention": str(v)},
+    "sqs_idle_pollers": lambda v: {"sqs_pollers": round(float(v))},
+    "sqs_turnaround_s": lambda v: {"sqs_turnaround_s": float(v)},
+    "list_s_per_page": lambda v: {"list_ms_per_page": float(v) * 1000.0},
+    "list_cpu_s_per_page": lambda v: {"list_cpu_s_per_page": float(v)},
+    "lambda_cold_start_share": lambda v: {"cold_start_share": float(v)},
+    "lambda_init_s": lambda v: {"init_s": float(v)},
+    "notification_missed_share": lambda v: {"missed_share": float(v)},
+    **CHOICE_FIELDS,  # the requirements a user left to the defaults (bench.cost.fair)
 }
+
+
+def _setter(fields: Callable[[Value], dict[str, Any]]) -> Callable[[Deployment, Value], Deployment]:
+    return lambda d, v: replace(d, **fields(v))
+
+
+APPLY: dict[str, Callable[[Deployment, Value], Deployment]] = {name: _setter(f) for name, f in FIELDS.items()}
 FLIP_FACTOR = 2.0
 FLIPS_ON_RULE = (
-    "an assumption flips a break-even when, at one end of its interval with every other assumption at "
+    "an assumption or a requirement left to its default (a choice) flips a break-even when, at one "
+    "end of its interval with every other assumption at "
     f"its point, the crossing appears or vanishes, or moves by more than a factor of {FLIP_FACTOR:g}"
 )
 
@@ -46,14 +60,17 @@ def two_sig(x: float | None, never: str = "never") -> str:
 
 def cost_assumptions(assumptions: Assumptions) -> list[str]:
     """The assumptions that move a bill (the rest, such as the delivery tail, move latency only)."""
-    return [name for name in assumptions.items if name in APPLY]
+    return [name for name in assumptions.items if name in FIELDS]
 
 
 def apply(d: Deployment, values: Mapping[str, Value]) -> Deployment:
+    """``d`` with every assumption in ``values`` set (one ``replace``: this runs thousands of times
+    a decision)."""
+    changes: dict[str, Any] = {}
     for name, value in values.items():
-        if name in APPLY:
-            d = APPLY[name](d, value)
-    return d
+        if name in FIELDS:
+            changes.update(FIELDS[name](value))
+    return replace(d, **changes) if changes else d
 
 
 def points(assumptions: Assumptions) -> dict[str, Value]:

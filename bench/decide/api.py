@@ -1,15 +1,21 @@
-"""``pve decide`` as one call, for notebooks: the same pricing, assumptions and latency profile the
-command line loads by default, on the caller's own numbers."""
+"""``pve decide`` as one call, for notebooks and other commands: the same pricing, assumptions and
+latency profile the command line loads by default, on the caller's own numbers.
+
+``decide_workload`` is the entry point for a workload described as a day's count and its hourly
+shape (``pve decide --hourly``, a traffic file) with :class:`bench.Requirements`; ``decide_for``
+takes one or more flat rates.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from bench.cost.assumptions import load_assumptions
-from bench.cost.model import load_pricing
-from bench.decide.rank import Decision, Workload, decide
-from event_handlers.runtime.latency import load_profile
+from bench.cost.assumptions import Assumptions, load_assumptions
+from bench.cost.model import Pricing, load_pricing
+from bench.decide.rank import Decision, Workload, decide, decide_one
+from bench.requirements import Requirements
+from event_handlers.runtime.latency import LatencyProfile, load_profile
 
 
 def decide_for(
@@ -21,8 +27,48 @@ def decide_for(
     **workload: Any,
 ) -> list[Decision]:
     """One ranked :class:`Decision` per arrival rate; ``workload`` takes :class:`Workload`'s fields
-    (``cpu_s``, ``memory_mb``, ``interval_s``, ``latency_p95_s``, ``retention_days``, ...)."""
+    (``cpu_s``, ``memory_mb``, ``interval_s``, ``requirements``, ``latency_p95_s``, ...)."""
     workloads = [Workload(float(rate), **workload) for rate in files_per_day]
     return decide(
         workloads, load_profile(profile), load_assumptions(), load_pricing(None), samples=samples, seed=seed
+    )
+
+
+def decide_workload(
+    files_per_day: float,
+    requirements: Requirements | None = None,
+    *,
+    hourly: Sequence[float] | None = None,
+    profile: str | LatencyProfile = "aws",
+    assumptions: Assumptions | None = None,
+    pricing: Pricing | None = None,
+    samples: int = 32,
+    seed: int = 0,
+    **work: Any,
+) -> Decision:
+    """Every option for a day of ``files_per_day`` files, built to ``requirements``, ranked.
+
+    ``hourly`` is the day's shape: 24 numbers in any unit (files, or shares), scaled to
+    ``files_per_day``; the busiest hour sizes the pollers and times the latency. ``work`` takes the
+    rest of :class:`Workload`'s fields (``cpu_s``, ``wait_s``, ``file_size_mb``, ``interval_s``,
+    ``memory_mb``, ``free_tier``, ...). Bad input raises ``ValueError`` naming the field."""
+    peak = None
+    if hourly is not None:
+        shape = [float(x) for x in hourly]
+        if len(shape) != 24 or any(not x >= 0 for x in shape) or not sum(shape) > 0:
+            raise ValueError(f"hourly: needs 24 numbers >= 0, not all zero, got {len(shape)}")
+        peak = max(shape) / sum(shape) * 24 * files_per_day
+    if not files_per_day > 0:
+        raise ValueError(f"files_per_day: must be a number > 0, got {files_per_day!r}")
+    latency = load_profile(profile) if isinstance(profile, str) else profile
+    w = Workload(
+        float(files_per_day), peak_files_per_day=peak, requirements=requirements or Requirements(), **work
+    )
+    return decide_one(
+        w,
+        latency,
+        assumptions or load_assumptions(),
+        pricing or load_pricing(None),
+        samples=samples,
+        seed=seed,
     )

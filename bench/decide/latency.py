@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bench.cost.assumptions import Assumptions
-from bench.cost.model import Deployment, poll_usage, sqs_batch_fill
+from bench.cost.model import Deployment, Pricing, load_pricing, poll_usage, poller_sizing, sqs_batch_fill
 from event_handlers.runtime import latency as profiles
 from event_handlers.runtime.latency import LatencyProfile
 
@@ -54,38 +54,61 @@ def profile_has_tail(profile: LatencyProfile, seed: int = 0) -> bool:
     return bool(profile.distribution("s3_to_lambda").sample(rng, 200_000).max() >= TAIL_FLOOR_S)
 
 
-def tail_for(profile: LatencyProfile, assumptions: Assumptions, share: float | None = None) -> Tail:
+def tail_share(assumptions: Assumptions, rate_per_s: float, end: str = "point") -> float:
+    """How often S3 delays a notification a minute or more at ``rate_per_s``: the assumption's
+    point (or ``end``: "high") at low load, growing linearly to ``delivery_tail_load_factor`` times
+    that at ``delivery_tail_high_load_per_s`` (a labelled assumption from TriggerPerf)."""
+    base = float(getattr(assumptions["delivery_tail_share"], end))
+    items = assumptions.items
+    factor = float(items["delivery_tail_load_factor"].point) if "delivery_tail_load_factor" in items else 1.0
+    high_load = float(assumptions.defaults.get("delivery_tail_high_load_per_s", 1000.0))
+    load = min(1.0, max(0.0, rate_per_s) / high_load) if high_load > 0 else 1.0
+    return min(1.0, base * (1.0 + (factor - 1.0) * load))
+
+
+def _with_share(profile: LatencyProfile, share: float) -> LatencyProfile:
+    routes = {
+        name: (d.with_tail_probability(share) if hasattr(d, "with_tail_probability") else d)
+        for name, d in profile.routes.items()
+    }
+    return replace(profile, routes=routes)
+
+
+def tail_for(
+    profile: LatencyProfile,
+    assumptions: Assumptions,
+    share: float | None = None,
+    *,
+    rate_per_s: float = 0.0,
+) -> Tail:
     own = profile_has_tail(profile)
     return Tail(
-        float(assumptions["delivery_tail_share"].point) if share is None else share,
+        tail_share(assumptions, rate_per_s) if share is None else share,
         float(assumptions["delivery_tail_median_s"].point),
         own,
     )
 
 
+def with_tail(
+    profile: LatencyProfile, assumptions: Assumptions, rate_per_s: float, end: str = "point"
+) -> tuple[LatencyProfile, Tail]:
+    """The profile and tail at the assumptions' share (``end``: "point" or "high") at this load:
+    a profile's own tail is set to it (the aws profile's 2e-3 is its pessimistic end), a profile
+    without one gets ours."""
+    share = tail_share(assumptions, rate_per_s, end)
+    tail = tail_for(profile, assumptions, share)
+    return (_with_share(profile, share) if tail.from_profile else profile), tail
+
+
 def with_tail_high(profile: LatencyProfile, assumptions: Assumptions) -> tuple[LatencyProfile, Tail]:
-    """The profile and tail at the high end of the tail's share: the profile's own
-    ``probability_range`` when its routes carry a tail, else our assumption's interval."""
-    tail = tail_for(profile, assumptions, float(assumptions["delivery_tail_share"].high))
-    if not tail.from_profile:
-        return profile, tail
-    routes = {}
-    for name, d in profile.routes.items():
-        own = getattr(d, "tail", None)
-        if own is None or not hasattr(d, "with_tail_probability"):
-            routes[name] = d
-            continue
-        high = own.params.get("probability_range", [0.0, float(assumptions["delivery_tail_share"].high)])[-1]
-        routes[name] = d.with_tail_probability(float(high))
-    return replace(profile, routes=routes), tail
+    """The profile and tail at the high end of the tail's share (at low load)."""
+    return with_tail(profile, assumptions, 0.0, "high")
 
 
 def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
-    """The profile's per-page LIST time when it has one, else the deployment's (an assumption)."""
-    listing = profile.extra.get("listing")
-    if isinstance(listing, dict) and "per_page_s" in listing:
-        return float(listing["per_page_s"])
-    return d.list_ms_per_page / 1000.0
+    """One LIST page for ``d``'s caller: the request and the parse at its CPU (a scheduled
+    function at its memory's share of a vCPU). The profile's figure is not used (issue 21)."""
+    return d.list_s_per_page(on_lambda=d.kind == "poll-scheduled-lambda")
 
 
 def sample_latency(
@@ -97,6 +120,7 @@ def sample_latency(
     n: int = 20_000,
     seed: int = 0,
     month_s: float = 730 * 3600.0,
+    pricing: Pricing | None = None,
 ) -> np.ndarray:
     """``n`` draws of written -> processed seconds for one option at an even arrival rate."""
     rng = np.random.default_rng(seed)
@@ -130,8 +154,8 @@ def sample_latency(
     listing = usage.pages_per_cycle * list_s_per_page(profile, d)
     phase = rng.random(n) * d.interval_s  # written at a uniform point of the interval
     if d.kind == "poll-ec2":
-        # the cycle's files share the instances' vCPUs (enough instances for the CPU, threads for the wait)
-        vcpus = 2.0 * max(1.0, np.ceil(files_per_day * d.cpu_s / 86400.0 / 2.0))
+        # the cycle's files share the sized instances' vCPUs (threads for the wait)
+        vcpus = 2.0 * poller_sizing(d, files_per_day * month_s / 86400.0, pricing or load_pricing()).count
         backlog = per_cycle * d.cpu_s / vcpus
         return phase + listing + rng.random(n) * backlog + d.cpu_s + d.wait_s
     # one scheduled invocation lists, then works through the cycle's files one after another

@@ -6,7 +6,19 @@ from __future__ import annotations
 from rich.table import Table
 
 from bench.cost.sensitivity import two_sig
-from bench.decide.rank import Decision, OptionResult
+from bench.decide.rank import Decision, OptionResult, Workload
+from bench.decide.search import short
+from bench.requirements import LAMBDA_GIVES
+
+
+def _searched(w: Workload) -> list[str]:
+    return [
+        name for name, value in (("interval", w.interval_s), ("memory", w.memory_mb)) if value is None
+    ] + [
+        "SQS batch",
+        "instance type and count",
+        "hybrid sweep",
+    ]
 
 
 def _runs(o: OptionResult) -> str:
@@ -26,19 +38,25 @@ def decision_table(decision: Decision, profile: str, pricing: str, assumptions: 
         title=f"{w.files_per_day:,.0f} files/day{peak}: every option, ranked",
         title_justify="left",
         caption=f"work {w.cpu_s:g} s CPU + {w.wait_s:g} s wait per file, {w.file_size_mb:g} MB files, "
-        f"{w.memory_mb} MB {w.arch}; files kept {w.retention_days:g} days ({w.retention}); steady state, no "
-        f"free tier; latency under the '{profile}' profile; prices {pricing}; ranges over {assumptions}",
+        f"{w.arch}; steady state, {'with the free tier' if w.free_tier else 'no free tier'}; latency under "
+        f"the '{profile}' profile; prices {pricing}; ranges over {assumptions} and the requirements left to "
+        f"their defaults; knobs searched: {', '.join(_searched(w)) or 'none (pinned)'}\n"
+        f"requirements, the same for every option: {w.req.describe()}\n{LAMBDA_GIVES}",
         caption_justify="left",
     )
-    for column in ("#", "option", "$/month", "range", "p50 s", "p95 s", "p99.9 s", "runs?"):
-        table.add_column(column, justify="left" if column in ("option", "runs?") else "right")
+    for column in ("#", "option", "configuration", "$/month", "range", "p50 s", "p95 s", "p99.9 s", "runs?"):
+        table.add_column(
+            column, justify="left" if column in ("option", "configuration", "runs?") else "right"
+        )
     for o in decision.options:
+        config = short(dict(o.configuration))
         if not o.feasible:  # never priced or timed as if it could run
-            table.add_row(str(o.rank), o.name, "-", "-", "-", "-", "-", _runs(o), style="dim")
+            table.add_row(str(o.rank), o.name, config, "-", "-", "-", "-", "-", _runs(o), style="dim")
             continue
         table.add_row(
             str(o.rank),
             o.name,
+            config,
             two_sig(o.monthly_point),
             f"{two_sig(o.monthly_low)}-{two_sig(o.monthly_high)}",
             two_sig(o.latency.p50),

@@ -14,6 +14,7 @@ from bench.cost.model import Deployment, Pricing
 from bench.cost.sensitivity import FLIPS_ON_RULE, break_even_range
 from bench.cost.sweep import break_evens, cost_table, default_rates
 from bench.report.charts import cost_sweep_chart, tornado_chart
+from bench.requirements import Requirements
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Ranges:
     assumptions: Assumptions | None = None
     samples: int = 64
     seed: int = 0
+    requirements: Requirements | None = None  # what every option was built to (sweep.json says so)
 
 
 def write_sweep(
@@ -56,6 +58,7 @@ def write_sweep(
         "command": command,
         "pricing": pricing.label,
         "assumptions_file": a.path,
+        "requirements": (how.requirements or Requirements()).as_dict(),
         "free_tier": free_tier,
         "baseline": baseline.label,
         "flips_on_rule": FLIPS_ON_RULE,

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bench.errors import InputError
+from bench.requirements import Requirements, RequirementsError
 from bench.scenario.kinds import Kind
 from pollers.paths import key_problem
 
@@ -356,9 +357,24 @@ class Scenario(_Strict):
     workload: Workload
     bucket: Bucket = Bucket()
     strategies: list[Strategy] = Field(min_length=1)
+    requirements: dict[str, Any] = Field(
+        default_factory=dict,
+        description="what every option must deliver (bench.Requirements: exactly_once, inputs, keep_days, "
+        "availability, network, encryption, log_bytes_per_file, latency_p95_s, budget_usd); what is "
+        "left out takes the default",
+    )
+
+    @property
+    def required(self) -> Requirements:
+        """The ``[requirements]`` table as :class:`bench.Requirements` (what it sets is pinned)."""
+        return Requirements.from_mapping(self.requirements)
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
+        try:
+            self.required  # noqa: B018  (validates the table: a bad value names its field)
+        except RequirementsError as exc:
+            raise ValueError(str(exc)) from None
         names = [s.name for s in self.strategies]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.cost.scaling import Stability, poll_workers, stability
+from bench.cost.work import Work
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import KIND_SPECS
@@ -58,6 +59,7 @@ class SimContext:
     )  # (delay, handler) pairs
     list_per_page_s: float = 0.0  # each ListObjectsV2 page of up to 1,000 keys
     bucket: StartState = field(default_factory=lambda: StartState("empty", Retention("keep"), 0.0, 0.0))
+    work: Work | None = None  # the work model (CPU + wait seconds), when no processing time is given
 
     def listing_s(self, objects: np.ndarray) -> np.ndarray:
         """Seconds to list ``objects`` keys: the fixed time, each page's, and each object's."""
@@ -82,6 +84,8 @@ class ModelTotals:
 
 class Model(ABC):
     path_names: tuple[str, ...] = ("events", "sweep")
+    on_lambda = True  # where the work runs: a Lambda function at its memory, or a full core
+    memory_mb = 128
 
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         self.spec, self.ctx = spec, ctx
@@ -105,14 +109,27 @@ class Model(ABC):
         """Whether the strategy's servers keep up with ``rate_per_s`` over the run."""
         return stability(rate_per_s, self.mean_service(), self.servers)
 
+    @property
+    def work_s(self) -> float:
+        """One file's work under the work model: ``bench.cost.lambda_duration_s`` at the function's
+        memory on Lambda, CPU plus wait on a poller's core (what ``pve decide`` uses too)."""
+        w = self.ctx.work
+        assert w is not None
+        return w.lambda_s(self.memory_mb) if self.on_lambda else w.ec2_s
+
     def mean_service(self) -> float:
         """The mean per-file work, as ``service`` draws it."""
+        if self.ctx.work is not None:
+            return self.work_s
         per_byte = float(self.ctx.processing.params.get("per_byte_s", 0.0))
         return float(self.ctx.processing.mean()) + per_byte * self.ctx.file_size
 
     def service(self, n: int) -> np.ndarray:
         """Per-file work: the task's processing time, plus ``per_byte_s`` of the processing spec
-        times the workload's file size (big files take longer to stream and summarise)."""
+        times the workload's file size (big files take longer to stream and summarise); under the
+        work model, ``work_s``."""
+        if self.ctx.work is not None:
+            return np.full(n, self.work_s)
         base = self.ctx.processing.sample(self.rng, n)
         per_byte = float(self.ctx.processing.params.get("per_byte_s", 0.0))
         return base + per_byte * self.ctx.file_size if per_byte else base
@@ -211,6 +228,7 @@ class PollModel(Model):
         self.written = 0
         self.free_at = -math.inf
         self.scheduled = scheduled
+        self.on_lambda = scheduled  # a scheduled poll is a function; a polling loop runs on EC2
         stated = getattr(spec, "workers", None)
         self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
         self.sized = not stated
@@ -347,6 +365,7 @@ class AsyncEventModel(Model):
     def __init__(self, spec: Any, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
+        self.on_lambda = Kind(spec.kind) is not Kind.INOTIFY  # inotify's handler is a local process
         function = getattr(spec, "function", None)
         self.limit = function_concurrency_limit(getattr(function, "reserved_concurrency", None))
         self.memory_mb = int(getattr(function, "memory_mb", 128))

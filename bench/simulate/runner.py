@@ -21,6 +21,7 @@ import pandas as pd
 
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
+from bench.cost.work import Work
 from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
 from bench.results.environment import capture_environment, profile_info
@@ -66,6 +67,7 @@ class SimulationOptions:
     days: float | None = None
     files_per_day: float | None = None
     processing: Distribution | None = None
+    work: Work | None = None  # CPU + wait seconds per file (the work model pve decide uses)
     list_base_s: float | None = None
     list_per_object_s: float | None = None
     list_per_page_s: float | None = None
@@ -92,7 +94,7 @@ def route_samples(
     """A calibrated profile's (delay, handler time) pairs per event route, unless a processing
     time is given on the command line (then the pairs' handler times would contradict it)."""
     routes = profile.extra.get("route_samples")
-    if options.processing is not None or not isinstance(routes, dict):
+    if options.processing is not None or options.work is not None or not isinstance(routes, dict):
         return {}
     return {
         route: (np.asarray(spec["delay_s"], dtype=float), np.asarray(spec["handler_s"], dtype=float))
@@ -135,6 +137,20 @@ def model_inputs(profile: LatencyProfile, options: SimulationOptions) -> tuple[D
     return processing, Listing(base, per_page, per_object, source)
 
 
+WORK_SOURCE = (
+    "the work model (bench.cost.work, as pve decide and pve cost): cpu_s at one full vCPU plus wait_s; "
+    "a Lambda function takes lambda_duration_s at its memory, a poller's core cpu_s + wait_s"
+)
+
+
+def work_model(processing: Distribution, options: SimulationOptions) -> Work | None:
+    """The work model, unless a processing time is given or the profile has its own (calibrated):
+    the caller's ``work``, else the default (0.05 s CPU + 0.05 s wait, as ``pve decide``)."""
+    if options.work is not None:
+        return options.work
+    return Work() if processing is DEFAULT_PROCESSING else None
+
+
 def bucket_start(
     scenario: Scenario, options: SimulationOptions, rate_per_s: float, period_s: float
 ) -> StartState:
@@ -161,6 +177,7 @@ def simulate_scenario(
     started = datetime.now(UTC)
     profile = load_profile(scenario.latency_profile)
     processing, listing = model_inputs(profile, options)
+    work = work_model(processing, options)
     file_size = mean_file_size(scenario)
     arrivals_spec = scaled_arrivals(
         scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
@@ -191,6 +208,7 @@ def simulate_scenario(
             list_per_page_s=listing.per_page_s,
             bucket=bucket,
             rate_per_s=rate_per_s,
+            work=work,
         )
         interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
         phase = _live_phase(options.live, spec.name)
@@ -239,6 +257,7 @@ def simulate_scenario(
         sampled=sample_p < 1.0,
         expected=expected,
         rate_per_s=rate_per_s,
+        work=work,
     )
     write_results(out, records[COLUMNS], summary)
     return summary
@@ -310,6 +329,7 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
     sampled: bool,
     expected: float,
     rate_per_s: float,
+    work: Work | None = None,
 ) -> Run:
     strategies: dict[str, StrategyResult] = {}
     notes: list[str] = []
@@ -348,7 +368,17 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
         days=options.days,
         files_per_day=options.files_per_day,
         expected_files=expected,
-        processing={"kind": processing.kind, **dict(processing.params), "source": processing.source},
+        processing=(
+            {"kind": processing.kind, **dict(processing.params), "source": processing.source}
+            if work is None
+            else {
+                "kind": "work",
+                "cpu_s": work.cpu_s,
+                "wait_s": work.wait_s,
+                "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
+                "source": WORK_SOURCE,
+            }
+        ),
         listing={
             "base_s": listing.base_s,
             "per_page_s": listing.per_page_s,
