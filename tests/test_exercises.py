@@ -24,8 +24,8 @@ EXERCISE_TAG = "exercise"  # the scaffold cell (and notebook 6's check cell) car
 # What a student types into each scaffold: (the scaffold's text, the solution's), each found exactly once.
 FILLS: dict[str, list[tuple[str, str]]] = {
     "01_polling_vs_events": [
-        ("intervals = ()", "intervals = (1.5, 2, 2.5, 3)"),
-        ("interval_for_bill = None", "interval_for_bill = 2"),
+        ("intervals = ()", "intervals = (2, 2.5, 3, 3.5)"),
+        ("interval_for_bill = None", "interval_for_bill = 3"),
     ],
     "02_what_does_it_cost": [("intervals = ()", "intervals = (60, 20, 10)")],
     "03_when_events_go_wrong": [("loss = None", "loss = 0.3")],
@@ -46,9 +46,9 @@ FILLS: dict[str, list[tuple[str, str]]] = {
 
 # answer id -> the pattern whose first group is the value as the exercise cells print it
 EXERCISE: dict[str, str] = {
-    "nb01.exercise.poll2s.p50": r"^poll-2s\s+median ([\d.]+) s",
+    "nb01.exercise.poll3s.p50": r"^poll-3s\s+median ([\d.]+) s",
     "nb01.exercise.s3lambda.p50": r"^s3-lambda\s+median ([\d.]+) s",
-    "nb01.idle_list_2s": r"^idle LIST \$([\d.]+) a month",
+    "nb01.idle_list_3s": r"^idle LIST \$([\d.]+) a month",
     "nb02.idle_list_60s": r"^every 60 s: idle LIST \$([\d.]+)",
     "nb02.idle_list_20s": r"^every 20 s: idle LIST \$([\d.]+)",
     "nb02.idle_list_10s": r"^every 10 s: idle LIST \$([\d.]+)",

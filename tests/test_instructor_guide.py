@@ -116,7 +116,7 @@ def _idle_list_usd(interval_s: float) -> float:
 
 # id -> the value recomputed with the library (seeded, so the same on every machine)
 RECOMPUTED: dict[str, Callable[[], object]] = {
-    "nb01.idle_list_2s": lambda: _idle_list_usd(2),
+    "nb01.idle_list_3s": lambda: _idle_list_usd(3),
     "nb02.idle_list_60s": lambda: _idle_list_usd(60),
     "nb02.idle_list_20s": lambda: _idle_list_usd(20),
     "nb02.idle_list_10s": lambda: _idle_list_usd(10),
