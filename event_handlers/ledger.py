@@ -22,6 +22,7 @@ The protocol is duck-typed on purpose: a poller can take any object with ``claim
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
 import math
 import sqlite3
@@ -254,7 +255,11 @@ class SQLiteLedger(BaseLedger):
                     self._ensure_schema()
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    # a signal's exception can arrive after COMMIT has ended the transaction: a
+                    # ROLLBACK then fails and would hide it (SIGTERM exited 1 instead of 143)
+                    if self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
                     raise
                 return
             except sqlite3.OperationalError as exc:

@@ -19,7 +19,7 @@ from bench.cli.args import (
     _share,
     _work_arguments,
 )
-from bench.cli.aws import cmd_aws_cleanup, cmd_aws_list, cmd_aws_plan, cmd_aws_template
+from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
 from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
 from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
@@ -64,7 +64,7 @@ def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
 def _add_aws_commands(sub: Any) -> None:
     aws = sub.add_parser(
         "aws",
-        help="plan, template, list and clean up what 'pve run --backend aws' deploys",
+        help="plan, template, list, clean up and check for (doctor) what 'pve run --backend aws' deploys",
         description="Resources of a run on your AWS account: every one carries a pve:run-id tag, and list "
         "and cleanup act on that tag only. Credentials: boto3's standard chain; --region is always required.",
     )
@@ -101,6 +101,13 @@ def _add_aws_commands(sub: Any) -> None:
     cleanup.add_argument("--run-id", help="only this run's (without it, every run's: needs --yes)")
     cleanup.add_argument("--yes", action="store_true", help="confirm a cleanup of every run in the region")
     cleanup.set_defaults(func=cmd_aws_cleanup)
+
+    doctor = commands.add_parser(
+        "doctor", help="is this account, region and machine ready for a first real run (read-only)"
+    )
+    common(doctor, endpoint=True)
+    doctor.add_argument("--pillow-wheel", help="a Pillow wheel for the Lambda runtime, to check it")
+    doctor.set_defaults(func=cmd_aws_doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
