@@ -39,7 +39,8 @@ FILLS: dict[str, list[tuple[str, str]]] = {
         ('source_arn = f"arn:aws:s3:::${bucket_name}"', "source_arn = bucket_arn(bucket_name)"),
         (
             '    "ArnLike": {"aws:SourceArn": source_arn},\n}',
-            '    "ArnLike": {"aws:SourceArn": source_arn},\n    "StringEquals": {"aws:SourceAccount": ACCOUNT},\n}',
+            '    "ArnLike": {"aws:SourceArn": source_arn},\n'
+            '    "StringEquals": {"aws:SourceAccount": ACCOUNT},\n}',
         ),
     ],
 }
@@ -84,7 +85,8 @@ def filled(path: Path) -> nbformat.NotebookNode:
     scaffolds = [c for c in notebook.cells if EXERCISE_TAG in c.metadata.get("tags", [])]
     for old, new in FILLS[path.stem]:
         holders = [c for c in scaffolds if old in c.source]
-        assert len(holders) == 1 and holders[0].source.count(old) == 1, f"{path.stem}: {old!r} in the scaffold"
+        assert len(holders) == 1, f"{path.stem}: {old!r} in {len(holders)} scaffold cells"
+        assert holders[0].source.count(old) == 1, f"{path.stem}: {old!r} more than once"
         holders[0].source = holders[0].source.replace(old, new)
     return notebook
 
@@ -164,6 +166,8 @@ def test_the_exercise_works_twice_in_one_kernel_as_its_solution_says(
             assert match is not None, f"{answer.id}: not printed by the exercise cells:\n{output[-2000:]}"
             _holds(answer, match.group(1).strip())
     if stem == "02_what_does_it_cost":  # the solution says the break-even moves up with a shorter interval
-        rates = [float(m.replace(",", "")) for m in re.findall(r"break-even with S3 -> Lambda ([\d,]+)", done.first)]
-        assert rates == sorted(rates) and len(rates) == 3, rates
+        shown = re.findall(r"break-even with S3 -> Lambda ([\d,]+)", done.first)
+        rates = [float(m.replace(",", "")) for m in shown]
+        assert len(rates) == 3, rates
+        assert rates == sorted(rates), rates
     assert done.notebook_s < BUDGET_S, f"{stem} took {done.notebook_s:.0f} s with its exercise filled in"
