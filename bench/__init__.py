@@ -47,7 +47,6 @@ _EXPORTS: dict[str, str] = {
     "Run": "bench.results.model",
     "StrategyResult": "bench.results.model",
     "compare_results": "bench.results.compare",
-    "portable_path": "bench.results.portable",  # a path as results store it: relative, or the file name
     "summary_table": "bench.report.table",
     "draw_charts": "bench.report.draw",
     "charts": "bench.report.charts",
