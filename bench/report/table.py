@@ -115,7 +115,8 @@ def summary_caption(summary: Run) -> str:
     lines = [
         "ok/fail/miss = files processed, failed with a reason, missed; p50/p95/p99 = latency, written "
         "-> processed; inv = function invocations; cold = cold starts; req = API calls made by the "
-        f"strategy (writer excluded); $/mo = the strategy deployed on AWS for a 30-day month at "
+        f"strategy (writer excluded); $/mo = the strategy deployed on AWS for a month "
+        f"({load_pricing().month_s / 3600:,.0f} h, AWS's convention) at "
         f"{MONTHLY_AT_FILES_PER_DAY:,} files/day through the cost model (list prices, no free tier), not "
         "at this run's rate",
         *bound_footnotes(summary),
