@@ -1,0 +1,88 @@
+"""``pve decide`` with the configuration search at 5 rates (1,000 to 10,000,000 files a day),
+the whole command as a user runs it (a fresh interpreter: imports, the search of every option's
+configurations, the chart, the JSON), against a numpy yardstick timed in turn with it, round by
+round (``timing.best_of``), so that the saved ratio travels between machines. Lower is better.
+
+The yardstick is also a fresh interpreter: it imports numpy and runs
+``bench.simulate.comparison.bare_numpy_pass`` (its source, without importing ``bench``) over a
+million files ``YARDSTICK_PASSES`` times, about a second. A 30 ms pass in this process judged a
+3 s command badly: under load the two moved apart (97 to 115 yardsticks for the same command
+within minutes), and the command's interpreter start and imports had no counterpart.
+
+Issue 26 asks for <= 3 s wall. ``MAX_RATIO`` says it in yardsticks: before the search was
+vectorised and the imports made lazy (commit 0494212) the command took 3.35-3.41 s at load ~2,
+and, timed with this harness in turn with the command after, 2.41 and 2.06 yardsticks (after:
+1.33 and 0.93; load 8-9 on the 2 cores, 2026-12-07); 3 s is 3/3.38 of the before's 2.2."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from timing import best_of
+
+from bench.simulate.comparison import bare_numpy_pass
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+RATES = ("1000", "10000", "100000", "1000000", "10000000")
+YARDSTICK_FILES = 1_000_000
+YARDSTICK_PASSES = 40
+YARDSTICK = (
+    "import time\nimport numpy as np\n"
+    + inspect.getsource(bare_numpy_pass)
+    + f"for seed in range({YARDSTICK_PASSES}):\n    bare_numpy_pass({YARDSTICK_FILES}, seed)\n"
+)
+ROUNDS = 5
+BEFORE_RATIO = 2.2  # measured: see the module's docstring
+MAX_RATIO = BEFORE_RATIO * 3.0 / 3.38
+
+
+def pve_decide(tree: Path, out: Path) -> list[str]:
+    """The command line, run from ``tree`` (its own package, whatever is installed)."""
+    return [
+        sys.executable,
+        "-m",
+        "bench",
+        "decide",
+        "--files-per-day",
+        *RATES,
+        "--quiet",
+        "--json",
+        str(out / "decide.json"),
+        "--out",
+        str(out / "chart"),
+        "--force",
+    ]
+
+
+def run(tree: Path, out: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    subprocess.run(pve_decide(tree, out), cwd=tree, env=env, check=True, capture_output=True)
+
+
+def yardstick() -> None:
+    subprocess.run([sys.executable, "-c", YARDSTICK], check=True, capture_output=True)
+
+
+def timed(tree: Path, out: Path, rounds: int) -> tuple[float, float]:
+    """(best wall s of the command, best wall s of the yardstick), taken in turn in every round."""
+    command, reference = best_of(rounds, lambda: run(tree, out), yardstick)
+    return command, reference
+
+
+def test_pve_decide_search_wall_time(benchmark, record_ratio, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run(REPO, tmp_path)  # warm the file cache: the first interpreter reads every module from disk
+    command_s, reference = timed(REPO, tmp_path, rounds=ROUNDS)
+    benchmark.pedantic(run, args=(REPO, tmp_path), rounds=1, iterations=1)
+    ratio = command_s / reference
+    means = "pve decide (5 rates, configuration search) wall s / numpy yardstick (fresh interpreter) wall s"
+    record_ratio(ratio, reference, means=means)
+    assert ratio <= MAX_RATIO, (
+        f"pve decide took {command_s:.2f} s = {ratio:.2f} yardsticks of {reference:.2f} s; "
+        f"3 s is {MAX_RATIO:.2f} (the command before issue 26's cut: {BEFORE_RATIO:.2f})"
+    )
