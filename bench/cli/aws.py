@@ -138,6 +138,55 @@ def cmd_aws_cleanup(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK if not left and not report.errors else EXIT_ERROR
 
 
+def cmd_aws_doctor(args: argparse.Namespace, console: Console) -> int:
+    """Is the account, region and machine ready for a first real run: one table, exit 0 or 2."""
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+    from rich.table import Table
+
+    from bench.aws.deploy import Clients
+    from bench.aws.doctor import Caller, as_row, ready, run_checks
+    from bench.aws.plan import check_region
+    from bench.live.clients import ApiCallCounter, ClientFactory
+
+    region = check_region(args.region)
+    factory = ClientFactory(ApiCallCounter(), endpoint_url=args.endpoint_url, region=region, max_attempts=1)
+    clients = Clients(factory)
+    err = Console(stderr=True)
+    where = args.endpoint_url or f"AWS ({region})"
+    try:
+        identity = clients("sts").get_caller_identity()
+        caller = Caller(str(identity["Account"]), str(identity["Arn"]))
+        wheel = Path(args.pillow_wheel) if args.pillow_wheel else None
+        checks = run_checks(clients, region, caller, on_endpoint=args.endpoint_url is not None, wheel=wheel)
+    except NoCredentialsError:
+        err.print(
+            "[red]not ready:[/] no AWS credentials found by boto3's standard chain",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_USAGE
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
+        err.print(f"[red]not ready:[/] cannot reach AWS at {where}: {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    table = Table(title=f"pve aws doctor: {where}", title_justify="left")
+    for column in ("check", "result", "found", "what to fix"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        table.add_row(*as_row(check))
+    console.print(table)
+    if ready(checks):
+        console.print("ready for a first run", highlight=False)
+        return EXIT_OK
+    err.print("[red]not ready:[/] fix the rows marked 'fix'", highlight=False)
+    return EXIT_USAGE
+
+
 def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     from bench.aws.plan import Kind, build_plan
     from bench.aws.render import plan_lines

@@ -189,6 +189,10 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     from bench.decide.table import decision_notes, decision_table
     from event_handlers.runtime.latency import load_profile
 
+    if args.traffic:  # your own traffic, per prefix (bench/cli/decide_traffic.py)
+        from bench.cli.decide_traffic import cmd_decide_traffic
+
+        return cmd_decide_traffic(args, console)
     if not args.files_per_day and not args.hourly:
         raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
     if args.hourly and len(args.hourly) != 24:

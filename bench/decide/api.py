@@ -24,13 +24,21 @@ def decide_for(
     profile: str = "aws",
     samples: int = 32,
     seed: int = 0,
+    assumptions: str | None = None,
+    pricing: str | None = None,
     **workload: Any,
 ) -> list[Decision]:
     """One ranked :class:`Decision` per arrival rate; ``workload`` takes :class:`Workload`'s fields
-    (``cpu_s``, ``memory_mb``, ``interval_s``, ``requirements``, ``latency_p95_s``, ...)."""
+    (``cpu_s``, ``memory_mb``, ``interval_s``, ``requirements``, ``latency_p95_s``, ...).
+    ``assumptions`` and ``pricing`` are TOML paths (default: the bundled ones, as ``pve decide``)."""
     workloads = [Workload(float(rate), **workload) for rate in files_per_day]
     return decide(
-        workloads, load_profile(profile), load_assumptions(), load_pricing(None), samples=samples, seed=seed
+        workloads,
+        load_profile(profile),
+        load_assumptions(assumptions),
+        load_pricing(pricing),
+        samples=samples,
+        seed=seed,
     )
 
 

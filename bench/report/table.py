@@ -117,6 +117,7 @@ def summary_caption(summary: Run) -> str:
         f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
         "files/day through the cost model (list prices, no free tier), not at this run's rate",
         *bound_footnotes(summary),
+        *aws_footnotes(summary),
         *(
             f"{name}: cannot run at {MONTHLY_AT_FILES_PER_DAY:,} files/day as deployed on AWS: {why}"
             for name, s in summary.strategies.items()
@@ -124,6 +125,22 @@ def summary_caption(summary: Run) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def aws_footnotes(summary: Run) -> list[str]:
+    """An aws-backend run that did not reach AWS says so; so do REPORT lines still missing."""
+    info = summary.aws
+    if info is None:
+        return []
+    lines = []
+    if not info.endpoint_is_aws:
+        lines.append(
+            f"not AWS: every request went to {info.endpoint} (functions run by {info.functions_run_by})"
+        )
+    partial = [n for n, s in summary.strategies.items() if s.aws is not None and s.aws.reports_partial]
+    if partial:
+        lines.append(f"{', '.join(partial)}: REPORT lines still missing when the wait ended (partial)")
+    return lines
 
 
 def cannot_run_at_monthly_rate(name: str, strategy: StrategyResult) -> str:
