@@ -39,7 +39,13 @@ from bench.results.records import COLUMNS
 from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
 from bench.scenario.spec import Scenario
-from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
+from bench.simulate.arrivals import (
+    CHUNK_FILES,
+    arrival_chunks,
+    expected_count,
+    scaled_arrivals,
+    settle_replay,
+)
 from bench.simulate.models import ChunkResult, Model, SimContext, make_model
 from bench.simulate.streaming import StreamingStats
 from event_handlers.runtime.latency import Distribution, LatencyProfile, distribution_kind, load_profile
@@ -179,8 +185,8 @@ def simulate_scenario(
     processing, listing = model_inputs(profile, options)
     work = work_model(processing, options)
     file_size = mean_file_size(scenario)
-    arrivals_spec = scaled_arrivals(
-        scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
+    arrivals_spec = settle_replay(
+        scaled_arrivals(scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day)
     )
     scale = scenario.workload.time_scale
     expected = expected_count(arrivals_spec)
