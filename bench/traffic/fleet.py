@@ -86,6 +86,11 @@ class PrefixDecision:
         return min(eligible, key=lambda o: o.monthly_point, default=None)
 
     @property
+    def polling_options(self) -> list[OptionResult]:
+        """Every option that finds files by listing (feasible or not), in the decision's order."""
+        return [o for o in self.decision.options if polls(o)]
+
+    @property
     def best_polling(self) -> OptionResult | None:
         return self._best(True)
 
