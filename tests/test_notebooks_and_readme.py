@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 REFERENCE = ROOT / "results" / "reference"
 # The reworked notebooks: one parameters cell first, a take-away last, formatted numbers only.
 REWORKED = ("04_reproduce_the_comparison", "05_which_one_should_i_use", "06_wiring_it_up")
-BUDGET_S = 90.0  # each notebook, on 2 shared cores
+BUDGET_S = 45.0  # each notebook, on 2 shared cores
 # e-notation, NaN, a bare "[]", or 4+ decimals (sub-cent dollar amounts like "$0.00231" are fine)
 UNFORMATTED = re.compile(r"\d\.\d+e[+-]\d\d|\bNaN\b|\bnan\b|^\[\]$|(?<![$\d.])\d+\.\d{4,}", re.MULTILINE)
 
@@ -153,7 +153,7 @@ def test_notebook_runs_top_to_bottom(
     path: Path, where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record_property: object
 ) -> None:
     """Executed as a learner would: from the notebooks folder, and from a copy outside the repository
-    (only the .ipynb, in an empty folder), each under 90 s on 2 cores; the time is recorded."""
+    (only the .ipynb, in an empty folder), each under 45 s on 2 cores; the time is recorded."""
     if where == "copy":
         folder = tmp_path / "class"
         folder.mkdir()

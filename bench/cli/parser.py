@@ -464,6 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--timing", action="store_true", help="also time a bare numpy pass of the same size"
     )
     simulate.add_argument(
+        "--jobs",
+        type=_count,
+        metavar="N",
+        help="worker processes for the strategies (default: this machine's cores); the numbers do "
+        "not depend on it",
+    )
+    simulate.add_argument(
         "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"
     )
     simulate.add_argument(

@@ -60,6 +60,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
     scenario = _with_traffic(scenario, args, base, console)
+    _reuse_freed_memory(args.jobs)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -73,6 +74,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             start=args.start,
             retention=args.retention,
             on_chunk=None if args.quiet else _chunk_progress(),
+            jobs=args.jobs,
         )
         clock = time.perf_counter()
         summary = simulate_scenario(scenario, out, options, command=_command_line())
@@ -114,6 +116,15 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             console.print(comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
+
+
+def _reuse_freed_memory(jobs: int | None) -> None:
+    """A month's chunks reuse their pages (``bench.simulate.parallel.keep_freed_memory``): here
+    when this process simulates (``--jobs 1``), else each worker does."""
+    from bench.simulate.parallel import default_jobs, keep_freed_memory
+
+    if (jobs or default_jobs()) == 1:
+        keep_freed_memory()
 
 
 def _with_traffic(scenario: Scenario, args: argparse.Namespace, out: Path, console: Console) -> Scenario:
