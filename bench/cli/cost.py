@@ -9,7 +9,15 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.cli.exits import EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import (
+    _command_line,
+    _out_dir,
+    _prepare_out,
+    check_json_target,
+    print_table,
+    report_console,
+    write_json,
+)
 from bench.requirements import Requirements, RequirementsError
 
 
@@ -173,15 +181,13 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
             cost = monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
             cells.append(f"{cost.total:,.2f}")
         table.add_row(d.label, *cells)
-    console.print(table)
+    print_table(console, table)
     for note in footnotes:
         console.print(note, highlight=False)
     return EXIT_OK
 
 
 def cmd_decide(args: argparse.Namespace, console: Console) -> int:
-    import json
-
     from bench.cost.assumptions import load_assumptions
     from bench.cost.model import load_pricing
     from bench.decide.chart import decide_chart
@@ -200,11 +206,9 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
         )
     req = requirements_from_args(args)  # a contradiction is a usage error before any work
-    out = _prepare_out(_out_dir("decide", "decide", args.out), args)
-    if args.json:
-        from bench.results.files import prepare_out_file
-
-        prepare_out_file(Path(args.json), flag="--json")
+    out = _prepare_out(_out_dir("decide", None, args.out), args)
+    check_json_target(args)
+    console = report_console(args, console)  # JSON on stdout: the tables go to stderr
     pricing = load_pricing(args.pricing)
     assumptions = load_assumptions(args.assumptions)
     profile = load_profile(args.profile)
@@ -227,17 +231,15 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     decisions = decide(workloads, profile, assumptions, pricing, samples=args.samples, seed=args.seed)
     if not args.quiet:
         for decision in decisions:
-            console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
+            print_table(console, decision_table(decision, profile.name, pricing.label, assumptions.path))
             for line in decision_notes(decision):
                 console.print(f"  {line}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=req.latency_p95_s)
     doc = document(decisions, assumptions, pricing, profile, _command_line())
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    written = write_json(doc, args.json) if args.json else None
     if not args.quiet:
-        console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
+        console.print(f"chart: {chart}" + (f", json: {written}" if written else ""), highlight=False)
     return EXIT_OK
 
 
@@ -273,5 +275,5 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
             f"{row.usd_per_poll:.6f}",
             f"{row.usd_per_month_at_1_per_min:.4f}",
         )
-    console.print(table)
+    print_table(console, table)
     return EXIT_OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -18,7 +17,15 @@ from rich.table import Table
 
 from bench.cli.args import _positive_int
 from bench.cli.exits import EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import (
+    _command_line,
+    _out_dir,
+    _prepare_out,
+    check_json_target,
+    print_table,
+    report_console,
+    write_json,
+)
 
 
 def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,14 +120,14 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
     from bench.results.files import prepare_out_file
     from bench.traffic.chart import fleet_chart
     from bench.traffic.fleet import DecideSettings, decide_prefixes, summary_line
-    from bench.traffic.textio import write_atomic
 
     check_traffic_flags(args)
     fields = workload_fields(args)
     out = _prepare_out(_out_dir("decide", "traffic", args.out), args)
-    for flag, value in (("--json", args.json), ("--report", args.report)):
-        if value:
-            prepare_out_file(Path(value), flag=flag)
+    check_json_target(args)  # --json [PATH]: stdout (then the tables go to stderr) or a file
+    if args.report:
+        prepare_out_file(Path(args.report), flag="--report")
+    console = report_console(args, console)
     profiles, notes = read_profiles(args, args.traffic)  # every record checked before any decision
     settings = DecideSettings(fields, args.profile, args.assumptions, args.pricing, args.samples, args.seed)
     err = Console(stderr=True)
@@ -129,7 +136,7 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
             profiles, settings, executor=executor, progress=None if args.quiet else _progress(err)
         )
     if not args.quiet:
-        console.print(fleet_table(decisions))
+        print_table(console, fleet_table(decisions))
         console.print(summary_line(decisions), highlight=False)
         for line in notes.lines():
             console.print(f"  {line}", highlight=False)
@@ -142,14 +149,13 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
         "read": notes.lines(),
         "settings": settings.as_dict(),
     }
-    if args.json:
-        write_atomic(Path(args.json), json.dumps(document, indent=2) + "\n")
+    written_json = write_json(document, args.json) if args.json else None
     if args.report:
         from bench.traffic.report import write_report
 
         write_report(Path(args.report), decisions, notes, settings, chart, _command_line())
     if not args.quiet:
-        written = [str(chart), *(v for v in (args.json, args.report) if v)]
+        written = [str(chart), *(str(v) for v in (written_json, args.report) if v)]
         console.print("wrote " + ", ".join(written), highlight=False)
     return EXIT_OK
 

@@ -22,6 +22,7 @@ from bench.cli.args import (
 from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
 from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
 from bench.cli.decide_traffic import add_fleet_arguments
+from bench.cli.output import add_json_argument
 from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
 from bench.cli.run import cmd_capacity, cmd_list, cmd_run
@@ -78,16 +79,24 @@ def _add_aws_commands(sub: Any) -> None:
             parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (moto's server)")
 
     plan = commands.add_parser("plan", help="every resource a scenario needs and the run's estimated cost")
-    plan.add_argument("scenario", help="bundled scenario name or .toml path")
+    # optional only to read the old spelling `pve aws plan --json SCENARIO` (see cmd_aws_plan)
+    plan.add_argument("scenario", nargs="?", help="bundled scenario name or .toml path")
     common(plan, endpoint=False)
     plan.add_argument("--account", help="account id for the ARNs (default: a placeholder)")
-    plan.add_argument("--json", action="store_true", help="the plan as JSON")
+    add_json_argument(plan, "the plan")
     plan.set_defaults(func=cmd_aws_plan)
 
-    template = commands.add_parser("template", help="write a CloudFormation template of the same resources")
+    template = commands.add_parser(
+        "template", help="print a CloudFormation template of the same resources (or write it: --out)"
+    )
     template.add_argument("scenario", help="bundled scenario name or .toml path")
     common(template, endpoint=False)
-    template.add_argument("--out", help="template file (default pve-<scenario>-template.json)")
+    template.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the template to FILE (atomically) and the function zip beside it (default: the "
+        "template on stdout, no zip)",
+    )
     template.add_argument(
         "--pillow-wheel", help="a Pillow wheel for the Lambda runtime (see 'pve aws --help')"
     )
@@ -223,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     traffic.add_argument("files", nargs="+", metavar="FILE", help="traffic files (gzip or not)")
     add_traffic_arguments(traffic, files="FILE")
-    traffic.add_argument("--json", metavar="PATH", help="also write the profiles as JSON")
+    add_json_argument(traffic, "the profiles")
     traffic.add_argument("--quiet", action="store_true")
     traffic.set_defaults(func=cmd_traffic)
 
@@ -282,10 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
     decide_p.add_argument("--seed", type=_seed, default=0)
-    decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
-    decide_p.add_argument(
-        "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
-    )
+    add_json_argument(decide_p, "the ranking")
+    decide_p.add_argument("--out", help="folder for the chart (default results/decide/<UTC timestamp>/)")
     decide_p.add_argument(
         "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from bench.cli.exits import EXIT_DOES_NOT_HOLD, EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _out_dir, _prepare_out, print_table
 from bench.cli.run import _run_live
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         summaries[rate or 0.0] = summary
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
-            console.print(summary_table(summary))
+            print_table(console, summary_table(summary))
             files = sum(s.files for s in summary.strategies.values())
             for name, s in summary.strategies.items():
                 sim = s.simulation
@@ -113,7 +113,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         write_comparison_csv(frame, base)
         comparison_chart(frame, base / f"comparison.{args.format}")
         if not args.quiet:
-            console.print(comparison_table(frame))
+            print_table(console, comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
 

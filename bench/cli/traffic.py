@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from rich.console import Console
 
 from bench.cli.args import _seed
 from bench.cli.exits import EXIT_OK, ArgumentError
+from bench.cli.output import check_json_target, print_table, report_console, write_json
 
 if TYPE_CHECKING:
     from bench.traffic.model import ReadNotes
@@ -61,23 +61,18 @@ def read_profiles(args: argparse.Namespace, paths: list[str]) -> tuple[list[Pref
 def cmd_traffic(args: argparse.Namespace, console: Console) -> int:
     from bench.traffic.view import profile_charts, profile_table
 
-    if args.json:
-        from bench.results.files import prepare_out_file
-
-        prepare_out_file(Path(args.json), flag="--json")
+    check_json_target(args)  # --json [PATH]: stdout (then the tables go to stderr) or a file
+    console = report_console(args, console)
     profiles, notes = read_profiles(args, args.files)
     if not args.quiet:
-        console.print(profile_table(profiles))
+        print_table(console, profile_table(profiles))
         for p in profiles:
             for line in profile_charts(p):
                 console.print(line, highlight=False)
         for line in notes.lines():
             console.print(f"  {line}", highlight=False)
     if args.json:
-        from bench.traffic.textio import write_atomic
-
-        document = {"profiles": [p.as_dict() for p in profiles], "read": notes.lines()}
-        write_atomic(Path(args.json), json.dumps(document, indent=2) + "\n")
+        write_json({"profiles": [p.as_dict() for p in profiles], "read": notes.lines()}, args.json)
     return EXIT_OK
 
 

@@ -65,10 +65,10 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
         caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
-    for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
+    # short headers, spelled out in the caption's legend: the table fits a 100-column terminal
+    for column in ("files", "ok", "fail", "miss", "p50", "p95", "p99", "inv", "cold", "req", "req/file"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("req/file", justify="right", no_wrap=True)
-    table.add_column(f"$/mo@{MONTHLY_AT_FILES_PER_DAY // 1000}k/d", justify="right", no_wrap=True)
+    table.add_column("$/mo", justify="right", no_wrap=True)
     for name, s in summary.strategies.items():
         latency = s.latency_s
         monthly = monthly_bill(name, s, pricing)
@@ -113,9 +113,12 @@ def bound_footnotes(summary: Run) -> list[str]:
 
 def summary_caption(summary: Run) -> str:
     lines = [
-        "latency = written -> processed; requests = API calls made by the strategy (writer excluded); "
-        f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
-        "files/day through the cost model (list prices, no free tier), not at this run's rate",
+        "ok/fail/miss = files processed, failed with a reason, missed; p50/p95/p99 = latency, written "
+        "-> processed; inv = function invocations; cold = cold starts; req = API calls made by the "
+        f"strategy (writer excluded); $/mo = the strategy deployed on AWS for a month "
+        f"({load_pricing().month_s / 3600:,.0f} h, AWS's convention) at "
+        f"{MONTHLY_AT_FILES_PER_DAY:,} files/day through the cost model (list prices, no free tier), not "
+        "at this run's rate",
         *bound_footnotes(summary),
         *aws_footnotes(summary),
         *(
