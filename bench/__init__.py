@@ -88,6 +88,9 @@ _EXPORTS: dict[str, str] = {
     "TrafficError": "bench.traffic.model",
     "decide_prefixes": "bench.traffic.fleet",
     "DecideSettings": "bench.traffic.fleet",
+    "PrefixDecision": "bench.traffic.fleet",
+    "fleet_chart": "bench.traffic.chart",
+    "generate_access_log": "bench.traffic.synthetic",  # labelled generated: notebook 07, tests
     # wire it up: notifications, permissions, queue policy (notebook 06)
     "KeyFilter": "event_handlers.filters",
     "NotificationRule": "event_handlers.trigger",

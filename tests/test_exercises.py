@@ -43,6 +43,7 @@ FILLS: dict[str, list[tuple[str, str]]] = {
             '    "StringEquals": {"aws:SourceAccount": ACCOUNT},\n}',
         ),
     ],
+    "07_your_own_traffic": [("EX_BURSTS = None", "EX_BURSTS = 24")],
 }
 
 # answer id -> the pattern whose first group is the value as the exercise cells print it
@@ -64,6 +65,9 @@ EXERCISE: dict[str, str] = {
     "nb04.exercise.notes": r"^notes: .*(latency_profile)",
     "nb05.exercise.recommended": r"^(.+?) \| ",
     "nb06.exercise.route": r"^(the route is right)$",
+    "nb07.exercise.busiest_minute": r"^busiest minute ([\d,]+) files",
+    "nb07.exercise.verdict": r"^(.+?) \| ",
+    "nb07.exercise.saving": r"events save \$([\d.,]+) a month",
 }
 
 

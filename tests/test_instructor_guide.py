@@ -19,6 +19,7 @@ NOTEBOOK = {
     "04": "04_reproduce_the_comparison",
     "05": "05_which_one_should_i_use",
     "06": "06_wiring_it_up",
+    "07": "07_your_own_traffic",
 }
 
 
@@ -78,6 +79,12 @@ SHOWN: dict[str, tuple[str | None, str]] = {
     "nb04.month.poll1s.bill": ("answer-month", r"^poll-1s\s.*\$([\d.,]+)\s*$"),
     "nb05.recommended": ("answer-recommendation", r"^Recommended: (.+)$"),
     "nb05.bill": ("answer-recommendation", r"^Its bill: \$([\d.,]+)"),
+    "nb07.bursty.verdict": ("answer-fleet", r"^bursty/\s+(.+?)\s{2,}"),
+    "nb07.steady.saving": ("answer-fleet", r"^steady/\s+.*\$([\d.]+)\s*$"),
+    "nb07.bursty.sqs_p95": (
+        "answer-lesson",
+        r"^S3 -> SQS -> Lambda\s+[\d.]+ s, \$[\d.]+\s+[\d.]+ s, \$[\d.]+\s+([\d.]+) s",
+    ),
     "nb05.p95": ("answer-recommendation", r"p95 ([\d.]+) s$"),
     "nb06.seed_arn": (None, r"^seed's SourceArn:\s+(\S+)"),
     "nb06.object_events": (None, r"(\d+) object event"),

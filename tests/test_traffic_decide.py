@@ -15,7 +15,7 @@ import pytest
 from bench.cli import main
 from bench.decide.api import decide_for
 from bench.traffic import Grouping, profile_traffic, read_traffic
-from bench.traffic.fleet import DecideSettings, decide_prefix, decide_prefixes, default_executor
+from bench.traffic.fleet import DecideSettings, decide_prefix, decide_prefixes, default_executor, polls
 from bench.traffic.synthetic import arrival_times, write_access_log
 
 DAILY = 20_000
@@ -59,6 +59,41 @@ def test_a_flat_log_stays_close_to_its_flat_rate(logs) -> None:
     assert {n: f for n, (f, _) in from_log.items()} == {n: f for n, (f, _) in flat_rate.items()}
     sqs = "S3 -> SQS -> Lambda"
     assert from_log[sqs][1] < 1.5 * flat_rate[sqs][1]
+
+
+def test_a_prefix_read_alone_is_billed_as_read_with_the_others(logs) -> None:
+    # the bursty log spans ~10 h first to last: its quiet hours are still part of its day
+    (alone,) = profiles_of(logs[1])
+    together = {p.prefix: p for p in profiles_of(*logs)}
+    assert alone.files_per_day == pytest.approx(sum(alone.hourly)) == pytest.approx(DAILY)
+    bill = {}
+    for name, profile in (
+        ("alone", alone),
+        ("together", together["bursty/"]),
+        ("steady", together["steady/"]),
+    ):
+        options = {o.name: o for o in decide_prefix(profile, DecideSettings(samples=4)).options}
+        bill[name] = options["S3 -> Lambda"].monthly_point
+    assert (
+        bill["alone"] == pytest.approx(bill["together"], rel=1e-3) == pytest.approx(bill["steady"], rel=1e-3)
+    )
+
+
+def test_decide_workload_judges_at_a_busiest_minute_and_bills_the_day() -> None:
+    from bench import decide_workload
+
+    flat = decide_workload(DAILY, samples=2)
+    burst = decide_workload(DAILY, peak_files_per_day=5_000 * 1440.0, samples=2)
+    assert burst.workload.peak == 5_000 * 1440.0
+    shape = [0.0] * 23 + [1.0]  # the busiest hour, 24 x DAILY a day, is calmer than the minute
+    both = decide_workload(DAILY, hourly=shape, peak_files_per_day=5_000 * 1440.0, samples=2)
+    assert both.workload.peak == 5_000 * 1440.0
+    bill = {o.name: o.monthly_point for o in flat.options}
+    assert {o.name: o.monthly_point for o in burst.options}["S3 -> Lambda"] == bill["S3 -> Lambda"]
+    assert all(o.feasible for o in flat.options)
+    assert not any(o.feasible for o in burst.options if polls(o))
+    with pytest.raises(ValueError, match="peak_files_per_day"):
+        decide_workload(DAILY, peak_files_per_day=0.0)
 
 
 def test_prefixes_are_ranked_by_what_events_save(logs) -> None:

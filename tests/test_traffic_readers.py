@@ -234,5 +234,7 @@ def test_the_lists_in_a_log_are_priced_as_what_polling_pays_today() -> None:
     pricing = load_pricing()
     per_list = pricing["s3_put_copy_post_list"]
     assert incoming.lists == 1
-    expected = 1 / incoming.window_days * pricing.hours_per_month / 24 * per_list
+    assert incoming.window_days < 1
+    assert incoming.rated_days == 1  # a sample of minutes is rated as a day
+    expected = 1 / incoming.rated_days * pricing.hours_per_month / 24 * per_list
     assert list_usd_per_month(incoming, pricing) == pytest.approx(expected)

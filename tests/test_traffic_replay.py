@@ -65,3 +65,25 @@ def test_simulate_traffic_refuses_a_rate_of_its_own(logs, tmp_path: Path, capsys
     args = ["simulate", "--traffic", str(logs[0]), "--files-per-day", "10", "--out", str(tmp_path / "o")]
     assert main(args) == 2
     assert "--traffic" in capsys.readouterr().err
+
+
+def test_a_replay_scenario_without_count_or_duration_takes_its_period_from_the_trace(tmp_path: Path) -> None:
+    from bench.scenario.spec import load_scenario
+    from bench.simulate.runner import SimulationOptions, simulate_scenario
+
+    trace = tmp_path / "arrivals.csv"
+    times = np.sort(np.random.default_rng(5).uniform(0.0, 3600.0, 500))
+    np.savetxt(
+        trace,
+        np.column_stack([times, np.full(500, 1000)]),
+        fmt=["%.3f", "%d"],
+        delimiter=",",
+        header="arrival_s,size_bytes",
+        comments="",
+    )
+    base = load_scenario("monthly")
+    arrivals = {"process": "replay", "replay_path": str(trace)}  # no count, no duration_s
+    scenario = base.with_overrides(workload={**base.workload.model_dump(), "arrivals": arrivals})
+    simulate_scenario(scenario, tmp_path / "out", SimulationOptions(start="empty"))
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {s["files"] for s in summary["strategies"].values()} == {500}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -81,6 +82,23 @@ def requirements_from_args(args: argparse.Namespace) -> Requirements:
             raise ArgumentError("--no-latency-target", "contradicts --latency-p95")
         req = replace(req, latency_p95_s=None, pinned=req.pinned | {"latency_p95_s"})
     return req
+
+
+def decide_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The work and requirements ``pve decide``'s flags describe: the same for one workload and for
+    every prefix of ``--traffic``."""
+    return {
+        "cpu_s": args.cpu_s,
+        "wait_s": args.wait_s,
+        "file_size_mb": args.file_size_mb,
+        "retention": args.retention,
+        "memory_mb": args.memory,
+        "arch": args.arch,
+        "interval_s": args.interval,
+        "ebs_root_gb": args.ebs_root_gb,
+        "requirements": requirements_from_args(args),
+        "free_tier": args.free_tier,
+    }
 
 
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
@@ -207,25 +225,13 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         raise ArgumentError(
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
         )
-    req = requirements_from_args(args)  # a contradiction is a usage error before any work
+    common = decide_fields(args)  # a contradiction in the requirements: exit 2 before any work
     out = _prepare_out(_out_dir("decide", None, args.out), args)
     check_json_target(args)
     console = report_console(args, console)  # JSON on stdout: the tables go to stderr
     pricing = load_pricing(args.pricing)
     assumptions = load_assumptions(args.assumptions)
     profile = load_profile(args.profile)
-    common = {
-        "cpu_s": args.cpu_s,
-        "wait_s": args.wait_s,
-        "file_size_mb": args.file_size_mb,
-        "retention": args.retention,
-        "memory_mb": args.memory,
-        "arch": args.arch,
-        "interval_s": args.interval,
-        "ebs_root_gb": args.ebs_root_gb,
-        "requirements": req,
-        "free_tier": args.free_tier,
-    }
     if args.hourly:
         workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
     else:
@@ -237,7 +243,8 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
             for line in decision_notes(decision):
                 console.print(f"  {line}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=req.latency_p95_s)
+    latency_target = common["requirements"].latency_p95_s
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=latency_target)
     doc = document(decisions, assumptions, pricing, profile, _command_line())
     written = write_json(doc, args.json) if args.json else None
     if not args.quiet:

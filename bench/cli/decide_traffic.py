@@ -42,25 +42,6 @@ def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--report", metavar="FILE", help="also write a report for a design doc (.md or .html)")
 
 
-def workload_fields(args: argparse.Namespace) -> dict[str, Any]:
-    """The requirements and work of ``pve decide``'s flags (as ``cmd_decide`` builds them), the same
-    for every prefix."""
-    from bench.cli.cost import requirements_from_args
-
-    return {
-        "cpu_s": args.cpu_s,
-        "wait_s": args.wait_s,
-        "file_size_mb": args.file_size_mb,
-        "retention": args.retention,
-        "memory_mb": args.memory,
-        "arch": args.arch,
-        "interval_s": args.interval,
-        "ebs_root_gb": args.ebs_root_gb,
-        "requirements": requirements_from_args(args),  # a contradiction: exit 2 before any work
-        "free_tier": args.free_tier,
-    }
-
-
 @contextlib.contextmanager
 def open_executor(args: argparse.Namespace) -> Iterator[Executor]:
     """The executor the flags name, closed (and a local Dask cluster stopped) afterwards."""
@@ -122,7 +103,9 @@ def cmd_decide_traffic(args: argparse.Namespace, console: Console) -> int:
     from bench.traffic.fleet import DecideSettings, decide_prefixes, summary_line
 
     check_traffic_flags(args)
-    fields = workload_fields(args)
+    from bench.cli.cost import decide_fields
+
+    fields = decide_fields(args)
     out = _prepare_out(_out_dir("decide", "traffic", args.out), args)
     check_json_target(args)  # --json [PATH]: stdout (then the tables go to stderr) or a file
     if args.report:

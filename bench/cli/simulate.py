@@ -173,7 +173,7 @@ def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequen
 
     from bench.scenario.limits import check_simulation
     from bench.scenario.spec import MAX_SPAN_S
-    from bench.simulate.arrivals import expected_count, scaled_arrivals
+    from bench.simulate.arrivals import expected_count, scaled_arrivals, settle_replay
 
     flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
     for rate in rates:
@@ -187,7 +187,7 @@ def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequen
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ArgumentError(flag, f"{first['loc'][0]}: {first['msg']}") from None
-        check_simulation(scenario, expected_count(arrivals), flag)
+        check_simulation(scenario, expected_count(settle_replay(arrivals)), flag)
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:

@@ -41,7 +41,13 @@ from bench.results.records import COLUMNS
 from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
 from bench.scenario.spec import Arrivals, Scenario
-from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
+from bench.simulate.arrivals import (
+    CHUNK_FILES,
+    arrival_chunks,
+    expected_count,
+    scaled_arrivals,
+    settle_replay,
+)
 from bench.simulate.models import ChunkResult, Model, ModelTotals, SimContext, make_model
 from bench.simulate.parallel import balanced_groups, default_jobs, run_groups
 from bench.simulate.streaming import StreamingStats
@@ -261,8 +267,8 @@ def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
     """The arrival process, the models' inputs and the bucket's start for ``scenario``."""
     profile = load_profile(scenario.latency_profile)
     processing, listing = model_inputs(profile, options)
-    arrivals_spec = scaled_arrivals(
-        scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
+    arrivals_spec = settle_replay(  # a trace without count or duration_s: both from the trace
+        scaled_arrivals(scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day)
     )
     scale = scenario.workload.time_scale
     expected = expected_count(arrivals_spec)

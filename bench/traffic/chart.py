@@ -34,7 +34,7 @@ def fleet_chart(decisions: Sequence[PrefixDecision], path: Path) -> Path:
                 )
     names = [d.profile.name for d in shown]
     bills.set_yticks(y, names)
-    bills.invert_yaxis()
+    bills.set_ylim(len(shown) - 0.5, -0.5)  # top to bottom; a missing bar's note stays inside
     bills.set_xlabel("USD a month (bar: point; whisker: range over the assumptions)")
     bills.set_title("Cheapest option meeting the requirements, per prefix", fontsize=10)
     bills.legend(fontsize=8)

@@ -43,29 +43,33 @@ class DecideSettings:
 
 
 def workload_fields(profile: PrefixProfile, settings: DecideSettings) -> dict[str, Any]:
-    """The prefix as ``pve decide`` takes it: the observed daily count, the busiest minute as the peak
-    rate, and the mean file size when the source records sizes (else the flag's)."""
+    """The work per file as ``pve decide`` takes it, with the mean file size when the source records
+    sizes (else the flag's)."""
     fields = dict(settings.workload)
-    fields["peak_files_per_day"] = profile.peak_files_per_day
     if profile.sizes.mean is not None:
         fields["file_size_mb"] = profile.sizes.mean / 1e6
     return fields
 
 
 def decide_prefix(profile: PrefixProfile, settings: DecideSettings) -> Decision:
-    """One prefix through ``bench.decide.api.decide_for`` (a task: it runs in a worker)."""
-    from bench.decide.api import decide_for
+    """One prefix through ``bench.decide_workload`` (a task: it runs in a worker): the observed daily
+    count billed, the busiest minute as the rate feasibility and latency are judged at."""
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.model import load_pricing
+    from bench.decide.api import decide_workload
 
-    (decision,) = decide_for(
-        [profile.files_per_day],
+    fields = workload_fields(profile, settings)
+    return decide_workload(
+        profile.files_per_day,
+        fields.pop("requirements", None),
+        peak_files_per_day=profile.peak_files_per_day,
         profile=settings.latency_profile,
+        assumptions=load_assumptions(settings.assumptions),
+        pricing=load_pricing(settings.pricing),
         samples=settings.samples,
         seed=settings.seed,
-        assumptions=settings.assumptions,
-        pricing=settings.pricing,
-        **workload_fields(profile, settings),
+        **fields,
     )
-    return decision
 
 
 def polls(option: OptionResult) -> bool:
@@ -80,6 +84,11 @@ class PrefixDecision:
     def _best(self, polling: bool) -> OptionResult | None:
         eligible = [o for o in self.decision.options if o.eligible and polls(o) == polling]
         return min(eligible, key=lambda o: o.monthly_point, default=None)
+
+    @property
+    def polling_options(self) -> list[OptionResult]:
+        """Every option that finds files by listing (feasible or not), in the decision's order."""
+        return [o for o in self.decision.options if polls(o)]
 
     @property
     def best_polling(self) -> OptionResult | None:

@@ -85,8 +85,15 @@ class PrefixProfile:
         return self.window_s / DAY
 
     @property
+    def rated_days(self) -> float:
+        """The days the counts are rated over: the read's span, at least one day (as ``hourly``). A
+        read shorter than a day is a day whose other hours were quiet: rating a bursty prefix over
+        its first-to-last record alone would bill its quiet hours as more bursts."""
+        return max(self.window_days, 1.0)
+
+    @property
     def files_per_day(self) -> float:
-        return self.creates / self.window_days
+        return self.creates / self.rated_days
 
     @property
     def peak_files_per_day(self) -> float:
@@ -95,7 +102,7 @@ class PrefixProfile:
 
     @property
     def lists_per_day(self) -> float:
-        return self.lists / self.window_days
+        return self.lists / self.rated_days
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -109,7 +109,8 @@ def sections(
     window = "-"
     if first is not None:
         end = first.window_start + first.window_s
-        window = f"{_when(first.window_start)} to {_when(end)} ({first.window_days:,.2f} days)"
+        rated = "" if first.window_days >= 1 else ", rated as one day"
+        window = f"{_when(first.window_start)} to {_when(end)} ({first.window_days:,.2f} days{rated})"
     files = ", ".join(Path(f).name for f in notes.files)
     return [
         Section(

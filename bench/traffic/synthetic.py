@@ -79,3 +79,11 @@ def write_access_log(path: Path, times: np.ndarray, *, prefix: str = "incoming/"
         for line in access_log_lines(times, prefix=prefix, seed=seed):
             f.write(line + "\n")
     return path
+
+
+def generate_access_log(
+    path: Path, files: int, *, bursts: int = 0, prefix: str = "incoming/", seed: int = 0, days: float = 1.0
+) -> Path:
+    """A generated access log at ``path``: ``files`` PUTs under ``prefix`` over ``days``, flat (``bursts``
+    0) or in ``bursts`` one-minute bursts, with a poller's LIST a minute and a GET of every third file."""
+    return write_access_log(path, arrival_times(files, bursts=bursts, seed=seed, days=days), prefix=prefix)

@@ -51,7 +51,8 @@ def profile_table(profiles: Sequence[PrefixProfile], pricing: Pricing | None = N
     table = Table(
         title=f"Traffic per prefix ({window:,.2f} days observed; times UTC)",
         title_justify="left",
-        caption="files/day over the whole window; peak hour/min: files in the busiest clock hour/minute "
+        caption="files/day over the whole window (one shorter than a day is rated as a day); peak hour/min: "
+        "files in the busiest clock hour/minute "
         "(x 1440 for the minute is the rate feasibility and latency are judged at); dispersion: "
         "variance/mean of files per minute (1 = Poisson, >1 = bursty); LIST $/month: the listings in the "
         f"log at {pricing.label} (requests only)",
