@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "break_even": "bench.cost.model",
     "Deployment": "bench.cost.model",
     "standard_deployments": "bench.cost.model",
+    "required_deployments": "bench.cost.fair",  # every option built to a Requirements
     "cost_table": "bench.cost.sweep",
     "check_feasibility": "bench.cost.feasibility",
     "run_cost": "bench.cost.run",

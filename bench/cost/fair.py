@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench.cost.assumptions import Assumption, Assumptions, Value
-from bench.cost.model import Deployment
+from bench.cost.model import Deployment, standard_deployments
 from bench.requirements import CHOICES, Requirements
 
 CHOICE_SOURCE = "A requirement left to its default: the range tries every alternative (pin it to hold it)"
@@ -47,6 +47,33 @@ def requirement_deployment(
         fields["archive_processed"] = keep  # kept inputs leave the inbox by COPY to an archive prefix
     fields["delete_inputs"] = not keep  # every option deletes what it processed (an event route too)
     return replace(d, **fields)  # type: ignore[arg-type]
+
+
+def required_deployments(
+    requirements: Requirements | None = None,
+    *,
+    file_size_mb: float = 0.1,
+    peak_factor: float = 1.0,
+    ledger_ttl_days: float = 1.0,
+    ebs_root_gb: float = 8.0,
+    **knobs: Any,
+) -> list[Deployment]:
+    """Every option ``pve decide`` and ``pve cost`` compare, each built to ``requirements`` (the
+    defaults: ``Requirements()``) - the one public way to get them with their requirement lines
+    (``bench.required_deployments``). ``knobs`` go to :func:`standard_deployments` (``interval_s``,
+    ``memory_mb``, ``arch``, ``cpu_s``, ``wait_s``, ``retention``); inputs are kept for the
+    requirements' ``keep_days``."""
+    req = requirements or Requirements()
+    return [
+        requirement_deployment(
+            replace(d, ebs_root_gb=ebs_root_gb),
+            req,
+            file_size_mb=file_size_mb,
+            peak_factor=peak_factor,
+            ledger_ttl_days=ledger_ttl_days,
+        )
+        for d in standard_deployments(retention_days=req.keep_days, **knobs)
+    ]
 
 
 def _as_value(v: object) -> str:
