@@ -22,3 +22,75 @@ def test_every_option_built_to_the_requirements_through_one_public_helper() -> N
     bare = bench.required_deployments(bench.Requirements.build(exactly_once=False, inputs="delete"))
     for d in bare:
         assert not {"dynamodb.ledger_writes", "s3.archive_copy"} & _components(d), d.label
+
+
+def _simulate(tmp_path, name: str, files_per_day: float, days: float = 1.0):  # type: ignore[no-untyped-def]
+    from bench.simulate.runner import SimulationOptions, simulate_scenario
+
+    return simulate_scenario(
+        bench.load_scenario(name).with_overrides(latency_profile="aws", seed=None),
+        tmp_path / name,
+        SimulationOptions(days=days, files_per_day=files_per_day, max_records=2_000),
+    )
+
+
+def test_simulate_steady_at_100k_a_day_agrees_with_pve_decide(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`pve simulate steady --profile aws --days 1 --files-per-day 100000` vs `pve decide` for the
+    same workload: S3 -> Lambda's p50 within 10%, every bill within 2%, the same feasibility, in
+    the same configuration; and decide's own search is named beside it."""
+    import pytest
+
+    from bench.decide.api import decide_workload
+
+    run = _simulate(tmp_path, "steady", 100_000)
+    processing = run.simulation.processing
+    assert processing["file_size_mb"] == pytest.approx(3.4e-3, rel=0.2)  # the scenario's csv, not 0.1 MB
+    # decide, run independently on the simulation's workload (its searched S3 -> Lambda is 128 MB,
+    # the simulated one)
+    transfer = 50.0
+    decision = decide_workload(
+        100_000,
+        bench.Requirements(),
+        cpu_s=processing["cpu_s"],
+        wait_s=processing["wait_s"] - processing["file_size_mb"] / transfer,
+        file_size_mb=processing["file_size_mb"],
+        retention_days=run.simulation.bucket.listed_days,
+    )
+    s3_lambda = next(o for o in decision.options if o.kind == "s3-lambda")
+    simulated = run.strategies["s3-lambda"]
+    assert dict(s3_lambda.configuration) == {"memory_mb": 128}
+    assert simulated.latency_s.p50 == pytest.approx(s3_lambda.latency.p50, rel=0.10)
+    assert simulated.cost.monthly_usd["total"] == pytest.approx(s3_lambda.monthly_point, rel=0.02)
+    view = run.simulation.decide
+    assert set(view) == {"poll-2s", "s3-lambda", "s3-sqs-lambda"}
+    for name, strategy in run.strategies.items():
+        beside = view[name]
+        assert beside["as_simulated"]["feasible"] == strategy.feasible, name
+        if strategy.feasible:
+            assert beside["as_simulated"]["monthly_usd"] == pytest.approx(
+                strategy.cost.monthly_usd["total"], rel=0.02
+            ), name
+            assert beside["as_simulated"]["p50_s"] == pytest.approx(strategy.latency_s.p50, rel=0.10), name
+        assert beside["same_configuration"] == (
+            beside["as_simulated"]["configuration"] == beside["searched"]["configuration"]
+        )
+    assert view["s3-lambda"]["same_configuration"]
+    assert view["s3-sqs-lambda"]["as_simulated"]["configuration"]["batch_size"] == 10  # the scenario's
+    assert not view["poll-2s"]["as_simulated"]["feasible"]
+    assert view["poll-2s"]["searched"]["feasible"]
+
+
+def test_simulated_hybrid_and_its_sweep_are_priced_by_decide_as_simulated(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    run = _simulate(tmp_path, "monthly", 100_000, days=0.25)
+    hybrids = [n for n, s in run.strategies.items() if s.kind == "hybrid"]
+    assert hybrids
+    for name in hybrids:
+        beside = run.simulation.decide[name]
+        assert "sweep" in beside["as_simulated"]["configuration"]
+        assert beside["as_simulated"]["feasible"] == run.strategies[name].feasible
+        if run.strategies[name].feasible:
+            assert beside["as_simulated"]["monthly_usd"] == pytest.approx(
+                run.strategies[name].cost.monthly_usd["total"], rel=0.02
+            )

@@ -35,6 +35,7 @@ def run_cost(
     retention_days: float | None = None,
     work: Work | None = None,
     requirements: Requirements | None = None,
+    file_size_mb: float | None = None,
 ) -> CostBlock:
     """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
     and, given ``files_per_day``, a month of the deployment it stands for (its processed files
@@ -51,12 +52,12 @@ def run_cost(
     breakdown = price_run(strategy, pricing=p)
     finished = strategy.finished
     monthly = None
-    deployment = deployment_for(name, strategy) if files_per_day is not None else None
+    deployment = (
+        projected_deployment(name, strategy, retention_days, work, requirements, file_size_mb)
+        if files_per_day is not None
+        else None
+    )
     if deployment is not None and files_per_day is not None:
-        if retention_days is not None:
-            deployment = replace(deployment, retention_days=retention_days)
-        if work is not None:  # a simulation under the work model: priced like pve decide
-            deployment = like_decide(replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s), requirements)
         monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
     return CostBlock(
         pricing=p.label,
@@ -67,6 +68,29 @@ def run_cost(
         monthly_usd=monthly,
         monthly_retention_days=None if monthly is None else retention_days,
     )
+
+
+def projected_deployment(
+    name: str,
+    strategy: StrategyResult,
+    retention_days: float | None = None,
+    work: Work | None = None,
+    requirements: Requirements | None = None,
+    file_size_mb: float | None = None,
+) -> Deployment | None:
+    """The deployment a simulation's monthly projection prices: the strategy's own configuration,
+    under the work model built to ``requirements`` like ``pve decide`` (None: no AWS bill)."""
+    deployment = deployment_for(name, strategy)
+    if deployment is None:
+        return None
+    if retention_days is not None:
+        deployment = replace(deployment, retention_days=retention_days)
+    if work is not None:  # a simulation under the work model: priced like pve decide
+        deployment = replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s)
+        if file_size_mb is not None:  # the scenario's files (the model's 0.1 MB otherwise)
+            deployment = replace(deployment, file_size_mb=file_size_mb)
+        deployment = like_decide(deployment, requirements)
+    return deployment
 
 
 # The assumptions a simulation's projection takes at their points, as pve decide does (its work,
@@ -106,13 +130,21 @@ def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     bucket = run.simulation.bucket if run.simulation is not None else None
     days = bucket.listed_days if bucket is not None else None
     processing = run.simulation.processing if run.simulation is not None else None
-    work = required = None
+    work = required = size = None
     if isinstance(processing, dict) and processing.get("kind") == "work":
         work = Work(float(processing["cpu_s"]), float(processing["wait_s"]))
         required = Requirements.from_mapping(processing.get("requirements") or {})
+        size = processing.get("file_size_mb")
     return {
         name: run_cost(
-            s, p, files_per_day=rate, name=name, retention_days=days, work=work, requirements=required
+            s,
+            p,
+            files_per_day=rate,
+            name=name,
+            retention_days=days,
+            work=work,
+            requirements=required,
+            file_size_mb=None if size is None else float(size),
         )
         for name, s in run.strategies.items()
     }

@@ -151,6 +151,17 @@ def work_model(processing: Distribution, options: SimulationOptions) -> Work | N
     return Work() if processing is DEFAULT_PROCESSING else None
 
 
+def with_transfer(work: Work | None, file_size_bytes: float) -> Work | None:
+    """The work model with the file's transfer added to its wait, as ``pve decide`` adds it
+    (``file_size_mb / transfer_mb_per_s`` of bench/cost/pricing/assumptions.toml)."""
+    if work is None:
+        return None
+    from bench.cost.assumptions import load_assumptions
+
+    transfer = float(load_assumptions().defaults.get("transfer_mb_per_s", 50.0))
+    return Work(work.cpu_s, work.wait_s + file_size_bytes / 1e6 / transfer)
+
+
 def bucket_start(
     scenario: Scenario, options: SimulationOptions, rate_per_s: float, period_s: float
 ) -> StartState:
@@ -177,8 +188,8 @@ def simulate_scenario(
     started = datetime.now(UTC)
     profile = load_profile(scenario.latency_profile)
     processing, listing = model_inputs(profile, options)
-    work = work_model(processing, options)
     file_size = mean_file_size(scenario)
+    work = with_transfer(work_model(processing, options), file_size)
     arrivals_spec = scaled_arrivals(
         scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
     )
@@ -259,6 +270,10 @@ def simulate_scenario(
         rate_per_s=rate_per_s,
         work=work,
     )
+    if work is not None and options.files_per_day is not None:  # decide's view beside the projection
+        from bench.decide.beside import beside_run
+
+        summary = beside_run(summary, profile)
     write_results(out, records[COLUMNS], summary)
     return summary
 
@@ -374,7 +389,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             else {
                 "kind": "work",
                 "cpu_s": work.cpu_s,
-                "wait_s": work.wait_s,
+                "wait_s": work.wait_s,  # the file's transfer included, as pve decide
+                "file_size_mb": mean_file_size(scenario) / 1e6,  # the scenario's mean file size
                 "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
                 "source": WORK_SOURCE,
             }
