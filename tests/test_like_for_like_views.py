@@ -94,3 +94,29 @@ def test_simulated_hybrid_and_its_sweep_are_priced_by_decide_as_simulated(tmp_pa
             assert beside["as_simulated"]["monthly_usd"] == pytest.approx(
                 run.strategies[name].cost.monthly_usd["total"], rel=0.02
             )
+
+
+def test_the_pollers_labels_say_what_they_do_with_inputs_under_the_requirements() -> None:
+    from rich.console import Console
+
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.model import load_pricing
+    from bench.decide.api import decide_workload
+    from bench.decide.rank import document
+    from bench.decide.table import decision_table
+    from event_handlers.runtime.latency import load_profile
+
+    for inputs, inbox, seen in (
+        ("keep", "EC2 inbox poller (archives when done)", "EC2 poller, seen-set (keeps files)"),
+        ("delete", "EC2 inbox poller (deletes when done)", "EC2 poller, seen-set (deletes when done)"),
+    ):
+        decision = decide_workload(10_000, bench.Requirements.build(inputs=inputs), samples=0)
+        console = Console(width=400, record=True)
+        console.print(decision_table(decision, "aws", "p", "a"))
+        text = console.export_text()
+        assert inbox in text, inputs
+        assert seen in text, inputs
+        doc = document([decision], load_assumptions(), load_pricing(), load_profile("aws"), "pve decide")
+        labels = {o["name"]: o["label"] for o in doc["options"]}  # the JSON keys stay
+        assert labels["EC2 inbox poller (deletes when done)"] == inbox
+        assert labels["EC2 poller, seen-set (keeps files)"] == seen

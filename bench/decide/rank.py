@@ -32,6 +32,20 @@ OPTION_NAMES = (
     "hybrid (S3 -> Lambda + hourly sweep)",
 )
 
+# What the two EC2 pollers do with a processed file under the requirements in force (the names
+# above are the JSON's keys, a contract; the tables print these labels).
+_POLLER_LABELS = {
+    ("EC2 poller, seen-set (keeps files)", "keep"): "EC2 poller, seen-set (keeps files)",
+    ("EC2 poller, seen-set (keeps files)", "delete"): "EC2 poller, seen-set (deletes when done)",
+    ("EC2 inbox poller (deletes when done)", "keep"): "EC2 inbox poller (archives when done)",
+    ("EC2 inbox poller (deletes when done)", "delete"): "EC2 inbox poller (deletes when done)",
+}
+
+
+def display_label(name: str, req: Requirements) -> str:
+    """The option's name as a table prints it: what it does with its inputs under ``req``."""
+    return _POLLER_LABELS.get((name, req.inputs), name)
+
 
 LATENCY_METHOD = (
     "sampled from the profile per option (legs added draw by draw), seeded; pollers add a uniform phase "
@@ -476,7 +490,11 @@ def document(
     return {
         "command": command,
         "requirements": decisions[0].workload.req.as_dict() if decisions else {},
-        "options": [o.as_dict() for d in decisions for o in d.options],
+        "options": [
+            {**o.as_dict(), "label": display_label(o.name, d.workload.req)}
+            for d in decisions
+            for o in d.options
+        ],
         "recommendation": [d.as_dict() for d in decisions],
         "assumptions": {
             "file": assumptions.path,
