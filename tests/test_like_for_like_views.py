@@ -120,3 +120,24 @@ def test_the_pollers_labels_say_what_they_do_with_inputs_under_the_requirements(
         labels = {o["name"]: o["label"] for o in doc["options"]}  # the JSON keys stay
         assert labels["EC2 inbox poller (deletes when done)"] == inbox
         assert labels["EC2 poller, seen-set (keeps files)"] == seen
+
+
+def test_a_runs_monthly_column_is_built_to_the_requirements_like_pve_decide(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from bench.cost.sweep import deployment_for
+    from bench.decide.api import decide_workload
+    from bench.report.table import monthly_bill, summary_caption
+
+    run = _simulate(tmp_path, "steady", 100_000, days=0.05)
+    strategy = run.strategies["s3-lambda"]
+    d = deployment_for("s3-lambda", strategy)
+    assert d is not None
+    bare = monthly_cost(d, files_per_month(100_000)).total  # no ledger, no storage, no logs
+    decision = decide_workload(
+        100_000, bench.Requirements(), cpu_s=d.cpu_s, wait_s=d.wait_s, memory_mb=128, samples=0
+    )
+    decided = next(o for o in decision.options if o.kind == "s3-lambda").monthly_point
+    assert monthly_bill("s3-lambda", strategy) == pytest.approx(decided, rel=0.02)
+    assert monthly_bill("s3-lambda", strategy) > bare + 3.0  # the ledger alone is $3.80 at 100k/day
+    assert "idempotency ledger on every option" in summary_caption(run)

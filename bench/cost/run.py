@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bench.cost.assumptions import load_assumptions
 from bench.cost.fair import requirement_assumptions, requirement_deployment
+from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, files_per_month, load_pricing, monthly_cost, price_run
 from bench.cost.sensitivity import apply, points
 from bench.cost.sweep import deployment_for
@@ -121,6 +122,29 @@ def like_decide(d: Deployment, requirements: Requirements | None = None) -> Depl
     )
     values = points(requirement_assumptions(a, req))
     return apply(built, {k: v for k, v in values.items() if k in DECIDE_POINTS or k in CHOICES})
+
+
+# A run's table prices each strategy's deployment at a stated rate (``$/mo@100k/d``), built to
+# these requirements - the defaults pve decide states - like every option pve decide ranks.
+TABLE_REQUIREMENTS = Requirements()
+
+
+def monthly_at(
+    name: str, strategy: StrategyResult, files_per_day: float, pricing: Pricing | None = None
+) -> tuple[float | None, str]:
+    """(USD a month, why it cannot run) for ``strategy`` deployed on AWS at ``files_per_day``,
+    built to :data:`TABLE_REQUIREMENTS` through the path ``pve decide`` takes (its requirement
+    lines, its assumptions' points, its feasibility check). (None, "") for no AWS bill."""
+    p = pricing or load_pricing()
+    deployment = deployment_for(name, strategy)
+    if deployment is None:
+        return None, ""
+    built = like_decide(deployment, TABLE_REQUIREMENTS)
+    a = requirement_assumptions(load_assumptions(), TABLE_REQUIREMENTS)
+    verdict = check(built, files_per_day, pricing=p, assumptions=a)
+    if not verdict.feasible:
+        return None, verdict.reason
+    return monthly_cost(built, files_per_month(files_per_day, p), pricing=p).total, ""
 
 
 def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:

@@ -6,9 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.cost.feasibility import check_feasibility
-from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost
-from bench.cost.sweep import deployment_for
+from bench.cost.model import Pricing
+from bench.cost.run import TABLE_REQUIREMENTS, monthly_at
 from bench.results.model import Run, StrategyResult
 
 # The monthly bill column prices each strategy's deployment at this stated rate, never at the run's
@@ -115,7 +114,8 @@ def summary_caption(summary: Run) -> str:
     lines = [
         "latency = written -> processed; requests = API calls made by the strategy (writer excluded); "
         f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
-        "files/day through the cost model (list prices, no free tier), not at this run's rate",
+        "files/day through the cost model (list prices, no free tier), not at this run's rate, each built "
+        f"to pve decide's default requirements ({TABLE_REQUIREMENTS.describe()}) with 0.1 MB files",
         *bound_footnotes(summary),
         *(
             f"{name}: cannot run at {MONTHLY_AT_FILES_PER_DAY:,} files/day as deployed on AWS: {why}"
@@ -128,20 +128,14 @@ def summary_caption(summary: Run) -> str:
 
 def cannot_run_at_monthly_rate(name: str, strategy: StrategyResult) -> str:
     """Why the strategy, deployed on AWS, could not run at the table's stated rate ('' if it could)."""
-    deployment = deployment_for(name, strategy)
-    if deployment is None:
-        return ""
-    return check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).reason
+    return monthly_at(name, strategy, MONTHLY_AT_FILES_PER_DAY)[1]
 
 
 def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
-    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill, or
-    for a deployment that cannot run at that rate: see ``cannot_run_at_monthly_rate``)."""
-    deployment = deployment_for(name, strategy)
-    if deployment is None or not check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).feasible:
-        return None
-    pricing = pricing or load_pricing()
-    return monthly_cost(deployment, files_per_month(MONTHLY_AT_FILES_PER_DAY, pricing), pricing=pricing).total
+    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY``, built to the default requirements like
+    ``pve decide`` (None for a local folder: no AWS bill, or for a deployment that cannot run at
+    that rate: see ``cannot_run_at_monthly_rate``)."""
+    return monthly_at(name, strategy, MONTHLY_AT_FILES_PER_DAY, pricing)[0]
 
 
 def comparison_table(frame: Any) -> Table:
