@@ -78,6 +78,11 @@ def test_simulate_steady_at_100k_a_day_agrees_with_pve_decide(tmp_path) -> None:
     assert view["s3-sqs-lambda"]["as_simulated"]["configuration"]["batch_size"] == 10  # the scenario's
     assert not view["poll-2s"]["as_simulated"]["feasible"]
     assert view["poll-2s"]["searched"]["feasible"]
+    from bench.cli.simulate import decide_lines
+
+    printed = "\n".join(decide_lines(run))
+    assert "s3-sqs-lambda: as simulated (128 MB, batch 10/0s)" in printed
+    assert "pve decide would pick 128 MB, batch 100/5s" in printed
 
 
 def test_simulated_hybrid_and_its_sweep_are_priced_by_decide_as_simulated(tmp_path) -> None:  # type: ignore[no-untyped-def]
