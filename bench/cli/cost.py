@@ -105,6 +105,7 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         req,
         file_size_mb=args.file_size_mb,
         ledger_ttl_days=ttl,
+        assumptions=loaded,
         ebs_root_gb=args.ebs_root_gb,
         interval_s=args.interval,
         memory_mb=args.memory,
@@ -113,9 +114,6 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         wait_s=wait_s,
         retention=args.retention,
     )
-    from bench.cost.sensitivity import apply, points
-
-    deployments = [apply(d, points(assumptions)) for d in deployments]
     if args.sweep:
         out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
         baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done

@@ -207,6 +207,7 @@ def deployments_for(w: Workload, transfer_mb_per_s: float, ledger_ttl_days: floa
         peak_factor=w.peak / w.files_per_day if w.files_per_day else 1.0,
         ledger_ttl_days=ledger_ttl_days,
         ebs_root_gb=w.ebs_root_gb,
+        at_points=False,  # decide applies its own points (around the workload's values)
         interval_s=w.interval_s or 60.0,
         memory_mb=w.memory_mb or 128,
         arch=w.arch,
