@@ -83,6 +83,16 @@ _EXPORTS: dict[str, str] = {
     "decide_chart": "bench.decide.chart",
     "decision_table": "bench.decide.table",
     "draw_architectures": "bench.report.diagrams",
+    # your own traffic: read it, profile it per prefix, decide per prefix (issue 27)
+    "read_traffic": "bench.traffic.sources",
+    "profile_traffic": "bench.traffic.profile",
+    "Grouping": "bench.traffic.profile",
+    "TrafficError": "bench.traffic.model",
+    "decide_prefixes": "bench.traffic.fleet",
+    "DecideSettings": "bench.traffic.fleet",
+    "PrefixDecision": "bench.traffic.fleet",
+    "fleet_chart": "bench.traffic.chart",
+    "generate_access_log": "bench.traffic.synthetic",  # labelled generated: notebook 07, tests
     # wire it up: notifications, permissions, queue policy (notebook 06)
     "KeyFilter": "event_handlers.filters",
     "NotificationRule": "event_handlers.trigger",

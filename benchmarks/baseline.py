@@ -18,20 +18,38 @@ Compare a new run against it::
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BASELINE = Path(__file__).resolve().parent.parent / "results" / "reference" / "benchmarks" / "baseline.json"
-# A ratio may triple before failing. On the 2-core VM that made the baseline, the same benchmark's
-# ratio moved by up to 2.8x between quiet runs within one hour (parse of one record 0.72-1.99x
-# Powertools; harness CPU per file, poll-1s, 1.30-2.52x the floor), though both sides of each ratio
-# are timed in the same run: the VM's neighbours change its caches and clock, not only its load. So
-# this check catches what it can on such a machine - an accidental O(n^2), a lost fast path - and
-# not a 30% slip. On a quiet dedicated machine, re-measure the baseline and tighten with
-# PVE_BENCH_ALLOWANCE=0.3.
-ALLOWANCE = float(os.environ.get("PVE_BENCH_ALLOWANCE", "2.0"))
+# The allowance of a benchmark that measured its spread (several rounds, ``timing.Spread``): its
+# ratio may grow by SPREAD_FACTOR relative standard deviations of its per-round ratios, and never
+# by less than MIN_ALLOWANCE, before it counts as a regression. Stored with the baseline
+# (``extra_info["allowance"]``), so a quiet machine's baseline judges with a quiet machine's spread.
+# A spread of 10% (pyperf's "unstable") allows +30%: a 1.5x slip is caught while the spread is
+# under 16.7%, and a benchmark whose spread is wider says that it cannot catch one.
+SPREAD_FACTOR = 3.0
+MIN_ALLOWANCE = 0.15
+# Benchmarks that time one round (no spread to judge by) keep the old allowance: a ratio may
+# triple. On the 2-core VM that made the baseline, such a ratio moved by up to 2.8x between quiet
+# runs within one hour (harness CPU per file, poll-1s, 1.30-2.52x the floor). PVE_BENCH_ALLOWANCE
+# overrides every allowance (stored or not).
+NO_SPREAD_ALLOWANCE = 2.0
+OVERRIDE = os.environ.get("PVE_BENCH_ALLOWANCE")
+ALLOWANCE = float(OVERRIDE) if OVERRIDE else NO_SPREAD_ALLOWANCE  # the fallback, for old callers
+SLIP = 1.5  # the slowdown a benchmark with a spread must catch
+
+
+def allowance_from_spread(rsd: float | None) -> float:
+    """The regression allowance of a benchmark whose per-round ratios have this relative standard
+    deviation (None or NaN: one round, no spread: the no-spread allowance)."""
+    if rsd is None or math.isnan(rsd):
+        return NO_SPREAD_ALLOWANCE
+    return max(MIN_ALLOWANCE, SPREAD_FACTOR * rsd)
 
 
 @dataclass(frozen=True)
@@ -48,18 +66,32 @@ class Regression:
         )
 
 
-def load_ratios(path: str | Path) -> dict[str, float]:
-    """``{benchmark name: ratio}`` from a ``--benchmark-json`` file ({} if there is none)."""
+def _benchmarks(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if not text.strip():  # none yet, or the file pytest-benchmark is writing now (it opens it empty)
-        return {}
-    document = json.loads(text)
+        return []
+    return list(json.loads(text).get("benchmarks", []))
+
+
+def load_ratios(path: str | Path) -> dict[str, float]:
+    """``{benchmark name: ratio}`` from a ``--benchmark-json`` file ({} if there is none)."""
     return {
         str(b["name"]): float(b["extra_info"]["ratio"])
-        for b in document.get("benchmarks", [])
+        for b in _benchmarks(path)
         if isinstance(b.get("extra_info", {}).get("ratio"), int | float)
     }
+
+
+def load_allowances(path: str | Path) -> dict[str, float]:
+    """``{benchmark name: allowance}`` stored with the ratios: each benchmark's own (from its
+    spread), the no-spread allowance where none was stored; PVE_BENCH_ALLOWANCE overrides all."""
+    out = {}
+    for b in _benchmarks(path):
+        stored = b.get("extra_info", {}).get("allowance")
+        chosen = stored if isinstance(stored, int | float) else NO_SPREAD_ALLOWANCE
+        out[str(b["name"])] = float(OVERRIDE) if OVERRIDE else float(chosen)
+    return out
 
 
 def regression(name: str, current: float, baseline: float, allowance: float = ALLOWANCE) -> Regression | None:
@@ -70,9 +102,14 @@ def regression(name: str, current: float, baseline: float, allowance: float = AL
 
 
 def regressions(
-    current: dict[str, float], baseline: dict[str, float], allowance: float = ALLOWANCE
+    current: dict[str, float], baseline: dict[str, float], allowance: dict[str, float] | float = ALLOWANCE
 ) -> list[Regression]:
-    found = (regression(n, current[n], baseline[n], allowance) for n in sorted(current) if n in baseline)
+    """The benchmarks in both files whose ratio grew past their allowance (one for all, or each its own)."""
+
+    def allowed(name: str) -> float:
+        return allowance if isinstance(allowance, float) else allowance.get(name, ALLOWANCE)
+
+    found = (regression(n, current[n], baseline[n], allowed(n)) for n in sorted(current) if n in baseline)
     return [r for r in found if r is not None]
 
 
@@ -81,10 +118,15 @@ def main(argv: list[str]) -> int:
         print("usage: python benchmarks/baseline.py BASELINE.json NEW.json", file=sys.stderr)
         return 2
     baseline, current = load_ratios(argv[0]), load_ratios(argv[1])
+    allowances = load_allowances(argv[0])
     for name in sorted(current):
         before = baseline.get(name)
-        print(f"{name:<60} {current[name]:>9.3g}  baseline {'-' if before is None else f'{before:.3g}'}")
-    found = regressions(current, baseline)
+        allowed = allowances.get(name)
+        print(
+            f"{name:<60} {current[name]:>9.3g}  baseline {'-' if before is None else f'{before:.3g}'}"
+            f"  allowance {'-' if allowed is None else f'+{allowed:.0%}'}"
+        )
+    found = regressions(current, baseline, allowances)
     for r in found:
         print(f"REGRESSION {r}")
     return 1 if found else 0

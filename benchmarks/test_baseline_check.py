@@ -6,12 +6,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from baseline import BASELINE, load_ratios, main, regression, regressions
+import pytest
+from baseline import (
+    BASELINE,
+    NO_SPREAD_ALLOWANCE,
+    SLIP,
+    allowance_from_spread,
+    load_allowances,
+    load_ratios,
+    main,
+    regression,
+    regressions,
+)
+from timing import Spread, ratios, slowed
 
 
-def write(path: Path, ratios: dict[str, float]) -> Path:
+def write(path: Path, ratios: dict[str, float], allowances: dict[str, float] | None = None) -> Path:
+    allowances = allowances or {}
     path.write_text(
-        json.dumps({"benchmarks": [{"name": n, "extra_info": {"ratio": r}} for n, r in ratios.items()]})
+        json.dumps(
+            {
+                "benchmarks": [
+                    {
+                        "name": n,
+                        "extra_info": {"ratio": r}
+                        | ({"allowance": allowances[n]} if n in allowances else {}),
+                    }
+                    for n, r in ratios.items()
+                ]
+            }
+        )
     )
     return path
 
@@ -46,3 +70,43 @@ def test_the_command_exits_1_on_a_regression(tmp_path: Path) -> None:
 def test_the_saved_baseline_if_any_holds_only_ratios() -> None:
     ratios = load_ratios(BASELINE)
     assert all(r > 0 for r in ratios.values())
+
+
+def test_the_spread_statistics_are_pyperfs() -> None:
+    spread = Spread((1.0, 1.1, 0.9, 1.0))
+    assert (spread.mean, spread.min, spread.max) == pytest.approx((1.0, 0.9, 1.1))
+    assert spread.std == pytest.approx(0.0816, abs=1e-4)  # sample standard deviation
+    assert spread.rsd == pytest.approx(0.0816, abs=1e-4)
+    assert not spread.unstable
+    assert Spread((1.0, 1.5, 0.7)).unstable  # std above 10% of the mean: pyperf warns
+    assert Spread((1.0,)).unstable  # one round: no spread to trust
+    assert ratios([2.0, 3.0], [1.0, 2.0]).values == (2.0, 1.5)  # per round, subject over reference
+
+
+def test_the_allowance_follows_the_spread_and_a_tight_one_catches_a_1_5x_slip() -> None:
+    assert allowance_from_spread(0.01) == 0.15  # never tighter than 15%
+    assert allowance_from_spread(0.1) == pytest.approx(0.3)  # three spreads
+    assert allowance_from_spread(None) == NO_SPREAD_ALLOWANCE == 2.0  # one round: the old +200%
+    allowance = allowance_from_spread(0.05)
+    assert regression("parser", 1.0 * SLIP, 1.0, allowance) is not None
+    assert regression("parser", 1.1, 1.0, allowance) is None
+
+
+def test_each_benchmark_is_judged_by_the_allowance_stored_with_the_baseline(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.json", {"parser": 1.0, "live": 1.0}, {"parser": 0.3})
+    assert load_allowances(old) == {"parser": 0.3, "live": NO_SPREAD_ALLOWANCE}
+    found = regressions({"parser": 1.5, "live": 1.5}, load_ratios(old), load_allowances(old))
+    assert [r.name for r in found] == ["parser"]  # 1.5x: caught where a spread was measured
+    assert main([str(old), str(write(tmp_path / "slow.json", {"parser": 1.5, "live": 2.9}))]) == 1
+    assert main([str(old), str(write(tmp_path / "quiet.json", {"parser": 1.2, "live": 2.9}))]) == 0
+
+
+def test_a_slowed_subject_takes_the_factor_longer() -> None:
+    calls: list[int] = []
+
+    def subject() -> int:
+        calls.append(1)
+        return 7
+
+    assert slowed(subject, 1.5)() == 7
+    assert calls == [1]

@@ -4,7 +4,8 @@ Both produce the same typed fields of every record (bucket, decoded key, size, E
 event time as a datetime): Powertools' views are lazy and hand the time back as a string, so its
 side reads every field and parses the time, or it would time less work. The ratio is our
 fastest round over Powertools' fastest round, the two timed in turn within each round of the same
-run (lower is better)."""
+run (lower is better), each round a calibrated loop (``timing.compare``); the per-round ratios'
+spread is stored with it and sets its regression allowance."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
-from timing import best_of
+from timing import compare
 
 from event_handlers.events import parse_s3_event
 
 pytestmark = pytest.mark.slow
+ROUNDS = 15
 powertools = pytest.importorskip("aws_lambda_powertools.utilities.data_classes")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "powertools-events" / "s3Event.json"
@@ -58,12 +60,13 @@ def theirs(event: dict[str, Any]) -> list[tuple[Any, ...]]:
 def test_parse_s3_event_vs_powertools(benchmark, record_ratio, records: int) -> None:  # type: ignore[no-untyped-def]
     event = event_of(records)
     assert ours(event) == theirs(event)  # the same answers, typed the same
-    number = max(1, 2000 // records)
-    # interleaved, round by round (see timing.py); pytest-benchmark's own rounds go to its JSON
-    ours_s, reference = best_of(9, lambda: ours(event), lambda: theirs(event), number=number)
-    benchmark.pedantic(ours, args=(event,), rounds=3, iterations=number)
+    # interleaved, round by round, in calibrated loops (see timing.py); pytest-benchmark's own
+    # rounds go to its JSON
+    result = compare(ROUNDS, lambda: ours(event), lambda: theirs(event))
+    benchmark.pedantic(ours, args=(event,), rounds=3, iterations=max(1, 2000 // records))
     record_ratio(
-        ours_s / reference,
-        reference,
+        result.ratio,
+        result.reference_s,
         means="parse_s3_event time / Powertools S3Event time, same fields read",
+        spread=result.spread,
     )

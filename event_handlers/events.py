@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from event_handlers.errors import EventParseError, UnsupportedEventError
 from event_handlers.idempotency import ObjectVersion
@@ -118,8 +118,95 @@ def parse_s3_event(event: Any) -> list[S3ObjectEvent]:
     Raises ``EventParseError`` (never a bare ``KeyError`` or ``TypeError``) naming the field that
     is missing or malformed. To fail one record at a time, use ``split_deliveries`` and
     ``parse_delivery`` as the handler does.
+
+    One pass over the records: a plain S3 record (a dict from ``json.loads``) is read directly;
+    anything else, and any record the direct read finds wrong, goes the general way, which
+    names the field. The two give the same events and the same errors.
     """
-    return [obj for d in split_deliveries(event) for obj in parse_delivery(d)]
+    records = event.get("Records") if type(event) is dict else None
+    if type(records) is not list or _refused_batch(event):
+        return [obj for d in split_deliveries(event) for obj in parse_delivery(d)]
+    out: list[S3ObjectEvent] = []
+    for i, record in enumerate(records):
+        parsed = _plain_s3_record(record) if type(record) is dict else None
+        if parsed is not None:
+            out.append(parsed)
+        else:  # an envelope, a test event, or something to name: the general way
+            delivery = split_deliveries({"Records": [record]})[0]
+            out += parse_delivery(replace(delivery, where=f"Records[{i}]"))
+    return out
+
+
+def _refused_batch(event: dict[str, Any]) -> bool:
+    return "invocationSchemaVersion" in event and "tasks" in event
+
+
+# keys whose presence sends a record the general way (an envelope, a test event, a batch job)
+_NOT_PLAIN = ("Records", "Type", "Event", "tasks", "EventSource")
+
+
+def _plain_s3_record(record: dict[str, Any]) -> S3ObjectEvent | None:
+    """The event of an ``aws:s3`` record that is no envelope, read directly (``_read_plain``)."""
+    if record.get("eventSource") != "aws:s3":
+        return None
+    for key in _NOT_PLAIN:
+        if key in record:
+            return None
+    return _read_plain(record, "s3", None)
+
+
+def _read_plain(record: dict[str, Any], route: str, message_id: str | None) -> S3ObjectEvent | None:
+    """An S3 record of dicts and well-typed fields, read without building a field path; None for
+    anything else (the caller then takes the path that names the field)."""
+    s3 = record.get("s3")
+    if type(s3) is not dict:
+        return None
+    bucket, obj = s3.get("bucket"), s3.get("object")
+    if type(bucket) is not dict or type(obj) is not dict:
+        return None
+    name, raw_key = bucket.get("name"), obj.get("key")
+    event_name, event_time = record.get("eventName"), record.get("eventTime")
+    if type(name) is not str or type(raw_key) is not str or type(event_name) is not str:
+        return None
+    size, etag = obj.get("size"), obj.get("eTag")
+    sequencer, version_id = obj.get("sequencer"), obj.get("versionId")
+    if (
+        (size is not None and (type(size) is not int or size < 0))
+        or (etag is not None and type(etag) is not str)
+        or (sequencer is not None and type(sequencer) is not str)
+        or (version_id is not None and type(version_id) is not str)
+        or type(event_time) is not str
+    ):
+        return None
+    try:
+        when = datetime.fromisoformat(event_time)
+    except ValueError:
+        return None
+    region = record.get("awsRegion")
+    return S3ObjectEvent(
+        name,
+        decode_key(raw_key),
+        size,
+        etag or None,
+        event_name,
+        when,
+        sequencer or None,
+        None if not version_id or version_id == "null" else version_id,
+        raw_key,
+        route,
+        message_id,
+        region if isinstance(region, str) else None,
+    )
+
+
+def decode_key(raw: str) -> str:
+    """A key as S3 notifications encode it, decoded: ``urllib.parse.unquote_plus`` without its
+    per-call regular expression for the common keys (no escapes, or ASCII with escapes)."""
+    if "%" not in raw:
+        return raw.replace("+", " ") if "+" in raw else raw
+    if raw.isascii():  # %XX runs decoded as one UTF-8 byte string, as unquote decodes each run
+        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8", "replace")
+    return unquote_plus(raw)
 
 
 def split_deliveries(event: Any) -> list[Delivery]:
@@ -227,13 +314,17 @@ def _parse_any(  # noqa: C901  (one branch per envelope shape S3 events arrive i
 def _parse_s3_record(
     record: Mapping[str, Any], where: str, route: str, message_id: str | None
 ) -> S3ObjectEvent:
+    if type(record) is dict:
+        plain = _read_plain(record, route, message_id)  # the common case, without field paths
+        if plain is not None:
+            return plain
     s3 = _require(record, "s3", Mapping, where)
     bucket = _require(s3, "bucket", Mapping, f"{where}.s3")
     obj = _require(s3, "object", Mapping, f"{where}.s3")
     raw_key = _require(obj, "key", str, f"{where}.s3.object")
     return S3ObjectEvent(
         bucket=_require(bucket, "name", str, f"{where}.s3.bucket"),
-        key=unquote_plus(raw_key),
+        key=decode_key(raw_key),
         size=_optional_int(obj, "size", f"{where}.s3.object"),
         etag=_optional_str(obj, "eTag", f"{where}.s3.object"),
         event_name=_require(record, "eventName", str, where),

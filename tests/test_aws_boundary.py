@@ -109,6 +109,7 @@ def test_no_allow_uses_an_action_wildcard_or_grants_iam_beyond_the_run() -> None
         "iam:DetachRolePolicy", "iam:DeleteRole", "iam:GetRole", "iam:ListRoleTags",
         "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:PassRole",
         "iam:ListRoles",
+        "iam:SimulatePrincipalPolicy",  # read-only: pve aws doctor checks the operator's own permissions
     }  # fmt: skip
     for statement in operator_policy()["Statement"]:
         if statement["Effect"] != "Allow":

@@ -123,6 +123,7 @@ FLAG_CASES: list[tuple[list[str], str]] = [
     (["simulate", "quickstart", "--days", "100000"], "--days"),
     (["simulate", "quickstart", "--files-per-day", "nan"], "--files-per-day"),
     (["simulate", "quickstart", "--max-records", "0"], "--max-records"),
+    (["simulate", "quickstart", "--jobs", "0"], "--jobs"),
     (["simulate", "quickstart", "--seed", "-1"], "--seed"),
     (["simulate", "quickstart", "--days", "100000", "--files-per-day", "1e7"], "--days/--files-per-day"),
     (["simulate", "quickstart", "--retention", "lifecycle:-3"], "--retention"),

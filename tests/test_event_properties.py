@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote_plus
+from unittest.mock import patch
+from urllib.parse import quote_plus, unquote_plus
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from event_handlers.events import EventParseError, compare_sequencers, parse_s3_event
+from event_handlers.events import (
+    EventParseError,
+    compare_sequencers,
+    decode_key,
+    parse_delivery,
+    parse_s3_event,
+    split_deliveries,
+)
 from tests.conftest import load_fixture
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
@@ -138,3 +146,110 @@ def test_sequencer_order_is_a_total_order(a: str, b: str, c: str) -> None:
 def test_trailing_zeros_do_not_change_a_sequencer(a: str, zeros: int) -> None:
     """Right-padding with zeros is how the shorter one is compared: padding it is a no-op."""
     assert compare_sequencers(a, a + "0" * zeros) == 0
+
+
+ENCODED = st.text(st.sampled_from("%+/aZ09fF2C3E8B \u00e9\u4e2d\U0001f600"), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ENCODED | KEYS)
+def test_the_key_decoder_is_unquote_plus(raw: str) -> None:
+    """The regex-free decoder gives what ``unquote_plus`` gives, broken escapes included."""
+    assert decode_key(raw) == unquote_plus(raw)
+
+
+def _general_way(event: Any) -> list[Any] | str:
+    """What the field-path parser gives (every record through ``parse_delivery``, no direct
+    read), or its error."""
+    with patch("event_handlers.events._read_plain", return_value=None):
+        try:
+            return [obj for d in split_deliveries(event) for obj in parse_delivery(d)]
+        except EventParseError as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+
+def _direct_way(event: Any) -> list[Any] | str:
+    try:
+        return parse_s3_event(event)
+    except EventParseError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+RECORD_FIELDS = [
+    ("eventSource",),
+    ("eventName",),
+    ("eventTime",),
+    ("awsRegion",),
+    ("Records",),
+    ("Type",),
+    ("Event",),
+    ("s3",),
+    ("s3", "bucket"),
+    ("s3", "bucket", "name"),
+    ("s3", "object"),
+    ("s3", "object", "key"),
+    ("s3", "object", "size"),
+    ("s3", "object", "eTag"),
+    ("s3", "object", "sequencer"),
+    ("s3", "object", "versionId"),
+]
+MISSING = object()
+ODD = [
+    "",
+    "null",
+    -1,
+    0,
+    7,
+    "7",
+    "-7",
+    True,
+    None,
+    "aws:s3",
+    "s3:TestEvent",
+    "Notification",
+    "2026-13-01",
+    "2026-12-07T10:00:00Z",
+    "a%2Bb+c%C3",
+    1.5,
+    [],
+    {},
+    MISSING,
+]
+ODD_VALUES = st.sampled_from(ODD)
+
+
+def _with(record: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """``record`` with the field at ``path`` set to ``value`` (removed for MISSING)."""
+    head, rest = path[0], path[1:]
+    if rest and isinstance(record.get(head), dict):
+        return {**record, head: _with(record[head], rest, value)}
+    if rest:
+        return record
+    out = {k: v for k, v in record.items() if k != head}
+    return out if value is MISSING else {**out, head: value}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(RECORD_FIELDS), ODD_VALUES | JSON), max_size=3),
+    st.integers(min_value=1, max_value=3),
+)
+def test_the_direct_read_gives_the_events_and_errors_of_the_general_way(
+    changes: list[tuple[tuple[str, ...], Any]], copies: int
+) -> None:
+    """parse_s3_event reads plain S3 records directly; whatever one holds, the result (or the
+    error, with its field path) is the one the general parser gives."""
+    record = load_fixture("s3Event.json")["Records"][0]
+    for path, value in changes:
+        record = _with(record, path, value)
+    event = {"Records": [load_fixture("s3Event.json")["Records"][0], record] * copies}
+    assert _direct_way(event) == _general_way(event)
+
+
+def test_every_odd_value_in_every_field_reads_as_the_general_way_reads_it() -> None:
+    """Each field of a plain record set to each odd value (or removed), one at a time."""
+    plain = load_fixture("s3Event.json")["Records"][0]
+    for path in RECORD_FIELDS:
+        for value in ODD:
+            event = {"Records": [plain, _with(plain, path, value)]}
+            assert _direct_way(event) == _general_way(event), (path, value)

@@ -25,6 +25,7 @@ BENCH_STAGES: dict[str, set[str]] = {
     "report": {"scenario", "results", "cost", "simulate"},
     "decide": {"scenario", "results", "cost"},  # pve decide: bills, ranges and feasibility, no live runs
     "aws": {"scenario", "results", "cost", "live"},  # deploys and runs on a real account (issue 15)
+    "traffic": {"scenario", "results", "cost", "decide"},  # your own traffic, per prefix (issue 27)
 }
 # Packages on top like those modules (the pve command line, one module per command group): no stage
 # may import them (they are in no stage's set above), they may import any stage.

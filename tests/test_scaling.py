@@ -18,6 +18,7 @@ from bench.simulate.runner import SimulationOptions, simulate_scenario
 from bench.simulate.scaling import SqsTimeline
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
+from event_handlers.runtime.latency import Distribution
 from event_handlers.runtime.scaling import (
     SQS_RULES,
     SqsScalingState,
@@ -159,6 +160,11 @@ def _scenario(strategies: list[dict[str, Any]]) -> Any:
     )
 
 
+# the per-file service time these scaling checks are sized for (the work model would make Lambda's
+# 0.74 s at 128 MB: the utilisation the assertions name is the point, so it is pinned)
+TENTH_OF_A_SECOND = Distribution("constant", {"value_s": 0.1})
+
+
 def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstable(tmp_path: Path) -> None:
     scenario = _scenario(
         [
@@ -168,7 +174,8 @@ def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstab
             {"name": "one-worker", "kind": "poll", "interval_s": 10, "cursor": "start-after", "workers": 1},
         ]
     )
-    options = SimulationOptions(days=0.5, files_per_day=1_200_000)  # 13.9 files/s x 0.1 s: 1.39 busy
+    options = SimulationOptions(days=0.5, files_per_day=1_200_000, processing=TENTH_OF_A_SECOND)
+    # 13.9 files/s x 0.1 s: 1.39 busy
     summary = simulate_scenario(scenario, tmp_path, options)
     s = summary.strategies
     assert s["aws-scaled"].stable
@@ -185,7 +192,8 @@ def test_a_simulated_sqs_mapping_keeps_up_where_one_fixed_poller_is_named_unstab
 
 def test_async_events_beyond_reserved_concurrency_are_throttled_then_run(tmp_path: Path) -> None:
     scenario = _scenario([{"name": "capped", "kind": "s3-lambda", "function": {"reserved_concurrency": 1}}])
-    summary = simulate_scenario(scenario, tmp_path, SimulationOptions(days=0.05, files_per_day=700_000))
+    options = SimulationOptions(days=0.05, files_per_day=700_000, processing=TENTH_OF_A_SECOND)
+    summary = simulate_scenario(scenario, tmp_path, options)
     capped = summary.strategies["capped"]
     assert capped.stable  # 8.1 files/s x 0.1 s on one: 0.81
     assert capped.counters["throttled"] > 0

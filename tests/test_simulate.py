@@ -18,6 +18,7 @@ from bench.scenario.spec import parse_scenario
 from bench.scenario.workload import plan_workload
 from bench.simulate.arrivals import arrival_chunks, scaled_arrivals
 from bench.simulate.queues import (
+    at_most_concurrent,
     bulk_batches,
     group_cumsum,
     many_servers,
@@ -60,6 +61,20 @@ def naive_peak(start: list[float], finish: list[float]) -> int:
         running += delta
         peak = max(peak, running)
     return peak
+
+
+@settings(max_examples=300, deadline=None)
+@given(times, st.data())
+def test_at_most_concurrent_is_the_peak_compared_with_the_servers(
+    starts: list[float], data: st.DataObject
+) -> None:
+    durations = data.draw(
+        st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.5]), min_size=len(starts), max_size=len(starts))
+    )
+    servers = data.draw(st.integers(min_value=0, max_value=8))
+    start = np.array(sorted(starts))
+    finish = start + np.array(durations)
+    assert at_most_concurrent(start, finish, servers) == (naive_peak(list(start), list(finish)) <= servers)
 
 
 @settings(max_examples=200, deadline=None)

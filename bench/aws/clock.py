@@ -9,8 +9,13 @@ after the offset (AWS minus local, seconds) is subtracted. Two measurements:
 * HTTP ``Date`` headers: whole seconds, so each sample bounds the offset to an interval
   ``[date - t_after, date + 1 - t_before]``; intersecting many samples narrows it.
 
-Whichever is the tighter is applied (EventBridge's ``time`` has whole seconds only, so on that
-route the Date headers usually win).
+* SQS ``SentTimestamp``: the queue's clock in milliseconds when it accepted a message this machine
+  sent between ``t_before`` and ``t_after``: each sample bounds the offset to
+  ``[sent - t_after, sent - t_before]``, a round trip wide. Every function route has a queue (its
+  dead-letter queue), so this works on the EventBridge route too, whose ``time`` has whole seconds
+  only (issue 22: that route's offset came from the Date headers, +-0.5 s).
+
+Whichever is the tighter is applied.
 """
 
 from __future__ import annotations
@@ -61,6 +66,18 @@ def offset_from_date_headers(samples: Iterable[tuple[float, str, float]]) -> Clo
     if low > high:  # inconsistent samples (a clock step): fall back to the widest honest answer
         low, high = high, low
     return ClockOffset((low + high) / 2, "date-header", n, (high - low) / 2)
+
+
+def offset_from_sent_timestamps(samples: Iterable[tuple[float, float, float]]) -> ClockOffset:
+    """``(t_before, SentTimestamp in seconds, t_after)`` samples -> the middle of the intersection."""
+    low, high, n = float("-inf"), float("inf"), 0
+    for before, sent, after in samples:
+        low, high, n = max(low, sent - after), min(high, sent - before), n + 1
+    if n == 0:
+        return NO_OFFSET
+    if low > high:
+        low, high = high, low
+    return ClockOffset((low + high) / 2, "sqs-sent-timestamp", n, (high - low) / 2)
 
 
 def tighter(a: ClockOffset, b: ClockOffset) -> ClockOffset:

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from types_boto3_events.type_defs import PutRuleRequestTypeDef
     from types_boto3_iam.client import IAMClient
     from types_boto3_lambda.client import LambdaClient
-    from types_boto3_lambda.type_defs import CreateFunctionRequestTypeDef
+    from types_boto3_lambda.type_defs import (
+        CreateEventSourceMappingRequestTypeDef,
+        CreateFunctionRequestTypeDef,
+    )
     from types_boto3_logs.client import CloudWatchLogsClient
     from types_boto3_s3.client import S3Client
     from types_boto3_s3.literals import BucketLocationConstraintType
@@ -42,11 +45,17 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 REGION_TAG = "pve:region"
 ROLE_PROPAGATION_S = 60.0  # a new IAM role can take seconds before Lambda may assume it
+# "Changes to a queue's policy can take up to 60 seconds to take effect": until then S3's
+# destination validation of a queue notification fails (Amazon SQS Developer Guide,
+# "SetQueueAttributes", read 2026-12-07)
+POLICY_PROPAGATION_S = 90.0
+DESTINATION_UNVALIDATED = "Unable to validate the following destination configurations"
 
 
-def _while_iam_propagates(call: Callable[[], T], symptom: str) -> T:
-    """Retry ``call`` while Lambda reports ``symptom``: IAM changes take seconds to reach it."""
-    deadline = time.monotonic() + ROLE_PROPAGATION_S
+def _while_iam_propagates(call: Callable[[], T], symptom: str, wait_s: float | None = None) -> T:
+    """Retry ``call`` while AWS reports ``symptom``: IAM and policy changes take seconds to reach
+    the service that checks them (``wait_s``, default ``ROLE_PROPAGATION_S``)."""
+    deadline = time.monotonic() + (ROLE_PROPAGATION_S if wait_s is None else wait_s)
     while True:
         try:
             return call()
@@ -237,11 +246,16 @@ class Deployer:
             )
 
     def _invoke_config(self, r: Resource) -> None:
-        self.clients("lambda").put_function_event_invoke_config(
-            FunctionName=r.arn,
-            MaximumRetryAttempts=r.spec["maximum_retry_attempts"],
-            MaximumEventAgeInSeconds=r.spec["maximum_event_age_s"],
-            DestinationConfig={"OnFailure": {"Destination": r.spec["on_failure"]}},
+        # Lambda checks that the (new) role may send to the failure destination: retried while
+        # IAM propagates
+        _while_iam_propagates(
+            lambda: self.clients("lambda").put_function_event_invoke_config(
+                FunctionName=r.arn,
+                MaximumRetryAttempts=r.spec["maximum_retry_attempts"],
+                MaximumEventAgeInSeconds=r.spec["maximum_event_age_s"],
+                DestinationConfig={"OnFailure": {"Destination": r.spec["on_failure"]}},
+            ),
+            "does not have permissions",
         )
 
     def _permission(self, r: Resource) -> None:
@@ -255,16 +269,18 @@ class Deployer:
         )
 
     def _mapping(self, r: Resource) -> None:
+        args: CreateEventSourceMappingRequestTypeDef = {
+            "EventSourceArn": r.spec["queue_arn"],
+            "FunctionName": r.spec["function"],
+            "BatchSize": r.spec["batch_size"],
+            "MaximumBatchingWindowInSeconds": r.spec["batching_window_s"],
+            "FunctionResponseTypes": list(r.spec["function_response_types"]),
+            "Tags": self.tags,
+        }
+        if r.spec.get("maximum_concurrency") is not None:
+            args["ScalingConfig"] = {"MaximumConcurrency": r.spec["maximum_concurrency"]}
         response = _while_iam_propagates(
-            lambda: self.clients("lambda").create_event_source_mapping(
-                EventSourceArn=r.spec["queue_arn"],
-                FunctionName=r.spec["function"],
-                BatchSize=r.spec["batch_size"],
-                MaximumBatchingWindowInSeconds=r.spec["batching_window_s"],
-                FunctionResponseTypes=list(r.spec["function_response_types"]),
-                Tags=self.tags,
-            ),
-            "does not have permissions",
+            lambda: self.clients("lambda").create_event_source_mapping(**args), "does not have permissions"
         )
         self.journal.add(r.kind, r.name, response["UUID"])
         self.journal.mapping_ids[r.spec["function"]] = response["UUID"]
@@ -287,8 +303,12 @@ class Deployer:
         )
 
     def _notification(self, r: Resource) -> None:
-        self.clients("s3").put_bucket_notification_configuration(
-            Bucket=r.name.removesuffix(":notification"),
-            NotificationConfiguration=r.spec["configuration"],
-            SkipDestinationValidation=False,
+        _while_iam_propagates(  # the queue's policy may not be in effect yet
+            lambda: self.clients("s3").put_bucket_notification_configuration(
+                Bucket=r.name.removesuffix(":notification"),
+                NotificationConfiguration=r.spec["configuration"],
+                SkipDestinationValidation=False,
+            ),
+            DESTINATION_UNVALIDATED,
+            POLICY_PROPAGATION_S,
         )

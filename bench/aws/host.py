@@ -10,6 +10,7 @@ mapping is disabled while the local one consumes in its place (else moto would t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -149,7 +150,8 @@ class LocalLambdaHost:
             return
         logs = self.runtime_clients("logs")
         group = f"/aws/lambda/{target.function}"
-        logs.create_log_stream(logGroupName=group, logStreamName=LOCAL_STREAM)
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):  # an earlier repetition's
+            logs.create_log_stream(logGroupName=group, logStreamName=LOCAL_STREAM)
         events: list[InputLogEventTypeDef] = [{"timestamp": t, "message": m} for t, m in sorted(lines)]
         for start in range(0, len(events), 1000):
             logs.put_log_events(

@@ -5,11 +5,18 @@ a resource whose name looks like ours but carries no ``pve:run-id`` tag is left 
 global, so roles are also matched on their ``pve:region`` tag: a cleanup in one region never
 removes another region's run. Deletion runs in reverse creation order; one failure never stops
 the rest, and everything that could not be deleted is reported.
+
+Several deletes finish later on AWS: "The deletion process takes up to 60 seconds" for a queue
+(Amazon SQS API Reference, "DeleteQueue"), a mapping is returned "Deleting" (AWS Lambda API
+Reference, "DeleteEventSourceMapping") and a table stays "DELETING" (Amazon DynamoDB API Reference,
+"DeleteTable"; all read 2026-12-07). So teardown lists again until nothing of the run is listed or
+``TEARDOWN_WAIT_S`` passes, and reports what AWS is still deleting apart from what was left.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,12 +24,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bench.aws.deploy import REGION_TAG, Clients, Journal
-from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind
+from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind, partition
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 log = logging.getLogger(__name__)
+TEARDOWN_WAIT_S = 90.0  # DeleteQueue "takes up to 60 seconds"; a mapping and a table take seconds
+TEARDOWN_POLL_S = 3.0
+DELETING = frozenset({"Deleting", "DELETING"})  # a mapping's State, a table's TableStatus
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class Found:
     name: str
     run_id: str
     extra: str = ""
+    state: str = ""  # "Deleting"/"DELETING" while AWS deletes it (mappings, tables)
 
 
 @dataclass
@@ -40,6 +51,7 @@ class TeardownReport:
     deleted: list[Found] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     left: list[Found] = field(default_factory=list)
+    still_deleting: list[Found] = field(default_factory=list)  # deleted, AWS not done yet: not left
 
     @property
     def clean(self) -> bool:
@@ -78,10 +90,15 @@ def _tables(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
         for name in page["TableNames"]:
             if not name.startswith(NAME_PREFIX):
                 continue
-            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-            tags = _tag_dict(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags"))
+            try:
+                table = ddb.describe_table(TableName=name)["Table"]
+                tags = _tag_dict(ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"))
+            except ClientError as exc:
+                if _missing(exc):
+                    continue  # deleted between the listing and the read
+                raise
             if _wanted(tags, run_id):
-                yield Found(Kind.LEDGER_TABLE, name, tags[TAG_KEY])
+                yield Found(Kind.LEDGER_TABLE, name, tags[TAG_KEY], state=table.get("TableStatus", ""))
 
 
 def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -106,7 +123,12 @@ def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
         QueueNamePrefix=NAME_PREFIX, PaginationConfig={"PageSize": 1000}
     )
     for url in (u for page in pages for u in page.get("QueueUrls", [])):
-        tags = _tag_dict(sqs.list_queue_tags(QueueUrl=url).get("Tags"))
+        try:
+            tags = _tag_dict(sqs.list_queue_tags(QueueUrl=url).get("Tags"))
+        except ClientError as exc:
+            if _missing(exc):
+                continue  # still listed while AWS deletes it (up to 60 s): gone for every purpose
+            raise
         if _wanted(tags, run_id):
             yield Found(Kind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
 
@@ -151,7 +173,8 @@ def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Fou
             if not function.startswith(NAME_PREFIX):
                 continue
             arn = mapping.get("EventSourceMappingArn") or (
-                f"arn:aws:lambda:{region}:{mapping['FunctionArn'].split(':')[4]}:event-source-mapping:"
+                f"arn:{partition(region)}:lambda:{region}:{mapping['FunctionArn'].split(':')[4]}:"
+                "event-source-mapping:"
                 f"{mapping['UUID']}"
             )
             try:
@@ -159,7 +182,13 @@ def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Fou
             except ClientError:
                 tags = {}
             if _wanted(tags, run_id):
-                yield Found(Kind.EVENT_SOURCE_MAPPING, function, tags[TAG_KEY], mapping["UUID"])
+                yield Found(
+                    Kind.EVENT_SOURCE_MAPPING,
+                    function,
+                    tags[TAG_KEY],
+                    mapping["UUID"],
+                    mapping.get("State", ""),
+                )
 
 
 def _rules(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -244,7 +273,7 @@ def journal_resources(journal: Journal, run_id: str) -> list[Found]:
 def delete_resources(clients: Clients, resources: Iterable[Found]) -> TeardownReport:
     """Delete in reverse creation order; a resource already gone counts as deleted."""
     report = TeardownReport()
-    unique = {(f.kind if f.kind is not Kind.DLQ else Kind.QUEUE, f.name): f for f in resources}
+    unique = {_key(f): f for f in resources}  # a mapping by its UUID: the journal names it otherwise
     for f in sorted(unique.values(), key=lambda f: -KIND_ORDER[f.kind]):
         try:
             DELETERS[f.kind](clients, f)
@@ -256,12 +285,39 @@ def delete_resources(clients: Clients, resources: Iterable[Found]) -> TeardownRe
     return report
 
 
-def teardown(clients: Clients, region: str, run_id: str, journal: Journal | None = None) -> TeardownReport:
+def teardown(
+    clients: Clients,
+    region: str,
+    run_id: str,
+    journal: Journal | None = None,
+    *,
+    wait_s: float = TEARDOWN_WAIT_S,
+) -> TeardownReport:
     """Remove everything of ``run_id``: what the journal says was created, and whatever carries the
-    tag; then list again and report anything left."""
+    tag; then list again (waiting for AWS's asynchronous deletes) and report anything left."""
     doomed = find_resources(clients, region, run_id)
     if journal is not None:
         doomed = journal_resources(journal, run_id) + doomed
     report = delete_resources(clients, doomed)
-    report.left = find_resources(clients, region, run_id)
+    settle_deletes(report, lambda: find_resources(clients, region, run_id), wait_s)
     return report
+
+
+def _key(f: Found) -> tuple[Kind, str]:
+    if f.kind is Kind.EVENT_SOURCE_MAPPING:
+        return (f.kind, f.extra)
+    return (Kind.QUEUE if f.kind is Kind.DLQ else f.kind, f.name)
+
+
+def settle_deletes(report: TeardownReport, listing: Callable[[], list[Found]], wait_s: float) -> None:
+    """List again until nothing is left or ``wait_s`` passes; what is still listed then is either
+    still being deleted (AWS says so, or this teardown deleted it) or left."""
+    deadline = time.monotonic() + wait_s
+    deleted = {_key(f) for f in report.deleted}
+    while True:
+        listed = listing()
+        if not listed or time.monotonic() >= deadline:
+            break
+        time.sleep(min(TEARDOWN_POLL_S, max(0.0, deadline - time.monotonic())))
+    report.still_deleting = [f for f in listed if f.state in DELETING or _key(f) in deleted]
+    report.left = [f for f in listed if f not in report.still_deleting]

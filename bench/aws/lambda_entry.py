@@ -10,6 +10,12 @@ environment variables, the DynamoDB ledger), plus the timing records. This modul
 ``event_handlers``, boto3 and the standard library: it is all a Lambda function has. On moto,
 the local runtime calls ``build_handler`` with the harness's clients, so the code that runs is
 the same and only the endpoint differs.
+
+Inside AWS nothing else sees the function's own requests (its GET and PUTs, the ledger's writes,
+the dead-letter sends), so it counts them with the hook the harness counts its own with
+(``event_handlers.request_count``) and writes each file's counts in its timing record
+(``requests``, the record's own PUT included), with the invocation's ``request_id`` so that the
+harness can tell when every invocation's REPORT line has arrived.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from event_handlers.dynamodb_ledger import DynamoDBLedger
 from event_handlers.events import S3ObjectEvent
 from event_handlers.handler import HandlerListener, S3EventHandler, parse_filters
 from event_handlers.ledger import Claim
+from event_handlers.request_count import count_requests
 from event_handlers.tasks import TaskResult, make_task
 
 if TYPE_CHECKING:
@@ -60,6 +67,24 @@ class TimingRecords(HandlerListener):
         self._stamps: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
         self._cold = True  # the first record of an environment came after its INIT
+        self._local = threading.local()  # this thread's invocation: request id, requests since
+
+    def begin_invocation(self, request_id: str) -> None:
+        self._local.request_id = request_id
+        self._local.requests = {}
+
+    def count(self, operation: str) -> None:
+        """One request this thread made (the shared counting hook calls it)."""
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        requests[operation] = requests.get(operation, 0) + 1
+
+    def _take_requests(self) -> dict[str, int]:
+        """The requests made since this thread's last record, plus the PUT of the record itself."""
+        requests = dict(getattr(self._local, "requests", None) or {})
+        requests["s3.PutObject"] = requests.get("s3.PutObject", 0) + 1
+        return requests
 
     def _stamp(self, event: S3ObjectEvent, name: str) -> None:
         with self._lock:
@@ -98,6 +123,8 @@ class TimingRecords(HandlerListener):
             "outcome": outcome,
             "error": error[:500],
             "first_in_environment": cold,
+            "request_id": getattr(self._local, "request_id", ""),
+            "requests": self._take_requests(),
         }
         digest = hashlib.sha256(event.key.encode("utf-8")).hexdigest()[:16]
         name = f"{self.prefix}{self.strategy}/{digest}-{uuid.uuid4().hex[:8]}.json"
@@ -105,28 +132,44 @@ class TimingRecords(HandlerListener):
             self.s3.put_object(Bucket=event.bucket, Key=name, Body=json.dumps(body).encode("utf-8"))
         except Exception:  # a lost timing record shows as a missed file; it must not fail the file
             log.exception("could not write the timing record of %s", event.key)
+        self._local.requests = {}  # the record's PUT (and its retries) is in the record already
 
 
-def build_handler(env: Mapping[str, str], client: ClientMaker) -> S3EventHandler:
-    """The handler of one execution environment, configured from the function's environment."""
+class EntryPoint:
+    """One execution environment's handler: marks each invocation, then runs the file handler."""
+
+    def __init__(self, handler: S3EventHandler, records: TimingRecords) -> None:
+        self.handler, self.records = handler, records
+
+    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
+        self.records.begin_invocation(str(getattr(context, "aws_request_id", "") or ""))
+        return self.handler(event, context)
+
+
+def build_handler(env: Mapping[str, str], client: ClientMaker) -> EntryPoint:
+    """The handler of one execution environment, configured from the function's environment;
+    every client it makes counts its requests into the timing records."""
     task_name = env.get("PVE_TASK", "csv-summary")
     options: dict[str, Any] = {"trigger_filters": parse_filters(env.get("PVE_TRIGGER_FILTERS", ""))}
     if "PVE_OUTPUT_PREFIX" in env:
         options["output_prefix"] = env["PVE_OUTPUT_PREFIX"]
     s3 = client("s3")
+    records = TimingRecords(s3, env["PVE_RECORDS_PREFIX"], env.get("PVE_STRATEGY", ""))
+    count_requests(s3, records.count)
     dead_letters: DeadLetterSink | None = None
     if env.get("PVE_DLQ_URL"):
-        dead_letters = SqsDeadLetterQueue(client("sqs"), env["PVE_DLQ_URL"])
-    return S3EventHandler(
+        dead_letters = SqsDeadLetterQueue(count_requests(client("sqs"), records.count), env["PVE_DLQ_URL"])
+    handler = S3EventHandler(
         make_task(task_name, **options),
         s3_client=s3,
-        ledger=DynamoDBLedger(client("dynamodb"), env["PVE_LEDGER_TABLE"]),
+        ledger=DynamoDBLedger(count_requests(client("dynamodb"), records.count), env["PVE_LEDGER_TABLE"]),
         dead_letters=dead_letters,
-        listener=TimingRecords(s3, env["PVE_RECORDS_PREFIX"], env.get("PVE_STRATEGY", "")),
+        listener=records,
     )
+    return EntryPoint(handler, records)
 
 
-_handler: S3EventHandler | None = None
+_handler: EntryPoint | None = None
 _lock = threading.Lock()
 
 

@@ -27,6 +27,12 @@ ENTRY_NAME = "pve_aws_handler.py"
 ZIP_LIMIT_BYTES = 50 * 1024 * 1024  # direct-upload limit for a zipped package (Lambda quotas)
 MACHINES = {"x86_64": ("x86_64", "amd64"), "arm64": ("aarch64", "arm64")}
 WHEEL_ARCH = {"x86_64": "x86_64", "arm64": "aarch64"}
+# The glibc of each runtime's OS. AWS Lambda Developer Guide, "Lambda runtimes": python3.12 and
+# later run on Amazon Linux 2023, python3.9-3.11 on Amazon Linux 2; Amazon Linux 2023 User Guide,
+# "Comparing AL2 and AL2023": glibc 2.34 against AL2's 2.26 (both read 2026-12-07).
+RUNTIME_GLIBC = {"python3.9": (2, 26), "python3.10": (2, 26), "python3.11": (2, 26)}
+AL2023_GLIBC = (2, 34)
+LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
 class PackagingError(InputError):
@@ -52,14 +58,44 @@ def download_command(runtime: str, architecture: str) -> str:
     )
 
 
+def runtime_glibc(runtime: str) -> tuple[int, int]:
+    return RUNTIME_GLIBC.get(runtime, AL2023_GLIBC)
+
+
+def wheel_fits(platform_tag: str, architecture: str, glibc: tuple[int, int]) -> bool:
+    """A manylinux platform tag for ``architecture`` needing at most ``glibc`` (PEP 600/599's
+    names); musllinux, plain ``linux_*`` and other systems never load on Lambda's glibc."""
+    arch = WHEEL_ARCH[architecture]
+    match = re.fullmatch(rf"manylinux_(\d+)_(\d+)_{arch}", platform_tag)
+    if match:
+        return (int(match[1]), int(match[2])) <= glibc
+    legacy = platform_tag.removesuffix(f"_{arch}")
+    return legacy != platform_tag and LEGACY_MANYLINUX.get(legacy, (99, 0)) <= glibc
+
+
 def check_wheel(wheel: Path, runtime: str, architecture: str) -> None:
-    """The wheel's file name must say it is Pillow for this CPython and a Linux on this architecture."""
-    name = wheel.name.lower()
-    if not (name.startswith("pillow-") and name.endswith(".whl")):
+    """The wheel must be Pillow for this CPython (its ABI, not the free-threaded ``t`` build, or the
+    stable ``abi3``), and carry a manylinux tag for the architecture whose glibc the runtime's OS has."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        name, _, _, tags = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename:
+        raise PackagingError(f"--pillow-wheel {wheel}: not a wheel file name") from None
+    if name != "pillow":
         raise PackagingError(f"--pillow-wheel {wheel}: not a Pillow wheel")
-    if f"-{_tag(runtime)}-" not in name or not re.search(rf"linux[^-]*_{WHEEL_ARCH[architecture]}", name):
+    cpython, glibc = _tag(runtime), runtime_glibc(runtime)
+    fits = [
+        t
+        for t in tags
+        if t.interpreter == cpython
+        and t.abi in (cpython, "abi3")
+        and wheel_fits(t.platform, architecture, glibc)
+    ]
+    if not fits:
         raise PackagingError(
-            f"--pillow-wheel {wheel.name} is not for {runtime} on Linux {architecture}; get one with: "
+            f"--pillow-wheel {wheel.name} is not for {runtime} ({cpython}, glibc "
+            f"{glibc[0]}.{glibc[1]}) on Linux {architecture}; get one with: "
             f"{download_command(runtime, architecture)}"
         )
 

@@ -8,7 +8,9 @@ ever act on. ARNs are computed here from the account and region (partition ``aws
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -202,6 +204,23 @@ def check_recursion(scenario: Scenario) -> None:
             )
 
 
+def batching_window(spec: Any) -> int:
+    """The mapping's MaximumBatchingWindowInSeconds, as AWS takes it: whole seconds, 0-300, and at
+    least 1 when BatchSize is over 10 (AWS Lambda API Reference, "CreateEventSourceMapping", read
+    2026-12-07). Refused, never rounded: a window of 0.5 s truncated to 0 with batch 100 was
+    rejected by AWS half-way through a deploy."""
+    window = spec.batching_window_s
+    field = f"strategies.{spec.name}.batching_window_s"
+    if window != int(window):
+        raise InputError(f"{field} = {window:g}: AWS takes the batching window in whole seconds (0-300)")
+    if spec.batch_size > 10 and window < 1:
+        raise InputError(
+            f"{field} = {window:g}: with batch_size {spec.batch_size} (over 10) AWS requires a batching "
+            "window of at least 1 s"
+        )
+    return int(window)
+
+
 def skip_reason(scenario: Scenario, spec: Any) -> str | None:
     """Why a strategy cannot run on AWS as configured, or None."""
     if scenario.backend_of(spec) == "folder":
@@ -214,6 +233,25 @@ def skip_reason(scenario: Scenario, spec: Any) -> str | None:
     if getattr(spec, "event_loss", 0.0) > 0:
         return "event_loss drops notifications on purpose; AWS cannot be told to"
     return None
+
+
+# ARNs name their partition: "aws", "aws-cn" (China), "aws-us-gov" (GovCloud). IAM User Guide,
+# "IAM identifiers" / AWS General Reference, "Amazon Resource Names (ARNs)" (read 2026-12-07).
+PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"))
+
+
+def partition(region: str) -> str:
+    """The ARN partition of ``region``."""
+    return next((name for prefix, name in PARTITIONS if region.startswith(prefix)), "aws")
+
+
+def in_partition(resource: Resource, name: str) -> Resource:
+    """``resource`` with every ``arn:aws:`` in its ARN and spec moved to partition ``name`` (one
+    place for all of them: the plan's, the policies', the notification's)."""
+    if name == "aws":
+        return resource
+    moved = json.loads(json.dumps(resource.spec).replace('"arn:aws:', f'"arn:{name}:'))
+    return dataclasses.replace(resource, arn=resource.arn.replace("arn:aws:", f"arn:{name}:", 1), spec=moved)
 
 
 @dataclass(frozen=True)
@@ -305,7 +343,7 @@ def build_plan(
         region=region,
         account_id=account,
         scenario=scenario.name,
-        resources=tuple(resources),
+        resources=tuple(in_partition(r, partition(region)) for r in resources),
         targets=plan_targets,
         skipped=tuple(skipped),
         estimate=estimate_run(scenario, {t.strategy for t in plan_targets}),
@@ -444,7 +482,8 @@ def _function_resources(
                     "queue_arn": arns.queue(queue),
                     "function": name,
                     "batch_size": spec.batch_size,
-                    "batching_window_s": int(spec.batching_window_s),
+                    "batching_window_s": batching_window(spec),
+                    "maximum_concurrency": spec.maximum_concurrency,
                     "function_response_types": ["ReportBatchItemFailures"],
                 },
             )

@@ -85,7 +85,8 @@ def format_report(report: Report) -> str:
 
 
 def summarize_reports(reports: Iterable[Report]) -> dict[str, float]:
-    """Invocations, cold starts, billed ms and GB-seconds, init ms, p50/max duration of a run."""
+    """Invocations, cold starts, billed ms and GB-seconds, init ms, p50/max duration of a run (0
+    when there is no line: JSON has no NaN, and a run without REPORT lines says so elsewhere)."""
     items = list(reports)
     durations = sorted(r.duration_ms for r in items)
     return {
@@ -95,7 +96,7 @@ def summarize_reports(reports: Iterable[Report]) -> dict[str, float]:
         "gb_s": math.fsum(r.gb_s for r in items),
         "init_ms": math.fsum(r.init_ms for r in items),
         "timeouts": sum(r.status == "timeout" for r in items),
-        "duration_ms_p50": durations[len(durations) // 2] if durations else math.nan,
-        "duration_ms_max": durations[-1] if durations else math.nan,
+        "duration_ms_p50": durations[len(durations) // 2] if durations else 0.0,
+        "duration_ms_max": durations[-1] if durations else 0.0,
         "max_memory_mb": max((r.max_memory_mb for r in items), default=0),
     }

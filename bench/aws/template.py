@@ -208,17 +208,17 @@ def _permission(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
 
 
 def _mapping(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
-    return {
-        "Type": "AWS::Lambda::EventSourceMapping",
-        "Properties": {
-            "EventSourceArn": c.get_att(s["queue_arn"]),
-            "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
-            "BatchSize": s["batch_size"],
-            "MaximumBatchingWindowInSeconds": s["batching_window_s"],
-            "FunctionResponseTypes": s["function_response_types"],
-            "Tags": c.tags,
-        },
+    properties: dict[str, Any] = {
+        "EventSourceArn": c.get_att(s["queue_arn"]),
+        "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
+        "BatchSize": s["batch_size"],
+        "MaximumBatchingWindowInSeconds": s["batching_window_s"],
+        "FunctionResponseTypes": s["function_response_types"],
+        "Tags": c.tags,
     }
+    if s.get("maximum_concurrency") is not None:
+        properties["ScalingConfig"] = {"MaximumConcurrency": s["maximum_concurrency"]}
+    return {"Type": "AWS::Lambda::EventSourceMapping", "Properties": properties}
 
 
 def _rule(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
@@ -285,7 +285,24 @@ def build_template(plan: Plan) -> dict[str, Any]:
             "PackageKey": {"Type": "String", "Description": "S3 key of the function zip"},
         }
     template["Resources"] = _sub(resources, plan.region)
+    if plan.of_kind(Kind.BUCKET):
+        template["Outputs"] = {"Teardown": {"Description": TEARDOWN_NOTE, "Value": cleanup_command(plan)}}
     return template
+
+
+# CloudFormation deletes a bucket with DeleteBucket, which fails while the bucket holds objects
+# ("The bucket you tried to delete is not empty": Amazon S3 API Reference, "DeleteBucket", read
+# 2026-12-07); a run's buckets hold its files, outputs and records. The template does not empty them
+# (that would take a custom resource with a function of its own): it says how to tear down instead.
+TEARDOWN_NOTE = (
+    "Deleting this stack fails while its buckets hold objects (a run leaves its files, outputs and "
+    "records in them): run this command, which empties and deletes everything tagged with the run "
+    "(the stack's resources included); or empty the buckets, then delete the stack"
+)
+
+
+def cleanup_command(plan: Plan) -> str:
+    return f"pve aws cleanup --region {plan.region} --run-id {plan.run_id}"
 
 
 def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from bench.cli.exits import EXIT_USAGE
+from bench.cli.output import make_console
 from bench.cli.parser import build_parser
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
     )
-    console = Console(width=None if sys.stdout.isatty() else 120)  # logs and pipes get whole rows
+    console = make_console()  # a terminal's width, or COLUMNS; logs and pipes get whole rows
     func: Callable[[argparse.Namespace, Console], int] = args.func
 
     def on_sigterm(signum: int, frame: object) -> None:

@@ -9,8 +9,18 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.cli.exits import EXIT_ERROR, EXIT_MISSED, EXIT_OK, EXIT_USAGE
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.exits import EXIT_ERROR, EXIT_MISSED, EXIT_OK, EXIT_USAGE, ArgumentError
+from bench.cli.output import (
+    STDOUT,
+    _command_line,
+    _out_dir,
+    _prepare_out,
+    check_json_target,
+    make_console,
+    print_table,
+    write_atomic,
+    write_json,
+)
 
 
 def _aws_setup_error(message: str) -> Exception:
@@ -44,41 +54,61 @@ def _account_of(factory: Any) -> str:
 
 
 def cmd_aws_plan(args: argparse.Namespace, console: Console) -> int:
-    import json
-
     from bench.aws.plan import build_plan
     from bench.aws.render import plan_lines
     from bench.scenario.spec import load_scenario
 
+    if args.scenario is None and args.json not in (None, STDOUT):
+        args.scenario, args.json = args.json, STDOUT  # the old spelling: `--json` a flag, then SCENARIO
+    if args.scenario is None:
+        raise ArgumentError("scenario", "give a bundled scenario name or a .toml path")
+    check_json_target(args)
     plan = build_plan(load_scenario(args.scenario), region=args.region, account_id=args.account)
     if args.json:
-        print(json.dumps(plan.as_dict(), indent=2, default=str))
-    else:
-        for line in plan_lines(plan):
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        written = write_json(plan.as_dict(), args.json)
+        if written is not None:
+            make_console(stderr=True).print(f"wrote {written}", highlight=False)
+        return EXIT_OK
+    for line in plan_lines(plan):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
 def cmd_aws_template(args: argparse.Namespace, console: Console) -> int:
+    """The template on stdout; with ``--out FILE``, written there with the function zip beside it."""
     from bench.aws.package import PackagingError
     from bench.aws.plan import build_plan
-    from bench.aws.template import write_template
+    from bench.aws.template import build_template, template_plan
+    from bench.results.files import prepare_out_file
     from bench.scenario.spec import load_scenario
 
     scenario = load_scenario(args.scenario)
+    if args.out:
+        prepare_out_file(Path(args.out), flag="--out")
     plan = build_plan(scenario, region=args.region)
-    out = Path(args.out or f"pve-{plan.scenario}-template.json")
+    document = build_template(template_plan(plan, scenario))
+    err = make_console(stderr=True)
+    if not args.out:
+        write_json(document, STDOUT)
+        err.print(
+            f"{len(plan.resources)} resources; the function zip is written only with --out FILE (beside it)",
+            highlight=False,
+        )
+        return EXIT_OK
+    out = Path(args.out)
     try:
         package: bytes | None = _aws_package(args)(plan.runtime, _architecture(plan))
     except PackagingError as exc:
         package, reason = None, str(exc)
-    written = write_template(plan, out, scenario, package)
-    console.print(f"wrote {out} ({len(plan.resources)} resources)", highlight=False)
-    if written is None:
-        console.print(f"[yellow]no function zip written:[/] {reason}", highlight=False)
+    write_json(document, str(out))
+    err.print(f"wrote {out} ({len(plan.resources)} resources)", highlight=False)
+    if package is None:
+        err.print(f"[yellow]no function zip written:[/] {reason}", highlight=False)
     else:
-        console.print(
-            f"wrote {written}: upload it to S3 and pass its bucket and key as PackageBucket and PackageKey",
+        zipped = out.with_name(out.stem + "-function.zip")
+        write_atomic(zipped, package)
+        err.print(
+            f"wrote {zipped}: upload it to S3 and pass its bucket and key as PackageBucket and PackageKey",
             highlight=False,
         )
     return EXIT_OK
@@ -138,6 +168,55 @@ def cmd_aws_cleanup(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK if not left and not report.errors else EXIT_ERROR
 
 
+def cmd_aws_doctor(args: argparse.Namespace, console: Console) -> int:
+    """Is the account, region and machine ready for a first real run: one table, exit 0 or 2."""
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+    from rich.table import Table
+
+    from bench.aws.deploy import Clients
+    from bench.aws.doctor import Caller, as_row, ready, run_checks
+    from bench.aws.plan import check_region
+    from bench.live.clients import ApiCallCounter, ClientFactory
+
+    region = check_region(args.region)
+    factory = ClientFactory(ApiCallCounter(), endpoint_url=args.endpoint_url, region=region, max_attempts=1)
+    clients = Clients(factory)
+    err = Console(stderr=True)
+    where = args.endpoint_url or f"AWS ({region})"
+    try:
+        identity = clients("sts").get_caller_identity()
+        caller = Caller(str(identity["Account"]), str(identity["Arn"]))
+        wheel = Path(args.pillow_wheel) if args.pillow_wheel else None
+        checks = run_checks(clients, region, caller, on_endpoint=args.endpoint_url is not None, wheel=wheel)
+    except NoCredentialsError:
+        err.print(
+            "[red]not ready:[/] no AWS credentials found by boto3's standard chain",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_USAGE
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
+        err.print(f"[red]not ready:[/] cannot reach AWS at {where}: {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    table = Table(title=f"pve aws doctor: {where}", title_justify="left")
+    for column in ("check", "result", "found", "what to fix"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        table.add_row(*as_row(check))
+    console.print(table)
+    if ready(checks):
+        console.print("ready for a first run", highlight=False)
+        return EXIT_OK
+    err.print("[red]not ready:[/] fix the rows marked 'fix'", highlight=False)
+    return EXIT_USAGE
+
+
 def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     from bench.aws.plan import Kind, build_plan
     from bench.aws.render import plan_lines
@@ -181,7 +260,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
             progress.close()
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
-        console.print(summary_table(summary))
+        print_table(console, summary_table(summary))
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
     missed = sum(s.missed for s in summary.strategies.values())
     return EXIT_MISSED if missed else EXIT_OK

@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from bench.cli.exits import EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import (
+    _command_line,
+    _out_dir,
+    _prepare_out,
+    check_json_target,
+    print_table,
+    report_console,
+    write_json,
+)
 from bench.requirements import Requirements, RequirementsError
 
 
@@ -73,6 +82,23 @@ def requirements_from_args(args: argparse.Namespace) -> Requirements:
             raise ArgumentError("--no-latency-target", "contradicts --latency-p95")
         req = replace(req, latency_p95_s=None, pinned=req.pinned | {"latency_p95_s"})
     return req
+
+
+def decide_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The work and requirements ``pve decide``'s flags describe: the same for one workload and for
+    every prefix of ``--traffic``."""
+    return {
+        "cpu_s": args.cpu_s,
+        "wait_s": args.wait_s,
+        "file_size_mb": args.file_size_mb,
+        "retention": args.retention,
+        "memory_mb": args.memory,
+        "arch": args.arch,
+        "interval_s": args.interval,
+        "ebs_root_gb": args.ebs_root_gb,
+        "requirements": requirements_from_args(args),
+        "free_tier": args.free_tier,
+    }
 
 
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
@@ -169,15 +195,13 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
             cost = monthly_cost(d, files_per_month(r, pricing), free_tier=args.free_tier, pricing=pricing)
             cells.append(f"{cost.total:,.2f}")
         table.add_row(d.label, *cells)
-    console.print(table)
+    print_table(console, table)
     for note in footnotes:
         console.print(note, highlight=False)
     return EXIT_OK
 
 
 def cmd_decide(args: argparse.Namespace, console: Console) -> int:
-    import json
-
     from bench.cost.assumptions import load_assumptions
     from bench.cost.model import load_pricing
     from bench.decide.chart import decide_chart
@@ -185,33 +209,23 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     from bench.decide.table import decision_notes, decision_table
     from event_handlers.runtime.latency import load_profile
 
+    if args.traffic:  # your own traffic, per prefix (bench/cli/decide_traffic.py)
+        from bench.cli.decide_traffic import cmd_decide_traffic
+
+        return cmd_decide_traffic(args, console)
     if not args.files_per_day and not args.hourly:
         raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
     if args.hourly and len(args.hourly) != 24:
         raise ArgumentError(
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"
         )
-    req = requirements_from_args(args)  # a contradiction is a usage error before any work
-    out = _prepare_out(_out_dir("decide", "decide", args.out), args)
-    if args.json:
-        from bench.results.files import prepare_out_file
-
-        prepare_out_file(Path(args.json), flag="--json")
+    common = decide_fields(args)  # a contradiction in the requirements: exit 2 before any work
+    out = _prepare_out(_out_dir("decide", None, args.out), args)
+    check_json_target(args)
+    console = report_console(args, console)  # JSON on stdout: the tables go to stderr
     pricing = load_pricing(args.pricing)
     assumptions = load_assumptions(args.assumptions)
     profile = load_profile(args.profile)
-    common = {
-        "cpu_s": args.cpu_s,
-        "wait_s": args.wait_s,
-        "file_size_mb": args.file_size_mb,
-        "retention": args.retention,
-        "memory_mb": args.memory,
-        "arch": args.arch,
-        "interval_s": args.interval,
-        "ebs_root_gb": args.ebs_root_gb,
-        "requirements": req,
-        "free_tier": args.free_tier,
-    }
     if args.hourly:
         workloads = [Workload(sum(args.hourly), peak_files_per_day=max(args.hourly) * 24, **common)]
     else:
@@ -219,17 +233,16 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
     decisions = decide(workloads, profile, assumptions, pricing, samples=args.samples, seed=args.seed)
     if not args.quiet:
         for decision in decisions:
-            console.print(decision_table(decision, profile.name, pricing.label, assumptions.path))
+            print_table(console, decision_table(decision, profile.name, pricing.label, assumptions.path))
             for line in decision_notes(decision):
                 console.print(f"  {line}", highlight=False)
     out.mkdir(parents=True, exist_ok=True)
-    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=req.latency_p95_s)
+    latency_target = common["requirements"].latency_p95_s
+    chart = decide_chart(decisions, out / f"decide.{args.format}", latency_p95_s=latency_target)
     doc = document(decisions, assumptions, pricing, profile, _command_line())
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    written = write_json(doc, args.json) if args.json else None
     if not args.quiet:
-        console.print(f"chart: {chart}" + (f", json: {args.json}" if args.json else ""))
+        console.print(f"chart: {chart}" + (f", json: {written}" if written else ""), highlight=False)
     return EXIT_OK
 
 
@@ -265,5 +278,5 @@ def cmd_idle_cost(args: argparse.Namespace, console: Console) -> int:
             f"{row.usd_per_poll:.6f}",
             f"{row.usd_per_month_at_1_per_min:.4f}",
         )
-    console.print(table)
+    print_table(console, table)
     return EXIT_OK

@@ -19,12 +19,15 @@ from bench.cli.args import (
     _share,
     _work_arguments,
 )
-from bench.cli.aws import cmd_aws_cleanup, cmd_aws_list, cmd_aws_plan, cmd_aws_template
+from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
 from bench.cli.cost import cmd_cost, cmd_decide, cmd_idle_cost
+from bench.cli.decide_traffic import add_fleet_arguments
+from bench.cli.output import add_json_argument
 from bench.cli.report import cmd_compare, cmd_diagrams, cmd_report
 from bench.cli.reproduce import cmd_reproduce
 from bench.cli.run import cmd_capacity, cmd_list, cmd_run
 from bench.cli.simulate import cmd_calibrate, cmd_simulate, cmd_validate
+from bench.cli.traffic import add_traffic_arguments, cmd_traffic
 
 EPILOG = """exit codes: 0 done (every file processed, or failed with a reason); 1 a bug (a
 traceback; please report it); 2 bad input (scenario, arguments, results folder, pricing file);
@@ -64,7 +67,7 @@ def _add_aws_run_arguments(run: argparse.ArgumentParser) -> None:
 def _add_aws_commands(sub: Any) -> None:
     aws = sub.add_parser(
         "aws",
-        help="plan, template, list and clean up what 'pve run --backend aws' deploys",
+        help="plan, template, list, clean up and check for (doctor) what 'pve run --backend aws' deploys",
         description="Resources of a run on your AWS account: every one carries a pve:run-id tag, and list "
         "and cleanup act on that tag only. Credentials: boto3's standard chain; --region is always required.",
     )
@@ -76,16 +79,24 @@ def _add_aws_commands(sub: Any) -> None:
             parser.add_argument("--endpoint-url", help="an AWS-compatible endpoint (moto's server)")
 
     plan = commands.add_parser("plan", help="every resource a scenario needs and the run's estimated cost")
-    plan.add_argument("scenario", help="bundled scenario name or .toml path")
+    # optional only to read the old spelling `pve aws plan --json SCENARIO` (see cmd_aws_plan)
+    plan.add_argument("scenario", nargs="?", help="bundled scenario name or .toml path")
     common(plan, endpoint=False)
     plan.add_argument("--account", help="account id for the ARNs (default: a placeholder)")
-    plan.add_argument("--json", action="store_true", help="the plan as JSON")
+    add_json_argument(plan, "the plan")
     plan.set_defaults(func=cmd_aws_plan)
 
-    template = commands.add_parser("template", help="write a CloudFormation template of the same resources")
+    template = commands.add_parser(
+        "template", help="print a CloudFormation template of the same resources (or write it: --out)"
+    )
     template.add_argument("scenario", help="bundled scenario name or .toml path")
     common(template, endpoint=False)
-    template.add_argument("--out", help="template file (default pve-<scenario>-template.json)")
+    template.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the template to FILE (atomically) and the function zip beside it (default: the "
+        "template on stdout, no zip)",
+    )
     template.add_argument(
         "--pillow-wheel", help="a Pillow wheel for the Lambda runtime (see 'pve aws --help')"
     )
@@ -101,6 +112,13 @@ def _add_aws_commands(sub: Any) -> None:
     cleanup.add_argument("--run-id", help="only this run's (without it, every run's: needs --yes)")
     cleanup.add_argument("--yes", action="store_true", help="confirm a cleanup of every run in the region")
     cleanup.set_defaults(func=cmd_aws_cleanup)
+
+    doctor = commands.add_parser(
+        "doctor", help="is this account, region and machine ready for a first real run (read-only)"
+    )
+    common(doctor, endpoint=True)
+    doctor.add_argument("--pillow-wheel", help="a Pillow wheel for the Lambda runtime, to check it")
+    doctor.set_defaults(func=cmd_aws_doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--quiet", action="store_true")
     cost.set_defaults(func=cmd_cost)
 
+    traffic = sub.add_parser(
+        "traffic",
+        help="profile your own traffic per prefix (S3 Inventory, access logs, CloudTrail, notifications)",
+        description="Read S3 Inventory (manifest.json), S3 server access logs, CloudTrail data events (JSON, "
+        "gzip, or a CSV export), archived S3 event notifications (JSON lines) or a plain time,key[,size] "
+        "CSV, and print per prefix: files a day, the busiest hour and minute, burstiness, sizes, "
+        "overwrites, deletes and the LIST requests already made. A bad record stops the read naming its "
+        "file and line (exit 2); records real logs are known to carry are counted and reported.",
+    )
+    traffic.add_argument("files", nargs="+", metavar="FILE", help="traffic files (gzip or not)")
+    add_traffic_arguments(traffic, files="FILE")
+    add_json_argument(traffic, "the profiles")
+    traffic.add_argument("--quiet", action="store_true")
+    traffic.set_defaults(func=cmd_traffic)
+
     decide_p = sub.add_parser(
         "decide",
         help="rank every deployment option for a workload: cost range, latency, what would overturn it",
@@ -258,15 +291,22 @@ def build_parser() -> argparse.ArgumentParser:
     decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
     decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
     decide_p.add_argument("--seed", type=_seed, default=0)
-    decide_p.add_argument("--json", metavar="PATH", help="also write the ranking as JSON")
-    decide_p.add_argument(
-        "--out", help="folder for the chart (default results/decide/decide/<UTC timestamp>/)"
-    )
+    add_json_argument(decide_p, "the ranking")
+    decide_p.add_argument("--out", help="folder for the chart (default results/decide/<UTC timestamp>/)")
     decide_p.add_argument(
         "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
     )
     decide_p.add_argument("--format", choices=["png", "svg"], default="png")
     decide_p.add_argument("--quiet", action="store_true")
+    decide_p.add_argument(
+        "--traffic",
+        nargs="+",
+        metavar="FILE",
+        help="decide per prefix from your own traffic (S3 Inventory manifest.json, access logs, CloudTrail, "
+        "notifications, time,key[,size] CSV): the real daily count billed, the busiest minute judged",
+    )
+    add_traffic_arguments(decide_p)
+    add_fleet_arguments(decide_p)
     decide_p.set_defaults(func=cmd_decide)
 
     compare = sub.add_parser(
@@ -357,7 +397,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
         "--days and --files-per-day stretch the scenario's arrival process.",
     )
-    simulate.add_argument("scenario", help="bundled scenario name or .toml path")
+    simulate.add_argument(
+        "scenario",
+        nargs="?",
+        help="bundled scenario name or .toml path (with --traffic, default: monthly)",
+    )
+    simulate.add_argument(
+        "--traffic",
+        nargs="+",
+        metavar="FILE",
+        help="replay the object creations recorded in these files (any format pve traffic reads) as the "
+        "scenario's arrivals; --prefix P keeps only those under P",
+    )
+    simulate.add_argument(
+        "--compress",
+        type=_positive,
+        default=1.0,
+        metavar="X",
+        help="with --traffic: replay X times faster (a week as a day with 7; default 1)",
+    )
+    add_traffic_arguments(simulate)
     simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",
@@ -410,6 +469,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument(
         "--timing", action="store_true", help="also time a bare numpy pass of the same size"
+    )
+    simulate.add_argument(
+        "--jobs",
+        type=_count,
+        metavar="N",
+        help="worker processes for the strategies (default: this machine's cores); the numbers do "
+        "not depend on it",
     )
     simulate.add_argument(
         "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.cli.exits import EXIT_OK, EXIT_USAGE
+from bench.cli.output import print_table
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -17,7 +18,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
     charts = draw_charts(args.results, fmt=args.format)
     if not args.quiet:
-        console.print(summary_table(read_results(args.results).summary))
+        print_table(console, summary_table(read_results(args.results).summary))
         console.print("charts: " + ", ".join(str(c) for c in charts))
     return EXIT_OK
 
@@ -75,7 +76,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
             f"{c.requests_a}/{c.requests_b}",
             f"{c.invocations_a}/{c.invocations_b}",
         )
-    console.print(table)
+    print_table(console, table)
     for note in notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
     return EXIT_OK

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bench.cli.aws import cmd_run_aws
 from bench.cli.exits import EXIT_MISSED, EXIT_OK
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _out_dir, _prepare_out, print_table
 
 if TYPE_CHECKING:
     from bench.results.model import Run
@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     summary = _run_live(scenario, args.scenario, out, args.quiet)
     charts = draw_charts(out, fmt=args.format)
     if not args.quiet:
-        console.print(summary_table(summary))
+        print_table(console, summary_table(summary))
         for strategy in summary.strategies.values():
             for note in strategy.notes:
                 console.print(f"[yellow]note:[/] {note}")
@@ -216,7 +216,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             f"{batches[0]:.1f} at the lowest rate, up to {max(batches):.1f}" if batches else "-",
         )
     if not args.quiet:
-        console.print(table)
+        print_table(console, table)
         if document.get("route_floors"):
             console.print(route_floor_table(document))
         console.print(f"wrote {out / 'capacity.json'} and {out / 'capacity.png'}", highlight=False)

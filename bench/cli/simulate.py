@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from bench.cli.exits import EXIT_DOES_NOT_HOLD, EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out
+from bench.cli.output import _command_line, _out_dir, _prepare_out, print_table
 from bench.cli.run import _run_live
 
 if TYPE_CHECKING:
@@ -34,7 +34,9 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     from bench.simulate.runner import SimulationOptions, simulate_scenario
     from event_handlers.runtime.latency import Distribution
 
-    scenario = load_scenario(args.scenario).with_overrides(latency_profile=args.profile, seed=args.seed)
+    scenario = load_scenario(_scenario_name(args)).with_overrides(
+        latency_profile=args.profile, seed=args.seed
+    )
     processing = None
     if args.processing_ms is not None:
         processing = Distribution(
@@ -57,6 +59,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
     base = _prepare_out(_out_dir("simulate", scenario.name, args.out), args)
+    scenario = _with_traffic(scenario, args, base, console)
+    _reuse_freed_memory(args.jobs)
     summaries: dict[float, Run] = {}
     for rate in rates:
         out = base / f"{rate:.0f}-per-day" if len(rates) > 1 else base
@@ -70,6 +74,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
             start=args.start,
             retention=args.retention,
             on_chunk=None if args.quiet else _chunk_progress(),
+            jobs=args.jobs,
         )
         clock = time.perf_counter()
         summary = simulate_scenario(scenario, out, options, command=_command_line())
@@ -77,7 +82,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         summaries[rate or 0.0] = summary
         charts = draw_charts(out, fmt=args.format)
         if not args.quiet:
-            console.print(summary_table(summary))
+            print_table(console, summary_table(summary))
             files = sum(s.files for s in summary.strategies.values())
             for name, s in summary.strategies.items():
                 sim = s.simulation
@@ -107,9 +112,40 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         write_comparison_csv(frame, base)
         comparison_chart(frame, base / f"comparison.{args.format}")
         if not args.quiet:
-            console.print(comparison_table(frame))
+            print_table(console, comparison_table(frame))
             console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
     return EXIT_OK
+
+
+def _reuse_freed_memory(jobs: int | None) -> None:
+    """A month's chunks reuse their pages (``bench.simulate.parallel.keep_freed_memory``): here
+    when this process simulates (``--jobs 1``), else each worker does."""
+    from bench.simulate.parallel import default_jobs, keep_freed_memory
+
+    if (jobs or default_jobs()) == 1:
+        keep_freed_memory()
+
+
+def _with_traffic(scenario: Scenario, args: argparse.Namespace, out: Path, console: Console) -> Scenario:
+    """With --traffic, ``scenario`` replaying the recorded arrivals (bench/cli/traffic.py)."""
+    if not args.traffic:
+        return scenario
+    from bench.cli.traffic import replay_scenario
+
+    replayed: Scenario = replay_scenario(scenario, args, out, console)
+    return replayed
+
+
+def _scenario_name(args: argparse.Namespace) -> str:
+    """The scenario to simulate; with --traffic (its flags checked here) ``monthly`` by default."""
+    if args.traffic:  # your own traffic, replayed (bench/cli/traffic.py)
+        from bench.cli.traffic import check_replay_flags
+
+        check_replay_flags(args)
+        return str(args.scenario or "monthly")
+    if args.scenario is None:
+        raise ArgumentError("scenario", "name a scenario (or give --traffic FILE to replay your own traffic)")
+    return str(args.scenario)
 
 
 def _chunk_progress() -> Callable[[int, float], None]:
@@ -137,7 +173,7 @@ def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequen
 
     from bench.scenario.limits import check_simulation
     from bench.scenario.spec import MAX_SPAN_S
-    from bench.simulate.arrivals import expected_count, scaled_arrivals
+    from bench.simulate.arrivals import expected_count, scaled_arrivals, settle_replay
 
     flag = "--days/--files-per-day" if days or any(rates) else "workload.arrivals"
     for rate in rates:
@@ -151,7 +187,7 @@ def _check_simulation_size(scenario: Scenario, days: float | None, rates: Sequen
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ArgumentError(flag, f"{first['loc'][0]}: {first['msg']}") from None
-        check_simulation(scenario, expected_count(arrivals), flag)
+        check_simulation(scenario, expected_count(settle_replay(arrivals)), flag)
 
 
 def cmd_calibrate(args: argparse.Namespace, console: Console) -> int:

@@ -24,13 +24,21 @@ def decide_for(
     profile: str = "aws",
     samples: int = 32,
     seed: int = 0,
+    assumptions: str | None = None,
+    pricing: str | None = None,
     **workload: Any,
 ) -> list[Decision]:
     """One ranked :class:`Decision` per arrival rate; ``workload`` takes :class:`Workload`'s fields
-    (``cpu_s``, ``memory_mb``, ``interval_s``, ``requirements``, ``latency_p95_s``, ...)."""
+    (``cpu_s``, ``memory_mb``, ``interval_s``, ``requirements``, ``latency_p95_s``, ...).
+    ``assumptions`` and ``pricing`` are TOML paths (default: the bundled ones, as ``pve decide``)."""
     workloads = [Workload(float(rate), **workload) for rate in files_per_day]
     return decide(
-        workloads, load_profile(profile), load_assumptions(), load_pricing(None), samples=samples, seed=seed
+        workloads,
+        load_profile(profile),
+        load_assumptions(assumptions),
+        load_pricing(pricing),
+        samples=samples,
+        seed=seed,
     )
 
 
@@ -49,7 +57,9 @@ def decide_workload(
     """Every option for a day of ``files_per_day`` files, built to ``requirements``, ranked.
 
     ``hourly`` is the day's shape: 24 numbers in any unit (files, or shares), scaled to
-    ``files_per_day``; the busiest hour sizes the pollers and times the latency. ``work`` takes the
+    ``files_per_day``; the busiest hour sizes the pollers and times the latency.
+    ``work`` takes ``peak_files_per_day``, a busier rate to judge them at instead (a traffic file's
+    busiest minute x 1440; the higher of the two when ``hourly`` is given too), and the
     rest of :class:`Workload`'s fields (``cpu_s``, ``wait_s``, ``file_size_mb``, ``interval_s``,
     ``memory_mb``, ``free_tier``, ...). Bad input raises ``ValueError`` naming the field."""
     peak = None
@@ -60,6 +70,11 @@ def decide_workload(
         peak = max(shape) / sum(shape) * 24 * files_per_day
     if not files_per_day > 0:
         raise ValueError(f"files_per_day: must be a number > 0, got {files_per_day!r}")
+    busiest = work.pop("peak_files_per_day", None)
+    if busiest is not None:
+        if not busiest > 0:
+            raise ValueError(f"peak_files_per_day: must be a number > 0, got {busiest!r}")
+        peak = max(peak or 0.0, float(busiest))
     latency = load_profile(profile) if isinstance(profile, str) else profile
     w = Workload(
         float(files_per_day), peak_files_per_day=peak, requirements=requirements or Requirements(), **work

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 import boto3
 from botocore.config import Config
 
+from event_handlers.request_count import count_requests
+
 ROLES = ("writer", "poller", "handler", "runtime", "setup")
 STRATEGY_ROLES = ("poller", "handler", "runtime")
 LONG_POLLS = frozenset({"ReceiveMessage"})
@@ -162,15 +164,14 @@ class ClientFactory:
             config=self.config,
             **self.credentials,
         )
-        service_label = client.meta.service_model.service_name
         counter = self.counter
 
         sent = threading.local()
 
-        def count(operation_name: str = "", **_: Any) -> None:
-            counter.record(role, f"{service_label}.{operation_name}")
+        def count(operation: str) -> None:  # "service.Operation", from the shared hook
+            counter.record(role, operation)
             # a long poll waits for messages on purpose: its time says nothing about the backend
-            sent.at = None if operation_name in LONG_POLLS else time.perf_counter()
+            sent.at = None if operation.split(".", 1)[1] in LONG_POLLS else time.perf_counter()
 
         def answered(**_: Any) -> None:
             # ``needs-retry`` fires once per attempt, after the response is parsed: the time since
@@ -180,7 +181,7 @@ class ClientFactory:
                 counter.record_time(role, time.perf_counter() - started)
                 sent.at = None
 
-        client.meta.events.register("request-created", count)
+        count_requests(client, count)  # the same hook the deployed function counts itself with
         client.meta.events.register("needs-retry", answered)
         if self.gate is not None and role in STRATEGY_ROLES:
             _gate_calls(client, self.gate)

@@ -21,7 +21,13 @@ from bench.cost.run import priced
 from bench.errors import InputError
 from bench.live.backends import fresh_backend
 from bench.live.clients import STRATEGY_ROLES
-from bench.live.health import HealthMonitor, judge_health, merge_health
+from bench.live.health import (
+    HealthMonitor,
+    design_backlog,
+    design_hold_s,
+    judge_health,
+    merge_health,
+)
 from bench.live.heap import settled_heap_frozen
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
@@ -183,6 +189,9 @@ def run_strategy(
             samples=samples,
             writing=monitor.writing,
             request_seconds=env.counter.request_seconds(),
+            design_files=design_backlog(
+                [file.arrival_s for file in planned.files], design_hold_s(spec, profile)
+            ),
         )
         counters = strategy.counters()
         return StrategyOutcome(

@@ -212,6 +212,17 @@ def _finite_rates(entry: dict) -> list[float]:
     return [float(r) for r in found if r is not None]
 
 
+UNIT_SUFFIXES = {"_s": "s", "_ms": "ms", "_mb": "MB", "_gb": "GB", "_usd": "$", "_days": "days"}
+
+
+def readable_name(name: str) -> str:
+    """An assumption's or choice's name as a chart label: ``list_per_page_s`` -> ``list per page (s)``."""
+    for suffix, unit in UNIT_SUFFIXES.items():
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return f"{name[: -len(suffix)].replace('_', ' ')} ({unit})"
+    return name.replace("_", " ")
+
+
 def tornado_chart(ranges: list[dict], path: Path) -> Path:
     """One panel per pair: how far each assumption, alone at either end of its interval, moves the
     break-even rate (log scale); a hatched bar reaching the right edge means the crossing vanishes
@@ -253,7 +264,7 @@ def tornado_chart(ranges: list[dict], path: Path) -> Path:
             )
             label = ", ".join(f"{v}: {_two_sig(r)}" for v, r in ends.items())
             ax.annotate(label, xy=(hi, y), xytext=(3, -3), textcoords="offset points", fontsize=6)
-        ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=7)
+        ax.set_yticks(range(len(bars)), [readable_name(b[0]) for b in bars], fontsize=7)
         joint = entry.get("joint", {})
         if joint.get("p10") is not None:
             top = joint["p90"] if joint.get("p90") is not None else high

@@ -67,7 +67,8 @@ POLLING = Architecture(
 EVENTS = Architecture(
     "Events: S3 announces each object; a function handles it",
     "S3 -> Lambda is an asynchronous invoke (retries, then a DLQ); S3 -> SQS -> Lambda batches\n"
-    "through the event source mapping; EventBridge routes by rule. Delivery: seconds, rarely a minute.",
+    "through the event source mapping; EventBridge routes by rule. Delivery: typically seconds,\n"
+    "sometimes a minute or longer (S3 User Guide, event notifications).",
     (
         Box("writer", "producer\nPUT file", 0.08, 0.55, LOCAL_GREY),
         Box("bucket", "S3 bucket\nincoming/", 0.3, 0.55, AWS_ORANGE),

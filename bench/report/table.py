@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.cost.model import Pricing
+from bench.cost.model import Pricing, load_pricing
 from bench.cost.run import TABLE_REQUIREMENTS, monthly_at
 from bench.results.model import Run, StrategyResult
 
@@ -64,10 +64,10 @@ def summary_table(summary: Run, pricing: Pricing | None = None) -> Table:
         caption += "\n" + UNSTABLE_CAPTION + ": " + ", ".join(f"{n} {u}" for n, u in unstable.items())
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     table.add_column("strategy", no_wrap=True)
-    for column in ("files", "ok", "failed", "missed", "p50", "p95", "p99", "invokes", "cold", "requests"):
+    # short headers, spelled out in the caption's legend: the table fits a 100-column terminal
+    for column in ("files", "ok", "fail", "miss", "p50", "p95", "p99", "inv", "cold", "req", "req/file"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("req/file", justify="right", no_wrap=True)
-    table.add_column(f"$/mo@{MONTHLY_AT_FILES_PER_DAY // 1000}k/d", justify="right", no_wrap=True)
+    table.add_column("$/mo", justify="right", no_wrap=True)
     for name, s in summary.strategies.items():
         latency = s.latency_s
         monthly = monthly_bill(name, s, pricing)
@@ -112,11 +112,15 @@ def bound_footnotes(summary: Run) -> list[str]:
 
 def summary_caption(summary: Run) -> str:
     lines = [
-        "latency = written -> processed; requests = API calls made by the strategy (writer excluded); "
-        f"$/mo = the strategy deployed on AWS for a 30-day month at {MONTHLY_AT_FILES_PER_DAY:,} "
-        "files/day through the cost model (list prices, no free tier), not at this run's rate, each built "
-        f"to pve decide's default requirements ({TABLE_REQUIREMENTS.describe()}) with 0.1 MB files",
+        "ok/fail/miss = files processed, failed with a reason, missed; p50/p95/p99 = latency, written "
+        "-> processed; inv = function invocations; cold = cold starts; req = API calls made by the "
+        f"strategy (writer excluded); $/mo = the strategy deployed on AWS for a month "
+        f"({load_pricing().month_s / 3600:,.0f} h, AWS's convention) at "
+        f"{MONTHLY_AT_FILES_PER_DAY:,} files/day through the cost model (list prices, no free tier), not "
+        "at this run's rate; each built to pve decide's default requirements ("
+        f"{TABLE_REQUIREMENTS.describe().split(' (defaults:')[0]}) with 0.1 MB files",
         *bound_footnotes(summary),
+        *aws_footnotes(summary),
         *(
             f"{name}: cannot run at {MONTHLY_AT_FILES_PER_DAY:,} files/day as deployed on AWS: {why}"
             for name, s in summary.strategies.items()
@@ -124,6 +128,22 @@ def summary_caption(summary: Run) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def aws_footnotes(summary: Run) -> list[str]:
+    """An aws-backend run that did not reach AWS says so; so do REPORT lines still missing."""
+    info = summary.aws
+    if info is None:
+        return []
+    lines = []
+    if not info.endpoint_is_aws:
+        lines.append(
+            f"not AWS: every request went to {info.endpoint} (functions run by {info.functions_run_by})"
+        )
+    partial = [n for n, s in summary.strategies.items() if s.aws is not None and s.aws.reports_partial]
+    if partial:
+        lines.append(f"{', '.join(partial)}: REPORT lines still missing when the wait ended (partial)")
+    return lines
 
 
 def cannot_run_at_monthly_rate(name: str, strategy: StrategyResult) -> str:

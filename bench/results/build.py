@@ -26,6 +26,7 @@ from bench.results.model import (
     SimulationStats,
     StrategyResult,
 )
+from bench.results.portable import portable_path
 
 # counters every strategy reports at the top level of its results, not only among its counters
 SUMMED = ("invocations", "poll_cycles", "empty_polls", "cold_starts")
@@ -118,7 +119,7 @@ def build_run(  # noqa: PLR0913  (one keyword per field of Run)
         schema_version=SCHEMA_VERSION,
         kind=kind,
         command=command,
-        scenario_file=scenario_file,
+        scenario_file=portable_path(scenario_file),  # never this machine's absolute path
         scenario=ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
         latency_profile=profile,
         environment=environment,

@@ -164,6 +164,7 @@ class HarnessCheck(ResultModel):
     backlog_max: int = 0  # files written but not yet final, sampled every 0.2 s
     backlog_first_half: float | None = None  # mean over the first half of the writing
     backlog_second_half: float | None = None
+    backlog_design: int = 0  # files the strategy's design holds while keeping up (a cycle's, a delay's)
     request_s: dict[str, RequestTimes] = Field(default_factory=dict)  # by role
     load_average: float | None = None  # the machine's 1-minute load average at the end
     cores: int = 1
@@ -189,6 +190,14 @@ class AwsStrategyInfo(ResultModel):
     clock: ClockOffsetInfo = ClockOffsetInfo()
     clocks_measured: list[ClockOffsetInfo] = Field(default_factory=list)
     lambda_reports: dict[str, float] = Field(default_factory=dict)
+    # where each request count was measured: "this machine" (the harness's clients), "function"
+    # (counted inside the deployed function, from its timing records), "derived" (what AWS does
+    # for the route and no client of ours sees: S3's sends, the mapping's receives and deletes)
+    api_calls_by_origin: dict[str, dict[str, int]] = Field(default_factory=dict)
+    reports_partial: bool = False  # REPORT lines still missing when the wait for them ended
+    # the EventBridge route: whether a probe object's event arrived before the clock started
+    # (S3's EventBridge enablement takes minutes to take effect), after how long, how many probes
+    eventbridge_probe: dict[str, float] = Field(default_factory=dict)
 
 
 class AwsRunInfo(ResultModel):
@@ -205,6 +214,9 @@ class AwsRunInfo(ResultModel):
     teardown_deleted: int = 0
     teardown_left: list[str] = Field(default_factory=list)
     teardown_errors: list[str] = Field(default_factory=list)
+    teardown_still_deleting: list[str] = Field(default_factory=list)  # deleted; AWS had not finished
+    teardown_done: bool = True  # false in the copy written before teardown began
+    endpoint_is_aws: bool = True  # false: the requests went to another endpoint (moto, a proxy)
 
 
 class StrategyResult(ResultModel):

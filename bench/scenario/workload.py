@@ -57,8 +57,6 @@ class PlannedWorkload:
 # -- arrival processes ---------------------------------------------------------------------------
 def arrival_times(spec: Arrivals, rng: np.random.Generator) -> np.ndarray:
     """Sorted arrival times in scenario seconds."""
-    if spec.process == "replay":
-        return replay_times(spec.replay_path or "")
     generators = {
         "constant": _constant,
         "poisson": _poisson,
@@ -66,7 +64,10 @@ def arrival_times(spec: Arrivals, rng: np.random.Generator) -> np.ndarray:
         "onoff": _onoff,
         "diurnal": _diurnal,
     }
-    times = generators[spec.process](spec, rng)
+    if spec.process == "replay":  # a trace honours count and duration_s as a process does
+        times = replay_times(spec.replay_path or "")
+    else:
+        times = generators[spec.process](spec, rng)
     if spec.duration_s is not None:
         times = times[times <= spec.duration_s]
     if spec.count is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from bench.errors import InputError
-from bench.scenario.spec import Arrivals
+from bench.scenario.spec import MAX_SPAN_S, Arrivals
 from bench.scenario.workload import arrival_times
 
 CHUNK_FILES = 5_000_000
@@ -35,6 +35,21 @@ def scaled_arrivals(spec: Arrivals, *, days: float | None, files_per_day: float 
         return spec
     data = spec.model_dump()
     data.update(changes)
+    return Arrivals.model_validate(data)
+
+
+def settle_replay(spec: Arrivals) -> Arrivals:
+    """A replayed trace with its count and period filled in from the trace when the scenario leaves
+    them out (the simulator's horizon and steady-state bucket come from them, as for any process)."""
+    if spec.process != "replay" or (spec.count is not None and spec.duration_s is not None):
+        return spec
+    times = arrival_times(spec, np.random.default_rng(0))  # a trace draws nothing
+    if not times.size:
+        raise InputError(f"replay file {spec.replay_path}: no arrivals")
+    data = spec.model_dump()
+    data["count"] = spec.count if spec.count is not None else int(times.size)
+    period = min(float(times[-1]) + 1.0, MAX_SPAN_S)
+    data["duration_s"] = spec.duration_s if spec.duration_s is not None else period
     return Arrivals.model_validate(data)
 
 

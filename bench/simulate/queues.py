@@ -27,8 +27,12 @@ def single_server(available: np.ndarray, service: np.ndarray, free_at: float = -
     if available.size == 0:
         return np.empty(0)
     done = np.cumsum(service)
-    backlog_free = np.maximum.accumulate(available - (done - service))
-    return done + np.maximum(backlog_free, free_at)
+    backlog_free = np.subtract(done, service)  # in place from here: two arrays alive, not five
+    np.subtract(available, backlog_free, out=backlog_free)
+    np.maximum.accumulate(backlog_free, out=backlog_free)
+    np.maximum(backlog_free, free_at, out=backlog_free)
+    backlog_free += done
+    return backlog_free
 
 
 def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
@@ -40,6 +44,17 @@ def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
     ends = np.sort(finish, kind="stable")  # nearly sorted: timsort is fast on it
     running = np.arange(1, starts.size + 1) - np.searchsorted(ends, starts, side="right")
     return int(running.max())
+
+
+def at_most_concurrent(start: np.ndarray, finish: np.ndarray, servers: int) -> bool:
+    """``peak_concurrency(start, finish) <= servers``, without a search per event: in start order,
+    the i-th start finds at most ``servers`` running exactly when at least ``i + 1 - servers``
+    ends came at or before it, i.e. when the ``(i - servers)``-th earliest end does."""
+    if start.size <= servers:
+        return True
+    starts = np.sort(start, kind="stable")  # already sorted where the simulator calls it: one pass
+    ends = np.sort(finish, kind="stable")
+    return bool(np.all(ends[: ends.size - servers] <= starts[servers:]))
 
 
 def never_more_than(start: np.ndarray, longest: float, servers: int) -> bool:
@@ -65,11 +80,15 @@ def many_servers(available: np.ndarray, service: np.ndarray, servers: int) -> tu
     start = available  # exact: each starts on arrival (returned as is; callers do not write to it)
     if never_more_than(start, float(service.max(initial=0.0)), servers):
         return start, True
-    if not more_at_once_than(start, servers) and peak_concurrency(start, start + service) <= servers:
+    if not more_at_once_than(start, servers) and at_most_concurrent(start, start + service, servers):
         return start, True
-    fluid = single_server(available, service / servers)
-    waiting = np.maximum(0.0, fluid - service / servers - available)
-    return available + waiting, False
+    share = service / servers
+    waiting = single_server(available, share)  # the fluid finish; then, in place, the wait
+    waiting -= share
+    waiting -= available
+    np.maximum(0.0, waiting, out=waiting)
+    waiting += available
+    return waiting, False
 
 
 def bulk_batches(available: np.ndarray, finish_prev: np.ndarray, batch_size: int) -> int:

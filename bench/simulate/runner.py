@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
+from bench.cost.scaling import Stability
 from bench.cost.work import Work
 from bench.errors import InputError
 from bench.results.build import build_run, strategy_result
@@ -38,9 +40,16 @@ from bench.results.model import (
 from bench.results.records import COLUMNS
 from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
-from bench.scenario.spec import Scenario
-from bench.simulate.arrivals import CHUNK_FILES, arrival_chunks, expected_count, scaled_arrivals
-from bench.simulate.models import ChunkResult, Model, SimContext, make_model
+from bench.scenario.spec import Arrivals, Scenario
+from bench.simulate.arrivals import (
+    CHUNK_FILES,
+    arrival_chunks,
+    expected_count,
+    scaled_arrivals,
+    settle_replay,
+)
+from bench.simulate.models import ChunkResult, Model, ModelTotals, SimContext, make_model
+from bench.simulate.parallel import balanced_groups, default_jobs, run_groups
 from bench.simulate.streaming import StreamingStats
 from event_handlers.runtime.latency import Distribution, LatencyProfile, distribution_kind, load_profile
 from event_handlers.runtime.scaling import LAMBDA_RULES, SQS_RULES
@@ -62,6 +71,33 @@ class StrategyTally:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class FinishedModel:
+    """What the summary reads of a model once it has finished: its totals and its stability at
+    the run's rate. A worker sends this back, not the model with its per-tick arrays."""
+
+    totals: ModelTotals
+    checked: Stability
+
+    def stability(self, rate_per_s: float) -> Stability:
+        return self.checked
+
+
+@dataclass
+class StrategyRun:
+    """What one strategy's pass over the arrivals left: its tally, its finished model and its
+    sampled records, each with the number of the chunk it came from."""
+
+    index: int
+    name: str
+    tally: StrategyTally
+    model: FinishedModel
+    rows: list[tuple[int, pd.DataFrame]]
+
+
+PARALLEL_MIN_WORK = 2_000_000  # strategy-files below which a worker process costs more than it saves
+
+
 @dataclass
 class SimulationOptions:
     days: float | None = None
@@ -78,6 +114,7 @@ class SimulationOptions:
     live: Run | None = None  # a live summary whose schedules (cycle starts) to replay
     replica: int = 0  # another draw of the models' randomness (delays, processing), same arrivals
     on_chunk: Callable[[int, float], None] | None = None  # (files so far, expected files): progress
+    jobs: int | None = None  # worker processes for the strategies (None: one per core)
 
 
 def mean_file_size(scenario: Scenario, sample: int = 5) -> float:
@@ -183,99 +220,179 @@ def _distribution(spec: dict[str, Any]) -> Distribution:
 def simulate_scenario(
     scenario: Scenario, out: Path, options: SimulationOptions | None = None, *, command: str = ""
 ) -> Run:
-    """Simulate every strategy of ``scenario`` and write ``records.csv`` and ``summary.json``."""
+    """Simulate every strategy of ``scenario`` and write ``records.csv`` and ``summary.json``.
+
+    Strategies run in ``options.jobs`` worker processes (``bench.simulate.parallel``); each
+    worker draws the same seeded arrivals, so the numbers do not depend on the number of jobs."""
     options = options or SimulationOptions()
     started = datetime.now(UTC)
-    profile = load_profile(scenario.latency_profile)
-    processing, listing = model_inputs(profile, options)
-    file_size = mean_file_size(scenario)
-    work = with_transfer(work_model(processing, options), file_size)
-    arrivals_spec = scaled_arrivals(
-        scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day
-    )
-    scale = scenario.workload.time_scale
-    expected = expected_count(arrivals_spec)
-    period_s = float(arrivals_spec.duration_s or 0.0) / scale
-    sample_p = min(1.0, options.max_records / len(scenario.strategies) / max(1.0, expected))
-    rows: list[pd.DataFrame] = []
-    models: dict[str, Model] = {}
-    horizon = max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0
-    span = period_s if period_s > 0 else expected / _mean_rate(arrivals_spec, scale)
-    rate_per_s = expected / max(span, 1e-9)  # files a real second over the arrival period
-    bucket = bucket_start(scenario, options, rate_per_s, span)
-    for index, spec in enumerate(scenario.strategies):
-        seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
-        ctx = SimContext(
-            profile,
-            processing,
-            listing.base_s,
-            listing.per_object_s,
-            seed,
-            horizon,
-            writer_lead_s=WRITER_LEAD_S,
-            ticks=_live_ticks(options.live, spec.name),
-            route_samples=route_samples(profile, options),
-            file_size=file_size,
-            list_per_page_s=listing.per_page_s,
-            bucket=bucket,
-            rate_per_s=rate_per_s,
-            work=work,
-        )
-        interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
-        phase = _live_phase(options.live, spec.name)
-        models[spec.name] = make_model(spec, ctx, poll_phase(seed, interval) if phase is None else phase)
-    tallies = {name: StrategyTally() for name in models}
-    sampler = np.random.default_rng([scenario.seed, 99])
-    generating = 0.0
-    done = 0
-    clock = time.perf_counter()
-    for chunk in arrival_chunks(
-        arrivals_spec, scenario.seed, options.chunk_files
-    ):  # every model, same arrivals
-        written = chunk / scale
-        pick = sampler.random(written.size) < sample_p
-        generating += time.perf_counter() - clock
-        for name, model in models.items():
-            clock = time.perf_counter()
-            result = model.chunk(written)
-            _tally(tallies[name], written, result, model.path_names)
-            tallies[name].seconds += time.perf_counter() - clock
-            if pick.any():
-                rows.append(_records(name, chunk[pick], written[pick], result, pick, model.path_names))
-        done += int(written.size)
-        if options.on_chunk is not None:
-            options.on_chunk(done, expected)
-        clock = time.perf_counter()
-    for name, model in models.items():
-        tally = tallies[name]
-        tally.last_activity = max(tally.last_activity, period_s)
-        started_finish = time.perf_counter()
-        model.finish(tally.last_activity)
-        tally.seconds += time.perf_counter() - started_finish + generating / len(models)
+    setup = prepare(scenario, options)
+    runs = run_strategies(setup, options.on_chunk)
+    tallies = {r.name: r.tally for r in runs}
+    models = {r.name: r.model for r in runs}
+    rows = [frame for _, _, frame in sorted((c, r.index, f) for r in runs for c, f in r.rows)]
     records = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COLUMNS)
     summary = _summary(
         scenario,
         tallies,
         models,
         records,
-        profile,
-        processing,
-        listing,
-        bucket,
+        setup.profile,
+        setup.processing,
+        setup.listing,
+        setup.bucket,
         options,
         started,
         command,
-        sampled=sample_p < 1.0,
-        expected=expected,
-        rate_per_s=rate_per_s,
-        work=work,
+        sampled=setup.sample_p < 1.0,
+        expected=setup.expected,
+        rate_per_s=setup.rate_per_s,
+        work=setup.work,
     )
-    if work is not None and options.files_per_day is not None:  # decide's view beside the projection
+    if setup.work is not None and options.files_per_day is not None:  # decide's view beside the projection
         from bench.decide.beside import beside_run
 
-        summary = beside_run(summary, profile)
+        summary = beside_run(summary, setup.profile)
     write_results(out, records[COLUMNS], summary)
     return summary
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every strategy's pass needs, fixed before the first arrival (picklable: it goes to
+    the worker processes)."""
+
+    scenario: Scenario
+    options: SimulationOptions
+    profile: LatencyProfile
+    processing: Distribution
+    listing: Listing
+    file_size: float
+    arrivals: Arrivals
+    expected: float
+    period_s: float
+    sample_p: float
+    horizon_s: float
+    rate_per_s: float
+    bucket: StartState
+    work: Work | None  # the work model (bench.cost.work), unless a processing time rules
+
+
+def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
+    """The arrival process, the models' inputs and the bucket's start for ``scenario``."""
+    profile = load_profile(scenario.latency_profile)
+    processing, listing = model_inputs(profile, options)
+    arrivals_spec = settle_replay(  # a trace without count or duration_s: both from the trace
+        scaled_arrivals(scenario.workload.arrivals, days=options.days, files_per_day=options.files_per_day)
+    )
+    scale = scenario.workload.time_scale
+    expected = expected_count(arrivals_spec)
+    period_s = float(arrivals_spec.duration_s or 0.0) / scale
+    span = period_s if period_s > 0 else expected / _mean_rate(arrivals_spec, scale)
+    rate_per_s = expected / max(span, 1e-9)  # files a real second over the arrival period
+    file_size = mean_file_size(scenario)
+    return Setup(
+        scenario,
+        replace(options, on_chunk=None),  # a callback stays in the parent process
+        profile,
+        processing,
+        listing,
+        file_size,
+        arrivals_spec,
+        expected,
+        period_s,
+        min(1.0, options.max_records / len(scenario.strategies) / max(1.0, expected)),
+        max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0,
+        rate_per_s,
+        bucket_start(scenario, options, rate_per_s, span),
+        with_transfer(work_model(processing, options), file_size),  # the file's transfer, as pve decide
+    )
+
+
+def make_strategy_model(setup: Setup, index: int) -> Model:
+    """The model of the scenario's ``index``-th strategy, seeded by its position."""
+    scenario, options = setup.scenario, setup.options
+    spec = scenario.strategies[index]
+    seed = strategy_seed(scenario.seed, index, 0) + 1_000_003 * options.replica
+    ctx = SimContext(
+        setup.profile,
+        setup.processing,
+        setup.listing.base_s,
+        setup.listing.per_object_s,
+        seed,
+        setup.horizon_s,
+        writer_lead_s=WRITER_LEAD_S,
+        ticks=_live_ticks(options.live, spec.name),
+        route_samples=route_samples(setup.profile, options),
+        file_size=setup.file_size,
+        list_per_page_s=setup.listing.per_page_s,
+        bucket=setup.bucket,
+        rate_per_s=setup.rate_per_s,
+        work=setup.work,
+    )
+    interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
+    phase = _live_phase(options.live, spec.name)
+    return make_model(spec, ctx, poll_phase(seed, interval) if phase is None else phase)
+
+
+def run_strategies(setup: Setup, on_chunk: Callable[[int, float], None] | None = None) -> list[StrategyRun]:
+    """Every strategy's pass, in ``setup.options.jobs`` worker processes when the work is big
+    enough to pay for them (``bench.simulate.parallel``), in strategy order."""
+    count = len(setup.scenario.strategies)
+    jobs = setup.options.jobs or default_jobs()
+    if jobs <= 1 or count <= 1 or setup.expected * count < PARALLEL_MIN_WORK:
+        groups = [list(range(count))]
+    else:
+        weights = [make_strategy_model(setup, i).relative_cost for i in range(count)]
+        groups = balanced_groups(weights, jobs)
+    progress = None if on_chunk is None else (lambda done: on_chunk(done, setup.expected))
+    runs = run_groups(partial(simulate_strategies, setup), groups, progress)
+    return sorted(runs, key=lambda r: r.index)
+
+
+def simulate_strategies(
+    setup: Setup, indices: Sequence[int], progress: Callable[[int], None] | None = None
+) -> list[StrategyRun]:
+    """One pass over the seeded arrivals for the strategies at ``indices``: every model sees the
+    same arrivals, chunk by chunk, and the same records sample (``progress(files so far)`` after
+    each chunk). A worker process runs this for its share of the strategies."""
+    models = {i: make_strategy_model(setup, i) for i in indices}
+    names = {i: setup.scenario.strategies[i].name for i in indices}
+    tallies = {i: StrategyTally() for i in indices}
+    rows: dict[int, list[tuple[int, pd.DataFrame]]] = {i: [] for i in indices}
+    sampler = np.random.default_rng([setup.scenario.seed, 99])
+    scale = setup.scenario.workload.time_scale
+    generating, done = 0.0, 0
+    clock = time.perf_counter()
+    chunks = arrival_chunks(setup.arrivals, setup.scenario.seed, setup.options.chunk_files)
+    for number, chunk in enumerate(chunks):  # every model, same arrivals
+        written = chunk / scale if scale != 1.0 else chunk  # x / 1.0 is x: no 40 MB copy
+        pick = sampler.random(written.size) < setup.sample_p
+        generating += time.perf_counter() - clock
+        for i, model in models.items():
+            clock = time.perf_counter()
+            result = model.chunk(written)
+            _tally(tallies[i], written, result, model.path_names)
+            tallies[i].seconds += time.perf_counter() - clock
+            if pick.any():
+                rows[i].append(
+                    (number, _records(names[i], chunk[pick], written[pick], result, pick, model.path_names))
+                )
+            del result  # its arrays go before the next model's are made
+        done += int(written.size)
+        if progress is not None:
+            progress(done)
+        clock = time.perf_counter()
+    for i, model in models.items():
+        tally = tallies[i]
+        tally.last_activity = max(tally.last_activity, setup.period_s)
+        started_finish = time.perf_counter()
+        model.finish(tally.last_activity)
+        tally.seconds += time.perf_counter() - started_finish + generating / len(models)
+    return [
+        StrategyRun(i, names[i], tallies[i], FinishedModel(m.totals, m.stability(setup.rate_per_s)), rows[i])
+        for i, m in models.items()
+    ]
 
 
 def _tally(
@@ -288,8 +405,9 @@ def _tally(
     finished, detected, started = result.finished, result.detected, result.started
     if not everything:
         finished, detected, started, written = finished[done], detected[done], started[done], written[done]
-    tally.latency.add(finished - written, finite=True)
-    tally.detection.add(detected - written, finite=True)
+    since = np.subtract(finished, written)
+    tally.latency.add(since, finite=True)
+    tally.detection.add(np.subtract(detected, written, out=since), finite=True)  # one buffer for both
     for code, name in enumerate(path_names):
         tally.paths[name] += int(np.sum(result.path == code))
     if done.any():
@@ -331,7 +449,7 @@ def _records(
 def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; replaced by the results builder)
     scenario: Scenario,
     tallies: dict[str, StrategyTally],
-    models: dict[str, Model],
+    models: dict[str, FinishedModel],
     records: pd.DataFrame,
     profile: LatencyProfile,
     processing: Distribution,

@@ -58,7 +58,11 @@ class SqsTimeline:
         return self.fixed if self.fixed is not None else self.state.batches
 
     def minute_of(self, t: np.ndarray) -> np.ndarray:
-        return np.clip(((t - self.origin) // MINUTE_S).astype(np.int64), 0, self.levels.size - 1)
+        since = np.subtract(t, self.origin)
+        since //= MINUTE_S  # in place: a chunk's arrays are 40 MB each
+        minute = since.astype(np.int64)
+        del since
+        return np.clip(minute, 0, self.levels.size - 1, out=minute)
 
     def add(self, available: np.ndarray, service: np.ndarray) -> None:
         """Decide every minute up to the last of these messages (and on while a backlog remains)."""

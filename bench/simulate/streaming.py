@@ -30,11 +30,13 @@ class StreamingStats:
         self.count += int(values.size)
         self.total += float(np.sum(values, dtype=np.float64))
         self.maximum = max(self.maximum, float(values.max()))
-        scaled = np.clip(values, LOW, HIGH).astype(np.float32)  # float32 is ample for 0.1% bins
+        scaled = values.astype(np.float32)  # float32 is ample for 0.1% bins; casting is monotone,
+        np.clip(scaled, np.float32(LOW), np.float32(HIGH), out=scaled)  # so clipping after it is the same
         np.log10(scaled, out=scaled)
         scaled -= np.float32(math.log10(LOW))
         scaled *= np.float32(BINS_PER_DECADE)
-        index = scaled.astype(np.int32) + 1
+        index = scaled.astype(np.int32)
+        index += 1
         index[values < LOW] = 0
         self._counts += np.bincount(index, minlength=self._counts.size)[: self._counts.size]
         if self.count <= self.keep_exact_up_to:
