@@ -78,6 +78,10 @@ def test_poll_counts_are_exact(moto_run: Run) -> None:
     assert set(calls) == {"s3.ListObjectsV2", "s3.GetObject", "s3.PutObject"}
     assert s.invocations == 0
     assert 0 < s.empty_polls < s.poll_cycles  # the first listing, before any file, is empty
+    # a calm run: no page asked again, no link, no inbox file stuck (the counters are there to say so)
+    assert {k: counters[k] for k in ("listing_resumes", "symlinks_refused", "stuck")} == dict.fromkeys(
+        ("listing_resumes", "symlinks_refused", "stuck"), 0
+    )
 
 
 def test_start_after_lists_one_page_per_cycle(moto_run: Run) -> None:

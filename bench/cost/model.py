@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bench.cost.instances import PROCESS_MB, SEEN_KEY_BYTES, TARGET, Demand, InstanceType, Sizing, size_poller
 from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError, read_input_text
-from bench.results.model import StrategyResult
 from bench.scenario.kinds import Kind
+
+if TYPE_CHECKING:  # a run's typed counts (pydantic model), imported where a run is priced:
+    from bench.results.model import StrategyResult  # pve decide never prices one
 
 LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
@@ -343,7 +345,7 @@ def price_run(
 
 # -- what each kind's run adds to its counts' bill ------------------------------------------------------
 # (strategy, pricing, instance hours or None, CPU share of the processing) -> the added cost
-RunCharge = Callable[[StrategyResult, Pricing, float | None, float], CostBreakdown]
+RunCharge = Callable[["StrategyResult", Pricing, float | None, float], CostBreakdown]
 
 
 def _nothing(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
@@ -393,6 +395,8 @@ RUN_CHARGES: dict[Kind, RunCharge] = {
 
 def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:
     """A strategy's results; a dict (the schema-1 way) still works, with a DeprecationWarning."""
+    from bench.results.model import StrategyResult
+
     if isinstance(strategy, StrategyResult):
         return strategy
     warnings.warn(

@@ -3,6 +3,7 @@ draw, so a route's quantiles are those of the sum, not sums of quantiles), with 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -111,6 +112,89 @@ def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
     return d.list_s_per_page(on_lambda=d.kind == "poll-scheduled-lambda")
 
 
+CONVOLVED = ("s3-lambda", "hybrid", "s3-eventbridge-lambda", "s3-sqs-lambda")
+_ROUTE_DRAWS: dict[tuple[str, str, int, int], np.ndarray] = {}
+
+
+def route_draws(profile: LatencyProfile, route: str, n: int, seed: int) -> np.ndarray:
+    """``route_delays`` sampled once per process for a profile (by its content), route, count and
+    seed, read-only: a decision asks for the same draws for every configuration it tries."""
+    key = (repr(profile), route, n, seed)
+    draws = _ROUTE_DRAWS.get(key)
+    if draws is None:
+        if len(_ROUTE_DRAWS) >= 64:
+            _ROUTE_DRAWS.clear()
+        draws = profiles.route_delays(profile, route, n, seed)
+        draws.flags.writeable = False
+        _ROUTE_DRAWS[key] = draws
+    return draws
+
+
+def sample_latencies(
+    ds: Sequence[Deployment],
+    files_per_day: float,
+    profile: LatencyProfile,
+    tail: Tail,
+    *,
+    n: int = 20_000,
+    seed: int = 0,
+    month_s: float = 730 * 3600.0,
+    pricing: Pricing | None = None,
+) -> np.ndarray:
+    """``sample_latency`` of configurations of one option at once, a row each (the same numbers,
+    bit for bit): the seeded draws are shared by every row, only the knobs differ."""
+    kinds = {d.kind for d in ds}
+    kind = ds[0].kind if len(kinds) == 1 else ""
+    if kind in ("s3-lambda", "hybrid", "s3-eventbridge-lambda") and hasattr(profiles, "route_delays"):
+        delays = tail.add(np.random.default_rng(seed), route_draws(profile, kind, n, seed))
+        return delays[None, :] + _column([d.lambda_s for d in ds])
+    if kind in ("poll-ec2", "poll-scheduled-lambda"):
+        return _poll_latencies(ds, files_per_day, profile, n, seed, month_s, pricing)
+    rows = [
+        sample_latency(d, files_per_day, profile, tail, n=n, seed=seed, month_s=month_s, pricing=pricing)
+        for d in ds
+    ]  # a queue's batch wait draws differently per batch size
+    return np.stack(rows) if rows else np.empty((0, n))
+
+
+def _column(values: Sequence[float]) -> np.ndarray:
+    return np.array(values, dtype=float)[:, None]
+
+
+def _poll_latencies(
+    ds: Sequence[Deployment],
+    files_per_day: float,
+    profile: LatencyProfile,
+    n: int,
+    seed: int,
+    month_s: float,
+    pricing: Pricing | None,
+) -> np.ndarray:
+    """The pollers' rows of ``sample_latencies``: ``sample_latency``'s arithmetic, in its order."""
+    rng = np.random.default_rng(seed)
+    phase_u, work_u = rng.random(n), rng.random(n)
+    per_month = files_per_day * month_s / 86400.0
+    interval = _column([d.interval_s for d in ds])
+    per_cycle = _column([files_per_day * d.interval_s / 86400.0 for d in ds])
+    listing = _column(
+        [poll_usage(d, per_month, month_s).pages_per_cycle * list_s_per_page(profile, d) for d in ds]
+    )
+    phase = phase_u[None, :] * interval
+    if ds[0].kind == "poll-ec2":
+        p = pricing or load_pricing()
+        vcpus = _column([2.0 * poller_sizing(d, per_month, p).count for d in ds])
+        backlog = per_cycle * _column([d.cpu_s for d in ds]) / vcpus
+        return (
+            phase
+            + listing
+            + work_u[None, :] * backlog
+            + _column([d.cpu_s for d in ds])
+            + _column([d.wait_s for d in ds])
+        )
+    work = _column([d.lambda_s for d in ds])
+    return phase + listing + work_u[None, :] * per_cycle * work + work
+
+
 def sample_latency(
     d: Deployment,
     files_per_day: float,
@@ -137,8 +221,8 @@ def sample_latency(
 
     work = d.lambda_s
     convolved = getattr(profiles, "route_delays", None)  # the profile's own legs, tails and cold starts
-    if convolved is not None and d.kind in ("s3-lambda", "hybrid", "s3-eventbridge-lambda", "s3-sqs-lambda"):
-        delays = convolved(profile, d.kind, n, seed)
+    if convolved is not None and d.kind in CONVOLVED:
+        delays = route_draws(profile, d.kind, n, seed)
         if d.kind == "s3-sqs-lambda":
             delays = delays + _batch_wait(d, files_per_day, rng, n)
         return tail.add(rng, delays) + work

@@ -13,14 +13,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from bench.errors import InputError
-from bench.results.model import SCHEMA_VERSION, Run, RunKind
 from bench.results.records import COLUMNS
+
+if TYPE_CHECKING:  # pandas and the pydantic model are imported where results are read: checking
+    import pandas as pd  # an --out folder must not pay their half second (pve decide)
+
+    from bench.results.model import Run
 
 
 class ResultsError(InputError):
@@ -79,6 +80,8 @@ def read_results(folder: str | Path) -> Results:
 
 def read_records(path: Path) -> pd.DataFrame:
     """``records.csv`` with every record column, or a :class:`ResultsError` naming the file."""
+    import pandas as pd
+
     if not path.is_file():
         raise ResultsError(f"{path}: missing (a results folder holds records.csv beside summary.json)")
     try:
@@ -132,6 +135,8 @@ def read_summary(path: Path) -> Run:
 
 
 def summary_from_json(data: Any, origin: str = "summary") -> Run:
+    from pydantic import ValidationError
+
     if not isinstance(data, dict):
         raise ResultsError(f"{origin} is not a summary (a JSON object)")
     version = data.get("schema_version")
@@ -151,6 +156,8 @@ def summary_from_json(data: Any, origin: str = "summary") -> Run:
 
 
 def _read_v2(data: dict[str, Any]) -> Run:
+    from bench.results.model import Run
+
     return Run.model_validate(data)
 
 
@@ -160,6 +167,8 @@ def _read_v1(data: dict[str, Any]) -> Run:
     time the v1 pricing used (a live run's wall time; for a simulation, which did not store it,
     the simulated period, an approximation) and drops the stored dollars, which no function of
     this version provably derived: readers price the counts again with ``run_cost``."""
+    from bench.results.model import SCHEMA_VERSION, Run, RunKind
+
     upgraded = {**data, "schema_version": SCHEMA_VERSION, "pricing_sha256": None}
     simulated = data.get("kind") == RunKind.SIMULATED.value
     period_s = _v1_period_s(data) if simulated else None

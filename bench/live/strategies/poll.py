@@ -168,6 +168,10 @@ class PollRun(StrategyRun):
             "cursor_keys_remembered": self.poller.cursor.remembered,
             "ledger_duplicates_skipped": loop.duplicates_skipped,
             "ledger_claimed_elsewhere": loop.claimed_elsewhere,
+            "listing_resumes": stats.listing_resumes,  # a failed page asked again from its token
+            "symlinks_followed": stats.symlinks_followed,
+            "symlinks_refused": stats.symlinks_refused,  # links that lead outside the root
+            "stuck": loop.stuck,  # inbox files that could not be claimed or moved: failed once
         }
 
 
