@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "break_even": "bench.cost.model",
     "Deployment": "bench.cost.model",
     "standard_deployments": "bench.cost.model",
+    "required_deployments": "bench.cost.fair",  # every option built to a Requirements
     "cost_table": "bench.cost.sweep",
     "check_feasibility": "bench.cost.feasibility",
     "run_cost": "bench.cost.run",
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     # decide on your own numbers (notebook 05)
     "decide_for": "bench.decide.api",
     "decide_workload": "bench.decide.api",
+    "display_label": "bench.decide.rank",  # an option's name as a table prints it under Requirements
     "Requirements": "bench.requirements",
     "RequirementsError": "bench.requirements",
     "Decision": "bench.decide.rank",

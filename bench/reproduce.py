@@ -176,8 +176,8 @@ def findings(root: Path) -> str:
     if "bucket" in monthly:  # results made since the start and retention were modelled
         state = "; " + "; ".join(str(b) for b in monthly["bucket"].dropna().unique())
     lines += [
-        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, 100 ms per file"
-        f"{state}): median latency / the month's bill",
+        f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, "
+        f"{_work_label(root / 'monthly')}{state}): median latency / the month's bill",
         "",
     ]
     rates = sorted(monthly["files_per_day"].unique())
@@ -232,6 +232,23 @@ def findings(root: Path) -> str:
         f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {sample}{verdict}"
     )
     return "\n".join(lines)
+
+
+def _work_label(folder: Path) -> str:
+    """The per-file work a simulation folder ran under, as its summaries state it."""
+    for path in sorted(folder.glob("*/summary.json")):
+        simulation = read_results(path.parent).summary.simulation
+        processing = simulation.processing if simulation is not None else {}
+        if processing.get("kind") == "work":
+            size_kb = float(processing.get("file_size_mb") or 0.1) * 1000
+            return (
+                f"{float(processing['cpu_s']):g} s CPU + {float(processing['wait_s']):.3g} s wait per file "
+                f"({size_kb:.3g} KB files' transfer included; the work model pve decide uses, Lambda at its "
+                "memory's share of a vCPU)"
+            )
+        if processing.get("kind") == "constant":
+            return f"{float(processing['value_s']) * 1000:g} ms per file"
+    return "the profile's processing time"
 
 
 def break_even_findings(folder: Path, where: str) -> list[str]:

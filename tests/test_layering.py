@@ -19,7 +19,8 @@ BENCH_STAGES: dict[str, set[str]] = {
     "scenario": set(),
     "results": {"scenario"},
     "cost": {"scenario", "results"},
-    "simulate": {"scenario", "results", "cost"},
+    # simulate: pve decide's view beside a simulation's monthly projection (bench.decide.beside)
+    "simulate": {"scenario", "results", "cost", "decide"},
     "live": {"scenario", "results", "cost"},
     "report": {"scenario", "results", "cost", "simulate"},
     "decide": {"scenario", "results", "cost"},  # pve decide: bills, ranges and feasibility, no live runs

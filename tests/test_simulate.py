@@ -314,8 +314,8 @@ def test_a_simulated_quantile_holds_within_10_percent_or_inside_the_live_interva
 
 
 def test_simulate_and_decide_share_one_work_model(tmp_path: Path) -> None:
-    """The same workload (100,000 files a day, 0.05 s CPU + 0.05 s wait, 128 MB, 0.1 MB files kept
-    as the simulation keeps them): S3 -> Lambda's simulated p50 is decide's within 10%, and the
+    """The same workload (100,000 files a day, 0.05 s CPU + 0.05 s wait, 128 MB, the scenario's
+    files, kept as the simulation keeps them): S3 -> Lambda's simulated p50 is decide's within 10%, and the
     simulation's monthly projection is decide's bill within 2% (it was 7.4x off: a flat 100 ms
     against 0.743 s at 128 MB)."""
     from bench import Requirements, decide_workload
@@ -327,8 +327,15 @@ def test_simulate_and_decide_share_one_work_model(tmp_path: Path) -> None:
     assert summary.simulation.processing["kind"] == "work"
     simulated = summary.strategies["s3-lambda"]
     kept = summary.simulation.bucket.listed_days
+    size = summary.simulation.processing["file_size_mb"]  # its wait holds the transfer (50 MB/s)
     decision = decide_workload(
-        100_000, Requirements.build(keep_days=kept), memory_mb=128, retention="keep", samples=2
+        100_000,
+        Requirements.build(keep_days=kept),
+        memory_mb=128,
+        retention="keep",
+        samples=2,
+        file_size_mb=size,
+        wait_s=summary.simulation.processing["wait_s"] - size / 50.0,
     )
     direct = next(o for o in decision.options if o.name == "S3 -> Lambda")
     assert simulated.latency_s.p50 == pytest.approx(direct.latency.p50, rel=0.10)

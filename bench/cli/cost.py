@@ -105,9 +105,9 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     from rich.table import Table
 
     from bench.cost.assumptions import load_assumptions
-    from bench.cost.fair import requirement_assumptions, requirement_deployment
+    from bench.cost.fair import required_deployments, requirement_assumptions
     from bench.cost.feasibility import check
-    from bench.cost.model import files_per_month, load_pricing, monthly_cost, standard_deployments
+    from bench.cost.model import files_per_month, load_pricing, monthly_cost
     from bench.report.cost_sweep import Ranges, write_sweep
 
     req = requirements_from_args(args)
@@ -127,23 +127,19 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         req,
     )
     ttl = float(loaded.defaults.get("ledger_ttl_days", 1.0))
-    deployments = [
-        requirement_deployment(
-            replace(d, ebs_root_gb=args.ebs_root_gb), req, file_size_mb=args.file_size_mb, ledger_ttl_days=ttl
-        )
-        for d in standard_deployments(
-            args.interval,
-            args.memory,
-            arch=args.arch,
-            cpu_s=cpu_s,
-            wait_s=wait_s,
-            retention_days=req.keep_days,
-            retention=args.retention,
-        )
-    ]
-    from bench.cost.sensitivity import apply, points
-
-    deployments = [apply(d, points(assumptions)) for d in deployments]
+    deployments = required_deployments(
+        req,
+        file_size_mb=args.file_size_mb,
+        ledger_ttl_days=ttl,
+        assumptions=loaded,
+        ebs_root_gb=args.ebs_root_gb,
+        interval_s=args.interval,
+        memory_mb=args.memory,
+        arch=args.arch,
+        cpu_s=cpu_s,
+        wait_s=wait_s,
+        retention=args.retention,
+    )
     if args.sweep:
         out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
         baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done

@@ -103,9 +103,8 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
                     f"{bare:.2f}s ({n / bare:,.0f} files/s)",
                     highlight=False,
                 )
-            for name, s in summary.strategies.items():
-                if not s.feasible:
-                    console.print(f"[red]{name} cannot run as configured:[/] {s.why_not}", highlight=False)
+            for line in _cannot_run(summary) + decide_lines(summary):
+                console.print(line, highlight=False)
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
         frame = comparison_frame(summaries)
@@ -263,6 +262,37 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     if args.quiet and not document["holds"]:
         Console(stderr=True).print(f"the simulator does not hold: see {out}/validation.json", highlight=False)
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
+
+
+def _cannot_run(summary: Run) -> list[str]:
+    return [
+        f"[red]{name} cannot run as configured:[/] {s.why_not}"
+        for name, s in summary.strategies.items()
+        if not s.feasible
+    ]
+
+
+def decide_lines(summary: Run) -> list[str]:
+    """pve decide beside the monthly projection (``simulation.decide``): the bill prices the
+    simulated configuration; decide's search for the same workload, where it differs."""
+    view = summary.simulation.decide if summary.simulation is not None else {}
+    if not view:
+        return []
+    from bench.decide.search import short
+
+    def money(v: dict[str, Any]) -> str:
+        if not v["feasible"]:
+            return "cannot run"
+        return f"${v['monthly_usd']:,.2f}/mo, p50 {v['p50_s']:.3g} s"
+
+    lines = ["monthly bills price each strategy as simulated (pve decide agrees: same code, same workload)"]
+    for name, entry in view.items():
+        simulated, searched = entry["as_simulated"], entry["searched"]
+        line = f"  {name}: as simulated ({short(simulated['configuration'])}) {money(simulated)}"
+        if not entry["same_configuration"]:
+            line += f"; pve decide would pick {short(searched['configuration'])}: {money(searched)}"
+        lines.append(line)
+    return lines
 
 
 def _quiet_print(*args: Any, **kwargs: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench.cost.assumptions import Assumption, Assumptions, Value
-from bench.cost.model import Deployment
+from bench.cost.model import Deployment, standard_deployments
 from bench.requirements import CHOICES, Requirements
 
 CHOICE_SOURCE = "A requirement left to its default: the range tries every alternative (pin it to hold it)"
@@ -47,6 +47,54 @@ def requirement_deployment(
         fields["archive_processed"] = keep  # kept inputs leave the inbox by COPY to an archive prefix
     fields["delete_inputs"] = not keep  # every option deletes what it processed (an event route too)
     return replace(d, **fields)  # type: ignore[arg-type]
+
+
+def required_deployments(
+    requirements: Requirements | None = None,
+    *,
+    file_size_mb: float = 0.1,
+    peak_factor: float = 1.0,
+    ledger_ttl_days: float | None = None,
+    ebs_root_gb: float = 8.0,
+    assumptions: Assumptions | None = None,
+    at_points: bool = True,
+    **knobs: Any,
+) -> list[Deployment]:
+    """Every option ``pve decide`` and ``pve cost`` compare, each built to ``requirements`` (the
+    defaults: ``Requirements()``) with the assumptions' points (``assumptions``: the bundled file
+    by default), as ``pve cost`` prices them - the one public way to get them with their
+    requirement lines (``bench.required_deployments``). ``knobs`` go to
+    :func:`standard_deployments` (``interval_s``, ``memory_mb``, ``arch``, ``cpu_s``, ``wait_s``,
+    ``retention``); inputs are kept for the requirements' ``keep_days``. ``at_points=False``
+    leaves the points to the caller (``pve decide`` applies its own)."""
+    from bench.cost.assumptions import load_assumptions
+    from bench.cost.sensitivity import apply, points
+
+    req = requirements or Requirements()
+    a = assumptions or load_assumptions()
+    ttl = float(a.defaults.get("ledger_ttl_days", 1.0)) if ledger_ttl_days is None else ledger_ttl_days
+    built = [
+        requirement_deployment(
+            replace(d, ebs_root_gb=ebs_root_gb),
+            req,
+            file_size_mb=file_size_mb,
+            peak_factor=peak_factor,
+            ledger_ttl_days=ttl,
+        )
+        for d in standard_deployments(retention_days=req.keep_days, **knobs)
+    ]
+    if not at_points:
+        return built
+    first = built[0]
+    own: dict[str, Value] = {
+        "cpu_s": first.cpu_s,
+        "wait_s": first.wait_s,
+        "memory_mb": float(first.memory_mb),
+        "arch": first.arch,
+        "retention": str(first.retention),
+    }
+    values = points(requirement_assumptions(a.with_points(own), req))
+    return [apply(d, values) for d in built]
 
 
 def _as_value(v: object) -> str:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bench.cost.assumptions import load_assumptions
 from bench.cost.fair import requirement_assumptions, requirement_deployment
+from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, files_per_month, load_pricing, monthly_cost, price_run
 from bench.cost.sensitivity import apply, points
 from bench.cost.sweep import deployment_for
@@ -35,6 +36,7 @@ def run_cost(
     retention_days: float | None = None,
     work: Work | None = None,
     requirements: Requirements | None = None,
+    file_size_mb: float | None = None,
 ) -> CostBlock:
     """The strategy's run priced at AWS rates, the same per million files at the run's own rate,
     and, given ``files_per_day``, a month of the deployment it stands for (its processed files
@@ -51,12 +53,12 @@ def run_cost(
     breakdown = price_run(strategy, pricing=p)
     finished = strategy.finished
     monthly = None
-    deployment = deployment_for(name, strategy) if files_per_day is not None else None
+    deployment = (
+        projected_deployment(name, strategy, retention_days, work, requirements, file_size_mb)
+        if files_per_day is not None
+        else None
+    )
     if deployment is not None and files_per_day is not None:
-        if retention_days is not None:
-            deployment = replace(deployment, retention_days=retention_days)
-        if work is not None:  # a simulation under the work model: priced like pve decide
-            deployment = like_decide(replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s), requirements)
         monthly = monthly_cost(deployment, files_per_month(files_per_day, p), pricing=p).as_dict()
     return CostBlock(
         pricing=p.label,
@@ -67,6 +69,29 @@ def run_cost(
         monthly_usd=monthly,
         monthly_retention_days=None if monthly is None else retention_days,
     )
+
+
+def projected_deployment(
+    name: str,
+    strategy: StrategyResult,
+    retention_days: float | None = None,
+    work: Work | None = None,
+    requirements: Requirements | None = None,
+    file_size_mb: float | None = None,
+) -> Deployment | None:
+    """The deployment a simulation's monthly projection prices: the strategy's own configuration,
+    under the work model built to ``requirements`` like ``pve decide`` (None: no AWS bill)."""
+    deployment = deployment_for(name, strategy)
+    if deployment is None:
+        return None
+    if retention_days is not None:
+        deployment = replace(deployment, retention_days=retention_days)
+    if work is not None:  # a simulation under the work model: priced like pve decide
+        deployment = replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s)
+        if file_size_mb is not None:  # the scenario's files (the model's 0.1 MB otherwise)
+            deployment = replace(deployment, file_size_mb=file_size_mb)
+        deployment = like_decide(deployment, requirements)
+    return deployment
 
 
 # The assumptions a simulation's projection takes at their points, as pve decide does (its work,
@@ -99,6 +124,29 @@ def like_decide(d: Deployment, requirements: Requirements | None = None) -> Depl
     return apply(built, {k: v for k, v in values.items() if k in DECIDE_POINTS or k in CHOICES})
 
 
+# A run's table prices each strategy's deployment at a stated rate (``$/mo@100k/d``), built to
+# these requirements - the defaults pve decide states - like every option pve decide ranks.
+TABLE_REQUIREMENTS = Requirements()
+
+
+def monthly_at(
+    name: str, strategy: StrategyResult, files_per_day: float, pricing: Pricing | None = None
+) -> tuple[float | None, str]:
+    """(USD a month, why it cannot run) for ``strategy`` deployed on AWS at ``files_per_day``,
+    built to :data:`TABLE_REQUIREMENTS` through the path ``pve decide`` takes (its requirement
+    lines, its assumptions' points, its feasibility check). (None, "") for no AWS bill."""
+    p = pricing or load_pricing()
+    deployment = deployment_for(name, strategy)
+    if deployment is None:
+        return None, ""
+    built = like_decide(deployment, TABLE_REQUIREMENTS)
+    a = requirement_assumptions(load_assumptions(), TABLE_REQUIREMENTS)
+    verdict = check(built, files_per_day, pricing=p, assumptions=a)
+    if not verdict.feasible:
+        return None, verdict.reason
+    return monthly_cost(built, files_per_month(files_per_day, p), pricing=p).total, ""
+
+
 def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     """Every strategy of ``run`` priced with ``pricing`` (by default the bundled table)."""
     p = pricing or load_pricing()
@@ -106,13 +154,21 @@ def run_costs(run: Run, pricing: Pricing | None = None) -> dict[str, CostBlock]:
     bucket = run.simulation.bucket if run.simulation is not None else None
     days = bucket.listed_days if bucket is not None else None
     processing = run.simulation.processing if run.simulation is not None else None
-    work = required = None
+    work = required = size = None
     if isinstance(processing, dict) and processing.get("kind") == "work":
         work = Work(float(processing["cpu_s"]), float(processing["wait_s"]))
         required = Requirements.from_mapping(processing.get("requirements") or {})
+        size = processing.get("file_size_mb")
     return {
         name: run_cost(
-            s, p, files_per_day=rate, name=name, retention_days=days, work=work, requirements=required
+            s,
+            p,
+            files_per_day=rate,
+            name=name,
+            retention_days=days,
+            work=work,
+            requirements=required,
+            file_size_mb=None if size is None else float(size),
         )
         for name, s in run.strategies.items()
     }

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from bench.cost.assumptions import Assumptions, Value
-from bench.cost.fair import requirement_assumptions, requirement_deployment
+from bench.cost.fair import required_deployments, requirement_assumptions
 from bench.cost.feasibility import check
-from bench.cost.model import Deployment, Pricing, files_per_month, monthly_cost, standard_deployments
+from bench.cost.model import Deployment, Pricing, files_per_month, monthly_cost
 from bench.cost.sensitivity import apply, cost_assumptions, joint_samples, points, two_sig
 from bench.decide.latency import Quantiles, Tail, quantiles, sample_latencies, sample_latency, with_tail
 from bench.decide.search import Candidate, Pins, candidates, choose, configuration
@@ -31,6 +31,20 @@ OPTION_NAMES = (
     "S3 -> EventBridge -> Lambda",
     "hybrid (S3 -> Lambda + hourly sweep)",
 )
+
+# What the two EC2 pollers do with a processed file under the requirements in force (the names
+# above are the JSON's keys, a contract; the tables print these labels).
+_POLLER_LABELS = {
+    ("EC2 poller, seen-set (keeps files)", "keep"): "EC2 poller, seen-set (keeps files)",
+    ("EC2 poller, seen-set (keeps files)", "delete"): "EC2 poller, seen-set (deletes when done)",
+    ("EC2 inbox poller (deletes when done)", "keep"): "EC2 inbox poller (archives when done)",
+    ("EC2 inbox poller (deletes when done)", "delete"): "EC2 inbox poller (deletes when done)",
+}
+
+
+def display_label(name: str, req: Requirements) -> str:
+    """The option's name as a table prints it: what it does with its inputs under ``req``."""
+    return _POLLER_LABELS.get((name, req.inputs), name)
 
 
 LATENCY_METHOD = (
@@ -187,27 +201,21 @@ class Decision:
 def deployments_for(w: Workload, transfer_mb_per_s: float, ledger_ttl_days: float = 1.0) -> list[Deployment]:
     """Every option at its default knobs, built to ``w``'s requirements (the search varies the knobs)."""
     values = w.points(transfer_mb_per_s)
-    req = w.req
-    base = standard_deployments(
-        w.interval_s or 60.0,
-        w.memory_mb or 128,
+    built = required_deployments(
+        w.req,
+        file_size_mb=w.file_size_mb,
+        peak_factor=w.peak / w.files_per_day if w.files_per_day else 1.0,
+        ledger_ttl_days=ledger_ttl_days,
+        ebs_root_gb=w.ebs_root_gb,
+        at_points=False,  # decide applies its own points (around the workload's values)
+        interval_s=w.interval_s or 60.0,
+        memory_mb=w.memory_mb or 128,
         arch=w.arch,
         cpu_s=float(values["cpu_s"]),
         wait_s=float(values["wait_s"]),
-        retention_days=req.keep_days,
-        retention=w.retention,  # type: ignore[arg-type]
+        retention=w.retention,
     )
-    peak = w.peak / w.files_per_day if w.files_per_day else 1.0
-    return [
-        requirement_deployment(
-            replace(d, name=name, ebs_root_gb=w.ebs_root_gb),
-            req,
-            file_size_mb=w.file_size_mb,
-            peak_factor=peak,
-            ledger_ttl_days=ledger_ttl_days,
-        )
-        for d, name in zip(base, OPTION_NAMES, strict=True)
-    ]
+    return [replace(d, name=name) for d, name in zip(built, OPTION_NAMES, strict=True)]
 
 
 def decision_assumptions(w: Workload, assumptions: Assumptions) -> Assumptions:
@@ -485,7 +493,11 @@ def document(
     return {
         "command": command,
         "requirements": decisions[0].workload.req.as_dict() if decisions else {},
-        "options": [o.as_dict() for d in decisions for o in d.options],
+        "options": [
+            {**o.as_dict(), "label": display_label(o.name, d.workload.req)}
+            for d in decisions
+            for o in d.options
+        ],
         "recommendation": [d.as_dict() for d in decisions],
         "assumptions": {
             "file": assumptions.path,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from bench.cost.sensitivity import two_sig
-from bench.decide.rank import Decision, OptionResult, Workload
+from bench.decide.rank import Decision, OptionResult, Workload, display_label
 from bench.decide.search import short
 from bench.requirements import LAMBDA_GIVES
 
@@ -48,14 +48,18 @@ def decision_table(decision: Decision, profile: str, pricing: str, assumptions: 
         table.add_column(
             column, justify="left" if column in ("option", "configuration", "runs?") else "right"
         )
+
+    def label(name: str) -> str:
+        return display_label(name, w.req)
+
     for o in decision.options:
         config = short(dict(o.configuration))
         if not o.feasible:  # never priced or timed as if it could run
-            table.add_row(str(o.rank), o.name, config, "-", "-", "-", "-", "-", _runs(o), style="dim")
+            table.add_row(str(o.rank), label(o.name), config, "-", "-", "-", "-", "-", _runs(o), style="dim")
             continue
         table.add_row(
             str(o.rank),
-            o.name,
+            label(o.name),
             config,
             two_sig(o.monthly_point),
             f"{two_sig(o.monthly_low)}-{two_sig(o.monthly_high)}",
@@ -68,6 +72,7 @@ def decision_table(decision: Decision, profile: str, pricing: str, assumptions: 
 
 
 def decision_notes(decision: Decision) -> list[str]:
-    verdict = decision.recommendation or "none"
+    req = decision.workload.req
+    verdict = display_label(decision.recommendation, req) if decision.recommendation else "none"
     changes = "; ".join(decision.overturned_by) or "nothing within the assumptions' ranges"
     return [f"recommended: {verdict} ({decision.why})", f"would change the ranking: {changes}"]

@@ -6,9 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from bench.cost.feasibility import check_feasibility
-from bench.cost.model import Pricing, files_per_month, load_pricing, monthly_cost
-from bench.cost.sweep import deployment_for
+from bench.cost.model import Pricing, load_pricing
+from bench.cost.run import TABLE_REQUIREMENTS, monthly_at
 from bench.results.model import Run, StrategyResult
 
 # The monthly bill column prices each strategy's deployment at this stated rate, never at the run's
@@ -118,7 +117,8 @@ def summary_caption(summary: Run) -> str:
         f"strategy (writer excluded); $/mo = the strategy deployed on AWS for a month "
         f"({load_pricing().month_s / 3600:,.0f} h, AWS's convention) at "
         f"{MONTHLY_AT_FILES_PER_DAY:,} files/day through the cost model (list prices, no free tier), not "
-        "at this run's rate",
+        "at this run's rate; each built to pve decide's default requirements ("
+        f"{TABLE_REQUIREMENTS.describe().split(' (defaults:')[0]}) with 0.1 MB files",
         *bound_footnotes(summary),
         *aws_footnotes(summary),
         *(
@@ -148,20 +148,14 @@ def aws_footnotes(summary: Run) -> list[str]:
 
 def cannot_run_at_monthly_rate(name: str, strategy: StrategyResult) -> str:
     """Why the strategy, deployed on AWS, could not run at the table's stated rate ('' if it could)."""
-    deployment = deployment_for(name, strategy)
-    if deployment is None:
-        return ""
-    return check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).reason
+    return monthly_at(name, strategy, MONTHLY_AT_FILES_PER_DAY)[1]
 
 
 def monthly_bill(name: str, strategy: StrategyResult, pricing: Pricing | None = None) -> float | None:
-    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY`` (None for a local folder: no AWS bill, or
-    for a deployment that cannot run at that rate: see ``cannot_run_at_monthly_rate``)."""
-    deployment = deployment_for(name, strategy)
-    if deployment is None or not check_feasibility(deployment, MONTHLY_AT_FILES_PER_DAY).feasible:
-        return None
-    pricing = pricing or load_pricing()
-    return monthly_cost(deployment, files_per_month(MONTHLY_AT_FILES_PER_DAY, pricing), pricing=pricing).total
+    """USD for a month at ``MONTHLY_AT_FILES_PER_DAY``, built to the default requirements like
+    ``pve decide`` (None for a local folder: no AWS bill, or for a deployment that cannot run at
+    that rate: see ``cannot_run_at_monthly_rate``)."""
+    return monthly_at(name, strategy, MONTHLY_AT_FILES_PER_DAY, pricing)[0]
 
 
 def comparison_table(frame: Any) -> Table:

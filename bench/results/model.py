@@ -346,6 +346,9 @@ class SimulationInfo(ResultModel):
     time_origin: str = ""
     replayed_live_schedules: bool = False
     approximations: list[str] = Field(default_factory=list)
+    # pve decide's view of each strategy at the same workload (bench.decide.beside): the simulated
+    # configuration priced and timed by decide, and the configuration decide's search picks
+    decide: dict[str, Any] = Field(default_factory=dict)
 
 
 class Run(ResultModel):

@@ -188,6 +188,17 @@ def work_model(processing: Distribution, options: SimulationOptions) -> Work | N
     return Work() if processing is DEFAULT_PROCESSING else None
 
 
+def with_transfer(work: Work | None, file_size_bytes: float) -> Work | None:
+    """The work model with the file's transfer added to its wait, as ``pve decide`` adds it
+    (``file_size_mb / transfer_mb_per_s`` of bench/cost/pricing/assumptions.toml)."""
+    if work is None:
+        return None
+    from bench.cost.assumptions import load_assumptions
+
+    transfer = float(load_assumptions().defaults.get("transfer_mb_per_s", 50.0))
+    return Work(work.cpu_s, work.wait_s + file_size_bytes / 1e6 / transfer)
+
+
 def bucket_start(
     scenario: Scenario, options: SimulationOptions, rate_per_s: float, period_s: float
 ) -> StartState:
@@ -238,6 +249,10 @@ def simulate_scenario(
         rate_per_s=setup.rate_per_s,
         work=setup.work,
     )
+    if setup.work is not None and options.files_per_day is not None:  # decide's view beside the projection
+        from bench.decide.beside import beside_run
+
+        summary = beside_run(summary, setup.profile)
     write_results(out, records[COLUMNS], summary)
     return summary
 
@@ -275,13 +290,14 @@ def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
     period_s = float(arrivals_spec.duration_s or 0.0) / scale
     span = period_s if period_s > 0 else expected / _mean_rate(arrivals_spec, scale)
     rate_per_s = expected / max(span, 1e-9)  # files a real second over the arrival period
+    file_size = mean_file_size(scenario)
     return Setup(
         scenario,
         replace(options, on_chunk=None),  # a callback stays in the parent process
         profile,
         processing,
         listing,
-        mean_file_size(scenario),
+        file_size,
         arrivals_spec,
         expected,
         period_s,
@@ -289,7 +305,7 @@ def prepare(scenario: Scenario, options: SimulationOptions) -> Setup:
         max(period_s, _horizon_guess(arrivals_spec, scale)) + 600.0,
         rate_per_s,
         bucket_start(scenario, options, rate_per_s, span),
-        work_model(processing, options),
+        with_transfer(work_model(processing, options), file_size),  # the file's transfer, as pve decide
     )
 
 
@@ -491,7 +507,8 @@ def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; repl
             else {
                 "kind": "work",
                 "cpu_s": work.cpu_s,
-                "wait_s": work.wait_s,
+                "wait_s": work.wait_s,  # the file's transfer included, as pve decide
+                "file_size_mb": mean_file_size(scenario) / 1e6,  # the scenario's mean file size
                 "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
                 "source": WORK_SOURCE,
             }
