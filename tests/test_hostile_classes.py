@@ -417,8 +417,8 @@ def _profile(tmp_path: Path, old: str, new: str) -> Path:
 
 PROFILE_TYPOS = [
     ("[cold_start]", "[cold_strat]", "cold_strat"),
-    ("per_page_s = 0.06", "per_pgae_s = 0.06", "per_pgae_s"),
-    ("median_s = 0.111", "median_s = 0.111\nshfit_s = 0.5", "shfit_s"),
+    ("\nper_page_s = ", "\nper_pgae_s = ", "per_pgae_s"),
+    ("[routes.sqs_to_lambda]\n", "[routes.sqs_to_lambda]\nshfit_s = 0.5\n", "shfit_s"),
     ("[listing]", "[listing]\nper_file_s = 1.0", "per_file_s"),
 ]
 
