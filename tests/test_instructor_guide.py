@@ -11,11 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench import decide_for, load_pricing
+from bench import Requirements, break_even, decide_for, load_pricing, required_deployments, two_sig
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "notebooks" / "INSTRUCTOR.md"
 NOTEBOOK = {
+    "02": "02_what_does_it_cost",
     "04": "04_reproduce_the_comparison",
     "05": "05_which_one_should_i_use",
     "06": "06_wiring_it_up",
@@ -58,7 +59,8 @@ def outputs(notebook: str, tag: str | None = None) -> str:
         if cell.cell_type != "code" or (tag and tag not in cell.metadata.get("tags", [])):
             continue
         for output in cell.outputs:
-            texts.append(output.get("text") or output.get("data", {}).get("text/plain", ""))
+            data = output.get("data", {})  # a displayed Markdown's text is its text/markdown
+            texts.append(output.get("text") or data.get("text/markdown") or data.get("text/plain", ""))
     return "\n".join(texts)
 
 
@@ -77,6 +79,12 @@ SHOWN: dict[str, tuple[str | None, str]] = {
     "nb04.month.s3lambda.p50": ("answer-month", r"^s3-lambda\s+([\d.]+) s"),
     "nb04.month.s3lambda.bill": ("answer-month", r"^s3-lambda\s.*\$([\d.,]+)\s*$"),
     "nb04.month.poll1s.bill": ("answer-month", r"^poll-1s\s.*\$([\d.,]+)\s*$"),
+    "nb02.break_even.defaults": ("answer-requirements", r"^defaults \(inputs kept, 2 AZs\): \*\*(.+?)\*\*"),
+    "nb02.break_even.inputs_deleted": ("answer-requirements", r"; inputs deleted: \*\*([\d,]+) files/day"),
+    "nb02.break_even.deleted_one_instance": (
+        "answer-requirements",
+        r"; inputs deleted, one instance: \*\*([\d,]+) files/day",
+    ),
     "nb05.recommended": ("answer-recommendation", r"^Recommended: (.+)$"),
     "nb05.bill": ("answer-recommendation", r"^Its bill: \$([\d.,]+)"),
     "nb07.bursty.verdict": ("answer-fleet", r"^bursty/\s+(.+?)\s{2,}"),
@@ -121,12 +129,30 @@ def _idle_list_usd(interval_s: float) -> float:
     return pricing.month_s / interval_s * pricing["s3_put_copy_post_list"]
 
 
+def _inbox_break_even(interval_s: float = 60, **requirements: str) -> str:
+    """Notebook 2's pair (the inbox poller and S3 -> Lambda, its work model) built to the same
+    requirements, and where their bills cross, as the notebook shows it."""
+    built = required_deployments(
+        Requirements.build(**requirements), interval_s=interval_s, memory_mb=128, cpu_s=0.05, wait_s=0.05
+    )
+    poller = next(d for d in built if d.cursor == "inbox")
+    events = next(d for d in built if d.kind == "s3-lambda")
+    rate = break_even(poller, events)
+    return "never within the range" if rate is None else two_sig(rate)
+
+
 # id -> the value recomputed with the library (seeded, so the same on every machine)
 RECOMPUTED: dict[str, Callable[[], object]] = {
     "nb01.idle_list_3s": lambda: _idle_list_usd(3),
     "nb02.idle_list_60s": lambda: _idle_list_usd(60),
     "nb02.idle_list_20s": lambda: _idle_list_usd(20),
     "nb02.idle_list_10s": lambda: _idle_list_usd(10),
+    "nb02.break_even.defaults": lambda: _inbox_break_even(),
+    "nb02.break_even.inputs_deleted": lambda: _inbox_break_even(inputs="delete"),
+    "nb02.break_even.deleted_one_instance": lambda: _inbox_break_even(inputs="delete", availability="single"),
+    "nb02.exercise.break_even_60s": lambda: _inbox_break_even(60, inputs="delete"),
+    "nb02.exercise.break_even_20s": lambda: _inbox_break_even(20, inputs="delete"),
+    "nb02.exercise.break_even_10s": lambda: _inbox_break_even(10, inputs="delete"),
     "nb05.recommended": lambda: _defaults()[0],
     "nb05.bill": lambda: _defaults()[1],
     "nb05.p95": lambda: _defaults()[2],

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench.cost.assumptions import Assumption, Assumptions, Value
-from bench.cost.model import Deployment, standard_deployments
+from bench.cost.model import Deployment, inbox_label, standard_deployments
 from bench.requirements import CHOICES, Requirements
 
 CHOICE_SOURCE = "A requirement left to its default: the range tries every alternative (pin it to hold it)"
@@ -45,6 +45,8 @@ def requirement_deployment(
         fields.update(azs=req.azs, network=req.network, instance="auto")
     if d.cursor == "inbox":
         fields["archive_processed"] = keep  # kept inputs leave the inbox by COPY to an archive prefix
+        if d.name == inbox_label(d.interval_s, archive=False):  # the standard name says what it does
+            fields["name"] = inbox_label(d.interval_s, archive=keep)
     fields["delete_inputs"] = not keep  # every option deletes what it processed (an event route too)
     return replace(d, **fields)  # type: ignore[arg-type]
 

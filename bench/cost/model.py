@@ -901,6 +901,12 @@ def break_even(
     return None
 
 
+def inbox_label(interval_s: float, *, archive: bool) -> str:
+    """The inbox poller's name in ``pve cost``'s tables: what it does with a file it has processed
+    (an inbox that must keep its inputs copies them to an archive prefix, then deletes)."""
+    return f"poll on EC2 every {interval_s:g}s, {'archive' if archive else 'delete'} when done"
+
+
 def standard_deployments(
     interval_s: float = 60.0,
     memory_mb: int = 128,
@@ -933,7 +939,7 @@ def standard_deployments(
         Deployment("poll-ec2", name=f"poll on EC2 every {interval_s:g}s", interval_s=interval_s, **common),
         Deployment(
             "poll-ec2",
-            name=f"poll on EC2 every {interval_s:g}s, delete when done",
+            name=inbox_label(interval_s, archive=False),
             interval_s=interval_s,
             cursor="inbox",
             archive_processed=False,
