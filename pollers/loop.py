@@ -16,7 +16,7 @@ from pollers.entries import Entry
 from pollers.errors import PersistentFailureError, PollerConfigError, SourceUnavailableError
 from pollers.kinds import Outcome
 from pollers.ledger import Answer, ProcessingLedger, answer_of, default_ledger_key
-from pollers.timing import Backoff, FixedRateSchedule
+from pollers.timing import Backoff, FixedRateSchedule, check_interval
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ class PollLoop:
         retry, listing_backoff = _legacy_retry(retry, backoff, max_attempts, retryable)
         if workers < 1:
             raise PollerConfigError("workers must be >= 1")
+        check_interval(interval_s)
         self.poller = poller
         self.process = process
         self.interval_s = interval_s

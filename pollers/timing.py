@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from pollers.errors import PollerConfigError
 
 
+def check_interval(interval_s: float, name: str = "interval_s") -> None:
+    """A poll interval must be a finite number of seconds above 0 (NaN and inf are refused by name)."""
+    if not (math.isfinite(interval_s) and interval_s > 0):
+        raise PollerConfigError(f"{name} must be a finite number of seconds > 0, got {interval_s}")
+
+
 @dataclass
 class FixedRateSchedule:
     """Cycles due at ``start + k * interval_s`` whatever each cycle took.
@@ -26,8 +32,7 @@ class FixedRateSchedule:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.interval_s <= 0:
-            raise PollerConfigError(f"interval_s must be > 0, got {self.interval_s}")
+        check_interval(self.interval_s)  # NaN first: it fails every comparison, the jitter's too
         if not 0 <= self.jitter_s < self.interval_s:
             raise PollerConfigError(f"jitter_s must be in [0, interval_s), got {self.jitter_s}")
         self._rng = random.Random(self.seed)

@@ -31,7 +31,7 @@ BENCH_STAGES: dict[str, set[str]] = {
 # may import them (they are in no stage's set above), they may import any stage.
 TOP_PACKAGES = {"cli"}
 # Top-level modules beneath every stage: any stage may import them, they import no stage.
-BASE_MODULES = {"errors", "requirements"}
+BASE_MODULES = {"errors", "requirements", "atomic"}
 PACKAGES_BENCH_MAY_NOT_BE_IMPORTED_BY = ("pollers", "event_handlers")
 
 

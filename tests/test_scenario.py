@@ -53,7 +53,11 @@ def test_minimal_file_gets_sensible_defaults(tmp_path: Path) -> None:
             "strategies.0.poll.interval_s",
             "valid number",
         ),
-        (BASE.replace("interval_s = 1", "interval_s = -1"), "strategies.0.poll.interval_s", "greater than 0"),
+        (
+            BASE.replace("interval_s = 1", "interval_s = -1"),
+            "strategies.0.poll.interval_s",
+            "greater than or equal to 0.01",
+        ),
         (BASE.replace('kind = "poll"', 'kind = "telepathy"'), "strategies.0", "telepathy"),
         (BASE.replace("count = 10", ""), "workload.arrivals", "give count or duration_s"),
         (BASE.replace('name = "t"', 'name = "t"\nbackend = "dropbox"'), "backend", "'moto'"),

@@ -43,7 +43,7 @@ from bench.aws.plan import RECORDS_PREFIX, Kind, Plan, Resource, StrategyTarget
 from bench.aws.reports import Report, parse_report, summarize_reports
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
-from bench.errors import InputError
+from bench.errors import InputError, Interrupted
 from bench.live.backends import BackendEnv
 from bench.live.clients import STRATEGY_ROLES, ApiCallCounter, ClientFactory
 from bench.live.progress import ProgressReporter, QuietProgress
@@ -73,8 +73,9 @@ REPORT_POLL_S = 5.0
 LOG_WINDOW_SLACK_MS = 1000  # a repetition's REPORT lines are read from its start, less this
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs."""
+class Terminated(Interrupted):
+    """SIGTERM, turned into an exception so that every ``finally`` (teardown first) runs; an
+    ``Interrupted`` carrying the signal, so ``pve`` exits 143 as on every other path."""
 
 
 class RunRefusedError(InputError):
@@ -173,7 +174,7 @@ def teardown_always(
 
     def on_term(signum: int, frame: Any) -> None:
         holder.interrupted = signal.Signals(signum).name
-        raise Terminated(f"{holder.interrupted}: tearing down")
+        raise Terminated(signum)
 
     def during_teardown(signum: int, frame: Any) -> None:
         say(f"{signal.Signals(signum).name} ignored: teardown of run {plan.run_id} is in progress")

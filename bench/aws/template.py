@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.atomic import write_text_atomically
 from bench.aws.deploy import REGION_TAG
 from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
 from bench.aws.plan import TAG_KEY, Kind, Plan, Resource, build_plan
@@ -336,7 +337,7 @@ def write_template(plan: Plan, out: Path, scenario: Any, package: bytes | None) 
     """Write the template, and the function zip next to it if given; return the zip's path."""
     document = build_template(template_plan(plan, scenario))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(out, json.dumps(document, indent=2) + "\n")
     if package is None:
         return None
     path = out.with_name(out.stem + "-function.zip")

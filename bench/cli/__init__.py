@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from bench.cli.exits import EXIT_USAGE
 from bench.cli.output import make_console
@@ -54,7 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args, console)
     except (InputError, ProfileError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)  # one line
+        text = escape(str(exc))  # a message may hold [brackets] (a TOML section, a list): not markup
+        Console(stderr=True).print(f"[red]error:[/] {text}", highlight=False, soft_wrap=True)  # one line
+        return EXIT_USAGE
+    except Exception as exc:
+        unreachable = _unreachable(exc)
+        if unreachable is None:
+            raise  # a bug: a traceback
+        Console(stderr=True).print(f"[red]error:[/] {escape(unreachable)}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
@@ -64,3 +72,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.unraisablehook = unraisable
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """One line for an endpoint or proxy that cannot be reached (botocore's connection errors,
+    anywhere in the exception's chain), naming it; None for anything else. botocore is only
+    looked up if a command already imported it."""
+    errors = sys.modules.get("botocore.exceptions")
+    if errors is None:
+        return None
+    kinds = (errors.EndpointConnectionError, errors.ProxyConnectionError, errors.ConnectTimeoutError)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, kinds):
+            target = current.kwargs.get("proxy_url") or current.kwargs.get("endpoint_url") or "?"
+            what = "the proxy" if isinstance(current, errors.ProxyConnectionError) else "the endpoint"
+            return (
+                f"cannot reach {what} {target} ({type(current).__name__}): check --endpoint-url, "
+                "--region, the network and HTTPS_PROXY/HTTP_PROXY"
+            )
+        current = current.__cause__ or current.__context__
+    return None

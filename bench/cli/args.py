@@ -64,6 +64,69 @@ def _share(text: str) -> float:
     return value
 
 
+def _bounded(text: str, low: float, high: float, unit: str, *, low_open: bool = False) -> float:
+    """A number within bench.scenario.bounds' limits: the message says the range."""
+    from bench.scenario.bounds import out_of_bounds
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if out_of_bounds(value, low, high, low_open=low_open):
+        opening = "above" if low_open else "from"
+        top = f"{high:,.0f}" if high >= 1e4 else f"{high:g}"
+        raise argparse.ArgumentTypeError(f"must be a number {opening} {low:g} to {top}{unit}, got {text}")
+    return value
+
+
+def _files_per_day(text: str) -> float:
+    from bench.scenario.bounds import MAX_FILES_PER_DAY
+
+    return _bounded(text, 0.0, MAX_FILES_PER_DAY, " files a day", low_open=True)
+
+
+def _files_per_hour(text: str) -> float:
+    from bench.scenario.bounds import MAX_FILES_PER_DAY
+
+    return _bounded(text, 0.0, MAX_FILES_PER_DAY / 24, " files an hour")
+
+
+def _interval(text: str) -> float:
+    from bench.scenario.bounds import MAX_GAP_S, MIN_INTERVAL_S
+
+    return _bounded(text, MIN_INTERVAL_S, MAX_GAP_S, " s")
+
+
+def _file_size_mb(text: str) -> float:
+    from bench.scenario.bounds import MAX_OBJECT_MB
+
+    return _bounded(text, 0.0, MAX_OBJECT_MB, " MB (S3's largest object)")
+
+
+def _milliseconds(text: str) -> float:
+    from bench.scenario.bounds import MAX_PROCESSING_S
+
+    return _bounded(text, 0.0, MAX_PROCESSING_S * 1000, " ms (a day)")
+
+
+def _seconds_per_file(text: str) -> float:
+    from bench.scenario.bounds import MAX_PROCESSING_S
+
+    return _bounded(text, 0.0, MAX_PROCESSING_S, " s (a day)")
+
+
+def _retention_days(text: str) -> float:
+    from bench.scenario.bounds import MAX_SPAN_S
+
+    return _bounded(text, 0.0, MAX_SPAN_S / 86400, " days (ten years)")
+
+
+def _simulated_days(text: str) -> float:
+    """From one second (a shorter period holds no arrival to simulate) up; the files it implies
+    are checked against the simulator's limit later, with the figure."""
+    return _bounded(text, 1 / 86400, 1e6, " days", low_open=False)
+
+
 def _seed(text: str) -> int:
     """A numpy seed: a whole number from 0."""
     try:
@@ -108,12 +171,15 @@ def _bill_line_arguments(parser: argparse.ArgumentParser) -> None:
 def _work_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cpu-s",
-        type=_non_negative,
+        type=_seconds_per_file,
         default=0.05,
         help="CPU seconds per file at one full vCPU (default 0.05; Lambda at 128 MB: 1769/128 x as long)",
     )
     parser.add_argument(
-        "--wait-s", type=_non_negative, default=0.05, help="seconds per file waiting on I/O (default 0.05)"
+        "--wait-s",
+        type=_seconds_per_file,
+        default=0.05,
+        help="seconds per file waiting on I/O (default 0.05)",
     )
 
 

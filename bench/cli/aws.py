@@ -13,6 +13,7 @@ from bench.cli.exits import EXIT_ERROR, EXIT_MISSED, EXIT_OK, EXIT_USAGE, Argume
 from bench.cli.output import (
     STDOUT,
     _command_line,
+    _draw_after_run,
     _out_dir,
     _prepare_out,
     check_json_target,
@@ -222,7 +223,6 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     from bench.aws.render import plan_lines
     from bench.aws.run import RunOptions, RunRefusedError, check_account, check_run, run_on_aws
     from bench.live.progress import QuietProgress, RichProgress
-    from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario, resolve_scenario_path
 
@@ -258,7 +258,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
     finally:
         if isinstance(progress, RichProgress):
             progress.close()
-    charts = draw_charts(out, fmt=args.format)
+    charts = _draw_after_run(out, args.format)
     if not args.quiet:
         print_table(console, summary_table(summary))
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))

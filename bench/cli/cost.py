@@ -215,6 +215,8 @@ def cmd_decide(args: argparse.Namespace, console: Console) -> int:
         return cmd_decide_traffic(args, console)
     if not args.files_per_day and not args.hourly:
         raise ArgumentError("--files-per-day", "give one or more rates (or --hourly with 24 values)")
+    if args.files_per_day and args.hourly:
+        raise ArgumentError("--files-per-day", "give either rates or --hourly (a day's profile), not both")
     if args.hourly and len(args.hourly) != 24:
         raise ArgumentError(
             "--hourly", f"needs 24 values (files in each hour of a day), got {len(args.hourly)}"

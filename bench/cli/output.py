@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,17 +100,18 @@ def write_json(document: Any, target: str) -> Path | None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``: a reader
-    sees the old file or the whole new one, never half of it."""
+    sees the old file or the whole new one, never half of it (``bench.atomic``: a full disk is an
+    OutputError naming ``path``, and the temporary file is removed)."""
+    from bench.atomic import write_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)  # not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+
+    def write(temp: Path) -> None:
+        temp.write_bytes(data)
+        os.chmod(temp, mode)
+
+    write_atomically(path, write)
 
 
 # -- the console and tables that fit it ---------------------------------------------------------
@@ -236,3 +236,19 @@ def _pin_widths(table: Table, needs: list[int], wants: list[int], width: int) ->
         sizes[widest] -= 1
     for column, size in zip(table.columns, sizes, strict=True):
         column.width = max(1, size - left - right)
+
+
+def _draw_after_run(out: Path, fmt: str) -> list[Path]:
+    """The charts of a run whose records.csv and summary.json are already written: a chart that
+    cannot be written (a full disk) is one error that says the results are whole and how to
+    redraw them; nothing is deleted."""
+    from bench.errors import OutputError
+    from bench.report.draw import draw_charts
+
+    try:
+        return draw_charts(out, fmt=fmt)
+    except OutputError as exc:
+        raise OutputError(
+            f"{exc}; the run's records.csv and summary.json in {out} are complete: redraw the charts "
+            f"with 'pve report {out}'"
+        ) from exc

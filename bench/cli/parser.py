@@ -8,15 +8,23 @@ from typing import Any
 from bench.cli.args import (
     _bill_line_arguments,
     _count,
+    _file_size_mb,
+    _files_per_day,
+    _files_per_hour,
+    _interval,
     _memory,
+    _milliseconds,
     _non_negative,
     _positive,
     _positive_int,
     _probability,
     _requirement_arguments,
     _retention_arg,
+    _retention_days,
+    _seconds_per_file,
     _seed,
     _share,
+    _simulated_days,
     _work_arguments,
 )
 from bench.cli.aws import cmd_aws_cleanup, cmd_aws_doctor, cmd_aws_list, cmd_aws_plan, cmd_aws_template
@@ -169,16 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
         "S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, hybrid) from bench/cost/pricing.",
     )
     cost.add_argument(
-        "--files-per-day", type=_positive, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
+        "--files-per-day", type=_files_per_day, nargs="+", default=[1_000, 100_000, 10_000_000], metavar="N"
     )
     cost.add_argument(
-        "--interval", type=_positive, default=60.0, help="poll interval in seconds (default 60)"
+        "--interval", type=_interval, default=60.0, help="poll interval in seconds (default 60)"
     )
     cost.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
     _work_arguments(cost)
     cost.add_argument(
         "--duration-ms",
-        type=_non_negative,
+        type=_milliseconds,
         help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
     )
     cost.add_argument(
@@ -187,11 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument(
         "--retention-days",
-        type=_non_negative,
+        type=_retention_days,
         help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     cost.add_argument(
-        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB): storage, network"
+        "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB): storage, network"
     )
     cost.add_argument(
         "--retention",
@@ -243,16 +251,18 @@ def build_parser() -> argparse.ArgumentParser:
         "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
         "profile, whether it can run at all and why not, ranked, with what would change the answer.",
     )
-    decide_p.add_argument("--files-per-day", type=_positive, nargs="+", metavar="N", help="arrival rate(s)")
+    decide_p.add_argument(
+        "--files-per-day", type=_files_per_day, nargs="+", metavar="N", help="arrival rate(s)"
+    )
     decide_p.add_argument(
         "--hourly",
-        type=_non_negative,
+        type=_files_per_hour,
         nargs="+",
         metavar="N",
         help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
     )
     decide_p.add_argument(
-        "--file-size-mb", type=_non_negative, default=0.1, help="file size (default 0.1 MB)"
+        "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB)"
     )
     _work_arguments(decide_p)
     decide_p.add_argument(
@@ -263,12 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     decide_p.add_argument(
         "--interval",
-        type=_positive,
+        type=_interval,
         help="pin the poll interval in seconds (default: the cheapest meeting the requirements, 1 s to 1 h)",
     )
     decide_p.add_argument(
         "--retention-days",
-        type=_non_negative,
+        type=_retention_days,
         help="days inputs are kept (the same as --keep-inputs-days; default 30)",
     )
     decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
@@ -417,10 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --traffic: replay X times faster (a week as a day with 7; default 1)",
     )
     add_traffic_arguments(simulate)
-    simulate.add_argument("--days", type=_positive, help="simulate this many days of arrivals")
+    simulate.add_argument("--days", type=_simulated_days, help="simulate this many days of arrivals")
     simulate.add_argument(
         "--files-per-day",
-        type=_positive,
+        type=_files_per_day,
         nargs="+",
         metavar="N",
         help="arrival rate(s); several rates give one results folder each",
@@ -428,21 +438,23 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
     simulate.add_argument(
         "--processing-ms",
-        type=_non_negative,
+        type=_milliseconds,
         help="processing time per file (default: the profile's, else the work model: --cpu-s + --wait-s)",
     )
     simulate.add_argument(
         "--cpu-s",
-        type=_non_negative,
+        type=_seconds_per_file,
         help="the work model: CPU seconds per file at one full vCPU (default 0.05; Lambda at its memory's "
         "share of a vCPU, as pve decide)",
     )
     simulate.add_argument(
-        "--wait-s", type=_non_negative, help="the work model: seconds per file waiting on I/O (default 0.05)"
+        "--wait-s",
+        type=_seconds_per_file,
+        help="the work model: seconds per file waiting on I/O (default 0.05)",
     )
     simulate.add_argument(
         "--processing-ms-per-mb",
-        type=_non_negative,
+        type=_milliseconds,
         default=0.0,
         help="with --processing-ms: extra milliseconds per MB of file (default 0)",
     )

@@ -14,11 +14,22 @@ from bench.cli.output import print_table
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from bench.report.draw import draw_charts
     from bench.report.table import summary_table
-    from bench.results.files import read_results
+    from bench.results.files import latency_warnings, read_results
 
+    results = read_results(args.results)
+    for warning in latency_warnings(results):  # before the charts drawn from them
+        Console(stderr=True).print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
+    if not results.summary.complete:
+        Console(stderr=True).print(
+            f"warning: an incomplete run ({results.summary.incomplete_reason or 'stopped'}): "
+            "the charts hold the strategy runs that finished",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     charts = draw_charts(args.results, fmt=args.format)
     if not args.quiet:
-        print_table(console, summary_table(read_results(args.results).summary))
+        print_table(console, summary_table(results.summary))
         console.print("charts: " + ", ".join(str(c) for c in charts))
     return EXIT_OK
 

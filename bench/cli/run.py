@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bench.cli.aws import cmd_run_aws
 from bench.cli.exits import EXIT_MISSED, EXIT_OK
-from bench.cli.output import _command_line, _out_dir, _prepare_out, print_table
+from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_out, print_table
 
 if TYPE_CHECKING:
     from bench.results.model import Run
@@ -42,7 +42,6 @@ def _run_live(scenario: Scenario, source: str, out: Path, quiet: bool) -> Run:
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from bench.live.runner import check_live_size
-    from bench.report.draw import draw_charts
     from bench.report.table import summary_table
     from bench.scenario.spec import load_scenario
 
@@ -54,7 +53,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     check_live_size(scenario)
     out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
     summary = _run_live(scenario, args.scenario, out, args.quiet)
-    charts = draw_charts(out, fmt=args.format)
+    charts = _draw_after_run(out, args.format)
     if not args.quiet:
         print_table(console, summary_table(summary))
         for strategy in summary.strategies.values():
@@ -63,9 +62,12 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"results: {out}/records.csv, {out}/summary.json, " + ", ".join(str(c) for c in charts))
     missed = sum(s.missed for s in summary.strategies.values())
     if missed:
-        Console(stderr=True).print(
-            f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json"
-        )
+        err = Console(stderr=True)
+        err.print(f"[red]{missed} file(s) were missed[/]: see 'failures' in {out}/summary.json")
+        if args.quiet:  # otherwise printed above: why a strategy missed its files
+            for strategy in summary.strategies.values():
+                for note in strategy.notes if strategy.missed else []:
+                    err.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
         return EXIT_MISSED
     return EXIT_OK
 
@@ -163,6 +165,7 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     from bench.live.capacity import sweep_capacity
     from bench.report.capacity import save_capacity
     from bench.results.environment import capture_environment
+    from bench.scenario.bounds import MAX_RATE_PER_S
     from bench.scenario.spec import load_scenario
 
     for flag, value in (("--seconds", args.seconds), ("--floor-files", args.floor_files)):
@@ -170,8 +173,10 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
             raise InputError(f"{flag} must be positive, got {value}")
     if args.refine_steps < 0:
         raise InputError(f"--refine-steps must be 0 or more, got {args.refine_steps}")
-    if args.rates and not all(r > 0 for r in args.rates):
-        raise InputError(f"--rates must be positive, got {args.rates}")
+    if args.rates and not all(0 < r <= MAX_RATE_PER_S for r in args.rates):  # NaN fails both
+        raise InputError(
+            f"--rates must be numbers above 0 up to {MAX_RATE_PER_S:,.0f} files/s, got {args.rates}"
+        )
     scenario = load_scenario(args.scenario)
     out = _prepare_out(_out_dir("capacity", scenario.name, args.out), args)
     started = datetime.now(UTC)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from bench.cli.exits import EXIT_DOES_NOT_HOLD, EXIT_OK, ArgumentError
-from bench.cli.output import _command_line, _out_dir, _prepare_out, print_table
+from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_out, print_table
 from bench.cli.run import _run_live
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
-    from bench.report.draw import draw_charts
     from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
@@ -80,7 +79,7 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         summary = simulate_scenario(scenario, out, options, command=_command_line())
         elapsed = time.perf_counter() - clock
         summaries[rate or 0.0] = summary
-        charts = draw_charts(out, fmt=args.format)
+        charts = _draw_after_run(out, args.format)
         if not args.quiet:
             print_table(console, summary_table(summary))
             files = sum(s.files for s in summary.strategies.values())
@@ -212,11 +211,12 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     from bench.scenario.spec import load_scenario
     from bench.simulate.validate import comparisons_document, split_validation, theory_check, write_validation
 
+    say = _quiet_print if args.quiet else console.print  # --quiet: nothing but errors
     out = _prepare_out(_out_dir("validate", "simulator", args.out), args)
     lives = [read_results(path) for path in args.live or []]
     scenarios = [] if args.live else [load_scenario(name) for name in args.scenarios]
     theory = theory_check()
-    console.print(
+    say(
         f"(a) theory: poll every {theory.interval_s:g}s, {theory.files:,} Poisson arrivals, idle consumer: "
         f"mean detection delay {theory.mean_delay_s:.3f}s (T/2 = {theory.expected_mean_s:.3f}s), "
         f"KS against uniform [0, T]: D = {theory.ks_statistic:.4f}, p = {theory.ks_p_value:.3f} -> "
@@ -246,19 +246,21 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     ):
         chosen = [row for row in rows if row.sample == sample]
         if chosen:
-            console.print(validation_table(title, caption, chosen))
+            say(validation_table(title, caption, chosen))
             for row in chosen:
-                console.print(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
+                say(f"  {row.scenario}/{row.strategy}: {detail_line(row)}", highlight=False)
     document = comparisons_document(theory, rows)
     outside = document["out_of_sample"]
     if outside["rows"]:
-        console.print(
+        say(
             f"out of sample: {outside['holding']} of {outside['rows']} covered strategies hold"
             + (f"; not covered: {'; '.join(outside['uncovered'])}" if outside["uncovered"] else ""),
             highlight=False,
         )
     write_validation(out, document)
-    console.print(f"wrote {out}/validation.json")
+    say(f"wrote {out}/validation.json")
+    if args.quiet and not document["holds"]:
+        Console(stderr=True).print(f"the simulator does not hold: see {out}/validation.json", highlight=False)
     return EXIT_OK if document["holds"] else EXIT_DOES_NOT_HOLD
 
 
@@ -291,3 +293,7 @@ def decide_lines(summary: Run) -> list[str]:
             line += f"; pve decide would pick {short(searched['configuration'])}: {money(searched)}"
         lines.append(line)
     return lines
+
+
+def _quiet_print(*args: Any, **kwargs: Any) -> None:
+    """``console.print`` under ``--quiet``: nothing."""

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bench.errors import InputError, read_input_text
+from bench.errors import InputError, parse_nested, read_input_text
 
 Value = float | str
 
@@ -144,7 +144,7 @@ def _value(raw: Any) -> Value:
 
 def _parse(text: str, origin: str) -> Assumptions:
     try:
-        data = tomllib.loads(text)
+        data = parse_nested(tomllib.loads, text, origin, "an assumptions file")
         items = {}
         for name, a in data["assumptions"].items():
             values = tuple(_value(v) for v in a.get("values", ()))
@@ -173,5 +173,7 @@ def _parse(text: str, origin: str) -> Assumptions:
             for name, v in data["limits"].items()
         }
         return Assumptions(items, limits, dict(data.get("defaults", {})), str(data.get("as_of", "")), origin)
+    except InputError:
+        raise  # already names the file (nested too deep)
     except (KeyError, TypeError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         raise InputError(f"{origin}: malformed assumptions ({exc})") from exc

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bench.cost.instances import PROCESS_MB, SEEN_KEY_BYTES, TARGET, Demand, InstanceType, Sizing, size_poller
 from bench.cost.work import Work, lambda_duration_s
-from bench.errors import InputError, read_input_text
+from bench.errors import InputError, parse_nested, read_input_text
 from bench.scenario.kinds import Kind
 
 if TYPE_CHECKING:  # a run's typed counts (pydantic model), imported where a run is priced:
@@ -93,7 +93,7 @@ def _bundled() -> Pricing:
 
 def _parse_pricing(text: str, origin: str) -> Pricing:
     try:
-        data = tomllib.loads(text)
+        data = parse_nested(tomllib.loads, text, origin, "a pricing table")
         prices = {
             name: Price(float(p["usd"]), float(p["per"]), str(p["unit"]), str(p["source"]), str(p["as_of"]))
             for name, p in data["prices"].items()
@@ -119,6 +119,8 @@ def _parse_pricing(text: str, origin: str) -> Pricing:
         return Pricing(
             str(data["region"]), float(data["hours_per_month"]), prices, free, origin, digest, instances
         )
+    except InputError:
+        raise  # already names the file (nested too deep)
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{origin}: malformed pricing table ({exc})") from exc
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter
 
+from bench.atomic import write_atomically
 from bench.decide.rank import OPTION_NAMES, Decision
 
 
@@ -72,6 +73,9 @@ def decide_chart(decisions: Sequence[Decision], path: Path, *, latency_p95_s: fl
         (latency_ax, "p95 latency, written -> processed (aws profile)", "seconds"),
     ):
         ax.set_xlim(min(rates) / 3, max(rates) * 3)  # before the log scale: one rate is a valid chart
+        if not any(o.feasible for d in decisions for o in d.options):  # an empty log axis, said in words
+            ax.set_ylim(1, 10)
+            ax.text(0.5, 0.5, "no option can run at these rates", transform=ax.transAxes, ha="center")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("files per day")
@@ -88,7 +92,7 @@ def decide_chart(decisions: Sequence[Decision], path: Path, *, latency_p95_s: fl
         ha="left",
     )
     fig.subplots_adjust(left=0.06, right=0.985, bottom=0.1, top=0.87, wspace=0.16)
-    fig.savefig(path, dpi=120)
+    write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))  # a bare Figure: nothing to close
     return path
 
 

@@ -23,6 +23,7 @@ delete, notification building) and which the live harness's.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -276,6 +277,18 @@ def scenario_at(scenario: Scenario, rate: float, seconds: float, backend: str | 
     return Scenario.model_validate(data)
 
 
+def check_rates(scenario: Scenario, rates: list[float] | None, seconds: float, backend: str | None) -> None:
+    """Refuse, before any floor is measured, offered rates and a duration no live run can play:
+    each rate's run must fit this machine (``check_live``) and the backend must run a strategy."""
+    from bench.scenario.limits import MAX_LIVE_S, check_live
+
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_LIVE_S:
+        raise InputError(f"--seconds must be a number above 0 up to {MAX_LIVE_S:g}, got {seconds}")
+    for rate in rates or [1.0]:  # the default rates follow the floor; the backend is checked once
+        played = scenario_at(scenario, rate, seconds, backend)
+        check_live(played, f"--rates {rate:g} for --seconds {seconds:g}")
+
+
 def floor_drift(before: Floor, after: Floor) -> float:
     """How far the machine's speed moved during a sweep: the floors' gap over the faster one."""
     fast = max(before.files_per_s, after.files_per_s)
@@ -297,6 +310,7 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
     """Measure the floor, play ``scenario`` at each offered rate, then bisect each strategy's knee
     ``refine_steps`` times (that strategy alone); return ``capacity.json``'s content."""
     progress = progress or QuietProgress()
+    check_rates(scenario, rates, seconds, backend)  # before the floors: minutes of work otherwise
     floor = measure_floor("moto", floor_files)
     say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
     floor_start = floor  # "floor" becomes the faster of this and the one measured after the sweep

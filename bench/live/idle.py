@@ -9,10 +9,12 @@ poll lists an empty prefix.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.atomic import write_text_atomically
 from bench.cost.model import Pricing, load_pricing
 from bench.live.backends import fresh_backend
 from pollers import S3Poller
@@ -31,6 +33,32 @@ class IdlePoll:
     usd_per_month_at_1_per_min: float
 
 
+def put_all(put: Callable[[str], object], keys: list[str], threads: int = 8) -> None:
+    """``put`` every key from ``threads`` daemon threads (twice as fast as one on in-process moto).
+
+    Not a ThreadPoolExecutor: SIGTERM raises in the main thread wherever it is, and raised while
+    the executor's submit held its internal lock it left that lock held, so the workers blocked
+    and the pool's shutdown waited for them forever. Here the main thread only joins with a
+    timeout (a stop there leaves no lock held) and daemon threads never hold the exit up."""
+    errors: list[Exception] = []
+
+    def work(chunk: list[str]) -> None:
+        try:
+            for key in chunk:
+                put(key)
+        except Exception as exc:  # handed to the main thread, which raises it
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(keys[i::threads],), daemon=True) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(0.2)
+    if errors:
+        raise errors[0]
+
+
 def measure_idle_polls(
     objects: int = 10_000, *, sweep_every: int = 60, pricing: Pricing | None = None
 ) -> list[IdlePoll]:
@@ -42,8 +70,7 @@ def measure_idle_polls(
     with fresh_backend("moto", bucket="pve-idle") as env:
         writer = env.client("s3", "writer")
         keys = [f"incoming/{i:08d}.csv" for i in range(objects)]
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda k: writer.put_object(Bucket=env.bucket, Key=k, Body=b"x"), keys))
+        put_all(lambda key: writer.put_object(Bucket=env.bucket, Key=key, Body=b"x"), keys)
         for cursor in STRATEGIES:
             prefix = "empty-inbox/" if cursor == "inbox" else "incoming/"
             poller = S3Poller(
@@ -87,5 +114,5 @@ def write_idle_cost(
         "rows": [asdict(row) for row in rows],
     }
     path = folder / "idle_cost.json"
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(document, indent=2) + "\n")
     return path

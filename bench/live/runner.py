@@ -31,7 +31,7 @@ from bench.live.health import (
 from bench.live.heap import settled_heap_frozen
 from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.recorder import COLUMNS, FileRecord, Recorder
-from bench.live.stability import live_stability
+from bench.live.stability import live_stability, no_servers_note
 from bench.live.strategies import RunContext, make_strategy
 from bench.live.writer import write_workload
 from bench.results.build import build_run, strategy_result
@@ -298,7 +298,9 @@ def _strategy_result(
     result = result.model_copy(update={"harness": merge_health(checks) if checks else None})
     checked = live_stability(spec, scenario, result)
     notes = list(result.notes)
-    if not checked.stable:
+    if checked.servers <= 0:
+        notes.append(no_servers_note(spec))
+    elif not checked.stable:
         notes.append(
             f"{spec.name}: unstable here: utilisation {checked.utilisation:.2f} with {checked.servers:g} "
             "local servers (rate x processing time / servers >= 1); latency grew with the backlog"

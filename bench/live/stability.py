@@ -46,4 +46,19 @@ def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Sta
         spans = [r.wall_s for r in result.repetitions]  # drain included: a lower bound of the rate
         files = result.files / max(1, len(spans))
         rate = files / max(spans) if spans and max(spans) > 0 else 0.0
-    return stability(rate, float(result.processing_s.mean or 0.0), local_servers(spec, scenario))
+    servers = local_servers(spec, scenario)
+    if servers <= 0 and rate > 0:  # nothing measured a processing time: no server ever ran
+        return Stability(math.inf, 0.0)
+    return stability(rate, float(result.processing_s.mean or 0.0), servers)
+
+
+def no_servers_note(spec: Any) -> str:
+    """Why a strategy with no servers processed nothing (a reserved concurrency of 0)."""
+    reserved = getattr(getattr(spec, "function", None), "reserved_concurrency", None)
+    cause = (
+        "its function's reserved_concurrency is 0, so Lambda throttles every invocation (on AWS too: "
+        "a reserved concurrency of 0 stops a function)"
+        if reserved == 0
+        else "it had no servers to process them"
+    )
+    return f"{spec.name}: no file could be processed: {cause}"

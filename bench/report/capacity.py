@@ -17,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bench.atomic import write_atomically, write_text_atomically
+
 
 def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     """Two panels sharing the offered rate: each strategy's p95 latency, and the writer's p95 lag."""
@@ -75,8 +77,10 @@ def capacity_chart(document: dict[str, Any], path: Path) -> Path:
     )
     fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.02 + 0.018 * caption.count("\n") + 0.02, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -97,5 +101,5 @@ def save_capacity(document: dict[str, Any], out: Path) -> list[Path]:
     """``capacity.json`` and ``capacity.png`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "capacity.json"
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(document, indent=2) + "\n")
     return [path, capacity_chart(document, out / "capacity.png")]

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from bench.atomic import write_atomically
 from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
 from bench.results.model import Run
@@ -44,8 +45,10 @@ def _save_with_caption(fig: plt.Figure, summary: Run, path: Path) -> Path:
     caption = _caption(summary)
     fig.text(0.01, 0.01, caption, fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.03 * (caption.count("\n") + 1), 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -75,7 +78,10 @@ def latency_cdf(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     ax.set_ylabel("share of files")
     ax.set_ylim(0, 1.02)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize="small")
+    else:  # no strategy processed a file: say so instead of an empty legend (and its warning)
+        ax.text(0.5, 0.5, "no file was processed", transform=ax.transAxes, ha="center")
     ax.set_title("Latency CDF per strategy", loc="left")
     return _save_with_caption(fig, summary, path)
 
@@ -196,8 +202,10 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
     fig.text(0.01, 0.025, "\n".join(lines), fontsize=7.5, va="bottom")
     fig.text(0.01, 0.005, f"prices: {document['pricing']}", fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.12, 1, 0.96))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -284,8 +292,10 @@ def tornado_chart(ranges: list[dict], path: Path) -> Path:
         title += "\nnever cross anywhere in the ranges: " + "; ".join(never)
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -313,8 +323,10 @@ def timeline(records: pd.DataFrame, summary: Run, path: Path) -> Path:
     fig.suptitle("Arrivals against processing: polling's staircase, events' shadow", x=0.01, ha="left")
     fig.text(0.01, 0.005, _caption(summary), fontsize=7, color="grey")
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.atomic import write_atomically, write_text_atomically
 from bench.cost.assumptions import Assumptions, load_assumptions
 from bench.cost.model import Deployment, Pricing
 from bench.cost.sensitivity import FLIPS_ON_RULE, break_even_range
@@ -45,7 +46,9 @@ def write_sweep(
     a = how.assumptions or load_assumptions()
     folder.mkdir(parents=True, exist_ok=True)
     table = cost_table(deployments, default_rates(), free_tier=free_tier, pricing=pricing, assumptions=a)
-    table.to_csv(folder / "cost_sweep.csv", index=False, float_format="%.6g")
+    write_atomically(
+        folder / "cost_sweep.csv", lambda temp: table.to_csv(temp, index=False, float_format="%.6g")
+    )
     others = [d for d in deployments if d is not baseline]
     ranges = [
         break_even_range(
@@ -53,7 +56,7 @@ def write_sweep(
         )
         for other in others
     ]
-    (folder / "break_even.json").write_text(json.dumps(ranges, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically((folder / "break_even.json"), json.dumps(ranges, indent=2) + "\n")
     document = {
         "command": command,
         "pricing": pricing.label,
@@ -67,7 +70,7 @@ def write_sweep(
         "break_even": break_evens(baseline, others, free_tier=free_tier, pricing=pricing),
         "ranges": ranges,
     }
-    (folder / "sweep.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_text_atomically((folder / "sweep.json"), json.dumps(document, indent=2) + "\n")
     cost_sweep_chart(table, document, folder / f"monthly_cost.{fmt}")
     tornado_chart(ranges, folder / f"sensitivity.{fmt}")
     return document

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from bench.errors import InputError
-from bench.results.files import Results
+from bench.results.files import Results, latency_warnings, read_from_schema_1
 from bench.results.model import RunKind, StrategyResult
 
 # What may differ between two runs of "the same scenario" (a note, not a refusal):
@@ -50,14 +50,38 @@ class Comparison:
     harness_bound: bool = False
 
 
-def scenario_differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(differences that make it another scenario, differences in conditions only), as paths."""
+# Defaults that changed between summary schemas, by field name: (schema 1's, the current one's).
+# A scenario read from schema 1 that left such a field at its default is the same scenario as a
+# current one that leaves it at the current default: a change of the suite, not of the scenario.
+SCHEMA1_DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "workers": (1, None),  # a poll's threads: 1, now sized for the rate (bench.cost.scaling)
+    "pollers": (1, None),  # the SQS mapping's concurrent batches: 1, now AWS's scaling
+    "bucket": (None, {"retention": "keep", "start": "steady", "history_days": None}),  # new in 2
+}
+
+
+def scenario_differences(
+    a: dict[str, Any], b: dict[str, Any], schema_1: tuple[bool, bool] = (False, False)
+) -> tuple[list[str], list[str]]:
+    """(differences that make it another scenario, differences in conditions only), as paths.
+    ``schema_1`` says which side was read from a schema-1 summary: its old defaults are notes."""
     blocking: list[str] = []
     notes: list[str] = []
     for path, left, right in _diff(a, b, ""):
         line = f"{path}: {left!r:.40} != {right!r:.40}"
-        (notes if path in CONDITIONS else blocking).append(line)
+        if _schema_default(path, left, right, schema_1):
+            notes.append(f"{line} (the defaults of schema 1 and of this version, not a scenario difference)")
+        else:
+            (notes if path in CONDITIONS else blocking).append(line)
     return blocking, notes
+
+
+def _schema_default(path: str, left: Any, right: Any, schema_1: tuple[bool, bool]) -> bool:
+    field = path.rsplit(".", 1)[-1]
+    if field not in SCHEMA1_DEFAULTS or schema_1[0] == schema_1[1]:
+        return False
+    old, new = (left, right) if schema_1[0] else (right, left)
+    return (old, new) == SCHEMA1_DEFAULTS[field]
 
 
 def _diff(a: Any, b: Any, path: str) -> list[tuple[str, Any, Any]]:
@@ -98,7 +122,11 @@ def compare_results(
     force: bool = False,
 ) -> tuple[list[Comparison], list[str]]:
     """Per-strategy comparisons of ``b`` against ``a``, and notes on what else differed."""
-    blocking, notes = scenario_differences(a.summary.scenario.model_dump(), b.summary.scenario.model_dump())
+    blocking, notes = scenario_differences(
+        a.summary.scenario.model_dump(),
+        b.summary.scenario.model_dump(),
+        (read_from_schema_1(a.summary), read_from_schema_1(b.summary)),
+    )
     if blocking and not force:
         raise DifferentScenariosError(
             "the two folders ran different scenarios ("
@@ -106,6 +134,13 @@ def compare_results(
             + "); pass --force to compare them anyway"
         )
     notes = blocking + notes
+    for side in (a, b):
+        if not side.summary.complete:
+            notes.append(
+                f"{side.folder} is an incomplete run ({side.summary.incomplete_reason or 'stopped'}): "
+                "only the strategy runs that finished are compared"
+            )
+        notes += latency_warnings(side)
     for kind in (a.summary.kind, b.summary.kind):
         if kind != RunKind.LIVE:
             notes.append(f"one side is {kind}: its per-file records are modelled, not measured")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import InputError
+from bench.atomic import write_atomically, write_text_atomically
+from bench.errors import InputError, parse_nested
 from bench.results.records import COLUMNS
 
 if TYPE_CHECKING:  # pandas and the pydantic model are imported where results are read: checking
@@ -51,14 +52,14 @@ class Results:
 
 def write_results(folder: Path, records: pd.DataFrame, summary: Run) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    records.to_csv(folder / "records.csv", index=False, float_format="%.6f")
+    write_atomically(
+        folder / "records.csv", lambda temp: records.to_csv(temp, index=False, float_format="%.6f")
+    )
     write_summary(folder / "summary.json", summary)
 
 
 def write_summary(path: Path, summary: Run) -> None:
-    path.write_text(
-        json.dumps(_clean(summary.to_json()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_text_atomically(path, json.dumps(_clean(summary.to_json()), indent=2, ensure_ascii=False) + "\n")
 
 
 def read_results(folder: str | Path) -> Results:
@@ -75,7 +76,23 @@ def read_results(folder: str | Path) -> Results:
     summary = read_summary(summary_path)
     records = read_records(folder / "records.csv")
     check_row_counts(records, summary, folder / "records.csv")
+    check_latencies(records, folder / "records.csv")
     return Results(folder, records, summary)
+
+
+def check_latencies(records: pd.DataFrame, path: Path) -> None:
+    """A processed file has a latency: a blank or NaN one is a damaged records file, refused
+    (percentiles would silently skip it)."""
+    processed = records[records["outcome"] == "processed"]
+    import pandas as pd
+
+    missing = processed[~pd.to_numeric(processed["latency_s"], errors="coerce").map(math.isfinite)]
+    if len(missing):
+        first = missing.iloc[0]
+        raise ResultsError(
+            f"{path}: {len(missing)} processed row(s) without a finite latency_s (first: strategy "
+            f"{first['strategy']!r}, key {first['key']!r}): a damaged or edited records file"
+        )
 
 
 def read_records(path: Path) -> pd.DataFrame:
@@ -125,12 +142,54 @@ def check_row_counts(records: pd.DataFrame, summary: Run, path: Path) -> None:
             )
 
 
+def latency_warnings(results: Results) -> list[str]:
+    """What a reader should know about a folder's latencies before trusting its percentiles:
+    negative ones (the clocks of writer and processor disagree; on AWS, a clock offset)."""
+    records = results.records
+    processed = records[records["outcome"] == "processed"]
+    out = []
+    for name, rows in processed.groupby("strategy"):
+        negative = rows["latency_s"] < 0
+        if negative.any():
+            out.append(
+                f"{results.folder}: {name}: {int(negative.sum())} processed file(s) with a negative "
+                f"latency (lowest {rows['latency_s'].min():.3f} s): the writer's and the processor's "
+                "clocks disagree; percentiles include them"
+            )
+    return out
+
+
+def read_from_schema_1(run: Run) -> bool:
+    """Whether ``run`` was upgraded from a schema-1 summary (its reader leaves a note saying so)."""
+    return any(note.startswith(SCHEMA_1_NOTE) for note in run.notes)
+
+
+SCHEMA_1_NOTE = "read from schema 1"
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(name)
+
+
 def read_summary(path: Path) -> Run:
-    """One ``summary.json`` of any known schema version, as the current model."""
+    """One ``summary.json`` of any known schema version, as the current model. NaN and Infinity
+    (which ``json`` accepts, and this suite never writes: missing values are null) are refused."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(
+            lambda text: json.loads(text, parse_constant=_refuse_constant),
+            path.read_text(encoding="utf-8"),
+            str(path),
+            "a summary",
+        )
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path} is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # a NaN or Infinity constant (InputError, a ValueError too, passes on)
+        if isinstance(exc, InputError):
+            raise
+        raise ResultsError(
+            f"{path}: holds {exc} where a number belongs (this suite writes a missing value as null): "
+            "an edited or foreign summary"
+        ) from None
     return summary_from_json(data, str(path))
 
 
@@ -184,7 +243,7 @@ def _read_v1(data: dict[str, Any]) -> Run:
     upgraded.setdefault("notes", [])
     upgraded["notes"] = [
         *upgraded["notes"],
-        "read from schema 1: dollars are repriced from the counts"
+        f"{SCHEMA_1_NOTE}: dollars are repriced from the counts"
         + ("; a poller's instance time is the simulated period" if simulated else ""),
     ]
     return Run.model_validate(upgraded)
@@ -240,6 +299,7 @@ def prepare_out_folder(folder: Path, *, flag: str = "--out", force: bool = False
     Refused (an :class:`InputError` naming ``flag``): an existing file, a folder that cannot be
     created or written, another run's results folder without ``force``."""
     folder = Path(folder)
+    _check_length(folder, flag)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{flag} {folder}: is a file, not a folder")
     _check_writable(folder, flag)
@@ -256,6 +316,7 @@ def prepare_out_file(path: Path, *, flag: str) -> None:
     """Check that a single output file can be written: not a folder, its folder writable (an
     existing file is replaced, as a file output usually is)."""
     path = Path(path)
+    _check_length(path, flag)
     if path.is_dir():
         raise InputError(f"{flag} {path}: is a folder, not a file")
     _check_writable(path.parent, flag)
@@ -276,6 +337,18 @@ def clear_results(folder: Path) -> list[Path]:
             if not any(child.iterdir()):
                 child.rmdir()
     return removed
+
+
+def _check_length(path: Path, flag: str) -> None:
+    """Refuse a path no file system takes (a name over 255 bytes, a path over 4,096), before
+    ``exists()`` meets it as an OSError."""
+    import os
+
+    from bench.scenario.bounds import path_too_long
+
+    too_long = path_too_long(os.path.abspath(path))
+    if too_long:
+        raise InputError(f"{flag} {str(path)[:60]}...: {too_long}")
 
 
 def _check_writable(folder: Path, flag: str) -> None:

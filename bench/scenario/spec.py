@@ -15,8 +15,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bench.errors import InputError
+from bench.errors import InputError, parse_nested
 from bench.requirements import Requirements, RequirementsError
+from bench.scenario.bounds import (
+    MAX_FILES_PER_DAY,
+    MAX_GAP_S,
+    MAX_NAME_LENGTH,
+    MAX_OBJECT_BYTES,
+    MAX_SPAN_S,
+    MIN_INTERVAL_S,
+    MIN_TIME_SCALE,
+)
 from bench.scenario.kinds import Kind
 from pollers.paths import key_problem
 
@@ -24,13 +33,9 @@ Backend = Literal["moto", "moto-server", "moto-process", "folder"]
 CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 
 
-# Bounds that keep a typo from planning a run that lasts for days (values in scenario seconds):
-# a gap between arrivals of more than a week, or a span of arrivals beyond ten years, is a
-# mistake in every scenario this suite runs; a time_scale below 0.01 plays one scenario second
-# in more than 100 real seconds.
-MAX_GAP_S = 7 * 86400.0
-MAX_SPAN_S = 3650 * 86400.0
-MIN_TIME_SCALE = 0.01
+# Bounds that keep a typo from planning a run that lasts for days, each with its reason, live in
+# bench.scenario.bounds (the flags read them too); MAX_GAP_S and the others stay importable here.
+MAX_RATE_PER_S = MAX_FILES_PER_DAY / 86400.0
 Delay = Annotated[float, Field(ge=0, le=21600, allow_inf_nan=False)]  # a retry delay (AWS: at most 6 h)
 
 
@@ -49,7 +54,7 @@ class Arrivals(_Strict):
     process: Literal["constant", "poisson", "bursts", "onoff", "diurnal", "replay"]
     count: int | None = Field(None, gt=0, description="number of files (or use duration_s)")
     duration_s: float | None = Field(None, gt=0, le=MAX_SPAN_S, description="arrivals stop after this")
-    rate_per_s: float | None = Field(None, gt=0, description="mean arrival rate")
+    rate_per_s: float | None = Field(None, gt=0, le=MAX_RATE_PER_S, description="mean arrival rate")
     burst_size: int = Field(10, gt=0)
     burst_interval_s: float = Field(5.0, gt=0, le=MAX_GAP_S)
     burst_spread_s: float = Field(0.0, ge=0, le=MAX_GAP_S, description="spread of one burst's files")
@@ -93,7 +98,7 @@ class Content(_Strict):
     columns: int = Field(5, ge=1)
     width: int = Field(640, gt=0)
     height: int = Field(480, gt=0)
-    size_bytes: int = Field(1024, ge=0, description="for kind 'bytes'")
+    size_bytes: int = Field(1024, ge=0, le=MAX_OBJECT_BYTES, description="for kind 'bytes'")
     corrupt_every: int = Field(0, ge=0, description="every Nth file is corrupt (0: none)")
 
 
@@ -128,7 +133,7 @@ def _not_dots(name: str) -> str:
 
 
 class _Strategy(_Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9._-]+$")
     backend: Backend | None = Field(None, description="this strategy's backend, if not the scenario's")
 
     _name_not_dots = field_validator("name")(_not_dots)
@@ -146,7 +151,7 @@ class FunctionSettings(_Strict):
 
 class PollStrategy(_Strategy):
     kind: Literal["poll"]
-    interval_s: float = Field(gt=0, le=MAX_GAP_S)
+    interval_s: float = Field(ge=MIN_INTERVAL_S, le=MAX_GAP_S)
     phase_s: float | None = Field(
         None, ge=0, le=MAX_GAP_S, description="delay of the first poll; default: random in [0, interval)"
     )
@@ -168,7 +173,7 @@ class PollStrategy(_Strategy):
 
 class ScheduledPollStrategy(_Strategy):
     kind: Literal["scheduled-poll"]
-    interval_s: float = Field(gt=0, le=MAX_GAP_S)
+    interval_s: float = Field(ge=MIN_INTERVAL_S, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
     function: FunctionSettings = FunctionSettings()
 
@@ -218,6 +223,17 @@ class SqsLambdaStrategy(_EventStrategy):
         None, ge=2, le=1000, description="the mapping's ScalingConfig.MaximumConcurrency (2-1,000)"
     )
 
+    @model_validator(mode="after")
+    def _batch_window(self) -> SqsLambdaStrategy:
+        # Lambda guide, "Using Lambda with Amazon SQS" (read 2026-12-07): a batch of more than 10
+        # needs MaximumBatchingWindowInSeconds of at least 1 s; refused here, not at setup
+        if self.batch_size > 10 and self.batching_window_s <= 0:
+            raise ValueError(
+                f"batch_size {self.batch_size} needs batching_window_s > 0 (a batch above 10 "
+                "messages waits for a window, as on AWS)"
+            )
+        return self
+
 
 class InotifyStrategy(_EventStrategy):
     kind: Literal["inotify"]
@@ -226,7 +242,7 @@ class InotifyStrategy(_EventStrategy):
 
 class HybridStrategy(_EventStrategy):
     kind: Literal["hybrid"]
-    sweep_interval_s: float = Field(gt=0, le=MAX_GAP_S)
+    sweep_interval_s: float = Field(ge=MIN_INTERVAL_S, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
     grace_s: float = Field(5.0, ge=0, le=MAX_GAP_S, description="a file this young is left to the events")
     max_retries: int = Field(2, ge=0, le=2)
@@ -343,7 +359,7 @@ def is_polling(kind: str) -> bool:
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9._-]+$")
     _name_not_dots = field_validator("name")(_not_dots)
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63, description="numpy seeds are non-negative")
@@ -474,7 +490,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     """Load and validate a bundled scenario by name, or a scenario file by path."""
     path = resolve_scenario_path(name_or_path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_nested(tomllib.loads, path.read_text(encoding="utf-8"), str(path), "a scenario")
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.atomic import write_text_atomically
 from bench.errors import InputError
 from bench.results.files import Results
 from bench.scenario.kinds import Kind
@@ -179,7 +180,7 @@ def write_profile(profile: dict[str, Any], path: Path) -> Path:
         lines += [f"{k} = {_toml(v)}" for k, v in spec.items()]
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomically(path, "\n".join(lines))
     return path
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.atomic import write_atomically
 from bench.cost.model import Pricing
 from bench.cost.run import run_costs
 from bench.results.model import Run
@@ -58,7 +59,7 @@ def _bucket(summary: Run) -> str | None:
 
 def write_comparison_csv(frame: pd.DataFrame, folder: Path) -> Path:
     path = folder / "comparison.csv"
-    frame.to_csv(path, index=False, float_format="%.6g")
+    write_atomically(path, lambda temp: frame.to_csv(temp, index=False, float_format="%.6g"))
     return path
 
 
@@ -117,8 +118,10 @@ def comparison_chart(frame: pd.DataFrame, path: Path) -> Path:
         title += "\nred x: unstable (rate x service time / servers >= 1): that latency grows without bound"
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomically(path, lambda temp: fig.savefig(temp, dpi=120))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from bench.cost.scaling import Stability, poll_workers, stability
 from bench.cost.work import Work
+from bench.errors import InputError
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import KIND_SPECS
@@ -157,10 +158,19 @@ class Model(ABC):
 
 
 # -- polling --------------------------------------------------------------------------------------------
+MAX_POLL_CYCLES = 5e7  # one poller's schedule in a simulation: 800 MB of times and counts at most
+
+
 class _Ticks:
     """A poller's schedule: live cycle starts when replaying a run, else phase + k * interval."""
 
     def __init__(self, interval: float, phase: float, ctx: SimContext, horizon: float) -> None:
+        cycles = horizon / interval
+        if cycles > MAX_POLL_CYCLES:  # 16 bytes a cycle: refuse before numpy asks for terabytes
+            raise InputError(
+                f"interval_s {interval:g} over {horizon:,.0f} s is {cycles:,.0f} poll cycles, more than "
+                f"the {MAX_POLL_CYCLES:,.0f} a simulation holds: a longer interval_s or fewer --days"
+            )
         if ctx.ticks is not None and ctx.ticks.size:
             extra = ctx.ticks[-1] + interval * np.arange(1, int((horizon - ctx.ticks[-1]) / interval) + 3)
             self.times = np.concatenate([ctx.ticks, extra])

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, kstest
 
+from bench.atomic import write_text_atomically
 from bench.errors import InputError
 from bench.results.files import Results, read_results
 from bench.scenario.kinds import Kind
@@ -294,5 +295,5 @@ def write_validation(folder: Path, document: dict[str, Any]) -> Path:
     """``validation.json``: the theory check and every live comparison, as ``pve validate`` printed them."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "validation.json"
-    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
     return path

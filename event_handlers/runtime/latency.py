@@ -299,6 +299,9 @@ def parse_profile(text: str, origin: str) -> LatencyProfile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{origin}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ProfileError(f"{origin}: nested too deep to be a latency profile") from None
+    _check_sections(data, origin)
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ProfileError(f"{origin}: 'name' must be a non-empty string")
@@ -309,6 +312,67 @@ def parse_profile(text: str, origin: str) -> LatencyProfile:
         routes[route] = _distribution(spec, f"{origin}: routes.{route}")
     extra = {k: v for k, v in data.items() if k not in ("name", "description", "routes")}
     return LatencyProfile(name, str(data.get("description", "")), routes, extra, origin)
+
+
+# What a profile holds: a key outside these is refused, so a misspelt section or key cannot drop a
+# delay silently. Keys ending in ``_range`` or ``_range_s`` (the ranges a sensitivity sweeps) and
+# ``source`` are allowed everywhere.
+SECTIONS: dict[str, frozenset[str] | None] = {
+    "name": None,
+    "description": None,
+    "routes": None,  # checked route by route (_distribution)
+    "processing": None,  # a distribution (_distribution)
+    "route_samples": None,  # checked route by route below
+    "cold_start": frozenset({"probability", "init_s"}),
+    "listing": frozenset({"base_s", "per_object_s", "per_page_s"}),
+    "sqs": frozenset({"delays_include_queueing"}),
+}
+SAMPLE_KEYS = frozenset({"delay_s", "handler_s"})
+PARAMS = {
+    "constant": frozenset({"value_s"}),
+    "lognormal": frozenset({"median_s", "p99_s", "sigma", "shift_s"}),
+    "empirical": frozenset({"quantiles", "values_s"}),
+    "sum": frozenset(),
+}
+COMMON_PARAMS = frozenset({"per_byte_s"})  # processing: seconds per byte on top of the draw
+
+
+def _unknown(keys: Any, allowed: frozenset[str]) -> list[str]:
+    return sorted(
+        k for k in keys if k not in allowed and k != "source" and not k.endswith(("_range", "_range_s"))
+    )
+
+
+def _check_sections(data: dict[str, Any], origin: str) -> None:
+    """Refuse unknown sections and unknown keys of the fixed sections, naming them."""
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ProfileError(
+            f"{origin}: unknown section(s) {', '.join(unknown)}; a profile has {', '.join(SECTIONS)}"
+        )
+    for section, allowed in SECTIONS.items():
+        if allowed is None or section not in data:
+            continue
+        if not isinstance(data[section], dict):
+            raise ProfileError(f"{origin}: {section} must be a table")
+        bad = _unknown(data[section], allowed)
+        if bad:
+            raise ProfileError(
+                f"{origin}: {section}: unknown key(s) {', '.join(bad)} ({', '.join(sorted(allowed))})"
+            )
+    if "processing" in data:
+        _distribution(data["processing"], f"{origin}: processing")
+    samples = data.get("route_samples", {})
+    if not isinstance(samples, dict):
+        raise ProfileError(f"{origin}: route_samples must be a table of routes")
+    for route, spec in samples.items():
+        if route not in ROUTES:
+            raise ProfileError(f"{origin}: route_samples.{route} is not a route ({', '.join(ROUTES)})")
+        bad = _unknown(spec if isinstance(spec, dict) else {}, SAMPLE_KEYS)
+        if not isinstance(spec, dict) or bad:
+            raise ProfileError(
+                f"{origin}: route_samples.{route}: a table of delay_s and handler_s, got {bad or spec!r:.60}"
+            )
 
 
 REQUIRED = {
@@ -325,6 +389,13 @@ def _distribution(spec: Any, where: str) -> Distribution:
     kind = spec.get("distribution")
     params = {k: v for k, v in spec.items() if k not in ("distribution", "source", "tail", "legs")}
     _check_params(kind, params, where)
+    allowed = PARAMS[str(kind)] | COMMON_PARAMS
+    unknown = _unknown(params, allowed)
+    if unknown:
+        raise ProfileError(
+            f"{where}: unknown key(s) {', '.join(unknown)} for a {kind} distribution "
+            f"({', '.join(sorted(allowed))}, source, tail, legs)"
+        )
     legs = _legs(spec, str(kind), where)
     tail, probability = _tail(spec, str(kind), where)
     return Distribution(
