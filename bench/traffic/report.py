@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.atomic import write_text_atomically
 from bench.cost.assumptions import load_assumptions
 from bench.cost.model import load_pricing
 from bench.cost.sensitivity import two_sig
 from bench.decide.rank import LATENCY_METHOD, RANKING_RULE
 from bench.traffic.fleet import DecideSettings, PrefixDecision, summary_line
 from bench.traffic.model import ReadNotes
-from bench.traffic.textio import write_atomic
 
 FLIPS_SHOWN = 10  # prefixes whose "what would flip it" is spelled out (the JSON has every one)
 
@@ -206,5 +206,5 @@ def write_report(
 ) -> Path:
     parts = sections(decisions, notes, settings, chart, command)
     text = _html(parts) if path.suffix.lower() == ".html" else _markdown(parts, path.parent)
-    write_atomic(path, text + "\n")
+    write_text_atomically(path, text + "\n")
     return path

@@ -34,19 +34,3 @@ def head(path: Path, n: int = 65536) -> str:
             return f.read(n)
         except (UnicodeDecodeError, OSError, EOFError) as exc:
             raise InputError(f"{path}: not UTF-8 text (or a broken gzip): {exc}") from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temp file beside it, then a rename)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
