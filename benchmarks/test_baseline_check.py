@@ -84,7 +84,7 @@ def test_the_spread_statistics_are_pyperfs() -> None:
 
 
 def test_the_allowance_follows_the_spread_and_a_tight_one_catches_a_1_5x_slip() -> None:
-    assert allowance_from_spread(0.01) == 0.15  # never tighter than 15%
+    assert allowance_from_spread(0.01) == 0.30  # never tighter than 30%
     assert allowance_from_spread(0.1) == pytest.approx(0.3)  # three spreads
     assert allowance_from_spread(None) == NO_SPREAD_ALLOWANCE == 2.0  # one round: the old +200%
     allowance = allowance_from_spread(0.05)
