@@ -63,6 +63,9 @@ _EXPORTS: dict[str, str] = {
     "check_feasibility": "bench.cost.feasibility",
     "run_cost": "bench.cost.run",
     "write_sweep": "bench.report.cost_sweep",
+    "Ranges": "bench.report.cost_sweep",  # what a sweep's ranges run over (pve cost --sweep's)
+    "load_assumptions": "bench.cost.assumptions",
+    "requirement_assumptions": "bench.cost.fair",
     "lambda_duration_s": "bench.cost.work",
     "break_even_range": "bench.cost.sensitivity",
     "two_sig": "bench.cost.sensitivity",

@@ -183,3 +183,15 @@ def test_unknown_schema_version_is_refused(tmp_path: Path, rng: np.random.Genera
     with pytest.raises(ResultsError, match="schema_version 99"):
         read_results(folder)
     assert main(["report", str(folder)]) == 2
+
+
+def test_a_summary_from_before_requirements_is_the_same_scenario_as_one_with_the_defaults() -> None:
+    from bench.results.compare import scenario_differences
+
+    before = {"name": "q", "strategies": [{"name": "p", "kind": "poll"}]}
+    now = {**before, "requirements": {}}
+    blocking, notes = scenario_differences(before, now)
+    assert blocking == []
+    assert any("not a scenario difference" in n for n in notes)
+    pinned = {**before, "requirements": {"inputs": "delete"}}
+    assert scenario_differences(before, pinned)[0] != []  # a requirement set on one side still counts

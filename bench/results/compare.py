@@ -58,6 +58,10 @@ SCHEMA1_DEFAULTS: dict[str, tuple[Any, Any]] = {
     "pollers": (1, None),  # the SQS mapping's concurrent batches: 1, now AWS's scaling
     "bucket": (None, {"retention": "keep", "start": "steady", "history_days": None}),  # new in 2
 }
+# Fields newer than some summaries of the current schema: absent there means the default, here.
+ADDED_WITH_DEFAULT: dict[str, Any] = {
+    "requirements": {},  # a scenario's [requirements] table (0.3.0): none given = the defaults
+}
 
 
 def scenario_differences(
@@ -69,11 +73,21 @@ def scenario_differences(
     notes: list[str] = []
     for path, left, right in _diff(a, b, ""):
         line = f"{path}: {left!r:.40} != {right!r:.40}"
-        if _schema_default(path, left, right, schema_1):
+        if _added_default(path, left, right):
+            notes.append(f"{line} (a field this version added, at its default: not a scenario difference)")
+        elif _schema_default(path, left, right, schema_1):
             notes.append(f"{line} (the defaults of schema 1 and of this version, not a scenario difference)")
         else:
             (notes if path in CONDITIONS else blocking).append(line)
     return blocking, notes
+
+
+def _added_default(path: str, left: Any, right: Any) -> bool:
+    field = path.rsplit(".", 1)[-1]
+    if field not in ADDED_WITH_DEFAULT:
+        return False
+    default = ADDED_WITH_DEFAULT[field]
+    return {repr(left), repr(right)} <= {repr(None), repr(default)}
 
 
 def _schema_default(path: str, left: Any, right: Any, schema_1: tuple[bool, bool]) -> bool:
