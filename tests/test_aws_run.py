@@ -56,7 +56,10 @@ def check(summary: Run, tmp_path: Path, files: int) -> None:
         assert set(rows["path"]) == {"events"}  # stamped from the handler's own records
         assert entry.invocations >= 1  # from the REPORT lines in the function's log group
         assert entry.counter("gb_s") > 0
-        assert entry.cold_starts >= 1
+        # the EventBridge route's probe object warms the function before the run's clock starts, and
+        # its invocation is outside the run's log window: the run itself may find it warm
+        warmed_by_probe = bool(entry.aws.eventbridge_probe and entry.aws.eventbridge_probe.get("arrived"))
+        assert entry.cold_starts >= (0 if warmed_by_probe else 1), name
         assert entry.aws.lambda_reports["invocations"] == entry.invocations
         assert entry.aws.lambda_reports["malformed_report_lines"] == 0
 
