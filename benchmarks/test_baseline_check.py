@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import timing
 from baseline import (
     BASELINE,
     NO_SPREAD_ALLOWANCE,
@@ -18,7 +19,7 @@ from baseline import (
     regression,
     regressions,
 )
-from timing import Spread, ratios, slowed
+from timing import Spread, ratios, slowed, stretched
 
 
 def write(path: Path, ratios: dict[str, float], allowances: dict[str, float] | None = None) -> Path:
@@ -110,3 +111,20 @@ def test_a_slowed_subject_takes_the_factor_longer() -> None:
 
     assert slowed(subject, 1.5)() == 7
     assert calls == [1]
+
+
+def test_a_stretched_subject_waits_the_factor_less_one_times_its_own_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call of seconds made 1.5x slower: its run (4 s on a fake clock), then a 2 s wait."""
+    clock = [100.0]
+    waits: list[float] = []
+
+    def subject() -> str:
+        clock[0] += 4.0
+        return "summary"
+
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(timing.time, "sleep", waits.append)
+    assert stretched(subject, 1.5)() == "summary"
+    assert waits == [pytest.approx(2.0)]
