@@ -185,6 +185,18 @@ class _Ticks:
         counts = self.per_tick(t)
         return np.repeat(np.arange(self.times.size), counts)
 
+    def window(self, t: np.ndarray) -> tuple[int, np.ndarray]:
+        """``per_tick(t)`` where it may be non-zero: (the first tick at or after ``t[0]``, the
+        counts from that tick to the first at or after ``t[-1]``); the ticks outside find nothing.
+        A month of 1 s ticks is 2.6 million of them, and a chunk of arrivals spans a sixtieth."""
+        if t.size == 0:
+            return 0, np.zeros(0, dtype=np.int64)
+        lo = int(np.searchsorted(self.times, t[0], side="left"))
+        hi = int(np.searchsorted(self.times, t[-1], side="left")) + 1
+        if hi > self.times.size:
+            raise ValueError("arrivals beyond the simulated horizon")
+        return lo, np.diff(np.searchsorted(t, self.times[lo:hi], side="right"), prepend=0)
+
     def per_tick(self, t: np.ndarray) -> np.ndarray:
         """How many of the sorted times ``t`` each tick finds (those since the tick before)."""
         below = np.searchsorted(t, self.times, side="right")  # K searches, not one per file
@@ -249,7 +261,7 @@ class PollModel(Model):
         self.sized = not stated
         self.listing_utilisation = 0.0
         self.exact = True
-        self.busy_ms = np.zeros(self.ticks.times.size)
+        self.busy_ms = np.zeros(self.ticks.times.size if scheduled else 0)  # a scheduled poll's only
         function = getattr(spec, "function", None)
         self.memory_mb = int(getattr(function, "memory_mb", 128))
         self.timeout_s = float(getattr(function, "timeout_s", 900.0))
@@ -278,19 +290,23 @@ class PollModel(Model):
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
-        per_tick = self.ticks.per_tick(arrivals)
-        self.ticks.found += per_tick
+        lo, per_tick = self.ticks.window(arrivals)  # the ticks from lo on that find these files
+        hi = lo + per_tick.size
+        self.ticks.found[lo:hi] += per_tick
         self.written += n
         touched = np.flatnonzero(per_tick)
-        cumulative = np.cumsum(self.ticks.found)
-        objects = self.listed_objects(touched, cumulative, per_tick[touched])
-        detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), per_tick[touched])
+        new = per_tick[touched]
+        touched += lo
+        cumulative = np.cumsum(self.ticks.found[:hi])  # no tick after hi has found a file yet
+        objects = self.listed_objects(touched, cumulative, new)
+        del cumulative
+        detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), new)
         service = self.service(n)
         if self.scheduled:  # one invocation per tick, each working through its own files
-            k = np.repeat(np.arange(per_tick.size), per_tick)  # each file's tick
+            k = np.repeat(np.arange(per_tick.size), per_tick)  # each file's tick (from lo)
             first = np.concatenate(([True], k[1:] != k[:-1]))
             finished = detected + group_cumsum(service, first)
-            self.busy_ms += np.bincount(k, weights=service * 1000.0, minlength=self.busy_ms.size)
+            self.busy_ms[lo:hi] += np.bincount(k, weights=service * 1000.0, minlength=per_tick.size)
         elif self.workers == 1:
             finished = single_server(detected, service, self.free_at)
             self.free_at = float(finished[-1])
@@ -618,7 +634,6 @@ class SqsModel(Model):
             service = service[order]
         self.timeline.add(available, service)
         start = self._starts(available, service)
-        finished = start + service
         if self.window > 0:
             batches = int(starts.size)
             receives = n  # each message arriving inside a window ends one long poll
@@ -626,6 +641,7 @@ class SqsModel(Model):
             batches = bulk_batches(available, start, self.batch)
             receives = batches
         del available
+        finished = start + service
         finite = np.isfinite(start)
         served_s = float(np.sum(service if finite.all() else service[finite]))  # the same sum either way
         del finite, service

@@ -116,8 +116,9 @@ def bulk_batches(available: np.ndarray, finish_prev: np.ndarray, batch_size: int
     finished the message before ``i`` (-inf for the first)."""
     if available.size == 0:
         return 0
-    opens = available >= finish_prev
-    sizes = np.bincount(np.cumsum(opens))  # group 0: the tail of a busy period begun earlier
+    opened = np.flatnonzero(available >= finish_prev)  # where each busy period begins
+    # the busy periods' sizes; before the first, the tail of a busy period begun earlier
+    sizes = np.diff(opened, prepend=0, append=available.size)
     carried = int(np.ceil(sizes[0] / batch_size))
     return carried + int(np.sum(1 + np.ceil((sizes[1:] - 1) / batch_size)))
 
