@@ -1,0 +1,218 @@
+"""Functions a reader can hold in mind (issue 24, item 2), read from the code itself.
+
+Every ``.py`` under ``pollers/``, ``event_handlers/`` and ``bench/`` is walked with ``ast``: no
+function over 80 lines, no parameter list over 8 (``self``/``cls`` not counted, nor ``*args`` and
+``**kwargs``), no dataclass, pydantic model or NamedTuple with more than 15 annotated fields of its
+own. A justified exception goes in ``ALLOWED`` below with its one-line reason; an entry that no
+longer breaks a limit is an error too, so the list only ever shrinks.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("pollers", "event_handlers", "bench")
+
+MAX_FUNCTION_LINES = 80
+MAX_PARAMETERS = 8
+MAX_FIELDS = 15
+
+# (limit, "path::qualified name") -> why it may stay over the limit. Entries marked "being fixed on
+# branch X" go when that branch lands.
+ALLOWED: dict[tuple[str, str], str] = {
+    # Published JSON schema: the fields ARE the contract (results/schema.json, issue 24 item 2).
+    ("fields", "bench/results/model.py::StrategyResult"): (
+        "one row of the published results schema: its fields are the JSON contract, kept flat"
+    ),
+    # Being fixed on this branch (shape); each goes with its fix.
+    ("lines", "bench/cli/parser.py::build_parser"): "being fixed on branch shape",
+    ("lines", "bench/cli/simulate.py::cmd_simulate"): "being fixed on branch shape",
+    ("lines", "bench/report/charts.py::cost_sweep_chart"): "being fixed on branch shape",
+    ("lines", "bench/reproduce.py::findings"): "being fixed on branch shape",
+    ("params", "bench/results/build.py::strategy_result"): "being fixed on branch shape",
+    ("params", "bench/results/build.py::build_run"): "being fixed on branch shape",
+    ("fields", "bench/results/model.py::Run"): "being fixed on branch shape",
+    ("fields", "bench/traffic/profile.py::PrefixProfile"): "being fixed on branch shape",
+    # Being fixed on other branches at the same time (issue 24); the lead removes each on merge.
+    ("lines", "bench/aws/plan.py::_function_resources"): "being fixed on branch awskinds",
+    ("lines", "bench/live/capacity.py::sweep_capacity"): "being fixed on branch awskinds",
+    ("params", "bench/live/capacity.py::sweep_capacity"): "being fixed on branch awskinds",
+    ("lines", "bench/cli/cost.py::cmd_cost"): "being fixed on branch costkinds",
+    ("fields", "bench/cost/model.py::Deployment"): "being fixed on branch costkinds",
+    ("fields", "bench/decide/rank.py::Workload"): "being fixed on branch costkinds",
+    ("fields", "bench/decide/rank.py::OptionResult"): "being fixed on branch costkinds",
+    ("fields", "pollers/stats.py::PollStats"): "being fixed on branch shims",
+    ("fields", "pollers/loop.py::LoopStats"): "being fixed on branch shims",
+    ("params", "pollers/loop.py::PollLoop.__init__"): "being fixed on branch shims",
+    ("params", "pollers/s3.py::S3Poller.__init__"): "being fixed on branch shims",
+    ("params", "pollers/folder.py::FolderPoller.__init__"): "being fixed on branch shims",
+    ("lines", "bench/simulate/runner.py::_summary"): "being fixed on branch perf",
+    ("params", "bench/simulate/runner.py::_summary"): "being fixed on branch perf",
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One limit broken at one place: ``where`` names the file and line, ``key`` the allowlist entry."""
+
+    limit: str
+    key: str
+    where: str
+    size: int
+
+    def __str__(self) -> str:
+        return f"{self.where} {self.key.split('::')[1]}: {self.size} {self.limit}"
+
+
+def _source_files() -> Iterator[Path]:
+    for package in PACKAGES:
+        yield from sorted((ROOT / package).rglob("*.py"))
+
+
+def _parameter_count(args: ast.arguments) -> int:
+    """Named parameters; a leading ``self``/``cls`` is the receiver (a patch function's too)."""
+    names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    if names and names[0] in {"self", "cls"}:
+        names = names[1:]
+    return len(names)
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def _base_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _own_fields(cls: ast.ClassDef) -> int:
+    """Annotated names in the class body, ``ClassVar`` left out (it is no field)."""
+    return sum(
+        1
+        for stmt in cls.body
+        if isinstance(stmt, ast.AnnAssign)
+        and isinstance(stmt.target, ast.Name)
+        and "ClassVar" not in ast.unparse(stmt.annotation)
+    )
+
+
+def _model_class_names(trees: dict[Path, ast.Module]) -> set[str]:
+    """Names of the classes whose annotations are fields: pydantic, NamedTuple, their subclasses."""
+    models = {"BaseModel", "NamedTuple", "TypedDict", "BaseSettings"}
+    classes = [node for tree in trees.values() for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    grew = True
+    while grew:
+        grew = False
+        for cls in classes:
+            if cls.name not in models and any(_base_name(b) in models for b in cls.bases):
+                models.add(cls.name)
+                grew = True
+    return models
+
+
+def _is_record_class(cls: ast.ClassDef, models: set[str]) -> bool:
+    if any(_decorator_name(d) == "dataclass" for d in cls.decorator_list):
+        return True
+    return any(_base_name(b) in models for b in cls.bases)
+
+
+def _walk(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, ast.AST]]:
+    """Every function and class, nested ones too, with its qualified name."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            name = f"{prefix}{node.name}"
+            yield name, node
+            yield from _walk(node, f"{name}.")
+        else:
+            yield from _walk(node, prefix)
+
+
+def breaches() -> list[Breach]:
+    """Every place in the three packages that breaks one of the limits, allowlisted or not."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in _source_files()}
+    models = _model_class_names(trees)
+    found: list[Breach] = []
+    for path, tree in trees.items():
+        rel = path.relative_to(ROOT).as_posix()
+        for name, node in _walk(tree):
+            key, where = f"{rel}::{name}", f"{rel}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.ClassDef):
+                fields = _own_fields(node)
+                if _is_record_class(node, models) and fields > MAX_FIELDS:
+                    found.append(Breach("fields", key, where, fields))
+                continue
+            assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            lines = (node.end_lineno or node.lineno) - first + 1
+            if lines > MAX_FUNCTION_LINES:
+                found.append(Breach("lines", key, where, lines))
+            params = _parameter_count(node.args)
+            if params > MAX_PARAMETERS:
+                found.append(Breach("params", key, where, params))
+    return found
+
+
+def _unallowed(limit: str) -> str:
+    """The breaches of one limit no allowlist entry excuses, one ``file:line name: size`` a line."""
+    return "\n".join(str(b) for b in breaches() if b.limit == limit and (b.limit, b.key) not in ALLOWED)
+
+
+def test_no_function_is_longer_than_80_lines() -> None:
+    offenders = _unallowed("lines")
+    assert not offenders, f"functions over {MAX_FUNCTION_LINES} lines:\n{offenders}"
+
+
+def test_no_parameter_list_is_longer_than_8() -> None:
+    offenders = _unallowed("params")
+    assert not offenders, f"parameter lists over {MAX_PARAMETERS}:\n{offenders}"
+
+
+def test_no_record_class_has_more_than_15_fields() -> None:
+    offenders = _unallowed("fields")
+    assert not offenders, f"dataclasses/models with more than {MAX_FIELDS} fields:\n{offenders}"
+
+
+def test_every_allowlist_entry_still_breaks_its_limit() -> None:
+    """An exception that is no longer needed goes, so the list cannot hide a new breach later."""
+    live = {(b.limit, b.key) for b in breaches()}
+    stale = "\n".join(f"{limit} {key}" for limit, key in sorted(set(ALLOWED) - live))
+    assert not stale, f"allowlist entries that break no limit any more, remove them:\n{stale}"
+
+
+def test_the_walker_sees_each_kind_of_breach(tmp_path: Path) -> None:
+    """The checks themselves: a long function, a long parameter list and a wide model are found."""
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    fields = "\n".join(f"    f{i}: int" for i in range(MAX_FIELDS + 1))
+    source = (
+        "from pydantic import BaseModel\n"
+        f"def long():\n{body}\n"
+        f"def wide({', '.join(f'a{i}' for i in range(MAX_PARAMETERS + 1))}): pass\n"
+        "class Base(BaseModel):\n    pass\n"
+        f"class Wide(Base):\n{fields}\n"
+        "class Fine:\n    def m(self, a, b, c, d, e, f, g, h): pass\n"
+    )
+    tree = ast.parse(source)
+    models = _model_class_names({tmp_path: tree})
+    names = dict(_walk(tree))
+    wide_model = names["Wide"]
+    assert isinstance(wide_model, ast.ClassDef)
+    assert _is_record_class(wide_model, models)
+    assert _own_fields(wide_model) == MAX_FIELDS + 1
+    long_fn, wide_fn, method = names["long"], names["wide"], names["Fine.m"]
+    assert isinstance(long_fn, ast.FunctionDef)
+    assert isinstance(wide_fn, ast.FunctionDef)
+    assert isinstance(method, ast.FunctionDef)
+    assert (long_fn.end_lineno or 0) - long_fn.lineno + 1 > MAX_FUNCTION_LINES
+    assert _parameter_count(wide_fn.args) == MAX_PARAMETERS + 1
+    assert _parameter_count(method.args) == MAX_PARAMETERS
