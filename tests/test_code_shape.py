@@ -35,7 +35,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("lines", "bench/cli/simulate.py::cmd_simulate"): "being fixed on branch shape",
     ("lines", "bench/report/charts.py::cost_sweep_chart"): "being fixed on branch shape",
     ("lines", "bench/reproduce.py::findings"): "being fixed on branch shape",
-    ("fields", "bench/traffic/profile.py::PrefixProfile"): "being fixed on branch shape",
     # Being fixed on other branches at the same time (issue 24); the lead removes each on merge.
     ("lines", "bench/aws/plan.py::_function_resources"): "being fixed on branch awskinds",
     ("lines", "bench/live/capacity.py::sweep_capacity"): "being fixed on branch awskinds",
