@@ -3,10 +3,10 @@ searched over. Every stage (``monthly_cost``, ``feasibility.check``, ``pve decid
 latency and ``beside``) looks a deployment's kind up here with ``row``, which raises on a kind
 with no row.
 
-A new kind takes a ``DeploymentKind`` member and a ``DeploymentRow`` in ``ROWS``: its monthly
-bill, its feasibility checks, its search space, the configuration it reports, its route (the
-latency profile's route and legs; None for a poller) and its host (``tests/test_deployment_kinds.py``
-names a kind or a facet that is missing).
+A new kind takes a ``DeploymentKind`` member and a ``DeploymentRow`` in ``ROWS``: the options
+compared, its monthly bill, its feasibility checks, its search space, the configuration it
+reports, its route (the latency profile's route; None for a poller) and its host
+(``tests/test_deployment_kinds.py`` names a kind or a facet that is missing).
 """
 
 from __future__ import annotations
@@ -52,12 +52,11 @@ SWEEPS = (("start-after", 1), ("seen-set", 1), ("seen-set", 16), ("seen-set", 64
 
 @dataclass(frozen=True)
 class Route:
-    """How an event reaches the function: the latency profile's route (its legs convolved, with
-    their tails and cold starts), the legs one by one where a profile has no such route (the
-    first one takes S3's delivery tail), and whether a queue's batch adds a wait."""
+    """How an event reaches the function: the latency profile's route (``ROUTE_LEGS`` in
+    ``event_handlers.runtime.latency`` lists its legs, convolved with their tails and cold
+    starts), and whether a queue's batch adds a wait."""
 
     profile_route: str
-    legs: tuple[str, ...]
     batches: bool = False
 
 
@@ -287,7 +286,7 @@ ROWS: dict[DeploymentKind, DeploymentRow] = {
         (checks.lambda_concurrency,),
         _memory_space,
         _memory_config,
-        route=Route("s3-lambda", ("s3_to_lambda",)),
+        route=Route("s3-lambda"),
         on_lambda=True,
     ),
     K.S3_SQS_LAMBDA: DeploymentRow(
@@ -297,7 +296,7 @@ ROWS: dict[DeploymentKind, DeploymentRow] = {
         (checks.lambda_concurrency, checks.sqs_in_flight),
         _queue_space,
         _queue_config,
-        route=Route("s3-sqs-lambda", ("s3_to_sqs", "sqs_to_lambda"), batches=True),
+        route=Route("s3-sqs-lambda", batches=True),
         on_lambda=True,
     ),
     K.S3_EVENTBRIDGE_LAMBDA: DeploymentRow(
@@ -307,7 +306,7 @@ ROWS: dict[DeploymentKind, DeploymentRow] = {
         (checks.lambda_concurrency,),
         _memory_space,
         _memory_config,
-        route=Route("s3-eventbridge-lambda", ("eventbridge_to_lambda",)),
+        route=Route("s3-eventbridge-lambda"),
         on_lambda=True,
     ),
     K.HYBRID: DeploymentRow(
@@ -317,7 +316,7 @@ ROWS: dict[DeploymentKind, DeploymentRow] = {
         (checks.hybrid_sweep, checks.lambda_concurrency),
         _sweep_space,
         _sweep_config,
-        route=Route("hybrid", ("s3_to_lambda",)),
+        route=Route("hybrid"),
         on_lambda=True,
     ),
 }

@@ -235,24 +235,12 @@ def _event_latency(
     n: int,
     seed: int,
 ) -> np.ndarray:
-    """An event route: the profile's route (its legs convolved, with tails and cold starts) or its
-    legs one by one, S3's tail on the first; a queue's batch wait; the work."""
-    work = d.lambda_s
-    if getattr(profiles, "route_delays", None) is not None:
-        delays = route_draws(profile, route.profile_route, n, seed)
-        if route.batches:
-            delays = delays + _batch_wait(d, files_per_day, rng, n)
-        return tail.add(rng, delays) + work
-    first, *rest = route.legs
-    legs = tail.add(rng, profile.distribution(first).sample(rng, n))
-    for leg in rest:
-        legs = legs + profile.distribution(leg).sample(rng, n)
+    """An event route: the profile's route (its legs convolved, with tails and cold starts), a
+    queue's batch wait, S3's delivery tail, the work."""
+    delays = route_draws(profile, route.profile_route, n, seed)
     if route.batches:
-        legs = legs + _batch_wait(d, files_per_day, rng, n)
-    cold = profile.cold_start_probability
-    if cold > 0:
-        legs = legs + np.where(rng.random(n) < cold, profile.cold_start_init().sample(rng, n), 0.0)
-    return legs + work
+        delays = delays + _batch_wait(d, files_per_day, rng, n)
+    return tail.add(rng, delays) + d.lambda_s
 
 
 def _batch_wait(d: Deployment, files_per_day: float, rng: np.random.Generator, n: int) -> np.ndarray:
