@@ -80,7 +80,6 @@ class FolderPoller(Poller):
         skew_s: float = DEFAULT_SKEW_S,
         s3_client: S3Client | None = None,
         clock: Callable[[], float] = time.time,
-        strategy: str | None = None,
     ) -> None:
         self.root = Path(root)
         self._root_str = os.fspath(self.root)
@@ -98,9 +97,7 @@ class FolderPoller(Poller):
         self._sigs: dict[str, _Signature] = {}
         self._listed_sigs: dict[str, _Signature] = {}
         self._present: Collection[str] | None = None
-        chosen = resolve_cursor(
-            cursor, strategy, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set"
-        )
+        chosen = resolve_cursor(cursor, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set")
         super().__init__(
             cursor=chosen,
             state_path=state_path,

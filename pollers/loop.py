@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from pollers.base import Poller
 from pollers.entries import Entry
@@ -82,9 +80,6 @@ class RetryPolicy:
 
     def file_backoff(self, seed: int | None) -> Backoff:
         return Backoff(self.file_backoff_base_s, self.file_backoff_cap_s, seed=seed)
-
-
-_UNSET: Any = object()
 
 
 class PollListener:
@@ -169,19 +164,15 @@ class PollLoop:
         wall_clock: Callable[[], float] = time.time,
         wait: Callable[[float], bool] | None = None,
         seed: int | None = None,
-        backoff: Backoff | None = _UNSET,
-        max_attempts: int = _UNSET,
-        retryable: Callable[[BaseException], bool] = _UNSET,
     ) -> None:
         """``clock`` and ``wait`` (sleep up to n seconds, True if stopped) are injectable for tests.
 
         ``ledger`` (any object with ``claim``/``complete``/``fail``/``release``, see
         ``pollers.ledger``) is asked before each file: one already completed is skipped, so a
         restarted poller repeats no effect. ``ledger_key`` maps an entry to the ledger's key
-        (default ``source/key#version``). ``backoff``, ``max_attempts`` and ``retryable`` are
-        the deprecated spelling of ``retry=RetryPolicy(...)``.
+        (default ``source/key#version``).
         """
-        retry, listing_backoff = _legacy_retry(retry, backoff, max_attempts, retryable)
+        retry = retry or RetryPolicy()
         if workers < 1:
             raise PollerConfigError("workers must be >= 1")
         check_interval(interval_s)
@@ -190,7 +181,7 @@ class PollLoop:
         self.interval_s = interval_s
         self.jitter_s = jitter_s
         self.retry = retry
-        self.backoff = listing_backoff or retry.listing_backoff(seed)
+        self.backoff = retry.listing_backoff(seed)
         self.ledger = ledger
         self._ledger_key = ledger_key or (lambda entry: default_ledger_key(poller.source, entry))
         self.on_failure = on_failure
@@ -208,14 +199,6 @@ class PollLoop:
         self._ever_succeeded = False
         #: Set when a loop started with ``start()`` gave up (see ``RetryPolicy.give_up_after``).
         self.failure: PersistentFailureError | None = None
-
-    @property
-    def max_attempts(self) -> int:
-        return self.retry.max_attempts
-
-    @property
-    def retryable(self) -> Callable[[BaseException], bool]:
-        return self.retry.retryable
 
     # -- one cycle, no waiting -------------------------------------------------------------
     def run_once(self) -> CycleResult:
@@ -430,29 +413,3 @@ class PollLoop:
             self._thread.join(timeout)
         if self.failure is not None:
             raise self.failure
-
-
-def _legacy_retry(
-    retry: RetryPolicy | None, backoff: Any, max_attempts: Any, retryable: Any
-) -> tuple[RetryPolicy, Backoff | None]:
-    """Fold the deprecated keywords into a policy (warning once per keyword used)."""
-    legacy = {
-        name: value
-        for name, value in (("max_attempts", max_attempts), ("retryable", retryable), ("backoff", backoff))
-        if value is not _UNSET
-    }
-    if not legacy:
-        return retry or RetryPolicy(), None
-    warnings.warn(
-        f"PollLoop({', '.join(legacy)}=...) is deprecated; pass retry=RetryPolicy(...)",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    if retry is not None:
-        raise PollerConfigError("give retry=RetryPolicy(...) or the deprecated keywords, not both")
-    options: dict[str, Any] = {k: v for k, v in legacy.items() if k != "backoff"}
-    listing_backoff = legacy.get("backoff")
-    if listing_backoff is not None:
-        options["listing_backoff_base_s"] = listing_backoff.base_s
-        options["listing_backoff_cap_s"] = listing_backoff.cap_s
-    return RetryPolicy(**options), listing_backoff
