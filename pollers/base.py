@@ -146,7 +146,7 @@ class Poller(ABC):
         log.warning("%s; left in place, not reported again until it changes", reason)
         with self._lock:
             self._stuck[entry.key] = (entry.version, reason)
-            self.stats.stuck += 1
+            self.stats.inbox.stuck += 1
         return reason
 
     def defer(self, entry: Entry) -> None:
@@ -173,7 +173,7 @@ class Poller(ABC):
                     outcome = Outcome.GONE
                 else:
                     with self._lock:
-                        self.stats.move_errors += 1
+                        self.stats.inbox.move_errors += 1
                     if self._move_cannot_succeed(exc):
                         outcome = Outcome.STUCK
                         self._mark_stuck(entry, exc, "move out")
@@ -181,8 +181,11 @@ class Poller(ABC):
                         log.warning("could not move %s out of %s: %s", entry.key, self.source, exc)
             self._release_claim(entry)
         with self._lock:
-            self.stats.moved += self.cursor.moves_processed and outcome not in (Outcome.GONE, Outcome.STUCK)
-            self.stats.gone += outcome is Outcome.GONE
+            self.stats.inbox.moved += self.cursor.moves_processed and outcome not in (
+                Outcome.GONE,
+                Outcome.STUCK,
+            )
+            self.stats.inbox.gone += outcome is Outcome.GONE
             self.cursor.acknowledge(entry)
         return outcome
 
@@ -205,7 +208,7 @@ class Poller(ABC):
             if won:
                 claimed.append(entry)
             else:
-                self.stats.claimed_elsewhere += 1
+                self.stats.inbox.claimed_elsewhere += 1
         return claimed
 
     @abstractmethod

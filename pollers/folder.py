@@ -57,12 +57,12 @@ class FolderPoller(Poller):
 
     Nothing outside ``root`` is touched: every move goes through ``pollers.paths.confine`` (a
     key from a tampered state file moves nothing), a symlinked file is followed only if it
-    resolves to a file inside the root (others are counted in ``stats.symlinks_refused`` and
+    resolves to a file inside the root (others are counted in ``stats.walk.symlinks_refused`` and
     logged once), and the poller's own state file, claims, processed and failed folders are never
     listed as input when they lie inside the root.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (public, keyword-only, safe defaults: an options object breaks callers)
         self,
         root: str | os.PathLike[str],
         *,
@@ -160,7 +160,7 @@ class FolderPoller(Poller):
             if not base:
                 raise FolderUnavailableError(f"cannot list the folder to poll {folder}: {exc}") from exc
             self._unreadable += 1
-            self.stats.unreadable_folders += 1
+            self.stats.walk.unreadable_folders += 1
             log.warning("skipping unreadable folder %s: %s", folder, exc)
             return 0, 0
         self.stats.list_requests += 1
@@ -221,9 +221,9 @@ class FolderPoller(Poller):
         target = os.path.realpath(dir_entry.path)
         inside = Path(target).is_relative_to(self._real_root) and os.path.isfile(target)
         if inside:
-            self.stats.symlinks_followed += 1
+            self.stats.walk.symlinks_followed += 1
         else:
-            self.stats.symlinks_refused += 1
+            self.stats.walk.symlinks_refused += 1
         if key not in self._links_logged:
             self._links_logged.add(key)
             if inside:

@@ -107,6 +107,17 @@ class CycleResult:
 
 
 @dataclass
+class ListingFailures:
+    """Failed listings across the loop's life: each backs off and keeps the cursor."""
+
+    errors: int = 0
+    throttles: int = 0
+    consecutive_failures: int = 0
+    last_error: str = ""
+    backoff_s: float = 0.0
+
+
+@dataclass
 class LoopStats:
     """Counters across the loop's life, next to the poller's own ``PollStats``."""
 
@@ -114,9 +125,6 @@ class LoopStats:
     processed: int = 0
     failed: int = 0
     bytes_read: int = 0
-    errors: int = 0
-    throttles: int = 0
-    consecutive_failures: int = 0
     #: Files the idempotency ledger said were already completed (e.g. before a crash): skipped.
     duplicates_skipped: int = 0
     #: Files another worker or poller held a ledger claim on: left for it.
@@ -125,12 +133,12 @@ class LoopStats:
     gone: int = 0
     #: Inbox files that could not be claimed or moved out: each recorded in ``failures`` once.
     stuck: int = 0
-    last_error: str = ""
     file_retries: int = 0
-    backoff_s: float = 0.0
     late_cycles: int = 0
     max_lateness_s: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: Listing errors and throttles (``errors``, ``throttles``, ``backoff_s``, ...).
+    listing: ListingFailures = field(default_factory=ListingFailures)
 
 
 class PollLoop:
@@ -147,7 +155,7 @@ class PollLoop:
       cursor is still saved once, after the whole cycle.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (keyword-only collaborators and test clocks, each with a safe default)
         self,
         poller: Poller,
         process: Callable[[Entry], object],
@@ -340,14 +348,14 @@ class PollLoop:
                 self.run_once()
             except Exception as exc:  # a failed listing: back off, keep the cursor, try again
                 consecutive_failures += 1
-                self.stats.consecutive_failures = consecutive_failures
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self.stats.listing.consecutive_failures = consecutive_failures
+                self.stats.listing.last_error = f"{type(exc).__name__}: {exc}"
                 throttled = is_throttling(exc)
-                self.stats.throttles += throttled
-                self.stats.errors += not throttled
+                self.stats.listing.throttles += throttled
+                self.stats.listing.errors += not throttled
                 self._give_up_if_hopeless(exc, consecutive_failures)
                 delay = self.backoff.delay(consecutive_failures)
-                self.stats.backoff_s += delay
+                self.stats.listing.backoff_s += delay
                 log.warning(
                     "poll failed (%s), retrying in %.2fs: %s",
                     "throttled" if throttled else "error",
@@ -357,7 +365,7 @@ class PollLoop:
                 due = self._clock() + delay
                 continue
             consecutive_failures = 0
-            self.stats.consecutive_failures = 0
+            self.stats.listing.consecutive_failures = 0
             self._ever_succeeded = True
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:

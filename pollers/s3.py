@@ -56,7 +56,7 @@ class S3Poller(Poller):
     exist (or may not be listed) is a ``SourceUnavailableError`` at the first poll.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (public, keyword-only, safe defaults: an options object breaks callers)
         self,
         client: S3Client,
         bucket: str,
