@@ -26,12 +26,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.cost.deployment import (
+from bench.cost.deployment import (  # Deployment and DeploymentKind: also re-exported from here
     LAMBDA_LOG_BYTES,
     Deployment,
-    DeploymentKind,
     Retention,
 )
+from bench.cost.deployment import DeploymentKind as DeploymentKind
 from bench.cost.instances import PROCESS_MB, SEEN_KEY_BYTES, TARGET, Demand, InstanceType, Sizing, size_poller
 from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError, parse_nested, read_input_text
@@ -39,8 +39,6 @@ from bench.scenario.kinds import Kind
 
 if TYPE_CHECKING:  # a run's typed counts (pydantic model), imported where a run is priced:
     from bench.results.model import StrategyResult  # pve decide never prices one
-
-__all__ = ["LAMBDA_LOG_BYTES", "Deployment", "DeploymentKind", "Retention"]  # re-exported (and the rest)
 
 
 @dataclass(frozen=True)
@@ -458,14 +456,6 @@ def poll_usage(d: Deployment, files_per_month: float, month_s: float) -> PollUsa
     else:
         raise ValueError(f"unknown cursor {d.cursor!r}")
     return PollUsage(cycles, cycles * pages + sweeps * sweep_pages, extra, pages, sweep_pages, sweeps)
-
-
-def _poll_usage(
-    d: Deployment, files_per_month: float, month_s: float
-) -> tuple[float, float, dict[str, float]]:
-    """(cycles, LIST requests, extra S3 operations) for a month of polling."""
-    usage = poll_usage(d, files_per_month, month_s)
-    return usage.cycles, usage.lists, dict(usage.extra)
 
 
 def sqs_batch_fill(d: Deployment, rate_per_s: float) -> float:
