@@ -23,37 +23,41 @@ MAX_FUNCTION_LINES = 80
 MAX_PARAMETERS = 8
 MAX_FIELDS = 15
 
-# (limit, "path::qualified name") -> why it may stay over the limit. Entries marked "being fixed on
-# branch X" go when that branch lands.
+# (limit, "path::qualified name") -> why it may stay over the limit.
 ALLOWED: dict[tuple[str, str], str] = {
-    # summary.json's published schema (bench/results/model.py): the fields ARE the JSON contract.
+    # Justified: summary.json's published schema (bench/results/model.py), the fields ARE the contract.
     ("fields", "bench/results/model.py::StrategyResult"): (
         "one strategy in summary.json: its 33 fields are the published JSON keys, read by attribute"
     ),
     ("fields", "bench/results/model.py::Run"): (
         "summary.json's top level: its 16 fields are the published JSON keys, read by attribute"
     ),
-    # Being fixed on this branch (shape); each goes with its fix.
-    ("getattr", "bench/aws/estimate.py::getattr(spec, 'function')"): "not this branch's: bench/aws",
+    ("params", "bench/decide/rank.py::Workload.__init__"): (
+        "pve decide's public constructor keeps every knob by its flat name (its noqa says so)"
+    ),
+    # Open, in code this branch does not own (issue 24 item 2): each goes when it is fixed.
+    (
+        "params",
+        "pollers/loop.py::PollLoop.__init__",
+    ): "open (pollers/): keyword-only settings, not grouped yet",
+    ("params", "pollers/s3.py::S3Poller.__init__"): "open (pollers/): keyword-only settings, not grouped yet",
+    ("params", "pollers/folder.py::FolderPoller.__init__"): (
+        "open (pollers/): keyword-only settings, not grouped yet"
+    ),
+    (
+        "getattr",
+        "bench/aws/estimate.py::getattr(spec, 'function')",
+    ): "open (bench/aws is not this branch's)",
+    # Being fixed on other branches at the same time; the lead removes each as its branch lands.
+    ("lines", "bench/aws/plan.py::_function_resources"): "being fixed on branch awskinds",
     ("getattr", "bench/aws/plan.py::getattr(spec, 'event_loss')"): "being fixed on branch awskinds",
     ("getattr", "bench/aws/plan.py::getattr(spec, 'max_event_age_s')"): "being fixed on branch awskinds",
-    ("getattr", "bench/simulate/runner.py::getattr(spec, 'interval_s')"): "being fixed on branch perf",
-    ("getattr", "bench/simulate/runner.py::getattr(spec, 'sweep_interval_s')"): "being fixed on branch perf",
-    # Being fixed on other branches at the same time (issue 24); the lead removes each on merge.
-    ("lines", "bench/aws/plan.py::_function_resources"): "being fixed on branch awskinds",
     ("lines", "bench/live/capacity.py::sweep_capacity"): "being fixed on branch awskinds",
     ("params", "bench/live/capacity.py::sweep_capacity"): "being fixed on branch awskinds",
-    ("lines", "bench/cli/cost.py::cmd_cost"): "being fixed on branch costkinds",
-    ("fields", "bench/cost/model.py::Deployment"): "being fixed on branch costkinds",
-    ("fields", "bench/decide/rank.py::Workload"): "being fixed on branch costkinds",
-    ("fields", "bench/decide/rank.py::OptionResult"): "being fixed on branch costkinds",
-    ("fields", "pollers/stats.py::PollStats"): "being fixed on branch shims",
-    ("fields", "pollers/loop.py::LoopStats"): "being fixed on branch shims",
-    ("params", "pollers/loop.py::PollLoop.__init__"): "being fixed on branch shims",
-    ("params", "pollers/s3.py::S3Poller.__init__"): "being fixed on branch shims",
-    ("params", "pollers/folder.py::FolderPoller.__init__"): "being fixed on branch shims",
     ("lines", "bench/simulate/runner.py::_summary"): "being fixed on branch perf",
     ("params", "bench/simulate/runner.py::_summary"): "being fixed on branch perf",
+    ("getattr", "bench/simulate/runner.py::getattr(spec, 'interval_s')"): "being fixed on branch perf",
+    ("getattr", "bench/simulate/runner.py::getattr(spec, 'sweep_interval_s')"): "being fixed on branch perf",
 }
 
 
