@@ -165,8 +165,8 @@ def breaches() -> list[Breach]:
     trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in _source_files()}
     models = _model_class_names(trees)
     classes: dict[str, list[ast.ClassDef]] = {}
-    for node in (n for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        classes.setdefault(node.name, []).append(node)
+    for cls in (n for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        classes.setdefault(cls.name, []).append(cls)
     found: list[Breach] = []
     for path, tree in trees.items():
         rel = path.relative_to(ROOT).as_posix()
