@@ -41,7 +41,7 @@ EVENT_ROUTES = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"}
 RUNS_HERE = {"poll": "the poller runs on this machine against the bucket", "hybrid": "the sweep runs here"}
 
 
-class Kind(enum.StrEnum):
+class ResourceKind(enum.StrEnum):
     """Resource kinds, in the order they are created (teardown runs in reverse)."""
 
     LEDGER_TABLE = "dynamodb.table"
@@ -59,17 +59,17 @@ class Kind(enum.StrEnum):
     NOTIFICATION = "s3.notification"
 
 
-KIND_ORDER = {kind: i for i, kind in enumerate(Kind)}
+KIND_ORDER = {kind: i for i, kind in enumerate(ResourceKind)}
 TAGGABLE = {
-    Kind.LEDGER_TABLE,
-    Kind.BUCKET,
-    Kind.DLQ,
-    Kind.QUEUE,
-    Kind.ROLE,
-    Kind.LOG_GROUP,
-    Kind.FUNCTION,
-    Kind.EVENT_SOURCE_MAPPING,
-    Kind.RULE,
+    ResourceKind.LEDGER_TABLE,
+    ResourceKind.BUCKET,
+    ResourceKind.DLQ,
+    ResourceKind.QUEUE,
+    ResourceKind.ROLE,
+    ResourceKind.LOG_GROUP,
+    ResourceKind.FUNCTION,
+    ResourceKind.EVENT_SOURCE_MAPPING,
+    ResourceKind.RULE,
 }
 
 
@@ -77,7 +77,7 @@ TAGGABLE = {
 class Resource:
     """One resource: its kind, physical name, ARN, owning strategy ("" if shared) and settings."""
 
-    kind: Kind
+    kind: ResourceKind
     name: str
     arn: str
     strategy: str
@@ -122,7 +122,7 @@ class Plan:
     def tags(self) -> dict[str, str]:
         return {TAG_KEY: self.run_id}
 
-    def of_kind(self, kind: Kind) -> list[Resource]:
+    def of_kind(self, kind: ResourceKind) -> list[Resource]:
         return [r for r in self.resources if r.kind is kind]
 
     def counts(self) -> dict[str, int]:
@@ -302,7 +302,9 @@ def build_plan(
             skipped.append((spec.name, reason))
             continue
         base = base_name(run_id, index, spec.name)
-        resources.append(Resource(Kind.BUCKET, base, f"arn:aws:s3:::{base}", spec.name, {"region": region}))
+        resources.append(
+            Resource(ResourceKind.BUCKET, base, f"arn:aws:s3:::{base}", spec.name, {"region": region})
+        )
         function = None
         queue_name = None
         if spec.kind in EVENT_ROUTES or spec.kind == "scheduled-poll":
@@ -324,7 +326,7 @@ def build_plan(
         resources.insert(
             0,
             Resource(
-                Kind.LEDGER_TABLE,
+                ResourceKind.LEDGER_TABLE,
                 table,
                 arns.table(table),
                 "",
@@ -379,10 +381,14 @@ def _function_resources(
     role = f"{base}-fn"
     out = [
         Resource(
-            Kind.DLQ, dlq, arns.queue(dlq), spec.name, {"attributes": {"MessageRetentionPeriod": "1209600"}}
+            ResourceKind.DLQ,
+            dlq,
+            arns.queue(dlq),
+            spec.name,
+            {"attributes": {"MessageRetentionPeriod": "1209600"}},
         ),
         Resource(
-            Kind.ROLE,
+            ResourceKind.ROLE,
             role,
             arns.role(role),
             spec.name,
@@ -395,7 +401,7 @@ def _function_resources(
             },
         ),
         Resource(
-            Kind.LOG_GROUP,
+            ResourceKind.LOG_GROUP,
             log_group,
             arns.log_group(log_group),
             spec.name,
@@ -414,7 +420,7 @@ def _function_resources(
     }
     out.append(
         Resource(
-            Kind.FUNCTION,
+            ResourceKind.FUNCTION,
             name,
             arns.function(name),
             spec.name,
@@ -434,7 +440,7 @@ def _function_resources(
     if spec.kind in ("s3-lambda", "s3-eventbridge-lambda", "hybrid"):
         out.append(
             Resource(
-                Kind.INVOKE_CONFIG,
+                ResourceKind.INVOKE_CONFIG,
                 f"{name}:async",
                 arns.function(name),
                 spec.name,
@@ -462,10 +468,12 @@ def _function_resources(
                 "maxReceiveCount": spec.max_receive_count,
             },
         }
-        out.append(Resource(Kind.QUEUE, queue, arns.queue(queue), spec.name, {"attributes": attributes}))
+        out.append(
+            Resource(ResourceKind.QUEUE, queue, arns.queue(queue), spec.name, {"attributes": attributes})
+        )
         out.append(
             Resource(
-                Kind.QUEUE_POLICY,
+                ResourceKind.QUEUE_POLICY,
                 f"{queue}:policy",
                 arns.queue(queue),
                 spec.name,
@@ -474,7 +482,7 @@ def _function_resources(
         )
         out.append(
             Resource(
-                Kind.EVENT_SOURCE_MAPPING,
+                ResourceKind.EVENT_SOURCE_MAPPING,
                 f"{queue}->{name}",
                 "",
                 spec.name,
@@ -496,7 +504,7 @@ def _function_resources(
         rule = f"{base}-rule"
         out.append(
             Resource(
-                Kind.RULE,
+                ResourceKind.RULE,
                 rule,
                 arns.rule(rule),
                 spec.name,
@@ -513,7 +521,7 @@ def _function_resources(
         rule = f"{base}-schedule"
         out.append(
             Resource(
-                Kind.RULE,
+                ResourceKind.RULE,
                 rule,
                 arns.rule(rule),
                 spec.name,
@@ -533,7 +541,7 @@ def _permission(
     function: str, strategy: str, arns: _Arns, sid: str, principal: str, source_arn: str
 ) -> Resource:
     return Resource(
-        Kind.PERMISSION,
+        ResourceKind.PERMISSION,
         f"{function}:{sid}",
         arns.function(function),
         strategy,
@@ -550,7 +558,7 @@ def _permission(
 
 def _notification(bucket: str, strategy: str, configuration: dict[str, Any]) -> Resource:
     return Resource(
-        Kind.NOTIFICATION,
+        ResourceKind.NOTIFICATION,
         f"{bucket}:notification",
         f"arn:aws:s3:::{bucket}",
         strategy,

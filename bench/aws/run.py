@@ -39,7 +39,7 @@ from bench.aws.estimate import COLLECT_EVERY_S
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
 from bench.aws.package import build_package
-from bench.aws.plan import RECORDS_PREFIX, Kind, Plan, Resource, StrategyTarget
+from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, parse_report, summarize_reports
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
@@ -140,7 +140,7 @@ def check_concurrency(plan: Plan, account: AccountConcurrency | None) -> None:
     account often has a limit of 10, so it can reserve none): naming the field and the numbers."""
     wanted = {
         r.strategy: int(r.spec["reserved_concurrency"])
-        for r in plan.of_kind(Kind.FUNCTION)
+        for r in plan.of_kind(ResourceKind.FUNCTION)
         if r.spec.get("reserved_concurrency")
     }
     if account is not None and sum(wanted.values()) > account.reservable:
@@ -516,7 +516,7 @@ class AwsRun:
             if self.local_lambda
             else AwsLambdaHost()
         )
-        dlq = next(r.name for r in self.plan.of_kind(Kind.DLQ) if r.strategy == spec.name)
+        dlq = next(r.name for r in self.plan.of_kind(ResourceKind.DLQ) if r.strategy == spec.name)
         queue_offset = clock_from_queue(setup("sqs"), self.journal.queue_urls[dlq])
         host.start(target, spec)
         probe: dict[str, Any] = {}
@@ -657,7 +657,7 @@ def retry_schedule_s(plan: Plan, spec: Any) -> float:
     if spec.kind in ("s3-lambda", "s3-eventbridge-lambda"):
         return sum(ASYNC_RETRY_DELAYS_S[: spec.max_retries]) + RETRY_SLACK_S
     if spec.kind == "s3-sqs-lambda":
-        queue = next(r for r in plan.of_kind(Kind.QUEUE) if r.strategy == spec.name)
+        queue = next(r for r in plan.of_kind(ResourceKind.QUEUE) if r.strategy == spec.name)
         visibility = float(queue.spec["attributes"]["VisibilityTimeout"])
         return visibility * spec.max_receive_count + RETRY_SLACK_S
     return 0.0
