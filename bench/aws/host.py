@@ -19,6 +19,7 @@ from bench.aws.deploy import Clients
 from bench.aws.lambda_entry import build_handler
 from bench.aws.plan import Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, format_report
+from bench.aws.routes import Delivery, aws_route
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
@@ -79,7 +80,7 @@ class LocalLambdaHost:
             region=self.plan.region,
         )
         function = LocalFunction(config, lambda: build_handler(environment, self.handler_clients))
-        if target.kind == "s3-sqs-lambda":
+        if aws_route(target.kind).delivery is Delivery.QUEUE:
             assert target.queue_url_name is not None
             lam = self.runtime_clients("lambda")
             for mapping in lam.list_event_source_mappings(FunctionName=target.function)[
