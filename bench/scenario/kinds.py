@@ -1,17 +1,19 @@
 """The strategy kinds, as one enum every stage keys its table by.
 
 A kind's facets live with the stage that owns them (layering: scenario < results < cost <
-{simulate, live} < report), each a table keyed by :class:`Kind`:
+{simulate, live, decide} < report, aws), each a table keyed by :class:`Kind`:
 
 * scenario: its spec class, allowed backends and latency routes (``bench.scenario.spec.KIND_SPECS``),
   and how it learns of a file (``FAMILIES`` here: charts, reproduce, validate and capacity ask it);
-* live: its run class (``bench.live.strategies.RUNS``);
+* live: its run class (``bench.live.strategies.RUNS``), how many files it works on at once here
+  (``bench.live.stability.SERVERS``) and how its route's own floor is played
+  (``bench.live.route_floor.ROUTES``);
 * simulate: its model (``bench.simulate.models.MODELS``) and how ``pve calibrate`` fits it
   (``bench.simulate.calibrate.CALIBRATION``);
-* aws: how it is planned, estimated, hosted and run on AWS (``bench.aws.routes.AWS_ROUTES``);
-* live: whether it kept up (``bench.live.stability.SERVERS``);
 * cost: the AWS deployment it stands for and what its run adds to the bill
-  (``bench.cost.kinds.DEPLOYMENTS``, ``bench.cost.model.RUN_CHARGES``).
+  (``bench.cost.kinds.DEPLOYMENTS``, ``bench.cost.model.RUN_CHARGES``);
+* aws: how it is planned, hosted and run on AWS (``bench.aws.routes.AWS_ROUTES``) and what an AWS
+  run's estimate counts for it (``bench.aws.estimate.COUNTS``).
 
 ``bench.kinds.REGISTRY`` composes them into one row per kind, and a test walks every kind
 through every facet. Adding a kind: add it here, then a row to each table (the test names
