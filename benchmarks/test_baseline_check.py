@@ -113,18 +113,26 @@ def test_a_slowed_subject_takes_the_factor_longer() -> None:
     assert calls == [1]
 
 
-def test_a_stretched_subject_waits_the_factor_less_one_times_its_own_run(
+def test_a_stretched_subject_runs_once_then_is_busy_the_factor_less_one_times_its_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A call of seconds made 1.5x slower: its run (4 s on a fake clock), then a 2 s wait."""
+    """A call of seconds made 1.5x slower: its run (4 s on a fake clock that moves 0.25 s a
+    reading), then busy until 1.5 x 4 s have passed since it began, and no longer."""
     clock = [100.0]
-    waits: list[float] = []
+    calls: list[int] = []
+
+    def reading() -> float:
+        clock[0] += 0.25
+        return clock[0]
 
     def subject() -> str:
+        calls.append(1)
         clock[0] += 4.0
         return "summary"
 
-    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(timing.time, "sleep", waits.append)
+    monkeypatch.setattr(timing.time, "perf_counter", reading)
     assert stretched(subject, 1.5)() == "summary"
-    assert waits == [pytest.approx(2.0)]
+    assert calls == [1]
+    began = 100.25  # the first reading
+    ran = (100.25 + 4.0 + 0.25) - began  # the run, as the second reading saw it
+    assert began + 1.5 * ran <= clock[0] < began + 1.5 * ran + 0.25

@@ -9,9 +9,9 @@ its own work, so load stretches it as it stretches the parser: it parses every s
 (``timing.slowed``, in calibrated loops of many calls). The simulator is timed one call of seconds
 per round, where more of its work does not scale the whole call (1.5 days simulated took 1.24x one
 day: its setup and summary do not grow with the days), so each slowed call runs the simulation once
-and then waits half as long again as that run took (``timing.stretched``): exactly 1.5x the run,
-under whatever load the run saw. A benchmark, not a timed unit test: it needs a machine quiet enough
-for a spread under 16.7%, and says so when it has not got one."""
+and then keeps the core busy half as long again as that run took (``timing.stretched``): exactly
+1.5x the run, under whatever load the run saw. A benchmark, not a timed unit test: it needs a
+machine quiet enough for a spread under 16.7%, and says so when it has not got one."""
 
 from __future__ import annotations
 
