@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RUNNABLE = {str(kind) for kind, route in AWS_ROUTES.items() if route.runnable}  # pve aws run plays these
-DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 REPORT_WAIT_S = 120.0  # CloudWatch Logs ingests REPORT lines seconds (at times minutes) late
 REPORT_POLL_S = 5.0
