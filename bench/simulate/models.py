@@ -22,7 +22,17 @@ from bench.cost.work import Work
 from bench.errors import InputError
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
-from bench.scenario.spec import KIND_SPECS
+from bench.scenario.spec import (
+    KIND_SPECS,
+    AsyncLambdaStrategy,
+    HybridStrategy,
+    InotifyStrategy,
+    PollStrategy,
+    ScheduledPollStrategy,
+    SqsLambdaStrategy,
+    Strategy,
+    async_part,
+)
 from bench.simulate.queues import (
     bulk_batches,
     group_cumsum,
@@ -38,6 +48,7 @@ from event_handlers.runtime.scaling import LAMBDA_RULES, function_concurrency_li
 
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
 LAMBDA_LIMIT_S = 900.0  # Lambda's maximum timeout (Lambda quotas, "Function timeout: 900 seconds")
+_POLL_SWEEP_EVERY: int = PollStrategy.model_fields["sweep_every"].default  # the model states it once
 
 
 @dataclass
@@ -92,7 +103,7 @@ class Model(ABC):
     on_lambda = True  # where the work runs: a Lambda function at its memory, or a full core
     memory_mb = 128
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: Strategy, ctx: SimContext) -> None:
         self.spec, self.ctx = spec, ctx
         self.rng = np.random.default_rng(ctx.seed)
         self.totals = ModelTotals()
@@ -234,24 +245,33 @@ class PollModel(Model):
 
     path_names: tuple[str, ...] = ("poll",)
 
-    def __init__(self, spec: Any, ctx: SimContext, phase: float, *, scheduled: bool = False) -> None:
+    def __init__(
+        self,
+        spec: PollStrategy | ScheduledPollStrategy,
+        ctx: SimContext,
+        phase: float,
+        *,
+        scheduled: bool = False,
+    ) -> None:
         super().__init__(spec, ctx)
-        self.interval, self.cursor = float(spec.interval_s), str(getattr(spec, "cursor", "seen-set"))
-        self.sweep_every = int(getattr(spec, "sweep_every", 60))
+        self.interval, self.cursor = float(spec.interval_s), str(spec.cursor)
+        # a scheduled poll's start-after cursor sweeps at the pollers' default, PollStrategy's
+        self.sweep_every = spec.sweep_every if isinstance(spec, PollStrategy) else _POLL_SWEEP_EVERY
         self.ticks = _Ticks(self.interval, phase, ctx, ctx.horizon_s)
         self.written = 0
         self.free_at = -math.inf
         self.scheduled = scheduled
         self.on_lambda = scheduled  # a scheduled poll is a function; a polling loop runs on EC2
-        stated = getattr(spec, "workers", None)
+        stated = spec.workers if isinstance(spec, PollStrategy) else None  # a tick: one invocation
         self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
         self.sized = not stated
         self.listing_utilisation = 0.0
         self.exact = True
         self.busy_ms = np.zeros(self.ticks.times.size)
-        function = getattr(spec, "function", None)
-        self.memory_mb = int(getattr(function, "memory_mb", 128))
-        self.timeout_s = float(getattr(function, "timeout_s", 900.0))
+        if isinstance(spec, ScheduledPollStrategy):  # a function: its memory and timeout
+            self.memory_mb, self.timeout_s = spec.function.memory_mb, spec.function.timeout_s
+        else:  # a loop on an instance: no function's memory, and no timeout but Lambda's bound
+            self.timeout_s = LAMBDA_LIMIT_S
 
     def listed_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Keys listed at ticks ``idx``: the whole prefix for seen-set and watermark (and at
@@ -378,15 +398,18 @@ class AsyncEventModel(Model):
 
     relative_cost = 2.0
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: AsyncLambdaStrategy | InotifyStrategy | HybridStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
         self.on_lambda = Kind(spec.kind) is not Kind.INOTIFY  # inotify's handler is a local process
-        function = getattr(spec, "function", None)
-        self.limit = function_concurrency_limit(getattr(function, "reserved_concurrency", None))
-        self.memory_mb = int(getattr(function, "memory_mb", 128))
-        self.loss = float(getattr(spec, "event_loss", 0.0))
-        self.max_age = float(getattr(spec, "max_event_age_s", LAMBDA_RULES.max_event_age_s.value))
+        self.limit = function_concurrency_limit(spec.function.reserved_concurrency)
+        self.memory_mb = spec.function.memory_mb
+        self.loss = spec.event_loss
+        # an event's maximum age is the async invocation's (a hybrid's: its events part's); the
+        # local inotify handler has none of its own and keeps Lambda's bound
+        local = isinstance(spec, InotifyStrategy)
+        age = LAMBDA_RULES.max_event_age_s.value if local else async_part(spec).max_event_age_s
+        self.max_age = float(age)
         self.exact = True
 
     @property
@@ -470,8 +493,9 @@ class HybridModel(AsyncEventModel):
     """Events, and a sweep every ``sweep_interval_s`` that finds what the events lost, after a grace."""
 
     relative_cost = 2.2
+    spec: HybridStrategy
 
-    def __init__(self, spec: Any, ctx: SimContext, phase: float) -> None:
+    def __init__(self, spec: HybridStrategy, ctx: SimContext, phase: float) -> None:
         super().__init__(spec, ctx)
         self.sweep = _Ticks(
             float(spec.sweep_interval_s), phase, replace(ctx, ticks=None), ctx.horizon_s + float(spec.grace_s)
@@ -537,15 +561,14 @@ class SqsModel(Model):
     route = "sqs_to_lambda"
     relative_cost = 4.3
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: SqsLambdaStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.batch = int(spec.batch_size)
         self.window = float(spec.batching_window_s)
         self.wait = int(spec.wait_time_s) or 1
         self.memory_mb = int(spec.function.memory_mb)
         reserved = spec.function.reserved_concurrency
-        maximum = getattr(spec, "maximum_concurrency", None)
-        fixed = getattr(spec, "pollers", None)
+        maximum, fixed = spec.maximum_concurrency, spec.pollers
         self.fixed = None if fixed is None else min(int(fixed), function_concurrency_limit(reserved))
         self.cap = self.fixed if self.fixed is not None else sqs_mapping_cap(maximum, reserved)
         self.timeline = SqsTimeline(
@@ -664,5 +687,5 @@ MODELS: dict[Kind, ModelFactory] = {
 }
 
 
-def make_model(spec: Any, ctx: SimContext, phase: float) -> Model:
+def make_model(spec: Strategy, ctx: SimContext, phase: float) -> Model:
     return MODELS[Kind(spec.kind)](spec, ctx, phase)
