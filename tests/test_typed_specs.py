@@ -1,11 +1,8 @@
-"""A strategy's spec is read through its pydantic class, never ``getattr(spec, "x", default)``:
-such a default restates the model's (and drifted from it: the default cursor differed between
-two places), and mypy cannot check the access. Issue 24."""
+"""A strategy's spec is read through its pydantic class, never ``getattr(spec, "x", default)``
+(``tests/test_code_shape.py`` forbids that): the helpers of ``bench.scenario.spec`` answer what
+a spec of any kind has, typed, with the model's own defaults. Issue 24."""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 import pytest
 
@@ -20,54 +17,6 @@ from bench.scenario.spec import (
     function_of,
     spec_as,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("bench/aws", "bench/cost", "bench/live", "bench/simulate", "bench/scenario")
-# still to do, owned by other work this release: the simulator's runner (perf) and the live
-# strategies (fanout); remove a line when its file is done
-NOT_YET = {"bench/simulate/runner.py", "bench/live/strategies/events.py"}
-SPEC_NAMES = {"spec", "strategy", "s", "function"}
-
-
-def _reads_a_spec(node: ast.expr) -> bool:
-    if isinstance(node, ast.Name):
-        return node.id in SPEC_NAMES
-    if isinstance(node, ast.Attribute):
-        return node.attr in SPEC_NAMES
-    return isinstance(node, ast.Call) and any(_reads_a_spec(a) for a in node.args)  # getattr(getattr(spec..
-
-
-def getattr_defaults(tree: ast.AST) -> list[int]:
-    """Lines of ``getattr(<a spec>, "<field>", <default>)``."""
-    return [
-        node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "getattr"
-        and len(node.args) == 3
-        and _reads_a_spec(node.args[0])
-    ]
-
-
-def test_no_stage_reads_a_spec_with_getattr_and_a_default_of_its_own() -> None:
-    found = []
-    for top in SCANNED:
-        for path in sorted((ROOT / top).rglob("*.py")):
-            rel = path.relative_to(ROOT).as_posix()
-            if rel not in NOT_YET:
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-                found += [f"{rel}:{line}" for line in getattr_defaults(tree)]
-    assert not found, "read the field through the spec's class (bench.scenario.spec):\n" + "\n".join(found)
-
-
-def test_the_rule_flags_a_getattr_default_on_a_spec_and_its_function() -> None:
-    source = (
-        'a = getattr(spec, "cursor", "seen-set")\n'
-        'b = getattr(getattr(spec, "function", None), "memory_mb", 128)'
-    )
-    assert getattr_defaults(ast.parse(source)) == [1, 2, 2]
-    assert getattr_defaults(ast.parse('getattr(args, "json", None)')) == []
 
 
 def test_a_pollers_spec_has_no_function_no_loss_and_its_own_cursor() -> None:

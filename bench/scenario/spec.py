@@ -36,6 +36,9 @@ CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 # Bounds that keep a typo from planning a run that lasts for days, each with its reason, live in
 # bench.scenario.bounds (the flags read them too); MAX_GAP_S and the others stay importable here.
 MAX_RATE_PER_S = MAX_FILES_PER_DAY / 86400.0
+# start-after's full listing every this many cycles: a poll's default, and a scheduled poll's always
+# (its live poller keeps the cursor's own default, pollers.cursors.StartAfterCursor)
+SWEEP_EVERY = 60
 Delay = Annotated[float, Field(ge=0, le=21600, allow_inf_nan=False)]  # a retry delay (AWS: at most 6 h)
 
 
@@ -166,7 +169,7 @@ class PollStrategy(_Strategy):
     jitter_s: float = Field(0.0, ge=0, le=MAX_GAP_S)
     page_size: int = Field(1000, ge=1, le=1000)
     lookback_s: float = Field(900.0, ge=0)
-    sweep_every: int = Field(60, ge=1)
+    sweep_every: int = Field(SWEEP_EVERY, ge=1)
     max_attempts: int = Field(3, ge=1, description="tries per file before it counts as failed")
     workers: int | None = Field(
         None,

@@ -24,6 +24,7 @@ from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import (
     KIND_SPECS,
+    SWEEP_EVERY,
     AsyncLambdaStrategy,
     HybridStrategy,
     InotifyStrategy,
@@ -48,7 +49,6 @@ from event_handlers.runtime.scaling import LAMBDA_RULES, function_concurrency_li
 
 STATE_MS = 40.0  # a scheduled poller reads and writes its cursor object each invocation (assumed)
 LAMBDA_LIMIT_S = 900.0  # Lambda's maximum timeout (Lambda quotas, "Function timeout: 900 seconds")
-_POLL_SWEEP_EVERY: int = PollStrategy.model_fields["sweep_every"].default  # the model states it once
 
 
 @dataclass
@@ -255,23 +255,22 @@ class PollModel(Model):
     ) -> None:
         super().__init__(spec, ctx)
         self.interval, self.cursor = float(spec.interval_s), str(spec.cursor)
-        # a scheduled poll's start-after cursor sweeps at the pollers' default, PollStrategy's
-        self.sweep_every = spec.sweep_every if isinstance(spec, PollStrategy) else _POLL_SWEEP_EVERY
         self.ticks = _Ticks(self.interval, phase, ctx, ctx.horizon_s)
         self.written = 0
         self.free_at = -math.inf
         self.scheduled = scheduled
         self.on_lambda = scheduled  # a scheduled poll is a function; a polling loop runs on EC2
-        stated = spec.workers if isinstance(spec, PollStrategy) else None  # a tick: one invocation
+        if isinstance(spec, PollStrategy):  # a loop on EC2: its sweep period and workers are settings
+            self.sweep_every, stated = spec.sweep_every, spec.workers
+            self.timeout_s = LAMBDA_LIMIT_S  # no function, no timeout of its own
+        else:  # a function: its poller sweeps at start-after's default period (as its live run does)
+            self.sweep_every, stated = SWEEP_EVERY, None
+            self.memory_mb, self.timeout_s = spec.function.memory_mb, spec.function.timeout_s
         self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
         self.sized = not stated
         self.listing_utilisation = 0.0
         self.exact = True
         self.busy_ms = np.zeros(self.ticks.times.size)
-        if isinstance(spec, ScheduledPollStrategy):  # a function: its memory and timeout
-            self.memory_mb, self.timeout_s = spec.function.memory_mb, spec.function.timeout_s
-        else:  # a loop on an instance: no function's memory, and no timeout but Lambda's bound
-            self.timeout_s = LAMBDA_LIMIT_S
 
     def listed_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Keys listed at ticks ``idx``: the whole prefix for seen-set and watermark (and at
