@@ -20,7 +20,7 @@ import numpy as np
 from bench.cost.scaling import Stability, poll_workers, stability
 from bench.cost.work import Work
 from bench.errors import InputError
-from bench.scenario.kinds import Kind
+from bench.scenario.kinds import Kind, family
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import (
     KIND_SPECS,
@@ -400,7 +400,7 @@ class AsyncEventModel(Model):
     def __init__(self, spec: AsyncLambdaStrategy | InotifyStrategy | HybridStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
-        self.on_lambda = Kind(spec.kind) is not Kind.INOTIFY  # inotify's handler is a local process
+        self.on_lambda = family(spec.kind).lambda_delivered  # inotify's handler is a local process
         self.limit = function_concurrency_limit(spec.function.reserved_concurrency)
         self.memory_mb = spec.function.memory_mb
         self.loss = spec.event_loss
