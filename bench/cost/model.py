@@ -241,6 +241,13 @@ def sqs_cost(requests: float, free_tier: bool = False, *, pricing: Pricing | Non
     )
 
 
+def sns_cost(publishes: float, free_tier: bool = False, *, pricing: Pricing | None = None) -> CostBreakdown:
+    """SNS standard topic publishes (free tier: 1M a month); deliveries to SQS carry no SNS charge."""
+    p = pricing or load_pricing()
+    billable = _free(publishes, p.free_tier.get("sns_requests", 0.0), free_tier)
+    return CostBreakdown({"sns.publishes": billable * p["sns_publish"]})
+
+
 def eventbridge_cost(events: float, *, pricing: Pricing | None = None) -> CostBreakdown:
     p = pricing or load_pricing()
     return CostBreakdown({"eventbridge.events": events * p["eventbridge_event"]})
@@ -360,6 +367,14 @@ def _queue_sends(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: 
     return sqs_cost(records, pricing=p) if records else CostBreakdown()
 
 
+def _topic_deliveries(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """S3's Publish to the topic, one per notification, and the topic's delivery to the queue (moto's
+    are free). SNS bills nothing for a delivery to SQS; the queue's side of it is priced as one SQS
+    request, as S3's own send is for S3 -> SQS (an assumption: pessimistic by $0.40 per 1M files)."""
+    records = int(s.counter("records"))
+    return sns_cost(records, pricing=p) + _queue_sends(s, p, hours, cpu_share) if records else CostBreakdown()
+
+
 def _bus_events(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
     """One EventBridge event per object write in the bucket (EventBridge gets every object event)."""
     writes = sum(
@@ -390,6 +405,7 @@ RUN_CHARGES: dict[Kind, RunCharge] = {
     Kind.S3_LAMBDA: _nothing,
     Kind.S3_SQS_LAMBDA: _queue_sends,
     Kind.S3_EVENTBRIDGE_LAMBDA: _bus_events,
+    Kind.S3_SNS_SQS_LAMBDA: _topic_deliveries,
     Kind.INOTIFY: _nothing,
     Kind.HYBRID: _nothing,  # its sweep's requests and invocations are in its counts
 }
@@ -413,10 +429,17 @@ def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> Strategy
 
 # -- a month of a deployment ---------------------------------------------------------------------------
 DeploymentKind = Literal[
-    "poll-ec2", "poll-scheduled-lambda", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"
+    "poll-ec2",
+    "poll-scheduled-lambda",
+    "s3-lambda",
+    "s3-sqs-lambda",
+    "s3-eventbridge-lambda",
+    "s3-sns-sqs-lambda",
+    "hybrid",
 ]
 Retention = Literal["lifecycle", "keep"]
-LAMBDA_EVENT_KINDS = ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid")
+LAMBDA_EVENT_KINDS = ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "s3-sns-sqs-lambda", "hybrid")
+QUEUE_KINDS = ("s3-sqs-lambda", "s3-sns-sqs-lambda")  # a Lambda event source mapping reads an SQS queue
 
 _DEFAULT_WORK = Work()
 
@@ -641,13 +664,16 @@ def monthly_cost(
             cost += sweep
             lambda_invocations += invocations
             lambda_gb_s += gb_s
-    elif d.kind == "s3-sqs-lambda":
+    elif d.kind in QUEUE_KINDS:
         rate = files_per_month / month_s
         batches = files_per_month / sqs_batch_fill(d, rate)
         empty_receives = sqs_empty_receives(d, rate, month_s)
-        requests = files_per_month + 2 * batches + empty_receives  # send (by S3), receive, delete
+        # send (by S3, or the topic's delivery: RUN_CHARGES' _topic_deliveries), receive, delete
+        requests = files_per_month + 2 * batches + empty_receives
         cost += s3_request_cost(work, pricing=p)
         cost += sqs_cost(requests, free_tier, pricing=p)
+        if d.kind == "s3-sns-sqs-lambda":  # S3 publishes each notification to the topic
+            cost += sns_cost(files_per_month, free_tier, pricing=p)
         lambda_invocations = batches
         lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, batches)
     else:

@@ -28,5 +28,6 @@ class Kind(StrEnum):
     S3_LAMBDA = "s3-lambda"  # S3 notification -> Lambda async invoke
     S3_SQS_LAMBDA = "s3-sqs-lambda"  # S3 notification -> SQS -> Lambda event source mapping
     S3_EVENTBRIDGE_LAMBDA = "s3-eventbridge-lambda"  # S3 -> EventBridge rule -> Lambda
+    S3_SNS_SQS_LAMBDA = "s3-sns-sqs-lambda"  # S3 -> SNS topic -> SQS (fan-out) -> Lambda mapping
     INOTIFY = "inotify"  # local kernel events on a folder (watchdog)
     HYBRID = "hybrid"  # S3 -> Lambda plus a slow reconciliation sweep
