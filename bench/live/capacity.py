@@ -37,12 +37,14 @@ from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.route_floor import RouteFloor, route_floors
 from bench.live.runner import run_scenario
 from bench.results.model import StrategyResult
-from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
+from bench.scenario.spec import KIND_SPECS, NEEDS_MOTO_IN_PROCESS, Scenario, reads_a_queue
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
 EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-file time
 POLL_P95_INTERVALS = 2.0  # a poll's p95 within two of its intervals: it finished each cycle in time
-EVENT_KINDS = frozenset({"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"})
+EVENT_KINDS = frozenset(  # the routes an S3 backend delivers to (inotify's folder has no S3 route)
+    str(k) for k, row in KIND_SPECS.items() if row.routes and "moto" in row.backends
+)
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.2)
 FLOOR_DRIFT_OK = 0.2  # floors before and after the sweep further apart than this: ratios unreliable
 DEFAULT_REFINE_STEPS = 3  # bisection steps per strategy after the grid (a 0.15x step -> under 0.02x)
@@ -138,7 +140,7 @@ def judge_point(
     batches, records = strategy.counter("batches"), strategy.counter("records")
     if not batches:  # counters of an older run: files per invocation
         batches, records = float(strategy.invocations), float(strategy.processed)
-    batch = records / batches if kind == "s3-sqs-lambda" and batches else None
+    batch = records / batches if reads_a_queue(kind) and batches else None
     event_route = kind in EVENT_KINDS
     peak = strategy.counter("peak_invokers") or strategy.counter("sqs_peak_batches")
     return CapacityPoint(

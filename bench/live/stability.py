@@ -15,7 +15,7 @@ from bench.cost.scaling import Stability, stability
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from bench.live.strategies.poll import live_workers
 from bench.results.model import StrategyResult
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import Scenario, reads_a_queue
 from event_handlers.runtime.scaling import function_concurrency_limit, sqs_mapping_cap
 from event_handlers.runtime.sqs_mapping import SqsMappingConfig
 
@@ -27,7 +27,7 @@ def local_servers(spec: Any, scenario: Scenario) -> float:
     if spec.kind == "scheduled-poll":
         return math.inf  # each tick is its own invocation
     reserved = spec.function.reserved_concurrency
-    if spec.kind == "s3-sqs-lambda":
+    if reads_a_queue(spec.kind):
         if spec.pollers is not None:
             return float(min(spec.pollers, function_concurrency_limit(reserved)))
         local = SqsMappingConfig().local_max_pollers
