@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bench.errors import InputError
@@ -135,9 +135,6 @@ class Requirements:
     def unpinned_choices(self) -> dict[str, tuple[Any, ...]]:
         """The choices the user left to the defaults, each with the alternatives a range tries."""
         return {name: values for name, values in CHOICES.items() if name not in self.pinned}
-
-    def with_choice(self, name: str, value: Any) -> Requirements:
-        return replace(self, **{name: value})
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pinned"}

@@ -28,7 +28,6 @@ import math
 import sqlite3
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,13 +158,6 @@ class BaseLedger(abc.ABC):
     @staticmethod
     def _holder() -> str:
         return str(holders.this_process())  # per call: a forked worker is another holder
-
-    def begin(self, key: str) -> Claim:
-        warnings.warn("Ledger.begin is deprecated; use claim", DeprecationWarning, stacklevel=2)
-        return self.claim(key)
-
-
-_LedgerBase = BaseLedger  # the old private name
 
 
 class MemoryLedger(BaseLedger):

@@ -29,12 +29,6 @@ class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
 
-class DescribableStore(ObjectStore, Protocol):
-    """A store that can say which version of an object it holds (HeadObject, ``stat``)."""
-
-    def describe(self, key: str) -> ObjectVersion: ...
-
-
 class CountingReader(io.RawIOBase):
     """Wraps a stream and counts the bytes read through it, so tasks can report bytes read."""
 

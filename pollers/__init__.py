@@ -33,12 +33,20 @@ from pollers.eventbridge import configure_poll_schedule, make_scheduled_handler,
 from pollers.folder import FolderPoller, FolderUnavailableError
 from pollers.kinds import ChangeCheck, CursorKind, Outcome
 from pollers.ledger import ProcessingLedger
-from pollers.loop import CycleResult, LoopStats, PollListener, PollLoop, RetryPolicy, is_throttling
+from pollers.loop import (
+    CycleResult,
+    ListingFailures,
+    LoopStats,
+    PollListener,
+    PollLoop,
+    RetryPolicy,
+    is_throttling,
+)
 from pollers.paths import confine
 from pollers.s3 import S3Poller
 from pollers.stability import StabilityGate
 from pollers.state import FileStateStore, MemoryStateStore, S3StateStore, StateStore
-from pollers.stats import PollStats
+from pollers.stats import InboxStats, PollStats, WalkStats
 from pollers.timing import Backoff, FixedRateSchedule
 
 __all__ = [
@@ -54,7 +62,9 @@ __all__ = [
     "FolderPoller",
     "FolderUnavailableError",
     "InboxCursor",
+    "InboxStats",
     "ListingCursor",
+    "ListingFailures",
     "ListingPlan",
     "LoopStats",
     "MemoryStateStore",
@@ -75,6 +85,7 @@ __all__ = [
     "StabilityGate",
     "StartAfterCursor",
     "StateStore",
+    "WalkStats",
     "WatermarkCursor",
     "configure_poll_schedule",
     "confine",

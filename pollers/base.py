@@ -6,14 +6,13 @@ import logging
 import math
 import threading
 import time
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pollers.cursors import ListingCursor, ListingPlan, cursor_to_state, make_cursor, restore_cursor
 from pollers.entries import Entry
-from pollers.errors import CursorStateError, PollerConfigError
+from pollers.errors import CursorStateError
 from pollers.kinds import CursorKind, Outcome
 from pollers.stability import StabilityGate
 from pollers.state import StateLocation, StateStore, state_store_for
@@ -30,21 +29,9 @@ DEFAULT_SKEW_S = 2.0
 
 
 def resolve_cursor(
-    cursor: str | ListingCursor | None,
-    strategy: str | None,
-    *,
-    lookback_s: float,
-    sweep_every: int,
-    default: str,
+    cursor: str | ListingCursor | None, *, lookback_s: float, sweep_every: int, default: str
 ) -> ListingCursor:
-    """A cursor object from ``cursor=`` (a name or an object) or the deprecated ``strategy=``."""
-    if strategy is not None:
-        warnings.warn(
-            "the poller keyword 'strategy=' is deprecated; use 'cursor='", DeprecationWarning, stacklevel=3
-        )
-        if cursor is not None:
-            raise PollerConfigError("give 'cursor=' or the deprecated 'strategy=', not both")
-        cursor = strategy
+    """A cursor object from ``cursor=`` (a name or an object)."""
     if cursor is None:
         cursor = default
     if isinstance(cursor, ListingCursor):
@@ -94,11 +81,6 @@ class Poller(ABC):
             where = getattr(self._store, "where", "saved cursor")
             restore_cursor(self.cursor, saved, where)
             self._deferred = load_deferred(saved, where)
-
-    @property
-    def strategy(self) -> str:
-        """The cursor's name (kept for old callers)."""
-        return self.cursor.kind.value
 
     @property
     @abstractmethod
@@ -164,7 +146,7 @@ class Poller(ABC):
         log.warning("%s; left in place, not reported again until it changes", reason)
         with self._lock:
             self._stuck[entry.key] = (entry.version, reason)
-            self.stats.stuck += 1
+            self.stats.inbox.stuck += 1
         return reason
 
     def defer(self, entry: Entry) -> None:
@@ -191,7 +173,7 @@ class Poller(ABC):
                     outcome = Outcome.GONE
                 else:
                     with self._lock:
-                        self.stats.move_errors += 1
+                        self.stats.inbox.move_errors += 1
                     if self._move_cannot_succeed(exc):
                         outcome = Outcome.STUCK
                         self._mark_stuck(entry, exc, "move out")
@@ -199,8 +181,11 @@ class Poller(ABC):
                         log.warning("could not move %s out of %s: %s", entry.key, self.source, exc)
             self._release_claim(entry)
         with self._lock:
-            self.stats.moved += self.cursor.moves_processed and outcome not in (Outcome.GONE, Outcome.STUCK)
-            self.stats.gone += outcome is Outcome.GONE
+            self.stats.inbox.moved += self.cursor.moves_processed and outcome not in (
+                Outcome.GONE,
+                Outcome.STUCK,
+            )
+            self.stats.inbox.gone += outcome is Outcome.GONE
             self.cursor.acknowledge(entry)
         return outcome
 
@@ -223,7 +208,7 @@ class Poller(ABC):
             if won:
                 claimed.append(entry)
             else:
-                self.stats.claimed_elsewhere += 1
+                self.stats.inbox.claimed_elsewhere += 1
         return claimed
 
     @abstractmethod

@@ -193,9 +193,6 @@ class WatermarkCursor(ListingCursor):
         """Known entries older than this are taken as already dealt with."""
         return self.watermark - self.lookback_s
 
-    def remembers(self, key: str) -> bool:
-        return key in self._recent
-
     def is_new(self, entry: Entry) -> bool:
         recent = self._recent.get(entry.key)
         if recent is not None:

@@ -1,4 +1,4 @@
-"""The poll as a scheduled function on EventBridge (was ``pollers.scheduled``): one cycle per invocation.
+"""The poll as a scheduled function on EventBridge: one cycle per invocation.
 
 Instead of an always-on host, EventBridge invokes a function every few minutes; each invocation
 loads the cursor from durable state (an ``s3://`` state path), polls once, processes, saves.

@@ -57,12 +57,12 @@ class FolderPoller(Poller):
 
     Nothing outside ``root`` is touched: every move goes through ``pollers.paths.confine`` (a
     key from a tampered state file moves nothing), a symlinked file is followed only if it
-    resolves to a file inside the root (others are counted in ``stats.symlinks_refused`` and
+    resolves to a file inside the root (others are counted in ``stats.walk.symlinks_refused`` and
     logged once), and the poller's own state file, claims, processed and failed folders are never
     listed as input when they lie inside the root.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (public, keyword-only, safe defaults: an options object breaks callers)
         self,
         root: str | os.PathLike[str],
         *,
@@ -80,7 +80,6 @@ class FolderPoller(Poller):
         skew_s: float = DEFAULT_SKEW_S,
         s3_client: S3Client | None = None,
         clock: Callable[[], float] = time.time,
-        strategy: str | None = None,
     ) -> None:
         self.root = Path(root)
         self._root_str = os.fspath(self.root)
@@ -98,9 +97,7 @@ class FolderPoller(Poller):
         self._sigs: dict[str, _Signature] = {}
         self._listed_sigs: dict[str, _Signature] = {}
         self._present: Collection[str] | None = None
-        chosen = resolve_cursor(
-            cursor, strategy, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set"
-        )
+        chosen = resolve_cursor(cursor, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set")
         super().__init__(
             cursor=chosen,
             state_path=state_path,
@@ -163,7 +160,7 @@ class FolderPoller(Poller):
             if not base:
                 raise FolderUnavailableError(f"cannot list the folder to poll {folder}: {exc}") from exc
             self._unreadable += 1
-            self.stats.unreadable_folders += 1
+            self.stats.walk.unreadable_folders += 1
             log.warning("skipping unreadable folder %s: %s", folder, exc)
             return 0, 0
         self.stats.list_requests += 1
@@ -224,9 +221,9 @@ class FolderPoller(Poller):
         target = os.path.realpath(dir_entry.path)
         inside = Path(target).is_relative_to(self._real_root) and os.path.isfile(target)
         if inside:
-            self.stats.symlinks_followed += 1
+            self.stats.walk.symlinks_followed += 1
         else:
-            self.stats.symlinks_refused += 1
+            self.stats.walk.symlinks_refused += 1
         if key not in self._links_logged:
             self._links_logged.add(key)
             if inside:

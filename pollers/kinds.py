@@ -21,10 +21,6 @@ class Outcome(StrEnum):
     FAILED = "failed"
     #: The file disappeared before it could be moved out (deleted by someone else).
     GONE = "gone"
-    #: The idempotency ledger says this file was already completed (e.g. before a crash).
-    DUPLICATE = "duplicate"
-    #: Another poller claimed this file first (concurrent inbox pollers).
-    CLAIMED_ELSEWHERE = "claimed-elsewhere"
     #: An inbox file that could not be claimed or moved out (read-only folder, name too long):
     #: recorded failed once with its reason and not reported again until it changes.
     STUCK = "stuck"

@@ -57,11 +57,6 @@ def answer_of(answer: object) -> Answer:
         raise TypeError(f"a ledger's claim answered {answer!r}, which is none of {known}") from None
 
 
-def acquired(answer: object) -> bool:
-    """True if ``claim`` granted the claim: ``True``, ``"acquired"`` or an enum with that value."""
-    return answer_of(answer) is Answer.ACQUIRED
-
-
 def default_ledger_key(source: str, entry: Entry) -> str:
     """``source/key#version``: a rewritten file (new etag, or new mtime and size) is new work."""
     return f"{source}/{entry.key}#{entry.version}"

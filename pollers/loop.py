@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from pollers.base import Poller
 from pollers.entries import Entry
@@ -84,9 +82,6 @@ class RetryPolicy:
         return Backoff(self.file_backoff_base_s, self.file_backoff_cap_s, seed=seed)
 
 
-_UNSET: Any = object()
-
-
 class PollListener:
     """Hooks a caller may override to watch the loop; the benchmark stamps its clocks here."""
 
@@ -112,6 +107,17 @@ class CycleResult:
 
 
 @dataclass
+class ListingFailures:
+    """Failed listings across the loop's life: each backs off and keeps the cursor."""
+
+    errors: int = 0
+    throttles: int = 0
+    consecutive_failures: int = 0
+    last_error: str = ""
+    backoff_s: float = 0.0
+
+
+@dataclass
 class LoopStats:
     """Counters across the loop's life, next to the poller's own ``PollStats``."""
 
@@ -119,9 +125,6 @@ class LoopStats:
     processed: int = 0
     failed: int = 0
     bytes_read: int = 0
-    errors: int = 0
-    throttles: int = 0
-    consecutive_failures: int = 0
     #: Files the idempotency ledger said were already completed (e.g. before a crash): skipped.
     duplicates_skipped: int = 0
     #: Files another worker or poller held a ledger claim on: left for it.
@@ -130,12 +133,12 @@ class LoopStats:
     gone: int = 0
     #: Inbox files that could not be claimed or moved out: each recorded in ``failures`` once.
     stuck: int = 0
-    last_error: str = ""
     file_retries: int = 0
-    backoff_s: float = 0.0
     late_cycles: int = 0
     max_lateness_s: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: Listing errors and throttles (``errors``, ``throttles``, ``backoff_s``, ...).
+    listing: ListingFailures = field(default_factory=ListingFailures)
 
 
 class PollLoop:
@@ -152,7 +155,7 @@ class PollLoop:
       cursor is still saved once, after the whole cycle.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (keyword-only collaborators and test clocks, each with a safe default)
         self,
         poller: Poller,
         process: Callable[[Entry], object],
@@ -169,19 +172,15 @@ class PollLoop:
         wall_clock: Callable[[], float] = time.time,
         wait: Callable[[float], bool] | None = None,
         seed: int | None = None,
-        backoff: Backoff | None = _UNSET,
-        max_attempts: int = _UNSET,
-        retryable: Callable[[BaseException], bool] = _UNSET,
     ) -> None:
         """``clock`` and ``wait`` (sleep up to n seconds, True if stopped) are injectable for tests.
 
         ``ledger`` (any object with ``claim``/``complete``/``fail``/``release``, see
         ``pollers.ledger``) is asked before each file: one already completed is skipped, so a
         restarted poller repeats no effect. ``ledger_key`` maps an entry to the ledger's key
-        (default ``source/key#version``). ``backoff``, ``max_attempts`` and ``retryable`` are
-        the deprecated spelling of ``retry=RetryPolicy(...)``.
+        (default ``source/key#version``).
         """
-        retry, listing_backoff = _legacy_retry(retry, backoff, max_attempts, retryable)
+        retry = retry or RetryPolicy()
         if workers < 1:
             raise PollerConfigError("workers must be >= 1")
         check_interval(interval_s)
@@ -190,7 +189,7 @@ class PollLoop:
         self.interval_s = interval_s
         self.jitter_s = jitter_s
         self.retry = retry
-        self.backoff = listing_backoff or retry.listing_backoff(seed)
+        self.backoff = retry.listing_backoff(seed)
         self.ledger = ledger
         self._ledger_key = ledger_key or (lambda entry: default_ledger_key(poller.source, entry))
         self.on_failure = on_failure
@@ -208,14 +207,6 @@ class PollLoop:
         self._ever_succeeded = False
         #: Set when a loop started with ``start()`` gave up (see ``RetryPolicy.give_up_after``).
         self.failure: PersistentFailureError | None = None
-
-    @property
-    def max_attempts(self) -> int:
-        return self.retry.max_attempts
-
-    @property
-    def retryable(self) -> Callable[[BaseException], bool]:
-        return self.retry.retryable
 
     # -- one cycle, no waiting -------------------------------------------------------------
     def run_once(self) -> CycleResult:
@@ -357,14 +348,14 @@ class PollLoop:
                 self.run_once()
             except Exception as exc:  # a failed listing: back off, keep the cursor, try again
                 consecutive_failures += 1
-                self.stats.consecutive_failures = consecutive_failures
-                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self.stats.listing.consecutive_failures = consecutive_failures
+                self.stats.listing.last_error = f"{type(exc).__name__}: {exc}"
                 throttled = is_throttling(exc)
-                self.stats.throttles += throttled
-                self.stats.errors += not throttled
+                self.stats.listing.throttles += throttled
+                self.stats.listing.errors += not throttled
                 self._give_up_if_hopeless(exc, consecutive_failures)
                 delay = self.backoff.delay(consecutive_failures)
-                self.stats.backoff_s += delay
+                self.stats.listing.backoff_s += delay
                 log.warning(
                     "poll failed (%s), retrying in %.2fs: %s",
                     "throttled" if throttled else "error",
@@ -374,7 +365,7 @@ class PollLoop:
                 due = self._clock() + delay
                 continue
             consecutive_failures = 0
-            self.stats.consecutive_failures = 0
+            self.stats.listing.consecutive_failures = 0
             self._ever_succeeded = True
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:
@@ -430,29 +421,3 @@ class PollLoop:
             self._thread.join(timeout)
         if self.failure is not None:
             raise self.failure
-
-
-def _legacy_retry(
-    retry: RetryPolicy | None, backoff: Any, max_attempts: Any, retryable: Any
-) -> tuple[RetryPolicy, Backoff | None]:
-    """Fold the deprecated keywords into a policy (warning once per keyword used)."""
-    legacy = {
-        name: value
-        for name, value in (("max_attempts", max_attempts), ("retryable", retryable), ("backoff", backoff))
-        if value is not _UNSET
-    }
-    if not legacy:
-        return retry or RetryPolicy(), None
-    warnings.warn(
-        f"PollLoop({', '.join(legacy)}=...) is deprecated; pass retry=RetryPolicy(...)",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    if retry is not None:
-        raise PollerConfigError("give retry=RetryPolicy(...) or the deprecated keywords, not both")
-    options: dict[str, Any] = {k: v for k, v in legacy.items() if k != "backoff"}
-    listing_backoff = legacy.get("backoff")
-    if listing_backoff is not None:
-        options["listing_backoff_base_s"] = listing_backoff.base_s
-        options["listing_backoff_cap_s"] = listing_backoff.cap_s
-    return RetryPolicy(**options), listing_backoff

@@ -80,11 +80,6 @@ def confine(root: str | os.PathLike[str], key: str, *, what: str = "key", allow_
     return here
 
 
-def is_under(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` (resolved) lies under ``root`` (resolved), or is the root."""
-    return Path(path).resolve().is_relative_to(Path(root).resolve())
-
-
 def _shown(key: str) -> str:
     """``key`` quoted for a one-line message, cut short if long."""
     return repr(key if len(key) <= 80 else key[:77] + "...")

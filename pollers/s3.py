@@ -56,7 +56,7 @@ class S3Poller(Poller):
     exist (or may not be listed) is a ``SourceUnavailableError`` at the first poll.
     """
 
-    def __init__(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+    def __init__(  # noqa: PLR0913  (public, keyword-only, safe defaults: an options object breaks callers)
         self,
         client: S3Client,
         bucket: str,
@@ -74,13 +74,10 @@ class S3Poller(Poller):
         claim_ttl_s: float = 900.0,
         skew_s: float = DEFAULT_SKEW_S,
         clock: Callable[[], float] = time.time,
-        strategy: str | None = None,
     ) -> None:
         if not 1 <= page_size <= 1000:
             raise PollerConfigError(f"page_size must be between 1 and 1000 (S3's maximum), got {page_size}")
-        chosen = resolve_cursor(
-            cursor, strategy, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set"
-        )
+        chosen = resolve_cursor(cursor, lookback_s=lookback_s, sweep_every=sweep_every, default="seen-set")
         if chosen.moves_processed:
             for name, value in (
                 ("processed_prefix", processed_prefix),

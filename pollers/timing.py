@@ -1,4 +1,4 @@
-"""Timing rules for the poll loop (was ``pollers.schedule``): fixed rate, jitter, backoff. Pure."""
+"""Timing rules for the poll loop: fixed rate, jitter, backoff. Pure."""
 
 from __future__ import annotations
 
@@ -37,10 +37,6 @@ class FixedRateSchedule:
             raise PollerConfigError(f"jitter_s must be in [0, interval_s), got {self.jitter_s}")
         self._rng = random.Random(self.seed)
         self._tick = 0
-
-    @property
-    def tick(self) -> int:
-        return self._tick
 
     def first_due(self) -> float:
         return self.start + self._jitter()

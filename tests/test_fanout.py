@@ -242,3 +242,19 @@ def test_a_run_is_charged_its_publishes_and_the_deliveries_to_the_queue() -> Non
     fan = price_run(s)
     assert fan.components["sns.publishes"] == pytest.approx(101 * 0.5e-6)
     assert fan.total == pytest.approx(plain.total + 101 * 0.5e-6)
+
+
+# -- decide ---------------------------------------------------------------------------------------------
+def test_decide_ranks_the_fan_out_a_topic_publish_above_the_queue_at_the_same_configuration() -> None:
+    from bench.decide.api import decide_workload
+
+    decision = decide_workload(100_000, samples=4)
+    by_kind = {o.kind: o for o in decision.options}
+    fan, sqs = by_kind["s3-sns-sqs-lambda"], by_kind["s3-sqs-lambda"]
+    assert fan.rank > 0
+    assert fan.feasible
+    assert fan.configuration == sqs.configuration  # the same search space, the same choice here
+    publishes = 100_000 * load_pricing().month_s / 86400.0 * 0.50 / 1e6
+    assert fan.components["sns.publishes"] == pytest.approx(publishes)
+    assert fan.monthly_point == pytest.approx(sqs.monthly_point + publishes)
+    assert fan.latency.p50 > sqs.latency.p50  # the topic's hop

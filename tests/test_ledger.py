@@ -169,9 +169,10 @@ def test_a_poller_can_take_a_ledger_by_duck_typing() -> None:
     assert isinstance(Minimal(), Ledger)
 
 
-def test_begin_still_works_with_a_deprecation_warning() -> None:
-    with pytest.warns(DeprecationWarning, match="claim"):
-        assert MemoryLedger().begin("k") is Claim.ACQUIRED
+def test_begin_is_gone_claim_replaces_it() -> None:
+    ledger = MemoryLedger()
+    assert not hasattr(ledger, "begin")
+    assert ledger.claim("k") is Claim.ACQUIRED
 
 
 def test_a_deployed_function_uses_the_dynamodb_ledger_when_given_a_table(dynamodb: Any) -> None:

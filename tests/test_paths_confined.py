@@ -303,8 +303,8 @@ def test_symlinked_files_are_followed_inside_the_root_and_counted_and_logged_out
     assert [(e.key, e.size) for e in first] == [("link.csv", 4)]
     assert second == []
     # esc (a folder outside), esc-file (a file outside), dangling, ok (a folder): refused, each cycle
-    assert poller.stats.symlinks_followed == 2
-    assert poller.stats.symlinks_refused == 8
+    assert poller.stats.walk.symlinks_followed == 2
+    assert poller.stats.walk.symlinks_refused == 8
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum("esc-file" in m for m in warned) == 1  # logged once, not every cycle
     assert any("following symlink link.csv" in r.getMessage() for r in caplog.records)

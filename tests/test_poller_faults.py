@@ -64,7 +64,7 @@ def test_folder_inbox_file_deleted_meanwhile_is_recorded_gone_and_blocks_nothing
 
     result = PollLoop(poller, process, interval_s=1.0).run_once()
     assert result.processed == 12
-    assert poller.stats.gone == 1
+    assert poller.stats.inbox.gone == 1
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == [f"{i:02d}" for i in range(12) if i != 5]
     assert poller.cursor.remembered == 0  # nothing stays in flight
     assert poller.poll_once() == []
@@ -298,7 +298,7 @@ def test_unreadable_subfolder_is_skipped_and_counted(tmp_path: Path, monkeypatch
     monkeypatch.setattr(os, "scandir", scandir)
     poller = FolderPoller(root, recursive=True, min_age_s=0.0)
     assert sorted(e.key for e in poller.poll_once()) == ["ok/a.csv", "top.csv"]
-    assert poller.stats.unreadable_folders == 1
+    assert poller.stats.walk.unreadable_folders == 1
     locked["on"] = False  # permissions fixed: its files are found, the others not repeated
     assert [e.key for e in poller.poll_once()] == ["locked/b.csv"]
 
@@ -336,7 +336,7 @@ def test_missing_bucket_is_a_clear_error_at_the_first_poll(s3: Any) -> None:
     loop = PollLoop(poller, print, interval_s=1.0, clock=clock, wait=clock.wait)
     with pytest.raises(PersistentFailureError, match="NoSuchBucket"):
         loop.run(max_cycles=5)
-    assert loop.stats.errors == 1  # gave up at once: no retries against a bucket that is not there
+    assert loop.stats.listing.errors == 1  # gave up at once: no retries against a bucket that is not there
 
 
 def test_run_gives_up_after_n_consecutive_failures_and_says_why(s3: Any) -> None:
@@ -362,8 +362,8 @@ def test_run_gives_up_after_n_consecutive_failures_and_says_why(s3: Any) -> None
     with pytest.raises(PersistentFailureError, match=r"4 time\(s\) in a row.*network unreachable"):
         loop.run()
     assert calls["n"] == 4
-    assert (loop.stats.errors, loop.stats.consecutive_failures) == (4, 4)
-    assert loop.stats.last_error == "ConnectionError: network unreachable"
+    assert (loop.stats.listing.errors, loop.stats.listing.consecutive_failures) == (4, 4)
+    assert loop.stats.listing.last_error == "ConnectionError: network unreachable"
 
 
 def test_every_refusal_is_a_poller_error(tmp_path: Path, s3: Any) -> None:
@@ -388,7 +388,7 @@ def test_two_folder_inbox_pollers_never_report_the_same_file(tmp_path: Path) -> 
     first, second = one.poll_once(), two.poll_once()  # both list all 40 before either moves one
     assert len(first) == 40
     assert second == []
-    assert two.stats.claimed_elsewhere == 40
+    assert two.stats.inbox.claimed_elsewhere == 40
     for entry in first[:10]:
         one.acknowledge(entry)
     assert two.poll_once() == []  # the 30 left are still claimed by the first poller
@@ -525,7 +525,7 @@ def test_give_up_after_counts_from_the_first_cycle(tmp_path: Path) -> None:
     )
     with pytest.raises(PersistentFailureError, match=r"3 time\(s\) in a row"):
         loop.run(max_cycles=10)
-    assert (loop.stats.errors, loop.stats.consecutive_failures) == (3, 3)
+    assert (loop.stats.listing.errors, loop.stats.listing.consecutive_failures) == (3, 3)
 
 
 def test_inbox_file_that_cannot_be_moved_is_recorded_failed_once_not_reprocessed(
@@ -626,9 +626,11 @@ def test_listing_throttled_one_call_in_three_completes(aws: None) -> None:
     )
     loop.run(max_cycles=3)
     assert sorted(processed) == keys  # every object, once
-    assert loop.stats.throttles >= 1
-    assert 1 <= poller.stats.listing_resumes <= loop.stats.throttles  # a throttled page 1 has no token
-    assert loop.stats.backoff_s > 0  # the loop backed off before asking for the page again
+    assert loop.stats.listing.throttles >= 1
+    assert (
+        1 <= poller.stats.listing_resumes <= loop.stats.listing.throttles
+    )  # a throttled page 1 has no token
+    assert loop.stats.listing.backoff_s > 0  # the loop backed off before asking for the page again
 
 
 def test_a_failed_page_is_asked_again_from_its_continuation_token(s3: Any) -> None:

@@ -150,9 +150,9 @@ def test_throttled_listing_backs_off_and_keeps_the_cursor(aws: None) -> None:
     )
     stats = loop.run(max_cycles=1)
     assert processed == ["in/a", "in/b"]
-    assert stats.throttles == 2
-    assert stats.errors == 0
-    assert stats.backoff_s > 0
+    assert stats.listing.throttles == 2
+    assert stats.listing.errors == 0
+    assert stats.listing.backoff_s > 0
 
 
 def test_loop_keeps_a_fixed_rate_when_processing_is_slow(s3: Any) -> None:
@@ -358,3 +358,24 @@ def test_scheduled_handler_polls_once_per_invocation_with_state_in_s3(s3: Any) -
     put(s3, "in/c")
     assert handler({}, None) == {"found": 1, "processed": 1, "failed": 0, "errors": []}
     assert seen == ["in/a", "in/b", "in/c"]
+
+
+def test_poll_stats_nest_inbox_and_walk_counters_while_as_dict_stays_flat(tmp_path: Path) -> None:
+    """The nesting keeps the flat ``as_dict()`` of 0.2.0: same keys, same order, same numbers."""
+    root = tmp_path / "in"
+    root.mkdir()
+    for name in ("a", "b"):
+        (root / name).write_bytes(b"x")
+    (root / "outside").symlink_to(tmp_path)  # a link to a folder: refused, counted by the walk
+    poller = FolderPoller(root, cursor="inbox", min_age_s=0.0, processed_dir=tmp_path / "done")
+    for entry in poller.poll_once():
+        poller.acknowledge(entry)
+    assert (poller.stats.inbox.moved, poller.stats.walk.symlinks_refused) == (2, 1)
+    flat = poller.stats.as_dict()
+    assert list(flat) == [
+        "poll_cycles", "empty_polls", "list_requests", "objects_scanned", "stat_calls", "new_files",
+        "held_back", "moved", "gone", "move_errors", "claimed_elsewhere", "future_timestamps",
+        "found_by_name", "unreadable_folders", "listing_resumes", "symlinks_followed",
+        "symlinks_refused", "stuck",
+    ]  # fmt: skip
+    assert (flat["poll_cycles"], flat["new_files"], flat["moved"], flat["symlinks_refused"]) == (1, 2, 2, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -200,16 +199,15 @@ def test_the_table_prices_with_the_table_it_is_given(tmp_path: Path) -> None:
     assert f"{monthly:,.2f}" in console.export_text()
 
 
-def test_old_dict_reads_still_work_with_a_deprecation_warning() -> None:
+def test_dict_reads_are_gone_attributes_replace_them() -> None:
     run = small_run()
-    with pytest.warns(DeprecationWarning, match=r"use the attribute \.strategies"):
-        strategies = run["strategies"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        assert strategies["poll-1s"]["latency_s"]["p50"] == 0.5
-        assert strategies["poll-1s"].get("missing", 7) == 7
-    assert "cost" in strategies["poll-1s"]
-    assert isinstance(strategies["poll-1s"], StrategyResult)
+    with pytest.raises(TypeError, match="not subscriptable"):
+        run["strategies"]  # type: ignore[index]
+    strategy = run.strategies["poll-1s"]
+    assert not hasattr(strategy, "get")
+    assert strategy.latency_s.p50 == 0.5
+    assert "cost" in strategy
+    assert isinstance(strategy, StrategyResult)
 
 
 def test_pricing_a_dict_still_works_with_a_deprecation_warning() -> None:

@@ -70,7 +70,6 @@ class HealthSamples:
     backlog: list[int] = field(default_factory=list)
     cpu_s: float = 0.0  # process CPU over the writing (the whole run if it never finished)
     wall_s: float = 0.0
-    load_before: float | None = None
     load_after: float | None = None
 
 
@@ -89,7 +88,6 @@ class HealthMonitor:
 
     def start(self) -> HealthMonitor:
         self._t0, self._cpu0 = time.monotonic(), time.process_time()
-        self.samples.load_before = _load_average()
         self._thread.start()
         return self
 

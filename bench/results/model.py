@@ -26,7 +26,6 @@ function's output at write time, kept for readers of the JSON alone.
 
 from __future__ import annotations
 
-import warnings
 from enum import StrEnum
 from typing import Any
 
@@ -43,32 +42,9 @@ class RunKind(StrEnum):
 
 
 class ResultModel(BaseModel):
-    """Base of every results model: immutable, extra fields kept.
-
-    ``model["field"]`` and ``model.get("field")`` still work for code written against the old
-    dict summaries, with a DeprecationWarning: use attributes.
-    """
+    """Base of every results model: immutable, extra fields kept (read them as attributes)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-
-    def _legacy(self, key: str) -> Any:
-        warnings.warn(
-            f"reading results with [{key!r}] is deprecated; use the attribute .{key}",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        if key in type(self).model_fields or key in (self.model_extra or {}):
-            return getattr(self, key)
-        raise KeyError(key)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._legacy(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self._legacy(key)
-        except KeyError:
-            return default
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and (key in type(self).model_fields or key in (self.model_extra or {}))

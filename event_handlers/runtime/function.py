@@ -328,12 +328,6 @@ class LocalFunction:
             if not env.dead:
                 self._idle.append(env)
 
-    @property
-    def environments(self) -> int:
-        """Idle environments kept warm right now."""
-        with self._lock:
-            return len(self._idle)
-
     def shutdown(self) -> None:
         with self._lock:
             for env in self._idle:

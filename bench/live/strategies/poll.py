@@ -157,20 +157,20 @@ class PollRun(StrategyRun):
             "objects_scanned": stats.objects_scanned,
             "stat_calls": stats.stat_calls,
             "new_files": stats.new_files,
-            "moved": stats.moved,
+            "moved": stats.inbox.moved,
             "bytes_read": loop.bytes_read,
             "file_retries": loop.file_retries,
             "workers": self.loop.workers,
-            "listing_errors": loop.errors,
-            "throttles": loop.throttles,
+            "listing_errors": loop.listing.errors,
+            "throttles": loop.listing.throttles,
             "late_cycles": loop.late_cycles,
             "max_lateness_s": round(loop.max_lateness_s, 6),
             "cursor_keys_remembered": self.poller.cursor.remembered,
             "ledger_duplicates_skipped": loop.duplicates_skipped,
             "ledger_claimed_elsewhere": loop.claimed_elsewhere,
             "listing_resumes": stats.listing_resumes,  # a failed page asked again from its token
-            "symlinks_followed": stats.symlinks_followed,
-            "symlinks_refused": stats.symlinks_refused,  # links that lead outside the root
+            "symlinks_followed": stats.walk.symlinks_followed,
+            "symlinks_refused": stats.walk.symlinks_refused,  # links that lead outside the root
             "stuck": loop.stuck,  # inbox files that could not be claimed or moved: failed once
         }
 
