@@ -18,6 +18,7 @@ import pandas as pd
 
 from bench.errors import InputError
 from bench.results.files import read_results
+from bench.scenario.kinds import Family, family
 
 
 def live_scenarios() -> list[str]:
@@ -151,7 +152,11 @@ def findings(root: Path) -> str:
     lines.append("")
     sweep = read_results(root / "interval-sweep").summary
     polls = sorted(
-        ((s.interval_s or 0.0, s.latency_s.mean) for s in sweep.strategies.values() if s.kind == "poll"),
+        (
+            (s.interval_s or 0.0, s.latency_s.mean)
+            for s in sweep.strategies.values()
+            if family(s.kind) is Family.POLL
+        ),
         key=lambda item: item[0],
     )
     cells = ", ".join(f"{t:g} s: {_ms(mean)}" for t, mean in polls)

@@ -258,3 +258,16 @@ def test_decide_ranks_the_fan_out_a_topic_publish_above_the_queue_at_the_same_co
     assert fan.components["sns.publishes"] == pytest.approx(publishes)
     assert fan.monthly_point == pytest.approx(sqs.monthly_point + publishes)
     assert fan.latency.p50 > sqs.latency.p50  # the topic's hop
+
+
+def test_a_run_that_counts_no_notifications_is_charged_one_per_file() -> None:
+    """A run on AWS reads no ``records`` count from the function's logs: S3 still sent a notification
+    (to the queue, or to the topic) for every file."""
+    for kind, lines in (
+        ("s3-sqs-lambda", {"sqs.requests"}),
+        ("s3-sns-sqs-lambda", {"sqs.requests", "sns.publishes"}),
+    ):
+        s = StrategyResult(kind=kind, backend="aws", files=40, processed=40, counters={"invocations": 4})
+        cost = price_run(s)
+        assert lines <= set(cost.components)
+        assert cost.components["sqs.requests"] == pytest.approx(40 * 0.40 / 1e6)

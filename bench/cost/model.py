@@ -365,9 +365,15 @@ def _nothing(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: floa
     return CostBreakdown()
 
 
+def _notifications(s: StrategyResult) -> int:
+    """The notifications S3 sent for a run: the mapping's ``records`` (the s3:TestEvent included);
+    a run on AWS counts none here (the function's logs have no such count): one per file."""
+    return int(s.counter("records")) or s.files
+
+
 def _queue_sends(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
     """S3's SendMessage to the queue, one per notification (moto's is free)."""
-    records = int(s.counter("records"))
+    records = _notifications(s)
     return sqs_cost(records, pricing=p) if records else CostBreakdown()
 
 
@@ -375,7 +381,7 @@ def _topic_deliveries(s: StrategyResult, p: Pricing, hours: float | None, cpu_sh
     """S3's Publish to the topic, one per notification, and the topic's delivery to the queue (moto's
     are free). SNS bills nothing for a delivery to SQS; the queue's side of it is priced as one SQS
     request, as S3's own send is for S3 -> SQS (an assumption: pessimistic by $0.40 per 1M files)."""
-    records = int(s.counter("records"))
+    records = _notifications(s)
     return sns_cost(records, pricing=p) + _queue_sends(s, p, hours, cpu_share) if records else CostBreakdown()
 
 

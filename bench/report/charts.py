@@ -17,6 +17,7 @@ from bench.atomic import write_atomically
 from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
 from bench.results.model import Run
+from bench.scenario.kinds import Family, family
 from bench.scenario.spec import is_polling
 
 
@@ -362,7 +363,7 @@ def latency_vs_interval(summary: Run, path: Path) -> Path | None:
     polls = [
         (s.interval_s, s)
         for s in summary.strategies.values()
-        if s.kind == "poll" and s.interval_s is not None
+        if family(s.kind) is Family.POLL and s.interval_s is not None
     ]
     if len({interval for interval, _ in polls}) < 2:
         return None
