@@ -384,15 +384,6 @@ def is_polling(kind: str) -> bool:
         return False
 
 
-def reads_a_queue(kind: str) -> bool:
-    """Whether ``kind``'s function is fed by an SQS queue through an event source mapping (batches,
-    pollers); False for a kind this version does not know."""
-    try:
-        return issubclass(kind_spec(kind).spec, QueueLambdaStrategy)
-    except ValueError:
-        return False
-
-
 class Scenario(_Strict):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9._-]+$")
     _name_not_dots = field_validator("name")(_not_dots)
