@@ -124,3 +124,23 @@ def test_the_route_runs_end_to_end_on_moto_and_leaves_nothing(aws: Clients, tmp_
     assert fan.cost.run_usd["sns.publishes"] == pytest.approx(3 * 0.50 / 1e6)  # one per file
     assert everything(aws) == before
     assert _topics(aws) == topics_before
+
+
+def test_every_resource_kind_is_described_and_templated() -> None:
+    """A resource kind added for a route (the fan-out's three) needs a line in pve aws plan and a
+    CloudFormation builder (a notification is its bucket's property)."""
+    from bench.aws.render import DESCRIBE
+    from bench.aws.template import BUILDERS
+
+    assert set(DESCRIBE) == set(ResourceKind)
+    assert set(BUILDERS) == set(ResourceKind) - {ResourceKind.NOTIFICATION}
+
+
+def test_pve_aws_plan_names_the_fan_outs_resources(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    assert main(["aws", "plan", "fanout", "--region", REGION]) == 0
+    out = capsys.readouterr().out
+    assert "sns.amazonaws.com may SendMessage, only from this topic and account" in out
+    assert "s3.amazonaws.com may Publish, only from this bucket and account" in out
+    assert "raw message delivery off (SNS's envelope)" in out
