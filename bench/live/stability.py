@@ -17,7 +17,7 @@ from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from bench.live.strategies.poll import live_workers
 from bench.results.model import StrategyResult
 from bench.scenario.kinds import Kind, facet
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import PollStrategy, Scenario
 from event_handlers.runtime.scaling import function_concurrency_limit, sqs_mapping_cap
 from event_handlers.runtime.sqs_mapping import SqsMappingConfig
 
@@ -39,7 +39,7 @@ def _mapping_servers(spec: Any, scenario: Scenario) -> float:
 
 
 def _invoker_servers(spec: Any, scenario: Scenario) -> float:
-    threads = getattr(spec, "workers", None) or LOCAL_MAX_INVOKERS
+    threads = spec.workers or LOCAL_MAX_INVOKERS  # every pushed route has workers: its own, else the default
     return float(min(function_concurrency_limit(spec.function.reserved_concurrency), threads))
 
 
@@ -81,7 +81,7 @@ def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Sta
 
 def no_servers_note(spec: Any) -> str:
     """Why a strategy with no servers processed nothing (a reserved concurrency of 0)."""
-    reserved = getattr(getattr(spec, "function", None), "reserved_concurrency", None)
+    reserved = None if isinstance(spec, PollStrategy) else spec.function.reserved_concurrency
     cause = (
         "its function's reserved_concurrency is 0, so Lambda throttles every invocation (on AWS too: "
         "a reserved concurrency of 0 stops a function)"
