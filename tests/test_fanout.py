@@ -20,6 +20,7 @@ from bench.cost.model import (
 )
 from bench.kinds import REGISTRY, Kind
 from bench.live.runner import run_scenario
+from bench.results.files import read_results
 from bench.results.model import StrategyResult
 from bench.scenario.kinds import Family, family
 from bench.scenario.spec import SnsSqsLambdaStrategy, SqsLambdaStrategy, parse_scenario
@@ -183,6 +184,23 @@ def test_the_route_runs_live_and_processes_every_file_once(backend: str, tmp_pat
     assert s.counters["records"] == FILES + 1  # S3's s3:TestEvent through the topic too
     cost = price_run(s)
     assert cost.components["sns.publishes"] == pytest.approx((FILES + 1) * 0.50 / 1e6)
+
+
+def test_a_live_run_waits_the_profiles_topic_hop_not_the_plain_queues(tmp_path: Path) -> None:
+    profile = tmp_path / "hop.toml"
+    profile.write_text(
+        'name = "hop"\n'
+        '[routes.s3_to_sns_to_sqs]\ndistribution = "constant"\nvalue_s = 0.4\n'
+        '[routes.s3_to_sqs]\ndistribution = "constant"\nvalue_s = 0.0\n'
+    )
+    base = scenario("moto", FAN).model_dump()
+    base["latency_profile"] = str(profile)
+    run = run_scenario(parse_scenario(base, "test"), tmp_path / "out")
+    s = run.strategies["fan"]
+    assert s.processed == FILES
+    records = read_results(tmp_path / "out").records
+    delays = records["detected_at"] - records["written_at"]
+    assert delays.min() >= 0.4  # the fan-out's own route, every file
 
 
 # -- simulate -----------------------------------------------------------------------------------------
