@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.errors import InputError
 from bench.live.strategies.base import OUTPUT_PREFIXES
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import QueueLambdaStrategy, Scenario
 
 ROLE_PATH = "/pve/"
 RECORDS_PREFIX = "pve-records/"
@@ -91,7 +91,7 @@ def output_prefix(scenario: Scenario) -> str:
     return OUTPUT_PREFIXES[scenario.task]
 
 
-def batching_window(spec: Any) -> int:
+def batching_window(spec: QueueLambdaStrategy) -> int:
     """The mapping's MaximumBatchingWindowInSeconds, as AWS takes it: whole seconds, 0-300, and at
     least 1 when BatchSize is over 10 (AWS Lambda API Reference, "CreateEventSourceMapping", read
     2026-12-07). Refused, never rounded: a window of 0.5 s truncated to 0 with batch 100 was

@@ -19,7 +19,15 @@ from typing import Any
 from bench.aws.policies import queue_policy
 from bench.aws.resources import Arns, Resource, ResourceKind, batching_window, notification, permission
 from bench.scenario.kinds import Kind, facet
-from bench.scenario.spec import FunctionSettings, Scenario
+from bench.scenario.spec import (
+    InotifyStrategy,
+    QueueLambdaStrategy,
+    Scenario,
+    ScheduledPollStrategy,
+    SnsSqsLambdaStrategy,
+    Strategy,
+    spec_as,
+)
 from event_handlers.filters import KeyFilter
 from event_handlers.trigger import (
     NotificationRule,
@@ -45,7 +53,7 @@ class Site:
     """Where one strategy's function goes: what every route builder is given."""
 
     scenario: Scenario
-    spec: Any  # the strategy's spec (its kind's pydantic class)
+    spec: Strategy  # the strategy's spec (a builder takes it as its kind's class: ``spec_as``)
     base: str  # the strategy's base name: its bucket and function
     table: str  # the run's ledger table
     arns: Arns
@@ -79,7 +87,8 @@ class AwsRoute:
     build: RouteBuilder | None = None  # the resources that feed its function (None: no function)
     queue: bool = False  # it has an SQS queue between S3 and its function
     lists_watched_prefix: bool = False  # its function lists the watched prefix and keeps a state key
-    refuse: Callable[[Any], str | None] = lambda spec: None  # why it cannot run on AWS as configured
+    # why it cannot run on AWS as configured (given its kind's spec class, which the type cannot say)
+    refuse: Callable[[Any], str | None] = lambda spec: None
     probe_first: bool = False  # the run warms its function with a probe object before its clock starts
     awaits_retries: bool = True  # the drain waits for AWS's retry schedule of its delivery
     runnable: bool = True  # pve aws run plays it (plan, template and deploy describe every kind)
@@ -104,8 +113,8 @@ def _notify_function(site: Site) -> list[Resource]:
 def _queue_and_mapping(site: Site, policy: dict[str, Any]) -> list[Resource]:
     """A queue (redriving to the DLQ), its ``policy`` (who may send to it) and the mapping that
     feeds the function from it: what S3 -> SQS and S3 -> SNS -> SQS share."""
-    spec, arns, queue = site.spec, site.arns, site.queue
-    settings: FunctionSettings = spec.function
+    spec, arns, queue = spec_as(site.spec, QueueLambdaStrategy), site.arns, site.queue
+    settings = spec.function
     attributes = {
         "VisibilityTimeout": str(max(spec.visibility_timeout_s, 6 * max(1, int(settings.timeout_s)))),
         "ReceiveMessageWaitTimeSeconds": str(spec.wait_time_s),
@@ -148,7 +157,7 @@ def _topic_to_queue_to_function(site: Site) -> list[Resource]:
     """S3 -> SNS -> SQS -> Lambda (fan-out): the topic and its policy (this bucket may publish), the
     queue with its policy (this topic may send) and mapping, the subscription (raw delivery as the
     strategy says: off by default, so the body is SNS's envelope), and the bucket's rule to the topic."""
-    spec, arns = site.spec, site.arns
+    spec, arns = spec_as(site.spec, SnsSqsLambdaStrategy), site.arns
     topic, queue = f"{site.base}-topic", arns.queue(site.queue)
     topic_arn = arns.topic(topic)
     subscription = {
@@ -186,7 +195,7 @@ def _eventbridge_to_function(site: Site) -> list[Resource]:
 
 def _schedule_function(site: Site) -> list[Resource]:
     """A scheduled poll: an EventBridge schedule rule and its permission to invoke the function."""
-    name, spec, arns = site.base, site.spec, site.arns
+    name, spec, arns = site.base, spec_as(site.spec, ScheduledPollStrategy), site.arns
     rule = f"{site.base}-schedule"
     schedule = {"schedule_expression": schedule_expression(spec.interval_s), "targets": [arns.function(name)]}
     return [
@@ -195,7 +204,7 @@ def _schedule_function(site: Site) -> list[Resource]:
     ]
 
 
-def _schedule_refusal(spec: Any) -> str | None:
+def _schedule_refusal(spec: ScheduledPollStrategy) -> str | None:
     """An EventBridge schedule cannot fire faster than once a minute, nor at every interval."""
     try:
         schedule_expression(spec.interval_s)
@@ -204,7 +213,7 @@ def _schedule_refusal(spec: Any) -> str | None:
     return None
 
 
-def _local_folder(spec: Any) -> str:
+def _local_folder(spec: InotifyStrategy) -> str:
     return "a local folder strategy: nothing to deploy on AWS"
 
 

@@ -1,5 +1,4 @@
-"""The plan as a CloudFormation template, for those who deploy with infrastructure as code. Pure
-apart from ``write_template``.
+"""The plan as a CloudFormation template, for those who deploy with infrastructure as code. Pure.
 
 The same resources, names, policies and tags as ``pve run --backend aws`` creates. Account and
 region become ``${AWS::AccountId}`` and ``${AWS::Region}``; the function's code is a zip in S3
@@ -10,13 +9,10 @@ ARN as a string, and the bucket depends on them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from bench.atomic import write_text_atomically
 from bench.aws.deploy import REGION_TAG
 from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
 from bench.aws.plan import TAG_KEY, Plan, Resource, ResourceKind, build_plan
@@ -384,15 +380,3 @@ def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, A
 def template_plan(plan: Plan, scenario: Any) -> Plan:
     """The same plan with the account as ``${AWS::AccountId}`` (for ``Fn::Sub``)."""
     return build_plan(scenario, region=plan.region, account_id=ACCOUNT, run_id=plan.run_id)
-
-
-def write_template(plan: Plan, out: Path, scenario: Any, package: bytes | None) -> Path | None:
-    """Write the template, and the function zip next to it if given; return the zip's path."""
-    document = build_template(template_plan(plan, scenario))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out, json.dumps(document, indent=2) + "\n")
-    if package is None:
-        return None
-    path = out.with_name(out.stem + "-function.zip")
-    path.write_bytes(package)
-    return path

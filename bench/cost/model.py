@@ -18,13 +18,12 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench.cost.deployment import (  # Deployment and DeploymentKind: also re-exported from here
     LAMBDA_LOG_BYTES,
@@ -321,7 +320,7 @@ def logs_cost(gigabytes: float, free_tier: bool = False, *, pricing: Pricing | N
 
 # -- a live run ------------------------------------------------------------------------------------
 def price_run(
-    strategy: StrategyResult | Mapping[str, Any],
+    strategy: StrategyResult,
     *,
     pricing: Pricing | None = None,
     instance_hours: float | None = None,
@@ -333,10 +332,11 @@ def price_run(
     log lines. What the kind adds to the bill beyond those (``RUN_CHARGES``) comes next: what
     moto does inside AWS for free is added where AWS bills it, and a polling loop is charged
     instance time for ``instance_hours`` (by default the strategy's ``instance_s``, else the
-    run's wall time) and the CPU its processing took (``cpu_share`` of it).
+    run's wall time) and the CPU its processing took (``cpu_share`` of it). A dict (0.2.0's
+    deprecated way) raises TypeError: validate it first (``StrategyResult.model_validate``).
     """
     p = pricing or load_pricing()
-    s = as_strategy_result(strategy)
+    s = _strategy_result(strategy)
     function = s.parameters.get("function", {}) if isinstance(s.parameters.get("function"), dict) else {}
     arch = str(function.get("architecture", "x86_64"))
     cost = s3_request_cost(
@@ -421,20 +421,16 @@ RUN_CHARGES: dict[Kind, RunCharge] = {
 }
 
 
-def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:
-    """A strategy's results; a dict (the schema-1 way) still works, with a DeprecationWarning."""
+def _strategy_result(strategy: object) -> StrategyResult:
+    """``strategy`` itself if it is a run's typed results; anything else (a dict) is a caller's bug."""
     from bench.results.model import StrategyResult
 
-    if isinstance(strategy, StrategyResult):
-        return strategy
-    warnings.warn(
-        "pass a bench.results.model.StrategyResult, not a dict, to price a strategy",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return StrategyResult.model_validate(
-        {"backend": "moto", "files": 0, "processed": 0, **{k: v for k, v in strategy.items() if k != "cost"}}
-    )
+    if not isinstance(strategy, StrategyResult):
+        raise TypeError(
+            f"price_run takes a bench.results.model.StrategyResult, not a {type(strategy).__name__} "
+            "(a dict: StrategyResult.model_validate(it) first; 0.3.0 dropped pricing a dict)"
+        )
+    return strategy
 
 
 # -- a month of a deployment ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -141,6 +141,12 @@ class _Strategy(_Strict):
 
     _name_not_dots = field_validator("name")(_not_dots)
 
+    @property
+    def settings_hold_s(self) -> float:
+        """Seconds its own settings hold a new file back by design (a poller's cycle, a queue's
+        batching window); a delivery route's delay is the latency profile's, not a setting."""
+        return 0.0
+
 
 class FunctionSettings(_Strict):
     """A Lambda function's deployment settings (for the event routes and scheduled polls)."""
@@ -173,12 +179,22 @@ class PollStrategy(_Strategy):
         "(bench.cost.scaling.poll_workers)",
     )
 
+    @property
+    def settings_hold_s(self) -> float:
+        """A file written just after a cycle waits for the next, then until it is old enough and
+        the jitter has passed."""
+        return self.interval_s + self.min_age_s + self.jitter_s
+
 
 class ScheduledPollStrategy(_Strategy):
     kind: Literal["scheduled-poll"]
     interval_s: float = Field(ge=MIN_INTERVAL_S, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
     function: FunctionSettings = FunctionSettings()
+
+    @property
+    def settings_hold_s(self) -> float:
+        return self.interval_s  # a file written just after a tick waits for the next
 
 
 class _EventStrategy(_Strategy):
@@ -237,6 +253,10 @@ class QueueLambdaStrategy(_EventStrategy):
                 "messages waits for a window, as on AWS)"
             )
         return self
+
+    @property
+    def settings_hold_s(self) -> float:
+        return self.batching_window_s  # a batch stays open for its window
 
 
 class SqsLambdaStrategy(QueueLambdaStrategy):
@@ -436,11 +456,7 @@ class Scenario(_Strict):
                     f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
         for i, strategy in enumerate(self.strategies):
-            if (
-                isinstance(strategy, _EventStrategy)
-                and strategy.event_loss > 0
-                and strategy.kind not in EVENT_LOSS_ROUTES
-            ):
+            if event_loss_of(strategy) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
                 raise ValueError(
                     f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
                     f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
@@ -460,11 +476,7 @@ class Scenario(_Strict):
         if len(parts) != 1 or parts[0] not in FOLDER_INBOX_DIRS:
             return
         for strategy in self.strategies:
-            if (
-                isinstance(strategy, PollStrategy | ScheduledPollStrategy | HybridStrategy)
-                and strategy.cursor == "inbox"
-                and self.backend_of(strategy) == "folder"
-            ):
+            if cursor_of(strategy) == "inbox" and self.backend_of(strategy) == "folder":
                 raise ValueError(
                     f"workload.prefix {self.workload.prefix!r} is where the folder inbox "
                     f"{strategy.name!r} moves handled files; choose another prefix"
@@ -494,6 +506,42 @@ def _check_no_loop(task: str, prefix: str) -> None:
         make_task(task, trigger_filters=[KeyFilter(prefix)])
     except RecursionGuardError as exc:
         raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
+
+
+# -- what a strategy's spec has, typed (mypy checks each access; a default is its model's) ---------
+S = TypeVar("S", bound=_Strategy)
+
+
+def function_of(spec: Strategy) -> FunctionSettings | None:
+    """The Lambda function ``spec`` deploys (a scheduled poll and every event route), or None: a
+    polling loop runs on a machine, not in a function."""
+    return spec.function if isinstance(spec, ScheduledPollStrategy | _EventStrategy) else None
+
+
+def event_loss_of(spec: Strategy) -> float:
+    """The share of notifications ``spec`` drops on purpose: none for a poller, which gets none."""
+    return spec.event_loss if isinstance(spec, _EventStrategy) else 0.0
+
+
+def cursor_of(spec: Strategy) -> CursorName | None:
+    """The listing cursor of a strategy that lists (a poll, a scheduled poll, a hybrid's sweep)."""
+    return spec.cursor if isinstance(spec, PollStrategy | ScheduledPollStrategy | HybridStrategy) else None
+
+
+def spec_as(spec: Strategy, cls: type[S]) -> S:
+    """``spec`` as the class its kind's row expects; another class is a bug in a kind's table."""
+    if not isinstance(spec, cls):
+        got = type(spec).__name__
+        raise TypeError(f"strategy {spec.name!r} ({spec.kind}) is a {got}, not a {cls.__name__}")
+    return spec
+
+
+def async_part(spec: Strategy) -> AsyncLambdaStrategy:
+    """The asynchronous S3 -> Lambda (or EventBridge -> Lambda) invocation's settings (retries,
+    the event's maximum age): a hybrid's are its events part's."""
+    if isinstance(spec, HybridStrategy):
+        return spec.events_part()
+    return spec_as(spec, AsyncLambdaStrategy)
 
 
 def bundled_scenarios() -> dict[str, Path]:
