@@ -232,9 +232,13 @@ def configure_s3_lambda_trigger(
 
 
 def _service_may(
-    sid: str, service: str, action: str, resource: str, source_arn: str, account_id: str
+    sid: str, service: str, action: str, resource: str, source_arn: str, account_id: str | None
 ) -> dict[str, Any]:
-    """A resource policy letting one AWS service, on behalf of one source in one account, do one action."""
+    """A resource policy letting one AWS service, on behalf of one source (in one account, when the
+    source's ARN does not name its account, as a bucket's does not), do one action."""
+    condition: dict[str, Any] = {"ArnLike": {"aws:SourceArn": source_arn}}
+    if account_id is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": account_id}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -244,10 +248,7 @@ def _service_may(
                 "Principal": {"Service": service},
                 "Action": action,
                 "Resource": resource,
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
+                "Condition": condition,
             }
         ],
     }
@@ -273,11 +274,13 @@ def topic_policy(topic_arn: str, source_bucket_arn: str, account_id: str) -> dic
     )
 
 
-def topic_queue_policy(queue_arn: str, topic_arn: str, account_id: str) -> dict[str, Any]:
+def topic_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
     """The queue policy letting one SNS topic deliver to the queue (SNS Developer Guide, "Fanout
-    to Amazon SQS queues": the queue must allow ``sqs:SendMessage`` from the topic)."""
+    to Amazon SQS queues": the queue must allow ``sqs:SendMessage`` from the topic). The topic's
+    ARN names its account, so ``aws:SourceArn`` alone pins it, as AWS's examples do; a
+    ``aws:SourceAccount`` condition is left out (no AWS page says SNS sets it on a delivery)."""
     return _service_may(
-        "AllowTopicDelivery", "sns.amazonaws.com", "sqs:SendMessage", queue_arn, topic_arn, account_id
+        "AllowTopicDelivery", "sns.amazonaws.com", "sqs:SendMessage", queue_arn, topic_arn, None
     )
 
 
@@ -325,7 +328,7 @@ def configure_s3_sns_sqs_route(
     )
     clients.sqs.set_queue_attributes(
         QueueUrl=queue_url,
-        Attributes={"Policy": json.dumps(topic_queue_policy(queue_arn, topic_arn, account_id))},
+        Attributes={"Policy": json.dumps(topic_queue_policy(queue_arn, topic_arn))},
     )
     subscription: str = sns.subscribe(
         TopicArn=topic_arn,

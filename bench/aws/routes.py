@@ -173,7 +173,7 @@ def _topic_to_queue_to_function(site: Site) -> list[Resource]:
     return [
         Resource(ResourceKind.TOPIC, topic, topic_arn, spec.name),
         Resource(ResourceKind.TOPIC_POLICY, f"{topic}:policy", topic_arn, spec.name, publish),
-        *_queue_and_mapping(site, topic_queue_policy(queue, topic_arn, arns.account)),
+        *_queue_and_mapping(site, topic_queue_policy(queue, topic_arn)),
         Resource(ResourceKind.SUBSCRIPTION, f"{topic}->{site.queue}", topic_arn, spec.name, subscription),
         notification(site.base, spec.name, configuration),
     ]
