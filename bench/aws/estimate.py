@@ -23,6 +23,7 @@ from bench.cost.model import (
     logs_cost,
     s3_request_cost,
     scheduler_cost,
+    sns_cost,
     sqs_cost,
 )
 from bench.errors import InputError
@@ -33,9 +34,9 @@ from bench.scenario.spec import (
     HybridStrategy,
     InotifyStrategy,
     PollStrategy,
+    QueueLambdaStrategy,
     Scenario,
     ScheduledPollStrategy,
-    SqsLambdaStrategy,
     Strategy,
     function_of,
 )
@@ -58,6 +59,7 @@ ASSUMPTIONS = (
     "pricing page as last read for us-east-1 after the 2024-11 price cut; not verified on 2026-11-27)",
     "EventBridge is charged one event per object written to the bucket (inputs, outputs and records), "
     "as bench.cost prices the route",
+    "the fan-out's SNS delivery to its queue is counted as one SQS request (SNS bills no delivery to SQS)",
     "pollers and sweeps run on this machine: no EC2 time",
     "CloudWatch Logs: START/END/REPORT lines only; FilterLogEvents reads are not priced",
 )
@@ -163,10 +165,16 @@ def _direct_counts(spec: AsyncLambdaStrategy, c: dict[str, float], n: int, secon
     _function(c, n, seconds)
 
 
-def _queue_counts(spec: SqsLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
+def _queue_counts(spec: QueueLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _function(c, n, seconds)
     polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
     c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
+
+
+def _fanout_counts(spec: QueueLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
+    """The queue's counts (the topic's delivery is the queue's send), and S3's publish to the topic."""
+    _queue_counts(spec, c, n, seconds)
+    c["sns.publishes"] = float(n)
 
 
 def _eventbridge_counts(spec: AsyncLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
@@ -194,6 +202,7 @@ COUNTS: dict[Kind, Counter] = {
     Kind.S3_LAMBDA: _direct_counts,
     Kind.S3_SQS_LAMBDA: _queue_counts,
     Kind.S3_EVENTBRIDGE_LAMBDA: _eventbridge_counts,
+    Kind.S3_SNS_SQS_LAMBDA: _fanout_counts,
     Kind.INOTIFY: _not_on_aws,
     Kind.HYBRID: _hybrid_counts,
 }
@@ -225,6 +234,8 @@ def price_counts(spec: Strategy, c: dict[str, float], pricing: Pricing) -> CostB
         )
     if "sqs.requests" in c:
         cost += sqs_cost(c["sqs.requests"], pricing=pricing)
+    if "sns.publishes" in c:
+        cost += sns_cost(c["sns.publishes"], pricing=pricing)
     if "eventbridge.events" in c:
         cost += eventbridge_cost(c["eventbridge.events"], pricing=pricing)
     if "scheduler.invocations" in c:

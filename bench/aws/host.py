@@ -21,7 +21,7 @@ from bench.aws.plan import Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, format_report
 from bench.aws.routes import Delivery, aws_route
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
-from bench.scenario.spec import SqsLambdaStrategy, Strategy, async_part, spec_as
+from bench.scenario.spec import QueueLambdaStrategy, Strategy, async_part, spec_as
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
@@ -88,7 +88,7 @@ class LocalLambdaHost:
                 "EventSourceMappings"
             ]:
                 lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
-            queued = spec_as(spec, SqsLambdaStrategy)
+            queued = spec_as(spec, QueueLambdaStrategy)
             sqs_mapping = SqsEventSourceMapping(
                 function,
                 self.runtime_clients("sqs"),

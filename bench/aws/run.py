@@ -56,7 +56,7 @@ from bench.results.environment import capture_environment, profile_info
 from bench.results.files import write_results
 from bench.results.model import AwsRunInfo, AwsStrategyInfo, ClockOffsetInfo, Run
 from bench.scenario.seeds import strategy_seed
-from bench.scenario.spec import Scenario, SqsLambdaStrategy, Strategy, async_part, spec_as
+from bench.scenario.spec import QueueLambdaStrategy, Scenario, Strategy, async_part, spec_as
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
 
@@ -664,7 +664,7 @@ def retry_schedule_s(plan: Plan, spec: Strategy) -> float:
     if route.delivery is Delivery.QUEUE:
         queue = next(r for r in plan.of_kind(ResourceKind.QUEUE) if r.strategy == spec.name)
         visibility = float(queue.spec["attributes"]["VisibilityTimeout"])
-        return visibility * spec_as(spec, SqsLambdaStrategy).max_receive_count + RETRY_SLACK_S
+        return visibility * spec_as(spec, QueueLambdaStrategy).max_receive_count + RETRY_SLACK_S
     return 0.0
 
 

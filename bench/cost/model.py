@@ -244,6 +244,13 @@ def sqs_cost(requests: float, free_tier: bool = False, *, pricing: Pricing | Non
     )
 
 
+def sns_cost(publishes: float, free_tier: bool = False, *, pricing: Pricing | None = None) -> CostBreakdown:
+    """SNS standard topic publishes (free tier: 1M a month); deliveries to SQS carry no SNS charge."""
+    p = pricing or load_pricing()
+    billable = _free(publishes, p.free_tier.get("sns_requests", 0.0), free_tier)
+    return CostBreakdown({"sns.publishes": billable * p["sns_publish"]})
+
+
 def eventbridge_cost(events: float, *, pricing: Pricing | None = None) -> CostBreakdown:
     p = pricing or load_pricing()
     return CostBreakdown({"eventbridge.events": events * p["eventbridge_event"]})
@@ -358,10 +365,24 @@ def _nothing(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: floa
     return CostBreakdown()
 
 
+def _notifications(s: StrategyResult) -> int:
+    """The notifications S3 sent for a run: the mapping's ``records`` (the s3:TestEvent included);
+    a run on AWS counts none here (the function's logs have no such count): one per file."""
+    return int(s.counter("records")) or s.files
+
+
 def _queue_sends(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
     """S3's SendMessage to the queue, one per notification (moto's is free)."""
-    records = int(s.counter("records"))
+    records = _notifications(s)
     return sqs_cost(records, pricing=p) if records else CostBreakdown()
+
+
+def _topic_deliveries(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """S3's Publish to the topic, one per notification, and the topic's delivery to the queue (moto's
+    are free). SNS bills nothing for a delivery to SQS; the queue's side of it is priced as one SQS
+    request, as S3's own send is for S3 -> SQS (an assumption: pessimistic by $0.40 per 1M files)."""
+    records = _notifications(s)
+    return sns_cost(records, pricing=p) + _queue_sends(s, p, hours, cpu_share) if records else CostBreakdown()
 
 
 def _bus_events(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
@@ -394,6 +415,7 @@ RUN_CHARGES: dict[Kind, RunCharge] = {
     Kind.S3_LAMBDA: _nothing,
     Kind.S3_SQS_LAMBDA: _queue_sends,
     Kind.S3_EVENTBRIDGE_LAMBDA: _bus_events,
+    Kind.S3_SNS_SQS_LAMBDA: _topic_deliveries,
     Kind.INOTIFY: _nothing,
     Kind.HYBRID: _nothing,  # its sweep's requests and invocations are in its counts
 }

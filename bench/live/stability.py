@@ -22,9 +22,9 @@ from bench.scenario.spec import (
     HybridStrategy,
     InotifyStrategy,
     PollStrategy,
+    QueueLambdaStrategy,
     Scenario,
     ScheduledPollStrategy,
-    SqsLambdaStrategy,
     Strategy,
     function_of,
 )
@@ -40,7 +40,7 @@ def _tick_servers(spec: ScheduledPollStrategy, scenario: Scenario) -> float:
     return math.inf  # each tick is its own invocation
 
 
-def _mapping_servers(spec: SqsLambdaStrategy, scenario: Scenario) -> float:
+def _mapping_servers(spec: QueueLambdaStrategy, scenario: Scenario) -> float:
     reserved = spec.function.reserved_concurrency
     if spec.pollers is not None:
         return float(min(spec.pollers, function_concurrency_limit(reserved)))
@@ -66,6 +66,7 @@ SERVERS: dict[Kind, ServerCount] = {
     Kind.S3_LAMBDA: _invoker_servers,
     Kind.S3_SQS_LAMBDA: _mapping_servers,
     Kind.S3_EVENTBRIDGE_LAMBDA: _invoker_servers,
+    Kind.S3_SNS_SQS_LAMBDA: _mapping_servers,
     Kind.INOTIFY: _invoker_servers,  # the watcher hands each file to the local invoker's threads
     Kind.HYBRID: _invoker_servers,
 }

@@ -224,8 +224,9 @@ S3LambdaStrategy = AsyncLambdaStrategy  # the two specs were identical; both nam
 EventBridgeStrategy = AsyncLambdaStrategy
 
 
-class SqsLambdaStrategy(_EventStrategy):
-    kind: Literal["s3-sqs-lambda"]
+class QueueLambdaStrategy(_EventStrategy):
+    """A function fed by an SQS queue through Lambda's event source mapping (the queue's knobs)."""
+
     batch_size: int = Field(10, ge=1, le=10000)
     batching_window_s: float = Field(0.0, ge=0, le=300)
     wait_time_s: int = Field(20, ge=0, le=20)
@@ -243,7 +244,7 @@ class SqsLambdaStrategy(_EventStrategy):
     )
 
     @model_validator(mode="after")
-    def _batch_window(self) -> SqsLambdaStrategy:
+    def _batch_window(self) -> QueueLambdaStrategy:
         # Lambda guide, "Using Lambda with Amazon SQS" (read 2026-12-07): a batch of more than 10
         # needs MaximumBatchingWindowInSeconds of at least 1 s; refused here, not at setup
         if self.batch_size > 10 and self.batching_window_s <= 0:
@@ -256,6 +257,27 @@ class SqsLambdaStrategy(_EventStrategy):
     @property
     def settings_hold_s(self) -> float:
         return self.batching_window_s  # a batch stays open for its window
+
+
+class SqsLambdaStrategy(QueueLambdaStrategy):
+    """S3 notifies the queue itself."""
+
+    kind: Literal["s3-sqs-lambda"]
+
+
+class SnsSqsLambdaStrategy(QueueLambdaStrategy):
+    """S3 notifies an SNS topic, the topic fans out to the queue (one queue per consumer): the
+    route AWS recommends when more than one consumer needs the same object events, since S3 allows
+    one destination per event type and overlapping prefix (Amazon S3 User Guide, "Amazon S3 Event
+    Notifications", and Amazon SNS Developer Guide, "Fanout to Amazon SQS queues", read 2026-12-07).
+    """
+
+    kind: Literal["s3-sns-sqs-lambda"]
+    raw_message_delivery: bool = Field(
+        False,
+        description="the subscription's RawMessageDelivery: off (the default, as on AWS), the queue "
+        "gets SNS's JSON envelope whose Message is the S3 event; on, the S3 event itself",
+    )
 
 
 class InotifyStrategy(_EventStrategy):
@@ -297,6 +319,7 @@ Strategy = Annotated[
     | ScheduledPollStrategy
     | AsyncLambdaStrategy
     | SqsLambdaStrategy
+    | SnsSqsLambdaStrategy
     | InotifyStrategy
     | HybridStrategy,
     Field(discriminator="kind"),
@@ -355,6 +378,9 @@ KIND_SPECS: dict[Kind, KindSpec] = {
     Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sqs", "sqs_to_lambda")),
     Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
         AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
+    ),
+    Kind.S3_SNS_SQS_LAMBDA: KindSpec(
+        SnsSqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sns_to_sqs", "sqs_to_lambda")
     ),
     Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
     Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),

@@ -30,6 +30,7 @@ from bench.scenario.spec import (
     InotifyStrategy,
     PollStrategy,
     ScheduledPollStrategy,
+    SnsSqsLambdaStrategy,
     SqsLambdaStrategy,
     Strategy,
     async_part,
@@ -596,9 +597,10 @@ class SqsModel(Model):
     or by the scenario's fixed ``pollers``."""
 
     route = "sqs_to_lambda"
+    to_queue = "s3_to_sqs"  # the profile route from the write to the message in the queue
     relative_cost = 4.3
 
-    def __init__(self, spec: SqsLambdaStrategy, ctx: SimContext) -> None:
+    def __init__(self, spec: SqsLambdaStrategy | SnsSqsLambdaStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.batch = int(spec.batch_size)
         self.window = float(spec.batching_window_s)
@@ -629,8 +631,8 @@ class SqsModel(Model):
         n = arrivals.size
         profile = self.ctx.profile
         # in place where the values allow it: a chunk's arrays are 40 MB each (x + y is y + x)
-        queued = profile.distribution("s3_to_sqs").sample(self.rng, n)
-        queued += arrivals  # S3 -> the queue
+        queued = profile.distribution(self.to_queue).sample(self.rng, n)
+        queued += arrivals  # S3 (or its topic) -> the queue
         delay, service = self.delay_and_service("sqs_to_lambda", n)
         if self.window > 0:  # a batch closes when full or when its window ends, in queue order
             order = np.argsort(queued, kind="stable")
@@ -731,6 +733,14 @@ class SqsModel(Model):
         return self.totals
 
 
+class SnsSqsModel(SqsModel):
+    """S3 -> SNS -> SQS -> Lambda: the queue's model, with the topic's hop on the way to the queue
+    (``s3_to_sns_to_sqs``: S3's notification, then SNS's delivery). Each notification is one SNS
+    publish and one delivery: the ``records`` counter, priced by ``bench.cost.model.RUN_CHARGES``."""
+
+    to_queue = "s3_to_sns_to_sqs"
+
+
 # the simulate facet of bench.kinds.REGISTRY: kind -> (spec, context, poll phase) -> model
 ModelFactory = Callable[[Any, SimContext, float], Model]
 MODELS: dict[Kind, ModelFactory] = {
@@ -739,6 +749,7 @@ MODELS: dict[Kind, ModelFactory] = {
     Kind.S3_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
     Kind.S3_SQS_LAMBDA: lambda spec, ctx, phase: SqsModel(spec, ctx),
     Kind.S3_EVENTBRIDGE_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.S3_SNS_SQS_LAMBDA: lambda spec, ctx, phase: SnsSqsModel(spec, ctx),
     Kind.INOTIFY: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
     Kind.HYBRID: lambda spec, ctx, phase: HybridModel(spec, ctx, phase),
 }
