@@ -555,7 +555,9 @@ def _add_diagrams_command(sub: Any) -> None:
     diagrams = sub.add_parser(
         "diagrams",
         help="draw the polling and event architectures (README, decision guide, site)",
-        description="Draws polling.png and events.png from the tables in bench/report/diagrams.py.",
+        description=(
+            "Draws polling.png, events.png and fanout.png from the tables in bench/report/diagrams.py."
+        ),
     )
     diagrams.add_argument("--out", default="notebooks/diagrams", help="folder (default notebooks/diagrams)")
     diagrams.add_argument("--format", choices=("png", "svg"), default="png")
