@@ -16,11 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bench.aws.estimate import COUNTS, Counter
+from bench.aws.routes import AWS_ROUTES, AwsRoute
 from bench.cost.kinds import DEPLOYMENTS, DeploymentRecipe
 from bench.cost.model import RUN_CHARGES, RunCharge
+from bench.live.route_floor import ROUTES as ROUTE_FLOORS
+from bench.live.stability import SERVERS, ServerCount
 from bench.live.strategies import RUNS
 from bench.live.strategies.base import StrategyRun
-from bench.scenario.kinds import Kind
+from bench.scenario.kinds import FAMILIES, Family, Kind
 from bench.scenario.spec import KIND_SPECS, Backend
 from bench.simulate.calibrate import CALIBRATION, Calibration
 from bench.simulate.models import MODELS, ModelFactory
@@ -41,6 +45,11 @@ class KindRow:
     calibration: Calibration  # what pve calibrate fits from its live files
     deployment: DeploymentRecipe | None  # the AWS deployment it stands for (None: no AWS bill)
     run_charge: RunCharge  # what its run adds to the bill of its counts
+    family: Family  # how it learns of a file (charts, reports, capacity and validation group by it)
+    servers: ServerCount  # how many files its live run could work on at once here (stability)
+    route_floors: tuple[Any, ...]  # the ways its route's own floor is played (pve capacity)
+    aws_route: AwsRoute  # how it is planned, hosted and run on AWS
+    aws_counts: Counter  # what an AWS run's estimate counts for it
 
 
 FACETS: dict[str, Mapping[Kind, Any]] = {
@@ -50,6 +59,11 @@ FACETS: dict[str, Mapping[Kind, Any]] = {
     "bench.simulate.calibrate.CALIBRATION": CALIBRATION,
     "bench.cost.kinds.DEPLOYMENTS": DEPLOYMENTS,
     "bench.cost.model.RUN_CHARGES": RUN_CHARGES,
+    "bench.scenario.kinds.FAMILIES": FAMILIES,
+    "bench.live.stability.SERVERS": SERVERS,
+    "bench.live.route_floor.ROUTES": ROUTE_FLOORS,
+    "bench.aws.routes.AWS_ROUTES": AWS_ROUTES,
+    "bench.aws.estimate.COUNTS": COUNTS,
 }
 
 
@@ -70,6 +84,11 @@ def registry() -> dict[Kind, KindRow]:
             calibration=CALIBRATION[kind],
             deployment=DEPLOYMENTS[kind],
             run_charge=RUN_CHARGES[kind],
+            family=FAMILIES[kind],
+            servers=SERVERS[kind],
+            route_floors=ROUTE_FLOORS[kind],
+            aws_route=AWS_ROUTES[kind],
+            aws_counts=COUNTS[kind],
         )
         for kind in Kind
     }

@@ -18,6 +18,7 @@ import pandas as pd
 
 from bench.errors import InputError
 from bench.results.files import read_results
+from bench.scenario.kinds import Family, family
 
 
 def live_scenarios() -> list[str]:
@@ -135,9 +136,22 @@ def _ms(value: float | None) -> str:
 def findings(root: Path) -> str:
     """The README's findings, every number read from ``root``'s result files."""
     where = f"results/{root.name}"  # as the README's reader finds it
-    lines: list[str] = []
+    return "\n".join(
+        [
+            *_latency_findings(root, where),
+            *_interval_findings(root, where),
+            *break_even_findings(root / "cost", where),
+            *_idle_findings(root, where),
+            *_monthly_findings(root, where),
+            _validation_finding(root, where),
+        ]
+    )
+
+
+def _latency_findings(root: Path, where: str) -> list[str]:
+    """The quickstart's table: each strategy's p50, p95, requests and invocations on 200 files."""
     quick = read_results(root / "quickstart").summary
-    lines += [
+    lines = [
         f"**Latency on the same 200 files** (`{where}/quickstart/summary.json`; moto, `instant` profile):",
         "",
         "| strategy | p50 | p95 | requests | invocations |",
@@ -148,34 +162,50 @@ def findings(root: Path) -> str:
             f"| {name} | {_ms(s.latency_s.p50)} | {_ms(s.latency_s.p95)} | "
             f"{s.api_calls_total} | {s.invocations} |"
         )
-    lines.append("")
+    return [*lines, ""]
+
+
+def _interval_findings(root: Path, where: str) -> list[str]:
+    """The interval sweep: a poll's mean latency against its interval."""
     sweep = read_results(root / "interval-sweep").summary
     polls = sorted(
-        ((s.interval_s or 0.0, s.latency_s.mean) for s in sweep.strategies.values() if s.kind == "poll"),
+        (
+            (s.interval_s or 0.0, s.latency_s.mean)
+            for s in sweep.strategies.values()
+            if family(s.kind) is Family.POLL
+        ),
         key=lambda item: item[0],
     )
     cells = ", ".join(f"{t:g} s: {_ms(mean)}" for t, mean in polls)
-    lines += [
+    return [
         f"**Poll latency follows the interval** (`{where}/interval-sweep/summary.json`): mean latency by "
         f"interval {cells} (half an interval plus the work, as theory says).",
         "",
     ]
-    lines += break_even_findings(root / "cost", where)
+
+
+def _idle_findings(root: Path, where: str) -> list[str]:
+    """One idle poll of a full prefix: LIST requests per cursor strategy, and their monthly price."""
     idle = json.loads((root / "idle-cost" / "idle_cost.json").read_text(encoding="utf-8"))
     cells = ", ".join(
         f"{r['cursor']} {r['requests']} (${r['usd_per_month_at_1_per_min']:.2f} a month at one a minute)"
         for r in idle["rows"]
     )
-    lines += [
+    return [
         f"**An idle poll of a prefix holding {idle['objects']:,} objects** "
         f"(`{where}/idle-cost/idle_cost.json`), LIST requests: {cells}.",
         "",
     ]
+
+
+def _monthly_findings(root: Path, where: str) -> list[str]:
+    """The simulated month: median latency and bill per strategy and rate; never a price for a
+    configuration that cannot run."""
     monthly = pd.read_csv(root / "monthly" / "comparison.csv")
     state = ""
     if "bucket" in monthly:  # results made since the start and retention were modelled
         state = "; " + "; ".join(str(b) for b in monthly["bucket"].dropna().unique())
-    lines += [
+    lines = [
         f"**A simulated 30-day month** (`{where}/monthly/comparison.csv`; `aws` profile, "
         f"{_work_label(root / 'monthly')}{state}): median latency / the month's bill",
         "",
@@ -184,15 +214,7 @@ def findings(root: Path) -> str:
     lines.append("| strategy | " + " | ".join(f"{r:,.0f}/day" for r in rates) + " |")
     lines.append("| --- |" + " ---: |" * len(rates))
     for name, rows in monthly.groupby("strategy", sort=False):
-        row_cells = []
-        for r in rates:
-            row = rows[rows["files_per_day"] == r].iloc[0]
-            if "feasible" in row and not bool(row["feasible"]):
-                row_cells.append("cannot run \\*")  # never priced as if it could
-            elif "stable" in row and not bool(row["stable"]):
-                row_cells.append(f"unbounded (u={float(row['utilisation']):,.2f}) / ${row['bill_usd']:,.2f}")
-            else:
-                row_cells.append(f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}")
+        row_cells = [_monthly_cell(rows[rows["files_per_day"] == r].iloc[0]) for r in rates]
         lines.append(f"| {name} | " + " | ".join(row_cells) + " |")
     if "feasible" in monthly and not monthly["feasible"].astype(bool).all():
         lines += [
@@ -200,7 +222,19 @@ def findings(root: Path) -> str:
             "\\* cannot run as configured: its listings do not fit its interval, so it is neither timed nor"
             " priced (`why_not` in each strategy's summary.json)",
         ]
-    lines.append("")
+    return [*lines, ""]
+
+
+def _monthly_cell(row: pd.Series) -> str:
+    if "feasible" in row and not bool(row["feasible"]):
+        return "cannot run \\*"  # never priced as if it could
+    if "stable" in row and not bool(row["stable"]):
+        return f"unbounded (u={float(row['utilisation']):,.2f}) / ${row['bill_usd']:,.2f}"
+    return f"{_ms(row['latency_p50_s'])} / ${row['bill_usd']:,.2f}"
+
+
+def _validation_finding(root: Path, where: str) -> str:
+    """The simulator's checks: the theory's poll delay, and how many live strategies it reproduces."""
     validation = json.loads((root / "validation" / "validation.json").read_text(encoding="utf-8"))
     theory, rows_ = validation["theory"], validation["live_against_simulated"]
     tolerance = validation["tolerance"]
@@ -226,12 +260,11 @@ def findings(root: Path) -> str:
             + "."
         )
     sample = "in sample, " if outside else ""  # results made before out-of-sample validation: as before
-    lines.append(
+    return (
         f"**The simulator is checked** (`{where}/validation/validation.json`): with Poisson arrivals the "
         f"poll detection delay averages {theory['mean_delay_s']:.3f} s for T = {theory['interval_s']:g} s "
         f"(uniform on [0, T]: KS p = {theory['ks_p_value']:.2f}); {sample}{verdict}"
     )
-    return "\n".join(lines)
 
 
 def _work_label(folder: Path) -> str:

@@ -26,7 +26,7 @@ from bench.aws.boundary import (
     ensure_boundary,
 )
 from bench.aws.deploy import Clients
-from bench.aws.plan import Kind, build_plan
+from bench.aws.plan import ResourceKind, build_plan
 from bench.errors import InputError
 from bench.live.clients import ApiCallCounter, ClientFactory
 from tests.aws_moto import REGION, aws_fixture, moto_endpoint_fixture  # noqa: F401 - fixtures
@@ -212,7 +212,7 @@ def test_every_function_role_fits_inside_the_boundary() -> None:
     resource any route's role is granted must be allowed by the boundary too."""
     plan = build_plan(tiny(EVERY_ROUTE), region=REGION, account_id=ACCOUNT)
     boundary = boundary_policy()["Statement"]
-    roles = plan.of_kind(Kind.ROLE)
+    roles = plan.of_kind(ResourceKind.ROLE)
     assert {r.strategy for r in roles} >= {"direct", "queue", "bus", "scheduled"}
     for role in roles:
         assert role.spec["permissions_boundary"] == BOUNDARY
@@ -237,7 +237,7 @@ def test_every_deployed_role_carries_the_boundary(aws: Clients, moto_endpoint: s
     ensure_boundary(admin, account)
     plan, _ = deployed_plan(aws, EVERY_ROUTE)
     iam = aws("iam")
-    roles = plan.of_kind(Kind.ROLE)
+    roles = plan.of_kind(ResourceKind.ROLE)
     assert roles
     for role in roles:
         got = iam.get_role(RoleName=role.name)["Role"]["PermissionsBoundary"]

@@ -19,7 +19,7 @@ from bench.aws.boundary import ensure_boundary
 from bench.aws.deploy import REGION_TAG, Clients, Deployer
 from bench.aws.inventory import find_resources, teardown
 from bench.aws.package import code_only_package
-from bench.aws.plan import TAG_KEY, TAGGABLE, Kind, Plan, Resource, build_plan
+from bench.aws.plan import TAG_KEY, TAGGABLE, Plan, Resource, ResourceKind, build_plan
 from bench.aws.run import RunOptions, run_on_aws
 from bench.cli import main
 from bench.live.clients import ApiCallCounter, ClientFactory
@@ -87,13 +87,13 @@ def planned_names(plan: Plan) -> set[tuple[str, str]]:
     for r in plan.resources:
         if r.kind not in TAGGABLE:
             continue
-        kind = Kind.QUEUE if r.kind is Kind.DLQ else r.kind
-        name = r.spec["function"] if r.kind is Kind.EVENT_SOURCE_MAPPING else r.name
+        kind = ResourceKind.QUEUE if r.kind is ResourceKind.DLQ else r.kind
+        name = r.spec["function"] if r.kind is ResourceKind.EVENT_SOURCE_MAPPING else r.name
         out.add((str(kind), name))
     return out
 
 
-def spec_of(plan: Plan, kind: Kind, strategy: str) -> Resource:
+def spec_of(plan: Plan, kind: ResourceKind, strategy: str) -> Resource:
     return next(r for r in plan.of_kind(kind) if r.strategy == strategy)
 
 
@@ -110,7 +110,7 @@ def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(
     assert count(after_deploy) - count(before) == len(planned_names(plan))
     # roles: exactly the planned least-privilege inline policy, nothing attached, both tags
     iam = aws("iam")
-    for role in plan.of_kind(Kind.ROLE):
+    for role in plan.of_kind(ResourceKind.ROLE):
         assert iam.list_role_policies(RoleName=role.name)["PolicyNames"] == ["least-privilege"]
         assert iam.list_attached_role_policies(RoleName=role.name)["AttachedPolicies"] == []
         got = iam.get_role_policy(RoleName=role.name, PolicyName="least-privilege")["PolicyDocument"]
@@ -120,24 +120,24 @@ def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(
         assert iam.get_role(RoleName=role.name)["Role"]["Path"] == "/pve/"
     # functions: runtime, handler, memory, environment as planned; permissions with both conditions
     lam = aws("lambda")
-    for function in plan.of_kind(Kind.FUNCTION):
+    for function in plan.of_kind(ResourceKind.FUNCTION):
         config = lam.get_function_configuration(FunctionName=function.name)
         assert config["Runtime"] == "python3.13"
         assert config["Handler"] == "pve_aws_handler.lambda_handler"
         assert config["MemorySize"] == function.spec["memory_mb"]
         assert config["Environment"]["Variables"] == function.spec["environment"]
         assert config["Role"] == function.spec["role"]
-    direct = spec_of(plan, Kind.FUNCTION, "direct")
+    direct = spec_of(plan, ResourceKind.FUNCTION, "direct")
     statement = json.loads(lam.get_policy(FunctionName=direct.name)["Policy"])["Statement"][0]
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert (
         statement["Condition"]["ArnLike"]["AWS:SourceArn"]
-        == f"arn:aws:s3:::{spec_of(plan, Kind.BUCKET, 'direct').name}"
+        == f"arn:aws:s3:::{spec_of(plan, ResourceKind.BUCKET, 'direct').name}"
     )
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == plan.account_id
     # notification configurations, queue attributes and policy, mapping, rules, log groups, ledger
     s3 = aws("s3")
-    for note in plan.of_kind(Kind.NOTIFICATION):
+    for note in plan.of_kind(ResourceKind.NOTIFICATION):
         bucket = note.name.removesuffix(":notification")
         got_notes: Mapping[str, Any] = s3.get_bucket_notification_configuration(Bucket=bucket)
         want = note.spec["configuration"]
@@ -148,22 +148,24 @@ def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(
             arn_key = "LambdaFunctionArn" if name.startswith("Lambda") else "QueueArn"
             assert [e[arn_key] for e in got_notes[name]] == [e[arn_key] for e in entries]
     sqs = aws("sqs")
-    queue = spec_of(plan, Kind.QUEUE, "queue")
+    queue = spec_of(plan, ResourceKind.QUEUE, "queue")
     attributes = sqs.get_queue_attributes(QueueUrl=journal.queue_urls[queue.name], AttributeNames=["All"])[
         "Attributes"
     ]
-    assert json.loads(attributes["Policy"]) == spec_of(plan, Kind.QUEUE_POLICY, "queue").spec["policy"]
+    assert (
+        json.loads(attributes["Policy"]) == spec_of(plan, ResourceKind.QUEUE_POLICY, "queue").spec["policy"]
+    )
     assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 3
-    mapping = lam.list_event_source_mappings(FunctionName=spec_of(plan, Kind.FUNCTION, "queue").name)
+    mapping = lam.list_event_source_mappings(FunctionName=spec_of(plan, ResourceKind.FUNCTION, "queue").name)
     assert [m["BatchSize"] for m in mapping["EventSourceMappings"]] == [5]
     events = aws("events")
-    bus = spec_of(plan, Kind.RULE, "bus")
+    bus = spec_of(plan, ResourceKind.RULE, "bus")
     assert json.loads(events.describe_rule(Name=bus.name)["EventPattern"]) == bus.spec["event_pattern"]
-    schedule = spec_of(plan, Kind.RULE, "scheduled")
+    schedule = spec_of(plan, ResourceKind.RULE, "scheduled")
     assert events.describe_rule(Name=schedule.name)["ScheduleExpression"] == "rate(1 minute)"
     groups = aws("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/pve-")["logGroups"]
-    assert sorted(g["retentionInDays"] for g in groups) == [1] * len(plan.of_kind(Kind.LOG_GROUP))
-    table = plan.of_kind(Kind.LEDGER_TABLE)[0].name
+    assert sorted(g["retentionInDays"] for g in groups) == [1] * len(plan.of_kind(ResourceKind.LOG_GROUP))
+    table = plan.of_kind(ResourceKind.LEDGER_TABLE)[0].name
     ttl = aws("dynamodb").describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiration"
 
@@ -212,7 +214,7 @@ def test_a_failure_half_way_through_deploy_leaves_nothing(aws: Clients, tmp_path
     created: list[str] = []
 
     def explode(resource: Resource) -> None:
-        if resource.kind is Kind.PERMISSION:  # after buckets, queues, roles, functions, log groups
+        if resource.kind is ResourceKind.PERMISSION:  # after buckets, queues, roles, functions, log groups
             raise RuntimeError("injected failure")
         created.append(resource.name)
 
@@ -344,7 +346,7 @@ def test_the_functions_ledger_claims_each_object_version_once(aws: Clients) -> N
     from event_handlers.ledger import Claim
 
     plan, journal = deployed_plan(aws, EVERY_ROUTE[1:2])
-    table = plan.of_kind(Kind.LEDGER_TABLE)[0].name
+    table = plan.of_kind(ResourceKind.LEDGER_TABLE)[0].name
     ledger = DynamoDBLedger(aws("dynamodb"), table)
     assert ledger.claim("b/k#1") is Claim.ACQUIRED
     assert ledger.claim("b/k#1") is Claim.IN_PROGRESS  # another environment holds it

@@ -19,8 +19,8 @@ from bench.aws.plan import (
     LAMBDA_RUNTIME,
     TAG_KEY,
     TAGGABLE,
-    Kind,
     Plan,
+    ResourceKind,
     build_plan,
     check_region,
 )
@@ -67,15 +67,20 @@ def test_every_bundled_scenario_plans(name: str) -> None:
     names = [(r.kind.value.split(".")[0], r.name) for r in plan.resources if r.kind in TAGGABLE]
     assert len(names) == len(set(names))  # unique within each service
     assert all(plan.run_id in n for _, n in names)
-    for bucket in plan.of_kind(Kind.BUCKET):
+    for bucket in plan.of_kind(ResourceKind.BUCKET):
         assert bucket.name == bucket.name.lower()
         assert 3 <= len(bucket.name) <= 63
     for target in plan.targets:
         kinds = {r.kind for r in plan.resources if r.strategy == target.strategy}
-        assert Kind.BUCKET in kinds
+        assert ResourceKind.BUCKET in kinds
         if target.function:
-            assert {Kind.ROLE, Kind.FUNCTION, Kind.LOG_GROUP, Kind.DLQ} <= kinds
-    for function in plan.of_kind(Kind.FUNCTION):
+            assert {
+                ResourceKind.ROLE,
+                ResourceKind.FUNCTION,
+                ResourceKind.LOG_GROUP,
+                ResourceKind.DLQ,
+            } <= kinds
+    for function in plan.of_kind(ResourceKind.FUNCTION):
         assert function.spec["runtime"] == LAMBDA_RUNTIME
         assert len(function.name) <= 64
     assert math.isfinite(plan.estimate.total)
@@ -113,16 +118,16 @@ def test_plan_text_names_every_resource(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_permission_names_bucket_and_account() -> None:
     plan = build_plan(scenario_with(ALL_KINDS), region=REGION, account_id=ACCOUNT)
-    direct = next(r for r in plan.of_kind(Kind.PERMISSION) if r.strategy == "direct")
-    bucket = next(r for r in plan.of_kind(Kind.BUCKET) if r.strategy == "direct")
+    direct = next(r for r in plan.of_kind(ResourceKind.PERMISSION) if r.strategy == "direct")
+    bucket = next(r for r in plan.of_kind(ResourceKind.BUCKET) if r.strategy == "direct")
     assert direct.spec["source_arn"] == f"arn:aws:s3:::{bucket.name}"
     assert direct.spec["source_account"] == ACCOUNT
-    schedule = next(r for r in plan.of_kind(Kind.RULE) if r.strategy == "scheduled")
+    schedule = next(r for r in plan.of_kind(ResourceKind.RULE) if r.strategy == "scheduled")
     assert schedule.spec["schedule_expression"] == "rate(2 minutes)"
 
 
 def role_policy(plan: Plan, strategy: str) -> dict[str, Any]:
-    return dict(next(r for r in plan.of_kind(Kind.ROLE) if r.strategy == strategy).spec["policy"])
+    return dict(next(r for r in plan.of_kind(ResourceKind.ROLE) if r.strategy == strategy).spec["policy"])
 
 
 def test_sqs_route_role_is_least_privilege_statement_by_statement() -> None:
@@ -177,8 +182,8 @@ def test_sqs_route_role_is_least_privilege_statement_by_statement() -> None:
 
 def test_no_role_can_list_delete_or_touch_another_bucket() -> None:
     plan = build_plan(scenario_with(ALL_KINDS), region=REGION, account_id=ACCOUNT)
-    for role in plan.of_kind(Kind.ROLE):
-        bucket = next(b.name for b in plan.of_kind(Kind.BUCKET) if b.strategy == role.strategy)
+    for role in plan.of_kind(ResourceKind.ROLE):
+        bucket = next(b.name for b in plan.of_kind(ResourceKind.BUCKET) if b.strategy == role.strategy)
         for statement in role.spec["policy"]["Statement"]:
             assert "*" not in statement["Action"]
             assert statement["Resource"] != "*"
@@ -322,7 +327,7 @@ def test_template_holds_the_plans_resources_and_passes_cfn_lint() -> None:
     plan = build_plan(scenario, region=REGION)
     template = build_template(template_plan(plan, scenario))
     types = [r["Type"] for r in template["Resources"].values()]
-    expected = len(plan.resources) - len(plan.of_kind(Kind.NOTIFICATION))  # a bucket property in CFN
+    expected = len(plan.resources) - len(plan.of_kind(ResourceKind.NOTIFICATION))  # a bucket property in CFN
     assert len(types) == expected
     for resource in template["Resources"].values():
         tags = resource["Properties"].get("Tags")

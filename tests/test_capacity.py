@@ -14,6 +14,7 @@ from bench.live import capacity
 from bench.live.backends import fresh_backend
 from bench.live.capacity import (
     CapacityPoint,
+    SweepOptions,
     bracket,
     judge_point,
     knee,
@@ -174,7 +175,7 @@ def test_the_sweep_bisects_each_strategy_alone_towards_its_knee(
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: capacity.Floor(backend, 100, 1.0))
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
     monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
-    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=3)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, SweepOptions(refine_steps=3))
     grid = [rate for rate, names in played if len(names) == 3]
     assert grid == [25.0, 50.0, 65.0, 80.0, 90.0, 100.0, 120.0]
     assert all(len(names) == 1 for _, names in played[len(grid) :])
@@ -210,7 +211,7 @@ def test_knees_are_ratioed_to_the_faster_of_the_floors_before_and_after(
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: next(floors))
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
     monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
-    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, SweepOptions(refine_steps=0))
     assert document["floor_samples_files_per_s"] == [100.0, 125.0]
     assert document["floor"]["files_per_s"] == 125.0
     assert document["strategies"]["poll-1s"]["knee_files_per_s"] == 50.0
@@ -240,7 +241,9 @@ def test_over_http_the_grid_and_p95_follow_that_backends_own_floor(
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: floors[backend])
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
     monkeypatch.setattr(capacity, "route_floors", _fake_route_floors)
-    document = sweep_capacity(load_scenario("capacity"), tmp_path, backend="moto-process", refine_steps=0)
+    document = sweep_capacity(
+        load_scenario("capacity"), tmp_path, SweepOptions(backend="moto-process", refine_steps=0)
+    )
     assert played == [10.0, 20.0, 26.0, 32.0, 36.0, 40.0, 48.0]  # 0.25x to 1.2x of 40/s
     assert document["criteria"]["event_p95_s_at_most"] == 0.075  # 25 ms per file + 50 ms
     poll = document["strategies"]["poll-1s"]
@@ -582,7 +585,7 @@ def test_route_floors_are_the_faster_of_before_and_after_the_sweep(
     monkeypatch.setattr(capacity, "measure_floor", lambda backend, files: capacity.Floor(backend, 100, 1.0))
     monkeypatch.setattr(capacity, "run_scenario", fake_run)
     monkeypatch.setattr(capacity, "route_floors", floors)
-    document = sweep_capacity(load_scenario("capacity"), tmp_path, refine_steps=0)
+    document = sweep_capacity(load_scenario("capacity"), tmp_path, SweepOptions(refine_steps=0))
     assert [f["files_per_s"] for f in document["route_floors"]["s3-lambda"]] == [70.0]
     assert document["strategies"]["s3-lambda"]["knee_vs_route_floors"] == {"one thread": 0.357}  # 25 / 70
 

@@ -90,6 +90,8 @@ FLAG_CASES: list[tuple[list[str], str]] = [
     (["cost", "--cpu-share", "5"], "--cpu-share"),
     (["cost", "--cpu-share", "-0.5"], "--cpu-share"),
     (["cost", "--duration-ms", "-1"], "--duration-ms"),
+    (["cost", "--duration-ms", "100"], "--duration-ms"),  # removed in 0.3.0: named, not ignored
+    (["cost", "--cpu-share", "0.5"], "--cpu-share"),
     (["cost", "--retention-days", "-30"], "--retention-days"),
     (["cost", "--memory", "64"], "--memory"),
     (["cost", "--memory", "200.5"], "--memory"),
@@ -448,12 +450,10 @@ def test_a_spoilt_results_folder_is_one_error_naming_the_file(
 
 
 # -- good inputs next to the bad ones ----------------------------------------------------------
-@pytest.mark.filterwarnings("ignore:--duration-ms/--cpu-share are deprecated:DeprecationWarning")
 @pytest.mark.parametrize(
     "argv",
     [
         ["cost", "--files-per-day", "1000", "1e6", "--interval", "300", "--retention-days", "0"],
-        ["cost", "--cpu-share", "1", "--duration-ms", "0"],
         ["decide", "--files-per-day", "1000", "--seed", "3", "--quiet"],
     ],
     ids=lambda a: " ".join(a),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +98,11 @@ def test_idle_poller_on_ec2_for_a_month() -> None:
     # 2,628,000 s / 60 s = 43,800 polls, one LIST page each: 43,800 x $0.005/1000 = $0.219
     # t4g.nano 730 h x $0.0042 = $3.066; public IPv4 730 h x $0.005 = $3.65
     # its 8 GB gp3 root volume: 8 x $0.08 = $0.64
-    cost = monthly_cost(Deployment("poll-ec2", interval_s=60), 0)
+    cost = monthly_cost(Deployment.of("poll-ec2", interval_s=60), 0)
     assert cost.components["s3.list"] == pytest.approx(0.219)
     assert cost.components["ec2.ebs_root"] == pytest.approx(0.64)
     assert cost.total == pytest.approx(0.219 + 3.066 + 3.65 + 0.64)
-    without = monthly_cost(Deployment("poll-ec2", interval_s=60, ebs_root_gb=0), 0)
+    without = monthly_cost(Deployment.of("poll-ec2", interval_s=60, ebs_root_gb=0), 0)
     assert "ec2.ebs_root" not in without.components
 
 
@@ -111,7 +110,7 @@ def test_listing_everything_costs_a_page_per_thousand_retained_files_per_poll() 
     # 10,000 files a day kept 30 days: 300,000 objects = 300 pages per poll
     # 43,800 polls x 300 pages x $0.005/1000 = $65.70
     n = files_per_month(10_000)
-    cost = monthly_cost(Deployment("poll-ec2", interval_s=60, cursor="seen-set", retention_days=30), n)
+    cost = monthly_cost(Deployment.of("poll-ec2", interval_s=60, cursor="seen-set", retention_days=30), n)
     assert cost.components["s3.list"] == pytest.approx(65.70)
 
 
@@ -121,30 +120,30 @@ def test_s3_to_lambda_month_at_one_million_files() -> None:
     # 0.05 + 0.05 x 13.8203 = 0.741016 s, billed 742 ms; 1M x 0.742 s x 0.125 GB = 92,750 GB-s
     # x $0.0000166667 = $1.54583643; requests $0.20; logs 1M x 350 B = 0.35 GB x $0.50 = $0.175
     # idempotency ledger: 2 writes per file, 2M x $0.625/1M = $1.25
-    cost = monthly_cost(Deployment("s3-lambda", memory_mb=128, cpu_s=0.05, wait_s=0.05), 1_000_000)
+    cost = monthly_cost(Deployment.of("s3-lambda", memory_mb=128, cpu_s=0.05, wait_s=0.05), 1_000_000)
     assert cost.components["lambda.compute"] == pytest.approx(1.54583643)
     assert cost.components["dynamodb.ledger_writes"] == pytest.approx(1.25)
     assert cost.total == pytest.approx(0.40 + 5.00 + 0.20 + 1.54583643 + 0.175 + 1.25)
-    no_ledger = monthly_cost(Deployment("s3-lambda", idempotency_ledger=False), 1_000_000)
+    no_ledger = monthly_cost(Deployment.of("s3-lambda", idempotency_ledger=False), 1_000_000)
     assert cost.total - no_ledger.total == pytest.approx(1.25)
 
 
 def test_sqs_route_bills_every_empty_receive() -> None:
     # 5 pollers x 2,628,000 s / 20 s = 657,000 empty receives; no files: $0.2628, no Lambda
-    cost = monthly_cost(Deployment("s3-sqs-lambda"), 0)
+    cost = monthly_cost(Deployment.of("s3-sqs-lambda"), 0)
     assert cost.components["sqs.requests"] == pytest.approx(657_000 * 0.40 / 1e6)
     assert "lambda.requests" not in cost.components
 
 
 def test_eventbridge_bills_every_object_event_of_the_bucket() -> None:
     # 1M inputs + 1M outputs written to the same bucket = 2M events x $1/1M = $2
-    cost = monthly_cost(Deployment("s3-eventbridge-lambda"), 1_000_000)
+    cost = monthly_cost(Deployment.of("s3-eventbridge-lambda"), 1_000_000)
     assert cost.components["eventbridge.events"] == pytest.approx(2.0)
 
 
 def test_scheduled_function_cannot_poll_faster_than_a_minute() -> None:
     with pytest.raises(ValueError, match="once a minute"):
-        monthly_cost(Deployment("poll-scheduled-lambda", interval_s=30), 1000)
+        monthly_cost(Deployment.of("poll-scheduled-lambda", interval_s=30), 1000)
 
 
 def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
@@ -155,11 +154,11 @@ def test_break_even_of_s3_lambda_and_a_lean_poller() -> None:
     = $0.00000058333 more than the poller. Both pay the same GET and PUT.
     Break-even: 7.575 / 0.00000058333 = 12.99M files a month = 426,900 files a day."""
     work = {"cpu_s": 0.0, "wait_s": 0.1, "idempotency_ledger": False}
-    poller = Deployment("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, **work)
-    rate = break_even(poller, Deployment("s3-lambda", **work))
+    poller = Deployment.of("poll-ec2", interval_s=60, cursor="inbox", archive_processed=False, **work)
+    rate = break_even(poller, Deployment.of("s3-lambda", **work))
     assert rate == pytest.approx(7.575 / 5.8333375e-7 / (MONTH_S / 86400), rel=1e-3)
     assert (
-        break_even(poller, Deployment("s3-lambda", **work), free_tier=True) > rate
+        break_even(poller, Deployment.of("s3-lambda", **work), free_tier=True) > rate
     )  # free tier helps Lambda
 
 
@@ -170,14 +169,14 @@ def test_a_poller_pays_for_the_cpu_and_network_its_work_needs() -> None:
     free CPU baseline is 9 x 2 x 5% x 730 h = 657 vCPU-hours; the rest are surplus credits at
     $0.04. The wait costs the instance nothing. Nine root volumes: 9 x 8 GB x $0.08 = $5.76."""
     cost = monthly_cost(
-        Deployment("poll-ec2", cursor="inbox", archive_processed=False), files_per_month(10_000_000)
+        Deployment.of("poll-ec2", cursor="inbox", archive_processed=False), files_per_month(10_000_000)
     )
     assert cost.components["ec2.instance"] == pytest.approx(9 * 730 * 0.0042)
     assert cost.components["ec2.cpu_credits"] == pytest.approx((4224.537 - 657) * 0.04, rel=1e-4)
     assert cost.components["ec2.public_ipv4"] == pytest.approx(9 * 730 * 0.005)
     assert cost.components["ec2.ebs_root"] == pytest.approx(5.76)
     waiting = monthly_cost(
-        Deployment("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0.05, wait_s=5.0),
+        Deployment.of("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0.05, wait_s=5.0),
         files_per_month(10_000_000),
     )
     assert waiting.components["ec2.cpu_credits"] == pytest.approx(cost.components["ec2.cpu_credits"])
@@ -272,7 +271,7 @@ def test_a_runs_strategy_prices_as_the_deployment_it_configured() -> None:
     month = 30 * 1_000_000  # both sweep once an hour, so both pay the same for their sweeps
     sweeps = {
         d.interval_s: monthly_cost(d, month).components["s3.list"]
-        - monthly_cost(replace(d, sweep_every=10**12), month).components["s3.list"]
+        - monthly_cost(d.with_(sweep_every=10**12), month).components["s3.list"]
         for d in (poll, hourly)
     }
     assert sweeps[1.0] == pytest.approx(sweeps[60.0])
@@ -308,23 +307,21 @@ def test_lambda_cost_takes_the_work_model() -> None:
         lambda_cost(1, 128, 100, cpu_s=0.05)
 
 
-def test_old_work_description_still_works_with_a_deprecation_warning() -> None:
-    with pytest.warns(DeprecationWarning, match="cpu_s"):
-        d = Deployment("s3-lambda", duration_ms=200, cpu_share=0.25)
-    assert (d.cpu_s, d.wait_s) == pytest.approx((0.05, 0.15))
-    assert d.duration_ms is None  # replace() must not re-apply it
-    assert replace(d, cpu_s=0.1).cpu_s == 0.1
+def test_the_removed_work_description_is_refused_naming_it() -> None:
+    # 0.3.0 dropped duration_ms/cpu_share (0.2.0's deprecated spelling): naming one is an error, not ignored
+    for old in ("duration_ms", "cpu_share"):
+        with pytest.raises(ValueError, match=old):
+            Deployment.of("s3-lambda", **{old: 200})
     from bench.cost.model import standard_deployments
 
-    with pytest.warns(DeprecationWarning, match="cpu_s"):
-        options = standard_deployments(60, 128, 100)
-    assert {(o.cpu_s, o.wait_s) for o in options} == {(0.05, 0.05)}
+    with pytest.raises(TypeError, match="duration_ms"):
+        standard_deployments(duration_ms=100)  # type: ignore[call-arg]
 
 
 def test_defaults_match_the_assumptions_file() -> None:
     from bench.cost.assumptions import load_assumptions
 
-    a, d = load_assumptions(), Deployment("s3-lambda")
+    a, d = load_assumptions(), Deployment.of("s3-lambda")
     assert (d.cpu_s, d.wait_s) == (a["cpu_s"].point, a["wait_s"].point)
     assert d.memory_mb == a["memory_mb"].point
     assert d.log_bytes_per_invocation == a["log_bytes_per_invocation"].point
@@ -345,7 +342,7 @@ def test_sqs_batches_fill_with_the_arrival_rate_and_idle_pollers_thin_out() -> N
     x exp(-rate x 20 / 5): 657,000 with no files, 627,277 at 1,000 a day, none to speak of at 10M."""
     from bench.cost.model import sqs_batch_fill, sqs_empty_receives
 
-    d = Deployment("s3-sqs-lambda")
+    d = Deployment.of("s3-sqs-lambda")
     rate = 10_000_000 / 86400
     assert sqs_batch_fill(d, rate) == pytest.approx(1 + rate * 0.1 / 5)
     assert sqs_batch_fill(d, 1e6) == 10  # never more than the batch size
@@ -363,11 +360,11 @@ def test_sqs_batches_fill_with_the_arrival_rate_and_idle_pollers_thin_out() -> N
 
 def test_lifecycle_deletes_are_eventbridge_events() -> None:
     # 1M files expire by the lifecycle rule: 1M "Object Deleted" events x $1/1M = $1
-    lifecycle = monthly_cost(Deployment("s3-eventbridge-lambda"), 1_000_000)
+    lifecycle = monthly_cost(Deployment.of("s3-eventbridge-lambda"), 1_000_000)
     assert lifecycle.components["eventbridge.object_deleted"] == pytest.approx(1.0)
-    kept = monthly_cost(Deployment("s3-eventbridge-lambda", retention="keep"), 1_000_000)
+    kept = monthly_cost(Deployment.of("s3-eventbridge-lambda", retention="keep"), 1_000_000)
     assert "eventbridge.object_deleted" not in kept.components
-    assert "eventbridge.object_deleted" not in monthly_cost(Deployment("s3-lambda"), 1_000_000).components
+    assert "eventbridge.object_deleted" not in monthly_cost(Deployment.of("s3-lambda"), 1_000_000).components
 
 
 def test_the_idempotency_ledger_is_billed_on_every_option_or_on_none() -> None:
@@ -381,9 +378,9 @@ def test_the_idempotency_ledger_is_billed_on_every_option_or_on_none() -> None:
         "poll-scheduled-lambda",
     )
     for kind in kinds:
-        cost = monthly_cost(Deployment(kind, cursor="inbox"), 1_000_000)  # type: ignore[arg-type]
+        cost = monthly_cost(Deployment.of(kind, cursor="inbox"), 1_000_000)  # type: ignore[arg-type]
         assert cost.components["dynamodb.ledger_writes"] == pytest.approx(1.25), kind
-        off = Deployment(kind, cursor="inbox", idempotency_ledger=False)  # type: ignore[arg-type]
+        off = Deployment.of(kind, cursor="inbox", idempotency_ledger=False)  # type: ignore[arg-type]
         assert "dynamodb.ledger_writes" not in monthly_cost(off, 1_000_000).components, kind
 
 
@@ -397,7 +394,7 @@ def _why(d: Deployment, files_per_day: float) -> str:
 def test_listing_longer_than_the_interval_cannot_run() -> None:
     """Seen-set, 30 days kept, 60 ms a page: 1,000 pages take exactly 60 s (33,333.3 files a day);
     one more page (33,366.7 a day: 1,000,001 objects) takes 60.06 s."""
-    d = Deployment("poll-ec2", cursor="seen-set", retention_days=30, list_ms_per_page=60, instance="auto")
+    d = Deployment.of("poll-ec2", cursor="seen-set", retention_days=30, list_ms_per_page=60, instance="auto")
     assert _why(d, 1_000_000 / 30) == ""
     assert "listing 1,001 pages takes 60.1 s" in _why(d, 1_000_001 / 30)
 
@@ -405,7 +402,7 @@ def test_listing_longer_than_the_interval_cannot_run() -> None:
 def test_a_scheduled_function_whose_work_outlasts_its_schedule_cannot_run() -> None:
     """Every 60 s, an inbox, 1 s of waiting per file at 1,769 MB, no listing or state time: a cycle
     holds files/1,440 files of 1 s each; 86,400 files a day is exactly 60 s of work, one more is over."""
-    d = Deployment(
+    d = Deployment.of(
         "poll-scheduled-lambda",
         interval_s=60,
         cursor="inbox",
@@ -424,18 +421,18 @@ def test_the_hybrid_sweep_past_900_s_cannot_run_unless_split_over_prefixes() -> 
     exactly 900 s (100,000 files a day); a little more is over, and split over 4 prefixes it fits
     again. Listing only the keys since the last sweep (start-after, as pve simulate does), or reading
     an inventory, fits at 10M a day."""
-    d = Deployment("hybrid", retention_days=30, list_ms_per_page=300.0, sweep_cursor="seen-set")
+    d = Deployment.of("hybrid", retention_days=30, list_ms_per_page=300.0, sweep_cursor="seen-set")
     assert _why(d, 100_000) == ""
     assert "the sweep lists 3,003 pages" in _why(d, 100_100)
-    assert _why(replace(d, sweep_parallel=4), 100_100) == ""
-    assert _why(replace(d, sweep_cursor="inventory"), 10_000_000) == ""
-    assert _why(replace(d, sweep_cursor="start-after"), 10_000_000) == ""
+    assert _why(d.with_(sweep_parallel=4), 100_100) == ""
+    assert _why(d.with_(sweep_cursor="inventory"), 10_000_000) == ""
+    assert _why(d.with_(sweep_cursor="start-after"), 10_000_000) == ""
 
 
 def test_a_scheduled_function_past_the_900_s_timeout_cannot_run() -> None:
     """Hourly, an inbox, 1 s of waiting per file at 1,769 MB, no listing or state time: files/24 s of
     work per invocation; 21,600 files a day is exactly 900 s."""
-    d = Deployment(
+    d = Deployment.of(
         "poll-scheduled-lambda",
         interval_s=3600,
         cursor="inbox",
@@ -451,7 +448,7 @@ def test_a_scheduled_function_past_the_900_s_timeout_cannot_run() -> None:
 
 def test_lambda_concurrency_above_the_account_default_cannot_run() -> None:
     """S3 -> Lambda at 0.741015625 s a file: 1,000 concurrent executions at 1,349.5 files/s."""
-    d = Deployment("s3-lambda")
+    d = Deployment.of("s3-lambda")
     edge = 1000 / 0.741015625 * 86400
     assert _why(d, edge * 0.999) == ""
     assert "concurrent executions" in _why(d, edge * 1.001)
@@ -462,10 +459,12 @@ def test_s3_request_rates_per_prefix() -> None:
     is 1,750 files/s = 151.2M a day. A seen-set poller every second at 0.01 ms a page reads one LIST
     page per 1,000 retained objects each second: 5,496 pages + 2.12 GETs/s is under 5,500,
     5,499 + 2.12 over. (No work and empty files: the instances are sized apart, below.)"""
-    inbox = Deployment("poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0, wait_s=0, file_size_mb=0)
+    inbox = Deployment.of(
+        "poll-ec2", cursor="inbox", archive_processed=False, cpu_s=0, wait_s=0, file_size_mb=0
+    )
     assert _why(inbox, 151_200_000 * 0.999) == ""
     assert "PUT/DELETE/s" in _why(inbox, 151_200_000 * 1.001)
-    seen = Deployment(
+    seen = Deployment.of(
         "poll-ec2", cursor="seen-set", interval_s=1, list_ms_per_page=0.01, retention_days=30, instance="auto"
     )
     assert _why(seen, 183_200) == ""
@@ -475,7 +474,7 @@ def test_s3_request_rates_per_prefix() -> None:
 def test_sqs_in_flight_limit() -> None:
     """100 s of waiting per file at 1,769 MB: in flight = rate x (0.1 + batch x 100) with batch
     = 1 + rate x 0.1 / 5; 120,000 at 2r^2 + 100.1r - 120,000 = 0, r = 221.199 files/s."""
-    d = Deployment("s3-sqs-lambda", cpu_s=0.0, wait_s=100.0, memory_mb=1769)
+    d = Deployment.of("s3-sqs-lambda", cpu_s=0.0, wait_s=100.0, memory_mb=1769)
     edge = (-100.1 + math.sqrt(100.1**2 + 8 * 120_000)) / 4 * 86400
     assert "in flight" not in _why(d, edge * 0.999)
     assert "in flight" in _why(d, edge * 1.001)

@@ -219,16 +219,16 @@ def test_event_latency_is_the_sum_of_its_legs_drawn_together() -> None:
     little). S3 -> SQS -> Lambda adds two lognormal legs draw by draw: its median lies below the
     sum of the legs' medians' upper bound and above the larger leg's."""
     profile = load_profile("aws")
-    direct = quantiles(sample_latency(Deployment("s3-lambda"), 1000, profile, NO_TAIL, n=40_000))
+    direct = quantiles(sample_latency(Deployment.of("s3-lambda"), 1000, profile, NO_TAIL, n=40_000))
     assert direct.p50 == pytest.approx(1.345 + 0.741015625, rel=0.02)
-    queued = sample_latency(Deployment("s3-sqs-lambda"), 1000, profile, NO_TAIL, n=40_000) - 0.741015625
+    queued = sample_latency(Deployment.of("s3-sqs-lambda"), 1000, profile, NO_TAIL, n=40_000) - 0.741015625
     assert 1.345 < float(np.median(queued)) < 1.345 + 0.111 + 0.05
 
 
 def test_poll_latency_is_a_uniform_phase_plus_listing_and_work() -> None:
     """An inbox poller every 60 s at 1,000 files a day: a file waits a uniform share of the interval
     (median 30 s), then one 60 ms page and 0.1 s of work: median 30.16 s, p95 57.16 s."""
-    d = Deployment("poll-ec2", cursor="inbox")
+    d = Deployment.of("poll-ec2", cursor="inbox")
     q = quantiles(sample_latency(d, 1000, load_profile("aws"), NO_TAIL, n=40_000))
     assert q.p50 == pytest.approx(30.16, abs=0.5)
     assert q.p95 == pytest.approx(57.16, abs=0.5)
@@ -239,7 +239,7 @@ def test_the_tail_assumption_reaches_p999_only_when_it_is_that_common() -> None:
     (Our tail applies to a profile without one of its own: the bundled aws profile's is removed.)"""
     aws = load_profile("aws")
     profile = replace(aws, routes={name: d.without_tail() for name, d in aws.routes.items()})
-    d = Deployment("s3-lambda")
+    d = Deployment.of("s3-lambda")
     rare = quantiles(sample_latency(d, 1000, profile, Tail(1e-4, 90.0, False), n=40_000))
     common = quantiles(sample_latency(d, 1000, profile, Tail(1e-2, 90.0, False), n=40_000))
     assert rare.p999 < 10

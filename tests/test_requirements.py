@@ -54,7 +54,7 @@ def test_the_same_requirement_adds_its_lines_to_every_kind() -> None:
     req = Requirements.build(encryption="sse-kms", inputs="delete")
     n = files_per_month(1000)
     for kind in ("s3-lambda", "s3-sqs-lambda", "poll-ec2", "poll-scheduled-lambda", "hybrid"):
-        d = requirement_deployment(Deployment(kind, cursor="inbox"), req, file_size_mb=0.1)  # type: ignore[arg-type]
+        d = requirement_deployment(Deployment.of(kind, cursor="inbox"), req, file_size_mb=0.1)  # type: ignore[arg-type]
         lines = monthly_cost(d, n).components
         assert lines["kms.requests"] == pytest.approx(2 * n * 0.03 / 10_000), kind
         assert lines["kms.key"] == pytest.approx(1.0), kind
@@ -63,14 +63,14 @@ def test_the_same_requirement_adds_its_lines_to_every_kind() -> None:
 def test_two_zones_mean_two_instances_and_a_nat_gateway_in_each() -> None:
     """NAT: $0.045 an hour per zone, 730 h, two zones = $65.70, plus $0.045 a GB through it."""
     req = Requirements.build(network="nat", availability="multi-az")
-    d = requirement_deployment(Deployment("poll-ec2", cursor="inbox"), req, file_size_mb=0.1)
+    d = requirement_deployment(Deployment.of("poll-ec2", cursor="inbox"), req, file_size_mb=0.1)
     lines = monthly_cost(d, files_per_month(1000)).components
     assert lines["vpc.nat_gateway_hours"] == pytest.approx(2 * 730 * 0.045)
     assert "ec2.public_ipv4" not in lines
     gb = files_per_month(1000) * (0.1 * 2 / 1000 + 200 / 1e9)
     assert lines["vpc.nat_gateway_gb"] == pytest.approx(gb * 0.045)
     single = requirement_deployment(
-        Deployment("poll-ec2", cursor="inbox"), Requirements.build(availability="single"), file_size_mb=0.1
+        Deployment.of("poll-ec2", cursor="inbox"), Requirements.build(availability="single"), file_size_mb=0.1
     )
     assert monthly_cost(single, 1000).components["ec2.instance"] * 2 == pytest.approx(
         monthly_cost(d, 1000).components["ec2.instance"]
@@ -83,10 +83,10 @@ def test_a_poller_that_cannot_hold_its_seen_set_is_sized_up_or_cannot_run() -> N
     from bench.cost.feasibility import check
     from bench.cost.model import load_pricing, poller_sizing
 
-    d = Deployment("poll-ec2", cursor="seen-set", instance="auto", retention_days=30)
+    d = Deployment.of("poll-ec2", cursor="seen-set", instance="auto", retention_days=30)
     sizing = poller_sizing(d, files_per_month(1_000_000), load_pricing())
     assert sizing.instance in ("t4g.large", "m7g.large")
-    huge = Deployment("poll-ec2", cursor="seen-set", instance="auto", retention_days=365)
+    huge = Deployment.of("poll-ec2", cursor="seen-set", instance="auto", retention_days=365)
     assert "seen-set" in check(huge, 1_000_000).reason
 
 

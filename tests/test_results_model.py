@@ -142,6 +142,61 @@ def small_run(*, extra: dict | None = None) -> Run:
     return priced(run, load_pricing())
 
 
+TINY = {"name": "tiny", "workload": {"arrivals": {"process": "constant", "rate_per_s": 1.0, "count": 3}}}
+
+
+def test_the_builders_take_every_field_of_the_model_they_do_not_derive() -> None:
+    """Results are built by validating the model, not by restating it: a field the model gains
+    (``stable``, ``latency_note``, ``complete``, ...) is buildable without touching the builder."""
+    scenario = parse_scenario(
+        {**TINY, "strategies": [{"name": "poll-1s", "kind": "poll", "interval_s": 1.0}]}, "test"
+    )
+    result = strategy_result(
+        scenario.strategies[0],
+        "moto",
+        files=3,
+        processed=3,
+        stable=False,
+        utilisation=1.5,
+        latency_note="grows without bound",
+        counters={"poll_cycles": 4},
+        api_calls={"s3.ListObjectsV2": 4, "s3.GetObject": 3},
+    )
+    assert (result.stable, result.utilisation, result.latency_note) == (False, 1.5, "grows without bound")
+    assert (result.poll_cycles, result.api_calls_total, result.failed) == (4, 7, 0)
+    run = build_run(
+        RunKind.LIVE,
+        scenario,
+        {"poll-1s": result},
+        profile=ProfileInfo(name="instant"),
+        environment=Environment(),
+        complete=False,
+        incomplete_reason="stopped by SIGTERM",
+    )
+    assert (run.complete, run.incomplete_reason) == (False, "stopped by SIGTERM")
+
+
+def test_the_builders_refuse_a_field_the_model_lacks_or_they_derive() -> None:
+    """The model allows extra fields, so a misspelt keyword would be stored silently; the builder says."""
+    scenario = parse_scenario(
+        {**TINY, "strategies": [{"name": "p", "kind": "poll", "interval_s": 1.0}]}, "test"
+    )
+    spec = scenario.strategies[0]
+    with pytest.raises(TypeError, match="'proccessed'"):
+        strategy_result(spec, "moto", files=1, processed=1, proccessed=1)
+    with pytest.raises(TypeError, match="'api_calls_total'"):
+        strategy_result(spec, "moto", files=1, processed=1, api_calls_total=9)
+    with pytest.raises(TypeError, match="'finished_at'"):
+        build_run(
+            RunKind.LIVE,
+            scenario,
+            {},
+            profile=ProfileInfo(name="i"),
+            environment=Environment(),
+            finished_at="x",
+        )
+
+
 def test_a_fresh_summary_round_trips_through_the_file(tmp_path: Path) -> None:
     run = small_run()
     write_results(tmp_path, pd.DataFrame(columns=COLUMNS), run)

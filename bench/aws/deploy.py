@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from bench.aws.boundary import ensure_boundary
 from bench.aws.package import build_package
-from bench.aws.plan import TAG_KEY, Kind, Plan, Resource
+from bench.aws.plan import TAG_KEY, Plan, Resource, ResourceKind
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
@@ -102,11 +102,11 @@ class Clients:
 class Journal:
     """What this process created, in order: (kind, name, extra id such as a mapping UUID)."""
 
-    created: list[tuple[Kind, str, str]] = field(default_factory=list)
+    created: list[tuple[ResourceKind, str, str]] = field(default_factory=list)
     queue_urls: dict[str, str] = field(default_factory=dict)
     mapping_ids: dict[str, str] = field(default_factory=dict)
 
-    def add(self, kind: Kind, name: str, extra: str = "") -> None:
+    def add(self, kind: ResourceKind, name: str, extra: str = "") -> None:
         self.created.append((kind, name, extra))
 
 
@@ -130,20 +130,20 @@ class Deployer:
         self._boundary_checked = False
 
     def deploy(self) -> Journal:
-        creators: dict[Kind, Callable[[Resource], None]] = {
-            Kind.LEDGER_TABLE: self._table,
-            Kind.BUCKET: self._bucket,
-            Kind.DLQ: self._queue,
-            Kind.QUEUE: self._queue,
-            Kind.QUEUE_POLICY: self._queue_policy,
-            Kind.ROLE: self._role,
-            Kind.LOG_GROUP: self._log_group,
-            Kind.FUNCTION: self._function,
-            Kind.INVOKE_CONFIG: self._invoke_config,
-            Kind.PERMISSION: self._permission,
-            Kind.EVENT_SOURCE_MAPPING: self._mapping,
-            Kind.RULE: self._rule,
-            Kind.NOTIFICATION: self._notification,
+        creators: dict[ResourceKind, Callable[[Resource], None]] = {
+            ResourceKind.LEDGER_TABLE: self._table,
+            ResourceKind.BUCKET: self._bucket,
+            ResourceKind.DLQ: self._queue,
+            ResourceKind.QUEUE: self._queue,
+            ResourceKind.QUEUE_POLICY: self._queue_policy,
+            ResourceKind.ROLE: self._role,
+            ResourceKind.LOG_GROUP: self._log_group,
+            ResourceKind.FUNCTION: self._function,
+            ResourceKind.INVOKE_CONFIG: self._invoke_config,
+            ResourceKind.PERMISSION: self._permission,
+            ResourceKind.EVENT_SOURCE_MAPPING: self._mapping,
+            ResourceKind.RULE: self._rule,
+            ResourceKind.NOTIFICATION: self._notification,
         }
         for resource in self.plan.resources:
             self.before_create(resource)

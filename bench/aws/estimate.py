@@ -9,6 +9,7 @@ meant to be an upper bound for the budget check, so each assumption leans high.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from bench.cost.model import (
     sqs_cost,
 )
 from bench.errors import InputError
+from bench.scenario.kinds import Kind, facet
 from bench.scenario.spec import Arrivals, FunctionSettings, Scenario
 
 # Assumptions (not in the pricing file; each leans high):
@@ -115,27 +117,73 @@ def expected_counts(spec: Any, n: int, seconds: float) -> dict[str, float]:
         "s3.setup": SETUP_PUT_REQUESTS_PER_BUCKET,
         "s3.GetObject": n,
     }
-    if spec.kind in ("poll", "hybrid"):
-        interval = spec.interval_s if spec.kind == "poll" else spec.sweep_interval_s
-        c["s3.ListObjectsV2"] = (math.ceil(seconds / interval) + 1) * max(1, math.ceil(n / 1000))
-    if spec.kind == "poll":
-        c["s3.PutObject"] += n  # the outputs
-        return c
+    facet(COUNTS, spec.kind, "bench.aws.estimate.COUNTS")(spec, c, n, seconds)
+    return c
+
+
+def _listing(c: dict[str, float], n: int, seconds: float, interval: float) -> None:
+    """A prefix listed from this machine every ``interval`` (a page per 1,000 keys)."""
+    c["s3.ListObjectsV2"] = (math.ceil(seconds / interval) + 1) * max(1, math.ceil(n / 1000))
+
+
+def _function(c: dict[str, float], n: int, seconds: float) -> None:
+    """What every deployed function adds: its output and timing record per file, read back by the
+    harness, its ledger writes and one invocation per file."""
     c["s3.PutObject"] += 2 * n  # the output and the timing record
     c["s3.GetObject"] += n  # the harness reads each timing record back
     c["s3.collector.ListObjectsV2"] = math.ceil(seconds / COLLECT_EVERY_S)  # ... listing them once a second
     c["dynamodb.writes"] = LEDGER_WRITES_PER_FILE * n
     c["lambda.invocations"] = float(n)
-    if spec.kind == "scheduled-poll":
-        c["lambda.invocations"] = math.ceil(seconds / spec.interval_s) + 1
-        c["s3.ListObjectsV2"] = c["lambda.invocations"] * max(1, math.ceil(n / 1000))
-        c["scheduler.invocations"] = c["lambda.invocations"]
-    if spec.kind == "s3-sqs-lambda":
-        polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
-        c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
-    if spec.kind == "s3-eventbridge-lambda":
-        c["eventbridge.events"] = 3 * n
-    return c
+
+
+def _poll_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _listing(c, n, seconds, spec.interval_s)
+    c["s3.PutObject"] += n  # the outputs
+
+
+def _scheduled_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _function(c, n, seconds)
+    c["lambda.invocations"] = math.ceil(seconds / spec.interval_s) + 1
+    c["s3.ListObjectsV2"] = c["lambda.invocations"] * max(1, math.ceil(n / 1000))
+    c["scheduler.invocations"] = c["lambda.invocations"]
+
+
+def _direct_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _function(c, n, seconds)
+
+
+def _queue_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _function(c, n, seconds)
+    polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
+    c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
+
+
+def _eventbridge_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _function(c, n, seconds)
+    c["eventbridge.events"] = 3 * n
+
+
+def _hybrid_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    _listing(c, n, seconds, spec.sweep_interval_s)  # the sweep, from this machine
+    _function(c, n, seconds)
+
+
+def _not_on_aws(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+    raise InputError(f"strategy {spec.name!r} ({spec.kind}) watches a local folder: nothing runs on AWS")
+
+
+Counter = Callable[[Any, dict[str, float], int, float], None]
+
+#: The estimate facet: what a strategy of each kind adds to its bucket's writes and reads.
+COUNTS: dict[Kind, Counter] = {
+    Kind.POLL: _poll_counts,
+    Kind.SCHEDULED_POLL: _scheduled_counts,
+    Kind.S3_LAMBDA: _direct_counts,
+    Kind.S3_SQS_LAMBDA: _queue_counts,
+    Kind.S3_EVENTBRIDGE_LAMBDA: _eventbridge_counts,
+    Kind.INOTIFY: _not_on_aws,
+    Kind.HYBRID: _hybrid_counts,
+}
 
 
 def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakdown:

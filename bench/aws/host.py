@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bench.aws.deploy import Clients
 from bench.aws.lambda_entry import build_handler
-from bench.aws.plan import Kind, Plan, Resource, StrategyTarget
+from bench.aws.plan import Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, format_report
+from bench.aws.routes import Delivery, aws_route
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
@@ -59,15 +60,15 @@ class LocalLambdaHost:
         self.handler_clients, self.runtime_clients = Clients(factory, "handler"), Clients(factory, "runtime")
         self._running: dict[str, tuple[LocalFunction, Callable[[], None]]] = {}
 
-    def _resource(self, kind: Kind, strategy: str) -> Resource:
+    def _resource(self, kind: ResourceKind, strategy: str) -> Resource:
         return next(r for r in self.plan.of_kind(kind) if r.strategy == strategy)
 
     def start(self, target: StrategyTarget, spec: Any) -> None:
         if target.function is None:
             return
-        function_spec = self._resource(Kind.FUNCTION, target.strategy).spec
+        function_spec = self._resource(ResourceKind.FUNCTION, target.strategy).spec
         environment = dict(function_spec["environment"])
-        dlq_name = self._resource(Kind.DLQ, target.strategy).name
+        dlq_name = self._resource(ResourceKind.DLQ, target.strategy).name
         environment["PVE_DLQ_URL"] = self.queue_urls[dlq_name]  # moto's URL for the same queue
         config = FunctionConfig(
             name=target.function,
@@ -79,7 +80,7 @@ class LocalLambdaHost:
             region=self.plan.region,
         )
         function = LocalFunction(config, lambda: build_handler(environment, self.handler_clients))
-        if target.kind == "s3-sqs-lambda":
+        if aws_route(target.kind).delivery is Delivery.QUEUE:
             assert target.queue_url_name is not None
             lam = self.runtime_clients("lambda")
             for mapping in lam.list_event_source_mappings(FunctionName=target.function)[

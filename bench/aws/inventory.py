@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from bench.aws.deploy import REGION_TAG, Clients, Journal
-from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, Kind, partition
+from bench.aws.plan import KIND_ORDER, NAME_PREFIX, ROLE_PATH, TAG_KEY, ResourceKind, partition
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -39,7 +39,7 @@ DELETING = frozenset({"Deleting", "DELETING"})  # a mapping's State, a table's T
 class Found:
     """A resource carrying a ``pve:run-id`` tag (``extra``: a queue URL or a mapping UUID)."""
 
-    kind: Kind
+    kind: ResourceKind
     name: str
     run_id: str
     extra: str = ""
@@ -98,7 +98,9 @@ def _tables(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
                     continue  # deleted between the listing and the read
                 raise
             if _wanted(tags, run_id):
-                yield Found(Kind.LEDGER_TABLE, name, tags[TAG_KEY], state=table.get("TableStatus", ""))
+                yield Found(
+                    ResourceKind.LEDGER_TABLE, name, tags[TAG_KEY], state=table.get("TableStatus", "")
+                )
 
 
 def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -113,7 +115,7 @@ def _buckets(clients: Clients, region: str, run_id: str | None) -> Iterable[Foun
         except ClientError:
             continue  # untagged, or in another region: not ours to touch from here
         if _wanted(tags, run_id) and tags.get(REGION_TAG, region) == region:
-            yield Found(Kind.BUCKET, name, tags[TAG_KEY])
+            yield Found(ResourceKind.BUCKET, name, tags[TAG_KEY])
 
 
 def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -130,7 +132,7 @@ def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
                 continue  # still listed while AWS deletes it (up to 60 s): gone for every purpose
             raise
         if _wanted(tags, run_id):
-            yield Found(Kind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
+            yield Found(ResourceKind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
 
 
 def _roles(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -139,7 +141,7 @@ def _roles(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]
         for role in page["Roles"]:
             tags = _tag_dict(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags"))
             if _wanted(tags, run_id) and tags.get(REGION_TAG) == region:
-                yield Found(Kind.ROLE, role["RoleName"], tags[TAG_KEY])
+                yield Found(ResourceKind.ROLE, role["RoleName"], tags[TAG_KEY])
 
 
 def _log_groups(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -151,7 +153,7 @@ def _log_groups(clients: Clients, region: str, run_id: str | None) -> Iterable[F
             arn = group["arn"].removesuffix(":*")
             tags = _tag_dict(logs.list_tags_for_resource(resourceArn=arn).get("tags"))
             if _wanted(tags, run_id):
-                yield Found(Kind.LOG_GROUP, group["logGroupName"], tags[TAG_KEY])
+                yield Found(ResourceKind.LOG_GROUP, group["logGroupName"], tags[TAG_KEY])
 
 
 def _functions(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -162,7 +164,7 @@ def _functions(clients: Clients, region: str, run_id: str | None) -> Iterable[Fo
                 continue
             tags = _tag_dict(lam.list_tags(Resource=function["FunctionArn"]).get("Tags"))
             if _wanted(tags, run_id):
-                yield Found(Kind.FUNCTION, function["FunctionName"], tags[TAG_KEY])
+                yield Found(ResourceKind.FUNCTION, function["FunctionName"], tags[TAG_KEY])
 
 
 def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -183,7 +185,7 @@ def _mappings(clients: Clients, region: str, run_id: str | None) -> Iterable[Fou
                 tags = {}
             if _wanted(tags, run_id):
                 yield Found(
-                    Kind.EVENT_SOURCE_MAPPING,
+                    ResourceKind.EVENT_SOURCE_MAPPING,
                     function,
                     tags[TAG_KEY],
                     mapping["UUID"],
@@ -197,7 +199,7 @@ def _rules(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]
         for rule in page["Rules"]:
             tags = _tag_dict(events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags"))
             if _wanted(tags, run_id):
-                yield Found(Kind.RULE, rule["Name"], tags[TAG_KEY])
+                yield Found(ResourceKind.RULE, rule["Name"], tags[TAG_KEY])
 
 
 # -- deletion ------------------------------------------------------------------------------------
@@ -252,16 +254,16 @@ def _delete_table(clients: Clients, f: Found) -> None:
     clients("dynamodb").delete_table(TableName=f.name)
 
 
-DELETERS: dict[Kind, Callable[[Clients, Found], None]] = {
-    Kind.RULE: _delete_rule,
-    Kind.EVENT_SOURCE_MAPPING: _delete_mapping,
-    Kind.FUNCTION: _delete_function,
-    Kind.LOG_GROUP: _delete_log_group,
-    Kind.ROLE: _delete_role,
-    Kind.QUEUE: _delete_queue,
-    Kind.DLQ: _delete_queue,
-    Kind.BUCKET: _delete_bucket,
-    Kind.LEDGER_TABLE: _delete_table,
+DELETERS: dict[ResourceKind, Callable[[Clients, Found], None]] = {
+    ResourceKind.RULE: _delete_rule,
+    ResourceKind.EVENT_SOURCE_MAPPING: _delete_mapping,
+    ResourceKind.FUNCTION: _delete_function,
+    ResourceKind.LOG_GROUP: _delete_log_group,
+    ResourceKind.ROLE: _delete_role,
+    ResourceKind.QUEUE: _delete_queue,
+    ResourceKind.DLQ: _delete_queue,
+    ResourceKind.BUCKET: _delete_bucket,
+    ResourceKind.LEDGER_TABLE: _delete_table,
 }
 
 
@@ -303,10 +305,10 @@ def teardown(
     return report
 
 
-def _key(f: Found) -> tuple[Kind, str]:
-    if f.kind is Kind.EVENT_SOURCE_MAPPING:
+def _key(f: Found) -> tuple[ResourceKind, str]:
+    if f.kind is ResourceKind.EVENT_SOURCE_MAPPING:
         return (f.kind, f.extra)
-    return (Kind.QUEUE if f.kind is Kind.DLQ else f.kind, f.name)
+    return (ResourceKind.QUEUE if f.kind is ResourceKind.DLQ else f.kind, f.name)
 
 
 def settle_deletes(report: TeardownReport, listing: Callable[[], list[Found]], wait_s: float) -> None:

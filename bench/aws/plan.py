@@ -9,89 +9,56 @@ ever act on. ARNs are computed here from the account and region (partition ``aws
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bench.aws.boundary import boundary_arn
 from bench.aws.estimate import Estimate, estimate_run
-from bench.aws.policies import FunctionAccess, assume_role_policy, function_role_policy, queue_policy
+from bench.aws.policies import FunctionAccess, assume_role_policy, function_role_policy
+from bench.aws.resources import (
+    HANDLER,
+    KIND_ORDER,
+    LAMBDA_RUNTIME,
+    LOG_RETENTION_DAYS,
+    PACKAGE,
+    RECORDS_PREFIX,
+    ROLE_PATH,
+    TAGGABLE,
+    Arns,
+    Resource,
+    ResourceKind,
+    batching_window,
+    lambda_runtime,
+    output_prefix,
+)
+from bench.aws.routes import AwsRoute, Delivery, Site, aws_route
 from bench.errors import InputError
-from bench.live.strategies.base import OUTPUT_PREFIXES
 from bench.scenario.spec import FunctionSettings, Scenario
 from event_handlers.filters import KeyFilter
-from event_handlers.trigger import NotificationRule, build_notification_configuration, eventbridge_pattern
-from pollers.eventbridge import schedule_expression
+
+__all__ = [  # the vocabulary moved to bench.aws.resources stays importable from here
+    "HANDLER",
+    "KIND_ORDER",
+    "LAMBDA_RUNTIME",
+    "PACKAGE",
+    "RECORDS_PREFIX",
+    "ROLE_PATH",
+    "TAGGABLE",
+    "Resource",
+    "ResourceKind",
+    "batching_window",
+    "build_plan",
+    "lambda_runtime",
+]
 
 TAG_KEY = "pve:run-id"
 NAME_PREFIX = "pve-"
-ROLE_PATH = "/pve/"
-RECORDS_PREFIX = "pve-records/"
-LOG_RETENTION_DAYS = 1
 LEDGER_TTL_ATTRIBUTE = "expiration"  # as event_handlers.dynamodb_ledger writes it
-HANDLER = "pve_aws_handler.lambda_handler"
-PACKAGE = ("pve_aws_handler.py", "event_handlers/", "PIL/", "pillow.libs/")
 PLACEHOLDER_ACCOUNT = "<account-id>"
 CFN_ACCOUNT = "${AWS::AccountId}"  # the account as CloudFormation names it (pve aws template)
-EVENT_ROUTES = {"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"}
-RUNS_HERE = {"poll": "the poller runs on this machine against the bucket", "hybrid": "the sweep runs here"}
-
-
-class Kind(enum.StrEnum):
-    """Resource kinds, in the order they are created (teardown runs in reverse)."""
-
-    LEDGER_TABLE = "dynamodb.table"
-    BUCKET = "s3.bucket"
-    DLQ = "sqs.dead-letter-queue"
-    QUEUE = "sqs.queue"
-    QUEUE_POLICY = "sqs.queue-policy"
-    ROLE = "iam.role"
-    LOG_GROUP = "logs.log-group"
-    FUNCTION = "lambda.function"
-    INVOKE_CONFIG = "lambda.async-invoke-config"
-    PERMISSION = "lambda.permission"
-    EVENT_SOURCE_MAPPING = "lambda.event-source-mapping"
-    RULE = "events.rule"
-    NOTIFICATION = "s3.notification"
-
-
-KIND_ORDER = {kind: i for i, kind in enumerate(Kind)}
-TAGGABLE = {
-    Kind.LEDGER_TABLE,
-    Kind.BUCKET,
-    Kind.DLQ,
-    Kind.QUEUE,
-    Kind.ROLE,
-    Kind.LOG_GROUP,
-    Kind.FUNCTION,
-    Kind.EVENT_SOURCE_MAPPING,
-    Kind.RULE,
-}
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One resource: its kind, physical name, ARN, owning strategy ("" if shared) and settings."""
-
-    kind: Kind
-    name: str
-    arn: str
-    strategy: str
-    spec: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": str(self.kind),
-            "name": self.name,
-            "arn": self.arn,
-            "strategy": self.strategy,
-            "tagged": self.kind in TAGGABLE,
-            "spec": dict(self.spec),
-        }
 
 
 @dataclass(frozen=True)
@@ -122,7 +89,7 @@ class Plan:
     def tags(self) -> dict[str, str]:
         return {TAG_KEY: self.run_id}
 
-    def of_kind(self, kind: Kind) -> list[Resource]:
+    def of_kind(self, kind: ResourceKind) -> list[Resource]:
         return [r for r in self.resources if r.kind is kind]
 
     def counts(self) -> dict[str, int]:
@@ -164,16 +131,6 @@ def new_run_id() -> str:
     return secrets.token_hex(4)
 
 
-# python3.11 (this project's floor) can no longer be created on Lambda (blocked 2026-07-31);
-# python3.13 is supported until 2029-06-30 (cfn-lint 1.51.0 LmbdRuntimeLifecycle.json, read 2026-11-27).
-LAMBDA_RUNTIME = "python3.13"
-
-
-def lambda_runtime() -> str:
-    """The Lambda runtime every function is deployed with (its Pillow must be built for it)."""
-    return LAMBDA_RUNTIME
-
-
 def _slug(text: str, limit: int = 20) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
     return slug[:limit].strip("-") or "s"
@@ -182,10 +139,6 @@ def _slug(text: str, limit: int = 20) -> str:
 def base_name(run_id: str, index: int, strategy: str) -> str:
     """``pve-<run id>-<index><slug>``: valid as a bucket, function, queue, role and rule name."""
     return f"{NAME_PREFIX}{run_id}-{index}{_slug(strategy)}"
-
-
-def output_prefix(scenario: Scenario) -> str:
-    return OUTPUT_PREFIXES[scenario.task]
 
 
 def check_recursion(scenario: Scenario) -> None:
@@ -204,32 +157,13 @@ def check_recursion(scenario: Scenario) -> None:
             )
 
 
-def batching_window(spec: Any) -> int:
-    """The mapping's MaximumBatchingWindowInSeconds, as AWS takes it: whole seconds, 0-300, and at
-    least 1 when BatchSize is over 10 (AWS Lambda API Reference, "CreateEventSourceMapping", read
-    2026-12-07). Refused, never rounded: a window of 0.5 s truncated to 0 with batch 100 was
-    rejected by AWS half-way through a deploy."""
-    window = spec.batching_window_s
-    field = f"strategies.{spec.name}.batching_window_s"
-    if window != int(window):
-        raise InputError(f"{field} = {window:g}: AWS takes the batching window in whole seconds (0-300)")
-    if spec.batch_size > 10 and window < 1:
-        raise InputError(
-            f"{field} = {window:g}: with batch_size {spec.batch_size} (over 10) AWS requires a batching "
-            "window of at least 1 s"
-        )
-    return int(window)
-
-
 def skip_reason(scenario: Scenario, spec: Any) -> str | None:
     """Why a strategy cannot run on AWS as configured, or None."""
     if scenario.backend_of(spec) == "folder":
         return "a local folder strategy: nothing to deploy on AWS"
-    if spec.kind == "scheduled-poll":
-        try:
-            schedule_expression(spec.interval_s)
-        except ValueError as exc:
-            return str(exc)
+    refusal = aws_route(spec.kind).refuse(spec)
+    if refusal:
+        return refusal
     if getattr(spec, "event_loss", 0.0) > 0:
         return "event_loss drops notifications on purpose; AWS cannot be told to"
     return None
@@ -254,30 +188,6 @@ def in_partition(resource: Resource, name: str) -> Resource:
     return dataclasses.replace(resource, arn=resource.arn.replace("arn:aws:", f"arn:{name}:", 1), spec=moved)
 
 
-@dataclass(frozen=True)
-class _Arns:
-    region: str
-    account: str
-
-    def queue(self, name: str) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
-
-    def function(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
-
-    def role(self, name: str) -> str:
-        return f"arn:aws:iam::{self.account}:role{ROLE_PATH}{name}"
-
-    def log_group(self, name: str) -> str:
-        return f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}"
-
-    def rule(self, name: str) -> str:
-        return f"arn:aws:events:{self.region}:{self.account}:rule/{name}"
-
-    def table(self, name: str) -> str:
-        return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}"
-
-
 def build_plan(
     scenario: Scenario, *, region: str, account_id: str | None = None, run_id: str | None = None
 ) -> Plan:
@@ -290,7 +200,7 @@ def build_plan(
     if not re.fullmatch(r"[0-9a-f]{8}", run_id):
         raise InputError(f"run id {run_id!r} is not 8 lowercase hex digits")
     account = account_id or PLACEHOLDER_ACCOUNT
-    arns = _Arns(region, account)
+    arns = Arns(region, account)
     resources: list[Resource] = []
     targets: list[StrategyTarget] = []
     skipped: list[tuple[str, str]] = []
@@ -302,29 +212,22 @@ def build_plan(
             skipped.append((spec.name, reason))
             continue
         base = base_name(run_id, index, spec.name)
-        resources.append(Resource(Kind.BUCKET, base, f"arn:aws:s3:::{base}", spec.name, {"region": region}))
-        function = None
-        queue_name = None
-        if spec.kind in EVENT_ROUTES or spec.kind == "scheduled-poll":
-            needs_table = True
-            function = base
-            built, queue_name = _function_resources(scenario, spec, base, table, arns)
-            resources.extend(built)
-        targets.append(
-            StrategyTarget(
-                spec.name,
-                spec.kind,
-                base,
-                function,
-                queue_name,
-                RUNS_HERE.get(spec.kind, "nothing runs here: AWS runs the function"),
-            )
+        resources.append(
+            Resource(ResourceKind.BUCKET, base, f"arn:aws:s3:::{base}", spec.name, {"region": region})
         )
+        route = aws_route(spec.kind)
+        site = Site(scenario, spec, base, table, arns)
+        if route.has_function:
+            needs_table = True
+            resources.extend(function_resources(site, route))
+        function = base if route.has_function else None
+        queue_name = site.queue if route.queue else None
+        targets.append(StrategyTarget(spec.name, spec.kind, base, function, queue_name, route.runs_here))
     if needs_table:
         resources.insert(
             0,
             Resource(
-                Kind.LEDGER_TABLE,
+                ResourceKind.LEDGER_TABLE,
                 table,
                 arns.table(table),
                 "",
@@ -351,208 +254,80 @@ def build_plan(
     )
 
 
-def _function_resources(
-    scenario: Scenario, spec: Any, base: str, table: str, arns: _Arns
-) -> tuple[list[Resource], str | None]:
-    """The function of an event route or scheduled poll, with everything that feeds and serves it."""
-    name, bucket_arn = base, f"arn:aws:s3:::{base}"
+def function_resources(site: Site, route: AwsRoute) -> list[Resource]:
+    """A deployed strategy's function with its DLQ, role and logs (every route has them), then what
+    its route builds to feed it (``bench.aws.routes``)."""
+    assert route.build is not None
+    spec, arns, name = site.spec, site.arns, site.base
     settings: FunctionSettings = spec.function
-    log_group = f"/aws/lambda/{name}"
-    dlq = f"{base}-dlq"
-    queue = f"{base}-queue" if spec.kind == "s3-sqs-lambda" else None
-    watched = scenario.workload.prefix
-    state_key = f"{RECORDS_PREFIX}state/{spec.name}.json" if spec.kind == "scheduled-poll" else None
-    access = FunctionAccess(
-        function_name=name,
-        bucket=base,
-        watched_prefix=watched,
-        output_prefix=output_prefix(scenario),
-        records_prefix=RECORDS_PREFIX,
-        region=arns.region,
-        account_id=arns.account,
-        queue_arn=arns.queue(queue) if queue else None,
-        dlq_arn=arns.queue(dlq),
-        ledger_table_arn=arns.table(table),
-        list_watched_prefix=spec.kind in ("scheduled-poll",),
-        state_key=state_key,
-    )
-    role = f"{base}-fn"
+    role, log_group = f"{site.base}-fn", f"/aws/lambda/{name}"
+    trigger = site.trigger
+    environment = {
+        "PVE_STRATEGY": spec.name,
+        "PVE_TASK": site.scenario.task,
+        "PVE_OUTPUT_PREFIX": output_prefix(site.scenario),
+        "PVE_RECORDS_PREFIX": RECORDS_PREFIX,
+        "PVE_LEDGER_TABLE": site.table,
+        "PVE_DLQ_URL": f"https://sqs.{arns.region}.amazonaws.com/{arns.account}/{site.dlq}",
+        "PVE_TRIGGER_FILTERS": f"{trigger.prefix}|{trigger.suffix}",
+    }
+    function = {
+        "runtime": lambda_runtime(),
+        "handler": HANDLER,
+        "package": list(PACKAGE),
+        "memory_mb": settings.memory_mb,
+        "timeout_s": max(1, int(settings.timeout_s)),
+        "architecture": settings.architecture,
+        "reserved_concurrency": settings.reserved_concurrency,
+        "role": arns.role(role),
+        "environment": environment,
+    }
+    dlq = {"attributes": {"MessageRetentionPeriod": "1209600"}}
     out = [
+        Resource(ResourceKind.DLQ, site.dlq, arns.queue(site.dlq), spec.name, dlq),
+        Resource(ResourceKind.ROLE, role, arns.role(role), spec.name, _role(site, route)),
         Resource(
-            Kind.DLQ, dlq, arns.queue(dlq), spec.name, {"attributes": {"MessageRetentionPeriod": "1209600"}}
-        ),
-        Resource(
-            Kind.ROLE,
-            role,
-            arns.role(role),
-            spec.name,
-            {
-                "path": ROLE_PATH,
-                "permissions_boundary": boundary_arn(arns.account),
-                "assume_role_policy": assume_role_policy("lambda.amazonaws.com"),
-                "policy_name": "least-privilege",
-                "policy": function_role_policy(access),
-            },
-        ),
-        Resource(
-            Kind.LOG_GROUP,
+            ResourceKind.LOG_GROUP,
             log_group,
             arns.log_group(log_group),
             spec.name,
             {"retention_days": LOG_RETENTION_DAYS},
         ),
+        Resource(ResourceKind.FUNCTION, name, arns.function(name), spec.name, function),
     ]
-    trigger = KeyFilter(watched)
-    environment = {
-        "PVE_STRATEGY": spec.name,
-        "PVE_TASK": scenario.task,
-        "PVE_OUTPUT_PREFIX": output_prefix(scenario),
-        "PVE_RECORDS_PREFIX": RECORDS_PREFIX,
-        "PVE_LEDGER_TABLE": table,
-        "PVE_DLQ_URL": f"https://sqs.{arns.region}.amazonaws.com/{arns.account}/{dlq}",
-        "PVE_TRIGGER_FILTERS": f"{trigger.prefix}|{trigger.suffix}",
-    }
-    out.append(
-        Resource(
-            Kind.FUNCTION,
-            name,
-            arns.function(name),
-            spec.name,
-            {
-                "runtime": lambda_runtime(),
-                "handler": HANDLER,
-                "package": list(PACKAGE),
-                "memory_mb": settings.memory_mb,
-                "timeout_s": max(1, int(settings.timeout_s)),
-                "architecture": settings.architecture,
-                "reserved_concurrency": settings.reserved_concurrency,
-                "role": arns.role(role),
-                "environment": environment,
-            },
-        )
-    )
-    if spec.kind in ("s3-lambda", "s3-eventbridge-lambda", "hybrid"):
-        out.append(
-            Resource(
-                Kind.INVOKE_CONFIG,
-                f"{name}:async",
-                arns.function(name),
-                spec.name,
-                {
-                    "maximum_retry_attempts": spec.max_retries,
-                    "maximum_event_age_s": int(getattr(spec, "max_event_age_s", 21600)),
-                    "on_failure": arns.queue(dlq),
-                },
-            )
-        )
-    if spec.kind in ("s3-lambda", "hybrid"):
-        out.append(_permission(name, spec.name, arns, "AllowS3Invoke", "s3.amazonaws.com", bucket_arn))
-        configuration = build_notification_configuration(
-            [NotificationRule(arns.function(name), filter=trigger, rule_id="pve-events")]
-        )
-        out.append(_notification(base, spec.name, configuration))
-    elif spec.kind == "s3-sqs-lambda":
-        assert queue is not None
-        attributes = {
-            "VisibilityTimeout": str(max(spec.visibility_timeout_s, 6 * max(1, int(settings.timeout_s)))),
-            "ReceiveMessageWaitTimeSeconds": str(spec.wait_time_s),
-            "MessageRetentionPeriod": "345600",  # SQS's default, four days, said explicitly
-            "RedrivePolicy": {
-                "deadLetterTargetArn": arns.queue(dlq),
-                "maxReceiveCount": spec.max_receive_count,
-            },
+    if route.delivery is Delivery.ASYNC:
+        retries = {
+            "maximum_retry_attempts": spec.max_retries,
+            "maximum_event_age_s": int(getattr(spec, "max_event_age_s", 21600)),
+            "on_failure": arns.queue(site.dlq),
         }
-        out.append(Resource(Kind.QUEUE, queue, arns.queue(queue), spec.name, {"attributes": attributes}))
         out.append(
-            Resource(
-                Kind.QUEUE_POLICY,
-                f"{queue}:policy",
-                arns.queue(queue),
-                spec.name,
-                {"policy": queue_policy(arns.queue(queue), bucket_arn, arns.account)},
-            )
+            Resource(ResourceKind.INVOKE_CONFIG, f"{name}:async", arns.function(name), spec.name, retries)
         )
-        out.append(
-            Resource(
-                Kind.EVENT_SOURCE_MAPPING,
-                f"{queue}->{name}",
-                "",
-                spec.name,
-                {
-                    "queue_arn": arns.queue(queue),
-                    "function": name,
-                    "batch_size": spec.batch_size,
-                    "batching_window_s": batching_window(spec),
-                    "maximum_concurrency": spec.maximum_concurrency,
-                    "function_response_types": ["ReportBatchItemFailures"],
-                },
-            )
-        )
-        configuration = build_notification_configuration(
-            [NotificationRule(arns.queue(queue), filter=trigger, rule_id="pve-events")]
-        )
-        out.append(_notification(base, spec.name, configuration))
-    elif spec.kind == "s3-eventbridge-lambda":
-        rule = f"{base}-rule"
-        out.append(
-            Resource(
-                Kind.RULE,
-                rule,
-                arns.rule(rule),
-                spec.name,
-                {"event_pattern": eventbridge_pattern(base, watched), "targets": [arns.function(name)]},
-            )
-        )
-        out.append(
-            _permission(
-                name, spec.name, arns, "AllowEventBridgeInvoke", "events.amazonaws.com", arns.rule(rule)
-            )
-        )
-        out.append(_notification(base, spec.name, {"EventBridgeConfiguration": {}}))
-    elif spec.kind == "scheduled-poll":
-        rule = f"{base}-schedule"
-        out.append(
-            Resource(
-                Kind.RULE,
-                rule,
-                arns.rule(rule),
-                spec.name,
-                {
-                    "schedule_expression": schedule_expression(spec.interval_s),
-                    "targets": [arns.function(name)],
-                },
-            )
-        )
-        out.append(
-            _permission(name, spec.name, arns, "AllowScheduleInvoke", "events.amazonaws.com", arns.rule(rule))
-        )
-    return out, queue
+    return out + route.build(site)
 
 
-def _permission(
-    function: str, strategy: str, arns: _Arns, sid: str, principal: str, source_arn: str
-) -> Resource:
-    return Resource(
-        Kind.PERMISSION,
-        f"{function}:{sid}",
-        arns.function(function),
-        strategy,
-        {
-            "function": function,
-            "statement_id": sid,
-            "action": "lambda:InvokeFunction",
-            "principal": principal,
-            "source_arn": source_arn,
-            "source_account": arns.account,
-        },
+def _role(site: Site, route: AwsRoute) -> dict[str, Any]:
+    """The function's execution role: least privilege for what its route does."""
+    arns = site.arns
+    access = FunctionAccess(
+        function_name=site.base,
+        bucket=site.base,
+        watched_prefix=site.scenario.workload.prefix,
+        output_prefix=output_prefix(site.scenario),
+        records_prefix=RECORDS_PREFIX,
+        region=arns.region,
+        account_id=arns.account,
+        queue_arn=arns.queue(site.queue) if route.queue else None,
+        dlq_arn=arns.queue(site.dlq),
+        ledger_table_arn=arns.table(site.table),
+        list_watched_prefix=route.lists_watched_prefix,
+        state_key=f"{RECORDS_PREFIX}state/{site.spec.name}.json" if route.lists_watched_prefix else None,
     )
-
-
-def _notification(bucket: str, strategy: str, configuration: dict[str, Any]) -> Resource:
-    return Resource(
-        Kind.NOTIFICATION,
-        f"{bucket}:notification",
-        f"arn:aws:s3:::{bucket}",
-        strategy,
-        {"configuration": configuration},
-    )
+    return {
+        "path": ROLE_PATH,
+        "permissions_boundary": boundary_arn(arns.account),
+        "assume_role_policy": assume_role_policy("lambda.amazonaws.com"),
+        "policy_name": "least-privilege",
+        "policy": function_role_policy(access),
+    }

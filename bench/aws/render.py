@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.aws.estimate import ASSUMPTIONS
 from bench.aws.inventory import Found
-from bench.aws.plan import TAG_KEY, Kind, Plan, Resource
+from bench.aws.plan import TAG_KEY, Plan, Resource, ResourceKind
 
 
 def _sids(policy: dict[str, Any]) -> str:
@@ -28,38 +28,40 @@ def _notification(spec: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-DESCRIBE: dict[Kind, Callable[[dict[str, Any]], str]] = {
-    Kind.LEDGER_TABLE: lambda s: f"{s['billing_mode']}, key {s['key']!r}, TTL {s['ttl_attribute']!r}",
-    Kind.BUCKET: lambda s: f"in {s['region']}, tagged",
-    Kind.DLQ: lambda s: "keeps dead letters 14 days",
-    Kind.QUEUE: lambda s: (
+DESCRIBE: dict[ResourceKind, Callable[[dict[str, Any]], str]] = {
+    ResourceKind.LEDGER_TABLE: lambda s: f"{s['billing_mode']}, key {s['key']!r}, TTL {s['ttl_attribute']!r}",
+    ResourceKind.BUCKET: lambda s: f"in {s['region']}, tagged",
+    ResourceKind.DLQ: lambda s: "keeps dead letters 14 days",
+    ResourceKind.QUEUE: lambda s: (
         f"visibility {s['attributes']['VisibilityTimeout']} s, redrive after "
         f"{s['attributes']['RedrivePolicy']['maxReceiveCount']} receives to the DLQ"
     ),
-    Kind.QUEUE_POLICY: lambda s: "s3.amazonaws.com may SendMessage, only from this bucket and account",
-    Kind.ROLE: lambda s: f"least privilege: {_sids(s['policy'])}",
-    Kind.LOG_GROUP: lambda s: f"retention {s['retention_days']} day(s)",
-    Kind.FUNCTION: lambda s: (
+    ResourceKind.QUEUE_POLICY: lambda s: (
+        "s3.amazonaws.com may SendMessage, only from this bucket and account"
+    ),
+    ResourceKind.ROLE: lambda s: f"least privilege: {_sids(s['policy'])}",
+    ResourceKind.LOG_GROUP: lambda s: f"retention {s['retention_days']} day(s)",
+    ResourceKind.FUNCTION: lambda s: (
         f"{s['runtime']}, {s['memory_mb']} MB, {s['architecture']}, timeout {s['timeout_s']} s, "
         f"handler {s['handler']}, zip of {' '.join(s['package'])}"
     ),
-    Kind.INVOKE_CONFIG: lambda s: (
+    ResourceKind.INVOKE_CONFIG: lambda s: (
         f"{s['maximum_retry_attempts']} retries, max age {s['maximum_event_age_s']} s, on failure -> DLQ"
     ),
-    Kind.PERMISSION: lambda s: (
+    ResourceKind.PERMISSION: lambda s: (
         f"{s['principal']} may invoke, SourceArn {s['source_arn']}, SourceAccount {s['source_account']}"
     ),
-    Kind.EVENT_SOURCE_MAPPING: lambda s: (
+    ResourceKind.EVENT_SOURCE_MAPPING: lambda s: (
         f"batch {s['batch_size']}, window {s['batching_window_s']} s, "
         f"{', '.join(s['function_response_types'])}"
     ),
-    Kind.RULE: lambda s: (
+    ResourceKind.RULE: lambda s: (
         f"schedule {s['schedule_expression']}"
         if "schedule_expression" in s
         else f"pattern {s['event_pattern']['detail-type']} "
         f"under {s['event_pattern']['detail'].get('object', {})}"
     ),
-    Kind.NOTIFICATION: _notification,
+    ResourceKind.NOTIFICATION: _notification,
 }
 
 
@@ -74,7 +76,7 @@ def plan_lines(plan: Plan) -> list[str]:
         f"{len(plan.resources)} resources; every taggable one tagged {TAG_KEY}={plan.run_id}. "
         "Nothing is created.",
     ]
-    width = max(len(str(k)) for k in Kind)
+    width = max(len(str(k)) for k in ResourceKind)
     shared = [r for r in plan.resources if not r.strategy]
     if shared:
         lines.append("  shared")

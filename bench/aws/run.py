@@ -39,8 +39,9 @@ from bench.aws.estimate import COLLECT_EVERY_S
 from bench.aws.host import AwsLambdaHost, FunctionHost, LocalLambdaHost
 from bench.aws.inventory import TeardownReport, teardown
 from bench.aws.package import build_package
-from bench.aws.plan import RECORDS_PREFIX, Kind, Plan, Resource, StrategyTarget
+from bench.aws.plan import RECORDS_PREFIX, Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, parse_report, summarize_reports
+from bench.aws.routes import AWS_ROUTES, Delivery, aws_route
 from bench.cost.model import load_pricing
 from bench.cost.run import priced
 from bench.errors import InputError, Interrupted
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
     from types_boto3_sqs.client import SQSClient
 
 log = logging.getLogger(__name__)
-RUNNABLE = {"poll", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda"}
+RUNNABLE = {str(kind) for kind, route in AWS_ROUTES.items() if route.runnable}  # pve aws run plays these
 DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 REPORT_WAIT_S = 120.0  # CloudWatch Logs ingests REPORT lines seconds (at times minutes) late
@@ -84,7 +85,7 @@ class RunRefusedError(InputError):
 
 def check_run(plan: Plan, scenario: Scenario, *, yes: bool, budget_usd: float) -> None:
     """Refuse before anything is created: unsupported strategies, over budget, or not confirmed."""
-    unsupported = [t.strategy for t in plan.targets if t.kind not in RUNNABLE]
+    unsupported = [t.strategy for t in plan.targets if not aws_route(t.kind).runnable]
     if unsupported:
         raise RunRefusedError(
             f"the aws backend does not run {', '.join(unsupported)} yet "
@@ -140,7 +141,7 @@ def check_concurrency(plan: Plan, account: AccountConcurrency | None) -> None:
     account often has a limit of 10, so it can reserve none): naming the field and the numbers."""
     wanted = {
         r.strategy: int(r.spec["reserved_concurrency"])
-        for r in plan.of_kind(Kind.FUNCTION)
+        for r in plan.of_kind(ResourceKind.FUNCTION)
         if r.spec.get("reserved_concurrency")
     }
     if account is not None and sum(wanted.values()) > account.reservable:
@@ -383,7 +384,7 @@ def api_calls_by_origin(
         for operation, n in (record.get("requests") or {}).items():
             function[str(operation)] = function.get(str(operation), 0) + int(n)
     out = {"this machine": dict(sorted(machine.items())), "function": dict(sorted(function.items()))}
-    if not local and kind == "s3-sqs-lambda":
+    if not local and aws_route(kind).delivery is Delivery.QUEUE:
         files = len({r["key"] for r in records})
         out["derived"] = {
             "sqs.SendMessage": files,
@@ -458,7 +459,7 @@ class AwsRun:
         date_offset = clock_from_date_headers(Clients(factory, "setup")("s3"), target.bucket)
         wall_start = time.monotonic()
         play = _Play(scenario, planned, bodies, env, factory, recorder, repetition)
-        if spec.kind == "poll":
+        if not aws_route(spec.kind).has_function:
             seed = strategy_seed(scenario.seed, index, repetition)
             writer, counters, notes, details = self._run_poller(play, spec, seed)
             extra: dict[str, Any] = {
@@ -516,12 +517,12 @@ class AwsRun:
             if self.local_lambda
             else AwsLambdaHost()
         )
-        dlq = next(r.name for r in self.plan.of_kind(Kind.DLQ) if r.strategy == spec.name)
+        dlq = next(r.name for r in self.plan.of_kind(ResourceKind.DLQ) if r.strategy == spec.name)
         queue_offset = clock_from_queue(setup("sqs"), self.journal.queue_urls[dlq])
         host.start(target, spec)
         probe: dict[str, Any] = {}
         try:
-            if spec.kind == "s3-eventbridge-lambda":
+            if aws_route(spec.kind).probe_first:
                 probe = await_eventbridge(
                     play, target, RecordCollector(setup("s3"), target.bucket, spec.name)
                 )
@@ -654,10 +655,13 @@ RETRY_SLACK_S = 30.0  # the last attempt's own run and delivery
 
 def retry_schedule_s(plan: Plan, spec: Any) -> float:
     """Seconds until AWS has made its last attempt at a file whose first attempt failed."""
-    if spec.kind in ("s3-lambda", "s3-eventbridge-lambda"):
+    route = aws_route(spec.kind)
+    if not route.awaits_retries:
+        return 0.0
+    if route.delivery is Delivery.ASYNC:
         return sum(ASYNC_RETRY_DELAYS_S[: spec.max_retries]) + RETRY_SLACK_S
-    if spec.kind == "s3-sqs-lambda":
-        queue = next(r for r in plan.of_kind(Kind.QUEUE) if r.strategy == spec.name)
+    if route.delivery is Delivery.QUEUE:
+        queue = next(r for r in plan.of_kind(ResourceKind.QUEUE) if r.strategy == spec.name)
         visibility = float(queue.spec["attributes"]["VisibilityTimeout"])
         return visibility * spec.max_receive_count + RETRY_SLACK_S
     return 0.0

@@ -19,7 +19,7 @@ from typing import Any
 from bench.atomic import write_text_atomically
 from bench.aws.deploy import REGION_TAG
 from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
-from bench.aws.plan import TAG_KEY, Kind, Plan, Resource, build_plan
+from bench.aws.plan import TAG_KEY, Plan, Resource, ResourceKind, build_plan
 
 STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::Logs::LogGroup"}
 
@@ -33,19 +33,33 @@ ARCHITECTURE = (
     "EventBridge schedule -> Lambda that lists the bucket. Every function records each file once "
     "in a shared DynamoDB idempotency ledger and writes its output under the run's output prefix."
 )
-WHY: dict[Kind, str] = {
-    Kind.LEDGER_TABLE: "idempotency ledger: a file redelivered by S3, SQS or EventBridge is processed once",
-    Kind.BUCKET: "the watched bucket of strategy {strategy}: the workload writes its files here",
-    Kind.DLQ: "dead-letter queue of strategy {strategy}: events that fail every retry are kept, not lost",
-    Kind.QUEUE: "buffers strategy {strategy}'s S3 notifications so the function reads them in batches",
-    Kind.QUEUE_POLICY: "lets only this bucket send strategy {strategy}'s notifications to its queue",
-    Kind.ROLE: "least-privilege execution role of strategy {strategy}'s function",
-    Kind.LOG_GROUP: "strategy {strategy}'s function logs, with a retention so a run leaves no log forever",
-    Kind.FUNCTION: "strategy {strategy}'s handler: reads each new file and writes its output",
-    Kind.INVOKE_CONFIG: "strategy {strategy}'s asynchronous retries and on-failure destination (its DLQ)",
-    Kind.PERMISSION: "lets only this run's bucket or rule invoke strategy {strategy}'s function",
-    Kind.EVENT_SOURCE_MAPPING: "polls strategy {strategy}'s queue and invokes the function with batches",
-    Kind.RULE: "strategy {strategy}'s EventBridge rule: routes object events or fires the poll schedule",
+WHY: dict[ResourceKind, str] = {
+    ResourceKind.LEDGER_TABLE: (
+        "idempotency ledger: a file redelivered by S3, SQS or EventBridge is processed once"
+    ),
+    ResourceKind.BUCKET: "the watched bucket of strategy {strategy}: the workload writes its files here",
+    ResourceKind.DLQ: (
+        "dead-letter queue of strategy {strategy}: events that fail every retry are kept, not lost"
+    ),
+    ResourceKind.QUEUE: (
+        "buffers strategy {strategy}'s S3 notifications so the function reads them in batches"
+    ),
+    ResourceKind.QUEUE_POLICY: "lets only this bucket send strategy {strategy}'s notifications to its queue",
+    ResourceKind.ROLE: "least-privilege execution role of strategy {strategy}'s function",
+    ResourceKind.LOG_GROUP: (
+        "strategy {strategy}'s function logs, with a retention so a run leaves no log forever"
+    ),
+    ResourceKind.FUNCTION: "strategy {strategy}'s handler: reads each new file and writes its output",
+    ResourceKind.INVOKE_CONFIG: (
+        "strategy {strategy}'s asynchronous retries and on-failure destination (its DLQ)"
+    ),
+    ResourceKind.PERMISSION: "lets only this run's bucket or rule invoke strategy {strategy}'s function",
+    ResourceKind.EVENT_SOURCE_MAPPING: (
+        "polls strategy {strategy}'s queue and invokes the function with batches"
+    ),
+    ResourceKind.RULE: (
+        "strategy {strategy}'s EventBridge rule: routes object events or fires the poll schedule"
+    ),
 }
 
 
@@ -78,7 +92,7 @@ def _sub(value: Any, region: str) -> Any:
 @dataclass(frozen=True)
 class _Context:
     plan: Plan
-    ids: dict[tuple[Kind, str], str]  # (kind, name) -> logical id
+    ids: dict[tuple[ResourceKind, str], str]  # (kind, name) -> logical id
     by_arn: dict[str, str]  # ARN of a function or queue -> logical id
     tags: list[dict[str, Any]]
 
@@ -101,7 +115,9 @@ def _table(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
 
 
 def _bucket(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
-    notifications = [n for n in c.plan.of_kind(Kind.NOTIFICATION) if n.name == f"{r.name}:notification"]
+    notifications = [
+        n for n in c.plan.of_kind(ResourceKind.NOTIFICATION) if n.name == f"{r.name}:notification"
+    ]
     properties: dict[str, Any] = {"BucketName": r.name, "Tags": c.tags}
     out: dict[str, Any] = {"Type": "AWS::S3::Bucket", "Properties": properties}
     if notifications:
@@ -111,7 +127,7 @@ def _bucket(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
         out["DependsOn"] = [  # S3 checks it may deliver when the configuration is saved
             c.ids[(x.kind, x.name)]
             for x in c.plan.resources
-            if x.strategy == r.strategy and x.kind in (Kind.PERMISSION, Kind.QUEUE_POLICY)
+            if x.strategy == r.strategy and x.kind in (ResourceKind.PERMISSION, ResourceKind.QUEUE_POLICY)
         ]
     return out
 
@@ -163,12 +179,12 @@ def _log_group(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
 
 
 def _function(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
-    role = next(x for x in c.plan.of_kind(Kind.ROLE) if x.arn == s["role"])
+    role = next(x for x in c.plan.of_kind(ResourceKind.ROLE) if x.arn == s["role"])
     properties: dict[str, Any] = {
         "FunctionName": r.name,
         "Runtime": s["runtime"],
         "Handler": s["handler"],
-        "Role": {"Fn::GetAtt": [c.ids[(Kind.ROLE, role.name)], "Arn"]},
+        "Role": {"Fn::GetAtt": [c.ids[(ResourceKind.ROLE, role.name)], "Arn"]},
         "Code": {"S3Bucket": {"Ref": "PackageBucket"}, "S3Key": {"Ref": "PackageKey"}},
         "MemorySize": s["memory_mb"],
         "Timeout": s["timeout_s"],
@@ -178,7 +194,7 @@ def _function(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
     }
     if s.get("reserved_concurrency") is not None:
         properties["ReservedConcurrentExecutions"] = s["reserved_concurrency"]
-    log_group = c.ids[(Kind.LOG_GROUP, f"/aws/lambda/{r.name}")]
+    log_group = c.ids[(ResourceKind.LOG_GROUP, f"/aws/lambda/{r.name}")]
     return {"Type": "AWS::Lambda::Function", "DependsOn": [log_group], "Properties": properties}
 
 
@@ -211,7 +227,7 @@ def _permission(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
 def _mapping(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "EventSourceArn": c.get_att(s["queue_arn"]),
-        "FunctionName": {"Ref": c.ids[(Kind.FUNCTION, s["function"])]},
+        "FunctionName": {"Ref": c.ids[(ResourceKind.FUNCTION, s["function"])]},
         "BatchSize": s["batch_size"],
         "MaximumBatchingWindowInSeconds": s["batching_window_s"],
         "FunctionResponseTypes": s["function_response_types"],
@@ -235,20 +251,20 @@ def _rule(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
     return {"Type": "AWS::Events::Rule", "Properties": properties}
 
 
-BUILDERS: dict[Kind, Callable[[Resource, dict[str, Any], _Context], dict[str, Any]]] = {
-    Kind.LEDGER_TABLE: _table,
-    Kind.BUCKET: _bucket,
-    Kind.DLQ: _queue,
-    Kind.QUEUE: _queue,
-    Kind.QUEUE_POLICY: _queue_policy,
-    Kind.ROLE: _role,
-    Kind.LOG_GROUP: _log_group,
-    Kind.FUNCTION: _function,
-    Kind.INVOKE_CONFIG: _invoke_config,
-    Kind.PERMISSION: _permission,
-    Kind.EVENT_SOURCE_MAPPING: _mapping,
-    Kind.RULE: _rule,
-    # Kind.NOTIFICATION: a property of its bucket in CloudFormation (see _bucket)
+BUILDERS: dict[ResourceKind, Callable[[Resource, dict[str, Any], _Context], dict[str, Any]]] = {
+    ResourceKind.LEDGER_TABLE: _table,
+    ResourceKind.BUCKET: _bucket,
+    ResourceKind.DLQ: _queue,
+    ResourceKind.QUEUE: _queue,
+    ResourceKind.QUEUE_POLICY: _queue_policy,
+    ResourceKind.ROLE: _role,
+    ResourceKind.LOG_GROUP: _log_group,
+    ResourceKind.FUNCTION: _function,
+    ResourceKind.INVOKE_CONFIG: _invoke_config,
+    ResourceKind.PERMISSION: _permission,
+    ResourceKind.EVENT_SOURCE_MAPPING: _mapping,
+    ResourceKind.RULE: _rule,
+    # ResourceKind.NOTIFICATION: a property of its bucket in CloudFormation (see _bucket)
 }
 
 
@@ -258,7 +274,7 @@ def build_template(plan: Plan) -> dict[str, Any]:
     by_arn = {
         r.arn: ids[(r.kind, r.name)]
         for r in plan.resources
-        if r.kind in (Kind.FUNCTION, Kind.QUEUE, Kind.DLQ)
+        if r.kind in (ResourceKind.FUNCTION, ResourceKind.QUEUE, ResourceKind.DLQ)
     }
     tags: list[dict[str, Any]] = [
         {"Key": TAG_KEY, "Value": plan.run_id},
@@ -280,13 +296,13 @@ def build_template(plan: Plan) -> dict[str, Any]:
         "Description": f"poll-vs-events: scenario {plan.scenario}, run {plan.run_id} (pve aws template)",
         "Metadata": {CONTEXT_KEY: {"arch": ARCHITECTURE}},
     }
-    if any(r.kind is Kind.FUNCTION for r in plan.resources):  # only functions need the zip's location
+    if any(r.kind is ResourceKind.FUNCTION for r in plan.resources):  # only functions need the zip's location
         template["Parameters"] = {
             "PackageBucket": {"Type": "String", "Description": "S3 bucket holding the function zip"},
             "PackageKey": {"Type": "String", "Description": "S3 key of the function zip"},
         }
     template["Resources"] = _sub(resources, plan.region)
-    if plan.of_kind(Kind.BUCKET):
+    if plan.of_kind(ResourceKind.BUCKET):
         template["Outputs"] = {"Teardown": {"Description": TEARDOWN_NOTE, "Value": cleanup_command(plan)}}
     return template
 

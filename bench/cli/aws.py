@@ -116,9 +116,9 @@ def cmd_aws_template(args: argparse.Namespace, console: Console) -> int:
 
 
 def _architecture(plan: Any) -> str:
-    from bench.aws.plan import Kind
+    from bench.aws.plan import ResourceKind
 
-    functions = plan.of_kind(Kind.FUNCTION)
+    functions = plan.of_kind(ResourceKind.FUNCTION)
     return str(functions[0].spec["architecture"]) if functions else "x86_64"
 
 
@@ -219,7 +219,7 @@ def cmd_aws_doctor(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
-    from bench.aws.plan import Kind, build_plan
+    from bench.aws.plan import ResourceKind, build_plan
     from bench.aws.render import plan_lines
     from bench.aws.run import RunOptions, RunRefusedError, check_account, check_run, run_on_aws
     from bench.live.progress import QuietProgress, RichProgress
@@ -241,7 +241,7 @@ def cmd_run_aws(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     plan = build_plan(scenario, region=args.region, account_id=account, run_id=preview.run_id)
     package = _aws_package(args)
-    for architecture in {str(r.spec["architecture"]) for r in plan.of_kind(Kind.FUNCTION)}:
+    for architecture in {str(r.spec["architecture"]) for r in plan.of_kind(ResourceKind.FUNCTION)}:
         package(plan.runtime, architecture)  # refuse a Pillow that would not load, before deploying
     out = _prepare_out(_out_dir("run", scenario.name, args.out), args)
     progress = QuietProgress() if args.quiet else RichProgress()

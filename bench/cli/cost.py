@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -21,24 +21,21 @@ from bench.cli.output import (
 )
 from bench.requirements import Requirements, RequirementsError
 
+if TYPE_CHECKING:  # the cost modules load when a command runs (a fast ``pve --help``)
+    from bench.cost.assumptions import Assumptions
+    from bench.cost.model import Deployment, Pricing
+
+
+REMOVED_FLAGS = {"duration_ms": "--duration-ms", "cpu_share": "--cpu-share"}
+
 
 def _work_from_args(args: argparse.Namespace) -> tuple[float, float]:
-    """(cpu_s, wait_s) from --cpu-s/--wait-s, or from the deprecated --duration-ms/--cpu-share."""
-    import warnings
-
-    if args.duration_ms is None and args.cpu_share is None:
-        return args.cpu_s, args.wait_s
-    warnings.warn(
-        "--duration-ms/--cpu-share are deprecated: describe the work with --cpu-s and --wait-s",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    Console(stderr=True).print(
-        "[yellow]note:[/] --duration-ms/--cpu-share are deprecated; use --cpu-s and --wait-s", highlight=False
-    )
-    duration = (args.duration_ms if args.duration_ms is not None else 100.0) / 1000.0
-    share = args.cpu_share if args.cpu_share is not None else 0.5
-    return duration * share, duration * (1 - share)
+    """(cpu_s, wait_s) from --cpu-s/--wait-s; 0.2.0's --duration-ms/--cpu-share were removed in
+    0.3.0: given, they are a usage error naming the flag (never silently ignored)."""
+    for name, flag in REMOVED_FLAGS.items():
+        if getattr(args, name, None) is not None:
+            raise ArgumentError(flag, "was removed in 0.3.0: describe the work with --cpu-s and --wait-s")
+    return args.cpu_s, args.wait_s
 
 
 def requirements_from_args(args: argparse.Namespace) -> Requirements:
@@ -102,13 +99,9 @@ def decide_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_cost(args: argparse.Namespace, console: Console) -> int:
-    from rich.table import Table
-
     from bench.cost.assumptions import load_assumptions
     from bench.cost.fair import required_deployments, requirement_assumptions
-    from bench.cost.feasibility import check
-    from bench.cost.model import files_per_month, load_pricing, monthly_cost
-    from bench.report.cost_sweep import Ranges, write_sweep
+    from bench.cost.model import load_pricing
 
     req = requirements_from_args(args)
     pricing = load_pricing(args.pricing)
@@ -126,11 +119,10 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         ),
         req,
     )
-    ttl = float(loaded.defaults.get("ledger_ttl_days", 1.0))
     deployments = required_deployments(
         req,
         file_size_mb=args.file_size_mb,
-        ledger_ttl_days=ttl,
+        ledger_ttl_days=float(loaded.defaults.get("ledger_ttl_days", 1.0)),
         assumptions=loaded,
         ebs_root_gb=args.ebs_root_gb,
         interval_s=args.interval,
@@ -141,38 +133,73 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
         retention=args.retention,
     )
     if args.sweep:
-        out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
-        baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
-        document = write_sweep(
-            out,
-            deployments,
-            baseline,
-            free_tier=args.free_tier,
-            pricing=pricing,
-            command=_command_line(),
-            fmt=args.format,
-            ranges_over=Ranges(assumptions, args.samples, args.seed, req),
-        )
-        if not args.quiet:
-            from bench.report.charts import _two_sig
+        return _cost_sweep(args, console, deployments, pricing, assumptions, req)
+    _cost_table(args, console, deployments, pricing, assumptions, req, (cpu_s, wait_s))
+    return EXIT_OK
 
-            for entry in document["ranges"]:
-                span = entry["files_per_day"]
-                if span["point"] is None and span["low"] is None:
-                    where = "never, anywhere in the ranges"
-                else:
-                    where = (
-                        f"{_two_sig(span['point'])} files/day (range {_two_sig(span['low'])}-"
-                        f"{_two_sig(span['high'])})"
-                    )
-                flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
-                console.print(f"{entry['option']} costs the same as {entry['against']}: {where}{flips}")
-            console.print(
-                f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/sweep.json, "
-                f"{out}/monthly_cost.{args.format}, {out}/sensitivity.{args.format}"
-            )
+
+def _cost_sweep(
+    args: argparse.Namespace,
+    console: Console,
+    deployments: list[Deployment],
+    pricing: Pricing,
+    assumptions: Assumptions,
+    req: Requirements,
+) -> int:
+    """``pve cost --sweep``: the sweep's files, and each break-even against the inbox poller."""
+    from bench.report.cost_sweep import Ranges, write_sweep
+
+    out = _prepare_out(_out_dir("cost", "sweep", args.out), args)
+    baseline = deployments[1]  # the well-built poller: lists a small prefix, deletes when done
+    document = write_sweep(
+        out,
+        deployments,
+        baseline,
+        free_tier=args.free_tier,
+        pricing=pricing,
+        command=_command_line(),
+        fmt=args.format,
+        ranges_over=Ranges(assumptions, args.samples, args.seed, req),
+    )
+    if args.quiet:
         return EXIT_OK
+    from bench.report.charts import _two_sig
+
+    for entry in document["ranges"]:
+        span = entry["files_per_day"]
+        if span["point"] is None and span["low"] is None:
+            where = "never, anywhere in the ranges"
+        else:
+            where = (
+                f"{_two_sig(span['point'])} files/day (range {_two_sig(span['low'])}-"
+                f"{_two_sig(span['high'])})"
+            )
+        flips = f"; flips on {', '.join(entry['flips_on'])}" if entry["flips_on"] else ""
+        console.print(f"{entry['option']} costs the same as {entry['against']}: {where}{flips}")
+    console.print(
+        f"wrote {out}/cost_sweep.csv, {out}/break_even.json, {out}/sweep.json, "
+        f"{out}/monthly_cost.{args.format}, {out}/sensitivity.{args.format}"
+    )
+    return EXIT_OK
+
+
+def _cost_table(
+    args: argparse.Namespace,
+    console: Console,
+    deployments: list[Deployment],
+    pricing: Pricing,
+    assumptions: Assumptions,
+    req: Requirements,
+    work: tuple[float, float],
+) -> None:
+    """``pve cost``'s table: each deployment's monthly bill at each rate, or why it cannot run."""
+    from rich.table import Table
+
+    from bench.cost.feasibility import check
+    from bench.cost.model import files_per_month, monthly_cost
+
     tier = "with the always-free tier" if args.free_tier else "no free tier"
+    cpu_s, wait_s = work
     table = Table(
         title=f"Monthly cost in USD ({tier}; prices {pricing.label})",
         title_justify="left",
@@ -198,7 +225,6 @@ def cmd_cost(args: argparse.Namespace, console: Console) -> int:
     print_table(console, table)
     for note in footnotes:
         console.print(note, highlight=False)
-    return EXIT_OK
 
 
 def cmd_decide(args: argparse.Namespace, console: Console) -> int:

@@ -129,17 +129,39 @@ def _add_aws_commands(sub: Any) -> None:
     doctor.set_defaults(func=cmd_aws_doctor)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pve",
-        description="poll-vs-events: run the same file workload through polling and event "
-        "strategies, and compare latency, requests and cost.",
-        epilog=EPILOG,
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what the runtime does")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+# Shared output flags, built once: every command that writes a results folder spells them alike.
+_FORCE_RESULTS = "replace the results already in --out (deletes their records, summaries and charts)"
+_FORCE_CHARTS = "replace the results already in --out (deletes their charts)"
+_ASSUMPTIONS = "an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
+_PRICING = "a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)"
+_RETENTION_DAYS = "days inputs are kept (the same as --keep-inputs-days; default 30)"
+_FREE_TIER = "subtract the always-free monthly allowances"
 
+
+def _out_arguments(parser: argparse.ArgumentParser, out_help: str, force_help: str = _FORCE_RESULTS) -> None:
+    """``--out FOLDER`` and ``--force`` (replace what a previous run left there)."""
+    parser.add_argument("--out", help=out_help)
+    parser.add_argument("--force", action="store_true", help=force_help)
+
+
+def _format_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument("--format", choices=["png", "svg"], default="png", help=help)
+
+
+def _quiet_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument("--quiet", action="store_true", help=help)
+
+
+def _results_arguments(
+    parser: argparse.ArgumentParser, out_help: str, force_help: str = _FORCE_RESULTS
+) -> None:
+    """The output flags of a command that writes charts: ``--out``, ``--force``, ``--format``, ``--quiet``."""
+    _out_arguments(parser, out_help, force_help)
+    _format_argument(parser)
+    _quiet_argument(parser)
+
+
+def _add_run_command(sub: Any) -> None:
     run = sub.add_parser(
         "run",
         help="run a scenario (bundled name or .toml path)",
@@ -148,13 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         "print a table and write records.csv, summary.json and charts.",
     )
     run.add_argument("scenario", help="bundled scenario name (see 'pve list') or path to a .toml file")
-    run.add_argument("--out", help="results folder (default: results/<scenario>/<UTC timestamp>/)")
-    run.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the results already in --out (deletes their records, summaries and charts)",
-    )
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _out_arguments(run, "results folder (default: results/<scenario>/<UTC timestamp>/)")
+    _quiet_argument(run, "print nothing but errors")
     run.add_argument(
         "--backend",
         choices=["moto", "moto-server", "folder", "aws"],
@@ -163,13 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", help="override the latency profile (instant, aws, moto, or a .toml path)")
     run.add_argument("--repetitions", type=_positive_int, help="override the number of repetitions")
     run.add_argument("--seed", type=_seed, help="override the seed")
-    run.add_argument("--format", choices=["png", "svg"], default="png", help="chart format (default png)")
+    _format_argument(run, "chart format (default png)")
     _add_aws_run_arguments(run)
     run.set_defaults(func=cmd_run)
 
     listing = sub.add_parser("list", help="list the bundled scenarios, one line each")
     listing.set_defaults(func=cmd_list)
 
+
+def _add_cost_command(sub: Any) -> None:
     cost = sub.add_parser(
         "cost",
         help="what each deployment costs a month at N files a day; --sweep draws the break-even chart",
@@ -193,11 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cpu-share", type=_share, help="deprecated: the CPU share of --duration-ms (default 0.5)"
     )
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
-    cost.add_argument(
-        "--retention-days",
-        type=_retention_days,
-        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
-    )
+    cost.add_argument("--retention-days", type=_retention_days, help=_RETENTION_DAYS)
     cost.add_argument(
         "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB): storage, network"
     )
@@ -209,26 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _bill_line_arguments(cost)
     _requirement_arguments(cost)
-    cost.add_argument(
-        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
-    )
+    cost.add_argument("--assumptions", help=_ASSUMPTIONS)
     cost.add_argument(
         "--samples", type=_count, default=64, help="joint Monte Carlo draws per break-even (default 64)"
     )
     cost.add_argument("--seed", type=_seed, default=0, help="seed of the Monte Carlo draws (default 0)")
-    cost.add_argument("--free-tier", action="store_true", help="subtract the always-free monthly allowances")
-    cost.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
+    cost.add_argument("--free-tier", action="store_true", help=_FREE_TIER)
+    cost.add_argument("--pricing", help=_PRICING)
     cost.add_argument("--sweep", action="store_true", help="cost against arrival rate, with break-even rates")
-    cost.add_argument("--out", help="folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
-    cost.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the results already in --out (deletes their records, summaries and charts)",
-    )
-    cost.add_argument("--format", choices=["png", "svg"], default="png")
-    cost.add_argument("--quiet", action="store_true")
+    _results_arguments(cost, "folder for --sweep (default results/cost/sweep/<UTC timestamp>/)")
     cost.set_defaults(func=cmd_cost)
 
+
+def _add_traffic_command(sub: Any) -> None:
     traffic = sub.add_parser(
         "traffic",
         help="profile your own traffic per prefix (S3 Inventory, access logs, CloudTrail, notifications)",
@@ -241,84 +249,80 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("files", nargs="+", metavar="FILE", help="traffic files (gzip or not)")
     add_traffic_arguments(traffic, files="FILE")
     add_json_argument(traffic, "the profiles")
-    traffic.add_argument("--quiet", action="store_true")
+    _quiet_argument(traffic)
     traffic.set_defaults(func=cmd_traffic)
 
-    decide_p = sub.add_parser(
-        "decide",
-        help="rank every deployment option for a workload: cost range, latency, what would overturn it",
-        description="For each arrival rate: every deployment option's monthly bill (point and range over "
-        "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
-        "profile, whether it can run at all and why not, ranked, with what would change the answer.",
-    )
-    decide_p.add_argument(
+
+def _decide_workload_arguments(decide: argparse.ArgumentParser) -> None:
+    """What ``pve decide`` prices: the arrival rate or hourly profile, the files and the work on each."""
+    decide.add_argument(
         "--files-per-day", type=_files_per_day, nargs="+", metavar="N", help="arrival rate(s)"
     )
-    decide_p.add_argument(
+    decide.add_argument(
         "--hourly",
         type=_files_per_hour,
         nargs="+",
         metavar="N",
         help="a rate profile instead: files in each of the 24 hours (feasibility and latency at the busiest)",
     )
-    decide_p.add_argument(
-        "--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB)"
-    )
-    _work_arguments(decide_p)
-    decide_p.add_argument(
+    decide.add_argument("--file-size-mb", type=_file_size_mb, default=0.1, help="file size (default 0.1 MB)")
+    _work_arguments(decide)
+    decide.add_argument(
         "--memory",
         type=_memory,
         help="pin Lambda memory in MB (default: the cheapest meeting the requirements)",
     )
-    decide_p.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
-    decide_p.add_argument(
+    decide.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    decide.add_argument(
         "--interval",
         type=_interval,
         help="pin the poll interval in seconds (default: the cheapest meeting the requirements, 1 s to 1 h)",
     )
-    decide_p.add_argument(
-        "--retention-days",
-        type=_retention_days,
-        help="days inputs are kept (the same as --keep-inputs-days; default 30)",
+    decide.add_argument("--retention-days", type=_retention_days, help=_RETENTION_DAYS)
+    decide.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
+
+
+def _add_decide_command(sub: Any) -> None:
+    decide = sub.add_parser(
+        "decide",
+        help="rank every deployment option for a workload: cost range, latency, what would overturn it",
+        description="For each arrival rate: every deployment option's monthly bill (point and range over "
+        "the assumptions in bench/cost/pricing/assumptions.toml), latency p50/p95/p99.9 under a delivery "
+        "profile, whether it can run at all and why not, ranked, with what would change the answer.",
     )
-    decide_p.add_argument("--retention", choices=["lifecycle", "keep"], default="lifecycle")
-    decide_p.add_argument(
+    _decide_workload_arguments(decide)
+    decide.add_argument(
         "--latency-p95", type=_positive, metavar="S", help="target p95 latency in seconds (default 60)"
     )
-    decide_p.add_argument(
+    decide.add_argument(
         "--no-latency-target", action="store_true", help="no latency target (pollers may poll hourly)"
     )
-    decide_p.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
-    decide_p.add_argument("--profile", default="aws", help="latency profile (default aws)")
-    decide_p.add_argument(
-        "--free-tier", action="store_true", help="subtract the always-free monthly allowances"
+    decide.add_argument("--budget-usd", type=_positive, metavar="USD", help="monthly budget")
+    decide.add_argument("--profile", default="aws", help="latency profile (default aws)")
+    decide.add_argument("--free-tier", action="store_true", help=_FREE_TIER)
+    _bill_line_arguments(decide)
+    _requirement_arguments(decide)
+    decide.add_argument("--assumptions", help=_ASSUMPTIONS)
+    decide.add_argument("--pricing", help=_PRICING)
+    decide.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
+    decide.add_argument("--seed", type=_seed, default=0)
+    add_json_argument(decide, "the ranking")
+    _results_arguments(
+        decide, "folder for the chart (default results/decide/<UTC timestamp>/)", _FORCE_CHARTS
     )
-    _bill_line_arguments(decide_p)
-    _requirement_arguments(decide_p)
-    decide_p.add_argument(
-        "--assumptions", help="an assumptions TOML (default: bench/cost/pricing/assumptions.toml)"
-    )
-    decide_p.add_argument("--pricing", help="a pricing TOML (default: bench/cost/pricing/aws-us-east-1.toml)")
-    decide_p.add_argument("--samples", type=_count, default=32, help="joint Monte Carlo draws (default 32)")
-    decide_p.add_argument("--seed", type=_seed, default=0)
-    add_json_argument(decide_p, "the ranking")
-    decide_p.add_argument("--out", help="folder for the chart (default results/decide/<UTC timestamp>/)")
-    decide_p.add_argument(
-        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
-    )
-    decide_p.add_argument("--format", choices=["png", "svg"], default="png")
-    decide_p.add_argument("--quiet", action="store_true")
-    decide_p.add_argument(
+    decide.add_argument(
         "--traffic",
         nargs="+",
         metavar="FILE",
         help="decide per prefix from your own traffic (S3 Inventory manifest.json, access logs, CloudTrail, "
         "notifications, time,key[,size] CSV): the real daily count billed, the busiest minute judged",
     )
-    add_traffic_arguments(decide_p)
-    add_fleet_arguments(decide_p)
-    decide_p.set_defaults(func=cmd_decide)
+    add_traffic_arguments(decide)
+    add_fleet_arguments(decide)
+    decide.set_defaults(func=cmd_decide)
 
+
+def _add_compare_command(sub: Any) -> None:
     compare = sub.add_parser(
         "compare",
         help="compare two results folders, strategy by strategy",
@@ -343,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--force", action="store_true", help="compare even if the scenarios differ")
     compare.set_defaults(func=cmd_compare)
 
+
+def _add_capacity_command(sub: Any) -> None:
     capacity = sub.add_parser(
         "capacity",
         help="find each strategy's knee on this machine: sweep the offered rate, write capacity.json/png",
@@ -353,10 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bisect between each strategy's knee and the first rate that failed.",
     )
     capacity.add_argument("scenario", help="bundled scenario name or .toml path (try 'capacity')")
-    capacity.add_argument("--out", help="folder (default: results/capacity/<scenario>/<UTC timestamp>/)")
-    capacity.add_argument(
-        "--force", action="store_true", help="replace the results already in --out (deletes their charts)"
-    )
+    _out_arguments(capacity, "folder (default: results/capacity/<scenario>/<UTC timestamp>/)", _FORCE_CHARTS)
     capacity.add_argument(
         "--rates", type=float, nargs="+", help="offered rates, files/s (default: 0.25x to 1.2x the floor)"
     )
@@ -381,9 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument(
         "--note", default="", help="a label stored with the result (e.g. 'other processes shared the CPU')"
     )
-    capacity.add_argument("--quiet", action="store_true")
+    _quiet_argument(capacity)
     capacity.set_defaults(func=cmd_capacity)
 
+
+def _add_idle_cost_command(sub: Any) -> None:
     idle = sub.add_parser(
         "idle-cost", help="count and price one idle poll of a big bucket, per cursor strategy"
     )
@@ -393,20 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     idle.add_argument(
         "--sweep-every", type=_positive_int, default=60, help="start-after's full-listing period, in cycles"
     )
-    idle.add_argument("--out", help="also write idle_cost.json to this folder")
-    idle.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the results already in --out (deletes their records, summaries and charts)",
-    )
+    _out_arguments(idle, "also write idle_cost.json to this folder")
     idle.set_defaults(func=cmd_idle_cost)
 
-    simulate = sub.add_parser(
-        "simulate",
-        help="simulate a scenario in virtual time (a month in seconds), in the live schema",
-        description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
-        "--days and --files-per-day stretch the scenario's arrival process.",
-    )
+
+def _simulate_arrival_arguments(simulate: argparse.ArgumentParser) -> None:
+    """Where a simulation's arrivals come from: the scenario, stretched, or recorded traffic replayed."""
     simulate.add_argument(
         "scenario",
         nargs="?",
@@ -435,6 +432,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="arrival rate(s); several rates give one results folder each",
     )
+
+
+def _simulate_work_arguments(simulate: argparse.ArgumentParser) -> None:
+    """How long each file takes in a simulation: the profile's time, a fixed time, or the work model."""
     simulate.add_argument("--profile", help="latency profile (instant, aws, moto, or a .toml path)")
     simulate.add_argument(
         "--processing-ms",
@@ -458,6 +459,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="with --processing-ms: extra milliseconds per MB of file (default 0)",
     )
+
+
+def _add_simulate_command(sub: Any) -> None:
+    simulate = sub.add_parser(
+        "simulate",
+        help="simulate a scenario in virtual time (a month in seconds), in the live schema",
+        description="Each strategy as a queueing model, vectorised; the same seeded arrivals as a live run. "
+        "--days and --files-per-day stretch the scenario's arrival process.",
+    )
+    _simulate_arrival_arguments(simulate)
+    _simulate_work_arguments(simulate)
     simulate.add_argument(
         "--start",
         choices=["steady", "empty"],
@@ -489,18 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes for the strategies (default: this machine's cores); the numbers do "
         "not depend on it",
     )
-    simulate.add_argument(
-        "--out", help="results folder (default results/simulate/<scenario>/<UTC timestamp>/)"
-    )
-    simulate.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the results already in --out (deletes their records, summaries and charts)",
-    )
-    simulate.add_argument("--format", choices=["png", "svg"], default="png")
-    simulate.add_argument("--quiet", action="store_true")
+    _results_arguments(simulate, "results folder (default results/simulate/<scenario>/<UTC timestamp>/)")
     simulate.set_defaults(func=cmd_simulate)
 
+
+def _add_calibrate_command(sub: Any) -> None:
     calibrate = sub.add_parser(
         "calibrate",
         help="fit a latency profile (moto) to a live run's results",
@@ -510,9 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("results", help="a live results folder")
     calibrate.add_argument("--out", help="profile file to write (default RESULTS/moto-profile.toml)")
     calibrate.add_argument("--name", default="moto", help="the profile's name (default moto)")
-    calibrate.add_argument("--quiet", action="store_true")
+    _quiet_argument(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)
 
+
+def _add_validate_command(sub: Any) -> None:
     validate = sub.add_parser(
         "validate",
         help="check the simulator against theory and against live runs",
@@ -544,15 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulations pooled per comparison (default 20: a simulated p95 of 100 files moves by "
         "several percent from one draw to the next)",
     )
-    validate.add_argument("--out", help="folder (default results/validate/simulator/<UTC timestamp>/)")
-    validate.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the results already in --out (deletes their records, summaries and charts)",
-    )
-    validate.add_argument("--quiet", action="store_true")
+    _out_arguments(validate, "folder (default results/validate/simulator/<UTC timestamp>/)")
+    _quiet_argument(validate)
     validate.set_defaults(func=cmd_validate)
 
+
+def _add_diagrams_command(sub: Any) -> None:
     diagrams = sub.add_parser(
         "diagrams",
         help="draw the polling and event architectures (README, decision guide, site)",
@@ -562,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagrams.add_argument("--format", choices=("png", "svg"), default="png")
     diagrams.set_defaults(func=cmd_diagrams)
 
+
+def _add_reproduce_command(sub: Any) -> None:
     reproduce = sub.add_parser(
         "reproduce",
         help="regenerate every reference result in results/reference/ (and the README's findings)",
@@ -583,11 +589,41 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--notebooks-dir", default="notebooks")
     reproduce.set_defaults(func=cmd_reproduce)
 
-    _add_aws_commands(sub)
 
+def _add_report_command(sub: Any) -> None:
     report = sub.add_parser("report", help="redraw the charts and the table of a results folder")
     report.add_argument("results", help="a results folder (with summary.json and records.csv)")
-    report.add_argument("--format", choices=["png", "svg"], default="png")
-    report.add_argument("--quiet", action="store_true")
+    _format_argument(report)
+    _quiet_argument(report)
     report.set_defaults(func=cmd_report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``pve``: one helper per command group, called in the order ``pve --help`` lists them."""
+    parser = argparse.ArgumentParser(
+        prog="pve",
+        description="poll-vs-events: run the same file workload through polling and event "
+        "strategies, and compare latency, requests and cost.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the runtime does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (
+        _add_run_command,
+        _add_cost_command,
+        _add_traffic_command,
+        _add_decide_command,
+        _add_compare_command,
+        _add_capacity_command,
+        _add_idle_cost_command,
+        _add_simulate_command,
+        _add_calibrate_command,
+        _add_validate_command,
+        _add_diagrams_command,
+        _add_reproduce_command,
+        _add_aws_commands,
+        _add_report_command,
+    ):
+        add(sub)
     return parser

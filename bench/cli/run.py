@@ -162,7 +162,7 @@ def route_floor_table(document: dict[str, Any]) -> Table:
 def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     """Sweep the offered rate; write capacity.json and capacity.png; print each strategy's knee."""
     from bench.errors import InputError
-    from bench.live.capacity import sweep_capacity
+    from bench.live.capacity import SweepOptions, sweep_capacity
     from bench.report.capacity import save_capacity
     from bench.results.environment import capture_environment
     from bench.scenario.bounds import MAX_RATE_PER_S
@@ -183,11 +183,13 @@ def cmd_capacity(args: argparse.Namespace, console: Console) -> int:
     document = sweep_capacity(
         scenario,
         out / "runs",
-        rates=args.rates,
-        seconds=args.seconds,
-        backend=args.backend,
-        floor_files=args.floor_files,
-        refine_steps=args.refine_steps,
+        SweepOptions(
+            rates=args.rates,
+            seconds=args.seconds,
+            backend=args.backend,
+            floor_files=args.floor_files,
+            refine_steps=args.refine_steps,
+        ),
         say=(lambda text: None) if args.quiet else (lambda text: console.print(text, highlight=False)),
     )
     document = {

@@ -16,44 +16,21 @@ from bench.cli.output import _command_line, _draw_after_run, _out_dir, _prepare_
 from bench.cli.run import _run_live
 
 if TYPE_CHECKING:
+    from bench.cost.work import Work
     from bench.results.model import Run
     from bench.scenario.spec import Scenario
+    from event_handlers.runtime.latency import Distribution
 
 
 def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
-    from bench.report.table import comparison_table, summary_table
     from bench.results.files import read_results
     from bench.scenario.spec import load_scenario
-    from bench.simulate.comparison import (
-        bare_numpy_pass,
-        comparison_chart,
-        comparison_frame,
-        write_comparison_csv,
-    )
     from bench.simulate.runner import SimulationOptions, simulate_scenario
-    from event_handlers.runtime.latency import Distribution
 
     scenario = load_scenario(_scenario_name(args)).with_overrides(
         latency_profile=args.profile, seed=args.seed
     )
-    processing = None
-    if args.processing_ms is not None:
-        processing = Distribution(
-            "constant",
-            {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
-            "--processing-ms, --processing-ms-per-mb",
-        )
-    work = None
-    if args.cpu_s is not None or args.wait_s is not None:
-        if processing is not None:
-            raise ArgumentError("--cpu-s", "give --processing-ms or --cpu-s/--wait-s, not both")
-        from bench.cost.work import Work
-
-        default = Work()
-        work = Work(
-            args.cpu_s if args.cpu_s is not None else default.cpu_s,
-            args.wait_s if args.wait_s is not None else default.wait_s,
-        )
+    processing, work = _processing_time(args)
     live = read_results(args.replay).summary if args.replay else None
     rates = args.files_per_day or [None]
     _check_simulation_size(scenario, args.days, rates)
@@ -81,39 +58,83 @@ def cmd_simulate(args: argparse.Namespace, console: Console) -> int:
         summaries[rate or 0.0] = summary
         charts = _draw_after_run(out, args.format)
         if not args.quiet:
-            print_table(console, summary_table(summary))
-            files = sum(s.files for s in summary.strategies.values())
-            for name, s in summary.strategies.items():
-                sim = s.simulation
-                seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
-                console.print(
-                    f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)",
-                    highlight=False,
-                )
-            console.print(
-                f"  simulation: {elapsed:.2f}s in all ({files / elapsed:,.0f} strategy-files/s, records and "
-                "summary included; charts not)",
-                highlight=False,
-            )
-            if args.timing:
-                n = max(s.files for s in summary.strategies.values())
-                bare = bare_numpy_pass(n)
-                console.print(
-                    f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
-                    f"{bare:.2f}s ({n / bare:,.0f} files/s)",
-                    highlight=False,
-                )
-            for line in _cannot_run(summary) + decide_lines(summary):
-                console.print(line, highlight=False)
+            _print_simulation(console, summary, elapsed, timing=args.timing)
             console.print(f"results: {out}/summary.json, " + ", ".join(str(c) for c in charts))
     if len(rates) > 1:
-        frame = comparison_frame(summaries)
-        write_comparison_csv(frame, base)
-        comparison_chart(frame, base / f"comparison.{args.format}")
-        if not args.quiet:
-            print_table(console, comparison_table(frame))
-            console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
+        _compare_rates(summaries, base, args, console)
     return EXIT_OK
+
+
+def _processing_time(args: argparse.Namespace) -> tuple[Distribution | None, Work | None]:
+    """The time per file the flags ask for: a fixed time (--processing-ms), the work model
+    (--cpu-s/--wait-s, the other at its default), or neither (the profile's)."""
+    from event_handlers.runtime.latency import Distribution
+
+    processing = None
+    if args.processing_ms is not None:
+        processing = Distribution(
+            "constant",
+            {"value_s": args.processing_ms / 1000.0, "per_byte_s": args.processing_ms_per_mb / 1000.0 / 1e6},
+            "--processing-ms, --processing-ms-per-mb",
+        )
+    work = None
+    if args.cpu_s is not None or args.wait_s is not None:
+        if processing is not None:
+            raise ArgumentError("--cpu-s", "give --processing-ms or --cpu-s/--wait-s, not both")
+        from bench.cost.work import Work
+
+        default = Work()
+        work = Work(
+            args.cpu_s if args.cpu_s is not None else default.cpu_s,
+            args.wait_s if args.wait_s is not None else default.wait_s,
+        )
+    return processing, work
+
+
+def _print_simulation(console: Console, summary: Run, elapsed: float, *, timing: bool) -> None:
+    """One simulation's table, its speed (and a bare numpy pass's, with --timing), what cannot run
+    and pve decide's view beside it."""
+    from bench.report.table import summary_table
+    from bench.simulate.comparison import bare_numpy_pass
+
+    print_table(console, summary_table(summary))
+    files = sum(s.files for s in summary.strategies.values())
+    for name, s in summary.strategies.items():
+        sim = s.simulation
+        seconds, speed = (sim.seconds, sim.files_per_second) if sim is not None else (0.0, None)
+        console.print(
+            f"  {name}: {s.files:,} files in {seconds:.2f}s ({speed or 0:,} files/s)", highlight=False
+        )
+    console.print(
+        f"  simulation: {elapsed:.2f}s in all ({files / elapsed:,.0f} strategy-files/s, records and "
+        "summary included; charts not)",
+        highlight=False,
+    )
+    if timing:
+        n = max(s.files for s in summary.strategies.values())
+        bare = bare_numpy_pass(n)
+        console.print(
+            f"  a bare numpy pass over {n:,} files (arrivals, one Lindley pass, mean latency): "
+            f"{bare:.2f}s ({n / bare:,.0f} files/s)",
+            highlight=False,
+        )
+    for line in _cannot_run(summary) + decide_lines(summary):
+        console.print(line, highlight=False)
+
+
+def _compare_rates(
+    summaries: dict[float, Run], base: Path, args: argparse.Namespace, console: Console
+) -> None:
+    """Several --files-per-day: one comparison table, CSV and chart across the rates."""
+    from bench.report.table import comparison_table
+    from bench.simulate.comparison import comparison_chart, comparison_frame, write_comparison_csv
+
+    frame = comparison_frame(summaries)
+    write_comparison_csv(frame, base)
+    comparison_chart(frame, base / f"comparison.{args.format}")
+    if not args.quiet:
+        print_table(console, comparison_table(frame))
+        console.print(f"comparison: {base}/comparison.csv, {base}/comparison.{args.format}")
 
 
 def _reuse_freed_memory(jobs: int | None) -> None:

@@ -11,10 +11,10 @@ alongside the parameters and ``flips_on`` can name them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from bench.cost.assumptions import Assumption, Assumptions, Value
+from bench.cost.deployments import row
 from bench.cost.model import Deployment, inbox_label, standard_deployments
 from bench.requirements import CHOICES, Requirements
 
@@ -41,14 +41,14 @@ def requirement_deployment(
         "retention_days": req.keep_days if keep else 0.0,
         "peak_factor": peak_factor,
     }
-    if d.kind == "poll-ec2":
+    if not row(d.kind).on_lambda:  # a fleet of instances
         fields.update(azs=req.azs, network=req.network, instance="auto")
     if d.cursor == "inbox":
         fields["archive_processed"] = keep  # kept inputs leave the inbox by COPY to an archive prefix
         if d.name == inbox_label(d.interval_s, archive=False):  # the standard name says what it does
             fields["name"] = inbox_label(d.interval_s, archive=keep)
     fields["delete_inputs"] = not keep  # every option deletes what it processed (an event route too)
-    return replace(d, **fields)  # type: ignore[arg-type]
+    return d.with_(**fields)
 
 
 def required_deployments(
@@ -77,7 +77,7 @@ def required_deployments(
     ttl = float(a.defaults.get("ledger_ttl_days", 1.0)) if ledger_ttl_days is None else ledger_ttl_days
     built = [
         requirement_deployment(
-            replace(d, ebs_root_gb=ebs_root_gb),
+            d.with_(ebs_root_gb=ebs_root_gb),
             req,
             file_size_mb=file_size_mb,
             peak_factor=peak_factor,

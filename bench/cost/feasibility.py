@@ -1,22 +1,15 @@
 """Whether a deployment can run at a rate at all: a configuration that cannot is marked with the
-reason, never priced as if it could. Limits and their sources: ``pricing/assumptions.toml``."""
+reason, never priced as if it could. The checks (``bench.cost.checks``) each kind faces are its
+row's in ``bench.cost.deployments``; limits and their sources: ``pricing/assumptions.toml``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.cost.assumptions import Assumptions, load_assumptions
-from bench.cost.model import (
-    LAMBDA_EVENT_KINDS,
-    Deployment,
-    Pricing,
-    hybrid_sweep_usage,
-    load_pricing,
-    poll_sizing_for,
-    poll_usage,
-    sqs_batch_fill,
-)
+from bench.cost.checks import Case, s3_request_rates
+from bench.cost.deployments import row
+from bench.cost.model import Deployment, Pricing, load_pricing
 
 
 @dataclass(frozen=True)
@@ -30,142 +23,6 @@ class Feasibility:
         return "; ".join(self.why_not)
 
 
-@dataclass(frozen=True)
-class _Case:
-    """One deployment at one rate, with what every check needs."""
-
-    d: Deployment
-    rate: float  # files per second
-    files_per_month: float
-    month_s: float
-    per_page_s: float  # on an instance (a full vCPU parses the page)
-    limits: Assumptions
-    pricing: Pricing
-
-    @property
-    def lambda_page_s(self) -> float:
-        """One LIST page from a function at its memory's share of a vCPU."""
-        return self.d.list_s_per_page(on_lambda=True)
-
-    def limit(self, name: str) -> float:
-        return self.limits.limit(name)
-
-    @property
-    def timeout(self) -> float:
-        return self.limit("lambda_timeout_s")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
-def _s3_request_rates(c: _Case) -> list[str]:
-    """Per partitioned prefix: the watched prefix takes the producer's PUT, the strategy's GET (and
-    LIST pages, GETs on the bucket) and, for an inbox, a DELETE per file."""
-    writes, reads = c.rate, c.rate
-    if c.d.kind.startswith("poll"):
-        reads += poll_usage(c.d, c.files_per_month, c.month_s).lists / c.month_s
-        if c.d.cursor == "inbox":
-            writes += c.rate
-    out = []
-    if writes > c.limit("s3_put_per_prefix_per_s"):
-        out.append(
-            f"{_fmt(writes)} PUT/DELETE/s on one prefix > S3's {c.limit('s3_put_per_prefix_per_s'):,.0f}"
-        )
-    if reads > c.limit("s3_get_per_prefix_per_s"):
-        out.append(f"{_fmt(reads)} GET+LIST/s on one prefix > S3's {c.limit('s3_get_per_prefix_per_s'):,.0f}")
-    return out
-
-
-def _ec2_listing(c: _Case) -> list[str]:
-    if c.d.kind != "poll-ec2":
-        return []
-    usage = poll_usage(c.d, c.files_per_month, c.month_s)
-    out = []
-    listing = usage.pages_per_cycle * c.per_page_s
-    if listing > c.d.interval_s:
-        out.append(
-            f"listing {_fmt(usage.pages_per_cycle)} pages takes {_fmt(listing)} s, longer than the "
-            f"{c.d.interval_s:g} s interval"
-        )
-    if usage.sweeps and usage.sweep_pages * c.per_page_s > c.d.interval_s * c.d.sweep_every:
-        out.append(f"a full sweep ({_fmt(usage.sweep_pages * c.per_page_s)} s) outlasts the sweep period")
-    return out
-
-
-def _scheduled_function(c: _Case) -> list[str]:
-    if c.d.kind != "poll-scheduled-lambda":
-        return []
-    usage = poll_usage(c.d, c.files_per_month, c.month_s)
-    per_cycle = c.files_per_month / usage.cycles
-    work = usage.pages_per_cycle * c.lambda_page_s + per_cycle * c.d.lambda_s + c.d.state_ms / 1000.0
-    out = []
-    if work > c.timeout:
-        out.append(f"one invocation's work ({_fmt(work)} s) exceeds Lambda's {c.timeout:g} s timeout")
-    elif work > c.d.interval_s:
-        out.append(f"one invocation's work ({_fmt(work)} s) outlasts the {c.d.interval_s:g} s schedule")
-    sweep = usage.sweep_pages * c.lambda_page_s
-    if usage.sweeps and sweep > c.timeout:
-        out.append(
-            f"a full sweep lists {_fmt(usage.sweep_pages)} pages ({_fmt(sweep)} s) > {c.timeout:g} s timeout"
-        )
-    return out
-
-
-def _hybrid_sweep(c: _Case) -> list[str]:
-    """The sweep's longest listing, split over ``sweep_parallel`` prefixes listed at once, must
-    fit one function's timeout (an inventory report is read, not listed)."""
-    if c.d.kind != "hybrid" or c.d.sweep_cursor == "inventory":
-        return []
-    d = c.d
-    pages = hybrid_sweep_usage(d, c.files_per_month, c.month_s).longest_pages
-    seconds = pages * c.lambda_page_s
-    if seconds <= c.timeout:
-        return []
-    split = f" per prefix of {d.sweep_parallel}" if d.sweep_parallel > 1 else ""
-    return [f"the sweep lists {_fmt(pages)} pages{split} ({_fmt(seconds)} s) > {c.timeout:g} s timeout"]
-
-
-def _ec2_sizing(c: _Case) -> list[str]:
-    """A poller whose CPU, memory or network no instance type (and count) keeps under 70%."""
-    if c.d.kind != "poll-ec2":
-        return []
-    sizing = poll_sizing_for(c.d, c.files_per_month, c.pricing)
-    return [] if sizing.feasible else [sizing.why_not]
-
-
-def _lambda_concurrency(c: _Case) -> list[str]:
-    if c.d.kind not in LAMBDA_EVENT_KINDS:
-        return []
-    concurrency = c.rate * c.d.lambda_s
-    limit = c.limit("lambda_concurrency")
-    if concurrency <= limit:
-        return []
-    return [f"needs {_fmt(concurrency)} concurrent executions > the account's {limit:,.0f}"]
-
-
-def _sqs_in_flight(c: _Case) -> list[str]:
-    if c.d.kind != "s3-sqs-lambda":
-        return []
-    batch = sqs_batch_fill(c.d, c.rate)
-    in_flight = c.rate * (c.d.batching_window_s + c.d.sqs_turnaround_s + batch * c.d.lambda_s)
-    limit = c.limit("sqs_in_flight")
-    if in_flight <= limit:
-        return []
-    return [f"{_fmt(in_flight)} messages in flight > SQS's ~{limit:,.0f}"]
-
-
-CHECKS: tuple[Callable[[_Case], list[str]], ...] = (
-    _s3_request_rates,
-    _ec2_listing,
-    _scheduled_function,
-    _hybrid_sweep,
-    _ec2_sizing,
-    _lambda_concurrency,
-    _sqs_in_flight,
-)
-
-
 def check(
     d: Deployment,
     files_per_day: float,
@@ -173,9 +30,11 @@ def check(
     pricing: Pricing | None = None,
     assumptions: Assumptions | None = None,
 ) -> Feasibility:
-    """Every limit ``d`` would break at ``files_per_day`` (steady state, even arrivals)."""
+    """Every limit ``d`` would break at ``files_per_day`` (steady state, even arrivals): S3's
+    request rates on the prefix for every kind, then the kind's own checks."""
+    kind = row(d.kind)
     p = pricing or load_pricing()
-    case = _Case(
+    case = Case(
         d,
         files_per_day / 86400.0,
         files_per_day * p.month_s / 86400.0,
@@ -183,8 +42,9 @@ def check(
         d.list_s_per_page(on_lambda=False),
         assumptions or load_assumptions(),
         p,
+        kind.polls,
     )
-    why = [reason for each in CHECKS for reason in each(case)]
+    why = [reason for each in (s3_request_rates, *kind.checks) for reason in each(case)]
     return Feasibility(not why, tuple(why))
 
 

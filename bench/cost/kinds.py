@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench.cost.model import Deployment
+from bench.cost.model import Deployment, DeploymentKind
 from bench.results.model import StrategyResult
 from bench.scenario.kinds import Kind
 
@@ -20,8 +20,8 @@ DeploymentRecipe = Callable[[StrategyResult, dict[str, Any]], Deployment]
 
 
 def _poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
-    return Deployment(
-        "poll-ec2",
+    return Deployment.of(
+        DeploymentKind.POLL_EC2,
         interval_s=float(s.parameters["interval_s"]),
         cursor=str(s.parameters.get("cursor", "seen-set")),
         sweep_every=int(s.parameters.get("sweep_every", 60)),
@@ -31,8 +31,8 @@ def _poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
 
 
 def _scheduled_poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
-    return Deployment(
-        "poll-scheduled-lambda",
+    return Deployment.of(
+        DeploymentKind.POLL_SCHEDULED_LAMBDA,
         interval_s=max(60.0, float(s.parameters["interval_s"])),
         cursor=str(s.parameters.get("cursor", "watermark")),
         **common,
@@ -40,8 +40,8 @@ def _scheduled_poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
 
 
 def _s3_sqs_lambda(s: StrategyResult, common: dict[str, Any]) -> Deployment:
-    return Deployment(
-        "s3-sqs-lambda",
+    return Deployment.of(
+        DeploymentKind.S3_SQS_LAMBDA,
         batch_size=int(s.parameters.get("batch_size", 10)),
         batching_window_s=float(s.parameters.get("batching_window_s", 0.0)),
         sqs_pollers=max(5, int(s.parameters.get("pollers") or 5)),  # AWS starts five and scales up
@@ -51,8 +51,8 @@ def _s3_sqs_lambda(s: StrategyResult, common: dict[str, Any]) -> Deployment:
 
 
 def _hybrid(s: StrategyResult, common: dict[str, Any]) -> Deployment:
-    return Deployment(
-        "hybrid",
+    return Deployment.of(
+        DeploymentKind.HYBRID,
         sweep_interval_s=float(s.parameters.get("sweep_interval_s", 3600.0)),
         sweep_cursor=str(s.parameters.get("cursor", "watermark")),
         missed_share=s.counter("notifications_lost") / max(1, s.files),
@@ -63,9 +63,11 @@ def _hybrid(s: StrategyResult, common: dict[str, Any]) -> Deployment:
 DEPLOYMENTS: dict[Kind, DeploymentRecipe | None] = {
     Kind.POLL: _poll,
     Kind.SCHEDULED_POLL: _scheduled_poll,
-    Kind.S3_LAMBDA: lambda s, common: Deployment("s3-lambda", **common),
+    Kind.S3_LAMBDA: lambda s, common: Deployment.of(DeploymentKind.S3_LAMBDA, **common),
     Kind.S3_SQS_LAMBDA: _s3_sqs_lambda,
-    Kind.S3_EVENTBRIDGE_LAMBDA: lambda s, common: Deployment("s3-eventbridge-lambda", **common),
+    Kind.S3_EVENTBRIDGE_LAMBDA: lambda s, common: Deployment.of(
+        DeploymentKind.S3_EVENTBRIDGE_LAMBDA, **common
+    ),
     Kind.INOTIFY: None,  # local kernel events: no AWS bill
     Kind.HYBRID: _hybrid,
 }

@@ -24,8 +24,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from bench.cost.deployment import (  # Deployment and DeploymentKind: also re-exported from here
+    LAMBDA_LOG_BYTES,
+    Deployment,
+    Retention,
+)
+from bench.cost.deployment import DeploymentKind as DeploymentKind
 from bench.cost.instances import PROCESS_MB, SEEN_KEY_BYTES, TARGET, Demand, InstanceType, Sizing, size_poller
 from bench.cost.work import Work, lambda_duration_s
 from bench.errors import InputError, parse_nested, read_input_text
@@ -33,8 +39,6 @@ from bench.scenario.kinds import Kind
 
 if TYPE_CHECKING:  # a run's typed counts (pydantic model), imported where a run is priced:
     from bench.results.model import StrategyResult  # pve decide never prices one
-
-LAMBDA_LOG_BYTES = 350  # START, END and REPORT lines of one invocation, without the handler's own logs
 
 
 @dataclass(frozen=True)
@@ -412,124 +416,7 @@ def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> Strategy
 
 
 # -- a month of a deployment ---------------------------------------------------------------------------
-DeploymentKind = Literal[
-    "poll-ec2", "poll-scheduled-lambda", "s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"
-]
-Retention = Literal["lifecycle", "keep"]
-LAMBDA_EVENT_KINDS = ("s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid")
-
 _DEFAULT_WORK = Work()
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """How a strategy would be deployed on AWS; the knobs that move its bill.
-
-    The per-file work is ``cpu_s`` (CPU seconds at one full vCPU) plus ``wait_s`` (I/O): an EC2
-    poller pays the CPU in vCPU-seconds of its instance, a Lambda function runs it at its memory's
-    share of a vCPU (``bench.cost.work.lambda_duration_s``). ``duration_ms`` and ``cpu_share`` are
-    the old description (deprecated): given, they are turned into ``cpu_s`` and ``wait_s``.
-
-    ``retention_days`` is how long processed files stay in the watched prefix (a poller that
-    lists everything pays for every one of them, every cycle); ``retention`` says whether a
-    lifecycle rule deletes them then (EventBridge bills an "Object Deleted" event for each) or
-    they are kept. ``inbox`` moves them out, with a COPY to an archive prefix
-    (``archive_processed``) or with a (free) DELETE alone.
-
-    Switchable bill lines: ``ebs_root_gb`` (the poller's root volume; 0 leaves it out),
-    ``idempotency_ledger`` (a DynamoDB ledger shared by concurrent Lambda environments).
-    """
-
-    kind: DeploymentKind
-    name: str = ""
-    interval_s: float = 60.0
-    cursor: str = "seen-set"
-    retention_days: float = 30.0
-    retention: Retention = "lifecycle"
-    sweep_every: int = 60
-    memory_mb: int = 128
-    cpu_s: float = _DEFAULT_WORK.cpu_s
-    wait_s: float = _DEFAULT_WORK.wait_s
-    arch: str = "x86_64"
-    instance: str = "t4g.nano"
-    public_ipv4: bool = True
-    ebs_root_gb: float = 8.0
-    batch_size: int = 10
-    batching_window_s: float = 0.0
-    sqs_pollers: int = 5
-    sqs_wait_s: int = 20
-    sqs_turnaround_s: float = 0.1
-    outputs_per_file: int = 1
-    list_ms_per_page: float = 200.0  # assumptions.toml's list_s_per_page (public measurements)
-    state_ms: float = 40.0
-    sweep_interval_s: float = 3600.0
-    sweep_cursor: str = "start-after"
-    missed_share: float = 0.0
-    archive_processed: bool = True
-    log_bytes_per_invocation: int = LAMBDA_LOG_BYTES
-    idempotency_ledger: bool = True
-    ledger_writes_per_file: float = 2.0
-    # what the requirements add (``bench.cost.fair`` sets them from ``bench.Requirements``); the
-    # defaults leave every line out, as before
-    azs: int = 1  # a poller's instances: at least one per Availability Zone
-    network: str = (
-        "public"  # public IPv4, "nat" (private subnet, NAT gateway), "endpoint" (gateway endpoints)
-    )
-    encryption: str = "sse-s3"  # or "sse-kms", "sse-kms-bucket-key"
-    log_bytes_per_file: float = 0.0  # the processing's own logs, on Lambda and on a poller alike
-    file_size_mb: float = 0.1
-    s3_storage: bool = False  # bill S3 storage of the inputs kept retention_days
-    delete_inputs: bool = False  # every input is deleted once processed (nothing stays to list or store)
-    ledger_ttl_days: float = 0.0  # how long ledger items live (0: storage left out)
-    peak_factor: float = 1.0  # the busiest hour's rate over the mean: what a poller is sized for
-    cold_start_share: float = 0.0  # Lambda invocations that start a new environment (INIT billed)
-    init_s: float = 0.0  # an INIT phase's seconds
-    list_cpu_s_per_page: float = 0.0  # CPU to parse one LIST page, at one full vCPU
-    sweep_parallel: int = 1  # the hybrid's full sweep split over this many prefixes, listed at once
-    duration_ms: float | None = None  # deprecated: use cpu_s and wait_s
-    cpu_share: float | None = None  # deprecated: use cpu_s and wait_s
-
-    def __post_init__(self) -> None:
-        if self.duration_ms is None and self.cpu_share is None:
-            return
-        warnings.warn(
-            "Deployment(duration_ms=, cpu_share=) is deprecated: describe the work as cpu_s "
-            "(CPU seconds at one full vCPU) and wait_s (I/O seconds)",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        duration = (self.duration_ms if self.duration_ms is not None else 100.0) / 1000.0
-        share = self.cpu_share if self.cpu_share is not None else 0.5
-        work = Work.from_duration(duration, share)
-        object.__setattr__(self, "cpu_s", work.cpu_s)
-        object.__setattr__(self, "wait_s", work.wait_s)
-        object.__setattr__(self, "duration_ms", None)
-        object.__setattr__(self, "cpu_share", None)
-
-    @property
-    def work(self) -> Work:
-        return Work(self.cpu_s, self.wait_s)
-
-    @property
-    def lambda_s(self) -> float:
-        """Seconds one file's work takes in this deployment's function."""
-        return self.work.lambda_s(self.memory_mb)
-
-    def list_s_per_page(self, on_lambda: bool) -> float:
-        """Seconds one LIST page takes: the request, and parsing it at the caller's CPU (a Lambda
-        function at its memory's share of a vCPU, an instance at a full one)."""
-        cpu = self.list_cpu_s_per_page
-        if on_lambda:
-            cpu = lambda_duration_s(cpu_s=cpu, wait_s=0.0, memory_mb=self.memory_mb)
-        return self.list_ms_per_page / 1000.0 + cpu
-
-    @property
-    def label(self) -> str:
-        if self.name:
-            return self.name
-        if self.kind.startswith("poll"):
-            return f"{self.kind} every {self.interval_s:g}s"
-        return self.kind
 
 
 def _pages(objects: float) -> float:
@@ -571,14 +458,6 @@ def poll_usage(d: Deployment, files_per_month: float, month_s: float) -> PollUsa
     return PollUsage(cycles, cycles * pages + sweeps * sweep_pages, extra, pages, sweep_pages, sweeps)
 
 
-def _poll_usage(
-    d: Deployment, files_per_month: float, month_s: float
-) -> tuple[float, float, dict[str, float]]:
-    """(cycles, LIST requests, extra S3 operations) for a month of polling."""
-    usage = poll_usage(d, files_per_month, month_s)
-    return usage.cycles, usage.lists, dict(usage.extra)
-
-
 def sqs_batch_fill(d: Deployment, rate_per_s: float) -> float:
     """Mean messages per batch: those arriving while each poller is away (batching window plus
     turnaround), shared among the pollers; at least one, at most the batch size (an assumption)."""
@@ -599,63 +478,28 @@ def monthly_cost(
     deployment: Deployment, files_per_month: float, *, free_tier: bool = False, pricing: Pricing | None = None
 ) -> CostBreakdown:
     """A month of ``deployment`` at ``files_per_month``, per component, at steady state (the
-    prefix already holds ``retention_days`` of files)."""
+    prefix already holds ``retention_days`` of files): its kind's bill (``bench.cost.deployments``),
+    then what the requirements and its Lambda invocations add."""
+    from bench.cost.deployments import row  # the table's bills are built on this module
+
     p = pricing or load_pricing()
     d = deployment
-    month_s = p.month_s
-    work = {"GetObject": files_per_month, "PutObject": files_per_month * d.outputs_per_file}
-    lambda_invocations = lambda_gb_s = archive_copies = 0.0
-    cost = CostBreakdown()
-    per_file_s = d.lambda_s
-
-    if d.kind in ("poll-ec2", "poll-scheduled-lambda"):
-        usage = poll_usage(d, files_per_month, month_s)
-        extra = dict(usage.extra)
-        archive_copies = extra.pop("CopyObject", 0.0)
-        cost += s3_request_cost({**work, "ListObjectsV2": usage.lists, **extra}, pricing=p)
-        if d.kind == "poll-ec2":
-            cost += poller_fleet_cost(d, files_per_month, p, usage)
-        else:
-            if d.interval_s < 60:
-                raise ValueError("a scheduled function cannot run more often than once a minute")
-            list_ms = d.list_s_per_page(on_lambda=True) * 1000.0
-            busy_ms = usage.lists * list_ms + files_per_month * per_file_s * 1000 + usage.cycles * d.state_ms
-            lambda_invocations = usage.cycles
-            lambda_gb_s = _gb_s(busy_ms, d.memory_mb, usage.cycles)
-            cost += s3_request_cost(
-                {"GetObject": usage.cycles, "PutObject": usage.cycles}, pricing=p
-            )  # cursor
-            cost += scheduler_cost(usage.cycles, free_tier, pricing=p)
-    elif d.kind in ("s3-lambda", "s3-eventbridge-lambda", "hybrid"):
-        cost += s3_request_cost(work, pricing=p)
-        lambda_invocations = files_per_month
-        lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, files_per_month)
-        if d.kind == "s3-eventbridge-lambda":  # every object event of the bucket, outputs included
-            cost += eventbridge_cost(files_per_month * (1 + d.outputs_per_file), pricing=p)
-            if d.retention == "lifecycle" or d.delete_inputs:  # expirations and deletes: "Object Deleted"
-                cost += CostBreakdown(
-                    {"eventbridge.object_deleted": files_per_month * p["eventbridge_event"]}
-                )
-        if d.kind == "hybrid":
-            sweep, invocations, gb_s = _hybrid_sweep_cost(d, files_per_month, p, free_tier)
-            cost += sweep
-            lambda_invocations += invocations
-            lambda_gb_s += gb_s
-    elif d.kind == "s3-sqs-lambda":
-        rate = files_per_month / month_s
-        batches = files_per_month / sqs_batch_fill(d, rate)
-        empty_receives = sqs_empty_receives(d, rate, month_s)
-        requests = files_per_month + 2 * batches + empty_receives  # send (by S3), receive, delete
-        cost += s3_request_cost(work, pricing=p)
-        cost += sqs_cost(requests, free_tier, pricing=p)
-        lambda_invocations = batches
-        lambda_gb_s = _gb_s(files_per_month * per_file_s * 1000, d.memory_mb, batches)
-    else:
-        raise ValueError(f"unknown deployment kind {d.kind!r}")
-
-    cost += _requirement_lines(d, files_per_month, p, free_tier, archive_copies)
-    cost += _lambda_lines(d, files_per_month, lambda_invocations, lambda_gb_s, free_tier, p)
+    bill = row(d.kind).bill(d, files_per_month, p, free_tier)
+    cost = bill.cost
+    cost += _requirement_lines(d, files_per_month, p, free_tier, bill.archive_copies)
+    cost += _lambda_lines(d, files_per_month, bill.invocations, bill.gb_s, free_tier, p)
     return CostBreakdown({k: v for k, v in cost.components.items() if v})  # a line not needed is absent
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What a kind's own bill function returns: its lines, and the Lambda usage and archive COPYs
+    the shared lines (``_lambda_lines``, ``_requirement_lines``) price."""
+
+    cost: CostBreakdown
+    invocations: float = 0.0
+    gb_s: float = 0.0
+    archive_copies: float = 0.0
 
 
 def _lambda_lines(
@@ -786,7 +630,7 @@ def poller_fleet_cost(
     return CostBreakdown(lines)
 
 
-def _hybrid_sweep_cost(
+def hybrid_sweep_cost(
     d: Deployment, files_per_month: float, p: Pricing, free_tier: bool
 ) -> tuple[CostBreakdown, float, float]:
     """The hybrid's sweep (a scheduled function finding what notifications missed) and the missed
@@ -901,16 +745,9 @@ def break_even(
     return None
 
 
-def inbox_label(interval_s: float, *, archive: bool) -> str:
-    """The inbox poller's name in ``pve cost``'s tables: what it does with a file it has processed
-    (an inbox that must keep its inputs copies them to an archive prefix, then deletes)."""
-    return f"poll on EC2 every {interval_s:g}s, {'archive' if archive else 'delete'} when done"
-
-
 def standard_deployments(
     interval_s: float = 60.0,
     memory_mb: int = 128,
-    duration_ms: float | None = None,
     arch: str = "x86_64",
     *,
     cpu_s: float = _DEFAULT_WORK.cpu_s,
@@ -918,42 +755,22 @@ def standard_deployments(
     retention_days: float = 30.0,
     retention: Retention = "lifecycle",
 ) -> list[Deployment]:
-    """The deployment options compared by ``pve cost`` and ``pve decide`` (``duration_ms`` is the
-    old, deprecated description of the work: half CPU, half wait)."""
-    if duration_ms is not None:
-        warnings.warn(
-            "standard_deployments(duration_ms=) is deprecated: pass cpu_s= and wait_s=",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        cpu_s = wait_s = duration_ms / 2000.0
-    common: dict[str, Any] = {
-        "memory_mb": memory_mb,
-        "cpu_s": cpu_s,
-        "wait_s": wait_s,
-        "arch": arch,
-        "retention_days": retention_days,
-        "retention": retention,
-    }
-    return [
-        Deployment("poll-ec2", name=f"poll on EC2 every {interval_s:g}s", interval_s=interval_s, **common),
-        Deployment(
-            "poll-ec2",
-            name=inbox_label(interval_s, archive=False),
-            interval_s=interval_s,
-            cursor="inbox",
-            archive_processed=False,
-            **common,
-        ),
-        Deployment(
-            "poll-scheduled-lambda",
-            name=f"scheduled Lambda every {max(60.0, interval_s):g}s",
-            interval_s=max(60.0, interval_s),
-            cursor="start-after",
-            **common,
-        ),
-        Deployment("s3-lambda", name="S3 -> Lambda", **common),
-        Deployment("s3-sqs-lambda", name="S3 -> SQS -> Lambda", **common),
-        Deployment("s3-eventbridge-lambda", name="S3 -> EventBridge -> Lambda", **common),
-        Deployment("hybrid", name="hybrid: S3 -> Lambda + hourly sweep", **common),
-    ]
+    """The deployment options compared by ``pve cost`` and ``pve decide`` (each kind's row's)."""
+    from bench.cost import deployments  # the table prices deployments: it imports this module
+
+    return deployments.standard_deployments(
+        interval_s,
+        memory_mb,
+        arch,
+        cpu_s=cpu_s,
+        wait_s=wait_s,
+        retention_days=retention_days,
+        retention=retention,
+    )
+
+
+def inbox_label(interval_s: float, *, archive: bool) -> str:
+    """The inbox poller's name in ``pve cost``'s tables (``bench.cost.deployments.inbox_label``)."""
+    from bench.cost import deployments
+
+    return deployments.inbox_label(interval_s, archive=archive)

@@ -85,11 +85,11 @@ def projected_deployment(
     if deployment is None:
         return None
     if retention_days is not None:
-        deployment = replace(deployment, retention_days=retention_days)
+        deployment = deployment.with_(retention_days=retention_days)
     if work is not None:  # a simulation under the work model: priced like pve decide
-        deployment = replace(deployment, cpu_s=work.cpu_s, wait_s=work.wait_s)
+        deployment = deployment.with_(cpu_s=work.cpu_s, wait_s=work.wait_s)
         if file_size_mb is not None:  # the scenario's files (the model's 0.1 MB otherwise)
-            deployment = replace(deployment, file_size_mb=file_size_mb)
+            deployment = deployment.with_(file_size_mb=file_size_mb)
         deployment = like_decide(deployment, requirements)
     return deployment
 

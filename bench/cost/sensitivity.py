@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,7 @@ FIELDS: dict[str, Callable[[Value], dict[str, Any]]] = {
 
 
 def _setter(fields: Callable[[Value], dict[str, Any]]) -> Callable[[Deployment, Value], Deployment]:
-    return lambda d, v: replace(d, **fields(v))
+    return lambda d, v: d.with_(**fields(v))
 
 
 APPLY: dict[str, Callable[[Deployment, Value], Deployment]] = {name: _setter(f) for name, f in FIELDS.items()}
@@ -64,13 +64,13 @@ def cost_assumptions(assumptions: Assumptions) -> list[str]:
 
 
 def apply(d: Deployment, values: Mapping[str, Value]) -> Deployment:
-    """``d`` with every assumption in ``values`` set (one ``replace``: this runs thousands of times
+    """``d`` with every assumption in ``values`` set (one ``with_``: this runs thousands of times
     a decision)."""
     changes: dict[str, Any] = {}
     for name, value in values.items():
         if name in FIELDS:
             changes.update(FIELDS[name](value))
-    return replace(d, **changes) if changes else d
+    return d.with_(**changes) if changes else d
 
 
 def points(assumptions: Assumptions) -> dict[str, Value]:

@@ -16,10 +16,10 @@ requirements):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from bench.cost.assumptions import Assumptions, load_assumptions
+from bench.cost.deployments import row
 from bench.cost.feasibility import check
 from bench.cost.model import Deployment, Pricing, files_per_month, load_pricing, monthly_cost
 from bench.cost.run import projected_deployment
@@ -55,14 +55,14 @@ BILL_USES = (
 
 
 def option_index(d: Deployment) -> int | None:
-    """Which of decide's options ``d`` is (the inbox or the seen-set poller by its cursor)."""
+    """Which of decide's options ``d`` is (the inbox or the seen-set poller by its cursor); a
+    kind with no row raises."""
+    row(d.kind)
     starts = deployments_for(Workload(1.0), 50.0)
-    for i, start in enumerate(starts):
-        if start.kind == d.kind and (
-            d.kind != "poll-ec2" or (start.cursor == "inbox") == (d.cursor == "inbox")
-        ):
-            return i
-    return None
+    same = [i for i, start in enumerate(starts) if start.kind == d.kind]
+    if len(same) > 1:  # the two EC2 pollers
+        same = [i for i in same if (starts[i].cursor == "inbox") == (d.cursor == "inbox")]
+    return same[0] if same else None
 
 
 def beside(
@@ -99,7 +99,7 @@ def beside(
         i = option_index(sim)
         if i is None:
             continue
-        d = replace(apply(starts[i], base), **{k: getattr(sim, k) for k in KNOBS})
+        d = apply(starts[i], base).with_(**{k: getattr(sim, k) for k in KNOBS})
         verdict = check(d, w.peak, pricing=p, assumptions=a)
         q = quantiles(sample_latency(d, w.peak, profile_t, tail, n=20_000, seed=seed, pricing=p))
         as_simulated = _view(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bench.cost.assumptions import Assumptions
+from bench.cost.deployments import Route, row
 from bench.cost.model import Deployment, Pricing, load_pricing, poll_usage, poller_sizing, sqs_batch_fill
 from event_handlers.runtime import latency as profiles
 from event_handlers.runtime.latency import LatencyProfile
@@ -109,10 +110,9 @@ def with_tail_high(profile: LatencyProfile, assumptions: Assumptions) -> tuple[L
 def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
     """One LIST page for ``d``'s caller: the request and the parse at its CPU (a scheduled
     function at its memory's share of a vCPU). The profile's figure is not used (issue 21)."""
-    return d.list_s_per_page(on_lambda=d.kind == "poll-scheduled-lambda")
+    return d.list_s_per_page(on_lambda=row(d.kind).on_lambda)
 
 
-CONVOLVED = ("s3-lambda", "hybrid", "s3-eventbridge-lambda", "s3-sqs-lambda")
 _ROUTE_DRAWS: dict[tuple[str, str, int, int], np.ndarray] = {}
 
 
@@ -143,18 +143,18 @@ def sample_latencies(
 ) -> np.ndarray:
     """``sample_latency`` of configurations of one option at once, a row each (the same numbers,
     bit for bit): the seeded draws are shared by every row, only the knobs differ."""
-    kinds = {d.kind for d in ds}
-    kind = ds[0].kind if len(kinds) == 1 else ""
-    if kind in ("s3-lambda", "hybrid", "s3-eventbridge-lambda") and hasattr(profiles, "route_delays"):
-        delays = tail.add(np.random.default_rng(seed), route_draws(profile, kind, n, seed))
-        return delays[None, :] + _column([d.lambda_s for d in ds])
-    if kind in ("poll-ec2", "poll-scheduled-lambda"):
+    rows = {row(d.kind) for d in ds}  # an unknown kind raises here
+    one = rows.pop() if len(rows) == 1 else None
+    if one is not None and one.polls:
         return _poll_latencies(ds, files_per_day, profile, n, seed, month_s, pricing)
-    rows = [
+    if one is not None and one.route is not None and not one.route.batches:
+        delays = tail.add(np.random.default_rng(seed), route_draws(profile, one.route.profile_route, n, seed))
+        return delays[None, :] + _column([d.lambda_s for d in ds])
+    each = [
         sample_latency(d, files_per_day, profile, tail, n=n, seed=seed, month_s=month_s, pricing=pricing)
         for d in ds
     ]  # a queue's batch wait draws differently per batch size
-    return np.stack(rows) if rows else np.empty((0, n))
+    return np.stack(each) if each else np.empty((0, n))
 
 
 def _column(values: Sequence[float]) -> np.ndarray:
@@ -180,7 +180,7 @@ def _poll_latencies(
         [poll_usage(d, per_month, month_s).pages_per_cycle * list_s_per_page(profile, d) for d in ds]
     )
     phase = phase_u[None, :] * interval
-    if ds[0].kind == "poll-ec2":
+    if not row(ds[0].kind).on_lambda:
         p = pricing or load_pricing()
         vcpus = _column([2.0 * poller_sizing(d, per_month, p).count for d in ds])
         backlog = per_cycle * _column([d.cpu_s for d in ds]) / vcpus
@@ -208,42 +208,39 @@ def sample_latency(
 ) -> np.ndarray:
     """``n`` draws of written -> processed seconds for one option at an even arrival rate."""
     rng = np.random.default_rng(seed)
-    cold = profile.cold_start_probability
-    init = profile.cold_start_init()
-
-    def cold_starts() -> np.ndarray:
-        if cold <= 0:
-            return np.zeros(n)
-        return np.where(rng.random(n) < cold, init.sample(rng, n), 0.0)
-
-    def route(name: str) -> np.ndarray:
-        return profile.distribution(name).sample(rng, n)
-
-    work = d.lambda_s
-    convolved = getattr(profiles, "route_delays", None)  # the profile's own legs, tails and cold starts
-    if convolved is not None and d.kind in CONVOLVED:
-        delays = route_draws(profile, d.kind, n, seed)
-        if d.kind == "s3-sqs-lambda":
-            delays = delays + _batch_wait(d, files_per_day, rng, n)
-        return tail.add(rng, delays) + work
-    if d.kind in ("s3-lambda", "hybrid"):
-        return tail.add(rng, route("s3_to_lambda")) + cold_starts() + work
-    if d.kind == "s3-eventbridge-lambda":
-        return tail.add(rng, route("eventbridge_to_lambda")) + cold_starts() + work
-    if d.kind == "s3-sqs-lambda":
-        legs = tail.add(rng, route("s3_to_sqs")) + route("sqs_to_lambda")
-        return legs + _batch_wait(d, files_per_day, rng, n) + cold_starts() + work
+    route = row(d.kind).route  # an unknown kind raises here
+    if route is not None:
+        return _event_latency(d, route, files_per_day, profile, tail, rng, n, seed)
     usage = poll_usage(d, files_per_day * month_s / 86400.0, month_s)
     per_cycle = files_per_day * d.interval_s / 86400.0
     listing = usage.pages_per_cycle * list_s_per_page(profile, d)
     phase = rng.random(n) * d.interval_s  # written at a uniform point of the interval
-    if d.kind == "poll-ec2":
+    if not row(d.kind).on_lambda:
         # the cycle's files share the sized instances' vCPUs (threads for the wait)
         vcpus = 2.0 * poller_sizing(d, files_per_day * month_s / 86400.0, pricing or load_pricing()).count
         backlog = per_cycle * d.cpu_s / vcpus
         return phase + listing + rng.random(n) * backlog + d.cpu_s + d.wait_s
     # one scheduled invocation lists, then works through the cycle's files one after another
+    work = d.lambda_s
     return phase + listing + rng.random(n) * per_cycle * work + work
+
+
+def _event_latency(
+    d: Deployment,
+    route: Route,
+    files_per_day: float,
+    profile: LatencyProfile,
+    tail: Tail,
+    rng: np.random.Generator,
+    n: int,
+    seed: int,
+) -> np.ndarray:
+    """An event route: the profile's route (its legs convolved, with tails and cold starts), a
+    queue's batch wait, S3's delivery tail, the work."""
+    delays = route_draws(profile, route.profile_route, n, seed)
+    if route.batches:
+        delays = delays + _batch_wait(d, files_per_day, rng, n)
+    return tail.add(rng, delays) + d.lambda_s
 
 
 def _batch_wait(d: Deployment, files_per_day: float, rng: np.random.Generator, n: int) -> np.ndarray:

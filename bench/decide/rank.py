@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from bench.cost import deployments as deployment_rows
 from bench.cost.assumptions import Assumptions, Value
 from bench.cost.fair import required_deployments, requirement_assumptions
-from bench.cost.feasibility import check
+from bench.cost.feasibility import Feasibility, check
 from bench.cost.model import Deployment, Pricing, files_per_month, monthly_cost
 from bench.cost.sensitivity import apply, cost_assumptions, joint_samples, points, two_sig
 from bench.decide.latency import Quantiles, Tail, quantiles, sample_latencies, sample_latency, with_tail
@@ -21,16 +22,9 @@ from bench.decide.search import Candidate, Pins, candidates, choose, configurati
 from bench.requirements import Requirements
 from event_handlers.runtime.latency import LatencyProfile
 
-# The options, in the order standard_deployments() builds them, with the names decide prints.
-OPTION_NAMES = (
-    "EC2 poller, seen-set (keeps files)",
-    "EC2 inbox poller (deletes when done)",
-    "scheduled-Lambda poller",
-    "S3 -> Lambda",
-    "S3 -> SQS -> Lambda",
-    "S3 -> EventBridge -> Lambda",
-    "hybrid (S3 -> Lambda + hourly sweep)",
-)
+# The options, in the order standard_deployments() builds them, with the names decide prints
+# (each kind's row's options in bench.cost.deployments).
+OPTION_NAMES = deployment_rows.OPTION_NAMES
 
 # What the two EC2 pollers do with a processed file under the requirements in force (the names
 # above are the JSON's keys, a contract; the tables print these labels).
@@ -58,30 +52,84 @@ RANKING_RULE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Workload:
     """One arrival rate (or a day's count with its busiest hour) and the work per file; what every
     option must deliver is ``requirements``. ``interval_s`` and ``memory_mb`` pin a knob (None:
-    the cheapest configuration meeting the requirements is searched). ``ledger``,
-    ``latency_p95_s``, ``budget_usd`` and ``retention_days`` are the old spellings of
+    the cheapest configuration meeting the requirements is searched; kept as ``pins``).
+    ``ledger``, ``latency_p95_s``, ``budget_usd`` and ``retention_days`` are the old spellings of
     requirements: given, they override ``requirements``."""
 
     files_per_day: float
-    cpu_s: float = 0.05
-    wait_s: float = 0.05
-    file_size_mb: float = 0.1
-    retention_days: float | None = None
-    retention: str = "lifecycle"
-    memory_mb: int | None = None
-    arch: str = "x86_64"
-    interval_s: float | None = None
-    latency_p95_s: float | None = None
-    budget_usd: float | None = None
-    peak_files_per_day: float | None = None  # a rate profile's busiest hour x 24
-    ledger: bool | None = None
-    ebs_root_gb: float = 8.0  # the EC2 poller's root volume
-    requirements: Requirements = field(default_factory=Requirements)
-    free_tier: bool = False  # subtract the always-free monthly allowances
+    cpu_s: float
+    wait_s: float
+    file_size_mb: float
+    retention_days: float | None
+    retention: str
+    arch: str
+    pins: Pins
+    latency_p95_s: float | None
+    budget_usd: float | None
+    peak_files_per_day: float | None  # a rate profile's busiest hour x 24
+    ledger: bool | None
+    ebs_root_gb: float  # the EC2 poller's root volume
+    requirements: Requirements
+    free_tier: bool  # subtract the always-free monthly allowances
+
+    def __init__(  # noqa: PLR0913 - the public constructor keeps every knob by its flat name
+        self,
+        files_per_day: float,
+        cpu_s: float = 0.05,
+        wait_s: float = 0.05,
+        file_size_mb: float = 0.1,
+        retention_days: float | None = None,
+        retention: str = "lifecycle",
+        memory_mb: int | None = None,
+        arch: str = "x86_64",
+        interval_s: float | None = None,
+        latency_p95_s: float | None = None,
+        budget_usd: float | None = None,
+        peak_files_per_day: float | None = None,
+        ledger: bool | None = None,
+        ebs_root_gb: float = 8.0,
+        requirements: Requirements | None = None,
+        free_tier: bool = False,
+    ) -> None:
+        given = dict(locals())
+        del given["self"], given["memory_mb"], given["interval_s"]
+        given["pins"] = Pins(interval_s, memory_mb)
+        given["requirements"] = requirements if requirements is not None else Requirements()
+        for name, value in given.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def interval_s(self) -> float | None:
+        return self.pins.interval_s
+
+    @property
+    def memory_mb(self) -> int | None:
+        return self.pins.memory_mb
+
+    def fields(self) -> dict[str, Any]:
+        """The constructor's arguments, in its order (the JSON's ``workloads``)."""
+        return {
+            "files_per_day": self.files_per_day,
+            "cpu_s": self.cpu_s,
+            "wait_s": self.wait_s,
+            "file_size_mb": self.file_size_mb,
+            "retention_days": self.retention_days,
+            "retention": self.retention,
+            "memory_mb": self.memory_mb,
+            "arch": self.arch,
+            "interval_s": self.interval_s,
+            "latency_p95_s": self.latency_p95_s,
+            "budget_usd": self.budget_usd,
+            "peak_files_per_day": self.peak_files_per_day,
+            "ledger": self.ledger,
+            "ebs_root_gb": self.ebs_root_gb,
+            "requirements": self.requirements,
+            "free_tier": self.free_tier,
+        }
 
     @property
     def peak(self) -> float:
@@ -104,10 +152,6 @@ class Workload:
         if not given:
             return r
         return replace(r, **given, pinned=r.pinned | frozenset(given))
-
-    @property
-    def pins(self) -> Pins:
-        return Pins(self.interval_s, self.memory_mb)
 
     def points(self, transfer_mb_per_s: float) -> dict[str, Value]:
         """The workload's own values for the assumptions it fixes (intervals stay around them)."""
@@ -134,14 +178,21 @@ class OptionResult:
     monthly_high: float
     latency: Quantiles
     p999_tail_high: float
-    feasible: bool
-    why_not: tuple[str, ...]
+    verdict: Feasibility
     meets_latency: bool
     meets_budget: bool
     components: Mapping[str, float] = field(default_factory=dict)
     rank: int = 0
     configuration: Mapping[str, Any] = field(default_factory=dict)
     moves_on: tuple[str, ...] = ()  # the choices and parameters whose ends move this bill by > 10%
+
+    @property
+    def feasible(self) -> bool:
+        return self.verdict.feasible
+
+    @property
+    def why_not(self) -> tuple[str, ...]:
+        return self.verdict.why_not
 
     @property
     def eligible(self) -> bool:
@@ -215,7 +266,7 @@ def deployments_for(w: Workload, transfer_mb_per_s: float, ledger_ttl_days: floa
         wait_s=float(values["wait_s"]),
         retention=w.retention,
     )
-    return [replace(d, name=name) for d, name in zip(built, OPTION_NAMES, strict=True)]
+    return [d.with_(name=name) for d, name in zip(built, OPTION_NAMES, strict=True)]
 
 
 def decision_assumptions(w: Workload, assumptions: Assumptions) -> Assumptions:
@@ -355,15 +406,14 @@ def decide_one(
         results.append(
             OptionResult(
                 d.label,
-                d.kind,
+                str(d.kind),
                 w.files_per_day,
                 point.total,
                 float(min(point.total, *at_ends.values(), *joint)),
                 float(max(point.total, *at_ends.values(), *joint)),
                 latency,
                 high.p999,
-                chosen.feasible,
-                chosen.why_not,
+                Feasibility(chosen.feasible, chosen.why_not),
                 req.latency_p95_s is None or latency.p95 <= req.latency_p95_s,
                 req.budget_usd is None or point.total <= req.budget_usd,
                 point.components,
@@ -516,7 +566,7 @@ def document(
 
 
 def _workload_dict(w: Workload) -> dict[str, Any]:
-    out = {k: v for k, v in vars(w).items() if k != "requirements"}
+    out = {k: v for k, v in w.fields().items() if k != "requirements"}
     out["requirements"] = w.req.as_dict()
     out["searched"] = [k for k in ("interval_s", "memory_mb") if getattr(w, k) is None]
     return out

@@ -10,16 +10,26 @@ sample each): about 200 candidates a rate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from bench.cost.model import Deployment, Pricing, files_per_month, poller_sizing
+from bench.cost.deployments import SQS_BATCHES, SWEEPS, row
+from bench.cost.model import Deployment, Pricing
 
 INTERVALS_S = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600)
 MEMORIES_MB = (128, 256, 512, 1024, 1769, 3008, 10240)
-SQS_BATCHES = ((1, 0.0), (10, 0.0), (10, 1.0), (100, 5.0))  # (batch size, batching window s)
-# the hybrid's sweep: new keys only; the whole prefix, split over P prefixes; or a daily inventory
-SWEEPS = (("start-after", 1), ("seen-set", 1), ("seen-set", 16), ("seen-set", 64), ("inventory", 1))
+__all__ = [
+    "INTERVALS_S",
+    "MEMORIES_MB",
+    "SQS_BATCHES",
+    "SWEEPS",
+    "Candidate",
+    "Pins",
+    "candidates",
+    "choose",
+    "configuration",
+    "short",
+]
 
 
 @dataclass(frozen=True)
@@ -44,25 +54,10 @@ class Candidate:
 
 
 def candidates(d: Deployment, pins: Pins) -> list[Deployment]:
-    """Every configuration of ``d`` the search tries."""
+    """Every configuration of ``d`` the search tries (its kind's search space)."""
     memories = (pins.memory_mb,) if pins.memory_mb else MEMORIES_MB
     intervals: Sequence[float] = (pins.interval_s,) if pins.interval_s else INTERVALS_S
-    if d.kind == "poll-ec2":
-        return [replace(d, interval_s=float(i)) for i in intervals]
-    if d.kind == "poll-scheduled-lambda":  # a schedule runs at most once a minute
-        every = sorted({max(60.0, float(i)) for i in intervals})
-        return [replace(d, interval_s=i, memory_mb=m) for i in every for m in memories]
-    if d.kind == "s3-sqs-lambda":
-        return [
-            replace(d, memory_mb=m, batch_size=b, batching_window_s=w)
-            for m in memories
-            for b, w in SQS_BATCHES
-        ]
-    if d.kind == "hybrid":
-        return [
-            replace(d, memory_mb=m, sweep_cursor=c, sweep_parallel=n) for m in memories for c, n in SWEEPS
-        ]
-    return [replace(d, memory_mb=m) for m in memories]
+    return row(d.kind).space(d, intervals, memories)
 
 
 def choose(found: Sequence[Candidate]) -> Candidate:
@@ -77,33 +72,9 @@ def choose(found: Sequence[Candidate]) -> Candidate:
     return min(found, key=lambda c: (len(c.why_not), c.bill))
 
 
-def _sweep(d: Deployment) -> str:
-    if d.sweep_cursor == "inventory":
-        return "daily S3 Inventory report"
-    if d.sweep_cursor == "start-after":
-        return f"new keys (start-after) every {d.sweep_interval_s:g} s"
-    split = f" over {d.sweep_parallel} prefixes in parallel" if d.sweep_parallel > 1 else ""
-    return f"whole prefix every {d.sweep_interval_s:g} s{split}"
-
-
 def configuration(d: Deployment, files_per_day: float, pricing: Pricing) -> dict[str, Any]:
     """The chosen knobs, as they apply to the kind (``configuration`` in the JSON)."""
-    if d.kind == "poll-ec2":
-        sizing = poller_sizing(d, files_per_month(files_per_day, pricing), pricing)
-        return {
-            "interval_s": d.interval_s,
-            "instance_type": sizing.instance if sizing.feasible else None,  # none fits: said in why_not
-            "instances": sizing.count if sizing.feasible else None,
-            "network": d.network,
-        }
-    out: dict[str, Any] = {"memory_mb": d.memory_mb}
-    if d.kind == "poll-scheduled-lambda":
-        out["interval_s"] = d.interval_s
-    if d.kind == "s3-sqs-lambda":
-        out.update(batch_size=d.batch_size, batching_window_s=d.batching_window_s)
-    if d.kind == "hybrid":
-        out["sweep"] = _sweep(d)
-    return out
+    return row(d.kind).configuration(d, files_per_day, pricing)
 
 
 def short(config: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +37,14 @@ from bench.live.progress import ProgressReporter, QuietProgress
 from bench.live.route_floor import RouteFloor, route_floors
 from bench.live.runner import run_scenario
 from bench.results.model import StrategyResult
+from bench.scenario.kinds import FAMILIES, Family, family
 from bench.scenario.spec import NEEDS_MOTO_IN_PROCESS, Scenario
 
 WRITER_OK_S = 0.100  # issue 14: "the writer keeps up within 100 ms"
 EVENT_P95_SLACK_S = 0.050  # event routes' p95 within 50 ms of the floor's per-file time
 POLL_P95_INTERVALS = 2.0  # a poll's p95 within two of its intervals: it finished each cycle in time
-EVENT_KINDS = frozenset({"s3-lambda", "s3-sqs-lambda", "s3-eventbridge-lambda", "hybrid"})
+# the kinds judged as event routes: a notification reaches a function through AWS (bench.scenario.kinds)
+EVENT_KINDS = frozenset(str(k) for k, f in FAMILIES.items() if f.lambda_delivered)
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.2)
 FLOOR_DRIFT_OK = 0.2  # floors before and after the sweep further apart than this: ratios unreliable
 DEFAULT_REFINE_STEPS = 3  # bisection steps per strategy after the grid (a 0.15x step -> under 0.02x)
@@ -125,11 +127,12 @@ def judge_point(
     if lag_p95 > WRITER_OK_S:
         why.append(f"writer p95 lag {lag_p95 * 1000:.0f} ms > {WRITER_OK_S * 1000:.0f} ms")
     interval = strategy.interval_s
-    if kind not in EVENT_KINDS and interval and p95 is not None and p95 > POLL_P95_INTERVALS * interval:
+    event_route = family(kind).lambda_delivered
+    if not event_route and interval and p95 is not None and p95 > POLL_P95_INTERVALS * interval:
         why.append(
             f"p95 {p95:.2f} s > {POLL_P95_INTERVALS:g} x the {interval:g} s interval: cycles ran behind"
         )
-    if kind in EVENT_KINDS and (p95 is None or p95 > floor_per_file_s + EVENT_P95_SLACK_S):
+    if event_route and (p95 is None or p95 > floor_per_file_s + EVENT_P95_SLACK_S):
         why.append(
             f"p95 {'-' if p95 is None else f'{p95 * 1000:.0f} ms'} > floor per file "
             f"{floor_per_file_s * 1000:.1f} ms + {EVENT_P95_SLACK_S * 1000:.0f} ms"
@@ -138,8 +141,7 @@ def judge_point(
     batches, records = strategy.counter("batches"), strategy.counter("records")
     if not batches:  # counters of an older run: files per invocation
         batches, records = float(strategy.invocations), float(strategy.processed)
-    batch = records / batches if kind == "s3-sqs-lambda" and batches else None
-    event_route = kind in EVENT_KINDS
+    batch = records / batches if family(kind) is Family.QUEUE and batches else None
     peak = strategy.counter("peak_invokers") or strategy.counter("sqs_peak_batches")
     return CapacityPoint(
         rate_per_s=rate,
@@ -295,76 +297,106 @@ def floor_drift(before: Floor, after: Floor) -> float:
     return abs(before.files_per_s - after.files_per_s) / fast
 
 
-def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe default)
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a capacity sweep plays: which rates, how long each, on which backend, how carefully."""
+
+    rates: list[float] | None = None  # offered files/s (default: fractions of the floor)
+    seconds: float = 5.0  # each rate's run
+    backend: str | None = None  # None: the scenario's own
+    floor_files: int = 300  # files a floor measurement writes
+    refine_steps: int = DEFAULT_REFINE_STEPS  # bisection steps per strategy after the grid
+
+
+@dataclass
+class _Sweep:
+    """One sweep in progress: what it plays and what it has judged so far."""
+
+    scenario: Scenario
+    out_dir: Path
+    options: SweepOptions
+    progress: ProgressReporter
+    say: Callable[[str], None]
+    base: Floor  # the floor of the backend the strategies run on: it sets rates and the p95 bound
+    kinds: dict[str, str] = field(default_factory=dict)
+    points: dict[str, list[CapacityPoint]] = field(default_factory=dict)
+
+    def at(self, rate: float) -> Scenario:
+        return scenario_at(self.scenario, rate, self.options.seconds, self.options.backend)
+
+    def play_grid(self, offered: list[float]) -> None:
+        for rate in offered:
+            summary = run_scenario(self.at(rate), self.out_dir / f"rate-{rate:g}", progress=self.progress)
+            for name, entry in summary.strategies.items():
+                point = judge_point(self.kinds[name], rate, entry, self.base.per_file_s)
+                self.points[name].append(point)
+                self.say(f"{rate:>8.1f}/s {name:<16} {verdict(point)}")
+
+    def refine(self) -> None:
+        """Bisect each strategy's knee, that strategy played alone."""
+        for name in self.points:
+            for _ in range(self.options.refine_steps):
+                step = next_refine_rate(self.points[name], self.base.files_per_s)
+                if step is None:
+                    break
+                played = only(self.at(step), name)
+                summary = run_scenario(
+                    played, self.out_dir / f"refine-{name}-{step:g}", progress=self.progress
+                )
+                point = judge_point(
+                    self.kinds[name], step, summary.strategies[name], self.base.per_file_s, "refine"
+                )
+                self.points[name].append(point)
+                self.say(f"{step:>8.1f}/s {name:<16} {verdict(point)} (bisection)")
+
+
+def sweep_capacity(
     scenario: Scenario,
     out_dir: Path,
+    options: SweepOptions | None = None,
     *,
-    rates: list[float] | None = None,
-    seconds: float = 5.0,
-    backend: str | None = None,
-    floor_files: int = 300,
-    refine_steps: int = DEFAULT_REFINE_STEPS,
     progress: ProgressReporter | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> dict[str, Any]:
     """Measure the floor, play ``scenario`` at each offered rate, then bisect each strategy's knee
-    ``refine_steps`` times (that strategy alone); return ``capacity.json``'s content."""
-    progress = progress or QuietProgress()
-    check_rates(scenario, rates, seconds, backend)  # before the floors: minutes of work otherwise
-    floor = measure_floor("moto", floor_files)
-    say(f"in-process floor: {floor.files_per_s:.1f} files/s ({floor.per_file_s * 1000:.2f} ms per file)")
-    floor_start = floor  # "floor" becomes the faster of this and the one measured after the sweep
-    used_backend = backend or scenario.backend
+    ``options.refine_steps`` times (that strategy alone); return ``capacity.json``'s content."""
+    options = options or SweepOptions()
+    check_rates(scenario, options.rates, options.seconds, options.backend)  # before minutes of floors
+    floor_start = measure_floor("moto", options.floor_files)
+    say(
+        f"in-process floor: {floor_start.files_per_s:.1f} files/s "
+        f"({floor_start.per_file_s * 1000:.2f} ms per file)"
+    )
+    used_backend = options.backend or scenario.backend
     own_floor = None
     if used_backend != "moto":
-        own_floor = measure_floor(used_backend, floor_files)
+        own_floor = measure_floor(used_backend, options.floor_files)
         say(f"{used_backend} floor (one thread): {own_floor.files_per_s:.1f} files/s")
     # rates and p95 are set by the floor of the backend the strategies run on (over HTTP, each
     # request costs the round trip); the knees are still ratioed to the in-process floor too
-    base = own_floor or floor
-    offered = sorted(rates or [round(f * base.files_per_s, 1) for f in DEFAULT_FRACTIONS])
-    played = scenario_at(scenario, offered[0], seconds, backend)
+    sweep = _Sweep(scenario, out_dir, options, progress or QuietProgress(), say, own_floor or floor_start)
+    offered = sorted(options.rates or [round(f * sweep.base.files_per_s, 1) for f in DEFAULT_FRACTIONS])
+    played = sweep.at(offered[0])
     skipped = sorted({s.name for s in scenario.strategies} - {s.name for s in played.strategies})
     if skipped:
         say(f"not on {used_backend}: {', '.join(skipped)} (they need moto in this process)")
-    points: dict[str, list[CapacityPoint]] = {s.name: [] for s in played.strategies}
-    kinds = {s.name: s.kind for s in played.strategies}
-    own_start = {kind: route_floors(kind, used_backend, floor_files) for kind in sorted(set(kinds.values()))}
-    for rate in offered:
-        summary = run_scenario(
-            scenario_at(scenario, rate, seconds, backend), out_dir / f"rate-{rate:g}", progress=progress
-        )
-        for name, entry in summary.strategies.items():
-            point = judge_point(kinds[name], rate, entry, base.per_file_s)
-            points[name].append(point)
-            say(f"{rate:>8.1f}/s {name:<16} {verdict(point)}")
-    for name in points:
-        for _ in range(refine_steps):
-            step = next_refine_rate(points[name], base.files_per_s)
-            if step is None:
-                break
-            played = only(scenario_at(scenario, step, seconds, backend), name)
-            summary = run_scenario(played, out_dir / f"refine-{name}-{step:g}", progress=progress)
-            point = judge_point(kinds[name], step, summary.strategies[name], base.per_file_s, "refine")
-            points[name].append(point)
-            say(f"{step:>8.1f}/s {name:<16} {verdict(point)} (bisection)")
+    sweep.points = {s.name: [] for s in played.strategies}
+    sweep.kinds = {s.name: s.kind for s in played.strategies}
+    own_start = {
+        kind: route_floors(kind, used_backend, options.floor_files)
+        for kind in sorted(set(sweep.kinds.values()))
+    }
+    sweep.play_grid(offered)
+    sweep.refine()
     # This machine's speed drifts (a VM's neighbours): measure the floor again and take the faster
     # of the two, so a slow moment at the start never flatters the knees' ratios.
-    floor_end = measure_floor("moto", floor_files)
+    floor_end = measure_floor("moto", options.floor_files)
     say(f"in-process floor again: {floor_end.files_per_s:.1f} files/s")
-    floor = max(floor, floor_end, key=lambda f: f.files_per_s)
+    floor = max(floor_start, floor_end, key=lambda f: f.files_per_s)
     drift = floor_drift(floor_start, floor_end)
     if drift > FLOOR_DRIFT_OK:
         say(f"the machine's speed changed by {drift:.0%} during the sweep: the ratios are unreliable")
-    own: dict[str, list[RouteFloor]] = {}
-    for kind, before in own_start.items():  # as for the floor: the faster of before and after
-        after = route_floors(kind, used_backend, floor_files)
-        own[kind] = [max(b, a, key=lambda f: f.files_per_s) for b, a in zip(before, after, strict=True)]
-        for measured in own[kind]:
-            say(
-                f"{kind} route floor ({measured.label}): {measured.files_per_s:.1f} files/s, "
-                f"{measured.files_per_s / floor.files_per_s:.2f}x the floor"
-            )
+    own = _route_floors_again(own_start, used_backend, options.floor_files, floor, say)
     return {
         "kind": "capacity",
         "scenario": scenario.name,
@@ -384,19 +416,41 @@ def sweep_capacity(  # noqa: PLR0913  (keyword-only settings, each with a safe d
             if measured
         },
         "skipped": skipped,
-        "criteria": {
-            "every_file_processed": True,
-            "writer_lag_p95_s_at_most": WRITER_OK_S,
-            "poll_p95_intervals_at_most": POLL_P95_INTERVALS,
-            "event_p95_s_at_most": round(base.per_file_s + EVENT_P95_SLACK_S, 6),
-            "event_kinds": sorted(EVENT_KINDS),
-            "seconds_per_rate": seconds,
-            "latency_profile": "instant",
-        },
+        "criteria": _criteria(sweep.base, options.seconds),
         "rates_per_s": offered,  # the grid; each strategy's bisection rates are its "refine" points
-        "refine_steps": refine_steps,
+        "refine_steps": options.refine_steps,
         "strategies": {
-            name: strategy_entry(kinds[name], pts, floor.files_per_s, own_floor, own.get(kinds[name]))
-            for name, pts in points.items()
+            name: strategy_entry(
+                sweep.kinds[name], pts, floor.files_per_s, own_floor, own.get(sweep.kinds[name])
+            )
+            for name, pts in sweep.points.items()
         },
+    }
+
+
+def _route_floors_again(
+    before: dict[str, list[RouteFloor]], backend: str, files: int, floor: Floor, say: Callable[[str], None]
+) -> dict[str, list[RouteFloor]]:
+    """Each route's floors measured again after the sweep; as for the floor, the faster of the two."""
+    own: dict[str, list[RouteFloor]] = {}
+    for kind, first in before.items():
+        after = route_floors(kind, backend, files)
+        own[kind] = [max(b, a, key=lambda f: f.files_per_s) for b, a in zip(first, after, strict=True)]
+        for measured in own[kind]:
+            say(
+                f"{kind} route floor ({measured.label}): {measured.files_per_s:.1f} files/s, "
+                f"{measured.files_per_s / floor.files_per_s:.2f}x the floor"
+            )
+    return own
+
+
+def _criteria(base: Floor, seconds: float) -> dict[str, Any]:
+    return {
+        "every_file_processed": True,
+        "writer_lag_p95_s_at_most": WRITER_OK_S,
+        "poll_p95_intervals_at_most": POLL_P95_INTERVALS,
+        "event_p95_s_at_most": round(base.per_file_s + EVENT_P95_SLACK_S, 6),
+        "event_kinds": sorted(EVENT_KINDS),
+        "seconds_per_rate": seconds,
+        "latency_profile": "instant",
     }

@@ -148,7 +148,8 @@ def design_hold_s(spec: Any, profile: Any | None = None) -> float:
     a bound on the draw the live runtime adds). A hybrid's sweep is its reconciliation, not its
     delivery, so only its events' route counts.
     """
-    hold = sum(float(getattr(spec, name, 0.0) or 0.0) for name in _HOLD_FIELDS)
+    held = spec.model_dump(include=set(_HOLD_FIELDS))  # the spec's own values; a kind lacks some
+    hold = sum(float(value or 0.0) for value in held.values())
     if profile is not None:
         hold += sum(
             profile.distribution(route).quantile(DELIVERY_QUANTILE) for route in kind_spec(spec.kind).routes

@@ -35,6 +35,7 @@ from typing import Any
 
 from bench.live.backends import BackendEnv, fresh_backend
 from bench.live.heap import settled_heap_frozen
+from bench.scenario.kinds import Kind, facet
 from event_handlers.events import parse_s3_event
 from event_handlers.filters import KeyFilter
 from event_handlers.runtime import moto_bridge
@@ -244,37 +245,48 @@ def _sqs_steps(b: int) -> str:
     )
 
 
-ROUTES: dict[str, tuple[_Way, ...]] = {
-    "s3-lambda": (
-        _Way("one thread", _s3_lambda, "PUT (notifies) + parse + GET + PUT"),
-        _Way(
-            "two threads",
-            _s3_lambda_two_threads,
-            "PUT (notifies) on one thread; parse + GET + PUT on another",
-        ),
+_S3_LAMBDA_WAYS = (
+    _Way("one thread", _s3_lambda, "PUT (notifies) + parse + GET + PUT"),
+    _Way(
+        "two threads",
+        _s3_lambda_two_threads,
+        "PUT (notifies) on one thread; parse + GET + PUT on another",
     ),
-    "s3-eventbridge-lambda": (
-        _Way(
-            "one thread",
-            _s3_eventbridge_lambda,
-            "PUT (to EventBridge, a rule matches) + parse + GET + PUT",
-        ),
-        _Way(
-            "two threads",
-            _s3_eventbridge_lambda_two_threads,
-            "PUT (to EventBridge, a rule matches) on one thread; parse + GET + PUT on another",
-        ),
+)
+
+_S3_EVENTBRIDGE_LAMBDA_WAYS = (
+    _Way(
+        "one thread",
+        _s3_eventbridge_lambda,
+        "PUT (to EventBridge, a rule matches) + parse + GET + PUT",
     ),
-    "s3-sqs-lambda": tuple(
+    _Way(
+        "two threads",
+        _s3_eventbridge_lambda_two_threads,
+        "PUT (to EventBridge, a rule matches) on one thread; parse + GET + PUT on another",
+    ),
+)
+
+#: The route-floor facet: the ways each kind's own least work per file is played (none: a kind
+#: whose route has no floor of its own here, a poller's or one not played on its own yet).
+ROUTES: dict[Kind, tuple[_Way, ...]] = {
+    Kind.POLL: (),
+    Kind.SCHEDULED_POLL: (),
+    Kind.S3_LAMBDA: _S3_LAMBDA_WAYS,
+    Kind.S3_SQS_LAMBDA: tuple(
         _Way(f"one thread, batch {b}", _s3_sqs_lambda, _sqs_steps(b), b) for b in SQS_BATCHES
     ),
+    Kind.S3_EVENTBRIDGE_LAMBDA: _S3_EVENTBRIDGE_LAMBDA_WAYS,
+    Kind.INOTIFY: (),
+    Kind.HYBRID: (),
 }
 
 
 def route_floors(kind: str, backend: str = "moto", files: int = 300) -> list[RouteFloor]:
-    """``kind``'s own floors, one per way it is played (none for a route not in ROUTES)."""
+    """``kind``'s own floors, one per way it is played (none for a kind whose ROUTES row is empty;
+    a kind with no row raises)."""
     out = []
-    for way in ROUTES.get(kind, ()):
+    for way in facet(ROUTES, kind, "bench.live.route_floor.ROUTES"):
         with fresh_backend(backend, bucket="pve-route-floor") as env, settled_heap_frozen():
             seconds = way.play(env, files, way.batch)  # warm-up included in the frozen part: brief
         played = max(1, files // way.batch) * way.batch

@@ -9,31 +9,57 @@ servers were counted.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from bench.cost.scaling import Stability, stability
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
 from bench.live.strategies.poll import live_workers
 from bench.results.model import StrategyResult
-from bench.scenario.spec import Scenario
+from bench.scenario.kinds import Kind, facet
+from bench.scenario.spec import PollStrategy, Scenario
 from event_handlers.runtime.scaling import function_concurrency_limit, sqs_mapping_cap
 from event_handlers.runtime.sqs_mapping import SqsMappingConfig
 
 
+def _poller_servers(spec: Any, scenario: Scenario) -> float:
+    return float(live_workers(spec, scenario))
+
+
+def _tick_servers(spec: Any, scenario: Scenario) -> float:
+    return math.inf  # each tick is its own invocation
+
+
+def _mapping_servers(spec: Any, scenario: Scenario) -> float:
+    reserved = spec.function.reserved_concurrency
+    if spec.pollers is not None:
+        return float(min(spec.pollers, function_concurrency_limit(reserved)))
+    local = SqsMappingConfig().local_max_pollers
+    return float(min(sqs_mapping_cap(spec.maximum_concurrency, reserved), local))
+
+
+def _invoker_servers(spec: Any, scenario: Scenario) -> float:
+    threads = spec.workers or LOCAL_MAX_INVOKERS  # every pushed route has workers: its own, else the default
+    return float(min(function_concurrency_limit(spec.function.reserved_concurrency), threads))
+
+
+ServerCount = Callable[[Any, Scenario], float]
+
+#: The stability facet: how many files a kind's live run could work on at once here.
+SERVERS: dict[Kind, ServerCount] = {
+    Kind.POLL: _poller_servers,
+    Kind.SCHEDULED_POLL: _tick_servers,
+    Kind.S3_LAMBDA: _invoker_servers,
+    Kind.S3_SQS_LAMBDA: _mapping_servers,
+    Kind.S3_EVENTBRIDGE_LAMBDA: _invoker_servers,
+    Kind.INOTIFY: _invoker_servers,  # the watcher hands each file to the local invoker's threads
+    Kind.HYBRID: _invoker_servers,
+}
+
+
 def local_servers(spec: Any, scenario: Scenario) -> float:
     """How many files the strategy could work on at once in a live run here."""
-    if spec.kind == "poll":
-        return float(live_workers(spec, scenario))
-    if spec.kind == "scheduled-poll":
-        return math.inf  # each tick is its own invocation
-    reserved = spec.function.reserved_concurrency
-    if spec.kind == "s3-sqs-lambda":
-        if spec.pollers is not None:
-            return float(min(spec.pollers, function_concurrency_limit(reserved)))
-        local = SqsMappingConfig().local_max_pollers
-        return float(min(sqs_mapping_cap(spec.maximum_concurrency, reserved), local))
-    threads = getattr(spec, "workers", None) or LOCAL_MAX_INVOKERS
-    return float(min(function_concurrency_limit(reserved), threads))
+    return facet(SERVERS, spec.kind, "bench.live.stability.SERVERS")(spec, scenario)
 
 
 def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Stability:
@@ -54,7 +80,7 @@ def live_stability(spec: Any, scenario: Scenario, result: StrategyResult) -> Sta
 
 def no_servers_note(spec: Any) -> str:
     """Why a strategy with no servers processed nothing (a reserved concurrency of 0)."""
-    reserved = getattr(getattr(spec, "function", None), "reserved_concurrency", None)
+    reserved = None if isinstance(spec, PollStrategy) else spec.function.reserved_concurrency
     cause = (
         "its function's reserved_concurrency is 0, so Lambda throttles every invocation (on AWS too: "
         "a reserved concurrency of 0 stops a function)"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.ticker
+from matplotlib.typing import ColorType
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -17,6 +18,7 @@ from bench.atomic import write_atomically
 from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
 from bench.results.model import Run
+from bench.scenario.kinds import Family, family
 from bench.scenario.spec import is_polling
 
 
@@ -105,70 +107,8 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
     with their range when the document has one. Stretches where a configuration cannot run are
     drawn dotted and grey, with the reason in the legend."""
     fig, (total_ax, overhead_ax) = plt.subplots(1, 2, figsize=(12, 5.8), sharex=True)
-    colours = {}
-    infeasible_notes = []
-    for name, rows in table.groupby("deployment", sort=False):
-        style = "--" if str(rows["kind"].iloc[0]).startswith("poll") else "-"
-        colour = None
-        for feasible, run in _feasible_runs(rows):
-            if not feasible:
-                continue
-            (line,) = total_ax.plot(
-                run["files_per_day"],
-                run["monthly_usd"],
-                style,
-                label=name if colour is None else None,
-                linewidth=1.6,
-                color=colour,
-            )
-            colour = line.get_color()
-            overhead_ax.plot(run["files_per_day"], run["discovery_usd"], style, color=colour, linewidth=1.6)
-        if colour is None:  # never feasible in range: keep a colour for its legend entry
-            (line,) = total_ax.plot([], [], style, label=name)
-            colour = line.get_color()
-        colours[name] = colour
-        for feasible, run in _feasible_runs(rows):
-            if feasible:
-                continue
-            first = run[~run["feasible"].astype(bool)].iloc[0]
-            reason = str(first.get("why_not", "")).split("; ")[0]
-            label = textwrap.fill(
-                f"{name}: cannot run from {_two_sig(first['files_per_day'])}/day ({reason})", 70
-            )
-            total_ax.plot(
-                run["files_per_day"], run["monthly_usd"], ":", color="grey", alpha=0.8, linewidth=1.4
-            )
-            overhead_ax.plot(run["files_per_day"], run["discovery_usd"], ":", color="grey", alpha=0.8)
-            total_ax.plot(
-                [first["files_per_day"]], [first["monthly_usd"]], "x", color=colour, markersize=7, zorder=5
-            )
-            infeasible_notes.append(label)
-    ranges = {(r["option"], r["against"]): r for r in document.get("ranges", [])}
-    notes = []
-    for number, entry in enumerate((e for e in document["break_even"] if e.get("files_per_day")), start=1):
-        rate = entry["files_per_day"]
-        colour = colours.get(entry["other"], "black")
-        span = ranges.get((entry["other"], entry["baseline"]), {}).get("files_per_day")
-        note = f"({number}) {entry['other']}: {_two_sig(rate)} files/day"
-        if span and span.get("low") is not None:
-            high = span["high"] if span.get("high") is not None else table["files_per_day"].max()
-            total_ax.plot(
-                [span["low"], high], [entry["monthly_usd"]] * 2, "-", color=colour, linewidth=4, alpha=0.3
-            )
-            top = _two_sig(span["high"]) if span.get("high") is not None else "never"
-            note += f" ({_two_sig(span['low'])}-{top})"
-        total_ax.plot(
-            [rate], [entry["monthly_usd"]], "o", color=colour, markeredgecolor="black", markersize=6, zorder=5
-        )
-        total_ax.annotate(
-            str(number),
-            xy=(rate, entry["monthly_usd"]),
-            xytext=(-4, 6),
-            textcoords="offset points",
-            fontsize=8,
-            fontweight="bold",
-        )
-        notes.append(note)
+    colours, infeasible_notes = _sweep_lines(table, total_ax, overhead_ax)
+    notes = _break_even_marks(table, document, colours, total_ax)
     for ax, title in (
         (total_ax, "the whole bill"),
         (overhead_ax, "finding the files (bill minus GET + output PUT)"),
@@ -207,6 +147,86 @@ def cost_sweep_chart(table: pd.DataFrame, document: dict, path: Path) -> Path:
     finally:
         plt.close(fig)
     return path
+
+
+def _sweep_lines(
+    table: pd.DataFrame, total_ax: plt.Axes, overhead_ax: plt.Axes
+) -> tuple[dict[str, ColorType], list[str]]:
+    """Each deployment's bill and discovery cost against the rate: solid (events) or dashed (polls)
+    where it can run, dotted grey where it cannot. Returns each deployment's colour and the legend
+    lines of the stretches that cannot run."""
+    colours: dict[str, ColorType] = {}
+    infeasible_notes: list[str] = []
+    for name, rows in table.groupby("deployment", sort=False):
+        style = "--" if str(rows["kind"].iloc[0]).startswith("poll") else "-"
+        colour = None
+        for feasible, run in _feasible_runs(rows):
+            if not feasible:
+                continue
+            (line,) = total_ax.plot(
+                run["files_per_day"],
+                run["monthly_usd"],
+                style,
+                label=name if colour is None else None,
+                linewidth=1.6,
+                color=colour,
+            )
+            colour = line.get_color()
+            overhead_ax.plot(run["files_per_day"], run["discovery_usd"], style, color=colour, linewidth=1.6)
+        if colour is None:  # never feasible in range: keep a colour for its legend entry
+            (line,) = total_ax.plot([], [], style, label=name)
+            colour = line.get_color()
+        colours[str(name)] = colour
+        for feasible, run in _feasible_runs(rows):
+            if not feasible:
+                infeasible_notes.append(_cannot_run_stretch(str(name), run, colour, total_ax, overhead_ax))
+    return colours, infeasible_notes
+
+
+def _cannot_run_stretch(
+    name: str, run: pd.DataFrame, colour: ColorType, total_ax: plt.Axes, overhead_ax: plt.Axes
+) -> str:
+    """A stretch that cannot run: dotted grey, an x where it starts; its legend line says why."""
+    first = run[~run["feasible"].astype(bool)].iloc[0]
+    reason = str(first.get("why_not", "")).split("; ")[0]
+    label = textwrap.fill(f"{name}: cannot run from {_two_sig(first['files_per_day'])}/day ({reason})", 70)
+    total_ax.plot(run["files_per_day"], run["monthly_usd"], ":", color="grey", alpha=0.8, linewidth=1.4)
+    overhead_ax.plot(run["files_per_day"], run["discovery_usd"], ":", color="grey", alpha=0.8)
+    total_ax.plot([first["files_per_day"]], [first["monthly_usd"]], "x", color=colour, markersize=7, zorder=5)
+    return label
+
+
+def _break_even_marks(
+    table: pd.DataFrame, document: dict, colours: dict[str, ColorType], total_ax: plt.Axes
+) -> list[str]:
+    """Numbered dots at the break-even rates, a band over their range; returns the numbered notes."""
+    ranges = {(r["option"], r["against"]): r for r in document.get("ranges", [])}
+    notes = []
+    for number, entry in enumerate((e for e in document["break_even"] if e.get("files_per_day")), start=1):
+        rate = entry["files_per_day"]
+        colour = colours.get(entry["other"], "black")
+        span = ranges.get((entry["other"], entry["baseline"]), {}).get("files_per_day")
+        note = f"({number}) {entry['other']}: {_two_sig(rate)} files/day"
+        if span and span.get("low") is not None:
+            high = span["high"] if span.get("high") is not None else table["files_per_day"].max()
+            total_ax.plot(
+                [span["low"], high], [entry["monthly_usd"]] * 2, "-", color=colour, linewidth=4, alpha=0.3
+            )
+            top = _two_sig(span["high"]) if span.get("high") is not None else "never"
+            note += f" ({_two_sig(span['low'])}-{top})"
+        total_ax.plot(
+            [rate], [entry["monthly_usd"]], "o", color=colour, markeredgecolor="black", markersize=6, zorder=5
+        )
+        total_ax.annotate(
+            str(number),
+            xy=(rate, entry["monthly_usd"]),
+            xytext=(-4, 6),
+            textcoords="offset points",
+            fontsize=8,
+            fontweight="bold",
+        )
+        notes.append(note)
+    return notes
 
 
 def _two_sig(x: float | None) -> str:
@@ -362,7 +382,7 @@ def latency_vs_interval(summary: Run, path: Path) -> Path | None:
     polls = [
         (s.interval_s, s)
         for s in summary.strategies.values()
-        if s.kind == "poll" and s.interval_s is not None
+        if family(s.kind) is Family.POLL and s.interval_s is not None
     ]
     if len({interval for interval, _ in polls}) < 2:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def write_sweep(
         "baseline": baseline.label,
         "flips_on_rule": FLIPS_ON_RULE,
         "assumptions": {name: item.as_dict() for name, item in a.items.items()},
-        "deployments": [asdict(d) for d in deployments],
+        "deployments": [d.knobs() for d in deployments],
         "break_even": break_evens(baseline, others, free_tier=free_tier, pricing=pricing),
         "ranges": ranges,
     }

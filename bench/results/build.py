@@ -8,22 +8,18 @@ table's identity and the dollars derived from the counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bench.results.model import (
     SCHEMA_VERSION,
     Environment,
-    Failure,
-    LatencyStats,
     ProfileInfo,
-    Repetition,
+    ResultModel,
     Run,
     RunKind,
     ScenarioRecord,
-    SimulationInfo,
-    SimulationStats,
     StrategyResult,
 )
 from bench.results.portable import portable_path
@@ -47,84 +43,71 @@ class ScenarioSpec(Protocol):
     def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
 
 
-def strategy_result(  # noqa: PLR0913  (one keyword per field of StrategyResult)
-    spec: StrategySpec,
-    backend: str,
-    *,
-    files: int,
-    processed: int,
-    failed: int = 0,
-    missed: int = 0,
-    duplicates: int = 0,
-    latency_s: Mapping[str, float | None] | LatencyStats,
-    detection_s: Mapping[str, float | None] | LatencyStats,
-    processing_s: Mapping[str, float | None] | LatencyStats,
-    paths: Mapping[str, int],
-    counters: Mapping[str, Any],
-    api_calls: Mapping[str, int],
-    repetitions: Iterable[Repetition] = (),
-    notes: Iterable[str] = (),
-    failures: Iterable[Failure] = (),
-    instance_s: float | None = None,
-    simulation: SimulationStats | None = None,
-    feasible: bool = True,
-    why_not: str | None = None,
-) -> StrategyResult:
-    """A strategy's results from what was counted; the summed counters are lifted to the top."""
-    return StrategyResult(
-        kind=str(spec.kind),
-        backend=backend,
-        parameters=spec.model_dump(exclude={"name", "kind", "backend"}),
-        files=int(files),
-        processed=int(processed),
-        failed=int(failed),
-        missed=int(missed),
-        duplicates=int(duplicates),
-        latency_s=_stats(latency_s),
-        detection_s=_stats(detection_s),
-        processing_s=_stats(processing_s),
-        paths={str(k): int(v) for k, v in paths.items()},
-        **{name: int(counters.get(name, 0)) for name in SUMMED},
-        api_calls=dict(api_calls),
-        api_calls_total=int(sum(api_calls.values())),
-        counters=dict(counters),
-        repetitions=list(repetitions),
-        notes=list(notes),
-        failures=list(failures),
-        instance_s=instance_s,
-        simulation=simulation,
-        feasible=feasible,
-        why_not=why_not,
+# what the builder fills in itself: from the spec, the backend, the counters and the API calls
+_DERIVED = frozenset({"kind", "backend", "parameters", "api_calls_total", *SUMMED})
+# what build_run fills in itself (its own arguments, the schema version, the clock)
+_RUN_DERIVED = frozenset(
+    {"schema_version", "kind", "scenario", "latency_profile", "environment", "strategies", "finished_at"}
+)
+
+
+def _check_fields(model: type[ResultModel], given: Mapping[str, Any], derived: frozenset[str]) -> None:
+    """A misspelt or derived keyword is a bug: the model allows extra fields, so it would not say."""
+    wrong = sorted((set(given) - set(model.model_fields)) | (set(given) & derived))
+    if wrong:
+        raise TypeError(f"{model.__name__} takes no {', '.join(map(repr, wrong))} from its builder")
+
+
+def strategy_result(spec: StrategySpec, backend: str, /, **measured: Any) -> StrategyResult:
+    """A strategy's results from what was counted, validated by the model itself.
+
+    ``measured`` holds :class:`StrategyResult`'s own fields (``files``, ``processed``, ``latency_s``,
+    ``counters``, ``api_calls``, ...): the model is the one list of what a result holds and its
+    defaults the only defaults. The builder adds what follows from the rest: the kind, backend and
+    parameters from the spec, the summed counters lifted to the top, the total of the API calls.
+    """
+    _check_fields(StrategyResult, measured, _DERIVED)
+    counters = dict(measured.get("counters", {}))
+    api_calls = dict(measured.get("api_calls", {}))
+    return StrategyResult.model_validate(
+        {
+            **measured,
+            "kind": str(spec.kind),
+            "backend": backend,
+            "parameters": spec.model_dump(exclude={"name", "kind", "backend"}),
+            **{name: int(counters.get(name, 0)) for name in SUMMED},
+            "api_calls_total": int(sum(api_calls.values())),
+        }
     )
 
 
-def _stats(value: Mapping[str, float | None] | LatencyStats) -> LatencyStats:
-    return value if isinstance(value, LatencyStats) else LatencyStats.model_validate(dict(value))
-
-
-def build_run(  # noqa: PLR0913  (one keyword per field of Run)
+def build_run(
     kind: RunKind,
     scenario: ScenarioSpec,
     strategies: Mapping[str, StrategyResult],
+    /,
     *,
     profile: ProfileInfo,
     environment: Environment,
-    command: str = "",
-    scenario_file: str = "",
-    simulation: SimulationInfo | None = None,
-    notes: Iterable[str] = (),
+    **fields: Any,
 ) -> Run:
-    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars)."""
-    return Run(
-        schema_version=SCHEMA_VERSION,
-        kind=kind,
-        command=command,
-        scenario_file=portable_path(scenario_file),  # never this machine's absolute path
-        scenario=ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
-        latency_profile=profile,
-        environment=environment,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        simulation=simulation,
-        notes=list(notes),
-        strategies=dict(strategies),
+    """A run's summary, unpriced (``bench.cost.run.priced`` adds the pricing and the dollars).
+
+    ``fields`` are :class:`Run`'s own (``command``, ``scenario_file``, ``simulation``, ``notes``,
+    ...), validated by the model; the scenario file is stored relative to the repository.
+    """
+    _check_fields(Run, fields, _RUN_DERIVED)
+    if "scenario_file" in fields:
+        fields["scenario_file"] = portable_path(fields["scenario_file"])  # never this machine's path
+    return Run.model_validate(
+        {
+            **fields,
+            "schema_version": SCHEMA_VERSION,
+            "kind": kind,
+            "scenario": ScenarioRecord.model_validate(scenario.model_dump(mode="json")),
+            "latency_profile": profile,
+            "environment": environment,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "strategies": dict(strategies),
+        }
     )

@@ -36,6 +36,9 @@ CursorName = Literal["seen-set", "watermark", "start-after", "inbox"]
 # Bounds that keep a typo from planning a run that lasts for days, each with its reason, live in
 # bench.scenario.bounds (the flags read them too); MAX_GAP_S and the others stay importable here.
 MAX_RATE_PER_S = MAX_FILES_PER_DAY / 86400.0
+# start-after's full listing every this many cycles: a poll's default, and a scheduled poll's always
+# (its live poller keeps the cursor's own default, pollers.cursors.StartAfterCursor)
+SWEEP_EVERY = 60
 Delay = Annotated[float, Field(ge=0, le=21600, allow_inf_nan=False)]  # a retry delay (AWS: at most 6 h)
 
 
@@ -160,7 +163,7 @@ class PollStrategy(_Strategy):
     jitter_s: float = Field(0.0, ge=0, le=MAX_GAP_S)
     page_size: int = Field(1000, ge=1, le=1000)
     lookback_s: float = Field(900.0, ge=0)
-    sweep_every: int = Field(60, ge=1)
+    sweep_every: int = Field(SWEEP_EVERY, ge=1)
     max_attempts: int = Field(3, ge=1, description="tries per file before it counts as failed")
     workers: int | None = Field(
         None,
@@ -407,7 +410,11 @@ class Scenario(_Strict):
                     f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
         for i, strategy in enumerate(self.strategies):
-            if getattr(strategy, "event_loss", 0.0) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
+            if (
+                isinstance(strategy, _EventStrategy)
+                and strategy.event_loss > 0
+                and strategy.kind not in EVENT_LOSS_ROUTES
+            ):
                 raise ValueError(
                     f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
                     f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
@@ -427,7 +434,11 @@ class Scenario(_Strict):
         if len(parts) != 1 or parts[0] not in FOLDER_INBOX_DIRS:
             return
         for strategy in self.strategies:
-            if getattr(strategy, "cursor", None) == "inbox" and self.backend_of(strategy) == "folder":
+            if (
+                isinstance(strategy, PollStrategy | ScheduledPollStrategy | HybridStrategy)
+                and strategy.cursor == "inbox"
+                and self.backend_of(strategy) == "folder"
+            ):
                 raise ValueError(
                     f"workload.prefix {self.workload.prefix!r} is where the folder inbox "
                     f"{strategy.name!r} moves handled files; choose another prefix"

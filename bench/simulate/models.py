@@ -22,7 +22,16 @@ from bench.cost.work import Work
 from bench.errors import InputError
 from bench.scenario.kinds import Kind
 from bench.scenario.retention import Retention, StartState
-from bench.scenario.spec import KIND_SPECS
+from bench.scenario.spec import (
+    KIND_SPECS,
+    SWEEP_EVERY,
+    AsyncLambdaStrategy,
+    HybridStrategy,
+    InotifyStrategy,
+    PollStrategy,
+    ScheduledPollStrategy,
+    SqsLambdaStrategy,
+)
 from bench.simulate.queues import (
     bulk_batches,
     group_cumsum,
@@ -234,24 +243,32 @@ class PollModel(Model):
 
     path_names: tuple[str, ...] = ("poll",)
 
-    def __init__(self, spec: Any, ctx: SimContext, phase: float, *, scheduled: bool = False) -> None:
+    def __init__(
+        self,
+        spec: PollStrategy | ScheduledPollStrategy,
+        ctx: SimContext,
+        phase: float,
+        *,
+        scheduled: bool = False,
+    ) -> None:
         super().__init__(spec, ctx)
-        self.interval, self.cursor = float(spec.interval_s), str(getattr(spec, "cursor", "seen-set"))
-        self.sweep_every = int(getattr(spec, "sweep_every", 60))
+        self.interval, self.cursor = float(spec.interval_s), str(spec.cursor)
         self.ticks = _Ticks(self.interval, phase, ctx, ctx.horizon_s)
         self.written = 0
         self.free_at = -math.inf
         self.scheduled = scheduled
         self.on_lambda = scheduled  # a scheduled poll is a function; a polling loop runs on EC2
-        stated = getattr(spec, "workers", None)
+        if isinstance(spec, PollStrategy):  # a loop on EC2: its sweep period and workers are settings
+            self.sweep_every, stated = spec.sweep_every, spec.workers
+            self.timeout_s = LAMBDA_LIMIT_S  # no function, no timeout of its own
+        else:  # a function: its poller sweeps at start-after's default period (as its live run does)
+            self.sweep_every, stated = SWEEP_EVERY, None
+            self.memory_mb, self.timeout_s = spec.function.memory_mb, spec.function.timeout_s
         self.workers = int(stated) if stated else poll_workers(ctx.rate_per_s, self.mean_service())
         self.sized = not stated
         self.listing_utilisation = 0.0
         self.exact = True
         self.busy_ms = np.zeros(self.ticks.times.size)
-        function = getattr(spec, "function", None)
-        self.memory_mb = int(getattr(function, "memory_mb", 128))
-        self.timeout_s = float(getattr(function, "timeout_s", 900.0))
 
     def listed_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Keys listed at ticks ``idx``: the whole prefix for seen-set and watermark (and at
@@ -378,15 +395,20 @@ class AsyncEventModel(Model):
 
     relative_cost = 2.0
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: AsyncLambdaStrategy | InotifyStrategy | HybridStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
         self.on_lambda = Kind(spec.kind) is not Kind.INOTIFY  # inotify's handler is a local process
-        function = getattr(spec, "function", None)
-        self.limit = function_concurrency_limit(getattr(function, "reserved_concurrency", None))
-        self.memory_mb = int(getattr(function, "memory_mb", 128))
-        self.loss = float(getattr(spec, "event_loss", 0.0))
-        self.max_age = float(getattr(spec, "max_event_age_s", LAMBDA_RULES.max_event_age_s.value))
+        self.limit = function_concurrency_limit(spec.function.reserved_concurrency)
+        self.memory_mb = spec.function.memory_mb
+        self.loss = float(spec.event_loss)
+        # how long Lambda keeps retrying a throttled event: the spec's, else (a hybrid's events,
+        # inotify) Lambda's default
+        self.max_age = float(
+            spec.max_event_age_s
+            if isinstance(spec, AsyncLambdaStrategy)
+            else LAMBDA_RULES.max_event_age_s.value
+        )
         self.exact = True
 
     @property
@@ -471,7 +493,9 @@ class HybridModel(AsyncEventModel):
 
     relative_cost = 2.2
 
-    def __init__(self, spec: Any, ctx: SimContext, phase: float) -> None:
+    spec: HybridStrategy
+
+    def __init__(self, spec: HybridStrategy, ctx: SimContext, phase: float) -> None:
         super().__init__(spec, ctx)
         self.sweep = _Ticks(
             float(spec.sweep_interval_s), phase, replace(ctx, ticks=None), ctx.horizon_s + float(spec.grace_s)
@@ -537,15 +561,14 @@ class SqsModel(Model):
     route = "sqs_to_lambda"
     relative_cost = 4.3
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: SqsLambdaStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.batch = int(spec.batch_size)
         self.window = float(spec.batching_window_s)
         self.wait = int(spec.wait_time_s) or 1
         self.memory_mb = int(spec.function.memory_mb)
         reserved = spec.function.reserved_concurrency
-        maximum = getattr(spec, "maximum_concurrency", None)
-        fixed = getattr(spec, "pollers", None)
+        maximum, fixed = spec.maximum_concurrency, spec.pollers
         self.fixed = None if fixed is None else min(int(fixed), function_concurrency_limit(reserved))
         self.cap = self.fixed if self.fixed is not None else sqs_mapping_cap(maximum, reserved)
         self.timeline = SqsTimeline(

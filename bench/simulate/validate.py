@@ -26,7 +26,7 @@ from scipy.stats import binom, kstest
 from bench.atomic import write_text_atomically
 from bench.errors import InputError
 from bench.results.files import Results, read_results
-from bench.scenario.kinds import Kind
+from bench.scenario.kinds import facet, family
 from bench.scenario.spec import KIND_SPECS, Scenario, parse_scenario
 from bench.simulate.calibrate import fit_profile, write_profile
 from bench.simulate.runner import SimulationOptions, simulate_scenario
@@ -209,10 +209,10 @@ def live_against_simulated(
 
 def _uncovered(kind: str, fitted: dict[str, Any], source: str) -> str:
     """Why a profile fitted to ``source`` cannot speak for a strategy of ``kind`` ('' if it can)."""
-    route = KIND_SPECS[Kind(kind)].route
+    route = facet(KIND_SPECS, kind, "bench.scenario.spec.KIND_SPECS").route
     if route is not None and route not in fitted.get("routes", {}):
         return f"{source} ran no {kind}: its delivery delay ({route}) was not fitted"
-    if kind in ("poll", "scheduled-poll") and "listing" not in fitted:
+    if family(kind).lists and "listing" not in fitted:
         return f"{source} ran no poller: listing time was not fitted"
     return ""
 

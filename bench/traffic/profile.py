@@ -50,11 +50,19 @@ class _Group:
 
 @dataclass(frozen=True)
 class SizeSummary:
+    """A prefix's file sizes: the summary ``--json`` prints, and the log2 histogram the chart draws."""
+
     count: int
     mean: float | None
     p50: float | None  # the upper edge of the log2 bin holding the median (within a factor of 2)
     p95: float | None
     max: int | None
+    bins: tuple[int, ...] = ()  # files per log2 size bin, from the smallest bin used to the largest
+    low: float | None = None  # the smallest bin's lower edge, bytes
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary as ``pve traffic --json`` has always printed it (the histogram is not in it)."""
+        return {"count": self.count, "mean": self.mean, "p50": self.p50, "p95": self.p95, "max": self.max}
 
 
 @dataclass(frozen=True)
@@ -72,9 +80,17 @@ class PrefixProfile:
     busiest_hour: tuple[float, int]  # (start, files)
     busiest_minute: tuple[float, int]
     dispersion: float  # variance / mean of files per minute over the window, zeros included
-    sizes: SizeSummary
-    size_bins: tuple[int, ...] = ()  # files per log2 size bin, from the smallest bin used to the largest
-    sizes_low: float | None = None  # the smallest bin's lower edge, bytes
+    sizes: SizeSummary  # with the log2 histogram of the sizes
+
+    @property
+    def size_bins(self) -> tuple[int, ...]:
+        """Files per log2 size bin (``sizes.bins``)."""
+        return self.sizes.bins
+
+    @property
+    def sizes_low(self) -> float | None:
+        """The smallest size bin's lower edge, bytes (``sizes.low``)."""
+        return self.sizes.low
 
     @property
     def name(self) -> str:
@@ -121,7 +137,7 @@ class PrefixProfile:
             "busiest_minute": {"start_s": self.busiest_minute[0], "files": self.busiest_minute[1]},
             "peak_files_per_day": self.peak_files_per_day,
             "index_of_dispersion": self.dispersion,
-            "sizes_bytes": vars(self.sizes),
+            "sizes_bytes": self.sizes.as_dict(),
         }
 
 
@@ -189,21 +205,20 @@ def _profile(bucket: str, prefix: str, g: _Group, start: float, window: float, m
     top_minute = max(g.per_minute.items(), key=lambda kv: (kv[1], -kv[0]), default=(0, 0))
     top_hour = max(by_hour.items(), key=lambda kv: (kv[1], -kv[0]), default=(0, 0))
     return PrefixProfile(
-        bucket,
-        prefix,
-        creates,
-        g.deletes,
-        g.overwrites,
-        g.lists,
-        len(g.keys),
-        start,
-        window,
-        tuple(n / days for n in by_hour_of_day),
-        (float(top_hour[0] * HOUR), top_hour[1]),
-        (float(top_minute[0] * MINUTE), top_minute[1]),
-        dispersion,
-        _sizes(g),
-        *_bins(g),
+        bucket=bucket,
+        prefix=prefix,
+        creates=creates,
+        deletes=g.deletes,
+        overwrites=g.overwrites,
+        lists=g.lists,
+        objects_live=len(g.keys),
+        window_start=start,
+        window_s=window,
+        hourly=tuple(n / days for n in by_hour_of_day),
+        busiest_hour=(float(top_hour[0] * HOUR), top_hour[1]),
+        busiest_minute=(float(top_minute[0] * MINUTE), top_minute[1]),
+        dispersion=dispersion,
+        sizes=_sizes(g),
     )
 
 
@@ -215,8 +230,9 @@ def _bins(g: _Group) -> tuple[tuple[int, ...], float | None]:
 
 
 def _sizes(g: _Group) -> SizeSummary:
+    bins, low = _bins(g)
     if not g.sized:
-        return SizeSummary(0, None, None, None, None)
+        return SizeSummary(0, None, None, None, None, bins, low)
 
     def quantile(q: float) -> float:
         rank, seen = q * g.sized, 0
@@ -226,7 +242,7 @@ def _sizes(g: _Group) -> SizeSummary:
                 return float(min(2**bits - 1, g.size_max)) if bits else 0.0
         return float(g.size_max)
 
-    return SizeSummary(g.sized, g.size_total / g.sized, quantile(0.5), quantile(0.95), g.size_max)
+    return SizeSummary(g.sized, g.size_total / g.sized, quantile(0.5), quantile(0.95), g.size_max, bins, low)
 
 
 def profile_traffic(accesses: Iterable[Access], grouping: Grouping | None = None) -> list[PrefixProfile]:

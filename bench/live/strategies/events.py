@@ -127,6 +127,7 @@ class _FunctionRun(StrategyRun):
 class _AsyncRoute(_FunctionRun):
     """Routes where the function is invoked asynchronously (S3 and EventBridge push)."""
 
+    spec: AsyncLambdaStrategy  # a hybrid's events run too, as its events_part()
     invoker: AsyncInvoker
 
     def _make_invoker(self, route: str, event_loss: float) -> AsyncInvoker:
@@ -147,7 +148,7 @@ class _AsyncRoute(_FunctionRun):
             AsyncConfig(
                 max_retries=spec.max_retries,
                 retry_delays_s=tuple(spec.retry_delays_s),
-                max_event_age_s=getattr(spec, "max_event_age_s", 21600.0),
+                max_event_age_s=spec.max_event_age_s,
                 workers=spec.workers or 1,
                 max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
             ),
