@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         QueueConfigurationOutputTypeDef,
         TopicConfigurationOutputTypeDef,
     )
+    from types_boto3_sns.client import SNSClient
     from types_boto3_sqs.client import SQSClient
     from types_boto3_sts.client import STSClient
 
@@ -230,24 +231,57 @@ def configure_s3_lambda_trigger(
     return configure_notifications(bucket_name, [*existing, rule], eventbridge=eventbridge, s3_client=s3)
 
 
-def queue_policy(queue_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
-    """The queue policy letting one bucket, in one account, send its notifications (and nothing else)."""
+def _service_may(
+    sid: str, service: str, action: str, resource: str, source_arn: str, account_id: str | None
+) -> dict[str, Any]:
+    """A resource policy letting one AWS service, on behalf of one source (in one account, when the
+    source's ARN does not name its account, as a bucket's does not), do one action."""
+    condition: dict[str, Any] = {"ArnLike": {"aws:SourceArn": source_arn}}
+    if account_id is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": account_id}
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "AllowS3Notifications",
+                "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
+                "Principal": {"Service": service},
+                "Action": action,
+                "Resource": resource,
+                "Condition": condition,
             }
         ],
     }
+
+
+def queue_policy(queue_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """The queue policy letting one bucket, in one account, send its notifications (and nothing else)."""
+    return _service_may(
+        "AllowS3Notifications",
+        "s3.amazonaws.com",
+        "sqs:SendMessage",
+        queue_arn,
+        source_bucket_arn,
+        account_id,
+    )
+
+
+def topic_policy(topic_arn: str, source_bucket_arn: str, account_id: str) -> dict[str, Any]:
+    """The topic policy letting one bucket, in one account, publish its notifications (S3 User
+    Guide, "Granting permissions to publish event notification messages to a destination")."""
+    return _service_may(
+        "AllowS3Publish", "s3.amazonaws.com", "sns:Publish", topic_arn, source_bucket_arn, account_id
+    )
+
+
+def topic_queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """The queue policy letting one SNS topic deliver to the queue (SNS Developer Guide, "Fanout
+    to Amazon SQS queues": the queue must allow ``sqs:SendMessage`` from the topic). The topic's
+    ARN names its account, so ``aws:SourceArn`` alone pins it, as AWS's examples do; a
+    ``aws:SourceAccount`` condition is left out (no AWS page says SNS sets it on a delivery)."""
+    return _service_may(
+        "AllowTopicDelivery", "sns.amazonaws.com", "sqs:SendMessage", queue_arn, topic_arn, None
+    )
 
 
 def allow_s3_to_send_to_queue(
@@ -258,6 +292,66 @@ def allow_s3_to_send_to_queue(
     _client("sqs", sqs_client).set_queue_attributes(
         QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)}
     )
+
+
+@dataclass(frozen=True)
+class FanoutRoute:
+    """What ``configure_s3_sns_sqs_route`` created: the topic and the queue's subscription."""
+
+    topic_arn: str
+    subscription_arn: str
+
+
+def configure_s3_sns_sqs_route(
+    bucket_name: str,
+    queue_url: str,
+    queue_arn: str,
+    *,
+    topic_name: str,
+    account_id: str,
+    prefix: str = "",
+    raw_message_delivery: bool = False,
+    clients: FanoutClients,
+) -> FanoutRoute:
+    """S3 -> an SNS topic -> the queue: the topic and its policy (this bucket may publish), the
+    queue's policy (this topic may send), the subscription, then the bucket's rule to the topic.
+
+    The bucket's other rules are kept (an overlapping one is refused, as S3 would): the topic is
+    how more consumers than one share the same object events.
+    """
+    sns = clients.sns
+    topic_arn: str = sns.create_topic(Name=topic_name)["TopicArn"]
+    sns.set_topic_attributes(
+        TopicArn=topic_arn,
+        AttributeName="Policy",
+        AttributeValue=json.dumps(topic_policy(topic_arn, bucket_arn(bucket_name), account_id)),
+    )
+    clients.sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={"Policy": json.dumps(topic_queue_policy(queue_arn, topic_arn))},
+    )
+    subscription: str = sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true" if raw_message_delivery else "false"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    s3 = clients.s3
+    existing = read_notification_rules(bucket_name, s3_client=s3)
+    eventbridge = "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket_name)
+    rule = NotificationRule(topic_arn, filter=KeyFilter(prefix))
+    configure_notifications(bucket_name, [*existing, rule], eventbridge=eventbridge, s3_client=s3)
+    return FanoutRoute(topic_arn, subscription)
+
+
+@dataclass(frozen=True)
+class FanoutClients:
+    """The three services the fan-out route is wired with (one role, usually the setup one)."""
+
+    s3: S3Client
+    sns: SNSClient
+    sqs: SQSClient
 
 
 def eventbridge_pattern(

@@ -56,6 +56,7 @@ def everything(clients: Clients) -> dict[str, list[str]]:
     return {
         "s3": [b["Name"] for b in clients("s3").list_buckets().get("Buckets", [])],
         "sqs": clients("sqs").list_queues().get("QueueUrls", []),
+        "sns": [t["TopicArn"] for t in clients("sns").list_topics().get("Topics", [])],
         "iam": [r["RoleName"] for r in clients("iam").list_roles()["Roles"]],
         "lambda": [f["FunctionName"] for f in lam.list_functions()["Functions"]],
         "lambda-mappings": [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]],

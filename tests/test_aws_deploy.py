@@ -66,6 +66,7 @@ EVERY_ROUTE = [
     {"name": "direct", "kind": "s3-lambda"},
     {"name": "queue", "kind": "s3-sqs-lambda", "batch_size": 5},
     {"name": "bus", "kind": "s3-eventbridge-lambda"},
+    {"name": "fanout", "kind": "s3-sns-sqs-lambda"},
     {"name": "scheduled", "kind": "scheduled-poll", "interval_s": 60.0},
     {"name": "local", "kind": "inotify", "backend": "folder"},
 ]
@@ -145,7 +146,9 @@ def test_deploy_creates_exactly_the_plan_and_teardown_leaves_nothing(
             if name == "EventBridgeConfiguration":
                 continue  # moto 5.2 honours it (the run test sees the events) but does not return it
             assert [e["Filter"] for e in got_notes[name]] == [e["Filter"] for e in entries]
-            arn_key = "LambdaFunctionArn" if name.startswith("Lambda") else "QueueArn"
+            arn_key = {"LambdaFunction": "LambdaFunctionArn", "Queue": "QueueArn", "Topic": "TopicArn"}[
+                name.removesuffix("Configurations")
+            ]
             assert [e[arn_key] for e in got_notes[name]] == [e[arn_key] for e in entries]
     sqs = aws("sqs")
     queue = spec_of(plan, ResourceKind.QUEUE, "queue")

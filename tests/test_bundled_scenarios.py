@@ -22,6 +22,7 @@ EXPECTED = {
     "large-files",
     "event-routes",
     "pollers",
+    "fanout",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,19 @@ def test_a_facet_without_a_kind_is_named_when_the_registry_is_built(monkeypatch:
     partial = {k: v for k, v in FACETS["bench.simulate.models.MODELS"].items() if k is not Kind.HYBRID}
     monkeypatch.setitem(bench.kinds.FACETS, "bench.simulate.models.MODELS", partial)
     with pytest.raises(LookupError, match=r"bench\.simulate\.models\.MODELS has no row for kind\(s\) hybrid"):
+        registry()
+
+
+@pytest.mark.parametrize("table", list(FACETS))
+def test_a_new_kind_missing_from_any_facet_is_named_with_the_table(
+    table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proof of issue 24: a kind added to the enum but forgotten in one table fails loudly."""
+    import bench.kinds
+
+    partial = {k: v for k, v in FACETS[table].items() if k is not Kind.S3_SNS_SQS_LAMBDA}
+    monkeypatch.setitem(bench.kinds.FACETS, table, partial)
+    with pytest.raises(LookupError, match=rf"{re.escape(table)} has no row for kind\(s\) s3-sns-sqs-lambda"):
         registry()
 
 

@@ -51,5 +51,5 @@ def test_pve_diagrams_draws_both_architectures(tmp_path: Path) -> None:
     from bench.cli import main
 
     assert main(["diagrams", "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.png", "polling.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.png", "fanout.png", "polling.png"]
     assert all(p.stat().st_size > 10_000 for p in tmp_path.iterdir())

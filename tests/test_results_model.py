@@ -265,10 +265,10 @@ def test_dict_reads_are_gone_attributes_replace_them() -> None:
     assert isinstance(strategy, StrategyResult)
 
 
-def test_pricing_a_dict_still_works_with_a_deprecation_warning() -> None:
+def test_pricing_a_dict_is_a_type_error_naming_what_to_pass() -> None:
     from bench.cost.model import price_run
 
     strategy = small_run().strategies["events"]
-    with pytest.warns(DeprecationWarning, match="StrategyResult, not a dict"):
-        old_way = price_run(strategy.model_dump())
-    assert old_way == price_run(strategy)
+    with pytest.raises(TypeError, match=r"StrategyResult, not a dict.*model_validate"):
+        price_run(strategy.model_dump())  # type: ignore[arg-type]
+    assert price_run(StrategyResult.model_validate(strategy.model_dump())) == price_run(strategy)

@@ -45,6 +45,17 @@ def test_the_sqs_floor_receives_processes_and_deletes_every_message(batch: int) 
         assert left["ApproximateNumberOfMessagesNotVisible"] == "0"
 
 
+def test_the_fan_out_floor_goes_through_the_topic_and_unwraps_its_envelope() -> None:
+    with fresh_backend("moto", bucket="pve-route-floor") as env:
+        assert route_floor._s3_sns_sqs_lambda(env, 6, 3) > 0
+        assert _summaries(env) == 6 + 3  # and one warm-up batch
+        [topic] = env.client("sns", "setup").list_topics()["Topics"]
+        assert topic["TopicArn"].endswith(":pve-route-floor")
+    floors = route_floors("s3-sns-sqs-lambda", files=10)
+    assert [f.batch_size for f in floors] == [1, 10]
+    assert all("the topic, which delivers to the queue" in f.steps for f in floors)
+
+
 def test_each_event_route_has_its_floors_and_other_kinds_none() -> None:
     floors = route_floors("s3-sqs-lambda", files=20)
     assert [(f.label, f.batch_size, f.files) for f in floors] == [

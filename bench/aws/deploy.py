@@ -136,6 +136,9 @@ class Deployer:
             ResourceKind.DLQ: self._queue,
             ResourceKind.QUEUE: self._queue,
             ResourceKind.QUEUE_POLICY: self._queue_policy,
+            ResourceKind.TOPIC: self._topic,
+            ResourceKind.TOPIC_POLICY: self._topic_policy,
+            ResourceKind.SUBSCRIPTION: self._subscription,
             ResourceKind.ROLE: self._role,
             ResourceKind.LOG_GROUP: self._log_group,
             ResourceKind.FUNCTION: self._function,
@@ -195,6 +198,29 @@ class Deployer:
         queue = r.name.removesuffix(":policy")
         self.clients("sqs").set_queue_attributes(
             QueueUrl=self.journal.queue_urls[queue], Attributes={"Policy": json.dumps(r.spec["policy"])}
+        )
+
+    def _topic(self, r: Resource) -> None:
+        """An SNS topic, tagged as it is created; the journal keeps its ARN (teardown's handle)."""
+        arn: str = self.clients("sns").create_topic(
+            Name=r.name, Tags=[{"Key": k, "Value": v} for k, v in self.tags.items()]
+        )["TopicArn"]
+        self.journal.add(r.kind, r.name, arn)
+
+    def _topic_policy(self, r: Resource) -> None:
+        self.clients("sns").set_topic_attributes(
+            TopicArn=r.arn, AttributeName="Policy", AttributeValue=json.dumps(r.spec["policy"])
+        )
+
+    def _subscription(self, r: Resource) -> None:
+        """The queue subscribed to the topic (same account: confirmed at once); deleted with the topic."""
+        raw = "true" if r.spec["raw_message_delivery"] else "false"
+        self.clients("sns").subscribe(
+            TopicArn=r.spec["topic_arn"],
+            Protocol=r.spec["protocol"],
+            Endpoint=r.spec["endpoint"],
+            Attributes={"RawMessageDelivery": raw},
+            ReturnSubscriptionArn=True,
         )
 
     def _role(self, r: Resource) -> None:

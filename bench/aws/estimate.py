@@ -23,11 +23,23 @@ from bench.cost.model import (
     logs_cost,
     s3_request_cost,
     scheduler_cost,
+    sns_cost,
     sqs_cost,
 )
 from bench.errors import InputError
 from bench.scenario.kinds import Kind, facet
-from bench.scenario.spec import Arrivals, FunctionSettings, Scenario
+from bench.scenario.spec import (
+    Arrivals,
+    AsyncLambdaStrategy,
+    HybridStrategy,
+    InotifyStrategy,
+    PollStrategy,
+    QueueLambdaStrategy,
+    Scenario,
+    ScheduledPollStrategy,
+    Strategy,
+    function_of,
+)
 
 # Assumptions (not in the pricing file; each leans high):
 HANDLER_MS = 200.0  # billed ms per invocation: a small file's GET, summary, PUT and record at 128 MB
@@ -47,6 +59,7 @@ ASSUMPTIONS = (
     "pricing page as last read for us-east-1 after the 2024-11 price cut; not verified on 2026-11-27)",
     "EventBridge is charged one event per object written to the bucket (inputs, outputs and records), "
     "as bench.cost prices the route",
+    "the fan-out's SNS delivery to its queue is counted as one SQS request (SNS bills no delivery to SQS)",
     "pollers and sweeps run on this machine: no EC2 time",
     "CloudWatch Logs: START/END/REPORT lines only; FilterLogEvents reads are not priced",
 )
@@ -110,7 +123,7 @@ def estimate_run(scenario: Scenario, strategies: set[str]) -> Estimate:
     return Estimate(files, seconds, per, counts, pricing.label)
 
 
-def expected_counts(spec: Any, n: int, seconds: float) -> dict[str, float]:
+def expected_counts(spec: Strategy, n: int, seconds: float) -> dict[str, float]:
     """Requests, invocations and events one strategy makes for ``n`` files over ``seconds``."""
     c: dict[str, float] = {
         "s3.PutObject": float(n),
@@ -136,42 +149,50 @@ def _function(c: dict[str, float], n: int, seconds: float) -> None:
     c["lambda.invocations"] = float(n)
 
 
-def _poll_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _poll_counts(spec: PollStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _listing(c, n, seconds, spec.interval_s)
     c["s3.PutObject"] += n  # the outputs
 
 
-def _scheduled_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _scheduled_counts(spec: ScheduledPollStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _function(c, n, seconds)
     c["lambda.invocations"] = math.ceil(seconds / spec.interval_s) + 1
     c["s3.ListObjectsV2"] = c["lambda.invocations"] * max(1, math.ceil(n / 1000))
     c["scheduler.invocations"] = c["lambda.invocations"]
 
 
-def _direct_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _direct_counts(spec: AsyncLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _function(c, n, seconds)
 
 
-def _queue_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _queue_counts(spec: QueueLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _function(c, n, seconds)
     polls = SQS_POLLERS * math.ceil(seconds / max(1, spec.wait_time_s))
     c["sqs.requests"] = n + polls + 2 * n  # S3's SendMessage, receives (empty or not), deletes
 
 
-def _eventbridge_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _fanout_counts(spec: QueueLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
+    """The queue's counts (the topic's delivery is the queue's send), and S3's publish to the topic."""
+    _queue_counts(spec, c, n, seconds)
+    c["sns.publishes"] = float(n)
+
+
+def _eventbridge_counts(spec: AsyncLambdaStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _function(c, n, seconds)
     c["eventbridge.events"] = 3 * n
 
 
-def _hybrid_counts(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _hybrid_counts(spec: HybridStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     _listing(c, n, seconds, spec.sweep_interval_s)  # the sweep, from this machine
     _function(c, n, seconds)
 
 
-def _not_on_aws(spec: Any, c: dict[str, float], n: int, seconds: float) -> None:
+def _not_on_aws(spec: InotifyStrategy, c: dict[str, float], n: int, seconds: float) -> None:
     raise InputError(f"strategy {spec.name!r} ({spec.kind}) watches a local folder: nothing runs on AWS")
 
 
+# (the kind's spec, counts, files, seconds): each row takes its kind's spec class, which the
+# table's type cannot say (a kind -> class dependency), hence Any here and the class in each row
 Counter = Callable[[Any, dict[str, float], int, float], None]
 
 #: The estimate facet: what a strategy of each kind adds to its bucket's writes and reads.
@@ -181,12 +202,13 @@ COUNTS: dict[Kind, Counter] = {
     Kind.S3_LAMBDA: _direct_counts,
     Kind.S3_SQS_LAMBDA: _queue_counts,
     Kind.S3_EVENTBRIDGE_LAMBDA: _eventbridge_counts,
+    Kind.S3_SNS_SQS_LAMBDA: _fanout_counts,
     Kind.INOTIFY: _not_on_aws,
     Kind.HYBRID: _hybrid_counts,
 }
 
 
-def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakdown:
+def price_counts(spec: Strategy, c: dict[str, float], pricing: Pricing) -> CostBreakdown:
     """The counts at the cost model's prices, plus the named assumptions."""
     cost = s3_request_cost(
         {
@@ -196,9 +218,11 @@ def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakd
         },
         pricing=pricing,
     )
-    function: FunctionSettings = getattr(spec, "function", FunctionSettings())
     invocations = c.get("lambda.invocations", 0.0)
+    function = function_of(spec)
     if invocations:
+        if function is None:  # the counts and the spec disagree: a bug in COUNTS, not bad input
+            raise TypeError(f"strategy {spec.name!r} ({spec.kind}) counts invocations but has no function")
         memory, arch = function.memory_mb, function.architecture
         cost += lambda_cost(invocations, memory, HANDLER_MS, arch, pricing=pricing)
         init_gb_s = ENVIRONMENTS * COLD_START_MS / 1000 * memory / 1024
@@ -210,6 +234,8 @@ def price_counts(spec: Any, c: dict[str, float], pricing: Pricing) -> CostBreakd
         )
     if "sqs.requests" in c:
         cost += sqs_cost(c["sqs.requests"], pricing=pricing)
+    if "sns.publishes" in c:
+        cost += sns_cost(c["sns.publishes"], pricing=pricing)
     if "eventbridge.events" in c:
         cost += eventbridge_cost(c["eventbridge.events"], pricing=pricing)
     if "scheduler.invocations" in c:

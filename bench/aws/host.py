@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bench.aws.deploy import Clients
 from bench.aws.lambda_entry import build_handler
@@ -21,6 +21,7 @@ from bench.aws.plan import Plan, Resource, ResourceKind, StrategyTarget
 from bench.aws.reports import Report, format_report
 from bench.aws.routes import Delivery, aws_route
 from bench.live.strategies.events import LOCAL_MAX_INVOKERS
+from bench.scenario.spec import QueueLambdaStrategy, Strategy, async_part, spec_as
 from event_handlers.runtime import moto_bridge
 from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_failure_sink
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
@@ -36,7 +37,7 @@ LOCAL_STREAM = "local-runtime"
 
 
 class FunctionHost(Protocol):
-    def start(self, target: StrategyTarget, spec: Any) -> None: ...
+    def start(self, target: StrategyTarget, spec: Strategy) -> None: ...
 
     def stop(self, target: StrategyTarget) -> None: ...
 
@@ -44,7 +45,7 @@ class FunctionHost(Protocol):
 class AwsLambdaHost:
     """On a real account Lambda runs the functions: nothing to start or stop here."""
 
-    def start(self, target: StrategyTarget, spec: Any) -> None:
+    def start(self, target: StrategyTarget, spec: Strategy) -> None:
         return None
 
     def stop(self, target: StrategyTarget) -> None:
@@ -63,7 +64,7 @@ class LocalLambdaHost:
     def _resource(self, kind: ResourceKind, strategy: str) -> Resource:
         return next(r for r in self.plan.of_kind(kind) if r.strategy == strategy)
 
-    def start(self, target: StrategyTarget, spec: Any) -> None:
+    def start(self, target: StrategyTarget, spec: Strategy) -> None:
         if target.function is None:
             return
         function_spec = self._resource(ResourceKind.FUNCTION, target.strategy).spec
@@ -87,26 +88,28 @@ class LocalLambdaHost:
                 "EventSourceMappings"
             ]:
                 lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+            queued = spec_as(spec, QueueLambdaStrategy)
             sqs_mapping = SqsEventSourceMapping(
                 function,
                 self.runtime_clients("sqs"),
                 self.queue_urls[target.queue_url_name],
                 SqsMappingConfig(
-                    batch_size=spec.batch_size,
-                    batching_window_s=spec.batching_window_s,
-                    wait_time_s=min(spec.wait_time_s, 1),  # a short poll so that stop() is quick
-                    pollers=spec.pollers,
+                    batch_size=queued.batch_size,
+                    batching_window_s=queued.batching_window_s,
+                    wait_time_s=min(queued.wait_time_s, 1),  # a short poll so that stop() is quick
+                    pollers=queued.pollers,
                 ),
             ).start()
             self._running[target.strategy] = (function, lambda: sqs_mapping.stop(timeout=2.0))
             return
+        invoked = async_part(spec)  # S3 (or EventBridge) -> Lambda; a hybrid: its events part
         invoker = AsyncInvoker(
             function,
             AsyncConfig(
-                max_retries=spec.max_retries,
+                max_retries=invoked.max_retries,
                 retry_delays_s=(1.0, 2.0),
-                workers=spec.workers or 1,
-                max_workers=None if spec.workers else LOCAL_MAX_INVOKERS,
+                workers=invoked.workers or 1,
+                max_workers=None if invoked.workers else LOCAL_MAX_INVOKERS,
             ),
             on_failure=sqs_failure_sink(self.runtime_clients("sqs"), self.queue_urls[dlq_name]),
         ).start()

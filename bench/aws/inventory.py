@@ -79,7 +79,7 @@ def _missing(exc: ClientError) -> bool:
 def find_resources(clients: Clients, region: str, run_id: str | None = None) -> list[Found]:
     """Every resource tagged ``pve:run-id`` (= ``run_id`` if given) in ``region``, by service."""
     found: list[Found] = []
-    for lister in (_tables, _buckets, _queues, _roles, _log_groups, _functions, _mappings, _rules):
+    for lister in (_tables, _buckets, _queues, _topics, _roles, _log_groups, _functions, _mappings, _rules):
         found.extend(lister(clients, region, run_id))
     return sorted(found, key=lambda f: (KIND_ORDER[f.kind], f.name))
 
@@ -133,6 +133,24 @@ def _queues(clients: Clients, region: str, run_id: str | None) -> Iterable[Found
             raise
         if _wanted(tags, run_id):
             yield Found(ResourceKind.QUEUE, url.rsplit("/", 1)[-1], tags[TAG_KEY], url)
+
+
+def _topics(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
+    sns = clients("sns")
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page.get("Topics", []):
+            arn = topic["TopicArn"]
+            name = arn.rsplit(":", 1)[-1]
+            if not name.startswith(NAME_PREFIX):
+                continue
+            try:
+                tags = _tag_dict(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+            except ClientError as exc:
+                if _missing(exc):
+                    continue  # deleted between the listing and the read
+                raise
+            if _wanted(tags, run_id):
+                yield Found(ResourceKind.TOPIC, name, tags[TAG_KEY], arn)
 
 
 def _roles(clients: Clients, region: str, run_id: str | None) -> Iterable[Found]:
@@ -238,6 +256,11 @@ def _delete_queue(clients: Clients, f: Found) -> None:
     sqs.delete_queue(QueueUrl=url)
 
 
+def _delete_topic(clients: Clients, f: Found) -> None:
+    """DeleteTopic "deletes a topic and all its subscriptions" (Amazon SNS API Reference, read 2026-12-07)."""
+    clients("sns").delete_topic(TopicArn=f.extra)
+
+
 def _delete_bucket(clients: Clients, f: Found) -> None:
     s3 = clients("s3")
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=f.name):
@@ -262,6 +285,7 @@ DELETERS: dict[ResourceKind, Callable[[Clients, Found], None]] = {
     ResourceKind.ROLE: _delete_role,
     ResourceKind.QUEUE: _delete_queue,
     ResourceKind.DLQ: _delete_queue,
+    ResourceKind.TOPIC: _delete_topic,
     ResourceKind.BUCKET: _delete_bucket,
     ResourceKind.LEDGER_TABLE: _delete_table,
 }

@@ -36,7 +36,7 @@ from bench.aws.resources import (
 )
 from bench.aws.routes import AwsRoute, Delivery, Site, aws_route
 from bench.errors import InputError
-from bench.scenario.spec import FunctionSettings, Scenario
+from bench.scenario.spec import Scenario, Strategy, async_part, event_loss_of, function_of
 from event_handlers.filters import KeyFilter
 
 __all__ = [  # the vocabulary moved to bench.aws.resources stays importable from here
@@ -157,14 +157,14 @@ def check_recursion(scenario: Scenario) -> None:
             )
 
 
-def skip_reason(scenario: Scenario, spec: Any) -> str | None:
+def skip_reason(scenario: Scenario, spec: Strategy) -> str | None:
     """Why a strategy cannot run on AWS as configured, or None."""
     if scenario.backend_of(spec) == "folder":
         return "a local folder strategy: nothing to deploy on AWS"
     refusal = aws_route(spec.kind).refuse(spec)
     if refusal:
         return refusal
-    if getattr(spec, "event_loss", 0.0) > 0:
+    if event_loss_of(spec) > 0:
         return "event_loss drops notifications on purpose; AWS cannot be told to"
     return None
 
@@ -259,7 +259,9 @@ def function_resources(site: Site, route: AwsRoute) -> list[Resource]:
     its route builds to feed it (``bench.aws.routes``)."""
     assert route.build is not None
     spec, arns, name = site.spec, site.arns, site.base
-    settings: FunctionSettings = spec.function
+    settings = function_of(spec)
+    if settings is None:  # AWS_ROUTES gave a builder to a kind without a function: a bug in the table
+        raise TypeError(f"strategy {spec.name!r} ({spec.kind}) has a route builder but no function")
     role, log_group = f"{site.base}-fn", f"/aws/lambda/{name}"
     trigger = site.trigger
     environment = {
@@ -296,9 +298,10 @@ def function_resources(site: Site, route: AwsRoute) -> list[Resource]:
         Resource(ResourceKind.FUNCTION, name, arns.function(name), spec.name, function),
     ]
     if route.delivery is Delivery.ASYNC:
+        invoke = async_part(spec)  # the async route's settings (a hybrid's: its events part's)
         retries = {
-            "maximum_retry_attempts": spec.max_retries,
-            "maximum_event_age_s": int(getattr(spec, "max_event_age_s", 21600)),
+            "maximum_retry_attempts": invoke.max_retries,
+            "maximum_event_age_s": int(invoke.max_event_age_s),
             "on_failure": arns.queue(site.dlq),
         }
         out.append(

@@ -19,13 +19,28 @@ def _notification(spec: dict[str, Any]) -> str:
     if "EventBridgeConfiguration" in config:
         return "all object events -> EventBridge (default bus)"
     parts = []
-    for entries in (config.get("LambdaFunctionConfigurations", []), config.get("QueueConfigurations", [])):
+    for entries in (
+        config.get("LambdaFunctionConfigurations", []),
+        config.get("QueueConfigurations", []),
+        config.get("TopicConfigurations", []),
+    ):
         for entry in entries:
-            target = entry.get("LambdaFunctionArn") or entry.get("QueueArn", "")
+            target = entry.get("LambdaFunctionArn") or entry.get("QueueArn") or entry.get("TopicArn", "")
             rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
             where = " ".join(f"{r['Name']}={r['Value']!r}" for r in rules) or "all keys"
             parts.append(f"{','.join(entry['Events'])} {where} -> {target.rsplit(':', 1)[-1]}")
     return "; ".join(parts)
+
+
+def _principal(spec: dict[str, Any]) -> str:
+    """The service a resource policy's (single) statement lets in."""
+    return str(spec["policy"]["Statement"][0]["Principal"]["Service"])
+
+
+def _source(spec: dict[str, Any]) -> str:
+    """What the statement's ``aws:SourceArn`` names: a bucket, or a topic."""
+    arn = str(spec["policy"]["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"])
+    return "topic" if arn.split(":")[2] == "sns" else "bucket"
 
 
 DESCRIBE: dict[ResourceKind, Callable[[dict[str, Any]], str]] = {
@@ -37,7 +52,13 @@ DESCRIBE: dict[ResourceKind, Callable[[dict[str, Any]], str]] = {
         f"{s['attributes']['RedrivePolicy']['maxReceiveCount']} receives to the DLQ"
     ),
     ResourceKind.QUEUE_POLICY: lambda s: (
-        "s3.amazonaws.com may SendMessage, only from this bucket and account"
+        f"{_principal(s)} may SendMessage, only from this {_source(s)} and account"
+    ),
+    ResourceKind.TOPIC: lambda s: "standard topic, tagged",
+    ResourceKind.TOPIC_POLICY: lambda s: f"{_principal(s)} may Publish, only from this bucket and account",
+    ResourceKind.SUBSCRIPTION: lambda s: (
+        f"queue {s['endpoint'].rsplit(':', 1)[-1]} subscribed, raw message delivery "
+        + ("on (the S3 event itself)" if s["raw_message_delivery"] else "off (SNS's envelope)")
     ),
     ResourceKind.ROLE: lambda s: f"least privilege: {_sids(s['policy'])}",
     ResourceKind.LOG_GROUP: lambda s: f"retention {s['retention_days']} day(s)",

@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.errors import InputError
 from bench.live.strategies.base import OUTPUT_PREFIXES
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import QueueLambdaStrategy, Scenario
 
 ROLE_PATH = "/pve/"
 RECORDS_PREFIX = "pve-records/"
@@ -28,6 +28,9 @@ class ResourceKind(enum.StrEnum):
     DLQ = "sqs.dead-letter-queue"
     QUEUE = "sqs.queue"
     QUEUE_POLICY = "sqs.queue-policy"
+    TOPIC = "sns.topic"
+    TOPIC_POLICY = "sns.topic-policy"
+    SUBSCRIPTION = "sns.subscription"  # deleted with its topic ("DeleteTopic": "and all its subscriptions")
     ROLE = "iam.role"
     LOG_GROUP = "logs.log-group"
     FUNCTION = "lambda.function"
@@ -44,6 +47,7 @@ TAGGABLE = {
     ResourceKind.BUCKET,
     ResourceKind.DLQ,
     ResourceKind.QUEUE,
+    ResourceKind.TOPIC,
     ResourceKind.ROLE,
     ResourceKind.LOG_GROUP,
     ResourceKind.FUNCTION,
@@ -87,7 +91,7 @@ def output_prefix(scenario: Scenario) -> str:
     return OUTPUT_PREFIXES[scenario.task]
 
 
-def batching_window(spec: Any) -> int:
+def batching_window(spec: QueueLambdaStrategy) -> int:
     """The mapping's MaximumBatchingWindowInSeconds, as AWS takes it: whole seconds, 0-300, and at
     least 1 when BatchSize is over 10 (AWS Lambda API Reference, "CreateEventSourceMapping", read
     2026-12-07). Refused, never rounded: a window of 0.5 s truncated to 0 with batch 100 was
@@ -111,6 +115,9 @@ class Arns:
 
     def queue(self, name: str) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+
+    def topic(self, name: str) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account}:{name}"
 
     def function(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"

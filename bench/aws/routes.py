@@ -19,9 +19,23 @@ from typing import Any
 from bench.aws.policies import queue_policy
 from bench.aws.resources import Arns, Resource, ResourceKind, batching_window, notification, permission
 from bench.scenario.kinds import Kind, facet
-from bench.scenario.spec import FunctionSettings, Scenario
+from bench.scenario.spec import (
+    InotifyStrategy,
+    QueueLambdaStrategy,
+    Scenario,
+    ScheduledPollStrategy,
+    SnsSqsLambdaStrategy,
+    Strategy,
+    spec_as,
+)
 from event_handlers.filters import KeyFilter
-from event_handlers.trigger import NotificationRule, build_notification_configuration, eventbridge_pattern
+from event_handlers.trigger import (
+    NotificationRule,
+    build_notification_configuration,
+    eventbridge_pattern,
+    topic_policy,
+    topic_queue_policy,
+)
 from pollers.eventbridge import schedule_expression
 
 
@@ -39,7 +53,7 @@ class Site:
     """Where one strategy's function goes: what every route builder is given."""
 
     scenario: Scenario
-    spec: Any  # the strategy's spec (its kind's pydantic class)
+    spec: Strategy  # the strategy's spec (a builder takes it as its kind's class: ``spec_as``)
     base: str  # the strategy's base name: its bucket and function
     table: str  # the run's ledger table
     arns: Arns
@@ -73,7 +87,8 @@ class AwsRoute:
     build: RouteBuilder | None = None  # the resources that feed its function (None: no function)
     queue: bool = False  # it has an SQS queue between S3 and its function
     lists_watched_prefix: bool = False  # its function lists the watched prefix and keeps a state key
-    refuse: Callable[[Any], str | None] = lambda spec: None  # why it cannot run on AWS as configured
+    # why it cannot run on AWS as configured (given its kind's spec class, which the type cannot say)
+    refuse: Callable[[Any], str | None] = lambda spec: None
     probe_first: bool = False  # the run warms its function with a probe object before its clock starts
     awaits_retries: bool = True  # the drain waits for AWS's retry schedule of its delivery
     runnable: bool = True  # pve aws run plays it (plan, template and deploy describe every kind)
@@ -95,10 +110,11 @@ def _notify_function(site: Site) -> list[Resource]:
     ]
 
 
-def _queue_to_function(site: Site) -> list[Resource]:
-    """S3 -> SQS -> Lambda: the queue (redriving to the DLQ), its policy, the mapping, the notification."""
-    spec, arns, queue = site.spec, site.arns, site.queue
-    settings: FunctionSettings = spec.function
+def _queue_and_mapping(site: Site, policy: dict[str, Any]) -> list[Resource]:
+    """A queue (redriving to the DLQ), its ``policy`` (who may send to it) and the mapping that
+    feeds the function from it: what S3 -> SQS and S3 -> SNS -> SQS share."""
+    spec, arns, queue = spec_as(site.spec, QueueLambdaStrategy), site.arns, site.queue
+    settings = spec.function
     attributes = {
         "VisibilityTimeout": str(max(spec.visibility_timeout_s, 6 * max(1, int(settings.timeout_s)))),
         "ReceiveMessageWaitTimeSeconds": str(spec.wait_time_s),
@@ -116,14 +132,49 @@ def _queue_to_function(site: Site) -> list[Resource]:
         "maximum_concurrency": spec.maximum_concurrency,
         "function_response_types": ["ReportBatchItemFailures"],
     }
-    policy = {"policy": queue_policy(arns.queue(queue), site.bucket_arn, arns.account)}
-    configuration = build_notification_configuration(
-        [NotificationRule(arns.queue(queue), filter=site.trigger, rule_id="pve-events")]
-    )
     return [
         Resource(ResourceKind.QUEUE, queue, arns.queue(queue), spec.name, {"attributes": attributes}),
-        Resource(ResourceKind.QUEUE_POLICY, f"{queue}:policy", arns.queue(queue), spec.name, policy),
+        Resource(
+            ResourceKind.QUEUE_POLICY, f"{queue}:policy", arns.queue(queue), spec.name, {"policy": policy}
+        ),
         Resource(ResourceKind.EVENT_SOURCE_MAPPING, f"{queue}->{site.base}", "", spec.name, mapping),
+    ]
+
+
+def _queue_to_function(site: Site) -> list[Resource]:
+    """S3 -> SQS -> Lambda: the queue (redriving to the DLQ), its policy, the mapping, the notification."""
+    arns, queue = site.arns, site.arns.queue(site.queue)
+    configuration = build_notification_configuration(
+        [NotificationRule(queue, filter=site.trigger, rule_id="pve-events")]
+    )
+    return [
+        *_queue_and_mapping(site, queue_policy(queue, site.bucket_arn, arns.account)),
+        notification(site.base, site.spec.name, configuration),
+    ]
+
+
+def _topic_to_queue_to_function(site: Site) -> list[Resource]:
+    """S3 -> SNS -> SQS -> Lambda (fan-out): the topic and its policy (this bucket may publish), the
+    queue with its policy (this topic may send) and mapping, the subscription (raw delivery as the
+    strategy says: off by default, so the body is SNS's envelope), and the bucket's rule to the topic."""
+    spec, arns = spec_as(site.spec, SnsSqsLambdaStrategy), site.arns
+    topic, queue = f"{site.base}-topic", arns.queue(site.queue)
+    topic_arn = arns.topic(topic)
+    subscription = {
+        "topic_arn": topic_arn,
+        "protocol": "sqs",
+        "endpoint": queue,
+        "raw_message_delivery": spec.raw_message_delivery,
+    }
+    configuration = build_notification_configuration(
+        [NotificationRule(topic_arn, filter=site.trigger, rule_id="pve-events")]
+    )
+    publish = {"policy": topic_policy(topic_arn, site.bucket_arn, arns.account)}
+    return [
+        Resource(ResourceKind.TOPIC, topic, topic_arn, spec.name),
+        Resource(ResourceKind.TOPIC_POLICY, f"{topic}:policy", topic_arn, spec.name, publish),
+        *_queue_and_mapping(site, topic_queue_policy(queue, topic_arn)),
+        Resource(ResourceKind.SUBSCRIPTION, f"{topic}->{site.queue}", topic_arn, spec.name, subscription),
         notification(site.base, spec.name, configuration),
     ]
 
@@ -144,7 +195,7 @@ def _eventbridge_to_function(site: Site) -> list[Resource]:
 
 def _schedule_function(site: Site) -> list[Resource]:
     """A scheduled poll: an EventBridge schedule rule and its permission to invoke the function."""
-    name, spec, arns = site.base, site.spec, site.arns
+    name, spec, arns = site.base, spec_as(site.spec, ScheduledPollStrategy), site.arns
     rule = f"{site.base}-schedule"
     schedule = {"schedule_expression": schedule_expression(spec.interval_s), "targets": [arns.function(name)]}
     return [
@@ -153,7 +204,7 @@ def _schedule_function(site: Site) -> list[Resource]:
     ]
 
 
-def _schedule_refusal(spec: Any) -> str | None:
+def _schedule_refusal(spec: ScheduledPollStrategy) -> str | None:
     """An EventBridge schedule cannot fire faster than once a minute, nor at every interval."""
     try:
         schedule_expression(spec.interval_s)
@@ -162,7 +213,7 @@ def _schedule_refusal(spec: Any) -> str | None:
     return None
 
 
-def _local_folder(spec: Any) -> str:
+def _local_folder(spec: InotifyStrategy) -> str:
     return "a local folder strategy: nothing to deploy on AWS"
 
 
@@ -183,6 +234,7 @@ AWS_ROUTES: dict[Kind, AwsRoute] = {
     Kind.S3_EVENTBRIDGE_LAMBDA: AwsRoute(
         Delivery.ASYNC, FUNCTION_RUNS, _eventbridge_to_function, probe_first=True
     ),
+    Kind.S3_SNS_SQS_LAMBDA: AwsRoute(Delivery.QUEUE, FUNCTION_RUNS, _topic_to_queue_to_function, queue=True),
     # a local folder: bench.aws.plan skips it by its backend before it asks for a route
     Kind.INOTIFY: AwsRoute(
         Delivery.NONE, "nothing: it watches a local folder", refuse=_local_folder, runnable=False

@@ -56,7 +56,7 @@ from bench.results.environment import capture_environment, profile_info
 from bench.results.files import write_results
 from bench.results.model import AwsRunInfo, AwsStrategyInfo, ClockOffsetInfo, Run
 from bench.scenario.seeds import strategy_seed
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import QueueLambdaStrategy, Scenario, Strategy, async_part, spec_as
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
 
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RUNNABLE = {str(kind) for kind, route in AWS_ROUTES.items() if route.runnable}  # pve aws run plays these
-DEFAULT_BUDGET_USD = 1.0
 RECORD_TIMES = ("received_at", "started_at", "finished_at", "event_time")
 REPORT_WAIT_S = 120.0  # CloudWatch Logs ingests REPORT lines seconds (at times minutes) late
 REPORT_POLL_S = 5.0
@@ -491,7 +490,9 @@ class AwsRun:
             wall_s=time.monotonic() - wall_start,
         )
 
-    def _run_poller(self, play: _Play, spec: Any, seed: int) -> tuple[Any, dict[str, Any], list[str], Any]:
+    def _run_poller(
+        self, play: _Play, spec: Strategy, seed: int
+    ) -> tuple[Any, dict[str, Any], list[str], Any]:
         with tempfile.TemporaryDirectory(prefix="pve-aws-") as work:
             ctx = RunContext(
                 play.scenario, play.env, play.recorder, load_profile("instant"), seed, Path(work)
@@ -507,7 +508,7 @@ class AwsRun:
         return writer, strategy.counters(), strategy.notes(), strategy.details()
 
     def _run_events(
-        self, play: _Play, spec: Any, target: StrategyTarget, date_offset: ClockOffset
+        self, play: _Play, spec: Strategy, target: StrategyTarget, date_offset: ClockOffset
     ) -> tuple[Any, dict[str, Any], dict[str, Any], tuple[ClockOffset, ClockOffset]]:
         setup = Clients(play.factory, "setup")
         keys = {f.key for f in play.planned.files}
@@ -570,7 +571,7 @@ class AwsRun:
         event_offset = offset_from_event_times(pairs)
         return tighter(event_offset, date_offset), event_offset
 
-    def _write_and_wait(self, play: _Play, final: Callable[[], int], spec: Any) -> Any:
+    def _write_and_wait(self, play: _Play, final: Callable[[], int], spec: Strategy) -> Any:
         writer = write_workload(
             play.env,
             play.planned,
@@ -653,17 +654,17 @@ ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
 RETRY_SLACK_S = 30.0  # the last attempt's own run and delivery
 
 
-def retry_schedule_s(plan: Plan, spec: Any) -> float:
+def retry_schedule_s(plan: Plan, spec: Strategy) -> float:
     """Seconds until AWS has made its last attempt at a file whose first attempt failed."""
     route = aws_route(spec.kind)
     if not route.awaits_retries:
         return 0.0
     if route.delivery is Delivery.ASYNC:
-        return sum(ASYNC_RETRY_DELAYS_S[: spec.max_retries]) + RETRY_SLACK_S
+        return sum(ASYNC_RETRY_DELAYS_S[: async_part(spec).max_retries]) + RETRY_SLACK_S
     if route.delivery is Delivery.QUEUE:
         queue = next(r for r in plan.of_kind(ResourceKind.QUEUE) if r.strategy == spec.name)
         visibility = float(queue.spec["attributes"]["VisibilityTimeout"])
-        return visibility * spec.max_receive_count + RETRY_SLACK_S
+        return visibility * spec_as(spec, QueueLambdaStrategy).max_receive_count + RETRY_SLACK_S
     return 0.0
 
 

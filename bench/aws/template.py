@@ -1,5 +1,4 @@
-"""The plan as a CloudFormation template, for those who deploy with infrastructure as code. Pure
-apart from ``write_template``.
+"""The plan as a CloudFormation template, for those who deploy with infrastructure as code. Pure.
 
 The same resources, names, policies and tags as ``pve run --backend aws`` creates. Account and
 region become ``${AWS::AccountId}`` and ``${AWS::Region}``; the function's code is a zip in S3
@@ -10,13 +9,10 @@ ARN as a string, and the bucket depends on them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from bench.atomic import write_text_atomically
 from bench.aws.deploy import REGION_TAG
 from bench.aws.plan import CFN_ACCOUNT as ACCOUNT
 from bench.aws.plan import TAG_KEY, Plan, Resource, ResourceKind, build_plan
@@ -29,7 +25,8 @@ STATEFUL = {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::
 CONTEXT_KEY = "com.aws.cloudformation.Context"
 ARCHITECTURE = (
     "One bucket per strategy of a poll-vs-events benchmark run. Event routes: S3 notification -> "
-    "Lambda, S3 -> SQS (+DLQ) -> Lambda, S3 -> EventBridge rule -> Lambda; scheduled poll: "
+    "Lambda, S3 -> SQS (+DLQ) -> Lambda, S3 -> SNS -> SQS -> Lambda (fan-out), S3 -> EventBridge rule "
+    "-> Lambda; scheduled poll: "
     "EventBridge schedule -> Lambda that lists the bucket. Every function records each file once "
     "in a shared DynamoDB idempotency ledger and writes its output under the run's output prefix."
 )
@@ -44,7 +41,16 @@ WHY: dict[ResourceKind, str] = {
     ResourceKind.QUEUE: (
         "buffers strategy {strategy}'s S3 notifications so the function reads them in batches"
     ),
-    ResourceKind.QUEUE_POLICY: "lets only this bucket send strategy {strategy}'s notifications to its queue",
+    ResourceKind.QUEUE_POLICY: (
+        "lets only this bucket (or, for a fan-out, its topic) send strategy {strategy}'s notifications "
+        "to its queue"
+    ),
+    ResourceKind.TOPIC: (
+        "strategy {strategy}'s SNS topic: S3 publishes each object event once, every subscribed "
+        "queue (one per consumer) gets a copy"
+    ),
+    ResourceKind.TOPIC_POLICY: "lets only this bucket publish strategy {strategy}'s notifications",
+    ResourceKind.SUBSCRIPTION: "subscribes strategy {strategy}'s queue to its topic (SNS's envelope kept)",
     ResourceKind.ROLE: "least-privilege execution role of strategy {strategy}'s function",
     ResourceKind.LOG_GROUP: (
         "strategy {strategy}'s function logs, with a retention so a run leaves no log forever"
@@ -127,7 +133,8 @@ def _bucket(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
         out["DependsOn"] = [  # S3 checks it may deliver when the configuration is saved
             c.ids[(x.kind, x.name)]
             for x in c.plan.resources
-            if x.strategy == r.strategy and x.kind in (ResourceKind.PERMISSION, ResourceKind.QUEUE_POLICY)
+            if x.strategy == r.strategy
+            and x.kind in (ResourceKind.PERMISSION, ResourceKind.QUEUE_POLICY, ResourceKind.TOPIC_POLICY)
         ]
     return out
 
@@ -154,6 +161,29 @@ def _queue_policy(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]
     return {
         "Type": "AWS::SQS::QueuePolicy",
         "Properties": {"Queues": [{"Ref": c.by_arn[r.arn]}], "PolicyDocument": s["policy"]},
+    }
+
+
+def _topic(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": r.name, "Tags": c.tags}}
+
+
+def _topic_policy(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SNS::TopicPolicy",
+        "Properties": {"Topics": [{"Ref": c.by_arn[r.arn]}], "PolicyDocument": s["policy"]},
+    }
+
+
+def _subscription(r: Resource, s: dict[str, Any], c: _Context) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SNS::Subscription",
+        "Properties": {
+            "TopicArn": {"Ref": c.by_arn[s["topic_arn"]]},
+            "Protocol": s["protocol"],
+            "Endpoint": c.get_att(s["endpoint"]),
+            "RawMessageDelivery": s["raw_message_delivery"],
+        },
     }
 
 
@@ -257,6 +287,9 @@ BUILDERS: dict[ResourceKind, Callable[[Resource, dict[str, Any], _Context], dict
     ResourceKind.DLQ: _queue,
     ResourceKind.QUEUE: _queue,
     ResourceKind.QUEUE_POLICY: _queue_policy,
+    ResourceKind.TOPIC: _topic,
+    ResourceKind.TOPIC_POLICY: _topic_policy,
+    ResourceKind.SUBSCRIPTION: _subscription,
     ResourceKind.ROLE: _role,
     ResourceKind.LOG_GROUP: _log_group,
     ResourceKind.FUNCTION: _function,
@@ -274,7 +307,7 @@ def build_template(plan: Plan) -> dict[str, Any]:
     by_arn = {
         r.arn: ids[(r.kind, r.name)]
         for r in plan.resources
-        if r.kind in (ResourceKind.FUNCTION, ResourceKind.QUEUE, ResourceKind.DLQ)
+        if r.kind in (ResourceKind.FUNCTION, ResourceKind.QUEUE, ResourceKind.DLQ, ResourceKind.TOPIC)
     }
     tags: list[dict[str, Any]] = [
         {"Key": TAG_KEY, "Value": plan.run_id},
@@ -330,13 +363,13 @@ def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, A
     for api, cfn, arn_field, cfn_field in (
         ("LambdaFunctionConfigurations", "LambdaConfigurations", "LambdaFunctionArn", "Function"),
         ("QueueConfigurations", "QueueConfigurations", "QueueArn", "Queue"),
+        ("TopicConfigurations", "TopicConfigurations", "TopicArn", "Topic"),
     ):
         for entry in config.get(api, []):
             for event in entry["Events"]:
-                item: dict[str, Any] = {
-                    "Event": event,
-                    cfn_field: {"Fn::GetAtt": [by_arn[entry[arn_field]], "Arn"]},
-                }
+                target = by_arn[entry[arn_field]]  # a topic's Ref is its ARN (it has no "Arn" attribute)
+                arn = {"Ref": target} if cfn_field == "Topic" else {"Fn::GetAtt": [target, "Arn"]}
+                item: dict[str, Any] = {"Event": event, cfn_field: arn}
                 rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
                 if rules:
                     item["Filter"] = {"S3Key": {"Rules": rules}}
@@ -347,15 +380,3 @@ def _notification(config: dict[str, Any], by_arn: dict[str, str]) -> dict[str, A
 def template_plan(plan: Plan, scenario: Any) -> Plan:
     """The same plan with the account as ``${AWS::AccountId}`` (for ``Fn::Sub``)."""
     return build_plan(scenario, region=plan.region, account_id=ACCOUNT, run_id=plan.run_id)
-
-
-def write_template(plan: Plan, out: Path, scenario: Any, package: bytes | None) -> Path | None:
-    """Write the template, and the function zip next to it if given; return the zip's path."""
-    document = build_template(template_plan(plan, scenario))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out, json.dumps(document, indent=2) + "\n")
-    if package is None:
-        return None
-    path = out.with_name(out.stem + "-function.zip")
-    path.write_bytes(package)
-    return path

@@ -203,14 +203,9 @@ def _add_cost_command(sub: Any) -> None:
     )
     cost.add_argument("--memory", type=_memory, default=128, help="Lambda memory in MB (default 128)")
     _work_arguments(cost)
-    cost.add_argument(
-        "--duration-ms",
-        type=_milliseconds,
-        help="deprecated: a wall time per file (use --cpu-s and --wait-s)",
-    )
-    cost.add_argument(
-        "--cpu-share", type=_share, help="deprecated: the CPU share of --duration-ms (default 0.5)"
-    )
+    # removed in 0.3.0: still parsed (hidden) so pve cost can say what replaces them, exit 2
+    cost.add_argument("--duration-ms", type=_milliseconds, help=argparse.SUPPRESS)
+    cost.add_argument("--cpu-share", type=_share, help=argparse.SUPPRESS)
     cost.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
     cost.add_argument("--retention-days", type=_retention_days, help=_RETENTION_DAYS)
     cost.add_argument(

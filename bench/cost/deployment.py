@@ -28,6 +28,7 @@ class DeploymentKind(StrEnum):
     S3_LAMBDA = "s3-lambda"
     S3_SQS_LAMBDA = "s3-sqs-lambda"
     S3_EVENTBRIDGE_LAMBDA = "s3-eventbridge-lambda"
+    S3_SNS_SQS_LAMBDA = "s3-sns-sqs-lambda"  # fan-out: S3 -> SNS topic -> SQS queue -> Lambda
     HYBRID = "hybrid"
 
 

@@ -32,6 +32,7 @@ from bench.cost.model import (
     poller_sizing,
     s3_request_cost,
     scheduler_cost,
+    sns_cost,
     sqs_batch_fill,
     sqs_cost,
     sqs_empty_receives,
@@ -156,6 +157,14 @@ def _queue_bill(d: Deployment, n: float, p: Pricing, free_tier: bool) -> Bill:
     requests = n + 2 * batches + sqs_empty_receives(d, rate, p.month_s)  # send (by S3), receive, delete
     cost = s3_request_cost(_work_requests(d, n), pricing=p) + sqs_cost(requests, free_tier, pricing=p)
     return Bill(cost, batches, _gb_s(n * d.lambda_s * 1000, d.function.memory_mb, batches))
+
+
+def _fanout_bill(d: Deployment, n: float, p: Pricing, free_tier: bool) -> Bill:
+    """The queue's bill, with S3 publishing each file's notification to the SNS topic, which
+    delivers it to the queue (the delivery counts as the queue's send: ``_queue_bill``; SNS bills
+    nothing for a delivery to SQS)."""
+    bill = _queue_bill(d, n, p, free_tier)
+    return Bill(bill.cost + sns_cost(n, free_tier, pricing=p), bill.invocations, bill.gb_s)
 
 
 # -- search spaces ---------------------------------------------------------------------------------
@@ -307,6 +316,16 @@ ROWS: dict[DeploymentKind, DeploymentRow] = {
         _memory_space,
         _memory_config,
         route=Route("s3-eventbridge-lambda"),
+        on_lambda=True,
+    ),
+    K.S3_SNS_SQS_LAMBDA: DeploymentRow(
+        K.S3_SNS_SQS_LAMBDA,
+        (_named("S3 -> SNS -> SQS -> Lambda (fan-out)"),),
+        _fanout_bill,
+        (checks.lambda_concurrency, checks.sqs_in_flight),
+        _queue_space,
+        _queue_config,
+        route=Route("s3-sns-sqs-lambda", batches=True),
         on_lambda=True,
     ),
     K.HYBRID: DeploymentRow(

@@ -39,15 +39,20 @@ def _scheduled_poll(s: StrategyResult, common: dict[str, Any]) -> Deployment:
     )
 
 
-def _s3_sqs_lambda(s: StrategyResult, common: dict[str, Any]) -> Deployment:
-    return Deployment.of(
-        DeploymentKind.S3_SQS_LAMBDA,
-        batch_size=int(s.parameters.get("batch_size", 10)),
-        batching_window_s=float(s.parameters.get("batching_window_s", 0.0)),
-        sqs_pollers=max(5, int(s.parameters.get("pollers") or 5)),  # AWS starts five and scales up
-        sqs_wait_s=int(s.parameters.get("wait_time_s", 20)),
-        **common,
-    )
+def _queue_lambda(kind: DeploymentKind) -> DeploymentRecipe:
+    """The recipe of a function fed by a queue (S3 -> SQS, or S3 -> SNS -> SQS): the mapping's knobs."""
+
+    def recipe(s: StrategyResult, common: dict[str, Any]) -> Deployment:
+        return Deployment.of(
+            kind,
+            batch_size=int(s.parameters.get("batch_size", 10)),
+            batching_window_s=float(s.parameters.get("batching_window_s", 0.0)),
+            sqs_pollers=max(5, int(s.parameters.get("pollers") or 5)),  # AWS starts five and scales up
+            sqs_wait_s=int(s.parameters.get("wait_time_s", 20)),
+            **common,
+        )
+
+    return recipe
 
 
 def _hybrid(s: StrategyResult, common: dict[str, Any]) -> Deployment:
@@ -64,10 +69,11 @@ DEPLOYMENTS: dict[Kind, DeploymentRecipe | None] = {
     Kind.POLL: _poll,
     Kind.SCHEDULED_POLL: _scheduled_poll,
     Kind.S3_LAMBDA: lambda s, common: Deployment.of(DeploymentKind.S3_LAMBDA, **common),
-    Kind.S3_SQS_LAMBDA: _s3_sqs_lambda,
+    Kind.S3_SQS_LAMBDA: _queue_lambda(DeploymentKind.S3_SQS_LAMBDA),
     Kind.S3_EVENTBRIDGE_LAMBDA: lambda s, common: Deployment.of(
         DeploymentKind.S3_EVENTBRIDGE_LAMBDA, **common
     ),
+    Kind.S3_SNS_SQS_LAMBDA: _queue_lambda(DeploymentKind.S3_SNS_SQS_LAMBDA),
     Kind.INOTIFY: None,  # local kernel events: no AWS bill
     Kind.HYBRID: _hybrid,
 }

@@ -18,13 +18,12 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bench.cost.deployment import (  # Deployment and DeploymentKind: also re-exported from here
     LAMBDA_LOG_BYTES,
@@ -245,6 +244,13 @@ def sqs_cost(requests: float, free_tier: bool = False, *, pricing: Pricing | Non
     )
 
 
+def sns_cost(publishes: float, free_tier: bool = False, *, pricing: Pricing | None = None) -> CostBreakdown:
+    """SNS standard topic publishes (free tier: 1M a month); deliveries to SQS carry no SNS charge."""
+    p = pricing or load_pricing()
+    billable = _free(publishes, p.free_tier.get("sns_requests", 0.0), free_tier)
+    return CostBreakdown({"sns.publishes": billable * p["sns_publish"]})
+
+
 def eventbridge_cost(events: float, *, pricing: Pricing | None = None) -> CostBreakdown:
     p = pricing or load_pricing()
     return CostBreakdown({"eventbridge.events": events * p["eventbridge_event"]})
@@ -314,7 +320,7 @@ def logs_cost(gigabytes: float, free_tier: bool = False, *, pricing: Pricing | N
 
 # -- a live run ------------------------------------------------------------------------------------
 def price_run(
-    strategy: StrategyResult | Mapping[str, Any],
+    strategy: StrategyResult,
     *,
     pricing: Pricing | None = None,
     instance_hours: float | None = None,
@@ -326,10 +332,11 @@ def price_run(
     log lines. What the kind adds to the bill beyond those (``RUN_CHARGES``) comes next: what
     moto does inside AWS for free is added where AWS bills it, and a polling loop is charged
     instance time for ``instance_hours`` (by default the strategy's ``instance_s``, else the
-    run's wall time) and the CPU its processing took (``cpu_share`` of it).
+    run's wall time) and the CPU its processing took (``cpu_share`` of it). A dict (0.2.0's
+    deprecated way) raises TypeError: validate it first (``StrategyResult.model_validate``).
     """
     p = pricing or load_pricing()
-    s = as_strategy_result(strategy)
+    s = _strategy_result(strategy)
     function = s.parameters.get("function", {}) if isinstance(s.parameters.get("function"), dict) else {}
     arch = str(function.get("architecture", "x86_64"))
     cost = s3_request_cost(
@@ -358,10 +365,24 @@ def _nothing(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: floa
     return CostBreakdown()
 
 
+def _notifications(s: StrategyResult) -> int:
+    """The notifications S3 sent for a run: the mapping's ``records`` (the s3:TestEvent included);
+    a run on AWS counts none here (the function's logs have no such count): one per file."""
+    return int(s.counter("records")) or s.files
+
+
 def _queue_sends(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
     """S3's SendMessage to the queue, one per notification (moto's is free)."""
-    records = int(s.counter("records"))
+    records = _notifications(s)
     return sqs_cost(records, pricing=p) if records else CostBreakdown()
+
+
+def _topic_deliveries(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
+    """S3's Publish to the topic, one per notification, and the topic's delivery to the queue (moto's
+    are free). SNS bills nothing for a delivery to SQS; the queue's side of it is priced as one SQS
+    request, as S3's own send is for S3 -> SQS (an assumption: pessimistic by $0.40 per 1M files)."""
+    records = _notifications(s)
+    return sns_cost(records, pricing=p) + _queue_sends(s, p, hours, cpu_share) if records else CostBreakdown()
 
 
 def _bus_events(s: StrategyResult, p: Pricing, hours: float | None, cpu_share: float) -> CostBreakdown:
@@ -394,25 +415,22 @@ RUN_CHARGES: dict[Kind, RunCharge] = {
     Kind.S3_LAMBDA: _nothing,
     Kind.S3_SQS_LAMBDA: _queue_sends,
     Kind.S3_EVENTBRIDGE_LAMBDA: _bus_events,
+    Kind.S3_SNS_SQS_LAMBDA: _topic_deliveries,
     Kind.INOTIFY: _nothing,
     Kind.HYBRID: _nothing,  # its sweep's requests and invocations are in its counts
 }
 
 
-def as_strategy_result(strategy: StrategyResult | Mapping[str, Any]) -> StrategyResult:
-    """A strategy's results; a dict (the schema-1 way) still works, with a DeprecationWarning."""
+def _strategy_result(strategy: object) -> StrategyResult:
+    """``strategy`` itself if it is a run's typed results; anything else (a dict) is a caller's bug."""
     from bench.results.model import StrategyResult
 
-    if isinstance(strategy, StrategyResult):
-        return strategy
-    warnings.warn(
-        "pass a bench.results.model.StrategyResult, not a dict, to price a strategy",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return StrategyResult.model_validate(
-        {"backend": "moto", "files": 0, "processed": 0, **{k: v for k, v in strategy.items() if k != "cost"}}
-    )
+    if not isinstance(strategy, StrategyResult):
+        raise TypeError(
+            f"price_run takes a bench.results.model.StrategyResult, not a {type(strategy).__name__} "
+            "(a dict: StrategyResult.model_validate(it) first; 0.3.0 dropped pricing a dict)"
+        )
+    return strategy
 
 
 # -- a month of a deployment ---------------------------------------------------------------------------

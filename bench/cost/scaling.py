@@ -21,7 +21,6 @@ from event_handlers.runtime.scaling import (
     SQS_RULES,
     SqsScalingRules,
     empty_receives_per_s,
-    function_concurrency_limit,
     sqs_mapping_cap,
     utilisation,
 )
@@ -109,11 +108,6 @@ def sqs_mapping_load(
     return SqsMappingLoad(batches, in_use, idle, full + empty, empty, cap)
 
 
-def sqs_monthly_receives(load: SqsMappingLoad, month_s: float) -> float:
-    """ReceiveMessage requests in a month at a steady load (what the SQS bill counts)."""
-    return load.receives_per_s * month_s
-
-
 @dataclass(frozen=True)
 class PollSizing:
     """A polling deployment sized for a rate: worker threads, and instances for their CPU."""
@@ -148,8 +142,3 @@ def poll_sizing(
     demand = max(0.0, rate_per_s) * max(0.0, service_s) * cpu_share  # vCPUs kept busy
     instances = max(1, math.ceil(demand / spec.vcpus - 1e-12))
     return PollSizing(workers, instance, instances, utilisation(rate_per_s, service_s, workers))
-
-
-def lambda_concurrency(reserved_concurrency: int | None) -> int:
-    """S3 -> Lambda and EventBridge -> Lambda: the concurrency Lambda scales to."""
-    return function_concurrency_limit(reserved_concurrency)

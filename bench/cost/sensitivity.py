@@ -13,7 +13,7 @@ import numpy as np
 from bench.cost.assumptions import Assumptions, Value, load_assumptions
 from bench.cost.fair import CHOICE_FIELDS
 from bench.cost.feasibility import check
-from bench.cost.model import Deployment, Pricing, break_even, files_per_month, load_pricing, monthly_cost
+from bench.cost.model import Deployment, Pricing, break_even, load_pricing
 
 # How each cost-side assumption lands on a deployment: the fields it sets (one table, no if-chains).
 FIELDS: dict[str, Callable[[Value], dict[str, Any]]] = {
@@ -35,11 +35,6 @@ FIELDS: dict[str, Callable[[Value], dict[str, Any]]] = {
 }
 
 
-def _setter(fields: Callable[[Value], dict[str, Any]]) -> Callable[[Deployment, Value], Deployment]:
-    return lambda d, v: d.with_(**fields(v))
-
-
-APPLY: dict[str, Callable[[Deployment, Value], Deployment]] = {name: _setter(f) for name, f in FIELDS.items()}
 FLIP_FACTOR = 2.0
 FLIPS_ON_RULE = (
     "an assumption or a requirement left to its default (a choice) flips a break-even when, at one "
@@ -190,29 +185,3 @@ def _quantile(rates: Sequence[float | None], q: float) -> float | None:
     values = np.sort(np.array([math.inf if r is None else r for r in rates], dtype=float))
     x = float(values[min(len(values) - 1, int(q * len(values)))])
     return None if math.isinf(x) else x
-
-
-def cost_range(
-    d: Deployment,
-    files_per_day: float,
-    *,
-    assumptions: Assumptions | None = None,
-    samples: int = 64,
-    seed: int = 0,
-    free_tier: bool = False,
-    pricing: Pricing | None = None,
-) -> tuple[float, float, float, dict[str, dict[str, float]]]:
-    """(point, low, high, one-at-a-time totals) of ``d``'s monthly bill at ``files_per_day``."""
-    p = pricing or load_pricing()
-    a = assumptions or load_assumptions()
-    n = files_per_month(files_per_day, p)
-    base = points(a)
-
-    def total(values: Mapping[str, Value]) -> float:
-        return monthly_cost(apply(d, values), n, free_tier=free_tier, pricing=p).total
-
-    point = total(base)
-    ends = {name: {str(v): total({**base, name: v}) for v in a[name].ends()} for name in cost_assumptions(a)}
-    found = [point, *(t for e in ends.values() for t in e.values())]
-    found += [total(values) for values in joint_samples(a, samples, seed)]
-    return point, min(found), max(found), ends

@@ -11,10 +11,6 @@ from dataclasses import dataclass
 # CPU power in proportion to the amount of memory configured ... at 1,769 MB, a function has the
 # equivalent of one vCPU (one vCPU-second of credits per second)".
 LAMBDA_FULL_VCPU_MB = 1769.0
-LAMBDA_MEMORY_SOURCE = (
-    "AWS Lambda Developer Guide, 'Configure Lambda function memory': one vCPU at 1,769 MB, "
-    "CPU in proportion to memory (read 2026-11-27)"
-)
 
 
 def _check(name: str, value: float, *, positive: bool = False) -> float:

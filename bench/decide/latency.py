@@ -102,11 +102,6 @@ def with_tail(
     return (_with_share(profile, share) if tail.from_profile else profile), tail
 
 
-def with_tail_high(profile: LatencyProfile, assumptions: Assumptions) -> tuple[LatencyProfile, Tail]:
-    """The profile and tail at the high end of the tail's share (at low load)."""
-    return with_tail(profile, assumptions, 0.0, "high")
-
-
 def list_s_per_page(profile: LatencyProfile, d: Deployment) -> float:
     """One LIST page for ``d``'s caller: the request and the parse at its CPU (a scheduled
     function at its memory's share of a vCPU). The profile's figure is not used (issue 21)."""

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bench.results.model import HarnessCheck, RequestTimes
-from bench.scenario.spec import kind_spec
+from bench.scenario.spec import Strategy, kind_spec
 
 DELIVERY_QUANTILE = 0.99  # a delivery delay holds a file this long at most, as the profile draws it
 
@@ -139,7 +139,7 @@ def request_stats(seconds: dict[str, list[float]]) -> dict[str, RequestTimes]:
     return out
 
 
-def design_hold_s(spec: Any, profile: Any | None = None) -> float:
+def design_hold_s(spec: Strategy, profile: Any | None = None) -> float:
     """Seconds a strategy holds a new file back by design before it can be final.
 
     A poller: its interval, plus how old a file must be (``min_age_s``) and its jitter, since a
@@ -148,16 +148,12 @@ def design_hold_s(spec: Any, profile: Any | None = None) -> float:
     a bound on the draw the live runtime adds). A hybrid's sweep is its reconciliation, not its
     delivery, so only its events' route counts.
     """
-    held = spec.model_dump(include=set(_HOLD_FIELDS))  # the spec's own values; a kind lacks some
-    hold = sum(float(value or 0.0) for value in held.values())
+    hold = spec.settings_hold_s
     if profile is not None:
         hold += sum(
             profile.distribution(route).quantile(DELIVERY_QUANTILE) for route in kind_spec(spec.kind).routes
         )
     return hold
-
-
-_HOLD_FIELDS = ("interval_s", "min_age_s", "jitter_s", "batching_window_s")
 
 
 def design_backlog(arrivals_s: Sequence[float], hold_s: float) -> int:

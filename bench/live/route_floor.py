@@ -12,8 +12,9 @@ no Lambda environments, no recorder), on the same backend, by one thread unless 
   queue), which measures what threads alone cost on this machine;
 * ``s3-eventbridge-lambda``: the same as ``s3-lambda``, the bucket sending its events to
   EventBridge's default bus instead, where a rule matches each and targets the function;
-* ``s3-sqs-lambda``: ``batch`` PUTs (each notifies the queue) + one ReceiveMessage of ``batch`` +
-  per message parse + GET + PUT + one DeleteMessageBatch.
+* ``s3-sqs-lambda`` (and ``s3-sns-sqs-lambda``, through its topic): ``batch`` PUTs (each notifies
+  the queue) + one ReceiveMessage of ``batch`` + per message parse + GET + PUT + one
+  DeleteMessageBatch.
 
 In process, where one core (the GIL) does the backend's work and the route's, a route's knee
 cannot exceed its own floor, whatever the harness does; the ratio of the two floors says how far
@@ -39,7 +40,13 @@ from bench.scenario.kinds import Kind, facet
 from event_handlers.events import parse_s3_event
 from event_handlers.filters import KeyFilter
 from event_handlers.runtime import moto_bridge
-from event_handlers.trigger import NotificationRule, configure_notifications, eventbridge_pattern
+from event_handlers.trigger import (
+    FanoutClients,
+    NotificationRule,
+    configure_notifications,
+    configure_s3_sns_sqs_route,
+    eventbridge_pattern,
+)
 
 PREFIX = "incoming/"
 BODY = b"a,b\n1,2\n" * 40  # the same body as the in-process floor's
@@ -192,13 +199,44 @@ _s3_eventbridge_lambda = _one_thread(_function_ruled)
 _s3_eventbridge_lambda_two_threads = _two_threads(_function_ruled)
 
 
-def _s3_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
-    s3, sqs = env.client("s3", "writer"), env.client("sqs", "runtime")
-    url = sqs.create_queue(QueueName="pve-route-floor")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+def _notify_queue(env: BackendEnv, url: str, arn: str) -> None:
+    """S3 sends to the queue itself."""
     configure_notifications(
         env.bucket, [NotificationRule(arn, filter=KeyFilter(PREFIX))], s3_client=env.client("s3", "setup")
     )
+
+
+def _notify_topic(env: BackendEnv, url: str, arn: str) -> None:
+    """S3 publishes to a topic the queue is subscribed to (raw delivery off: SNS's envelope)."""
+    clients = FanoutClients(env.client("s3", "setup"), env.client("sns", "setup"), env.client("sqs", "setup"))
+    configure_s3_sns_sqs_route(
+        env.bucket,
+        url,
+        arn,
+        topic_name="pve-route-floor",
+        account_id=env.account_id,
+        prefix=PREFIX,
+        clients=clients,
+    )
+
+
+def _s3_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
+    return _queue_route(env, files, batch, _notify_queue)
+
+
+def _s3_sns_sqs_lambda(env: BackendEnv, files: int, batch: int) -> float:
+    return _queue_route(env, files, batch, _notify_topic)
+
+
+def _queue_route(
+    env: BackendEnv, files: int, batch: int, notify: Callable[[BackendEnv, str, str], None]
+) -> float:
+    """``batch`` PUTs, one receive of the batch, each message handled, one delete; ``notify`` wires
+    the bucket's notifications to the queue (directly, or through a topic)."""
+    s3, sqs = env.client("s3", "writer"), env.client("sqs", "runtime")
+    url = sqs.create_queue(QueueName="pve-route-floor")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    notify(env, url, arn)
     sqs.purge_queue(QueueUrl=url)  # S3's s3:TestEvent
 
     def one_batch(first: int) -> None:
@@ -238,10 +276,10 @@ class _Way:
     batch: int = 1
 
 
-def _sqs_steps(b: int) -> str:
+def _sqs_steps(b: int, via: str = "") -> str:
     return (
-        f"{b} PUT(s), each notifying the queue + ReceiveMessage({b}) + {b} x (parse + GET + PUT)"
-        " + DeleteMessageBatch"
+        f"{b} PUT(s), each notifying {via + ' ' if via else ''}the queue + ReceiveMessage({b}) + "
+        f"{b} x (parse + GET + PUT) + DeleteMessageBatch"
     )
 
 
@@ -277,6 +315,10 @@ ROUTES: dict[Kind, tuple[_Way, ...]] = {
         _Way(f"one thread, batch {b}", _s3_sqs_lambda, _sqs_steps(b), b) for b in SQS_BATCHES
     ),
     Kind.S3_EVENTBRIDGE_LAMBDA: _S3_EVENTBRIDGE_LAMBDA_WAYS,
+    Kind.S3_SNS_SQS_LAMBDA: tuple(
+        _Way(f"one thread, batch {b}", _s3_sns_sqs_lambda, _sqs_steps(b, "the topic, which delivers to"), b)
+        for b in SQS_BATCHES
+    ),
     Kind.INOTIFY: (),
     Kind.HYBRID: (),
 }

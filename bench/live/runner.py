@@ -50,7 +50,7 @@ from bench.results.model import (
 from bench.results.stats import strategy_stats
 from bench.scenario.limits import MAX_LIVE_FILES, MAX_LIVE_S, check_live  # noqa: F401  (re-exported)
 from bench.scenario.seeds import WRITER_LEAD_S, strategy_seed
-from bench.scenario.spec import Scenario
+from bench.scenario.spec import Scenario, Strategy
 from bench.scenario.workload import PlannedWorkload, plan_workload
 from event_handlers.runtime.latency import load_profile
 
@@ -139,7 +139,7 @@ def check_live_size(scenario: Scenario) -> None:
 
 def run_strategy(
     scenario: Scenario,
-    spec: Any,
+    spec: Strategy,
     planned: PlannedWorkload,
     bodies: dict[str, bytes],
     repetition: int,
@@ -263,7 +263,7 @@ def build_summary(
 
 
 def _strategy_result(
-    scenario: Scenario, spec: Any, runs: list[StrategyOutcome], records: pd.DataFrame
+    scenario: Scenario, spec: Strategy, runs: list[StrategyOutcome], records: pd.DataFrame
 ) -> StrategyResult:
     repetitions = [
         Repetition.model_validate(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.atomic import write_atomically
+from bench.cost.deployments import row as deployment_row
 from bench.cost.sensitivity import two_sig
 from bench.report.table import unstable_strategies
 from bench.results.model import Run
@@ -158,7 +159,7 @@ def _sweep_lines(
     colours: dict[str, ColorType] = {}
     infeasible_notes: list[str] = []
     for name, rows in table.groupby("deployment", sort=False):
-        style = "--" if str(rows["kind"].iloc[0]).startswith("poll") else "-"
+        style = "--" if deployment_row(str(rows["kind"].iloc[0])).polls else "-"  # a poller: dashed
         colour = None
         for feasible, run in _feasible_runs(rows):
             if not feasible:

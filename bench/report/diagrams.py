@@ -90,7 +90,31 @@ EVENTS = Architecture(
     ),
 )
 
-ARCHITECTURES = {"polling": POLLING, "events": EVENTS}
+FANOUT = Architecture(
+    "Fan-out: S3 -> SNS -> one SQS queue per consumer -> Lambda",
+    "S3 allows one destination per event type and prefix: when more than one consumer needs the same\n"
+    "object events, S3 publishes to an SNS topic and each consumer subscribes a queue of its own (raw\n"
+    "delivery off: the body is SNS's envelope around the S3 event). The topic adds a publish per file.",
+    (
+        Box("writer", "producer\nPUT file", 0.07, 0.55, LOCAL_GREY),
+        Box("bucket", "S3 bucket\nincoming/", 0.28, 0.55, AWS_ORANGE),
+        Box("sns", "SNS topic", 0.49, 0.55),
+        Box("sqs", "SQS queue\n(this pipeline)", 0.7, 0.85),
+        Box("other", "SQS queue\n(another consumer)", 0.7, 0.2, LOCAL_GREY),
+        Box("lambda", "Lambda\nhandler", 0.92, 0.85, AWS_ORANGE),
+        Box("dlq", "dead-letter\nqueue", 0.92, 0.2, FAIL_RED),
+    ),
+    (
+        Arrow("writer", "bucket", "PutObject"),
+        Arrow("bucket", "sns", "notification\n(Publish)"),
+        Arrow("sns", "sqs", "subscription"),
+        Arrow("sns", "other", "subscription", dashed=True),
+        Arrow("sqs", "lambda", "mapping\npolls"),
+        Arrow("sqs", "dlq", "redrive", dashed=True),
+    ),
+)
+
+ARCHITECTURES = {"polling": POLLING, "events": EVENTS, "fanout": FANOUT}
 
 
 def _draw(ax: Axes, architecture: Architecture) -> None:
@@ -154,7 +178,7 @@ def _edge(
 
 
 def draw_architecture(name: str, path: Path) -> Path:
-    """One architecture (``polling`` or ``events``) as a picture at ``path`` (png or svg)."""
+    """One architecture (a key of ``ARCHITECTURES``) as a picture at ``path`` (png or svg)."""
     fig, ax = plt.subplots(figsize=(10, 3.6))
     _draw(ax, ARCHITECTURES[name])
     fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.cost.deployments import row as deployment_row
 from bench.cost.model import load_pricing
 from bench.cost.sweep import break_evens, cost_table, default_rates, deployment_for
 from bench.errors import InputError
@@ -44,7 +45,7 @@ def monthly_projection(results: Results, path: Path) -> Path | None:
         return None
     pricing = load_pricing()
     table = cost_table(deployments, default_rates(), pricing=pricing)
-    polls = [d for d in deployments if d.kind.startswith("poll")]
+    polls = [d for d in deployments if deployment_row(d.kind).polls]
     baseline = polls[0] if polls else deployments[0]
     document = {
         "pricing": pricing.label,

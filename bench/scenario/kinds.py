@@ -40,6 +40,7 @@ class Kind(StrEnum):
     S3_LAMBDA = "s3-lambda"  # S3 notification -> Lambda async invoke
     S3_SQS_LAMBDA = "s3-sqs-lambda"  # S3 notification -> SQS -> Lambda event source mapping
     S3_EVENTBRIDGE_LAMBDA = "s3-eventbridge-lambda"  # S3 -> EventBridge rule -> Lambda
+    S3_SNS_SQS_LAMBDA = "s3-sns-sqs-lambda"  # S3 -> SNS topic -> SQS (fan-out) -> Lambda mapping
     INOTIFY = "inotify"  # local kernel events on a folder (watchdog)
     HYBRID = "hybrid"  # S3 -> Lambda plus a slow reconciliation sweep
 
@@ -69,6 +70,7 @@ FAMILIES: dict[Kind, Family] = {
     Kind.SCHEDULED_POLL: Family.SCHEDULED,
     Kind.S3_LAMBDA: Family.EVENT,
     Kind.S3_SQS_LAMBDA: Family.QUEUE,
+    Kind.S3_SNS_SQS_LAMBDA: Family.QUEUE,
     Kind.S3_EVENTBRIDGE_LAMBDA: Family.EVENT,
     Kind.INOTIFY: Family.LOCAL,
     Kind.HYBRID: Family.EVENT,  # S3 -> Lambda delivers; the sweep only reconciles

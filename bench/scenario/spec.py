@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -141,6 +141,12 @@ class _Strategy(_Strict):
 
     _name_not_dots = field_validator("name")(_not_dots)
 
+    @property
+    def settings_hold_s(self) -> float:
+        """Seconds its own settings hold a new file back by design (a poller's cycle, a queue's
+        batching window); a delivery route's delay is the latency profile's, not a setting."""
+        return 0.0
+
 
 class FunctionSettings(_Strict):
     """A Lambda function's deployment settings (for the event routes and scheduled polls)."""
@@ -173,12 +179,22 @@ class PollStrategy(_Strategy):
         "(bench.cost.scaling.poll_workers)",
     )
 
+    @property
+    def settings_hold_s(self) -> float:
+        """A file written just after a cycle waits for the next, then until it is old enough and
+        the jitter has passed."""
+        return self.interval_s + self.min_age_s + self.jitter_s
+
 
 class ScheduledPollStrategy(_Strategy):
     kind: Literal["scheduled-poll"]
     interval_s: float = Field(ge=MIN_INTERVAL_S, le=MAX_GAP_S)
     cursor: CursorName = "watermark"
     function: FunctionSettings = FunctionSettings()
+
+    @property
+    def settings_hold_s(self) -> float:
+        return self.interval_s  # a file written just after a tick waits for the next
 
 
 class _EventStrategy(_Strategy):
@@ -208,8 +224,9 @@ S3LambdaStrategy = AsyncLambdaStrategy  # the two specs were identical; both nam
 EventBridgeStrategy = AsyncLambdaStrategy
 
 
-class SqsLambdaStrategy(_EventStrategy):
-    kind: Literal["s3-sqs-lambda"]
+class QueueLambdaStrategy(_EventStrategy):
+    """A function fed by an SQS queue through Lambda's event source mapping (the queue's knobs)."""
+
     batch_size: int = Field(10, ge=1, le=10000)
     batching_window_s: float = Field(0.0, ge=0, le=300)
     wait_time_s: int = Field(20, ge=0, le=20)
@@ -227,7 +244,7 @@ class SqsLambdaStrategy(_EventStrategy):
     )
 
     @model_validator(mode="after")
-    def _batch_window(self) -> SqsLambdaStrategy:
+    def _batch_window(self) -> QueueLambdaStrategy:
         # Lambda guide, "Using Lambda with Amazon SQS" (read 2026-12-07): a batch of more than 10
         # needs MaximumBatchingWindowInSeconds of at least 1 s; refused here, not at setup
         if self.batch_size > 10 and self.batching_window_s <= 0:
@@ -236,6 +253,31 @@ class SqsLambdaStrategy(_EventStrategy):
                 "messages waits for a window, as on AWS)"
             )
         return self
+
+    @property
+    def settings_hold_s(self) -> float:
+        return self.batching_window_s  # a batch stays open for its window
+
+
+class SqsLambdaStrategy(QueueLambdaStrategy):
+    """S3 notifies the queue itself."""
+
+    kind: Literal["s3-sqs-lambda"]
+
+
+class SnsSqsLambdaStrategy(QueueLambdaStrategy):
+    """S3 notifies an SNS topic, the topic fans out to the queue (one queue per consumer): the
+    route AWS recommends when more than one consumer needs the same object events, since S3 allows
+    one destination per event type and overlapping prefix (Amazon S3 User Guide, "Amazon S3 Event
+    Notifications", and Amazon SNS Developer Guide, "Fanout to Amazon SQS queues", read 2026-12-07).
+    """
+
+    kind: Literal["s3-sns-sqs-lambda"]
+    raw_message_delivery: bool = Field(
+        False,
+        description="the subscription's RawMessageDelivery: off (the default, as on AWS), the queue "
+        "gets SNS's JSON envelope whose Message is the S3 event; on, the S3 event itself",
+    )
 
 
 class InotifyStrategy(_EventStrategy):
@@ -277,6 +319,7 @@ Strategy = Annotated[
     | ScheduledPollStrategy
     | AsyncLambdaStrategy
     | SqsLambdaStrategy
+    | SnsSqsLambdaStrategy
     | InotifyStrategy
     | HybridStrategy,
     Field(discriminator="kind"),
@@ -335,6 +378,9 @@ KIND_SPECS: dict[Kind, KindSpec] = {
     Kind.S3_SQS_LAMBDA: KindSpec(SqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sqs", "sqs_to_lambda")),
     Kind.S3_EVENTBRIDGE_LAMBDA: KindSpec(
         AsyncLambdaStrategy, S3_BACKENDS, ("eventbridge_to_lambda",), loses_events=True
+    ),
+    Kind.S3_SNS_SQS_LAMBDA: KindSpec(
+        SnsSqsLambdaStrategy, S3_AND_MOTO_PROCESS, ("s3_to_sns_to_sqs", "sqs_to_lambda")
     ),
     Kind.INOTIFY: KindSpec(InotifyStrategy, FOLDER_BACKENDS, ("inotify_to_handler",)),
     Kind.HYBRID: KindSpec(HybridStrategy, S3_BACKENDS, ("s3_to_lambda",), loses_events=True),
@@ -410,11 +456,7 @@ class Scenario(_Strict):
                     f"strategy {strategy.name!r} ({strategy.kind}) needs {needs}, not {backend!r}"
                 )
         for i, strategy in enumerate(self.strategies):
-            if (
-                isinstance(strategy, _EventStrategy)
-                and strategy.event_loss > 0
-                and strategy.kind not in EVENT_LOSS_ROUTES
-            ):
+            if event_loss_of(strategy) > 0 and strategy.kind not in EVENT_LOSS_ROUTES:
                 raise ValueError(
                     f"strategies[{i}].event_loss: {strategy.name!r} ({strategy.kind}) does not model "
                     f"lost notifications; only {', '.join(sorted(EVENT_LOSS_ROUTES))} do"
@@ -434,11 +476,7 @@ class Scenario(_Strict):
         if len(parts) != 1 or parts[0] not in FOLDER_INBOX_DIRS:
             return
         for strategy in self.strategies:
-            if (
-                isinstance(strategy, PollStrategy | ScheduledPollStrategy | HybridStrategy)
-                and strategy.cursor == "inbox"
-                and self.backend_of(strategy) == "folder"
-            ):
+            if cursor_of(strategy) == "inbox" and self.backend_of(strategy) == "folder":
                 raise ValueError(
                     f"workload.prefix {self.workload.prefix!r} is where the folder inbox "
                     f"{strategy.name!r} moves handled files; choose another prefix"
@@ -468,6 +506,42 @@ def _check_no_loop(task: str, prefix: str) -> None:
         make_task(task, trigger_filters=[KeyFilter(prefix)])
     except RecursionGuardError as exc:
         raise ValueError(f"workload.prefix {prefix!r}: {exc}") from None
+
+
+# -- what a strategy's spec has, typed (mypy checks each access; a default is its model's) ---------
+S = TypeVar("S", bound=_Strategy)
+
+
+def function_of(spec: Strategy) -> FunctionSettings | None:
+    """The Lambda function ``spec`` deploys (a scheduled poll and every event route), or None: a
+    polling loop runs on a machine, not in a function."""
+    return spec.function if isinstance(spec, ScheduledPollStrategy | _EventStrategy) else None
+
+
+def event_loss_of(spec: Strategy) -> float:
+    """The share of notifications ``spec`` drops on purpose: none for a poller, which gets none."""
+    return spec.event_loss if isinstance(spec, _EventStrategy) else 0.0
+
+
+def cursor_of(spec: Strategy) -> CursorName | None:
+    """The listing cursor of a strategy that lists (a poll, a scheduled poll, a hybrid's sweep)."""
+    return spec.cursor if isinstance(spec, PollStrategy | ScheduledPollStrategy | HybridStrategy) else None
+
+
+def spec_as(spec: Strategy, cls: type[S]) -> S:
+    """``spec`` as the class its kind's row expects; another class is a bug in a kind's table."""
+    if not isinstance(spec, cls):
+        got = type(spec).__name__
+        raise TypeError(f"strategy {spec.name!r} ({spec.kind}) is a {got}, not a {cls.__name__}")
+    return spec
+
+
+def async_part(spec: Strategy) -> AsyncLambdaStrategy:
+    """The asynchronous S3 -> Lambda (or EventBridge -> Lambda) invocation's settings (retries,
+    the event's maximum age): a hybrid's are its events part's."""
+    if isinstance(spec, HybridStrategy):
+        return spec.events_part()
+    return spec_as(spec, AsyncLambdaStrategy)
 
 
 def bundled_scenarios() -> dict[str, Path]:

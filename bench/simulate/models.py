@@ -20,7 +20,7 @@ import numpy as np
 from bench.cost.scaling import Stability, poll_workers, stability
 from bench.cost.work import Work
 from bench.errors import InputError
-from bench.scenario.kinds import Kind
+from bench.scenario.kinds import Kind, family
 from bench.scenario.retention import Retention, StartState
 from bench.scenario.spec import (
     KIND_SPECS,
@@ -30,7 +30,10 @@ from bench.scenario.spec import (
     InotifyStrategy,
     PollStrategy,
     ScheduledPollStrategy,
+    SnsSqsLambdaStrategy,
     SqsLambdaStrategy,
+    Strategy,
+    async_part,
 )
 from bench.simulate.queues import (
     bulk_batches,
@@ -101,7 +104,7 @@ class Model(ABC):
     on_lambda = True  # where the work runs: a Lambda function at its memory, or a full core
     memory_mb = 128
 
-    def __init__(self, spec: Any, ctx: SimContext) -> None:
+    def __init__(self, spec: Strategy, ctx: SimContext) -> None:
         self.spec, self.ctx = spec, ctx
         self.rng = np.random.default_rng(ctx.seed)
         self.totals = ModelTotals()
@@ -398,17 +401,15 @@ class AsyncEventModel(Model):
     def __init__(self, spec: AsyncLambdaStrategy | InotifyStrategy | HybridStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.route = KIND_SPECS[Kind(spec.kind)].routes[0]
-        self.on_lambda = Kind(spec.kind) is not Kind.INOTIFY  # inotify's handler is a local process
+        self.on_lambda = family(spec.kind).lambda_delivered  # inotify's handler is a local process
         self.limit = function_concurrency_limit(spec.function.reserved_concurrency)
         self.memory_mb = spec.function.memory_mb
-        self.loss = float(spec.event_loss)
-        # how long Lambda keeps retrying a throttled event: the spec's, else (a hybrid's events,
-        # inotify) Lambda's default
-        self.max_age = float(
-            spec.max_event_age_s
-            if isinstance(spec, AsyncLambdaStrategy)
-            else LAMBDA_RULES.max_event_age_s.value
-        )
+        self.loss = spec.event_loss
+        # an event's maximum age is the async invocation's (a hybrid's: its events part's); the
+        # local inotify handler has none of its own and keeps Lambda's bound
+        local = isinstance(spec, InotifyStrategy)
+        age = LAMBDA_RULES.max_event_age_s.value if local else async_part(spec).max_event_age_s
+        self.max_age = float(age)
         self.exact = True
 
     @property
@@ -492,7 +493,6 @@ class HybridModel(AsyncEventModel):
     """Events, and a sweep every ``sweep_interval_s`` that finds what the events lost, after a grace."""
 
     relative_cost = 2.2
-
     spec: HybridStrategy
 
     def __init__(self, spec: HybridStrategy, ctx: SimContext, phase: float) -> None:
@@ -559,9 +559,10 @@ class SqsModel(Model):
     or by the scenario's fixed ``pollers``."""
 
     route = "sqs_to_lambda"
+    to_queue = "s3_to_sqs"  # the profile route from the write to the message in the queue
     relative_cost = 4.3
 
-    def __init__(self, spec: SqsLambdaStrategy, ctx: SimContext) -> None:
+    def __init__(self, spec: SqsLambdaStrategy | SnsSqsLambdaStrategy, ctx: SimContext) -> None:
         super().__init__(spec, ctx)
         self.batch = int(spec.batch_size)
         self.window = float(spec.batching_window_s)
@@ -591,7 +592,7 @@ class SqsModel(Model):
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
         profile = self.ctx.profile
-        queued = arrivals + profile.distribution("s3_to_sqs").sample(self.rng, n)  # S3 -> the queue
+        queued = arrivals + profile.distribution(self.to_queue).sample(self.rng, n)  # S3 -> the queue
         delay, service = self.delay_and_service("sqs_to_lambda", n)
         if self.window > 0:  # a batch closes when full or when its window ends, in queue order
             order = np.argsort(queued, kind="stable")
@@ -674,6 +675,14 @@ class SqsModel(Model):
         return self.totals
 
 
+class SnsSqsModel(SqsModel):
+    """S3 -> SNS -> SQS -> Lambda: the queue's model, with the topic's hop on the way to the queue
+    (``s3_to_sns_to_sqs``: S3's notification, then SNS's delivery). Each notification is one SNS
+    publish and one delivery: the ``records`` counter, priced by ``bench.cost.model.RUN_CHARGES``."""
+
+    to_queue = "s3_to_sns_to_sqs"
+
+
 # the simulate facet of bench.kinds.REGISTRY: kind -> (spec, context, poll phase) -> model
 ModelFactory = Callable[[Any, SimContext, float], Model]
 MODELS: dict[Kind, ModelFactory] = {
@@ -682,10 +691,11 @@ MODELS: dict[Kind, ModelFactory] = {
     Kind.S3_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
     Kind.S3_SQS_LAMBDA: lambda spec, ctx, phase: SqsModel(spec, ctx),
     Kind.S3_EVENTBRIDGE_LAMBDA: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
+    Kind.S3_SNS_SQS_LAMBDA: lambda spec, ctx, phase: SnsSqsModel(spec, ctx),
     Kind.INOTIFY: lambda spec, ctx, phase: AsyncEventModel(spec, ctx),
     Kind.HYBRID: lambda spec, ctx, phase: HybridModel(spec, ctx, phase),
 }
 
 
-def make_model(spec: Any, ctx: SimContext, phase: float) -> Model:
+def make_model(spec: Strategy, ctx: SimContext, phase: float) -> Model:
     return MODELS[Kind(spec.kind)](spec, ctx, phase)

@@ -13,6 +13,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_complet
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.cost.deployments import row
 from bench.decide.rank import Decision, OptionResult
 from bench.traffic.profile import PrefixProfile
 
@@ -73,7 +74,8 @@ def decide_prefix(profile: PrefixProfile, settings: DecideSettings) -> Decision:
 
 
 def polls(option: OptionResult) -> bool:
-    return str(option.kind).startswith("poll")
+    """The option finds files by listing (its deployment kind's row says so; an unknown kind raises)."""
+    return row(option.kind).polls
 
 
 @dataclass(frozen=True)

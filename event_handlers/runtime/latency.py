@@ -36,7 +36,14 @@ import numpy as np
 
 from event_handlers.errors import ConfigError
 
-ROUTES = ("s3_to_lambda", "s3_to_sqs", "sqs_to_lambda", "eventbridge_to_lambda", "inotify_to_handler")
+ROUTES = (
+    "s3_to_lambda",
+    "s3_to_sqs",
+    "sqs_to_lambda",
+    "eventbridge_to_lambda",
+    "s3_to_sns_to_sqs",  # S3's notification to an SNS topic, then the topic's delivery to a queue
+    "inotify_to_handler",
+)
 Z99 = 2.3263478740408408  # standard normal 99th percentile
 SUM_QUANTILE_DRAWS = 400_000  # draws behind a ``sum`` distribution's quantiles (a fixed seed)
 
@@ -45,6 +52,7 @@ ROUTE_LEGS: dict[str, tuple[str, ...]] = {
     "s3-lambda": ("s3_to_lambda",),
     "s3-sqs-lambda": ("s3_to_sqs", "sqs_to_lambda"),
     "s3-eventbridge-lambda": ("eventbridge_to_lambda",),
+    "s3-sns-sqs-lambda": ("s3_to_sns_to_sqs", "sqs_to_lambda"),
     "hybrid": ("s3_to_lambda",),
     "inotify": ("inotify_to_handler",),
 }
@@ -463,10 +471,10 @@ def route_delays(
     *,
     cold_starts: bool = True,
 ) -> np.ndarray:
-    """``n`` seeded delivery delays (seconds) of a deployment route (``s3-lambda``,
-    ``s3-sqs-lambda``, ``s3-eventbridge-lambda``, ``hybrid``, ``inotify``): its legs drawn
-    independently and added draw by draw (a convolution), plus a cold start's INIT time at the
-    profile's cold-start probability. Pure: the same profile, route, n and seed give the same
+    """``n`` seeded delivery delays (seconds) of a deployment route (a key of ``ROUTE_LEGS``:
+    ``s3-lambda``, ``s3-sqs-lambda``, ``s3-sns-sqs-lambda``, ...): its legs drawn independently
+    and added draw by draw (a convolution), plus a cold start's INIT time at the profile's
+    cold-start probability. Pure: the same profile, route, n and seed give the same
     array. Queueing behind busy consumers, batching windows and processing are not included."""
     legs = ROUTE_LEGS.get(route)
     if legs is None:

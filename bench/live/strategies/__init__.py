@@ -5,14 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from bench.live.strategies.base import RunContext, StrategyRun
-from bench.live.strategies.events import EventBridgeRun, InotifyRun, S3LambdaRun, SqsLambdaRun
+from bench.live.strategies.events import (
+    EventBridgeRun,
+    InotifyRun,
+    S3LambdaRun,
+    SnsSqsLambdaRun,
+    SqsLambdaRun,
+)
 from bench.live.strategies.hybrid import HybridRun
 from bench.live.strategies.poll import PollRun, ScheduledPollRun
 from bench.scenario.kinds import Kind
 
 RUNS: dict[Kind, type[StrategyRun]] = {
     cls.kind: cls
-    for cls in (PollRun, ScheduledPollRun, S3LambdaRun, SqsLambdaRun, EventBridgeRun, InotifyRun, HybridRun)
+    for cls in (
+        PollRun,
+        ScheduledPollRun,
+        S3LambdaRun,
+        SqsLambdaRun,
+        SnsSqsLambdaRun,
+        EventBridgeRun,
+        InotifyRun,
+        HybridRun,
+    )
 }
 
 

@@ -1,4 +1,5 @@
-"""Event strategies: S3 -> Lambda, S3 -> SQS -> Lambda, S3 -> EventBridge -> Lambda, inotify.
+"""Event strategies: S3 -> Lambda, S3 -> SQS -> Lambda, S3 -> SNS -> SQS -> Lambda,
+S3 -> EventBridge -> Lambda, inotify.
 
 Each deploys what AWS would need (function, permissions, queues, notification rules) against the
 backend, and runs the handler in the local runtime fed by moto's own deliveries.
@@ -24,7 +25,12 @@ from bench.live.strategies.base import (
     make_handler_factory,
 )
 from bench.scenario.kinds import Kind
-from bench.scenario.spec import AsyncLambdaStrategy, InotifyStrategy, SqsLambdaStrategy
+from bench.scenario.spec import (
+    AsyncLambdaStrategy,
+    InotifyStrategy,
+    QueueLambdaStrategy,
+    SnsSqsLambdaStrategy,
+)
 from event_handlers.dlq import drain_queue, unresolved
 from event_handlers.filters import KeyFilter
 from event_handlers.folder_events import FolderEventSource
@@ -35,11 +41,13 @@ from event_handlers.runtime.async_invoke import AsyncConfig, AsyncInvoker, sqs_f
 from event_handlers.runtime.function import FunctionConfig, LocalFunction
 from event_handlers.runtime.sqs_mapping import SqsEventSourceMapping, SqsMappingConfig
 from event_handlers.trigger import (
+    FanoutClients,
     NotificationRule,
     allow_s3_to_invoke_lambda,
     allow_s3_to_send_to_queue,
     configure_notifications,
     configure_s3_eventbridge_route,
+    configure_s3_sns_sqs_route,
 )
 
 LOCAL_MAX_INVOKERS = 32  # invoker threads this machine runs for one async route (Lambda's limit is 1,000)
@@ -228,7 +236,7 @@ class SqsLambdaRun(_FunctionRun):
     """S3 notification -> SQS -> Lambda event source mapping (batches, partial failures, redrive)."""
 
     kind = Kind.S3_SQS_LAMBDA
-    spec: SqsLambdaStrategy
+    spec: QueueLambdaStrategy  # SqsLambdaStrategy; SnsSqsLambdaStrategy for the fan-out subclass
 
     def setup(self) -> None:
         ctx, spec = self.ctx, self.spec
@@ -241,18 +249,7 @@ class SqsLambdaRun(_FunctionRun):
         }
         self.queue_url, queue_arn = create_queue(ctx, f"{spec.name}-queue", queue_attributes)
         self._grant(queue_arn)
-        allow_s3_to_send_to_queue(
-            self.queue_url,
-            queue_arn,
-            ctx.env.bucket,
-            ctx.env.account_id,
-            sqs_client=ctx.env.client("sqs", "setup"),
-        )
-        configure_notifications(
-            ctx.env.bucket,
-            [NotificationRule(queue_arn, filter=KeyFilter(ctx.prefix))],
-            s3_client=ctx.env.client("s3", "setup"),
-        )
+        self._notify(queue_arn)
         self.mapping = SqsEventSourceMapping(
             self.function,
             ctx.env.client("sqs", "runtime"),
@@ -266,6 +263,22 @@ class SqsLambdaRun(_FunctionRun):
                 scale_interval_s=60.0 / ctx.scenario.workload.time_scale,  # AWS's minute, in run time
             ),
             delivery_delay=_sum(*(ctx.sampler(r, salt) for r, salt in zip(self.routes, (6, 3), strict=True))),
+        )
+
+    def _notify(self, queue_arn: str) -> None:
+        """Wire the bucket's notifications to the queue: S3 sends to it directly."""
+        ctx = self.ctx
+        allow_s3_to_send_to_queue(
+            self.queue_url,
+            queue_arn,
+            ctx.env.bucket,
+            ctx.env.account_id,
+            sqs_client=ctx.env.client("sqs", "setup"),
+        )
+        configure_notifications(
+            ctx.env.bucket,
+            [NotificationRule(queue_arn, filter=KeyFilter(ctx.prefix))],
+            s3_client=ctx.env.client("s3", "setup"),
         )
 
     def start(self) -> None:
@@ -315,6 +328,34 @@ class SqsLambdaRun(_FunctionRun):
             "sqs_peak_batches": self.mapping.peak_batches,
             "sqs_local_cap_reached": int(self.mapping.local_cap_reached),
         }
+
+
+class SnsSqsLambdaRun(SqsLambdaRun):
+    """S3 notification -> SNS topic -> SQS (subscribed, raw delivery off by default) -> the same
+    event source mapping: the fan-out route, where other consumers subscribe queues of their own.
+
+    Only the wiring differs from ``SqsLambdaRun``: the queue's body is SNS's envelope, which the
+    handler unwraps with ``parse_s3_event`` like any other."""
+
+    kind = Kind.S3_SNS_SQS_LAMBDA
+    spec: SnsSqsLambdaStrategy
+
+    def _notify(self, queue_arn: str) -> None:
+        ctx = self.ctx
+        self.route_wiring = configure_s3_sns_sqs_route(
+            ctx.env.bucket,
+            self.queue_url,
+            queue_arn,
+            topic_name=f"{self.spec.name}-topic",
+            account_id=ctx.env.account_id,
+            prefix=ctx.prefix,
+            raw_message_delivery=self.spec.raw_message_delivery,
+            clients=FanoutClients(
+                s3=ctx.env.client("s3", "setup"),
+                sns=ctx.env.client("sns", "setup"),
+                sqs=ctx.env.client("sqs", "setup"),
+            ),
+        )
 
 
 class InotifyRun(_FunctionRun):
