@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import timing
 from baseline import (
     BASELINE,
     NO_SPREAD_ALLOWANCE,
@@ -18,7 +19,7 @@ from baseline import (
     regression,
     regressions,
 )
-from timing import Spread, ratios, slowed
+from timing import Spread, ratios, slowed, stretched
 
 
 def write(path: Path, ratios: dict[str, float], allowances: dict[str, float] | None = None) -> Path:
@@ -110,3 +111,28 @@ def test_a_slowed_subject_takes_the_factor_longer() -> None:
 
     assert slowed(subject, 1.5)() == 7
     assert calls == [1]
+
+
+def test_a_stretched_subject_runs_once_then_is_busy_the_factor_less_one_times_its_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call of seconds made 1.5x slower: its run (4 s on a fake clock that moves 0.25 s a
+    reading), then busy until 1.5 x 4 s have passed since it began, and no longer."""
+    clock = [100.0]
+    calls: list[int] = []
+
+    def reading() -> float:
+        clock[0] += 0.25
+        return clock[0]
+
+    def subject() -> str:
+        calls.append(1)
+        clock[0] += 4.0
+        return "summary"
+
+    monkeypatch.setattr(timing.time, "perf_counter", reading)
+    assert stretched(subject, 1.5)() == "summary"
+    assert calls == [1]
+    began = 100.25  # the first reading
+    ran = (100.25 + 4.0 + 0.25) - began  # the run, as the second reading saw it
+    assert began + 1.5 * ran <= clock[0] < began + 1.5 * ran + 0.25

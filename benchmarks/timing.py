@@ -196,3 +196,23 @@ def slowed(subject: Callable[[], Any], factor: float) -> Callable[[], Any]:
         return result
 
     return run
+
+
+def stretched(subject: Callable[[], Any], factor: float) -> Callable[[], Any]:
+    """``subject`` made ``factor`` times slower in wall time, call by call: each call runs it once,
+    then keeps the core busy ``factor - 1`` times as long as that run took. For a subject timed one
+    call per round (seconds long), where doing its work again would not scale the whole call: a
+    simulation of 1.5 days took only 1.24x one day's (its setup and summary do not grow with the
+    days). The subject's own run sees the load it would see, and the injected slowdown is exactly
+    ``factor`` times that run. A busy wait, not a sleep: the core stays as busy as a slower
+    subject would keep it, so the reference timed next starts as it would after one."""
+
+    def run() -> Any:
+        start = time.perf_counter()
+        result = subject()
+        until = start + factor * (time.perf_counter() - start)
+        while time.perf_counter() < until:
+            pass
+        return result
+
+    return run

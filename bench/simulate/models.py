@@ -41,6 +41,7 @@ from bench.simulate.queues import (
     many_servers,
     never_more_than,
     single_server,
+    start_on_arrival,
     varying_servers,
     window_batches,
 )
@@ -196,6 +197,18 @@ class _Ticks:
         counts = self.per_tick(t)
         return np.repeat(np.arange(self.times.size), counts)
 
+    def window(self, t: np.ndarray) -> tuple[int, np.ndarray]:
+        """``per_tick(t)`` where it may be non-zero: (the first tick at or after ``t[0]``, the
+        counts from that tick to the first at or after ``t[-1]``); the ticks outside find nothing.
+        A month of 1 s ticks is 2.6 million of them, and a chunk of arrivals spans a sixtieth."""
+        if t.size == 0:
+            return 0, np.zeros(0, dtype=np.int64)
+        lo = int(np.searchsorted(self.times, t[0], side="left"))
+        hi = int(np.searchsorted(self.times, t[-1], side="left")) + 1
+        if hi > self.times.size:
+            raise ValueError("arrivals beyond the simulated horizon")
+        return lo, np.diff(np.searchsorted(t, self.times[lo:hi], side="right"), prepend=0)
+
     def per_tick(self, t: np.ndarray) -> np.ndarray:
         """How many of the sorted times ``t`` each tick finds (those since the tick before)."""
         below = np.searchsorted(t, self.times, side="right")  # K searches, not one per file
@@ -271,7 +284,7 @@ class PollModel(Model):
         self.sized = not stated
         self.listing_utilisation = 0.0
         self.exact = True
-        self.busy_ms = np.zeros(self.ticks.times.size)
+        self.busy_ms = np.zeros(self.ticks.times.size if scheduled else 0)  # a scheduled poll's only
 
     def listed_objects(self, idx: np.ndarray, cumulative: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Keys listed at ticks ``idx``: the whole prefix for seen-set and watermark (and at
@@ -297,19 +310,23 @@ class PollModel(Model):
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
-        per_tick = self.ticks.per_tick(arrivals)
-        self.ticks.found += per_tick
+        lo, per_tick = self.ticks.window(arrivals)  # the ticks from lo on that find these files
+        hi = lo + per_tick.size
+        self.ticks.found[lo:hi] += per_tick
         self.written += n
         touched = np.flatnonzero(per_tick)
-        cumulative = np.cumsum(self.ticks.found)
-        objects = self.listed_objects(touched, cumulative, per_tick[touched])
-        detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), per_tick[touched])
+        new = per_tick[touched]
+        touched += lo
+        cumulative = np.cumsum(self.ticks.found[:hi])  # no tick after hi has found a file yet
+        objects = self.listed_objects(touched, cumulative, new)
+        del cumulative
+        detected = np.repeat(self.ticks.times[touched] + self.ctx.listing_s(objects), new)
         service = self.service(n)
         if self.scheduled:  # one invocation per tick, each working through its own files
-            k = np.repeat(np.arange(per_tick.size), per_tick)  # each file's tick
+            k = np.repeat(np.arange(per_tick.size), per_tick)  # each file's tick (from lo)
             first = np.concatenate(([True], k[1:] != k[:-1]))
             finished = detected + group_cumsum(service, first)
-            self.busy_ms += np.bincount(k, weights=service * 1000.0, minlength=self.busy_ms.size)
+            self.busy_ms[lo:hi] += np.bincount(k, weights=service * 1000.0, minlength=per_tick.size)
         elif self.workers == 1:
             finished = single_server(detected, service, self.free_at)
             self.free_at = float(finished[-1])
@@ -321,7 +338,8 @@ class PollModel(Model):
         if self.cursor == "inbox":
             self.totals.api_calls["s3.CopyObject"] += n
             self.totals.api_calls["s3.DeleteObject"] += n
-        return ChunkResult(detected, finished - service, finished, np.zeros(n, dtype=np.int8))
+        started = np.subtract(finished, service, out=service)  # in place: service is done with
+        return ChunkResult(detected, started, finished, np.zeros(n, dtype=np.int8))
 
     def finish(self, last_activity_s: float) -> ModelTotals:
         times = self.ticks.times
@@ -417,13 +435,15 @@ class AsyncEventModel(Model):
         return float(self.limit)
 
     def deliver(self, arrivals: np.ndarray) -> ChunkResult:
+        """Each event's delivery, start and finish. In place where the values allow it: a chunk's
+        arrays are 40 MB each, and a month's peak memory is the most of them alive at once."""
         n = arrivals.size
         lost = self.rng.random(n) < self.loss if self.loss else None
-        delay, handler = self.delay_and_service(self.route, n)
-        available = arrivals + delay
-        cold = self._cold(n)
-        busy = cold + handler
-        del delay, handler  # a chunk's arrays are 40 MB each: drop the dead ones early
+        delay, busy = self.delay_and_service(self.route, n)
+        available = np.add(arrivals, delay, out=delay)
+        del delay
+        hits, cold = self._cold(n)  # no cold start elsewhere: x + 0.0 is x, so nothing to add there
+        busy[hits] += cold  # the handler's time, and the cold start's where there is one
         if lost is not None:
             available[lost] = np.inf  # never delivered: sorts last, never starts
         delivered = n if lost is None else n - int(lost.sum())
@@ -441,41 +461,59 @@ class AsyncEventModel(Model):
             start = np.full(n, np.nan)
             start[order] = begun
         self.exact &= exact
-        with np.errstate(invalid="ignore"):  # lost events: inf - inf
-            late = start - available > self.max_age  # throttled for longer than the event may age
-        if self.limit == 0 or late.any():  # dropped (to the on-failure destination, if any)
-            expired = np.isfinite(available) & (late | (self.limit == 0))
-            self.totals.counters["event_age_exceeded"] += int(expired.sum())
-            start = np.where(expired, np.inf, start)
-            lost = expired if lost is None else (lost | expired)
-            delivered = n - int(lost.sum())
-        waited = np.isfinite(start) & (start > available + 1e-9)
-        self.totals.counters["throttled"] += int(waited.sum())  # each at least once, then retried
-        received = start + cold
-        finished = start + busy
-        billed = np.ceil(busy * 1000.0) if lost is None else np.ceil(busy[~lost] * 1000.0)
+        lost, delivered, start = self._expire(start, available, lost, delivered)
         counters = self.totals.counters
+        if start is available:  # each started on delivery: none waited
+            counters["throttled"] += 0
+        else:
+            waited = np.isfinite(start) & (start > available + 1e-9)
+            counters["throttled"] += int(waited.sum())  # each at least once, then retried
+        del available
+        finished = start + busy
+        billed = busy if lost is None else busy[~lost]
+        billed *= 1000.0
+        np.ceil(billed, out=billed)
         counters["invocations"] += delivered
         counters["cold_starts"] += (
-            int(np.count_nonzero(cold)) if lost is None else int(np.count_nonzero(cold[~lost]))
+            int(np.count_nonzero(cold)) if lost is None else int(np.count_nonzero(cold[~lost[hits]]))
         )
         counters["billed_ms"] += int(billed.sum())
         counters["gb_s"] += float(billed.sum()) / 1000.0 * self.memory_mb / 1024.0
         counters["notifications_lost"] += notifications_lost
+        del busy, billed
         self.count_work(delivered)
+        received = start  # start + cold, in place: start is this chunk's own array
+        received[hits] += cold
         path = np.zeros(n, dtype=np.int8)
         if lost is not None:
             received[lost] = finished[lost] = np.nan
             path[lost] = -1
         return ChunkResult(received, received, finished, path)
 
-    def _cold(self, n: int) -> np.ndarray:
-        cold = np.zeros(n)
+    def _expire(
+        self, start: np.ndarray, available: np.ndarray, lost: np.ndarray | None, delivered: int
+    ) -> tuple[np.ndarray | None, int, np.ndarray]:
+        """(lost, delivered, start) once the events throttled for longer than they may age are
+        dropped (to the on-failure destination, if any); all of them when the limit is 0."""
+        if start is available and self.limit > 0 and self.max_age >= 0:
+            return lost, delivered, start  # each started on delivery: none aged
+        with np.errstate(invalid="ignore"):  # lost events: inf - inf
+            late = start - available > self.max_age  # throttled for longer than the event may age
+        if self.limit == 0 or late.any():
+            expired = np.isfinite(available) & (late | (self.limit == 0))
+            self.totals.counters["event_age_exceeded"] += int(expired.sum())
+            start = np.where(expired, np.inf, start)
+            lost = expired if lost is None else (lost | expired)
+            delivered = len(start) - int(lost.sum())
+        return lost, delivered, start
+
+    def _cold(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``n`` invocations pay a cold start, its time for each of them)."""
         p = self.ctx.profile.cold_start_probability
-        if p > 0:
-            hits = np.flatnonzero(self.rng.random(n) < p)
-            cold[hits] = self.ctx.profile.cold_start_init().sample(self.rng, hits.size)
-        return cold
+        if p <= 0:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        hits = np.flatnonzero(self.rng.random(n) < p)
+        return hits, self.ctx.profile.cold_start_init().sample(self.rng, hits.size)
 
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         return self.deliver(arrivals)
@@ -592,62 +630,82 @@ class SqsModel(Model):
     def chunk(self, arrivals: np.ndarray) -> ChunkResult:
         n = arrivals.size
         profile = self.ctx.profile
-        queued = arrivals + profile.distribution(self.to_queue).sample(self.rng, n)  # S3 -> the queue
+        # in place where the values allow it: a chunk's arrays are 40 MB each (x + y is y + x)
+        queued = profile.distribution(self.to_queue).sample(self.rng, n)
+        queued += arrivals  # S3 (or its topic) -> the queue
         delay, service = self.delay_and_service("sqs_to_lambda", n)
         if self.window > 0:  # a batch closes when full or when its window ends, in queue order
             order = np.argsort(queued, kind="stable")
             arrivals = queued[order]
+            del queued
             starts = window_batches(arrivals, self.batch, self.window)
             ends = np.append(starts[1:], n)
             closes = np.minimum(arrivals[starts] + self.window, arrivals[ends - 1])
-            available = np.repeat(closes, ends - starts) + delay
-            del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
+            del arrivals
+            available = np.repeat(closes, ends - starts)
+            available += delay
+            del delay
             if not self.measured_queueing:
                 resort = np.argsort(available, kind="stable")
                 order, available, service = order[resort], available[resort], service[resort]
+                del resort
         else:  # below, everything is in the order the pollers see it; scattered back at the end
-            available = queued + delay  # delays are drawn independently of the order
-            del queued, delay  # a chunk's arrays are 40 MB each: drop the dead ones early
+            available = queued  # delays are drawn independently of the order
+            available += delay
+            del queued, delay
             order = np.argsort(available, kind="stable")
-            available, service = available[order], service[order]
+            available = available[order]
+            service = service[order]
         self.timeline.add(available, service)
-        if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
-            start = available if self.cap else np.full(n, np.nan)
-        else:
-            start, exact = many_servers(available, service, self.timeline.lowest_since(available[0]))
-            if not exact:
-                start, self.free_capacity = varying_servers(
-                    available, service, *self.timeline.knots(), self.free_capacity
-                )
-        finished = start + service
+        start = self._starts(available, service)
         if self.window > 0:
             batches = int(starts.size)
             receives = n  # each message arriving inside a window ends one long poll
         else:  # a message finding a poller idle opens a batch; those that waited go B at a time
             batches = bulk_batches(available, start, self.batch)
             receives = batches
+        del available
+        finished = start + service
+        finite = np.isfinite(start)
+        served_s = float(np.sum(service if finite.all() else service[finite]))  # the same sum either way
+        del finite, service
         if self.first:  # the s3:TestEvent S3 sends when the rule is saved
             batches, receives, self.first = batches + 1, receives + 1, False
             self.totals.counters["records"] += 1
         started = np.empty(n)
         started[order] = start
+        del start
         finished_in_order = np.empty(n)
         finished_in_order[order] = finished
         finished = finished_in_order
+        del order
         done = np.isfinite(finished)
         totals = self.totals
         totals.counters["invocations"] += batches
         totals.counters["batches"] += batches
         totals.counters["records"] += n
         totals.counters["sqs_receives"] += receives
-        billed = float(np.sum(service[np.isfinite(start)])) * 1000.0 + 0.5 * batches
+        billed = served_s * 1000.0 + 0.5 * batches
         totals.counters["billed_ms"] += int(billed)
         totals.counters["gb_s"] += billed / 1000.0 * self.memory_mb / 1024.0
         totals.api_calls["sqs.ReceiveMessage"] += receives
         totals.api_calls["sqs.DeleteMessageBatch"] += batches if self.batch <= 10 else math.ceil(n / 10)
         self.count_work(int(done.sum()))
-        path = np.where(done, 0, -1).astype(np.int8)
+        path = np.zeros(n, dtype=np.int8)
+        path[~done] = -1
         return ChunkResult(started, started, finished, path)
+
+    def _starts(self, available: np.ndarray, service: np.ndarray) -> np.ndarray:
+        """When each message (in the pollers' order) starts: on arrival while the mapping's
+        batches suffice, else when the scaling capacity clock reaches it (the fluid approximation)."""
+        if self.measured_queueing or self.cap == 0:  # a calibrated profile's delays hold the waits
+            return available if self.cap else np.full(available.size, np.nan)
+        if start_on_arrival(available, service, self.timeline.lowest_since(available[0])):
+            return available
+        start, self.free_capacity = varying_servers(
+            available, service, *self.timeline.knots(), self.free_capacity
+        )
+        return start
 
     def finish(self, last_activity_s: float) -> ModelTotals:
         timeline = self.timeline

@@ -46,14 +46,19 @@ def peak_concurrency(start: np.ndarray, finish: np.ndarray) -> int:
     return int(running.max())
 
 
-def at_most_concurrent(start: np.ndarray, finish: np.ndarray, servers: int) -> bool:
+def at_most_concurrent(
+    start: np.ndarray, finish: np.ndarray, servers: int, *, sorted_starts: bool = False
+) -> bool:
     """``peak_concurrency(start, finish) <= servers``, without a search per event: in start order,
     the i-th start finds at most ``servers`` running exactly when at least ``i + 1 - servers``
-    ends came at or before it, i.e. when the ``(i - servers)``-th earliest end does."""
+    ends came at or before it, i.e. when the ``(i - servers)``-th earliest end does.
+    ``sorted_starts``: ``start`` is ascending already (no copy); ``finish`` may then be sorted in
+    place (the caller's temporary)."""
     if start.size <= servers:
         return True
-    starts = np.sort(start, kind="stable")  # already sorted where the simulator calls it: one pass
-    ends = np.sort(finish, kind="stable")
+    starts = start if sorted_starts else np.sort(start, kind="stable")
+    ends = finish if sorted_starts else np.array(finish)
+    ends.sort(kind="stable")  # nearly sorted: timsort is fast on it
     return bool(np.all(ends[: ends.size - servers] <= starts[servers:]))
 
 
@@ -75,20 +80,34 @@ def more_at_once_than(start: np.ndarray, servers: int) -> bool:
     return bool(runs.max() > servers)
 
 
+def start_on_arrival(available: np.ndarray, service: np.ndarray, servers: int) -> bool:
+    """Whether every job starts on arrival with ``servers`` parallel consumers (never more than
+    that many running at once); ``available`` sorted ascending. Exact: ``many_servers`` returns
+    ``available`` itself when this holds."""
+    if never_more_than(available, float(service.max(initial=0.0)), servers):
+        return True
+    return not more_at_once_than(available, servers) and at_most_concurrent(
+        available, available + service, servers, sorted_starts=True
+    )
+
+
 def many_servers(available: np.ndarray, service: np.ndarray, servers: int) -> tuple[np.ndarray, bool]:
     """(start times, exact?) for ``servers`` parallel consumers; ``available`` sorted ascending."""
-    start = available  # exact: each starts on arrival (returned as is; callers do not write to it)
-    if never_more_than(start, float(service.max(initial=0.0)), servers):
-        return start, True
-    if not more_at_once_than(start, servers) and at_most_concurrent(start, start + service, servers):
-        return start, True
+    if start_on_arrival(available, service, servers):  # returned as is; callers do not write to it
+        return available, True
+    return fluid_servers(available, service, servers), False
+
+
+def fluid_servers(available: np.ndarray, service: np.ndarray, servers: int) -> np.ndarray:
+    """Start times when ``servers`` consumers are not enough: the waiting of a single server
+    ``servers`` times as fast (the fluid approximation); ``available`` sorted ascending."""
     share = service / servers
     waiting = single_server(available, share)  # the fluid finish; then, in place, the wait
     waiting -= share
     waiting -= available
     np.maximum(0.0, waiting, out=waiting)
     waiting += available
-    return waiting, False
+    return waiting
 
 
 def bulk_batches(available: np.ndarray, finish_prev: np.ndarray, batch_size: int) -> int:
@@ -97,8 +116,9 @@ def bulk_batches(available: np.ndarray, finish_prev: np.ndarray, batch_size: int
     finished the message before ``i`` (-inf for the first)."""
     if available.size == 0:
         return 0
-    opens = available >= finish_prev
-    sizes = np.bincount(np.cumsum(opens))  # group 0: the tail of a busy period begun earlier
+    opened = np.flatnonzero(available >= finish_prev)  # where each busy period begins
+    # the busy periods' sizes; before the first, the tail of a busy period begun earlier
+    sizes = np.diff(opened, prepend=0, append=available.size)
     carried = int(np.ceil(sizes[0] / batch_size))
     return carried + int(np.sum(1 + np.ceil((sizes[1:] - 1) / batch_size)))
 
@@ -153,5 +173,9 @@ def varying_servers(
         return np.empty(0), free_capacity
     arrive = np.interp(available, knot_t, knot_capacity)
     done = single_server(arrive, service, free_capacity)
-    begin = np.interp(done - service, knot_capacity, knot_t)
-    return np.maximum(available, begin), float(done[-1])
+    del arrive  # in place from here: a chunk's arrays are 40 MB each
+    free_after = float(done[-1])
+    done -= service  # when each begins, in capacity units
+    begin = np.interp(done, knot_capacity, knot_t)
+    del done
+    return np.maximum(available, begin, out=begin), free_after
