@@ -404,6 +404,55 @@ def test_a_long_poll_lets_the_strategys_other_requests_through_while_it_waits() 
         assert [m["Body"] for m in got] == ["hello"]
 
 
+def test_a_message_wakes_one_waiting_long_poll_not_every_one() -> None:
+    """moto woke every receive waiting on a queue for each message (each took the GIL to find
+    the queue empty again); patched, one wakes per message, and every message is still received."""
+    import threading
+    import time
+
+    from moto.sqs.models import sqs_backends
+
+    with fresh_backend("moto") as env:
+        url = env.client("sqs", "setup").create_queue(QueueName="q")["QueueUrl"]
+        condition = sqs_backends[env.account_id][env.region].get_queue("q")._messages_lock
+        woken: list[bool] = []
+        wait = condition.wait
+
+        def counted(timeout: float | None = None) -> bool:
+            notified = wait(timeout)
+            woken.append(notified)  # True: notified; False: moto's one-second re-check
+            return notified
+
+        condition.wait = counted  # type: ignore[method-assign]
+        got: list[str] = []
+        polls = [
+            threading.Thread(
+                target=lambda: got.extend(
+                    m["Body"]
+                    for m in env.client("sqs", "runtime")
+                    .receive_message(QueueUrl=url, WaitTimeSeconds=5)
+                    .get("Messages", [])
+                )
+            )
+            for _ in range(6)
+        ]
+        for poll in polls:
+            poll.start()
+        time.sleep(0.5)  # every poll is now waiting inside moto
+        env.client("sqs", "setup").send_message(QueueUrl=url, MessageBody="m0")
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        assert got == ["m0"]
+        assert woken.count(True) == 1  # moto's own condition: six
+        for n in range(1, 6):
+            env.client("sqs", "setup").send_message(QueueUrl=url, MessageBody=f"m{n}")
+        for poll in polls:
+            poll.join(10)
+        assert sorted(got) == [f"m{n}" for n in range(6)]
+
+
 def test_the_chart_labels_the_knee_its_ratio_and_its_bracket(tmp_path: Path) -> None:
     from bench.report.capacity import knee_label, save_capacity
 

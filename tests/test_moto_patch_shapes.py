@@ -105,6 +105,18 @@ def test_s3_url_module_is_still_a_property() -> None:
     assert isinstance(original, property), "moto's S3Backend._url_module is no longer a property"
 
 
+def test_moto_still_wakes_a_queues_long_polls_through_its_messages_lock() -> None:
+    """The wake-one patch replaces ``Queue._messages_lock``: moto must still make it in
+    ``__init__`` and wake waiting receives through it (``notify_all``) when it adds a message."""
+    from moto.sqs.models import Queue
+
+    init = inspect.getsource(_original("moto.sqs.models", "Queue.__init__"))
+    assert "self._messages_lock = Condition()" in init
+    assert "self._messages_lock.notify_all()" in inspect.getsource(Queue.add_message)
+    wait = _original("moto.sqs.models", "Queue.wait_for_messages")
+    assert "self._messages_lock.wait_for(" in inspect.getsource(wait)
+
+
 def test_moto_is_pinned_below_its_next_minor() -> None:
     import tomllib
     from pathlib import Path

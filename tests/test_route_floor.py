@@ -22,6 +22,17 @@ def test_the_s3_lambda_floor_processes_every_notified_file(play: route_floor.Pla
         assert _summaries(env) == 15 + 10  # and the ten warm-up files
 
 
+@pytest.mark.parametrize(
+    "play", [route_floor._s3_eventbridge_lambda, route_floor._s3_eventbridge_lambda_two_threads]
+)
+def test_the_eventbridge_floor_processes_every_file_its_rule_matched(play: route_floor.Play) -> None:
+    with fresh_backend("moto", bucket="pve-route-floor") as env:
+        assert play(env, 15, 1) > 0
+        assert _summaries(env) == 15 + 10  # and the ten warm-up files
+        rules = env.client("events", "setup").list_rules()["Rules"]
+        assert [r["Name"] for r in rules] == ["pve-route-floor"]  # delivered through the rule
+
+
 @pytest.mark.parametrize("batch", [1, 4])
 def test_the_sqs_floor_receives_processes_and_deletes_every_message(batch: int) -> None:
     with fresh_backend("moto", bucket="pve-route-floor") as env:
@@ -53,6 +64,9 @@ def test_each_event_route_has_its_floors_and_other_kinds_none() -> None:
     ]
     assert all(f.files_per_s > 0 and "ReceiveMessage" in f.steps for f in floors)
     assert [f.label for f in route_floors("s3-lambda", files=5)] == ["one thread", "two threads"]
+    eventbridge = route_floors("s3-eventbridge-lambda", files=5)
+    assert [f.label for f in eventbridge] == ["one thread", "two threads"]
+    assert all("EventBridge" in f.steps for f in eventbridge)
     assert route_floors("poll") == []
 
 

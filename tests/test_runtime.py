@@ -217,6 +217,30 @@ def test_throttled_events_go_back_to_the_queue_and_all_run() -> None:
     assert fn.counters.snapshot()["throttles"] > 0
 
 
+def test_an_event_wakes_one_idle_worker_and_a_finished_one_wakes_none() -> None:
+    """Eight idle invoker threads, events one after another: each event wakes one thread. Before,
+    every finished event woke every idle thread (notify_all), and each took the GIL for nothing."""
+    fn = LocalFunction(FunctionConfig(), lambda: echo)
+    invoker = AsyncInvoker(fn, AsyncConfig(workers=8))
+    wakes: list[bool] = []
+    wait = invoker._cond.wait
+
+    def counted(timeout: float | None = None) -> bool:
+        notified = wait(timeout)
+        wakes.append(notified)
+        return notified
+
+    invoker._cond.wait = counted  # type: ignore[method-assign]
+    invoker.start()
+    time.sleep(0.2)  # all eight are waiting for work
+    for n in range(20):
+        invoker.submit({"n": n})
+        assert invoker.wait_idle(5)
+    invoker.stop()
+    assert fn.counters.snapshot()["invocations"] == 20
+    assert wakes.count(True) <= 20 + 8  # one per event, and stop() wakes each thread once
+
+
 def test_delivery_delay_is_applied() -> None:
     stamps: list[float] = []
     fn = LocalFunction(FunctionConfig(), lambda: lambda e, c: stamps.append(time.monotonic()))

@@ -23,6 +23,11 @@
   queue attribute, scans of the queue included, to read ``ContentBasedDeduplication``, which only
   a FIFO queue has: 10% of the process's CPU on a saturated S3 -> SQS -> Lambda run (py-spy, GIL
   samples). On a standard queue the patch skips that read; FIFO queues keep moto's code.
+* SQS wake-ups. moto wakes *every* long poll waiting on a queue (``notify_all``) for each message
+  it adds, though one receive takes it: with the SQS mapping's five pollers waiting, each file woke
+  five threads, each of which took the GIL (and, in process, the request gate) to find the queue
+  empty again. The patch wakes one waiter per message; the others go on waiting (moto's wait, its
+  one-second re-check and what it returns are unchanged).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def install() -> None:
         _patch_s3_url_module()
         _patch_sqs_wait()
         _patch_sqs_send()
+        _patch_sqs_wake_one()
         _installed = True
 
 
@@ -164,6 +170,28 @@ def _patch_sqs_send() -> None:
 
     originals["SQSBackend.send_message"] = original
     models.SQSBackend.send_message = send_message  # type: ignore[method-assign]
+
+
+class _WakeOnePerMessage(threading.Condition):
+    """moto's per-queue condition, but its ``notify_all`` (called once per message added) wakes
+    one waiting receive: one message is taken by one receive."""
+
+    def notify_all(self) -> None:
+        self.notify(1)
+
+
+def _patch_sqs_wake_one() -> None:
+    """Each ``Queue`` gets a condition that wakes one long poll per message added."""
+    from moto.sqs.models import Queue
+
+    original = Queue.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._messages_lock = _WakeOnePerMessage()  # nothing can wait on it yet
+
+    originals["Queue.__init__"] = original
+    Queue.__init__ = init  # type: ignore[method-assign]
 
 
 def serve(argv: list[str]) -> None:

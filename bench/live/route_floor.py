@@ -10,6 +10,8 @@ no Lambda environments, no recorder), on the same backend, by one thread unless 
   over) + parse the event + GET + PUT; and the same with its two sides on two threads, as they
   must be in a live run (the writer's thread PUTs, a function thread takes each event from a
   queue), which measures what threads alone cost on this machine;
+* ``s3-eventbridge-lambda``: the same as ``s3-lambda``, the bucket sending its events to
+  EventBridge's default bus instead, where a rule matches each and targets the function;
 * ``s3-sqs-lambda`` (and ``s3-sns-sqs-lambda``, through its topic): ``batch`` PUTs (each notifies
   the queue) + one ReceiveMessage of ``batch`` + per message parse + GET + PUT + one
   DeleteMessageBatch.
@@ -28,7 +30,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -43,6 +45,7 @@ from event_handlers.trigger import (
     NotificationRule,
     configure_notifications,
     configure_s3_sns_sqs_route,
+    eventbridge_pattern,
 )
 
 PREFIX = "incoming/"
@@ -86,6 +89,10 @@ def _process(env: BackendEnv, s3: Any, event: Any, n: int) -> None:
         s3.put_object(Bucket=env.bucket, Key=f"summaries/{n:08d}.json", Body=data[:64])
 
 
+Play = Callable[[BackendEnv, int, int], float]  # (backend, files, batch size) -> seconds
+Wiring = Callable[[BackendEnv, Callable[[dict[str, Any]], None]], AbstractContextManager[None]]
+
+
 @contextmanager
 def _function_notified(env: BackendEnv, submit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
     """The bucket notifies the route floor's function; moto's bridge hands each event to ``submit``."""
@@ -101,63 +108,95 @@ def _function_notified(env: BackendEnv, submit: Callable[[dict[str, Any]], None]
         moto_bridge.unregister_function(FUNCTION_ARN)
 
 
-def _s3_lambda(env: BackendEnv, files: int, batch: int) -> float:
-    del batch  # one event per object on this route
-    s3 = env.client("s3", "writer")
-    delivered: list[dict[str, Any]] = []
-    with _function_notified(env, delivered.append):
-        for i in range(10):  # warm the code paths
-            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
-            _process(env, s3, delivered.pop(), -i - 1)
-        started = time.perf_counter()
-        for i in range(files):
-            s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
-            _process(env, s3, delivered.pop(), i)
-        return time.perf_counter() - started
-
-
-def _s3_lambda_two_threads(env: BackendEnv, files: int, batch: int) -> float:
-    """The writer's PUTs on this thread, each event processed by a second thread (one CPU between
-    them: the GIL), timed until the last file is processed."""
-    del batch
-    s3 = env.client("s3", "writer")
-    function_s3 = env.client("s3", "runtime")
-    delivered: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    done = threading.Semaphore(0)
-    failed: list[BaseException] = []
-
-    def function() -> None:
-        n = 0
-        while (event := delivered.get()) is not None:
-            try:
-                _process(env, function_s3, event, n)
-            except BaseException as exc:  # handed to the timing thread, which raises it
-                failed.append(exc)
-            n += 1
-            done.release()
-
-    def wait_one() -> None:
-        if not done.acquire(timeout=PATIENCE_S):
-            raise RuntimeError(f"route floor: no file processed within {PATIENCE_S:g} s")
-        if failed:
-            raise RuntimeError("route floor: the function thread failed") from failed[0]
-
-    worker = threading.Thread(target=function, name="route-floor-function", daemon=True)
-    worker.start()
+@contextmanager
+def _function_ruled(env: BackendEnv, submit: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """The bucket sends its events to EventBridge, where a rule targets the route floor's function
+    (what ``trigger.configure_s3_eventbridge_route`` sets up, less the function's permission: no
+    function is deployed here); moto's bridge hands each matched event to ``submit``."""
+    moto_bridge.register_function(FUNCTION_ARN, submit)
     try:
-        with _function_notified(env, delivered.put):
+        configure_notifications(env.bucket, [], eventbridge=True, s3_client=env.client("s3", "setup"))
+        events = env.client("events", "setup")
+        pattern = json.dumps(eventbridge_pattern(env.bucket, PREFIX))
+        events.put_rule(Name="pve-route-floor", EventPattern=pattern, State="ENABLED")
+        events.put_targets(Rule="pve-route-floor", Targets=[{"Id": "handler", "Arn": FUNCTION_ARN}])
+        yield
+    finally:
+        moto_bridge.unregister_function(FUNCTION_ARN)
+
+
+def _one_thread(wiring: Wiring) -> Play:
+    """PUT, then the delivered event processed on the same thread, file after file."""
+
+    def play(env: BackendEnv, files: int, batch: int) -> float:
+        del batch  # one event per object on these routes
+        s3 = env.client("s3", "writer")
+        delivered: list[dict[str, Any]] = []
+        with wiring(env, delivered.append):
             for i in range(10):  # warm the code paths
                 s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
-                wait_one()
+                _process(env, s3, delivered.pop(), -i - 1)
             started = time.perf_counter()
             for i in range(files):
                 s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
-            for _ in range(files):
-                wait_one()
+                _process(env, s3, delivered.pop(), i)
             return time.perf_counter() - started
-    finally:
-        delivered.put(None)
-        worker.join(timeout=10)
+
+    return play
+
+
+def _two_threads(wiring: Wiring) -> Play:
+    """The writer's PUTs on this thread, each event processed by a second thread (one CPU between
+    them: the GIL), timed until the last file is processed."""
+
+    def play(env: BackendEnv, files: int, batch: int) -> float:
+        del batch
+        s3 = env.client("s3", "writer")
+        function_s3 = env.client("s3", "runtime")
+        delivered: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        done = threading.Semaphore(0)
+        failed: list[BaseException] = []
+
+        def function() -> None:
+            n = 0
+            while (event := delivered.get()) is not None:
+                try:
+                    _process(env, function_s3, event, n)
+                except BaseException as exc:  # handed to the timing thread, which raises it
+                    failed.append(exc)
+                n += 1
+                done.release()
+
+        def wait_one() -> None:
+            if not done.acquire(timeout=PATIENCE_S):
+                raise RuntimeError(f"route floor: no file processed within {PATIENCE_S:g} s")
+            if failed:
+                raise RuntimeError("route floor: the function thread failed") from failed[0]
+
+        worker = threading.Thread(target=function, name="route-floor-function", daemon=True)
+        worker.start()
+        try:
+            with wiring(env, delivered.put):
+                for i in range(10):  # warm the code paths
+                    s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}warm-{i}", Body=BODY)
+                    wait_one()
+                started = time.perf_counter()
+                for i in range(files):
+                    s3.put_object(Bucket=env.bucket, Key=f"{PREFIX}{i:08d}.csv", Body=BODY)
+                for _ in range(files):
+                    wait_one()
+                return time.perf_counter() - started
+        finally:
+            delivered.put(None)
+            worker.join(timeout=10)
+
+    return play
+
+
+_s3_lambda = _one_thread(_function_notified)
+_s3_lambda_two_threads = _two_threads(_function_notified)
+_s3_eventbridge_lambda = _one_thread(_function_ruled)
+_s3_eventbridge_lambda_two_threads = _two_threads(_function_ruled)
 
 
 def _notify_queue(env: BackendEnv, url: str, arn: str) -> None:
@@ -227,9 +266,6 @@ def _queue_route(
     return time.perf_counter() - started
 
 
-Play = Callable[[BackendEnv, int, int], float]  # (backend, files, batch size) -> seconds
-
-
 @dataclass(frozen=True)
 class _Way:
     """One way of playing a route's least work: how, in words, and at which batch size."""
@@ -256,6 +292,19 @@ _S3_LAMBDA_WAYS = (
     ),
 )
 
+_S3_EVENTBRIDGE_LAMBDA_WAYS = (
+    _Way(
+        "one thread",
+        _s3_eventbridge_lambda,
+        "PUT (to EventBridge, a rule matches) + parse + GET + PUT",
+    ),
+    _Way(
+        "two threads",
+        _s3_eventbridge_lambda_two_threads,
+        "PUT (to EventBridge, a rule matches) on one thread; parse + GET + PUT on another",
+    ),
+)
+
 #: The route-floor facet: the ways each kind's own least work per file is played (none: a kind
 #: whose route has no floor of its own here, a poller's or one not played on its own yet).
 ROUTES: dict[Kind, tuple[_Way, ...]] = {
@@ -265,7 +314,7 @@ ROUTES: dict[Kind, tuple[_Way, ...]] = {
     Kind.S3_SQS_LAMBDA: tuple(
         _Way(f"one thread, batch {b}", _s3_sqs_lambda, _sqs_steps(b), b) for b in SQS_BATCHES
     ),
-    Kind.S3_EVENTBRIDGE_LAMBDA: (),
+    Kind.S3_EVENTBRIDGE_LAMBDA: _S3_EVENTBRIDGE_LAMBDA_WAYS,
     Kind.S3_SNS_SQS_LAMBDA: tuple(
         _Way(f"one thread, batch {b}", _s3_sns_sqs_lambda, _sqs_steps(b, "the topic, which delivers to"), b)
         for b in SQS_BATCHES

@@ -77,6 +77,7 @@ class _Queued:
     request_id: str = field(compare=False, default_factory=lambda: str(uuid.uuid4()))
 
 
+IDLE_WAIT_S = 5.0  # an idle worker's backstop wait; pushes and stop() wake workers, never a timer
 FailureSink = Callable[[dict[str, Any]], None]
 
 
@@ -104,7 +105,12 @@ class AsyncInvoker:
         self._clock = clock
         self._heap: list[_Queued] = []
         self._seq = itertools.count()
-        self._cond = threading.Condition()
+        # one lock, two conditions: workers wait for work, ``wait_idle`` for the queue to drain, so
+        # a finished event wakes no idle worker and a new event wakes one (no thundering herd: on
+        # one core every needless wake-up is a thread that takes the GIL for nothing)
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # an event was queued (or stop)
+        self._drained = threading.Condition(lock)  # nothing queued or running any more (or stop)
         self._in_flight = 0
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -154,9 +160,9 @@ class AsyncInvoker:
                             item = heapq.heappop(self._heap)
                             self._grow_if_waiting(now)
                             return item
-                        self._cond.wait(min(wait, 0.5))
+                        self._cond.wait(min(wait, IDLE_WAIT_S))
                     else:
-                        self._cond.wait(0.5)
+                        self._cond.wait(IDLE_WAIT_S)  # a push or stop() wakes it; the timeout is a backstop
             finally:
                 self._idle -= 1
 
@@ -176,7 +182,8 @@ class AsyncInvoker:
             finally:
                 with self._cond:
                     self._in_flight -= 1
-                    self._cond.notify_all()
+                    if not self._in_flight and not self._heap:
+                        self._drained.notify_all()
 
     def _attempt(self, item: _Queued) -> None:
         age = self._clock() - item.enqueued_at
@@ -241,18 +248,19 @@ class AsyncInvoker:
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or running; False if ``timeout`` passed first."""
         deadline = time.monotonic() + timeout
-        with self._cond:
+        with self._drained:
             while self._heap or self._in_flight:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(min(remaining, 0.1))
+                self._drained.wait(min(remaining, 0.5))  # a queued retry falling due is polled
         return True
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+            self._drained.notify_all()
         for thread in self._threads:
             thread.join(timeout)
 

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IDLE_WAIT_S = 5.0  # a dispatch thread's backstop wait when no batch is queued
+
 
 @dataclass(frozen=True)
 class SqsMappingConfig:
@@ -288,8 +290,10 @@ class SqsEventSourceMapping:
         while not self._paused(slot):
             with self._due_changed:
                 while not self._stop.is_set() and (not self._due or self._due[0][0] > time.monotonic()):
-                    wait = self._due[0][0] - time.monotonic() if self._due else 0.5
-                    self._due_changed.wait(max(0.001, min(wait, 0.5)))
+                    # a batch queued (or stop) wakes it: an empty heap needs no timer; without a
+                    # modelled delay these threads have nothing to do and should cost nothing
+                    wait = self._due[0][0] - time.monotonic() if self._due else IDLE_WAIT_S
+                    self._due_changed.wait(max(0.001, min(wait, IDLE_WAIT_S)))
                 if self._stop.is_set():
                     return
                 _, _, messages = heapq.heappop(self._due)
