@@ -40,7 +40,14 @@ from bench.results.model import (
 from bench.results.records import COLUMNS
 from bench.scenario.retention import StartState, parse_retention, start_state
 from bench.scenario.seeds import WRITER_LEAD_S, poll_phase, strategy_seed
-from bench.scenario.spec import Arrivals, Scenario
+from bench.scenario.spec import (
+    Arrivals,
+    HybridStrategy,
+    PollStrategy,
+    Scenario,
+    ScheduledPollStrategy,
+    Strategy,
+)
 from bench.simulate.arrivals import (
     CHUNK_FILES,
     arrival_chunks,
@@ -228,27 +235,9 @@ def simulate_scenario(
     started = datetime.now(UTC)
     setup = prepare(scenario, options)
     runs = run_strategies(setup, options.on_chunk)
-    tallies = {r.name: r.tally for r in runs}
-    models = {r.name: r.model for r in runs}
     rows = [frame for _, _, frame in sorted((c, r.index, f) for r in runs for c, f in r.rows)]
     records = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COLUMNS)
-    summary = _summary(
-        scenario,
-        tallies,
-        models,
-        records,
-        setup.profile,
-        setup.processing,
-        setup.listing,
-        setup.bucket,
-        options,
-        started,
-        command,
-        sampled=setup.sample_p < 1.0,
-        expected=setup.expected,
-        rate_per_s=setup.rate_per_s,
-        work=setup.work,
-    )
+    summary = _summary(setup, Outcome(runs, records, started, command))
     if setup.work is not None and options.files_per_day is not None:  # decide's view beside the projection
         from bench.decide.beside import beside_run
 
@@ -330,9 +319,19 @@ def make_strategy_model(setup: Setup, index: int) -> Model:
         rate_per_s=setup.rate_per_s,
         work=setup.work,
     )
-    interval = float(getattr(spec, "interval_s", getattr(spec, "sweep_interval_s", 1.0)))
     phase = _live_phase(options.live, spec.name)
-    return make_model(spec, ctx, poll_phase(seed, interval) if phase is None else phase)
+    interval = cycle_interval_s(spec)
+    if phase is None:  # an event route has no schedule: its model takes no phase
+        phase = 0.0 if interval is None else poll_phase(seed, interval)
+    return make_model(spec, ctx, phase)
+
+
+def cycle_interval_s(spec: Strategy) -> float | None:
+    """Seconds between a strategy's listings (a poll's or scheduled poll's cycle, a hybrid's
+    sweep), or None for a route that only reacts to events."""
+    if isinstance(spec, PollStrategy | ScheduledPollStrategy):
+        return spec.interval_s
+    return spec.sweep_interval_s if isinstance(spec, HybridStrategy) else None
 
 
 def run_strategies(setup: Setup, on_chunk: Callable[[int, float], None] | None = None) -> list[StrategyRun]:
@@ -447,113 +446,133 @@ def _records(
     )
 
 
-def _summary(  # noqa: PLR0913  (one summary from every tally the run kept; replaced by the results builder)
-    scenario: Scenario,
-    tallies: dict[str, StrategyTally],
-    models: dict[str, FinishedModel],
-    records: pd.DataFrame,
-    profile: LatencyProfile,
-    processing: Distribution,
-    listing: Listing,
-    bucket: StartState,
-    options: SimulationOptions,
-    started: datetime,
-    command: str,
-    *,
-    sampled: bool,
-    expected: float,
-    rate_per_s: float,
-    work: Work | None = None,
-) -> Run:
-    strategies: dict[str, StrategyResult] = {}
-    notes: list[str] = []
-    for spec in scenario.strategies:
-        tally, totals = tallies[spec.name], models[spec.name].totals
-        counters = {
-            k: (int(v) if float(v).is_integer() and k != "gb_s" else round(float(v), 9))
-            for k, v in totals.counters.items()
-        }
-        model = models[spec.name]
-        checked = model.stability(rate_per_s)
-        strategies[spec.name] = strategy_result(
-            spec,
-            scenario.backend_of(spec),
-            files=tally.files,
-            processed=tally.processed,
-            missed=tally.files - tally.processed,
-            latency_s=tally.latency.summary(),
-            detection_s=tally.detection.summary(),
-            processing_s=_processing(records, spec.name),
-            paths={k: v for k, v in tally.paths.items() if v},
-            counters=counters,
-            api_calls={k: int(v) for k, v in sorted(totals.api_calls.items())},
-            notes=totals.notes,
-            instance_s=tally.last_activity,
-            feasible=not totals.why_not,
-            why_not="; ".join(totals.why_not) or None,
-            simulation=SimulationStats(
-                seconds=round(tally.seconds, 3),
-                files_per_second=round(tally.files / tally.seconds) if tally.seconds else None,
-                exact_quantiles=tally.latency.exact,
-            ),
-        ).model_copy(update=checked.fields())
-        notes += totals.notes
-    simulation = SimulationInfo(
-        days=options.days,
-        files_per_day=options.files_per_day,
-        expected_files=expected,
-        processing=(
-            {"kind": processing.kind, **dict(processing.params), "source": processing.source}
-            if work is None
-            else {
-                "kind": "work",
-                "cpu_s": work.cpu_s,
-                "wait_s": work.wait_s,  # the file's transfer included, as pve decide
-                "file_size_mb": mean_file_size(scenario) / 1e6,  # the scenario's mean file size
-                "requirements": dict(scenario.requirements),  # the scenario's [requirements], as given
-                "source": WORK_SOURCE,
-            }
-        ),
-        listing={
-            "base_s": listing.base_s,
-            "per_page_s": listing.per_page_s,
-            "per_object_s": listing.per_object_s,
-            "source": listing.source,
-        },
-        bucket=BucketInfo(
-            retention=bucket.retention.spec,
-            start=bucket.start,
-            initial_objects=round(bucket.initial_objects),
-            history_days=bucket.history_days,
-            label=bucket.label,
-            listed_days=round(retained_days(bucket, load_pricing().hours_per_month / 24.0), 6),
-        ),
-        records="a uniform sample of the files" if sampled else "every file",
-        time_origin="seconds from the writer's start (real seconds: scenario seconds / time_scale)",
-        replayed_live_schedules=options.live is not None,
-        scaling={"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
-        approximations=[
-            "poll: listings at fixed ticks, each taking pages x per-page time; a cycle that overruns "
-            "is not delayed here, while the live loop would start its next listing late; a poller "
-            "whose listings cannot fit its interval is marked feasible: false",
-            "lifecycle expiry at exactly N days (S3 expires asynchronously, usually a little later)",
-            "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
-            "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
-            "those that waited go B at a time; empty receives are expected values per minute",
-            "Lambda concurrency: exact below the limit; the fluid approximation above it",
-        ],
-    )
+APPROXIMATIONS = (
+    "poll: listings at fixed ticks, each taking pages x per-page time; a cycle that overruns "
+    "is not delayed here, while the live loop would start its next listing late; a poller "
+    "whose listings cannot fit its interval is marked feasible: false",
+    "lifecycle expiry at exactly N days (S3 expires asynchronously, usually a little later)",
+    "SQS: the mapping's concurrent batches scale once a minute on a fluid backlog "
+    "(event_handlers.runtime.scaling); a message finding a batch slot free opens a batch, "
+    "those that waited go B at a time; empty receives are expected values per minute",
+    "Lambda concurrency: exact below the limit; the fluid approximation above it",
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a simulation left for its summary: every strategy's pass, the records kept, and how
+    the run was started (its clock and command line)."""
+
+    runs: Sequence[StrategyRun]
+    records: pd.DataFrame
+    started: datetime
+    command: str
+
+
+def _summary(setup: Setup, outcome: Outcome) -> Run:
+    """The run's ``summary.json``, priced: each strategy's results and how the simulation was set
+    up, validated by the results model (``bench.results.build``)."""
+    strategies = {r.name: _strategy_result(setup, r, outcome.records) for r in outcome.runs}
+    notes = [note for r in outcome.runs for note in r.model.totals.notes]
     run = build_run(
         RunKind.SIMULATED,
-        scenario,
+        setup.scenario,
         strategies,
-        profile=profile_info(profile),
-        environment=capture_environment(started),
-        command=command,
-        simulation=simulation,
+        profile=profile_info(setup.profile),
+        environment=capture_environment(outcome.started),
+        command=outcome.command,
+        simulation=_simulation_info(setup),
         notes=notes,
     )
     return priced(run, load_pricing())
+
+
+def _strategy_result(setup: Setup, strategy: StrategyRun, records: pd.DataFrame) -> StrategyResult:
+    """One strategy's results from its tally and its finished model, with its stability at the
+    run's rate."""
+    spec = setup.scenario.strategies[strategy.index]
+    tally, totals = strategy.tally, strategy.model.totals
+    return strategy_result(
+        spec,
+        setup.scenario.backend_of(spec),
+        files=tally.files,
+        processed=tally.processed,
+        missed=tally.files - tally.processed,
+        latency_s=tally.latency.summary(),
+        detection_s=tally.detection.summary(),
+        processing_s=_processing(records, spec.name),
+        paths={k: v for k, v in tally.paths.items() if v},
+        counters=_counters(totals),
+        api_calls={k: int(v) for k, v in sorted(totals.api_calls.items())},
+        notes=totals.notes,
+        instance_s=tally.last_activity,
+        feasible=not totals.why_not,
+        why_not="; ".join(totals.why_not) or None,
+        simulation=SimulationStats(
+            seconds=round(tally.seconds, 3),
+            files_per_second=round(tally.files / tally.seconds) if tally.seconds else None,
+            exact_quantiles=tally.latency.exact,
+        ),
+    ).model_copy(update=strategy.model.stability(setup.rate_per_s).fields())
+
+
+def _counters(totals: ModelTotals) -> dict[str, int | float]:
+    """A model's counters as the summary stores them: whole numbers as int (GB-s stays a float)."""
+    return {
+        k: (int(v) if float(v).is_integer() and k != "gb_s" else round(float(v), 9))
+        for k, v in totals.counters.items()
+    }
+
+
+def _simulation_info(setup: Setup) -> SimulationInfo:
+    """How the simulation was set up: its period, its model inputs, the bucket's start."""
+    options = setup.options
+    return SimulationInfo.model_validate(
+        {
+            "days": options.days,
+            "files_per_day": options.files_per_day,
+            "expected_files": setup.expected,
+            "processing": _processing_info(setup),
+            "listing": {
+                "base_s": setup.listing.base_s,
+                "per_page_s": setup.listing.per_page_s,
+                "per_object_s": setup.listing.per_object_s,
+                "source": setup.listing.source,
+            },
+            "bucket": _bucket_info(setup.bucket),
+            "records": "a uniform sample of the files" if setup.sample_p < 1.0 else "every file",
+            "time_origin": "seconds from the writer's start (real seconds: scenario seconds / time_scale)",
+            "replayed_live_schedules": options.live is not None,
+            "scaling": {"sqs_mapping": SQS_RULES.as_dict(), "lambda": LAMBDA_RULES.as_dict()},
+            "approximations": list(APPROXIMATIONS),
+        }
+    )
+
+
+def _processing_info(setup: Setup) -> dict[str, Any]:
+    """The processing time the models drew: the work model when it rules, else the distribution."""
+    work, processing = setup.work, setup.processing
+    if work is None:
+        return {"kind": processing.kind, **dict(processing.params), "source": processing.source}
+    return {
+        "kind": "work",
+        "cpu_s": work.cpu_s,
+        "wait_s": work.wait_s,  # the file's transfer included, as pve decide
+        "file_size_mb": setup.file_size / 1e6,  # the scenario's mean file size
+        "requirements": dict(setup.scenario.requirements),  # the scenario's [requirements], as given
+        "source": WORK_SOURCE,
+    }
+
+
+def _bucket_info(bucket: StartState) -> BucketInfo:
+    return BucketInfo(
+        retention=bucket.retention.spec,
+        start=bucket.start,
+        initial_objects=round(bucket.initial_objects),
+        history_days=bucket.history_days,
+        label=bucket.label,
+        listed_days=round(retained_days(bucket, load_pricing().hours_per_month / 24.0), 6),
+    )
 
 
 def _processing(records: pd.DataFrame, name: str) -> dict[str, float | None]:
