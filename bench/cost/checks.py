@@ -54,7 +54,7 @@ def s3_request_rates(c: Case) -> list[str]:
     writes, reads = c.rate, c.rate
     if c.polls:
         reads += poll_usage(c.d, c.files_per_month, c.month_s).lists / c.month_s
-        if c.d.cursor == "inbox":
+        if c.d.poll.cursor == "inbox":
             writes += c.rate
     out = []
     if writes > c.limit("s3_put_per_prefix_per_s"):
@@ -70,12 +70,12 @@ def ec2_listing(c: Case) -> list[str]:
     usage = poll_usage(c.d, c.files_per_month, c.month_s)
     out = []
     listing = usage.pages_per_cycle * c.per_page_s
-    if listing > c.d.interval_s:
+    if listing > c.d.poll.interval_s:
         out.append(
             f"listing {_fmt(usage.pages_per_cycle)} pages takes {_fmt(listing)} s, longer than the "
-            f"{c.d.interval_s:g} s interval"
+            f"{c.d.poll.interval_s:g} s interval"
         )
-    if usage.sweeps and usage.sweep_pages * c.per_page_s > c.d.interval_s * c.d.sweep_every:
+    if usage.sweeps and usage.sweep_pages * c.per_page_s > c.d.poll.interval_s * c.d.poll.sweep_every:
         out.append(f"a full sweep ({_fmt(usage.sweep_pages * c.per_page_s)} s) outlasts the sweep period")
     return out
 
@@ -83,12 +83,12 @@ def ec2_listing(c: Case) -> list[str]:
 def scheduled_function(c: Case) -> list[str]:
     usage = poll_usage(c.d, c.files_per_month, c.month_s)
     per_cycle = c.files_per_month / usage.cycles
-    work = usage.pages_per_cycle * c.lambda_page_s + per_cycle * c.d.lambda_s + c.d.state_ms / 1000.0
+    work = usage.pages_per_cycle * c.lambda_page_s + per_cycle * c.d.lambda_s + c.d.poll.state_ms / 1000.0
     out = []
     if work > c.timeout:
         out.append(f"one invocation's work ({_fmt(work)} s) exceeds Lambda's {c.timeout:g} s timeout")
-    elif work > c.d.interval_s:
-        out.append(f"one invocation's work ({_fmt(work)} s) outlasts the {c.d.interval_s:g} s schedule")
+    elif work > c.d.poll.interval_s:
+        out.append(f"one invocation's work ({_fmt(work)} s) outlasts the {c.d.poll.interval_s:g} s schedule")
     sweep = usage.sweep_pages * c.lambda_page_s
     if usage.sweeps and sweep > c.timeout:
         out.append(
@@ -100,14 +100,14 @@ def scheduled_function(c: Case) -> list[str]:
 def hybrid_sweep(c: Case) -> list[str]:
     """The sweep's longest listing, split over ``sweep_parallel`` prefixes listed at once, must
     fit one function's timeout (an inventory report is read, not listed)."""
-    if c.d.sweep_cursor == "inventory":
+    if c.d.sweep.sweep_cursor == "inventory":
         return []
     d = c.d
     pages = hybrid_sweep_usage(d, c.files_per_month, c.month_s).longest_pages
     seconds = pages * c.lambda_page_s
     if seconds <= c.timeout:
         return []
-    split = f" per prefix of {d.sweep_parallel}" if d.sweep_parallel > 1 else ""
+    split = f" per prefix of {d.sweep.sweep_parallel}" if d.sweep.sweep_parallel > 1 else ""
     return [f"the sweep lists {_fmt(pages)} pages{split} ({_fmt(seconds)} s) > {c.timeout:g} s timeout"]
 
 
@@ -127,7 +127,7 @@ def lambda_concurrency(c: Case) -> list[str]:
 
 def sqs_in_flight(c: Case) -> list[str]:
     batch = sqs_batch_fill(c.d, c.rate)
-    in_flight = c.rate * (c.d.batching_window_s + c.d.sqs_turnaround_s + batch * c.d.lambda_s)
+    in_flight = c.rate * (c.d.queue.batching_window_s + c.d.queue.sqs_turnaround_s + batch * c.d.lambda_s)
     limit = c.limit("sqs_in_flight")
     if in_flight <= limit:
         return []

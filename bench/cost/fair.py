@@ -43,10 +43,10 @@ def requirement_deployment(
     }
     if not row(d.kind).on_lambda:  # a fleet of instances
         fields.update(azs=req.azs, network=req.network, instance="auto")
-    if d.cursor == "inbox":
+    if d.poll.cursor == "inbox":
         fields["archive_processed"] = keep  # kept inputs leave the inbox by COPY to an archive prefix
-        if d.name == inbox_label(d.interval_s, archive=False):  # the standard name says what it does
-            fields["name"] = inbox_label(d.interval_s, archive=keep)
+        if d.name == inbox_label(d.poll.interval_s, archive=False):  # the standard name says what it does
+            fields["name"] = inbox_label(d.poll.interval_s, archive=keep)
     fields["delete_inputs"] = not keep  # every option deletes what it processed (an event route too)
     return d.with_(**fields)
 

@@ -455,40 +455,42 @@ class PollUsage:
 
 def poll_usage(d: Deployment, files_per_month: float, month_s: float) -> PollUsage:
     """What a month of polling lists, from the cursor and the files retained in the prefix."""
-    cycles = month_s / d.interval_s
+    cycles = month_s / d.poll.interval_s
     per_cycle = files_per_month / cycles
     files_per_day = files_per_month / (month_s / 86400.0)
-    retained = 0.0 if d.delete_inputs else files_per_day * d.retention_days  # deleted: nothing stays
+    retained = (
+        0.0 if d.files.delete_inputs else files_per_day * d.files.retention_days
+    )  # deleted: nothing stays
     extra: dict[str, float] = {}
     sweep_pages = sweeps = 0.0
-    if d.cursor in ("seen-set", "watermark"):
+    if d.poll.cursor in ("seen-set", "watermark"):
         pages = _pages(retained)
-    elif d.cursor == "start-after":
+    elif d.poll.cursor == "start-after":
         pages = _pages(per_cycle)
-        sweeps, sweep_pages = cycles / d.sweep_every, _pages(retained)
-    elif d.cursor == "inbox":
+        sweeps, sweep_pages = cycles / d.poll.sweep_every, _pages(retained)
+    elif d.poll.cursor == "inbox":
         pages = _pages(per_cycle)
         extra = {"DeleteObject": files_per_month}
-        if d.archive_processed:
+        if d.poll.archive_processed:
             extra["CopyObject"] = files_per_month
     else:
-        raise ValueError(f"unknown cursor {d.cursor!r}")
+        raise ValueError(f"unknown cursor {d.poll.cursor!r}")
     return PollUsage(cycles, cycles * pages + sweeps * sweep_pages, extra, pages, sweep_pages, sweeps)
 
 
 def sqs_batch_fill(d: Deployment, rate_per_s: float) -> float:
     """Mean messages per batch: those arriving while each poller is away (batching window plus
     turnaround), shared among the pollers; at least one, at most the batch size (an assumption)."""
-    pollers = max(1, d.sqs_pollers)
-    fill = 1.0 + rate_per_s * (d.batching_window_s + d.sqs_turnaround_s) / pollers
-    return min(float(d.batch_size), fill)
+    pollers = max(1, d.queue.sqs_pollers)
+    fill = 1.0 + rate_per_s * (d.queue.batching_window_s + d.queue.sqs_turnaround_s) / pollers
+    return min(float(d.queue.batch_size), fill)
 
 
 def sqs_empty_receives(d: Deployment, rate_per_s: float, month_s: float) -> float:
     """Empty long polls in a month: each idle poller returns empty after ``sqs_wait_s`` when no
     message reached it (Poisson arrivals shared evenly among the pollers)."""
-    pollers = max(1, d.sqs_pollers)
-    wait = max(1, d.sqs_wait_s)
+    pollers = max(1, d.queue.sqs_pollers)
+    wait = max(1, d.queue.sqs_wait_s)
     return pollers * month_s / wait * math.exp(-rate_per_s * wait / pollers)
 
 
@@ -528,14 +530,20 @@ def _lambda_lines(
     processing's per file (a poller's too)."""
     cost = CostBreakdown()
     if invocations:
-        cost += lambda_usage_cost(invocations, gb_s, d.arch, free_tier, pricing=p)
-        init_gb_s = invocations * d.cold_start_share * d.init_s * d.memory_mb / 1024.0
+        cost += lambda_usage_cost(invocations, gb_s, d.function.arch, free_tier, pricing=p)
+        init_gb_s = (
+            invocations * d.function.cold_start_share * d.function.init_s * d.function.memory_mb / 1024.0
+        )
         if init_gb_s:
-            with_init = lambda_usage_cost(invocations, gb_s + init_gb_s, d.arch, free_tier, pricing=p)
+            with_init = lambda_usage_cost(
+                invocations, gb_s + init_gb_s, d.function.arch, free_tier, pricing=p
+            )
             init = with_init.components["lambda.compute"] - cost.components["lambda.compute"]
             if init:
                 cost += CostBreakdown({"lambda.init": init})
-    log_bytes = invocations * d.log_bytes_per_invocation + files_per_month * d.log_bytes_per_file
+    log_bytes = (
+        invocations * d.function.log_bytes_per_invocation + files_per_month * d.needs.log_bytes_per_file
+    )
     if log_bytes:
         cost += logs_cost(log_bytes / 1e9, free_tier, pricing=p)
     return cost
@@ -552,24 +560,26 @@ def _requirement_lines(
     storage), the archive COPY, S3 storage of the inputs kept, KMS requests and key."""
     lines: dict[str, float] = {}
     per_day = files_per_month / (p.month_s / 86400.0)
-    if d.idempotency_ledger and files_per_month:
+    if d.needs.idempotency_ledger and files_per_month:
         lines["dynamodb.ledger_writes"] = (
-            files_per_month * d.ledger_writes_per_file * p["dynamodb_write_request"]
+            files_per_month * d.needs.ledger_writes_per_file * p["dynamodb_write_request"]
         )
-        if d.ledger_ttl_days:
-            gb = per_day * d.ledger_ttl_days * LEDGER_ITEM_BYTES / 2**30
+        if d.needs.ledger_ttl_days:
+            gb = per_day * d.needs.ledger_ttl_days * LEDGER_ITEM_BYTES / 2**30
             allowance = p.free_tier.get("dynamodb_storage_gb", 0.0)
             lines["dynamodb.ledger_storage"] = (
                 _free(gb, allowance, free_tier) * p["dynamodb_storage_gb_month"]
             )
     if archive_copies:
         lines["s3.archive_copy"] = archive_copies * p["s3_put_copy_post_list"]
-    if d.s3_storage and d.retention_days and not d.delete_inputs:
-        gb = per_day * d.retention_days * d.file_size_mb / 1024.0
+    if d.s3_storage and d.files.retention_days and not d.files.delete_inputs:
+        gb = per_day * d.files.retention_days * d.files.file_size_mb / 1024.0
         lines["s3.storage"] = gb * p["s3_standard_gb_month"]
-    if d.encryption in ("sse-kms", "sse-kms-bucket-key"):
-        requests = files_per_month * (1 + d.outputs_per_file) + 2 * archive_copies  # Decrypt, GenerateDataKey
-        if d.encryption == "sse-kms-bucket-key":
+    if d.needs.encryption in ("sse-kms", "sse-kms-bucket-key"):
+        requests = (
+            files_per_month * (1 + d.files.outputs_per_file) + 2 * archive_copies
+        )  # Decrypt, GenerateDataKey
+        if d.needs.encryption == "sse-kms-bucket-key":
             requests *= KMS_BUCKET_KEY_SHARE
         lines["kms.requests"] = (
             _free(requests, p.free_tier.get("kms_requests", 0.0), free_tier) * p["kms_request"]
@@ -583,29 +593,29 @@ def poller_sizing(
 ) -> Sizing:
     """The poller's instances at its busiest hour (``peak_factor`` x the mean rate): the cheapest
     type and count of the pricing table's ``[instances]`` keeping CPU, memory and network at or
-    under 70%, at least one per Availability Zone. ``d.instance`` pins the type ("auto": any)."""
+    under 70%, at least one per Availability Zone. ``d.poll.instance`` pins the type ("auto": any)."""
     u = usage or poll_usage(d, files_per_month, p.month_s)
-    rate = files_per_month / p.month_s * d.peak_factor
-    list_vcpus = (u.lists / u.cycles if u.cycles else 0.0) / d.interval_s * d.list_cpu_s_per_page
-    service = d.cpu_s + d.wait_s
+    rate = files_per_month / p.month_s * d.poll.peak_factor
+    list_vcpus = (u.lists / u.cycles if u.cycles else 0.0) / d.poll.interval_s * d.poll.list_cpu_s_per_page
+    service = d.work.cpu_s + d.work.wait_s
     workers = max(1, math.ceil(rate * service / TARGET - 1e-9))
     seen = 0.0
-    if d.cursor in ("seen-set", "watermark"):  # every key still in the prefix, in memory
-        kept = 0.0 if d.delete_inputs else d.retention_days
+    if d.poll.cursor in ("seen-set", "watermark"):  # every key still in the prefix, in memory
+        kept = 0.0 if d.files.delete_inputs else d.files.retention_days
         seen = files_per_month / (p.month_s / 86400.0) * kept * SEEN_KEY_BYTES / 1e6
     demand = Demand(
-        vcpus=rate * d.cpu_s + list_vcpus,
-        network_gbps=rate * d.file_size_mb * (1 + d.outputs_per_file) * 8e6 / 1e9,
-        shared_mb=workers * d.file_size_mb * 2,
+        vcpus=rate * d.work.cpu_s + list_vcpus,
+        network_gbps=rate * d.files.file_size_mb * (1 + d.files.outputs_per_file) * 8e6 / 1e9,
+        shared_mb=workers * d.files.file_size_mb * 2,
         per_instance_mb=PROCESS_MB + seen,
-        min_count=max(1, d.azs),
+        min_count=max(1, d.needs.azs),
     )
     table = p.instances or _bundled().instances
     prices = {key: p[key] for spec in table.values() for key in (spec.price, spec.surplus_price) if key}
-    extra = (p["public_ipv4_hour"] if _public(d) else 0.0) + d.ebs_root_gb * p[
+    extra = (p["public_ipv4_hour"] if _public(d) else 0.0) + d.poll.ebs_root_gb * p[
         "ebs_gp3_gb_month"
     ] / p.hours_per_month
-    only = None if d.instance == "auto" else d.instance
+    only = None if d.poll.instance == "auto" else d.poll.instance
     if only is not None and only not in table:
         raise ValueError(f"unknown instance {only!r}; known: {', '.join(table)}")
     return size_poller(demand, table, prices, only=only, extra_hourly=extra)
@@ -615,7 +625,7 @@ poll_sizing_for = poller_sizing  # the name feasibility imports
 
 
 def _public(d: Deployment) -> bool:
-    return d.public_ipv4 and d.network == "public"
+    return d.public_ipv4 and d.needs.network == "public"
 
 
 def poller_fleet_cost(
@@ -628,21 +638,21 @@ def poller_fleet_cost(
     spec = table[sizing.instance]
     hours = p.hours_per_month
     lines = {"ec2.instance": sizing.count * hours * p[spec.price]}
-    cpu_hours = files_per_month * d.cpu_s / 3600.0
+    cpu_hours = files_per_month * d.work.cpu_s / 3600.0
     surplus = max(0.0, cpu_hours - sizing.count * spec.vcpus * spec.cpu_baseline * hours)
     if surplus and spec.surplus_price:
         lines["ec2.cpu_credits"] = surplus * p[spec.surplus_price]
     if _public(d):
         lines["ec2.public_ipv4"] = sizing.count * hours * p["public_ipv4_hour"]
-    if d.ebs_root_gb:
-        lines["ec2.ebs_root"] = sizing.count * d.ebs_root_gb * p["ebs_gp3_gb_month"]
-    azs = max(1, d.azs)
-    log_gb = files_per_month * d.log_bytes_per_file / 1e9
-    if d.network == "nat":  # every byte to S3, DynamoDB and CloudWatch Logs goes through it
-        s3_gb = files_per_month * d.file_size_mb * (1 + d.outputs_per_file) / 1000.0
+    if d.poll.ebs_root_gb:
+        lines["ec2.ebs_root"] = sizing.count * d.poll.ebs_root_gb * p["ebs_gp3_gb_month"]
+    azs = max(1, d.needs.azs)
+    log_gb = files_per_month * d.needs.log_bytes_per_file / 1e9
+    if d.needs.network == "nat":  # every byte to S3, DynamoDB and CloudWatch Logs goes through it
+        s3_gb = files_per_month * d.files.file_size_mb * (1 + d.files.outputs_per_file) / 1000.0
         lines["vpc.nat_gateway_hours"] = azs * hours * p["nat_gateway_hour"]
         lines["vpc.nat_gateway_gb"] = (s3_gb + log_gb) * p["nat_gateway_gb"]
-    elif d.network == "endpoint" and log_gb:  # S3 and DynamoDB: free gateway endpoints; logs: interface
+    elif d.needs.network == "endpoint" and log_gb:  # S3 and DynamoDB: free gateway endpoints; logs: interface
         lines["vpc.endpoint_hours"] = azs * hours * p["interface_endpoint_hour"]
         lines["vpc.endpoint_gb"] = log_gb * p["interface_endpoint_gb"]
     return CostBreakdown(lines)
@@ -654,12 +664,12 @@ def hybrid_sweep_cost(
     """The hybrid's sweep (a scheduled function finding what notifications missed) and the missed
     files' processing: (cost, invocations, GB-seconds). ``sweep_cursor`` "inventory" reads a
     daily S3 Inventory report instead of listing."""
-    missed = files_per_month * d.missed_share
+    missed = files_per_month * d.sweep.missed_share
     days = p.month_s / 86400.0
     cost = CostBreakdown()
-    if d.sweep_cursor == "inventory":
+    if d.sweep.sweep_cursor == "inventory":
         per_day = files_per_month / days
-        kept = 1.0 if d.delete_inputs else max(1.0, d.retention_days)
+        kept = 1.0 if d.files.delete_inputs else max(1.0, d.files.retention_days)
         objects = per_day * kept * days  # every object in the bucket, once a day
         cost += CostBreakdown({"s3.inventory": objects * p["s3_inventory_million_objects"]})
         cycles, lists = days, 0.0
@@ -668,14 +678,18 @@ def hybrid_sweep_cost(
         cycles, lists = usage.cycles, usage.lists
         cost += s3_request_cost({"ListObjectsV2": lists}, pricing=p)
     cost += s3_request_cost(
-        {"GetObject": cycles + missed, "PutObject": cycles + missed * d.outputs_per_file}, pricing=p
+        {"GetObject": cycles + missed, "PutObject": cycles + missed * d.files.outputs_per_file}, pricing=p
     )
     cost += scheduler_cost(cycles, free_tier, pricing=p)
     list_ms = d.list_s_per_page(on_lambda=True) * 1000.0
     invocations = cycles  # a full sweep split over P prefixes runs P functions at once
-    if d.sweep_cursor != "start-after" and d.sweep_cursor != "inventory":
-        invocations *= max(1, d.sweep_parallel)
-    gb_s = _gb_s(lists * list_ms + missed * d.lambda_s * 1000 + cycles * d.state_ms, d.memory_mb, invocations)
+    if d.sweep.sweep_cursor != "start-after" and d.sweep.sweep_cursor != "inventory":
+        invocations *= max(1, d.sweep.sweep_parallel)
+    gb_s = _gb_s(
+        lists * list_ms + missed * d.lambda_s * 1000 + cycles * d.poll.state_ms,
+        d.function.memory_mb,
+        invocations,
+    )
     return cost, invocations, gb_s
 
 
@@ -693,14 +707,14 @@ def hybrid_sweep_usage(d: Deployment, files_per_month: float, month_s: float) ->
     missed notification's file is among them once its grace has passed; ``pve simulate`` models the
     same); "seen-set"/"watermark" list the whole prefix, split over ``sweep_parallel`` prefixes
     listed by as many functions at once."""
-    cycles = month_s / d.sweep_interval_s
-    if d.sweep_cursor == "start-after":
+    cycles = month_s / d.sweep.sweep_interval_s
+    if d.sweep.sweep_cursor == "start-after":
         pages = _pages(files_per_month / cycles)
         return SweepUsage(cycles, cycles * pages, pages)
     per_day = files_per_month / (month_s / 86400.0)
-    kept = 0.0 if d.delete_inputs else d.retention_days
+    kept = 0.0 if d.files.delete_inputs else d.files.retention_days
     pages = _pages(per_day * kept)
-    parallel = max(1, d.sweep_parallel)
+    parallel = max(1, d.sweep.sweep_parallel)
     return SweepUsage(cycles, cycles * max(pages, parallel), pages / parallel)
 
 

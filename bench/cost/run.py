@@ -113,11 +113,11 @@ def like_decide(d: Deployment, requirements: Requirements | None = None) -> Depl
     assumptions' points, so a simulation's monthly projection and ``pve decide`` price alike."""
     req = requirements or Requirements()
     a = load_assumptions()
-    keep = d.retention_days if req.keeps_inputs else 0.0
+    keep = d.files.retention_days if req.keeps_inputs else 0.0
     built = requirement_deployment(
         d,
         replace(req, keep_days=keep),
-        file_size_mb=d.file_size_mb,
+        file_size_mb=d.files.file_size_mb,
         ledger_ttl_days=float(a.defaults.get("ledger_ttl_days", 1.0)),
     )
     values = points(requirement_assumptions(a, req))

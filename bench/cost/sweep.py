@@ -43,7 +43,9 @@ def cost_table(
         for rate in files_per_day:
             n = files_per_month(rate, p)
             cost = monthly_cost(d, n, free_tier=free_tier, pricing=p)
-            shared = s3_request_cost({"GetObject": n, "PutObject": n * d.outputs_per_file}, pricing=p).total
+            shared = s3_request_cost(
+                {"GetObject": n, "PutObject": n * d.files.outputs_per_file}, pricing=p
+            ).total
             feasibility = check(d, float(rate), pricing=p, assumptions=a)
             rows.append(
                 {

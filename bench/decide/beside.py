@@ -61,7 +61,7 @@ def option_index(d: Deployment) -> int | None:
     starts = deployments_for(Workload(1.0), 50.0)
     same = [i for i, start in enumerate(starts) if start.kind == d.kind]
     if len(same) > 1:  # the two EC2 pollers
-        same = [i for i in same if (starts[i].cursor == "inbox") == (d.cursor == "inbox")]
+        same = [i for i in same if (starts[i].cursor == "inbox") == (d.poll.cursor == "inbox")]
     return same[0] if same else None
 
 

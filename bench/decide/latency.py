@@ -169,8 +169,8 @@ def _poll_latencies(
     rng = np.random.default_rng(seed)
     phase_u, work_u = rng.random(n), rng.random(n)
     per_month = files_per_day * month_s / 86400.0
-    interval = _column([d.interval_s for d in ds])
-    per_cycle = _column([files_per_day * d.interval_s / 86400.0 for d in ds])
+    interval = _column([d.poll.interval_s for d in ds])
+    per_cycle = _column([files_per_day * d.poll.interval_s / 86400.0 for d in ds])
     listing = _column(
         [poll_usage(d, per_month, month_s).pages_per_cycle * list_s_per_page(profile, d) for d in ds]
     )
@@ -178,13 +178,13 @@ def _poll_latencies(
     if not row(ds[0].kind).on_lambda:
         p = pricing or load_pricing()
         vcpus = _column([2.0 * poller_sizing(d, per_month, p).count for d in ds])
-        backlog = per_cycle * _column([d.cpu_s for d in ds]) / vcpus
+        backlog = per_cycle * _column([d.work.cpu_s for d in ds]) / vcpus
         return (
             phase
             + listing
             + work_u[None, :] * backlog
-            + _column([d.cpu_s for d in ds])
-            + _column([d.wait_s for d in ds])
+            + _column([d.work.cpu_s for d in ds])
+            + _column([d.work.wait_s for d in ds])
         )
     work = _column([d.lambda_s for d in ds])
     return phase + listing + work_u[None, :] * per_cycle * work + work
@@ -207,14 +207,14 @@ def sample_latency(
     if route is not None:
         return _event_latency(d, route, files_per_day, profile, tail, rng, n, seed)
     usage = poll_usage(d, files_per_day * month_s / 86400.0, month_s)
-    per_cycle = files_per_day * d.interval_s / 86400.0
+    per_cycle = files_per_day * d.poll.interval_s / 86400.0
     listing = usage.pages_per_cycle * list_s_per_page(profile, d)
-    phase = rng.random(n) * d.interval_s  # written at a uniform point of the interval
+    phase = rng.random(n) * d.poll.interval_s  # written at a uniform point of the interval
     if not row(d.kind).on_lambda:
         # the cycle's files share the sized instances' vCPUs (threads for the wait)
         vcpus = 2.0 * poller_sizing(d, files_per_day * month_s / 86400.0, pricing or load_pricing()).count
-        backlog = per_cycle * d.cpu_s / vcpus
-        return phase + listing + rng.random(n) * backlog + d.cpu_s + d.wait_s
+        backlog = per_cycle * d.work.cpu_s / vcpus
+        return phase + listing + rng.random(n) * backlog + d.work.cpu_s + d.work.wait_s
     # one scheduled invocation lists, then works through the cycle's files one after another
     work = d.lambda_s
     return phase + listing + rng.random(n) * per_cycle * work + work
@@ -242,7 +242,7 @@ def _batch_wait(d: Deployment, files_per_day: float, rng: np.random.Generator, n
     """A message's wait in its batch: part of the batching window, and the files handled before it."""
     batch = sqs_batch_fill(d, files_per_day / 86400.0)
     ahead = rng.integers(0, max(1, round(batch)), n) * d.lambda_s
-    return d.batching_window_s * rng.random(n) + ahead
+    return d.queue.batching_window_s * rng.random(n) + ahead
 
 
 def quantiles(samples: np.ndarray) -> Quantiles:
