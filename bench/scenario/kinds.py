@@ -85,9 +85,16 @@ def facet(table: Mapping[Kind, T], kind: str, name: str) -> T:
     """``table``'s row for ``kind`` (a :class:`Kind` or its string); an unknown kind raises,
     naming it and the table (``name``), instead of falling through to some default."""
     try:
-        return table[Kind(kind)]
-    except (ValueError, KeyError):
-        raise UnknownKindError(f"{name} has no row for strategy kind {str(kind)!r}") from None
+        known = Kind(kind)
+    except ValueError:  # the input names no kind: a one-line error, exit 2
+        kinds = ", ".join(k.value for k in Kind)
+        raise UnknownKindError(
+            f"{name} has no row for strategy kind {str(kind)!r} (known: {kinds})"
+        ) from None
+    try:
+        return table[known]
+    except KeyError:  # a kind the table forgot: a bug, so a traceback, not an input error
+        raise LookupError(f"{name} has no row for strategy kind {known.value!r}") from None
 
 
 def family(kind: str) -> Family:
